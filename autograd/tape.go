@@ -1,0 +1,150 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// Var is a value in a computation together with its gradient.
+type Var struct {
+	// Value is the forward result.
+	Value *tensor.Tensor
+	// Grad is dLoss/dValue after Backward, or nil when no gradient reached
+	// this Var. For parameters it accumulates across Backward calls.
+	Grad *tensor.Tensor
+	// Name labels parameters ("conv1/weight") for checkpoints and hooks.
+	Name string
+
+	requiresGrad bool
+	backward     func(g *tensor.Tensor)
+}
+
+// Param returns a trainable leaf: gradients flow into it and accumulate
+// until ZeroGrad.
+func Param(t *tensor.Tensor, name string) *Var { return &Var{Value: t, Name: name, requiresGrad: true} }
+
+// Input returns a leaf whose gradient is wanted (attributions w.r.t. the
+// input of a model).
+func Input(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true} }
+
+// Const returns a leaf that never receives a gradient.
+func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
+
+// RequiresGrad reports whether gradients flow into v.
+func (v *Var) RequiresGrad() bool { return v.requiresGrad }
+
+// Shape is shorthand for v.Value.Shape().
+func (v *Var) Shape() []int { return v.Value.Shape() }
+
+// ZeroGrad drops the accumulated gradient.
+func (v *Var) ZeroGrad() { v.Grad = nil }
+
+// Detach returns a constant holding the same value, cut from the graph.
+func (v *Var) Detach() *Var { return Const(v.Value) }
+
+// Tape records operations for one forward/backward pass. The zero value is
+// not ready: use NewTape. A nil *Tape records nothing.
+type Tape struct {
+	nodes    []*Var
+	noGrad   bool
+	backward bool
+}
+
+// NewTape returns an empty recording tape.
+func NewTape() *Tape { return &Tape{} }
+
+// NoGrad returns a tape that never records: operations run for their values
+// only, which is faster and keeps no graph alive.
+func NoGrad() *Tape { return &Tape{noGrad: true} }
+
+// Recording reports whether operations on this tape are recorded.
+func (tp *Tape) Recording() bool { return tp != nil && !tp.noGrad }
+
+// Len returns the number of recorded operations.
+func (tp *Tape) Len() int {
+	if tp == nil {
+		return 0
+	}
+	return len(tp.nodes)
+}
+
+// Reset forgets the recorded graph so the tape can serve the next step.
+// Parameters keep their gradients.
+func (tp *Tape) Reset() {
+	if tp == nil {
+		return
+	}
+	clear(tp.nodes)
+	tp.nodes = tp.nodes[:0]
+}
+
+// record wraps value as the output of an operation on parents. When any
+// parent needs a gradient and the tape records, backward is stored to be
+// called with the output's gradient during Backward.
+func (tp *Tape) record(value *tensor.Tensor, backward func(g *tensor.Tensor), parents ...*Var) *Var {
+	out := &Var{Value: value}
+	if !tp.Recording() {
+		return out
+	}
+	for _, p := range parents {
+		if p != nil && p.requiresGrad {
+			out.requiresGrad = true
+			break
+		}
+	}
+	if out.requiresGrad {
+		out.backward = backward
+		tp.nodes = append(tp.nodes, out)
+	}
+	return out
+}
+
+// Backward computes the gradient of the scalar loss with respect to every
+// Var recorded on the tape that leads to it, accumulating into the Grad of
+// parameters and inputs. The tape is consumed: call Reset before reuse.
+func (tp *Tape) Backward(loss *Var) error {
+	if tp == nil || tp.noGrad {
+		return fmt.Errorf("autograd: Backward on a tape that does not record (NoGrad or nil)")
+	}
+	if loss.Value.Len() != 1 {
+		return fmt.Errorf("autograd: Backward needs a scalar loss, got shape %v (reduce it with Sum or Mean)", loss.Value.Shape())
+	}
+	if !loss.requiresGrad {
+		return fmt.Errorf("autograd: the loss does not depend on any parameter or input that requires a gradient")
+	}
+	if v := loss.Value.Data()[0]; math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return fmt.Errorf("autograd: loss is %v; lower the learning rate or check the inputs for NaN", v)
+	}
+	accum(loss, tensor.Ones(loss.Value.Shape()...), true)
+	for i := len(tp.nodes) - 1; i >= 0; i-- {
+		n := tp.nodes[i]
+		if n.Grad == nil || n.backward == nil {
+			continue
+		}
+		n.backward(n.Grad)
+	}
+	return nil
+}
+
+// accum adds g into v.Grad. owned says g is a fresh tensor nobody else
+// holds, so it may become v.Grad without a copy.
+func accum(v *Var, g *tensor.Tensor, owned bool) {
+	if v == nil || !v.requiresGrad {
+		return
+	}
+	if !tensor.SameShape(g.Shape(), v.Value.Shape()) {
+		g = tensor.SumTo(g, v.Value.Shape())
+		owned = true
+	}
+	if v.Grad == nil {
+		if owned && g.IsContiguous() {
+			v.Grad = g
+		} else {
+			v.Grad = g.Clone()
+		}
+		return
+	}
+	tensor.AddInPlace(v.Grad, g)
+}

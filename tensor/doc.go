@@ -1,0 +1,26 @@
+// Package tensor holds glassbox's float32 N-dimensional arrays: shapes and
+// strides, cheap views (reshape, transpose, slice), seeded creation,
+// broadcasting elementwise arithmetic, reductions along axes, matrix
+// products, softmax, gather/concat and the convolution helpers
+// (im2col/col2im, pooling).
+//
+// Storage is row-major float32. A Tensor may be a view that shares storage
+// with another; operations never modify their inputs and always return a
+// new contiguous Tensor unless their name ends in "Into" or "InPlace".
+//
+// # Error policy
+//
+// Functions that take user-controlled data from outside the program (the
+// constructors from slices) return errors. Operations on tensors whose
+// shapes do not fit together (Add of [2 3] and [4], MatMul of [2 3]×[4 5],
+// an axis out of range) are programmer errors inside a computation: they
+// panic with a *ShapeError that names the operation and the shapes. Code at
+// the edge of glassbox (training, prediction, explanation, loading, the
+// CLI) runs such computations under Catch, which turns that panic into an
+// ordinary error, so a user never sees a crash for a wrong shape.
+//
+// The hot kernels (GEMM, parallel loops) live in internal/kern; this package
+// is the narrow seam between them and everything above. A GPU backend would
+// replace the implementations behind these functions without changing the
+// layers, the training loop or the explanation methods.
+package tensor

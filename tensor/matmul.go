@@ -1,0 +1,97 @@
+package tensor
+
+// matLayout reports how a 2-D view can be handed to GEMM without a copy:
+// row-major with a row stride (trans=false), or as the transpose of a
+// row-major matrix (trans=true). Anything else is copied first.
+func matLayout(t *Tensor) (data []float32, ld int, trans bool) {
+	rs, cs := t.strides[0], t.strides[1]
+	rows, cols := t.shape[0], t.shape[1]
+	switch {
+	case cs == 1 && (rs >= cols || rows == 1):
+		return t.data[t.offset:], max(rs, cols), false
+	case rs == 1 && (cs >= rows || cols == 1):
+		return t.data[t.offset:], max(cs, rows), true
+	}
+	c := t.Contiguous()
+	return c.data, cols, false
+}
+
+// MatMul returns the matrix product a·b.
+//
+//	a: [m, k], b: [k, n] → [m, n]
+//	a: [batch..., m, k], b: [batch..., k, n] → [batch..., m, n]
+//	a: [batch..., m, k], b: [k, n] → [batch..., m, n] (b shared)
+//
+// Transposed views (a.Transpose()) are passed to the kernel without a copy.
+func MatMul(a, b *Tensor) *Tensor {
+	ra, rb := len(a.shape), len(b.shape)
+	if ra < 2 || rb < 2 {
+		shapeErr("MatMul", "operands must have rank ≥ 2, got %v and %v", a.shape, b.shape)
+	}
+	m, k := a.shape[ra-2], a.shape[ra-1]
+	k2, n := b.shape[rb-2], b.shape[rb-1]
+	if k != k2 {
+		shapeErr("MatMul", "inner dimensions differ: %v · %v (%d vs %d)", a.shape, b.shape, k, k2)
+	}
+	if ra == 2 && rb == 2 {
+		out := New(m, n)
+		MatMulInto(out, a, b, false)
+		return out
+	}
+	if rb == 2 && a.IsContiguous() {
+		// Shared right operand: fold the batch into the rows.
+		out := MatMul(a.Reshape(-1, k), b)
+		shape := append(append([]int(nil), a.shape[:ra-2]...), m, n)
+		return out.Reshape(shape...)
+	}
+	if ra != rb || !SameShape(a.shape[:ra-2], b.shape[:rb-2]) {
+		shapeErr("MatMul", "batch dimensions differ: %v · %v", a.shape, b.shape)
+	}
+	batch := Numel(a.shape[:ra-2])
+	shape := append(append([]int(nil), a.shape[:ra-2]...), m, n)
+	out := New(shape...)
+	a3 := a.Reshape(batch, m, k)
+	b3 := b.Reshape(batch, k, n)
+	o3 := out.Reshape(batch, m, n)
+	parallelFor(batch, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			matMulInto(o3.Row(i), a3.Row(i), b3.Row(i), false, hi-lo < batch)
+		}
+	})
+	return out
+}
+
+// MatMulInto writes a·b into dst (shape [m, n], contiguous), or adds it to
+// dst when accumulate is true. Gradients use it to accumulate without
+// allocating.
+func MatMulInto(dst, a, b *Tensor, accumulate bool) {
+	matMulInto(dst, a, b, accumulate, false)
+}
+
+func matMulInto(dst, a, b *Tensor, accumulate, serial bool) {
+	if len(a.shape) != 2 || len(b.shape) != 2 || len(dst.shape) != 2 {
+		shapeErr("MatMulInto", "want matrices, got %v · %v → %v", a.shape, b.shape, dst.shape)
+	}
+	m, k := a.shape[0], a.shape[1]
+	n := b.shape[1]
+	if b.shape[0] != k || dst.shape[0] != m || dst.shape[1] != n {
+		shapeErr("MatMulInto", "shapes %v · %v do not give %v", a.shape, b.shape, dst.shape)
+	}
+	if !dst.IsContiguous() {
+		shapeErr("MatMulInto", "destination of shape %v is not contiguous", dst.shape)
+	}
+	ad, lda, ta := matLayout(a)
+	bd, ldb, tb := matLayout(b)
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	g := gemm
+	if serial {
+		g = gemmSerial
+	}
+	g(ta, tb, m, n, k, 1, ad, lda, bd, ldb, beta, dst.data[dst.offset:], n)
+}
