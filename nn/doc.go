@@ -1,0 +1,16 @@
+// Package nn holds glassbox's layers: the Module interface and the
+// building blocks of every model family (Linear, Perceptron, activations,
+// Sequential, Dropout, BatchNorm, Flatten, Conv2D, pooling, Embedding,
+// RNN, LSTM, GRU) with their initialisers.
+//
+// A Module owns named parameters (autograd.Param Vars such as
+// "conv1/weight") and computes its output on the tape carried by a Ctx.
+// Every layer also describes itself as a Spec, a JSON-serialisable
+// architecture record from which Build reconstructs it: that is what a
+// saved .gbx model stores next to its weights.
+//
+// Shapes follow the tensor package's policy: a wrong input shape panics
+// with a *tensor.ShapeError whose message names the layer and the fix
+// ("conv2d: input has 3 channels, layer expects 1"); Forward, the training
+// loop and the CLI turn it into an error.
+package nn

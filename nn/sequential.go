@@ -1,0 +1,95 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+)
+
+// Named is implemented by layers that carry a name and prefix their
+// parameters with it ("conv1/weight"). Sequential uses it to give every
+// child a unique name.
+type Named interface {
+	LayerName() string
+	// SetName renames the layer and its parameters.
+	SetName(name string)
+}
+
+// Sequential applies its layers in order: the output of one is the input
+// of the next.
+type Sequential struct {
+	Layers []Module
+}
+
+var _ Module = (*Sequential)(nil)
+
+// NewSequential chains layers. Layers without a unique name are named
+// after their type and position ("linear2"), so parameter names are unique.
+func NewSequential(layers ...Module) *Sequential {
+	seen := map[string]bool{}
+	for i, l := range layers {
+		n, ok := l.(Named)
+		if !ok {
+			continue
+		}
+		name := n.LayerName()
+		if name == "" || seen[name] {
+			name = fmt.Sprintf("%s%d", l.Spec().Type, i)
+			n.SetName(name)
+		}
+		seen[name] = true
+	}
+	return &Sequential{Layers: layers}
+}
+
+// Forward runs x through every layer.
+func (s *Sequential) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	for _, l := range s.Layers {
+		x = l.Forward(c, x)
+	}
+	return x
+}
+
+// Params returns all layers' parameters in order.
+func (s *Sequential) Params() []*autograd.Var {
+	var ps []*autograd.Var
+	for _, l := range s.Layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// Buffers returns the non-trained state of all layers (BatchNorm statistics).
+func (s *Sequential) Buffers() []*autograd.Var {
+	var bs []*autograd.Var
+	for _, l := range s.Layers {
+		if b, ok := l.(Buffered); ok {
+			bs = append(bs, b.Buffers()...)
+		}
+	}
+	return bs
+}
+
+// Spec lists the children's specs.
+func (s *Sequential) Spec() Spec {
+	ch := make([]Spec, len(s.Layers))
+	for i, l := range s.Layers {
+		ch[i] = l.Spec()
+	}
+	return MakeSpec("sequential", "", nil, ch...)
+}
+
+func init() {
+	Register("sequential", func(s Spec, rng *rand.Rand) (Module, error) {
+		layers := make([]Module, len(s.Children))
+		for i, c := range s.Children {
+			m, err := Build(c, rng)
+			if err != nil {
+				return nil, fmt.Errorf("sequential layer %d: %w", i, err)
+			}
+			layers[i] = m
+		}
+		return NewSequential(layers...), nil
+	})
+}
