@@ -1,0 +1,306 @@
+package model
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// FormatVersion is written into every file's metadata.
+const FormatVersion = "1"
+
+// maxHeader bounds the JSON header so a corrupt length cannot make Load
+// allocate gigabytes.
+const maxHeader = 64 << 20
+
+// Meta is what a model file says about the model besides its weights.
+type Meta struct {
+	// Task is "classification" or "regression".
+	Task string `json:"task,omitempty"`
+	// Classes names the output classes, in output order.
+	Classes []string `json:"classes,omitempty"`
+	// InputShape is one example's shape, without the batch axis
+	// (e.g. [1 28 28] for MNIST).
+	InputShape []int `json:"input_shape,omitempty"`
+	// Extra holds free-form string metadata (data set, recipe, accuracy).
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+type tensorHeader struct {
+	DType       string `json:"dtype"`
+	Shape       []int  `json:"shape"`
+	DataOffsets [2]int `json:"data_offsets"`
+}
+
+// State returns every saved tensor of m by name: parameters and buffers.
+func State(m nn.Module) (map[string]*autograd.Var, []string, error) {
+	vars := m.Params()
+	if b, ok := m.(nn.Buffered); ok {
+		vars = append(vars, b.Buffers()...)
+	}
+	state := map[string]*autograd.Var{}
+	var names []string
+	for _, v := range vars {
+		if v.Name == "" {
+			return nil, nil, fmt.Errorf("model: a parameter of shape %v has no name", v.Value.Shape())
+		}
+		if _, dup := state[v.Name]; dup {
+			return nil, nil, fmt.Errorf("model: two tensors are named %q; give the layers unique names", v.Name)
+		}
+		state[v.Name] = v
+		names = append(names, v.Name)
+	}
+	return state, names, nil
+}
+
+// Save writes m with its architecture and meta to path, atomically: a
+// crash mid-write leaves the previous file intact.
+func Save(path string, m nn.Module, meta Meta) error {
+	state, names, err := State(m)
+	if err != nil {
+		return err
+	}
+	arch, err := json.Marshal(m.Spec())
+	if err != nil {
+		return fmt.Errorf("model: architecture does not marshal: %v", err)
+	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("model: metadata does not marshal: %v", err)
+	}
+	header := map[string]any{
+		"__metadata__": map[string]string{
+			"format":                "glassbox",
+			"glassbox.version":      FormatVersion,
+			"glassbox.architecture": string(arch),
+			"glassbox.meta":         string(metaJSON),
+		},
+	}
+	sort.Strings(names)
+	off := 0
+	for _, n := range names {
+		v := state[n].Value
+		size := v.Len() * 4
+		header[n] = tensorHeader{DType: "F32", Shape: append([]int{}, v.Shape()...), DataOffsets: [2]int{off, off + size}}
+		off += size
+	}
+	hb, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	// Pad the header with spaces to an 8-byte boundary, as the format
+	// recommends for aligned reads.
+	for len(hb)%8 != 0 {
+		hb = append(hb, ' ')
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(hb)))
+		if _, err := w.Write(n[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(hb); err != nil {
+			return err
+		}
+		buf := make([]byte, 0, 1<<16)
+		for _, name := range names {
+			for _, f := range state[name].Value.Data() {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
+				if len(buf) == cap(buf) {
+					if _, err := w.Write(buf); err != nil {
+						return err
+					}
+					buf = buf[:0]
+				}
+			}
+		}
+		_, err := w.Write(buf)
+		return err
+	})
+}
+
+// writeAtomic writes through a temporary file in the same folder and
+// renames it over path only after a successful sync.
+func writeAtomic(path string, fill func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("model: cannot write %s: %v", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = fill(f); err != nil {
+		return fmt.Errorf("model: writing %s: %v", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Load reads a .gbx file, rebuilds its architecture and fills in the
+// weights. Every tensor's name, dtype and shape is checked against the
+// architecture; a mismatch or a corrupt file is an error, never a panic.
+func Load(path string) (nn.Module, Meta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("model: %v", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	m, meta, err := Read(f, st.Size())
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("model %s: %w", path, err)
+	}
+	return m, meta, nil
+}
+
+// Read is Load from a reader of known size.
+func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
+	header, body, err := readHeader(r, size)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	md, _ := header["__metadata__"]
+	var metaMap map[string]string
+	if md != nil {
+		if err := json.Unmarshal(md, &metaMap); err != nil {
+			return nil, Meta{}, fmt.Errorf("bad __metadata__: %v", err)
+		}
+	}
+	archJSON, ok := metaMap["glassbox.architecture"]
+	if !ok {
+		return nil, Meta{}, errors.New("not a glassbox model: the safetensors metadata has no glassbox.architecture (weights only?)")
+	}
+	var spec nn.Spec
+	if err := json.Unmarshal([]byte(archJSON), &spec); err != nil {
+		return nil, Meta{}, fmt.Errorf("bad architecture JSON: %v", err)
+	}
+	var meta Meta
+	if s, ok := metaMap["glassbox.meta"]; ok {
+		if err := json.Unmarshal([]byte(s), &meta); err != nil {
+			return nil, Meta{}, fmt.Errorf("bad glassbox.meta: %v", err)
+		}
+	}
+	var m nn.Module
+	if err := tensor.Catch(func() { m, err = nn.Build(spec, tensor.NewRNG(0)) }); err != nil {
+		return nil, Meta{}, fmt.Errorf("rebuilding architecture: %v", err)
+	}
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("rebuilding architecture: %v", err)
+	}
+	if err := fill(m, header, body); err != nil {
+		return nil, Meta{}, err
+	}
+	return m, meta, nil
+}
+
+// LoadWeights fills an existing module's tensors from a safetensors file
+// (for example a checkpoint of the same architecture).
+func LoadWeights(path string, m nn.Module) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("model: %v", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	header, body, err := readHeader(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
+	}
+	if err := fill(m, header, body); err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
+	}
+	return nil
+}
+
+func readHeader(r io.Reader, size int64) (map[string]json.RawMessage, []byte, error) {
+	var nb [8]byte
+	if _, err := io.ReadFull(r, nb[:]); err != nil {
+		return nil, nil, fmt.Errorf("file too short for a safetensors header: %v", err)
+	}
+	hl := binary.LittleEndian.Uint64(nb[:])
+	if hl > maxHeader || int64(hl) > size-8 {
+		return nil, nil, fmt.Errorf("corrupt file: header length %d exceeds the file size %d (or the %d limit)", hl, size, maxHeader)
+	}
+	hb := make([]byte, hl)
+	if _, err := io.ReadFull(r, hb); err != nil {
+		return nil, nil, fmt.Errorf("truncated header: %v", err)
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(hb, &header); err != nil {
+		return nil, nil, fmt.Errorf("corrupt header JSON: %v", err)
+	}
+	bodyLen := size - 8 - int64(hl)
+	body := make([]byte, bodyLen)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, nil, fmt.Errorf("truncated data: %v", err)
+	}
+	return header, body, nil
+}
+
+// fill copies the file's tensors into m, checking that the sets of names
+// agree and each dtype, shape and byte range is valid.
+func fill(m nn.Module, header map[string]json.RawMessage, body []byte) error {
+	state, names, err := State(m)
+	if err != nil {
+		return err
+	}
+	for name := range header {
+		if name == "__metadata__" {
+			continue
+		}
+		if _, ok := state[name]; !ok {
+			return fmt.Errorf("file has tensor %q that the architecture does not (expected: %v)", name, names)
+		}
+	}
+	for _, name := range names {
+		raw, ok := header[name]
+		if !ok {
+			return fmt.Errorf("file lacks tensor %q that the architecture needs (a checkpoint from another architecture?)", name)
+		}
+		var th tensorHeader
+		if err := json.Unmarshal(raw, &th); err != nil {
+			return fmt.Errorf("tensor %q: bad header entry: %v", name, err)
+		}
+		v := state[name].Value
+		if th.DType != "F32" {
+			return fmt.Errorf("tensor %q has dtype %s; glassbox models store F32", name, th.DType)
+		}
+		if !tensor.SameShape(th.Shape, v.Shape()) {
+			return fmt.Errorf("tensor %q has shape %v in the file, the architecture expects %v", name, th.Shape, v.Shape())
+		}
+		lo, hi := th.DataOffsets[0], th.DataOffsets[1]
+		if lo < 0 || hi < lo || hi > len(body) || hi-lo != v.Len()*4 {
+			return fmt.Errorf("tensor %q: data range [%d, %d) invalid for %d values in a %d-byte body (corrupt or truncated file)", name, lo, hi, v.Len(), len(body))
+		}
+		d := v.Data()
+		for i := range d {
+			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[lo+4*i:]))
+		}
+	}
+	return nil
+}
