@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/nn"
@@ -66,67 +64,38 @@ func State(m nn.Module) (map[string]*autograd.Var, []string, error) {
 // Save writes m with its architecture and meta to path, atomically: a
 // crash mid-write leaves the previous file intact.
 func Save(path string, m nn.Module, meta Meta) error {
-	state, names, err := State(m)
+	tensors, md, err := encode(m, meta)
 	if err != nil {
 		return err
+	}
+	return WriteTensors(path, tensors, md)
+}
+
+// encode returns m's tensors by name and the metadata describing it.
+func encode(m nn.Module, meta Meta) (map[string]*tensor.Tensor, map[string]string, error) {
+	state, _, err := State(m)
+	if err != nil {
+		return nil, nil, err
 	}
 	arch, err := json.Marshal(m.Spec())
 	if err != nil {
-		return fmt.Errorf("model: architecture does not marshal: %v", err)
+		return nil, nil, fmt.Errorf("model: architecture does not marshal: %v", err)
 	}
 	metaJSON, err := json.Marshal(meta)
 	if err != nil {
-		return fmt.Errorf("model: metadata does not marshal: %v", err)
+		return nil, nil, fmt.Errorf("model: metadata does not marshal: %v", err)
 	}
-	header := map[string]any{
-		"__metadata__": map[string]string{
-			"format":                "glassbox",
-			"glassbox.version":      FormatVersion,
-			"glassbox.architecture": string(arch),
-			"glassbox.meta":         string(metaJSON),
-		},
+	md := map[string]string{
+		"format":                "glassbox",
+		"glassbox.version":      FormatVersion,
+		"glassbox.architecture": string(arch),
+		"glassbox.meta":         string(metaJSON),
 	}
-	sort.Strings(names)
-	off := 0
-	for _, n := range names {
-		v := state[n].Value
-		size := v.Len() * 4
-		header[n] = tensorHeader{DType: "F32", Shape: append([]int{}, v.Shape()...), DataOffsets: [2]int{off, off + size}}
-		off += size
+	tensors := make(map[string]*tensor.Tensor, len(state))
+	for n, v := range state {
+		tensors[n] = v.Value
 	}
-	hb, err := json.Marshal(header)
-	if err != nil {
-		return err
-	}
-	// Pad the header with spaces to an 8-byte boundary, as the format
-	// recommends for aligned reads.
-	for len(hb)%8 != 0 {
-		hb = append(hb, ' ')
-	}
-	return writeAtomic(path, func(w io.Writer) error {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(hb)))
-		if _, err := w.Write(n[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(hb); err != nil {
-			return err
-		}
-		buf := make([]byte, 0, 1<<16)
-		for _, name := range names {
-			for _, f := range state[name].Value.Data() {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
-				if len(buf) == cap(buf) {
-					if _, err := w.Write(buf); err != nil {
-						return err
-					}
-					buf = buf[:0]
-				}
-			}
-		}
-		_, err := w.Write(buf)
-		return err
-	})
+	return tensors, md, nil
 }
 
 // writeAtomic writes through a temporary file in the same folder and
@@ -181,12 +150,9 @@ func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	md, _ := header["__metadata__"]
-	var metaMap map[string]string
-	if md != nil {
-		if err := json.Unmarshal(md, &metaMap); err != nil {
-			return nil, Meta{}, fmt.Errorf("bad __metadata__: %v", err)
-		}
+	metaMap, err := metadataOf(header)
+	if err != nil {
+		return nil, Meta{}, err
 	}
 	archJSON, ok := metaMap["glassbox.architecture"]
 	if !ok {
@@ -293,13 +259,8 @@ func fill(m nn.Module, header map[string]json.RawMessage, body []byte) error {
 		if !tensor.SameShape(th.Shape, v.Shape()) {
 			return fmt.Errorf("tensor %q has shape %v in the file, the architecture expects %v", name, th.Shape, v.Shape())
 		}
-		lo, hi := th.DataOffsets[0], th.DataOffsets[1]
-		if lo < 0 || hi < lo || hi > len(body) || hi-lo != v.Len()*4 {
-			return fmt.Errorf("tensor %q: data range [%d, %d) invalid for %d values in a %d-byte body (corrupt or truncated file)", name, lo, hi, v.Len(), len(body))
-		}
-		d := v.Data()
-		for i := range d {
-			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[lo+4*i:]))
+		if err := decodeInto(v.Data(), th, body); err != nil {
+			return fmt.Errorf("tensor %q: %v", name, err)
 		}
 	}
 	return nil
