@@ -1,0 +1,41 @@
+// Package explain says why a black-box model predicts what it predicts, in a
+// way that can be checked: LIME for tables, text and images, submodular pick
+// (SP-LIME) over many explanations, Kernel SHAP, and measures of how far an
+// explanation can be trusted.
+//
+// explain sees a model only as a batch function (Func for numeric inputs,
+// TextFunc for documents), so it explains any model, glassbox's or a user's.
+//
+// # What it fixes in the usual LIME
+//
+//   - Reproducible: every call takes an explicit Seed; the same seed gives a
+//     bit-identical explanation on every call, on any number of cores, and
+//     explanations running concurrently share no random state. Parallel
+//     workers draw from sub-streams chosen by column or chunk index, never by
+//     goroutine scheduling.
+//   - Stable: perturbations are drawn with low-variance designs (Latin
+//     hypercube per feature for tabular data, balanced columns for image
+//     segments, stratified removal counts for text), so the top features
+//     agree across seeds at the default budget. Stability measures it.
+//   - Honest: every explanation carries the surrogate's weighted R², its
+//     local prediction next to the model's own, their gap, the effective
+//     number of samples and plain-language warnings when the surrogate fits
+//     badly. AutoKernelWidth picks the kernel width from a grid by the
+//     surrogate's leave-one-out fit instead of a magic constant.
+//   - Fast: perturbation, masking, distances and the surrogate fit run in
+//     parallel without per-sample allocation; Timing reports model time
+//     against total so the overhead share is visible.
+//
+// # Method outline
+//
+// LIME draws n perturbations z of an interpretable representation (bins or
+// categories of tabular features, words, superpixels), maps them back to
+// model inputs, weighs each by the kernel sqrt(exp(-d²/w²)) of its distance
+// d to the instance, selects features, and fits a weighted ridge regression
+// with intercept (normal equations solved by Cholesky in float64). The
+// weights of that surrogate are the explanation.
+//
+// Kernel SHAP fits the same kind of weighted regression with the Shapley
+// kernel over feature coalitions, filled in from a background set, under the
+// constraint that attributions add up exactly to f(x) − E[f(background)].
+package explain
