@@ -1,0 +1,50 @@
+package kern
+
+// microFn is a GEMM micro-kernel. It computes the mr×nr tile
+//
+//	C = alpha * A·B + beta * C
+//
+// where A is mr×kc with element (i, p) at a[i*rsa+p*csa] (packed panels
+// have rsa = 1, csa = mr), B is a packed kc×nr micro-panel (element (p, j)
+// at b[p*nr+j]) and C has row stride ldc. beta == 0 overwrites C without
+// reading it. kc ≥ 1. The caller guarantees all the elements touched
+// exist; assembly kernels do not check.
+type microFn func(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32)
+
+// gemmKernel describes one micro-kernel and the block sizes that suit it.
+type gemmKernel struct {
+	name   string
+	mr, nr int // register tile
+	kc     int // depth of one packed slice of k: a kc×nr B micro-panel stays in L1
+	mc     int // rows of A packed at once (multiple of mr): an mc×kc block stays in L2
+	// stridedA is true when the kernel reads A with any row/column strides,
+	// so well-shaped A can be used in place instead of packed.
+	stridedA bool
+	micro    microFn
+	// usable reports whether this CPU can run the kernel.
+	usable func() bool
+}
+
+// kernels lists the GEMM micro-kernels in order of preference; the first
+// usable one is used. archKernels (per build) come first, the portable
+// pure-Go kernel last. An AVX-512 kernel would be a new archKernels entry
+// ahead of AVX2 (e.g. 14×32 or 6×32 with zmm accumulators, its own kc/mc),
+// selected by cpu.X86.HasAVX512F; nothing else in the driver depends on
+// mr or nr beyond the table.
+var kernels = append(archKernels(), goKernel)
+
+// active is the kernel in use; tests switch it to cover every usable one.
+var active = pickKernel()
+
+func pickKernel() *gemmKernel {
+	for _, k := range kernels {
+		if k.usable() {
+			return k
+		}
+	}
+	return goKernel
+}
+
+// Name reports the GEMM micro-kernel in use, e.g. "avx2-fma 6x16" or
+// "purego 4x4".
+func Name() string { return active.name }

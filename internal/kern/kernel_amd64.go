@@ -1,0 +1,72 @@
+//go:build amd64 && !purego
+
+package kern
+
+import "golang.org/x/sys/cpu"
+
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
+
+// avx2Kernel is the AVX2+FMA micro-kernel: a 6×16 tile held in twelve ymm
+// accumulators; per step of k it loads two ymm of B, broadcasts six values
+// of A and issues twelve FMAs (BLIS's Haswell/Zen shape). kc×16 floats of B
+// (16 KiB) sit in L1, mc×kc of A (144 KiB) in L2.
+var avx2Kernel = &gemmKernel{
+	name:     "avx2-fma 6x16",
+	mr:       6,
+	nr:       16,
+	kc:       256,
+	mc:       144,
+	stridedA: true,
+	micro:    microAVX2,
+	usable:   func() bool { return hasAVX2FMA },
+}
+
+func archKernels() []*gemmKernel { return []*gemmKernel{avx2Kernel} }
+
+// sgemm6x16 is the assembly micro-kernel; strides are in bytes.
+//
+//go:noescape
+func sgemm6x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+func microAVX2(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm6x16(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
+
+//go:noescape
+func saxpyAVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func sdotAVX2(x, y *float32, n int) float32
+
+//go:noescape
+func sscalAVX2(alpha float32, x *float32, n int)
+
+func saxpy(alpha float32, x, y []float32) {
+	if hasAVX2FMA {
+		saxpyAVX2(alpha, &x[0], &y[0], len(x))
+		return
+	}
+	saxpyGo(alpha, x, y)
+}
+
+func sdot(x, y []float32) float32 {
+	if hasAVX2FMA {
+		return sdotAVX2(&x[0], &y[0], len(x))
+	}
+	return sdotGo(x, y)
+}
+
+func sscal(alpha float32, x []float32) {
+	if hasAVX2FMA {
+		sscalAVX2(alpha, &x[0], len(x))
+		return
+	}
+	sscalGo(alpha, x)
+}
+
+func vecName() string {
+	if hasAVX2FMA {
+		return "avx2-fma"
+	}
+	return "purego"
+}

@@ -1,0 +1,333 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// One step of k for the 6×16 tile: two ymm of B (offsets o0, o1 from BX),
+// six broadcasts of A (rows at AX, AX+rsa, AX+2rsa, R9=AX+3rsa, ...), twelve
+// FMAs into Y0..Y11, then A moves one column on (csa bytes).
+#define STEP(o0, o1) \
+	VMOVUPS      o0(BX), Y12; \
+	VMOVUPS      o1(BX), Y13; \
+	VBROADCASTSS (AX), Y14; \
+	VBROADCASTSS (AX)(R8*1), Y15; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS (AX)(R8*2), Y14; \
+	VBROADCASTSS (R9), Y15; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	VBROADCASTSS (R9)(R8*1), Y14; \
+	VBROADCASTSS (R9)(R8*2), Y15; \
+	VFMADD231PS  Y12, Y14, Y8; \
+	VFMADD231PS  Y13, Y14, Y9; \
+	VFMADD231PS  Y12, Y15, Y10; \
+	VFMADD231PS  Y13, Y15, Y11; \
+	ADDQ         R10, AX; \
+	ADDQ         R10, R9
+
+// func sgemm6x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), SI
+	MOVQ a+8(FP), AX
+	MOVQ rsa+16(FP), R8
+	MOVQ csa+24(FP), R10
+	MOVQ b+32(FP), BX
+	MOVQ c+40(FP), CX
+	MOVQ ldc+48(FP), DX
+
+	LEAQ (AX)(R8*2), R9
+	ADDQ R8, R9          // R9 = a + 3*rsa
+	LEAQ (CX)(DX*2), R11
+	ADDQ DX, R11         // R11 = c + 3*ldc
+
+	// Bring the C tile towards L1 while the k loop runs.
+	PREFETCHT0 (CX)
+	PREFETCHT0 63(CX)
+	PREFETCHT0 (CX)(DX*1)
+	PREFETCHT0 63(CX)(DX*1)
+	PREFETCHT0 (CX)(DX*2)
+	PREFETCHT0 63(CX)(DX*2)
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+	PREFETCHT0 (R11)(DX*1)
+	PREFETCHT0 63(R11)(DX*1)
+	PREFETCHT0 (R11)(DX*2)
+	PREFETCHT0 63(R11)(DX*2)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ SI, DI
+	SHRQ $2, DI
+	ANDQ $3, SI
+	TESTQ DI, DI
+	JZ   tail
+
+loop4:
+	PREFETCHT0 512(BX)
+	STEP(0, 32)
+	STEP(64, 96)
+	PREFETCHT0 576(BX)
+	STEP(128, 160)
+	STEP(192, 224)
+	ADDQ $256, BX
+	DECQ DI
+	JNZ  loop4
+
+tail:
+	TESTQ SI, SI
+	JZ    epilogue
+
+loop1:
+	STEP(0, 32)
+	ADDQ $64, BX
+	DECQ SI
+	JNZ  loop1
+
+epilogue:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+
+	VMOVSS   beta+60(FP), X15
+	VXORPS   X13, X13, X13
+	VUCOMISS X13, X15
+	JNE      withbeta
+	JPS      withbeta
+
+	// beta == 0: overwrite C without reading it.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS Y3, 32(CX)(DX*1)
+	VMOVUPS Y4, (CX)(DX*2)
+	VMOVUPS Y5, 32(CX)(DX*2)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VMOVUPS Y8, (R11)(DX*1)
+	VMOVUPS Y9, 32(R11)(DX*1)
+	VMOVUPS Y10, (R11)(DX*2)
+	VMOVUPS Y11, 32(R11)(DX*2)
+	VZEROUPPER
+	RET
+
+withbeta:
+	VBROADCASTSS X15, Y15
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      Y1, 32(CX)
+	VMOVUPS      (CX)(DX*1), Y12
+	VMOVUPS      32(CX)(DX*1), Y13
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VMOVUPS      Y2, (CX)(DX*1)
+	VMOVUPS      Y3, 32(CX)(DX*1)
+	VMOVUPS      (CX)(DX*2), Y12
+	VMOVUPS      32(CX)(DX*2), Y13
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VMOVUPS      Y4, (CX)(DX*2)
+	VMOVUPS      Y5, 32(CX)(DX*2)
+	VMOVUPS      (R11), Y12
+	VMOVUPS      32(R11), Y13
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y7, 32(R11)
+	VMOVUPS      (R11)(DX*1), Y12
+	VMOVUPS      32(R11)(DX*1), Y13
+	VFMADD231PS  Y12, Y15, Y8
+	VFMADD231PS  Y13, Y15, Y9
+	VMOVUPS      Y8, (R11)(DX*1)
+	VMOVUPS      Y9, 32(R11)(DX*1)
+	VMOVUPS      (R11)(DX*2), Y12
+	VMOVUPS      32(R11)(DX*2), Y13
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      Y10, (R11)(DX*2)
+	VMOVUPS      Y11, 32(R11)(DX*2)
+	VZEROUPPER
+	RET
+
+// func saxpyAVX2(alpha float32, x, y *float32, n int)
+TEXT ·saxpyAVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+
+axpy32:
+	CMPQ        CX, $32
+	JLT         axpy8
+	VMOVUPS     (SI), Y1
+	VMOVUPS     32(SI), Y2
+	VMOVUPS     64(SI), Y3
+	VMOVUPS     96(SI), Y4
+	VFMADD213PS (DI), Y0, Y1
+	VFMADD213PS 32(DI), Y0, Y2
+	VFMADD213PS 64(DI), Y0, Y3
+	VFMADD213PS 96(DI), Y0, Y4
+	VMOVUPS     Y1, (DI)
+	VMOVUPS     Y2, 32(DI)
+	VMOVUPS     Y3, 64(DI)
+	VMOVUPS     Y4, 96(DI)
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JMP         axpy32
+
+axpy8:
+	CMPQ        CX, $8
+	JLT         axpy1
+	VMOVUPS     (SI), Y1
+	VFMADD213PS (DI), Y0, Y1
+	VMOVUPS     Y1, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         axpy8
+
+axpy1:
+	TESTQ       CX, CX
+	JZ          axpydone
+	VMOVSS      (SI), X1
+	VFMADD213SS (DI), X0, X1
+	VMOVSS      X1, (DI)
+	ADDQ        $4, SI
+	ADDQ        $4, DI
+	DECQ        CX
+	JMP         axpy1
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func sdotAVX2(x, y *float32, n int) float32
+TEXT ·sdotAVX2(SB), NOSPLIT, $0-28
+	MOVQ   x+0(FP), SI
+	MOVQ   y+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dot32:
+	CMPQ        CX, $32
+	JLT         dot8
+	VMOVUPS     (SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JMP         dot32
+
+dot8:
+	CMPQ        CX, $8
+	JLT         dotsum
+	VMOVUPS     (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         dot8
+
+dotsum:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+
+dot1:
+	TESTQ       CX, CX
+	JZ          dotdone
+	VMOVSS      (SI), X4
+	VFMADD231SS (DI), X4, X0
+	ADDQ        $4, SI
+	ADDQ        $4, DI
+	DECQ        CX
+	JMP         dot1
+
+dotdone:
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func sscalAVX2(alpha float32, x *float32, n int)
+TEXT ·sscalAVX2(SB), NOSPLIT, $0-24
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+
+scal32:
+	CMPQ    CX, $32
+	JLT     scal8
+	VMULPS  (SI), Y0, Y1
+	VMULPS  32(SI), Y0, Y2
+	VMULPS  64(SI), Y0, Y3
+	VMULPS  96(SI), Y0, Y4
+	VMOVUPS Y1, (SI)
+	VMOVUPS Y2, 32(SI)
+	VMOVUPS Y3, 64(SI)
+	VMOVUPS Y4, 96(SI)
+	ADDQ    $128, SI
+	SUBQ    $32, CX
+	JMP     scal32
+
+scal8:
+	CMPQ    CX, $8
+	JLT     scal1
+	VMULPS  (SI), Y0, Y1
+	VMOVUPS Y1, (SI)
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     scal8
+
+scal1:
+	TESTQ   CX, CX
+	JZ      scaldone
+	VMULSS  (SI), X0, X1
+	VMOVSS  X1, (SI)
+	ADDQ    $4, SI
+	DECQ    CX
+	JMP     scal1
+
+scaldone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package kern
+
+func archKernels() []*gemmKernel { return nil }
+
+func saxpy(alpha float32, x, y []float32) { saxpyGo(alpha, x, y) }
+func sdot(x, y []float32) float32         { return sdotGo(x, y) }
+func sscal(alpha float32, x []float32)    { sscalGo(alpha, x) }
+func vecName() string                     { return "purego" }

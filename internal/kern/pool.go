@@ -1,0 +1,190 @@
+package kern
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// The worker pool. Workers are started lazily, live for the life of the
+// process and park on workCh when idle. A caller that wants help first
+// reserves helper slots (never more than Threads()-1 in use at once, across
+// all callers), then hands its job to that many workers and runs the job
+// itself too; the job splits its work dynamically (atomic counters), so a
+// helper that starts late, or never gets CPU, costs nothing but its share.
+//
+// Nested calls are safe: a call made from inside a worker (or from a caller
+// while every slot is taken) finds no free slot and runs on its own
+// goroutine. A reserved slot always belongs to a worker that is not running
+// another job, so the hand-off below never waits on busy work.
+
+var (
+	threads  atomic.Int32 // configured number of goroutines per call, ≥ 1
+	busy     atomic.Int32 // helper slots currently reserved
+	nWorkers atomic.Int32 // worker goroutines started
+	startMu  sync.Mutex
+	workCh   = make(chan handoff)
+)
+
+func init() { threads.Store(int32(max(1, runtime.GOMAXPROCS(0)))) }
+
+// Threads reports how many goroutines (the caller plus workers) one parallel
+// call may use. The default is runtime.GOMAXPROCS(0) at start-up.
+func Threads() int { return int(threads.Load()) }
+
+// SetThreads sets how many goroutines one parallel call may use; n < 1 means
+// 1 (everything runs on the calling goroutine). It is safe to call at any
+// time; calls already running keep the helpers they have.
+func SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	threads.Store(int32(n))
+}
+
+// job is work that several goroutines run at once; run returns when no
+// work is left for the goroutine that called it.
+type job interface {
+	run()
+	base() *jobBase
+}
+
+// jobBase is embedded in every job: the hand-off wait group and the first
+// panic raised on a worker, re-raised on the caller.
+type jobBase struct {
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	pvalue any
+	pset   bool
+}
+
+func (b *jobBase) base() *jobBase { return b }
+
+type handoff struct{ j job }
+
+func worker() {
+	for h := range workCh {
+		runGuarded(h.j)
+		busy.Add(-1)
+		h.j.base().wg.Done()
+	}
+}
+
+func runGuarded(j job) {
+	defer func() {
+		if p := recover(); p != nil {
+			b := j.base()
+			b.mu.Lock()
+			if !b.pset {
+				b.pvalue, b.pset = p, true
+			}
+			b.mu.Unlock()
+		}
+	}()
+	j.run()
+}
+
+// reserve claims up to want helper slots and returns how many it got.
+func reserve(want int) int {
+	limit := int32(Threads() - 1)
+	got := 0
+	for got < want {
+		b := busy.Load()
+		if b >= limit {
+			break
+		}
+		if busy.CompareAndSwap(b, b+1) {
+			got++
+		}
+	}
+	if got > 0 && nWorkers.Load() < limit {
+		startMu.Lock()
+		for nWorkers.Load() < limit {
+			go worker()
+			nWorkers.Add(1)
+		}
+		startMu.Unlock()
+	}
+	return got
+}
+
+// parallel runs j on the calling goroutine and on up to helpers workers,
+// and returns when all of them are done. A panic on any of them is raised
+// again here.
+func parallel(j job, helpers int) {
+	if helpers > 0 {
+		helpers = reserve(helpers)
+	}
+	b := j.base()
+	b.pset, b.pvalue = false, nil
+	b.wg.Add(helpers)
+	for i := 0; i < helpers; i++ {
+		workCh <- handoff{j}
+	}
+	func() {
+		defer b.wg.Wait()
+		j.run()
+	}()
+	if b.pset {
+		p := b.pvalue
+		b.pvalue = nil
+		panic(p)
+	}
+}
+
+type forJob struct {
+	jobBase
+	fn       func(lo, hi int)
+	n, chunk int
+	next     atomic.Int64
+}
+
+func (f *forJob) run() {
+	for {
+		c := int(f.next.Add(1) - 1)
+		lo := c * f.chunk
+		if lo >= f.n {
+			return
+		}
+		f.fn(lo, min(lo+f.chunk, f.n))
+	}
+}
+
+var forJobs = sync.Pool{New: func() any { return new(forJob) }}
+
+// ParallelFor calls fn on contiguous, disjoint ranges [lo, hi) that together
+// cover [0, n), each at least grain items long (except when n < grain),
+// spread over up to Threads() goroutines, and returns when all calls are
+// done. fn must be safe to call concurrently; the number and order of the
+// calls are unspecified. It runs fn(0, n) inline when n <= grain,
+// Threads() == 1, or no worker is free (e.g. when called from inside
+// another ParallelFor). A panic in fn is re-raised on the caller.
+func ParallelFor(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	t := Threads()
+	if n <= grain || t == 1 {
+		fn(0, n)
+		return
+	}
+	// Up to 4 chunks per goroutine, so a goroutine slowed down by other
+	// processes does not hold up the rest.
+	chunks := min(n/grain, 4*t)
+	if chunks <= 1 {
+		fn(0, n)
+		return
+	}
+	chunk := (n + chunks - 1) / chunks
+	chunks = (n + chunk - 1) / chunk
+	helpers := min(t-1, chunks-1)
+	f := forJobs.Get().(*forJob)
+	f.fn, f.n, f.chunk = fn, n, chunk
+	f.next.Store(0)
+	defer func() {
+		f.fn = nil
+		forJobs.Put(f)
+	}()
+	parallel(f, helpers)
+}

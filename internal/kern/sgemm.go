@@ -1,0 +1,322 @@
+package kern
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+const (
+	// tinyMNK: at or below this m·n·k, plain loops beat packing.
+	tinyMNK = 4096
+	// parMNK: below this m·n·k one goroutine is faster than handing off.
+	parMNK = 1 << 17
+)
+
+// maxPackedB bounds the floats of op(B) packed at once (16 MiB); wider B is
+// done in column blocks. A variable so tests can exercise the blocking.
+var maxPackedB = 4 << 20
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major float32
+// matrices, using up to Threads() goroutines.
+//
+// op(A) is m×k: A is stored m×k with row stride lda, or k×m if transA.
+// op(B) is k×n: B is stored k×n with row stride ldb, or n×k if transB.
+// C is m×n with row stride ldc. beta == 0 means C is overwritten (NaNs and
+// infinities in C are ignored). It is safe for concurrent use; calls made
+// from inside ParallelFor or another parallel kernel run on the calling
+// goroutine.
+//
+// It panics (a programmer error) if a dimension is negative, a stride is
+// smaller than the stored row it steps over, or a slice is too short for
+// the matrix it holds; the message gives expected and actual values.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, true)
+}
+
+// SgemmSerial is Sgemm on the calling goroutine only, for callers that
+// already run many products in parallel (e.g. one per sample).
+func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false)
+}
+
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, par bool) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	mnk := m * n * k
+	if mnk <= tinyMNK {
+		gemmTiny(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	par = par && mnk >= parMNK && Threads() > 1
+	if m <= 2 || n <= 2 {
+		gemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, par)
+		return
+	}
+	g := gemmJobs.Get().(*gemmJob)
+	g.kr = active
+	g.transA, g.transB = transA, transB
+	g.m, g.n, g.k = m, n, k
+	g.alpha, g.beta = alpha, beta
+	g.a, g.lda, g.b, g.ldb, g.c, g.ldc = a, lda, b, ldb, c, ldc
+	threads := 1
+	if par {
+		threads = Threads()
+	}
+	fb := bBufs.Get().(*fbuf)
+	nr := g.kr.nr
+	ncMax := max(nr, maxPackedB/k/nr*nr)
+	for j0 := 0; j0 < n; j0 += ncMax {
+		helpers := g.plan(j0, min(ncMax, n-j0), threads, fb)
+		if helpers > 0 {
+			parallel(g, helpers)
+		} else {
+			g.run()
+		}
+	}
+	bBufs.Put(fb)
+	g.a, g.b, g.c, g.bp = nil, nil, nil, nil
+	gemmJobs.Put(g)
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kern.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMat("A", ar, ac, a, lda, transA)
+	checkMat("B", br, bc, b, ldb, transB)
+	checkMat("C", m, n, c, ldc, false)
+}
+
+func checkMat(name string, rows, cols int, s []float32, ld int, trans bool) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("kern.Sgemm: ld%s = %d, want ≥ %d (columns of %s as stored %d×%d, trans=%v)",
+			name, ld, max(1, cols), name, rows, cols, trans))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if need := (rows-1)*ld + cols; len(s) < need {
+		panic(fmt.Sprintf("kern.Sgemm: len(%s) = %d, want ≥ %d for %d×%d with stride %d (trans=%v)",
+			name, len(s), need, rows, cols, ld, trans))
+	}
+}
+
+// scaleC sets C = beta*C (C = 0 when beta == 0).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else {
+			Sscal(beta, row)
+		}
+	}
+}
+
+// gemmJob is one Sgemm call split into work for several goroutines. For
+// each block of columns of op(B) (usually all of them) it has two phases:
+// pack op(B) (units: a k-slice × a group of NR panels), then compute
+// (tasks: a block of rows of A × a range of B panels). Goroutines take
+// units and tasks from atomic counters; nobody computes before all of B is
+// packed.
+type gemmJob struct {
+	jobBase
+	kr             *gemmKernel
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+
+	j0, nLen       int       // the column block of op(B) and C
+	bp             []float32 // packed op(B): k-slice kb starts at kb*kc*ncPad
+	ncPad, nPanels int
+	kc, kBlocks    int
+
+	packUnits, unitsPerK, panelsPerUnit int
+	nextPack, donePack                  atomic.Int64
+
+	mc, nSplit, panelsPerSplit, tasks int
+	nextTask                          atomic.Int64
+}
+
+var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
+
+// plan sets up the column block [j0, j0+nLen) and returns how many helpers
+// are worth asking for.
+func (g *gemmJob) plan(j0, nLen, threads int, fb *fbuf) int {
+	kr := g.kr
+	mr, nr := kr.mr, kr.nr
+	g.j0, g.nLen = j0, nLen
+	g.nPanels = (nLen + nr - 1) / nr
+	g.ncPad = g.nPanels * nr
+
+	// Balanced k-slices of at most kr.kc, a multiple of 4 where possible.
+	g.kBlocks = (g.k + kr.kc - 1) / kr.kc
+	kc := (g.k + g.kBlocks - 1) / g.kBlocks
+	kc = min(kr.kc, (kc+3)&^3)
+	g.kc = kc
+	g.kBlocks = (g.k + kc - 1) / kc
+	g.bp = fb.get(g.k * g.ncPad)
+
+	// Packing units: enough for every goroutine to get a few.
+	g.panelsPerUnit = g.nPanels
+	if threads > 1 {
+		g.panelsPerUnit = max(1, g.nPanels*g.kBlocks/(4*threads))
+		g.panelsPerUnit = min(g.panelsPerUnit, g.nPanels)
+	}
+	g.unitsPerK = (g.nPanels + g.panelsPerUnit - 1) / g.panelsPerUnit
+	g.packUnits = g.unitsPerK * g.kBlocks
+	g.nextPack.Store(0)
+	g.donePack.Store(0)
+
+	// Compute tasks: row blocks of at most kr.mc (balanced, multiples of
+	// mr); with several goroutines aim for ≥ 2 tasks each, shrinking the
+	// row blocks first (down to 4·mr rows) and then splitting the columns.
+	mBlocks := (g.m + kr.mc - 1) / kr.mc
+	g.nSplit = 1
+	if threads > 1 {
+		want := 2 * threads
+		if mBlocks < want {
+			mBlocks = min(want, max(1, g.m/(4*mr)))
+			mBlocks = max(mBlocks, (g.m+kr.mc-1)/kr.mc)
+		}
+		if mBlocks < want {
+			g.nSplit = min(g.nPanels, (want+mBlocks-1)/mBlocks)
+		}
+	}
+	mc := (g.m + mBlocks - 1) / mBlocks
+	g.mc = min(kr.mc, (mc+mr-1)/mr*mr)
+	mBlocks = (g.m + g.mc - 1) / g.mc
+	g.panelsPerSplit = (g.nPanels + g.nSplit - 1) / g.nSplit
+	g.nSplit = (g.nPanels + g.panelsPerSplit - 1) / g.panelsPerSplit
+	g.tasks = mBlocks * g.nSplit
+	g.nextTask.Store(0)
+	return min(threads-1, max(g.tasks, g.packUnits)-1)
+}
+
+func (g *gemmJob) run() {
+	units := int64(g.packUnits)
+	for {
+		u := g.nextPack.Add(1) - 1
+		if u >= units {
+			break
+		}
+		g.packB(int(u))
+		g.donePack.Add(1)
+	}
+	for g.donePack.Load() < units {
+		runtime.Gosched()
+	}
+	tasks := int64(g.tasks)
+	var fb *fbuf
+	var buf []float32
+	for {
+		t := g.nextTask.Add(1) - 1
+		if t >= tasks {
+			break
+		}
+		if fb == nil {
+			fb = aBufs.Get().(*fbuf)
+			buf = fb.get(g.mc*g.kc + g.kr.mr*g.kr.nr)
+		}
+		g.compute(int(t), buf)
+	}
+	if fb != nil {
+		aBufs.Put(fb)
+	}
+}
+
+// packB packs unit u: one k-slice of a group of B panels.
+func (g *gemmJob) packB(u int) {
+	nr := g.kr.nr
+	kb, grp := u/g.unitsPerK, u%g.unitsPerK
+	p0 := kb * g.kc
+	kLen := min(g.kc, g.k-p0)
+	blk := g.bp[p0*g.ncPad : p0*g.ncPad+kLen*g.ncPad]
+	jp0 := grp * g.panelsPerUnit
+	jp1 := min(g.nPanels, jp0+g.panelsPerUnit)
+	for jp := jp0; jp < jp1; jp++ {
+		col := jp * nr
+		nEff := min(nr, g.nLen-col)
+		packBPanel(blk[jp*kLen*nr:], g.b, g.ldb, g.transB, g.j0+col, nEff, p0, kLen, nr)
+	}
+}
+
+// compute runs task t: rows [i0, i0+mLen) of C against a range of B panels,
+// one k-slice at a time (pack the A block into L2, then for each B
+// micro-panel in L1 sweep the A micro-panels).
+func (g *gemmJob) compute(t int, buf []float32) {
+	kr := g.kr
+	mr, nr := kr.mr, kr.nr
+	ib, js := t/g.nSplit, t%g.nSplit
+	i0 := ib * g.mc
+	mLen := min(g.mc, g.m-i0)
+	jp0 := js * g.panelsPerSplit
+	jp1 := min(g.nPanels, jp0+g.panelsPerSplit)
+	aBuf := buf[:g.mc*g.kc]
+	tmp := buf[g.mc*g.kc : g.mc*g.kc+mr*nr]
+	c, ldc, alpha := g.c, g.ldc, g.alpha
+	for kb := 0; kb < g.kBlocks; kb++ {
+		p0 := kb * g.kc
+		kLen := min(g.kc, g.k-p0)
+		packA(aBuf, g.a, g.lda, g.transA, i0, mLen, p0, kLen, mr)
+		beta := g.beta
+		if kb > 0 {
+			beta = 1
+		}
+		blk := g.bp[p0*g.ncPad : p0*g.ncPad+kLen*g.ncPad]
+		for jp := jp0; jp < jp1; jp++ {
+			bPanel := blk[jp*kLen*nr : (jp+1)*kLen*nr]
+			col := g.j0 + jp*nr
+			nEff := min(nr, g.j0+g.nLen-col)
+			for ir := 0; ir < mLen; ir += mr {
+				mEff := min(mr, mLen-ir)
+				aPanel := aBuf[ir*kLen : ir*kLen+mr*kLen]
+				co := (i0+ir)*ldc + col
+				if mEff == mr && nEff == nr {
+					kr.micro(kLen, aPanel, 1, mr, bPanel, c[co:], ldc, alpha, beta)
+					continue
+				}
+				kr.micro(kLen, aPanel, 1, mr, bPanel, tmp, nr, 1, 0)
+				blend(c[co:], ldc, tmp, nr, mEff, nEff, alpha, beta)
+			}
+		}
+	}
+}
+
+// blend sets the mEff×nEff corner of C to alpha*T + beta*C.
+func blend(c []float32, ldc int, t []float32, ldt, mEff, nEff int, alpha, beta float32) {
+	for i := 0; i < mEff; i++ {
+		row := c[i*ldc : i*ldc+nEff]
+		src := t[i*ldt : i*ldt+nEff]
+		if beta == 0 {
+			for j, v := range src {
+				row[j] = alpha * v
+			}
+		} else {
+			for j, v := range src {
+				row[j] = alpha*v + beta*row[j]
+			}
+		}
+	}
+}

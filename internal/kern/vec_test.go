@@ -1,0 +1,69 @@
+package kern
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestVectorKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 75; n++ {
+		for _, off := range []int{0, 1, 3} {
+			x := randSlice(r, n+off)[off:]
+			y := randSlice(r, n+off+2)[off:]
+			alpha := float32(r.Float64()*4 - 2)
+
+			y0 := append([]float32(nil), y...)
+			Saxpy(alpha, x, y)
+			for i := range y {
+				want := float64(y0[i])
+				if i < n {
+					want += float64(alpha) * float64(x[i])
+				}
+				if math.Abs(float64(y[i])-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("Saxpy n=%d off=%d: y[%d] = %g, want %g", n, off, i, y[i], want)
+				}
+			}
+
+			var want, scale float64
+			for i := 0; i < n; i++ {
+				want += float64(x[i]) * float64(y[i])
+				scale += math.Abs(float64(x[i]) * float64(y[i]))
+			}
+			if got := Sdot(x, y); math.Abs(float64(got)-want) > 1e-6*(1+scale) {
+				t.Fatalf("Sdot n=%d off=%d = %g, want %g", n, off, got, want)
+			}
+
+			x0 := append([]float32(nil), x...)
+			Sscal(alpha, x)
+			for i := range x {
+				if w := alpha * x0[i]; x[i] != w {
+					t.Fatalf("Sscal n=%d off=%d: x[%d] = %g, want %g", n, off, i, x[i], w)
+				}
+			}
+		}
+	}
+}
+
+func TestVectorKernelsPanicOnShortY(t *testing.T) {
+	for name, f := range map[string]func(){
+		"Saxpy": func() { Saxpy(1, make([]float32, 4), make([]float32, 3)) },
+		"Sdot":  func() { Sdot(make([]float32, 4), make([]float32, 3)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatalf("%s with len(y) < len(x) did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func TestVecName(t *testing.T) {
+	if n := vecName(); n != "avx2-fma" && n != "purego" {
+		t.Fatalf("vecName() = %q", n)
+	}
+}
