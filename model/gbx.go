@@ -30,6 +30,16 @@ type Meta struct {
 	// InputShape is one example's shape, without the batch axis
 	// (e.g. [1 28 28] for MNIST).
 	InputShape []int `json:"input_shape,omitempty"`
+	// Features names the input columns of a tabular model.
+	Features []string `json:"features,omitempty"`
+	// Mean and Std, when set, standardise each input feature before the
+	// model sees it: x' = (x − Mean)/Std, fitted on the training data.
+	Mean []float32 `json:"mean,omitempty"`
+	Std  []float32 `json:"std,omitempty"`
+	// Vocab is a text model's vocabulary (datasets.Vocab as JSON) and
+	// SeqLen the sequence length its inputs are padded to.
+	Vocab  json.RawMessage `json:"vocab,omitempty"`
+	SeqLen int             `json:"seq_len,omitempty"`
 	// Extra holds free-form string metadata (data set, recipe, accuracy).
 	Extra map[string]string `json:"extra,omitempty"`
 }
