@@ -1,0 +1,299 @@
+// Command gemm measures glassbox's SGEMM (internal/kern) against numpy's
+// float32 matmul (OpenBLAS) on the same machine in the same run, and prints
+// median GFLOP/s for both and their ratio.
+//
+//	go run ./bench/gemm                 # AVX2/FMA kernel (or whatever the CPU allows)
+//	go run -tags purego ./bench/gemm    # the pure-Go fallback
+//
+// numpy runs as a child process (/usr/bin/python3 bench/gemm/numpy_gemm.py)
+// with OPENBLAS_NUM_THREADS set to glassbox's thread count. OpenBLAS is run
+// at its best: each OPENBLAS_CORETYPE candidate (SkylakeX, Haswell, Zen and
+// the library's own choice) is tried in a short probe, the ones that crash
+// (SkylakeX needs AVX-512) are dropped and the fastest is kept. These
+// variables are set for the child only. Rounds alternate glassbox and numpy
+// so that noise from other work on the machine falls on both.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/glassbox-ml/glassbox/internal/kern"
+)
+
+type shape struct {
+	name    string
+	m, k, n int
+}
+
+var shapes = []shape{
+	{"n=256", 256, 256, 256},
+	{"n=512", 512, 512, 512},
+	{"n=1024", 1024, 1024, 1024},
+	{"mlp 128x784x256", 128, 784, 256},
+	{"mlp 128x256x128", 128, 256, 128},
+}
+
+type peerResult struct {
+	Architecture string `json:"architecture"`
+	Library      string `json:"library"`
+	Threads      int    `json:"threads"`
+	Numpy        string `json:"numpy"`
+	Results      []struct {
+		M, K, N int
+		Gflops  []float64 `json:"gflops"`
+	} `json:"results"`
+}
+
+func main() {
+	rounds := flag.Int("rounds", 2, "rounds; each times glassbox then numpy")
+	reps := flag.Int("reps", 5, "timed repetitions per shape per round")
+	minTime := flag.Duration("min-time", 100*time.Millisecond, "minimum duration of one repetition")
+	python := flag.String("python", "/usr/bin/python3", "python interpreter with numpy")
+	script := flag.String("script", "", "path of numpy_gemm.py (default: next to this source, bench/gemm/numpy_gemm.py)")
+	noPeer := flag.Bool("no-peer", false, "time glassbox only")
+	flag.Parse()
+	if *rounds < 1 || *reps < 1 {
+		fmt.Fprintln(os.Stderr, "gemm: -rounds and -reps must be ≥ 1")
+		os.Exit(2)
+	}
+	if *script == "" {
+		*script = findScript()
+	}
+	threads := kern.Threads()
+	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s\n", kern.Name(), threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+
+	peerOK := !*noPeer
+	var coretype string
+	if peerOK {
+		var err error
+		coretype, err = pickCoretype(*python, *script, threads)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "numpy: %v\n", err)
+			fmt.Fprintln(os.Stderr, "numpy: to compare with numpy/OpenBLAS install it: apt-get install -y python3-numpy python3-threadpoolctl")
+			peerOK = false
+		}
+	}
+
+	ours := make([][]float64, len(shapes))
+	theirs := make([][]float64, len(shapes))
+	var peerInfo peerResult
+	for r := 0; r < *rounds; r++ {
+		for i, s := range shapes {
+			ours[i] = append(ours[i], timeGlassbox(s, *reps, *minTime)...)
+		}
+		if peerOK {
+			res, err := runPeer(*python, *script, coretype, threads, *reps, *minTime)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "numpy: %v\n", err)
+				peerOK = false
+				continue
+			}
+			peerInfo = res
+			for i := range shapes {
+				theirs[i] = append(theirs[i], res.Results[i].Gflops...)
+			}
+		}
+	}
+	if peerOK {
+		ct := coretype
+		if ct == "" {
+			ct = "(unset: OpenBLAS's own choice)"
+		}
+		fmt.Printf("numpy %s: %s, kernel architecture %q, %d threads, OPENBLAS_CORETYPE=%s\n",
+			peerInfo.Numpy, peerInfo.Library, peerInfo.Architecture, peerInfo.Threads, ct)
+	}
+	fmt.Printf("median GFLOP/s over %d rounds × %d repetitions (shapes are m×k×n: C[m×n] = A[m×k]·B[k×n])\n\n", *rounds, *reps)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "shape\tglassbox\tnumpy\tglassbox/numpy\t")
+	for i, s := range shapes {
+		g := median(ours[i])
+		if peerOK {
+			p := median(theirs[i])
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t\n", s.name, g, p, g/p)
+		} else {
+			fmt.Fprintf(tw, "%s\t%.1f\t-\t-\t\n", s.name, g)
+		}
+	}
+	tw.Flush()
+}
+
+// findScript locates numpy_gemm.py next to this file, whether run from the
+// repository root or from bench/gemm.
+func findScript() string {
+	for _, p := range []string{"bench/gemm/numpy_gemm.py", "numpy_gemm.py"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		return filepath.Join(filepath.Dir(file), "numpy_gemm.py")
+	}
+	return "bench/gemm/numpy_gemm.py"
+}
+
+func timeGlassbox(s shape, reps int, minTime time.Duration) []float64 {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := randSlice(r, s.m*s.k)
+	b := randSlice(r, s.k*s.n)
+	c := make([]float32, s.m*s.n)
+	run := func() { kern.Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, b, s.n, 0, c, s.n) }
+	run()
+	iters := 1
+	var dt time.Duration
+	for {
+		t := time.Now()
+		for i := 0; i < iters; i++ {
+			run()
+		}
+		dt = time.Since(t)
+		if dt >= minTime/4 {
+			break
+		}
+		iters *= 2
+	}
+	iters = max(1, int(float64(iters)*float64(minTime)/float64(dt)))
+	flop := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+	out := make([]float64, reps)
+	for j := range out {
+		t := time.Now()
+		for i := 0; i < iters; i++ {
+			run()
+		}
+		out[j] = flop * float64(iters) / time.Since(t).Seconds() / 1e9
+	}
+	return out
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.Float64()*2 - 1)
+	}
+	return s
+}
+
+func shapeArg(list []shape) string {
+	parts := make([]string, len(list))
+	for i, s := range list {
+		parts[i] = fmt.Sprintf("%d,%d,%d", s.m, s.k, s.n)
+	}
+	return strings.Join(parts, ";")
+}
+
+func peerCmd(python, script, coretype string, threads int, args ...string) *exec.Cmd {
+	cmd := exec.Command(python, append([]string{script}, args...)...)
+	env := []string{}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(e, "OPENBLAS_NUM_THREADS=") &&
+			!strings.HasPrefix(e, "OMP_NUM_THREADS=") {
+			env = append(env, e)
+		}
+	}
+	env = append(env, fmt.Sprintf("OPENBLAS_NUM_THREADS=%d", threads), fmt.Sprintf("OMP_NUM_THREADS=%d", threads))
+	if coretype != "" {
+		env = append(env, "OPENBLAS_CORETYPE="+coretype)
+	}
+	cmd.Env = env
+	return cmd
+}
+
+func runPeer(python, script, coretype string, threads, reps int, minTime time.Duration) (peerResult, error) {
+	return runPeerShapes(python, script, coretype, threads, shapes, reps, minTime)
+}
+
+func runPeerShapes(python, script, coretype string, threads int, list []shape, reps int, minTime time.Duration) (peerResult, error) {
+	var res peerResult
+	if _, err := os.Stat(python); err != nil {
+		return res, fmt.Errorf("python interpreter %s not found", python)
+	}
+	cmd := peerCmd(python, script, coretype, threads, "--shapes", shapeArg(list),
+		"--reps", fmt.Sprint(reps), "--min-time", fmt.Sprint(minTime.Seconds()))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
+			return res, fmt.Errorf("%s", msg)
+		}
+		return res, fmt.Errorf("%s %s (OPENBLAS_CORETYPE=%q): %v %s", python, script, coretype, err, msg)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return res, fmt.Errorf("reading %s output: %v", script, err)
+	}
+	if len(res.Results) != len(list) {
+		return res, fmt.Errorf("%s returned %d results for %d shapes", script, len(res.Results), len(list))
+	}
+	return res, nil
+}
+
+// pickCoretype probes each OPENBLAS_CORETYPE candidate on a short run and
+// returns the fastest one that works ("" = OpenBLAS's own detection).
+func pickCoretype(python, script string, threads int) (string, error) {
+	probe := []shape{{"n=512", 512, 512, 512}, {"mlp 128x784x256", 128, 784, 256}}
+	best, bestRate := "", -1.0
+	var firstErr error
+	var report []string
+	for _, ct := range []string{"SkylakeX", "Haswell", "Zen", ""} {
+		res, err := runPeerShapes(python, script, ct, threads, probe, 3, 50*time.Millisecond)
+		name := ct
+		if name == "" {
+			name = "(unset)"
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			short := err.Error()
+			if i := strings.Index(short, ": "); i >= 0 && strings.Contains(short, "signal") {
+				short = "crashed (" + short[strings.LastIndex(short, "signal"):] + ")"
+			}
+			report = append(report, fmt.Sprintf("%s: %s", name, firstLine(short)))
+			if strings.Contains(err.Error(), "not installed") || strings.Contains(err.Error(), "not found") {
+				return "", err
+			}
+			continue
+		}
+		rate := median(res.Results[0].Gflops) + median(res.Results[1].Gflops)
+		report = append(report, fmt.Sprintf("%s: %s %.0f+%.0f GFLOP/s", name, res.Architecture,
+			median(res.Results[0].Gflops), median(res.Results[1].Gflops)))
+		if rate > bestRate {
+			best, bestRate = ct, rate
+		}
+	}
+	fmt.Printf("OPENBLAS_CORETYPE probe (n=512 + mlp 128x784x256): %s\n", strings.Join(report, "; "))
+	if bestRate < 0 {
+		return "", firstErr
+	}
+	return best, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
