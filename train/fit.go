@@ -1,0 +1,443 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/data"
+	"github.com/glassbox-ml/glassbox/model"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// Optimizer is what the fit loop needs from an optimizer; the types in
+// package optim satisfy it.
+type Optimizer interface {
+	Step() error
+	ZeroGrad()
+}
+
+// LRSetter is implemented by optimizers whose learning rate can change.
+type LRSetter interface {
+	LR() float64
+	SetLR(lr float64)
+}
+
+// StatefulOptimizer is implemented by optimizers whose state (moments,
+// step counts) must be saved in checkpoints for an exact resume.
+type StatefulOptimizer interface {
+	StateDict() map[string]*tensor.Tensor
+	LoadStateDict(map[string]*tensor.Tensor) error
+}
+
+// LossFunc turns a model output and a batch into a scalar loss.
+type LossFunc func(tp *autograd.Tape, out *autograd.Var, b *data.Batch) *autograd.Var
+
+// EarlyStopping stops training when the monitored validation figure has
+// not improved by MinDelta for Patience epochs.
+type EarlyStopping struct {
+	// Monitor is "loss" (lower is better) or "accuracy"/"r2" (higher).
+	Monitor  string
+	Patience int
+	MinDelta float64
+	// RestoreBest puts back the weights of the best epoch at the end.
+	RestoreBest bool
+}
+
+// Config configures Fit.
+type Config struct {
+	Epochs    int
+	Optimizer Optimizer
+	// Loss defaults to cross-entropy from logits for classification and
+	// mean squared error for regression.
+	Loss    LossFunc
+	Task    Task
+	Classes int
+	// Val, when set, is evaluated after every epoch.
+	Val           *data.Loader
+	EarlyStopping *EarlyStopping
+	// ClipNorm > 0 rescales gradients whose global L2 norm exceeds it.
+	ClipNorm float64
+	// Schedule, when set, gives the learning rate for each global step
+	// (the optimizer must implement LRSetter).
+	Schedule func(step int) float64
+	// Seed drives dropout and other randomness inside the model.
+	Seed uint64
+	// Progress receives the progress display (default os.Stderr). A
+	// terminal gets a live bar, anything else one JSON object per epoch.
+	Progress io.Writer
+	Quiet    bool
+	// Checkpoint, when set, is written atomically after every epoch.
+	Checkpoint string
+	// Resume, when set, restores weights, optimizer state and history from
+	// a checkpoint and continues with the next epoch.
+	Resume  string
+	OnStep  func(StepInfo) error
+	OnEpoch func(EpochInfo) error
+}
+
+// StepInfo describes one optimisation step, for hooks.
+type StepInfo struct {
+	Epoch, Step, GlobalStep int
+	Loss                    float64
+	LR                      float64
+}
+
+// EpochInfo summarises one epoch.
+type EpochInfo struct {
+	Epoch         int                `json:"epoch"`
+	Train         map[string]float64 `json:"train"`
+	Val           map[string]float64 `json:"val,omitempty"`
+	LR            float64            `json:"lr,omitempty"`
+	Seconds       float64            `json:"seconds"`
+	SamplesPerSec float64            `json:"samples_per_sec"`
+}
+
+// History is the record of a training run.
+type History struct {
+	Epochs []EpochInfo `json:"epochs"`
+	// Stopped says why training ended early ("" when all epochs ran).
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// Last returns the final epoch's record.
+func (h *History) Last() EpochInfo {
+	if len(h.Epochs) == 0 {
+		return EpochInfo{}
+	}
+	return h.Epochs[len(h.Epochs)-1]
+}
+
+// Fit trains m on the batches of trainData according to cfg.
+func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (*History, error) {
+	if cfg.Epochs <= 0 {
+		return nil, fmt.Errorf("train: epochs must be positive, got %d", cfg.Epochs)
+	}
+	if cfg.Optimizer == nil {
+		return nil, errors.New("train: no optimizer")
+	}
+	if cfg.Loss == nil {
+		if cfg.Task == Classification {
+			cfg.Loss = CrossEntropyLoss
+		} else {
+			cfg.Loss = MSELoss
+		}
+	}
+	if cfg.Schedule != nil {
+		if _, ok := cfg.Optimizer.(LRSetter); !ok {
+			return nil, errors.New("train: a schedule needs an optimizer with SetLR")
+		}
+	}
+	prog := newProgress(cfg.Progress, cfg.Quiet)
+	hist := &History{}
+	start := 0
+	if cfg.Resume != "" {
+		var err error
+		start, err = restore(cfg.Resume, m, cfg.Optimizer, hist)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var best float64
+	var bestWeights map[string]*tensor.Tensor
+	sinceBest := 0
+	if es := cfg.EarlyStopping; es != nil {
+		if es.Monitor == "" {
+			es.Monitor = "loss"
+		}
+		if cfg.Val == nil {
+			return nil, errors.New("train: early stopping needs a validation loader")
+		}
+		best = math.Inf(1)
+		for _, e := range hist.Epochs {
+			if v := monitorValue(es.Monitor, e.Val); v < best-es.MinDelta {
+				best = v
+			}
+		}
+	}
+	nb := trainData.Len()
+	tape := autograd.NewTape()
+	params := m.Params()
+	for epoch := start; epoch < cfg.Epochs; epoch++ {
+		t0 := time.Now()
+		met := NewMetrics(cfg.Task, cfg.Classes)
+		seen := 0
+		var stepErr error
+		for b := range trainData.Batches(ctx, epoch) {
+			global := epoch*nb + b.Step
+			if cfg.Schedule != nil {
+				cfg.Optimizer.(LRSetter).SetLR(cfg.Schedule(global))
+			}
+			var lossV float64
+			var lossErr error
+			stepErr = tensor.Catch(func() {
+				c := &nn.Ctx{Tape: tape, Training: true, RNG: rand.New(rand.NewPCG(cfg.Seed, uint64(global)))}
+				out := m.Forward(c, autograd.Const(b.X))
+				loss := cfg.Loss(tape, out, b)
+				lossV = float64(loss.Value.Item())
+				if math.IsNaN(lossV) || math.IsInf(lossV, 0) {
+					lossErr = fmt.Errorf("train: loss is %v at epoch %d step %d; training stopped (lower the learning rate, clip gradients, or check the data for NaN)", lossV, epoch+1, b.Step)
+					return
+				}
+				cfg.Optimizer.ZeroGrad()
+				if err := tape.Backward(loss); err != nil {
+					lossErr = err
+					return
+				}
+				scoreBatch(met, cfg.Task, out.Value, b)
+			})
+			tape.Reset()
+			if stepErr == nil {
+				stepErr = lossErr
+			}
+			if stepErr != nil {
+				break
+			}
+			if cfg.ClipNorm > 0 {
+				ClipGradNorm(params, cfg.ClipNorm)
+			}
+			if err := cfg.Optimizer.Step(); err != nil {
+				stepErr = fmt.Errorf("train: epoch %d step %d: %w", epoch+1, b.Step, err)
+				break
+			}
+			met.AddLoss(lossV, b.X.Dim(0))
+			seen += b.X.Dim(0)
+			if cfg.OnStep != nil {
+				if err := cfg.OnStep(StepInfo{Epoch: epoch, Step: b.Step, GlobalStep: global, Loss: lossV, LR: currentLR(cfg.Optimizer)}); err != nil {
+					stepErr = err
+					break
+				}
+			}
+			prog.step(epoch, cfg.Epochs, b.Step+1, nb, met.Loss(), float64(seen)/time.Since(t0).Seconds())
+		}
+		if stepErr != nil {
+			prog.done()
+			return hist, stepErr
+		}
+		if err := ctx.Err(); err != nil {
+			prog.done()
+			hist.Stopped = "cancelled"
+			return hist, fmt.Errorf("train: stopped at epoch %d: %w", epoch+1, err)
+		}
+		info := EpochInfo{Epoch: epoch + 1, Train: met.Summary(), LR: currentLR(cfg.Optimizer)}
+		info.Seconds = time.Since(t0).Seconds()
+		info.SamplesPerSec = float64(seen) / info.Seconds
+		if cfg.Val != nil {
+			vm, err := Evaluate(ctx, m, cfg.Val, cfg.Task, cfg.Classes, cfg.Loss)
+			if err != nil {
+				return hist, err
+			}
+			info.Val = vm.Summary()
+		}
+		hist.Epochs = append(hist.Epochs, info)
+		prog.epoch(info)
+		if cfg.Checkpoint != "" {
+			if err := SaveCheckpoint(cfg.Checkpoint, m, cfg.Optimizer, hist); err != nil {
+				return hist, err
+			}
+		}
+		if cfg.OnEpoch != nil {
+			if err := cfg.OnEpoch(info); err != nil {
+				return hist, err
+			}
+		}
+		if es := cfg.EarlyStopping; es != nil {
+			if v := monitorValue(es.Monitor, info.Val); v < best-es.MinDelta {
+				best, sinceBest = v, 0
+				if es.RestoreBest {
+					bestWeights = snapshot(m)
+				}
+			} else if sinceBest++; sinceBest >= es.Patience {
+				hist.Stopped = fmt.Sprintf("early stopping: validation %s did not improve for %d epochs", es.Monitor, es.Patience)
+				break
+			}
+		}
+	}
+	if bestWeights != nil {
+		state, _, _ := model.State(m)
+		for n, t := range bestWeights {
+			state[n].Value.CopyFrom(t)
+		}
+	}
+	return hist, nil
+}
+
+// monitorValue returns the figure early stopping minimises (negated for
+// figures where higher is better).
+func monitorValue(name string, val map[string]float64) float64 {
+	v, ok := val[name]
+	if !ok {
+		return math.Inf(1)
+	}
+	if name == "loss" || name == "mse" || name == "mae" {
+		return v
+	}
+	return -v
+}
+
+func snapshot(m nn.Module) map[string]*tensor.Tensor {
+	state, _, _ := model.State(m)
+	out := make(map[string]*tensor.Tensor, len(state))
+	for n, v := range state {
+		out[n] = v.Value.Clone()
+	}
+	return out
+}
+
+func currentLR(o Optimizer) float64 {
+	if s, ok := o.(LRSetter); ok {
+		return s.LR()
+	}
+	return 0
+}
+
+// scoreBatch adds a batch's predictions to the metrics.
+func scoreBatch(met *Metrics, task Task, out *tensor.Tensor, b *data.Batch) {
+	if task == Regression {
+		met.AddRegression(out.Data(), b.Y.Data())
+		return
+	}
+	if met.Classes == 0 {
+		*met = *NewMetrics(Classification, out.Dim(-1))
+	}
+	if out.Rank() == 2 && b.Y.Rank() == 1 {
+		_ = met.AddClassification(tensor.ArgMax(out, -1), b.Labels())
+	}
+}
+
+// Evaluate runs m in inference mode over every batch of l and returns the
+// metrics (and the mean loss when lossFn is not nil).
+func Evaluate(ctx context.Context, m nn.Module, l *data.Loader, task Task, classes int, lossFn LossFunc) (*Metrics, error) {
+	met := NewMetrics(task, classes)
+	var err error
+	for b := range l.Batches(ctx, 0) {
+		err = tensor.Catch(func() {
+			c := nn.Eval()
+			out := m.Forward(c, autograd.Const(b.X))
+			if lossFn != nil {
+				met.AddLoss(float64(lossFn(c.Tape, out, b).Value.Item()), b.X.Dim(0))
+			}
+			scoreBatch(met, task, out.Value, b)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return met, nil
+}
+
+// ClipGradNorm rescales the gradients of params so their global L2 norm is
+// at most maxNorm, and returns the norm before clipping.
+func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
+	var sq float64
+	for _, p := range params {
+		if p.Grad == nil {
+			continue
+		}
+		for _, g := range p.Grad.Data() {
+			sq += float64(g) * float64(g)
+		}
+	}
+	norm := math.Sqrt(sq)
+	if norm > maxNorm && norm > 0 {
+		s := float32(maxNorm / norm)
+		for _, p := range params {
+			if p.Grad != nil {
+				tensor.ScaleInPlace(p.Grad, s)
+			}
+		}
+	}
+	return norm
+}
+
+// SaveCheckpoint writes weights, optimizer state and history atomically.
+func SaveCheckpoint(path string, m nn.Module, opt Optimizer, hist *History) error {
+	state, _, err := model.State(m)
+	if err != nil {
+		return err
+	}
+	tensors := map[string]*tensor.Tensor{}
+	for n, v := range state {
+		tensors["model/"+n] = v.Value
+	}
+	if so, ok := opt.(StatefulOptimizer); ok {
+		for n, t := range so.StateDict() {
+			tensors["optim/"+n] = t
+		}
+	}
+	h, _ := json.Marshal(hist)
+	arch, _ := json.Marshal(m.Spec())
+	md := map[string]string{
+		"format":                "glassbox-checkpoint",
+		"glassbox.epoch":        strconv.Itoa(len(hist.Epochs)),
+		"glassbox.history":      string(h),
+		"glassbox.architecture": string(arch),
+	}
+	if err := model.WriteTensors(path, tensors, md); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// restore loads a checkpoint into m and opt and returns the epoch to
+// continue from.
+func restore(path string, m nn.Module, opt Optimizer, hist *History) (int, error) {
+	tensors, md, err := model.ReadTensors(path)
+	if err != nil {
+		return 0, fmt.Errorf("train: resume: %w", err)
+	}
+	if md["format"] != "glassbox-checkpoint" {
+		return 0, fmt.Errorf("train: resume: %s is not a glassbox checkpoint", path)
+	}
+	state, names, err := model.State(m)
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range names {
+		t, ok := tensors["model/"+n]
+		if !ok {
+			return 0, fmt.Errorf("train: resume: checkpoint lacks %q (saved from another architecture?)", n)
+		}
+		if !tensor.SameShape(t.Shape(), state[n].Value.Shape()) {
+			return 0, fmt.Errorf("train: resume: %q has shape %v in the checkpoint, the model expects %v", n, t.Shape(), state[n].Value.Shape())
+		}
+		state[n].Value.CopyFrom(t)
+	}
+	if so, ok := opt.(StatefulOptimizer); ok {
+		os := map[string]*tensor.Tensor{}
+		for n, t := range tensors {
+			if len(n) > 6 && n[:6] == "optim/" {
+				os[n[6:]] = t
+			}
+		}
+		if err := so.LoadStateDict(os); err != nil {
+			return 0, fmt.Errorf("train: resume: optimizer state: %w", err)
+		}
+	}
+	if err := json.Unmarshal([]byte(md["glassbox.history"]), hist); err != nil {
+		return 0, fmt.Errorf("train: resume: bad history: %v", err)
+	}
+	return len(hist.Epochs), nil
+}
+
+// isTerminal reports whether w is a character device (a live terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,246 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/data"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// affine is a minimal module for these tests: logits = x·W + b, with
+// dropout so the training RNG matters for resume.
+type affine struct {
+	W, B *autograd.Var
+	drop float32
+}
+
+func newAffine(in, out int, seed uint64) *affine {
+	rng := tensor.NewRNG(seed)
+	return &affine{W: autograd.Param(tensor.RandN(rng, 0, 0.1, in, out), "aff/weight"), B: autograd.Param(tensor.New(out), "aff/bias")}
+}
+
+func (a *affine) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
+	if a.drop > 0 && c.Training {
+		mask := tensor.New(x.Value.Shape()...)
+		for i := range mask.Data() {
+			if c.RNG.Float32() >= a.drop {
+				mask.Data()[i] = 1 / (1 - a.drop)
+			}
+		}
+		x = c.Tape.Dropout(x, mask)
+	}
+	return c.Tape.Add(c.Tape.MatMul(x, a.W), a.B)
+}
+func (a *affine) Params() []*autograd.Var { return []*autograd.Var{a.W, a.B} }
+func (a *affine) Spec() nn.Spec           { return nn.MakeSpec("train-test-affine", "aff", nil) }
+
+// momentum is a small stateful SGD with momentum for these tests.
+type momentum struct {
+	params []*autograd.Var
+	vel    []*tensor.Tensor
+	lr     float64
+}
+
+func newMomentum(ps []*autograd.Var, lr float64) *momentum {
+	m := &momentum{params: ps, lr: lr}
+	for _, p := range ps {
+		m.vel = append(m.vel, tensor.New(p.Value.Shape()...))
+	}
+	return m
+}
+func (m *momentum) Step() error {
+	for i, p := range m.params {
+		v, g, w := m.vel[i].Data(), p.Grad.Data(), p.Value.Data()
+		for j := range v {
+			v[j] = 0.9*v[j] + g[j]
+			w[j] -= float32(m.lr) * v[j]
+		}
+	}
+	return nil
+}
+func (m *momentum) ZeroGrad() {
+	for _, p := range m.params {
+		p.ZeroGrad()
+	}
+}
+func (m *momentum) LR() float64      { return m.lr }
+func (m *momentum) SetLR(lr float64) { m.lr = lr }
+func (m *momentum) StateDict() map[string]*tensor.Tensor {
+	out := map[string]*tensor.Tensor{}
+	for i, p := range m.params {
+		out["vel/"+p.Name] = m.vel[i]
+	}
+	return out
+}
+func (m *momentum) LoadStateDict(s map[string]*tensor.Tensor) error {
+	for i, p := range m.params {
+		t, ok := s["vel/"+p.Name]
+		if !ok {
+			return fmt.Errorf("missing velocity for %s", p.Name)
+		}
+		m.vel[i].CopyFrom(t)
+	}
+	return nil
+}
+
+// blobs is a 3-class problem with well-separated Gaussian clusters.
+func blobs(n int, seed uint64) *data.Tensors {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	x := tensor.New(n, 2)
+	y := tensor.New(n)
+	centres := [][2]float32{{2, 0}, {-2, 2}, {-2, -2}}
+	for i := 0; i < n; i++ {
+		c := i % 3
+		x.Set(centres[c][0]+0.5*float32(rng.NormFloat64()), i, 0)
+		x.Set(centres[c][1]+0.5*float32(rng.NormFloat64()), i, 1)
+		y.Set(float32(c), i)
+	}
+	ds, _ := data.NewTensors(x, y)
+	return ds
+}
+
+func loader(t *testing.T, ds data.Dataset, shuffle bool) *data.Loader {
+	l, err := data.NewLoader(ds, data.Options{BatchSize: 16, Shuffle: shuffle, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestFitLearnsAndReportsJSONLines(t *testing.T) {
+	m := newAffine(2, 3, 1)
+	var out bytes.Buffer
+	hist, err := Fit(context.Background(), m, loader(t, blobs(300, 1), true), Config{
+		Epochs: 5, Optimizer: newMomentum(m.Params(), 0.05), Task: Classification, Classes: 3,
+		Val: loader(t, blobs(90, 2), false), Progress: &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := hist.Epochs[0].Train["loss"], hist.Last().Train["loss"]
+	if !(last < first/2) {
+		t.Fatalf("training loss went %v → %v", first, last)
+	}
+	if acc := hist.Last().Val["accuracy"]; acc < 0.95 {
+		t.Fatalf("validation accuracy %v, want ≥ 0.95", acc)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("want one JSON line per epoch, got %d lines", len(lines))
+	}
+	var e EpochInfo
+	if err := json.Unmarshal([]byte(lines[4]), &e); err != nil || e.Epoch != 5 {
+		t.Fatalf("last progress line %q: %v", lines[4], err)
+	}
+}
+
+func TestResumeIsBitIdentical(t *testing.T) {
+	ds := blobs(200, 3)
+	cfg := func(m *affine) Config {
+		return Config{Epochs: 4, Optimizer: newMomentum(m.Params(), 0.05), Task: Classification, Classes: 3, Seed: 9, Quiet: true}
+	}
+	// Uninterrupted.
+	full := newAffine(2, 3, 1)
+	full.drop = 0.2
+	if _, err := Fit(context.Background(), full, loader(t, ds, true), cfg(full)); err != nil {
+		t.Fatal(err)
+	}
+	// Two epochs, checkpoint, then a fresh process-like model resumes.
+	ckpt := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	part := newAffine(2, 3, 1)
+	part.drop = 0.2
+	c := cfg(part)
+	c.Epochs, c.Checkpoint = 2, ckpt
+	if _, err := Fit(context.Background(), part, loader(t, ds, true), c); err != nil {
+		t.Fatal(err)
+	}
+	resumed := newAffine(2, 3, 777) // different init: everything must come from the checkpoint
+	resumed.drop = 0.2
+	c = cfg(resumed)
+	c.Resume = ckpt
+	hist, err := Fit(context.Background(), resumed, loader(t, ds, true), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Epochs) != 4 {
+		t.Fatalf("resumed history has %d epochs", len(hist.Epochs))
+	}
+	for i, p := range full.Params() {
+		if !tensor.AllClose(p.Value, resumed.Params()[i].Value, 0, 0) {
+			t.Fatalf("%s differs after resume", p.Name)
+		}
+	}
+}
+
+func TestNaNStopsTraining(t *testing.T) {
+	m := newAffine(2, 3, 1)
+	x := tensor.New(20, 2)
+	x.Set(float32(nan()), 3, 1)
+	ds, _ := data.NewTensors(x, tensor.New(20))
+	_, err := Fit(context.Background(), m, loader(t, ds, false), Config{Epochs: 1, Optimizer: newMomentum(m.Params(), 0.1), Classes: 3, Quiet: true})
+	if err == nil || !strings.Contains(err.Error(), "NaN") || !strings.Contains(err.Error(), "epoch 1 step 0") {
+		t.Fatalf("want a NaN error naming the step, got %v", err)
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
+
+func TestShapeErrorBecomesError(t *testing.T) {
+	m := newAffine(5, 3, 1) // expects 5 features, data has 2
+	_, err := Fit(context.Background(), m, loader(t, blobs(30, 1), false), Config{Epochs: 1, Optimizer: newMomentum(m.Params(), 0.1), Classes: 3, Quiet: true})
+	if err == nil || !strings.Contains(err.Error(), "MatMul") {
+		t.Fatalf("want a shape error, got %v", err)
+	}
+}
+
+func TestEarlyStoppingAndCancel(t *testing.T) {
+	m := newAffine(2, 3, 1)
+	hist, err := Fit(context.Background(), m, loader(t, blobs(60, 1), true), Config{
+		Epochs: 200, Optimizer: newMomentum(m.Params(), 0.0), Classes: 3, Quiet: true, // lr 0: never improves
+		Val: loader(t, blobs(30, 2), false), EarlyStopping: &EarlyStopping{Patience: 3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Epochs) != 4 || !strings.Contains(hist.Stopped, "early stopping") {
+		t.Fatalf("ran %d epochs, stopped %q", len(hist.Epochs), hist.Stopped)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	_, err = Fit(ctx, m, loader(t, blobs(600, 1), true), Config{Epochs: 5, Optimizer: newMomentum(m.Params(), 0.01), Classes: 3, Quiet: true,
+		OnStep: func(StepInfo) error {
+			if steps++; steps == 3 {
+				cancel()
+			}
+			return nil
+		}})
+	if err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("want cancellation error, got %v", err)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	m := NewMetrics(Classification, 2)
+	m.AddClassification([]int{0, 1, 1, 1}, []int{0, 0, 1, 1})
+	if m.Accuracy() != 0.75 || m.Precision()[1] != 2.0/3 || m.Recall()[0] != 0.5 {
+		t.Fatalf("acc %v prec %v rec %v", m.Accuracy(), m.Precision(), m.Recall())
+	}
+	r := NewMetrics(Regression, 0)
+	r.AddRegression([]float32{1, 2, 3}, []float32{1, 2, 4})
+	if r.MSE() != 1.0/3 || r.MAE() != 1.0/3 {
+		t.Fatalf("mse %v mae %v", r.MSE(), r.MAE())
+	}
+	// SST of {1,2,4} = 14/3; R² = 1 − 1/(14/3).
+	if d := r.R2() - (1 - 3.0/14); d > 1e-12 || d < -1e-12 {
+		t.Fatalf("r2 %v", r.R2())
+	}
+}
