@@ -1,0 +1,396 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// convRef is a direct (seven nested loops) float64 convolution: the
+// definition Conv2D must match.
+func convRef(x, w, b *Tensor, p ConvParams) []float64 {
+	p = p.norm()
+	n, c, h, wd := x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3)
+	o, cg, kh, kw := w.Dim(0), w.Dim(1), w.Dim(2), w.Dim(3)
+	og := o / p.Groups
+	oh, ow := ConvOutSize(h, kh, p.StrideH, p.PadH), ConvOutSize(wd, kw, p.StrideW, p.PadW)
+	out := make([]float64, n*o*oh*ow)
+	for i := 0; i < n; i++ {
+		for oc := 0; oc < o; oc++ {
+			g := oc / og
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					var s float64
+					if b != nil {
+						s = float64(b.At(oc))
+					}
+					for ci := 0; ci < cg; ci++ {
+						for ki := 0; ki < kh; ki++ {
+							for kj := 0; kj < kw; kj++ {
+								iy, ix := oy*p.StrideH-p.PadH+ki, ox*p.StrideW-p.PadW+kj
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								s += float64(x.At(i, g*cg+ci, iy, ix)) * float64(w.At(oc, ci, ki, kj))
+							}
+						}
+					}
+					out[((i*o+oc)*oh+oy)*ow+ox] = s
+				}
+			}
+		}
+	}
+	_ = c
+	return out
+}
+
+// convRefBackward differentiates convRef directly: every product term
+// x·w of the forward sum sends dy·w to x and dy·x to w.
+func convRefBackward(x, w, dy *Tensor, p ConvParams) (dx, dw, db []float64) {
+	p = p.norm()
+	n, c, h, wd := x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3)
+	o, cg, kh, kw := w.Dim(0), w.Dim(1), w.Dim(2), w.Dim(3)
+	og := o / p.Groups
+	oh, ow := dy.Dim(2), dy.Dim(3)
+	dx = make([]float64, n*c*h*wd)
+	dw = make([]float64, w.Len())
+	db = make([]float64, o)
+	for i := 0; i < n; i++ {
+		for oc := 0; oc < o; oc++ {
+			g := oc / og
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					gy := float64(dy.At(i, oc, oy, ox))
+					db[oc] += gy
+					for ci := 0; ci < cg; ci++ {
+						for ki := 0; ki < kh; ki++ {
+							for kj := 0; kj < kw; kj++ {
+								iy, ix := oy*p.StrideH-p.PadH+ki, ox*p.StrideW-p.PadW+kj
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								dx[((i*c+g*cg+ci)*h+iy)*wd+ix] += gy * float64(w.At(oc, ci, ki, kj))
+								dw[((oc*cg+ci)*kh+ki)*kw+kj] += gy * float64(x.At(i, g*cg+ci, iy, ix))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw, db
+}
+
+// closeTo checks float32 results against a float64 reference with a
+// tolerance scaled by the reference's magnitude.
+func closeTo(t *testing.T, what string, got []float32, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	var scale float64
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - want[i]); d > 1e-5*(1+scale) || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%s[%d] = %v, want %v (|diff| %.3g)", what, i, got[i], want[i], d)
+		}
+	}
+}
+
+func TestConv2DKnownAnswers(t *testing.T) {
+	// x[i][j] = 4i + j + 1 on a 4×4 grid.
+	x := Arange(1, 1, 16).Reshape(1, 1, 4, 4)
+	// A 3×3 box filter with bias 1: each output is the sum of a 3×3 window
+	// plus one. Windows: 1+2+3+5+6+7+9+10+11 = 54, then +9 per column step
+	// and +36 per row step.
+	y := Conv2D(x, Ones(1, 1, 3, 3), MustFromSlice([]float32{1}, 1), ConvParams{})
+	wantData(t, y, []int{1, 1, 2, 2}, []float32{55, 64, 91, 100})
+
+	// The same box with padding 1 and stride 2 sees the corner windows
+	// 1+2+5+6 = 14 and 2+3+4+6+7+8 = 30, 5+6+9+10+13+14 = 57, and
+	// 6+7+8+10+11+12+14+15+16 = 99.
+	y = Conv2D(x, Ones(1, 1, 3, 3), nil, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1})
+	wantData(t, y, []int{1, 1, 2, 2}, []float32{14, 30, 57, 99})
+
+	// Sobel-x is a horizontal derivative: on a ramp rising by 1 per column
+	// it gives (1+2+1)·(x[j−1] − x[j+1]) = 4·(−2) = −8 everywhere.
+	sobel := MustFromSlice([]float32{1, 0, -1, 2, 0, -2, 1, 0, -1}, 1, 1, 3, 3)
+	wantData(t, Conv2D(x, sobel, nil, ConvParams{}), []int{1, 1, 2, 2}, []float32{-8, -8, -8, -8})
+}
+
+func TestConv2DEdgeDetector(t *testing.T) {
+	// A 6×6 image, dark on the left three columns and bright on the right:
+	// Sobel-x fires (−4 = −(1+2+1)) only where its window straddles the
+	// edge, i.e. at output columns 1 and 2 of every row, and is 0 on flat
+	// regions.
+	img := New(1, 1, 6, 6)
+	for i := 0; i < 6; i++ {
+		for j := 3; j < 6; j++ {
+			img.Set(1, 0, 0, i, j)
+		}
+	}
+	sobel := MustFromSlice([]float32{1, 0, -1, 2, 0, -2, 1, 0, -1}, 1, 1, 3, 3)
+	y := Conv2D(img, sobel, nil, ConvParams{})
+	row := []float32{0, -4, -4, 0}
+	wantData(t, y, []int{1, 1, 4, 4}, append(append(append(append([]float32{}, row...), row...), row...), row...))
+	// The transposed kernel (Sobel-y) sees no horizontal edge.
+	y = Conv2D(img, sobel.Reshape(3, 3).Transpose().Reshape(1, 1, 3, 3), nil, ConvParams{})
+	wantData(t, y, []int{1, 1, 4, 4}, make([]float32, 16))
+}
+
+type convCase struct {
+	name          string
+	n, c, h, w, o int
+	kh, kw        int
+	p             ConvParams
+	bias          bool
+}
+
+var convCases = []convCase{
+	{"3x3 same", 2, 3, 7, 6, 4, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+	{"stride2 pad1", 3, 2, 9, 8, 5, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+	{"non-square kernel", 2, 3, 7, 9, 2, 2, 5, ConvParams{StrideH: 2, StrideW: 1, PadH: 0, PadW: 2}, false},
+	{"groups2", 3, 4, 6, 5, 6, 3, 3, ConvParams{PadH: 1, PadW: 1, Groups: 2}, true},
+	{"depthwise", 2, 3, 5, 5, 3, 3, 3, ConvParams{Groups: 3}, true},
+	{"1x1", 3, 5, 4, 3, 7, 1, 1, ConvParams{}, true},
+	{"1x1 groups", 2, 4, 3, 3, 6, 1, 1, ConvParams{Groups: 2}, false},
+	{"1x1 stride2", 2, 3, 5, 5, 4, 1, 1, ConvParams{StrideH: 2, StrideW: 2}, true},
+	{"single image", 1, 2, 6, 6, 3, 3, 3, ConvParams{PadH: 2, PadW: 1, StrideW: 3}, true},
+	{"wide pad", 1, 1, 3, 3, 2, 3, 3, ConvParams{PadH: 2, PadW: 2}, true},
+	{"many images", 19, 2, 5, 4, 3, 2, 2, ConvParams{StrideH: 1, StrideW: 2, PadW: 1}, true},
+}
+
+func (tc convCase) tensors(seed uint64) (x, w, b *Tensor) {
+	rng := NewRNG(seed)
+	x = RandN(rng, 0, 1, tc.n, tc.c, tc.h, tc.w)
+	g := max(tc.p.Groups, 1)
+	w = RandN(rng, 0, 1, tc.o, tc.c/g, tc.kh, tc.kw)
+	if tc.bias {
+		b = RandN(rng, 0, 1, tc.o)
+	}
+	return x, w, b
+}
+
+func TestConv2DMatchesDirect(t *testing.T) {
+	for i, tc := range convCases {
+		t.Run(tc.name, func(t *testing.T) {
+			x, w, b := tc.tensors(uint64(i + 1))
+			y := Conv2D(x, w, b, tc.p)
+			p := tc.p.norm()
+			wantShape := []int{tc.n, tc.o, ConvOutSize(tc.h, tc.kh, p.StrideH, p.PadH), ConvOutSize(tc.w, tc.kw, p.StrideW, p.PadW)}
+			if !SameShape(y.Shape(), wantShape) {
+				t.Fatalf("shape %v, want %v", y.Shape(), wantShape)
+			}
+			closeTo(t, "y", y.Data(), convRef(x, w, b, tc.p))
+		})
+	}
+}
+
+func TestConv2DBackwardMatchesDirect(t *testing.T) {
+	for i, tc := range convCases {
+		t.Run(tc.name, func(t *testing.T) {
+			x, w, b := tc.tensors(uint64(i + 100))
+			y := Conv2D(x, w, b, tc.p)
+			dy := RandN(NewRNG(uint64(i+200)), 0, 1, y.Shape()...)
+			dx, dw, db := Conv2DBackward(x, w, dy, tc.p, true)
+			rx, rw, rb := convRefBackward(x, w, dy, tc.p)
+			closeTo(t, "dx", dx.Data(), rx)
+			closeTo(t, "dw", dw.Data(), rw)
+			closeTo(t, "db", db.Data(), rb)
+			if !SameShape(dx.Shape(), x.Shape()) || !SameShape(dw.Shape(), w.Shape()) || !SameShape(db.Shape(), []int{tc.o}) {
+				t.Fatalf("gradient shapes %v %v %v", dx.Shape(), dw.Shape(), db.Shape())
+			}
+			nx, nw, _ := Conv2DBackward(x, w, dy, tc.p, false)
+			if nx != nil {
+				t.Fatal("needDX=false returned a dx")
+			}
+			if !bitsEqual(nw.Data(), dw.Data()) {
+				t.Fatal("dw differs between needDX true and false")
+			}
+		})
+	}
+}
+
+func TestConv2DNonContiguousInput(t *testing.T) {
+	x, w, b := convCases[0].tensors(7)
+	// The same values through a transposed view (channels and batch swapped twice).
+	xt := x.Transpose(1, 0, 2, 3).Contiguous().Transpose(1, 0, 2, 3)
+	if xt.IsContiguous() {
+		t.Fatal("test view is contiguous")
+	}
+	if !bitsEqual(Conv2D(xt, w, b, convCases[0].p).Data(), Conv2D(x, w, b, convCases[0].p).Data()) {
+		t.Fatal("strided input gives a different result")
+	}
+}
+
+func bitsEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestConv2DDeterministic checks that gradients are bit-identical run to
+// run and do not depend on how many cores share the batch.
+func TestConv2DDeterministic(t *testing.T) {
+	rng := NewRNG(3)
+	x := RandN(rng, 0, 1, 37, 4, 12, 12)
+	w := RandN(rng, 0, 1, 8, 4, 3, 3)
+	p := ConvParams{PadH: 1, PadW: 1}
+	dy := RandN(rng, 0, 1, 37, 8, 12, 12)
+	y0 := Conv2D(x, w, nil, p)
+	dx0, dw0, db0 := Conv2DBackward(x, w, dy, p, true)
+	for run := 0; run < 3; run++ {
+		dx, dw, db := Conv2DBackward(x, w, dy, p, true)
+		if !bitsEqual(dx.Data(), dx0.Data()) || !bitsEqual(dw.Data(), dw0.Data()) || !bitsEqual(db.Data(), db0.Data()) {
+			t.Fatalf("run %d: gradients differ from the first run", run)
+		}
+		if !bitsEqual(Conv2D(x, w, nil, p).Data(), y0.Data()) {
+			t.Fatalf("run %d: forward differs from the first run", run)
+		}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	_, dw1, db1 := Conv2DBackward(x, w, dy, p, false)
+	runtime.GOMAXPROCS(prev)
+	if !bitsEqual(dw1.Data(), dw0.Data()) || !bitsEqual(db1.Data(), db0.Data()) {
+		t.Fatal("dw or db on one core differs from the multi-core result")
+	}
+}
+
+// TestIm2ColAdjoint checks ⟨Im2Col(x), c⟩ = ⟨x, Col2Im(c)⟩: Col2Im is the
+// exact transpose of Im2Col, which is what the input gradient needs.
+func TestIm2ColAdjoint(t *testing.T) {
+	for _, tc := range []struct {
+		c, h, w, kh, kw int
+		p               ConvParams
+	}{
+		{2, 5, 7, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}},
+		{1, 4, 4, 2, 3, ConvParams{StrideW: 3, PadW: 2}},
+		{3, 6, 5, 5, 5, ConvParams{PadH: 2, PadW: 2}},
+	} {
+		p := tc.p.norm()
+		oh, ow := ConvOutSize(tc.h, tc.kh, p.StrideH, p.PadH), ConvOutSize(tc.w, tc.kw, p.StrideW, p.PadW)
+		rng := NewRNG(5)
+		x := RandN(rng, 0, 1, tc.c*tc.h*tc.w).Data()
+		c := RandN(rng, 0, 1, tc.c*tc.kh*tc.kw*oh*ow).Data()
+		cols := make([]float32, len(c))
+		for i := range cols {
+			cols[i] = 99 // Im2Col must overwrite everything
+		}
+		Im2Col(cols, x, tc.c, tc.h, tc.w, tc.kh, tc.kw, tc.p)
+		img := make([]float32, len(x))
+		Col2Im(img, c, tc.c, tc.h, tc.w, tc.kh, tc.kw, tc.p)
+		var lhs, rhs float64
+		for i := range c {
+			lhs += float64(cols[i]) * float64(c[i])
+		}
+		for i := range x {
+			rhs += float64(x[i]) * float64(img[i])
+		}
+		if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Fatalf("%+v: ⟨im2col x, c⟩ = %v but ⟨x, col2im c⟩ = %v", tc, lhs, rhs)
+		}
+	}
+}
+
+func TestConv2DShapeErrors(t *testing.T) {
+	x := New(2, 3, 8, 8)
+	for _, tc := range []struct {
+		x, w, b *Tensor
+		p       ConvParams
+		want    string
+	}{
+		{New(784), New(4, 3, 3, 3), nil, ConvParams{}, "input must be [batch, channels, height, width], got [784]"},
+		{x, New(4, 1, 3, 3), nil, ConvParams{}, "input has 3 channels"},
+		{x, New(4, 3, 9, 9), nil, ConvParams{}, "smaller than the 9×9 kernel"},
+		{x, New(4, 3, 3, 3), New(5), ConvParams{}, "bias has shape [5], want [4]"},
+		{x, New(4, 1, 3, 3), nil, ConvParams{Groups: 2}, "do not split into 2 groups"},
+		{x, New(4, 3, 3, 3), nil, ConvParams{PadH: -1}, "must not be negative"},
+	} {
+		err := Catch(func() { Conv2D(tc.x, tc.w, tc.b, tc.p) })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Conv2D(%v, %v): error %v, want it to contain %q", tc.x.Shape(), tc.w.Shape(), err, tc.want)
+		}
+	}
+	err := Catch(func() { Conv2DBackward(x, New(4, 3, 3, 3), New(2, 4, 5, 5), ConvParams{}, true) })
+	if err == nil || !strings.Contains(err.Error(), "output gradient has shape [2 4 5 5], want [2 4 6 6]") {
+		t.Errorf("Conv2DBackward with a wrong dy: %v", err)
+	}
+}
+
+func ExampleConv2D() {
+	// A 4×4 ramp (1…16) convolved with a 3×3 box filter: each output is
+	// the sum of one 3×3 window.
+	x := Arange(1, 1, 16).Reshape(1, 1, 4, 4)
+	y := Conv2D(x, Ones(1, 1, 3, 3), nil, ConvParams{})
+	fmt.Println(y.Shape(), y.Data())
+	// Output: [1 1 2 2] [54 63 90 99]
+}
+
+// Benchmark shapes: LeNet-5 on MNIST (batch 64) and the CIFAR CNN
+// conv32-conv32-pool-conv64-conv64-pool (batch 128), all 3×3 "same" in the
+// CIFAR net.
+var convBenchCases = []struct {
+	name          string
+	n, c, h, w, o int
+	k, pad        int
+	needDX        bool
+}{
+	{"lenet-conv1", 64, 1, 28, 28, 6, 5, 2, false},
+	{"lenet-conv2", 64, 6, 14, 14, 16, 5, 0, true},
+	{"cifar-conv1", 128, 3, 32, 32, 32, 3, 1, false},
+	{"cifar-conv2", 128, 32, 32, 32, 32, 3, 1, true},
+	{"cifar-conv3", 128, 32, 16, 16, 64, 3, 1, true},
+	{"cifar-conv4", 128, 64, 16, 16, 64, 3, 1, true},
+}
+
+func BenchmarkConv2DForward(b *testing.B) {
+	for _, bc := range convBenchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			rng := NewRNG(1)
+			x := RandN(rng, 0, 1, bc.n, bc.c, bc.h, bc.w)
+			w := RandN(rng, 0, 0.1, bc.o, bc.c, bc.k, bc.k)
+			bias := RandN(rng, 0, 0.1, bc.o)
+			p := ConvParams{PadH: bc.pad, PadW: bc.pad}
+			y := Conv2D(x, w, bias, p)
+			flops := 2 * float64(y.Len()) * float64(bc.c*bc.k*bc.k)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Conv2D(x, w, bias, p)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkConv2DBackward computes dw, db and (except for a first layer,
+// as in training) dx: about twice the forward's arithmetic.
+func BenchmarkConv2DBackward(b *testing.B) {
+	for _, bc := range convBenchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			rng := NewRNG(1)
+			x := RandN(rng, 0, 1, bc.n, bc.c, bc.h, bc.w)
+			w := RandN(rng, 0, 0.1, bc.o, bc.c, bc.k, bc.k)
+			p := ConvParams{PadH: bc.pad, PadW: bc.pad}
+			dy := RandN(rng, 0, 1, Conv2D(x, w, nil, p).Shape()...)
+			flops := 2 * float64(dy.Len()) * float64(bc.c*bc.k*bc.k)
+			if bc.needDX {
+				flops *= 2
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Conv2DBackward(x, w, dy, p, bc.needDX)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

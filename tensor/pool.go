@@ -1,0 +1,274 @@
+package tensor
+
+// PoolParams describe a 2-D pooling window: its size, stride and zero
+// padding. A stride of 0 means the window size (non-overlapping windows,
+// the usual choice). Padding may be at most half the window, so every
+// window holds at least one real pixel.
+type PoolParams struct {
+	KH, KW           int
+	StrideH, StrideW int
+	PadH, PadW       int
+}
+
+func (p PoolParams) norm() PoolParams {
+	if p.StrideH == 0 {
+		p.StrideH = p.KH
+	}
+	if p.StrideW == 0 {
+		p.StrideW = p.KW
+	}
+	return p
+}
+
+// poolGeom is a validated pooling problem over n·c planes of h×w.
+type poolGeom struct {
+	planes, h, w, oh, ow int
+	p                    PoolParams
+}
+
+func poolCheck(op string, xs []int, p PoolParams) poolGeom {
+	p = p.norm()
+	if len(xs) != 4 {
+		shapeErr(op, "input must be [batch, channels, height, width], got %v", xs)
+	}
+	if p.KH < 1 || p.KW < 1 || p.StrideH < 1 || p.StrideW < 1 || p.PadH < 0 || p.PadW < 0 {
+		shapeErr(op, "window %d×%d, stride %d×%d, padding %d×%d: sizes and strides must be ≥ 1, padding ≥ 0", p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW)
+	}
+	if 2*p.PadH > p.KH || 2*p.PadW > p.KW {
+		shapeErr(op, "padding %d×%d is more than half the %d×%d window", p.PadH, p.PadW, p.KH, p.KW)
+	}
+	g := poolGeom{planes: xs[0] * xs[1], h: xs[2], w: xs[3], p: p}
+	g.oh = ConvOutSize(g.h, p.KH, p.StrideH, p.PadH)
+	g.ow = ConvOutSize(g.w, p.KW, p.StrideW, p.PadW)
+	if g.oh < 1 || g.ow < 1 {
+		shapeErr(op, "input %d×%d padded by %d×%d is smaller than the %d×%d window", g.h, g.w, p.PadH, p.PadW, p.KH, p.KW)
+	}
+	return g
+}
+
+// window returns the input rows [y0, y1) and columns [x0, x1) that output
+// (oy, ox) pools over, clipped to the image.
+func (g *poolGeom) window(oy, ox int) (y0, y1, x0, x1 int) {
+	y0 = oy*g.p.StrideH - g.p.PadH
+	x0 = ox*g.p.StrideW - g.p.PadW
+	y1 = min(y0+g.p.KH, g.h)
+	x1 = min(x0+g.p.KW, g.w)
+	return max(y0, 0), y1, max(x0, 0), x1
+}
+
+// poolGrain is the number of planes a goroutine takes at least, so that
+// each gets about 16k output elements.
+func poolGrain(outPerPlane int) int { return max(1, (1<<14)/max(1, outPerPlane)) }
+
+// MaxPool2D returns the maximum of each pooling window, and for every
+// output element the position of that maximum within its input plane
+// (row·w + column), which MaxPool2DBackward routes the gradient to. Ties
+// go to the first element in row-major order; a NaN wins (and propagates).
+//
+//	x: [batch, channels, h, w] → y: [batch, channels, oh, ow]
+//
+// with oh = (h + 2·PadH − KH)/StrideH + 1 and likewise ow.
+func MaxPool2D(x *Tensor, p PoolParams) (y *Tensor, argmax []int32) {
+	g := poolCheck("MaxPool2D", x.shape, p)
+	xd := x.Data()
+	y = New(x.shape[0], x.shape[1], g.oh, g.ow)
+	argmax = make([]int32, y.Len())
+	ohw, hw := g.oh*g.ow, g.h*g.w
+	fast := g.p.KH == 2 && g.p.KW == 2 && g.p.StrideH == 2 && g.p.StrideW == 2 && g.p.PadH == 0 && g.p.PadW == 0
+	parallelFor(g.planes, poolGrain(ohw), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			in := xd[pl*hw : (pl+1)*hw]
+			out := y.data[pl*ohw : (pl+1)*ohw]
+			arg := argmax[pl*ohw : (pl+1)*ohw]
+			if fast {
+				maxPool2x2(out, arg, in, g.w, g.oh, g.ow)
+				continue
+			}
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					y0, y1, x0, x1 := g.window(oy, ox)
+					bi := y0*g.w + x0
+					best := in[bi]
+					for iy := y0; iy < y1; iy++ {
+						row := in[iy*g.w : iy*g.w+x1]
+						for ix := x0; ix < x1; ix++ {
+							if v := row[ix]; v > best || v != v && best == best {
+								best, bi = v, iy*g.w+ix
+							}
+						}
+					}
+					out[oy*g.ow+ox] = best
+					arg[oy*g.ow+ox] = int32(bi)
+				}
+			}
+		}
+	})
+	return y, argmax
+}
+
+// maxPool2x2 is MaxPool2D's 2×2, stride-2 case (most CNNs), on one plane.
+func maxPool2x2(out []float32, arg []int32, in []float32, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := in[2*oy*w : 2*oy*w+2*ow]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		o := out[oy*ow : (oy+1)*ow]
+		a := arg[oy*ow : (oy+1)*ow]
+		base := int32(2 * oy * w)
+		for ox := range o {
+			j := 2 * ox
+			best, bi := r0[j], base+int32(j)
+			if v := r0[j+1]; v > best || v != v && best == best {
+				best, bi = v, base+int32(j+1)
+			}
+			if v := r1[j]; v > best || v != v && best == best {
+				best, bi = v, base+int32(w+j)
+			}
+			if v := r1[j+1]; v > best || v != v && best == best {
+				best, bi = v, base+int32(w+j+1)
+			}
+			o[ox], a[ox] = best, bi
+		}
+	}
+}
+
+// MaxPool2DBackward routes each output gradient dy [batch, channels, oh,
+// ow] to the input position argmax (from MaxPool2D) recorded for it,
+// returning dx of shape xShape. Overlapping windows that share a maximum
+// add their gradients there.
+func MaxPool2DBackward(dy *Tensor, argmax []int32, xShape []int) *Tensor {
+	const op = "MaxPool2DBackward"
+	if len(xShape) != 4 || dy.Rank() != 4 || dy.shape[0] != xShape[0] || dy.shape[1] != xShape[1] {
+		shapeErr(op, "output gradient %v does not match input shape %v", dy.shape, xShape)
+	}
+	if len(argmax) != dy.Len() {
+		shapeErr(op, "argmax has %d entries, output gradient %v has %d", len(argmax), dy.shape, dy.Len())
+	}
+	dx := New(xShape...)
+	dyd := dy.Data()
+	planes := xShape[0] * xShape[1]
+	hw := xShape[2] * xShape[3]
+	ohw := dy.shape[2] * dy.shape[3]
+	parallelFor(planes, poolGrain(ohw), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			d := dx.data[pl*hw : (pl+1)*hw]
+			for k, a := range argmax[pl*ohw : (pl+1)*ohw] {
+				d[a] += dyd[pl*ohw+k]
+			}
+		}
+	})
+	return dx
+}
+
+// AvgPool2D returns the mean of each pooling window. Padding is not counted
+// (count_include_pad = false in PyTorch's terms): a window that overlaps
+// the border averages only the real pixels it covers.
+//
+//	x: [batch, channels, h, w] → [batch, channels, oh, ow]
+func AvgPool2D(x *Tensor, p PoolParams) *Tensor {
+	g := poolCheck("AvgPool2D", x.shape, p)
+	xd := x.Data()
+	y := New(x.shape[0], x.shape[1], g.oh, g.ow)
+	ohw, hw := g.oh*g.ow, g.h*g.w
+	parallelFor(g.planes, poolGrain(ohw), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			in := xd[pl*hw : (pl+1)*hw]
+			out := y.data[pl*ohw : (pl+1)*ohw]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					y0, y1, x0, x1 := g.window(oy, ox)
+					var s float32
+					for iy := y0; iy < y1; iy++ {
+						for _, v := range in[iy*g.w+x0 : iy*g.w+x1] {
+							s += v
+						}
+					}
+					out[oy*g.ow+ox] = s / float32((y1-y0)*(x1-x0))
+				}
+			}
+		}
+	})
+	return y
+}
+
+// AvgPool2DBackward spreads each output gradient dy evenly over the real
+// pixels of its window (padding not counted, as in AvgPool2D), returning
+// dx of shape xShape.
+func AvgPool2DBackward(dy *Tensor, xShape []int, p PoolParams) *Tensor {
+	const op = "AvgPool2DBackward"
+	g := poolCheck(op, xShape, p)
+	if !SameShape(dy.shape, []int{xShape[0], xShape[1], g.oh, g.ow}) {
+		shapeErr(op, "output gradient has shape %v, want %v", dy.shape, []int{xShape[0], xShape[1], g.oh, g.ow})
+	}
+	dx := New(xShape...)
+	dyd := dy.Data()
+	ohw, hw := g.oh*g.ow, g.h*g.w
+	parallelFor(g.planes, poolGrain(ohw), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			d := dx.data[pl*hw : (pl+1)*hw]
+			gy := dyd[pl*ohw : (pl+1)*ohw]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					y0, y1, x0, x1 := g.window(oy, ox)
+					v := gy[oy*g.ow+ox] / float32((y1-y0)*(x1-x0))
+					for iy := y0; iy < y1; iy++ {
+						row := d[iy*g.w+x0 : iy*g.w+x1]
+						for j := range row {
+							row[j] += v
+						}
+					}
+				}
+			}
+		}
+	})
+	return dx
+}
+
+// GlobalAvgPool2D averages each channel over its whole plane:
+//
+//	x: [batch, channels, h, w] → [batch, channels]
+//
+// (the classifier head of modern CNNs, and Grad-CAM's channel weights).
+// The sum of each plane is taken in float64.
+func GlobalAvgPool2D(x *Tensor) *Tensor {
+	if x.Rank() != 4 {
+		shapeErr("GlobalAvgPool2D", "input must be [batch, channels, height, width], got %v", x.shape)
+	}
+	xd := x.Data()
+	n, c, hw := x.shape[0], x.shape[1], x.shape[2]*x.shape[3]
+	if hw == 0 {
+		shapeErr("GlobalAvgPool2D", "input %v has empty planes", x.shape)
+	}
+	y := New(n, c)
+	parallelFor(n*c, poolGrain(hw), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			var s float64
+			for _, v := range xd[pl*hw : (pl+1)*hw] {
+				s += float64(v)
+			}
+			y.data[pl] = float32(s / float64(hw))
+		}
+	})
+	return y
+}
+
+// GlobalAvgPool2DBackward spreads dy [batch, channels] evenly over each
+// plane of an input of shape xShape [batch, channels, h, w].
+func GlobalAvgPool2DBackward(dy *Tensor, xShape []int) *Tensor {
+	const op = "GlobalAvgPool2DBackward"
+	if len(xShape) != 4 || !SameShape(dy.shape, xShape[:2]) {
+		shapeErr(op, "output gradient %v does not match input shape %v (want [batch, channels])", dy.shape, xShape)
+	}
+	dx := New(xShape...)
+	dyd := dy.Data()
+	hw := xShape[2] * xShape[3]
+	parallelFor(len(dyd), poolGrain(hw), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			v := dyd[pl] / float32(hw)
+			row := dx.data[pl*hw : (pl+1)*hw]
+			for j := range row {
+				row[j] = v
+			}
+		}
+	})
+	return dx
+}

@@ -1,0 +1,197 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// poolGrid is the 4×4 grid used by the known-answer tests:
+//
+//	 1  5  2  0
+//	 3  4  8  6
+//	-1  0  7  9
+//	 2 -3 10  4
+func poolGrid() *Tensor {
+	return MustFromSlice([]float32{
+		1, 5, 2, 0,
+		3, 4, 8, 6,
+		-1, 0, 7, 9,
+		2, -3, 10, 4,
+	}, 1, 1, 4, 4)
+}
+
+func TestMaxPool2DKnownAnswers(t *testing.T) {
+	y, arg := MaxPool2D(poolGrid(), PoolParams{KH: 2, KW: 2})
+	wantData(t, y, []int{1, 1, 2, 2}, []float32{5, 8, 2, 10})
+	if want := []int32{1, 6, 12, 14}; fmt.Sprint(arg) != fmt.Sprint(want) {
+		t.Fatalf("argmax %v, want %v", arg, want)
+	}
+	// Backward sends each gradient to the winning position only.
+	dx := MaxPool2DBackward(MustFromSlice([]float32{10, 20, 30, 40}, 1, 1, 2, 2), arg, []int{1, 1, 4, 4})
+	wantData(t, dx, []int{1, 1, 4, 4}, []float32{
+		0, 10, 0, 0,
+		0, 0, 20, 0,
+		0, 0, 0, 0,
+		30, 0, 40, 0,
+	})
+
+	// 3×3 windows, stride 1, padding 1 (the generic path): each output is
+	// the maximum of the 3×3 neighbourhood clipped to the grid. The 9 at
+	// (2,3) wins two windows, so its gradient adds up.
+	y, arg = MaxPool2D(poolGrid(), PoolParams{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1})
+	wantData(t, y, []int{1, 1, 4, 4}, []float32{
+		5, 8, 8, 8,
+		5, 8, 9, 9,
+		4, 10, 10, 10,
+		2, 10, 10, 10,
+	})
+	dx = MaxPool2DBackward(Ones(1, 1, 4, 4), arg, []int{1, 1, 4, 4})
+	wantData(t, dx, []int{1, 1, 4, 4}, []float32{
+		0, 2, 0, 0,
+		0, 1, 4, 0,
+		0, 0, 0, 2,
+		1, 0, 6, 0,
+	})
+}
+
+func TestMaxPool2DTiesAndNaN(t *testing.T) {
+	x := MustFromSlice([]float32{3, 3, 3, 3, 1, float32(math.NaN()), 2, 0}, 1, 2, 2, 2)
+	y, arg := MaxPool2D(x, PoolParams{KH: 2, KW: 2})
+	if arg[0] != 0 || y.Data()[0] != 3 {
+		t.Fatalf("tie: max %v at %d, want 3 at the first position 0", y.Data()[0], arg[0])
+	}
+	if !math.IsNaN(float64(y.Data()[1])) || arg[1] != 1 {
+		t.Fatalf("NaN: max %v at %d, want NaN at 1", y.Data()[1], arg[1])
+	}
+}
+
+func TestAvgPool2DKnownAnswers(t *testing.T) {
+	y := AvgPool2D(poolGrid(), PoolParams{KH: 2, KW: 2})
+	// (1+5+3+4)/4, (2+0+8+6)/4, (−1+0+2−3)/4, (7+9+10+4)/4
+	wantData(t, y, []int{1, 1, 2, 2}, []float32{3.25, 4, -0.5, 7.5})
+	dx := AvgPool2DBackward(MustFromSlice([]float32{4, 8, 12, 16}, 1, 1, 2, 2), []int{1, 1, 4, 4}, PoolParams{KH: 2, KW: 2})
+	wantData(t, dx, []int{1, 1, 4, 4}, []float32{
+		1, 1, 2, 2,
+		1, 1, 2, 2,
+		3, 3, 4, 4,
+		3, 3, 4, 4,
+	})
+	// Padding is not counted: the corner window of a 3×3/stride-2/pad-1
+	// pool covers only 1, 5, 3, 4 and averages those four.
+	y = AvgPool2D(poolGrid(), PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1})
+	wantData(t, y, []int{1, 1, 2, 2}, []float32{
+		(1 + 5 + 3 + 4) / 4., (5 + 2 + 0 + 4 + 8 + 6) / 6.,
+		(3 + 4 - 1 + 0 + 2 - 3) / 6., (4 + 8 + 6 + 0 + 7 + 9 - 3 + 10 + 4) / 9.,
+	})
+}
+
+func TestGlobalAvgPool2D(t *testing.T) {
+	x := Arange(0, 1, 2*3*2*2).Reshape(2, 3, 2, 2)
+	y := GlobalAvgPool2D(x)
+	wantData(t, y, []int{2, 3}, []float32{1.5, 5.5, 9.5, 13.5, 17.5, 21.5})
+	dx := GlobalAvgPool2DBackward(MustFromSlice([]float32{4, 8, 0, 0, 0, -4}, 2, 3), x.Shape())
+	wantData(t, dx, []int{2, 3, 2, 2}, []float32{1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1})
+}
+
+// poolRef pools directly in float64 and returns outputs and, for max,
+// the winning positions.
+func poolRef(x *Tensor, p PoolParams, isMax bool) ([]float64, []int32) {
+	p = p.norm()
+	n, c, h, w := x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3)
+	oh, ow := ConvOutSize(h, p.KH, p.StrideH, p.PadH), ConvOutSize(w, p.KW, p.StrideW, p.PadW)
+	var out []float64
+	var arg []int32
+	for i := 0; i < n*c; i++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				best, bi, sum, cnt := math.Inf(-1), -1, 0.0, 0
+				for ky := 0; ky < p.KH; ky++ {
+					for kx := 0; kx < p.KW; kx++ {
+						iy, ix := oy*p.StrideH-p.PadH+ky, ox*p.StrideW-p.PadW+kx
+						if iy < 0 || iy >= h || ix < 0 || ix >= w {
+							continue
+						}
+						v := float64(x.At(i/c, i%c, iy, ix))
+						sum += v
+						cnt++
+						if v > best {
+							best, bi = v, iy*w+ix
+						}
+					}
+				}
+				if isMax {
+					out = append(out, best)
+					arg = append(arg, int32(bi))
+				} else {
+					out = append(out, sum/float64(cnt))
+				}
+			}
+		}
+	}
+	return out, arg
+}
+
+func TestPoolMatchesDirect(t *testing.T) {
+	for i, tc := range []struct {
+		shape []int
+		p     PoolParams
+	}{
+		{[]int{2, 3, 8, 8}, PoolParams{KH: 2, KW: 2}},
+		{[]int{2, 3, 7, 9}, PoolParams{KH: 2, KW: 2}}, // odd sizes drop the last row/column
+		{[]int{1, 2, 7, 7}, PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}},
+		{[]int{3, 1, 6, 5}, PoolParams{KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadW: 1}},
+		{[]int{1, 1, 5, 5}, PoolParams{KH: 5, KW: 5}},
+	} {
+		x := RandN(NewRNG(uint64(i+1)), 0, 1, tc.shape...)
+		y, arg := MaxPool2D(x, tc.p)
+		ref, refArg := poolRef(x, tc.p, true)
+		closeTo(t, fmt.Sprintf("case %d max", i), y.Data(), ref)
+		if fmt.Sprint(arg) != fmt.Sprint(refArg) {
+			t.Fatalf("case %d: argmax %v, want %v", i, arg, refArg)
+		}
+		ref, _ = poolRef(x, tc.p, false)
+		closeTo(t, fmt.Sprintf("case %d avg", i), AvgPool2D(x, tc.p).Data(), ref)
+	}
+}
+
+func TestPoolShapeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		fn   func()
+		want string
+	}{
+		{func() { MaxPool2D(New(784), PoolParams{KH: 2, KW: 2}) }, "input must be [batch, channels, height, width], got [784]"},
+		{func() { MaxPool2D(New(1, 1, 4, 4), PoolParams{KH: 2, KW: 2, PadH: 2}) }, "more than half"},
+		{func() { AvgPool2D(New(1, 1, 1, 4), PoolParams{KH: 2, KW: 2}) }, "smaller than the 2×2 window"},
+		{func() { AvgPool2D(New(1, 1, 4, 4), PoolParams{}) }, "must be ≥ 1"},
+		{func() { GlobalAvgPool2D(New(2, 3)) }, "got [2 3]"},
+		{func() { MaxPool2DBackward(New(1, 1, 2, 2), make([]int32, 3), []int{1, 1, 4, 4}) }, "argmax has 3 entries"},
+		{func() { AvgPool2DBackward(New(1, 1, 3, 3), []int{1, 1, 4, 4}, PoolParams{KH: 2, KW: 2}) }, "want [1 1 2 2]"},
+	} {
+		if err := Catch(tc.fn); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want it to contain %q", err, tc.want)
+		}
+	}
+}
+
+func ExampleMaxPool2D() {
+	x := MustFromSlice([]float32{
+		1, 5, 2, 0,
+		3, 4, 8, 6,
+		-1, 0, 7, 9,
+		2, -3, 10, 4,
+	}, 1, 1, 4, 4)
+	y, argmax := MaxPool2D(x, PoolParams{KH: 2, KW: 2})
+	fmt.Println(y.Data(), argmax)
+	// Output: [5 8 2 10] [1 6 12 14]
+}
+
+func BenchmarkMaxPool2D(b *testing.B) {
+	x := RandN(NewRNG(1), 0, 1, 128, 32, 32, 32)
+	dy := New(128, 32, 16, 16)
+	for i := 0; i < b.N; i++ {
+		_, arg := MaxPool2D(x, PoolParams{KH: 2, KW: 2})
+		MaxPool2DBackward(dy, arg, x.Shape())
+	}
+}
