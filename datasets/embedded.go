@@ -160,9 +160,14 @@ func readSklearnCSV(name string, features []string, target string) (*Table, erro
 	if err != nil {
 		return nil, err
 	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.FieldsPerRecord = -1 // the first line is shorter
+	recs, err := cr.ReadAll()
 	if err != nil {
 		return nil, err
+	}
+	if len(recs) < 2 || len(recs[0]) < 4 {
+		return nil, fmt.Errorf("want a header line and rows, have %d lines", len(recs))
 	}
 	head := recs[0]
 	rows, err1 := strconv.Atoi(head[0])
