@@ -1,0 +1,56 @@
+package autograd
+
+import "github.com/glassbox-ml/glassbox/tensor"
+
+// Conv2D returns the 2-D convolution of x with filters w plus bias b (nil
+// for none); see tensor.Conv2D for the shapes:
+//
+//	x: [batch, channels, h, w], w: [out, channels/groups, kh, kw], b: [out]
+//	returns [batch, out, oh, ow]
+//
+// Its backward gives gradients for x (saliency and Grad-CAM need them),
+// w and b; the input gradient is only computed when x requires one.
+func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
+	var bv *tensor.Tensor
+	if b != nil {
+		bv = b.Value
+	}
+	return tp.record(tensor.Conv2D(x.Value, w.Value, bv, p), func(g *tensor.Tensor) {
+		dx, dw, db := tensor.Conv2DBackward(x.Value, w.Value, g, p, x.requiresGrad)
+		accum(x, dx, true)
+		accum(w, dw, true)
+		if b != nil {
+			accum(b, db, true)
+		}
+	}, x, w, b)
+}
+
+// MaxPool2D returns the maximum of each pooling window (see
+// tensor.MaxPool2D); the gradient flows to the position of each maximum.
+//
+//	x: [batch, channels, h, w] → [batch, channels, oh, ow]
+func (tp *Tape) MaxPool2D(x *Var, p tensor.PoolParams) *Var {
+	y, argmax := tensor.MaxPool2D(x.Value, p)
+	return tp.record(y, func(g *tensor.Tensor) {
+		accum(x, tensor.MaxPool2DBackward(g, argmax, x.Value.Shape()), true)
+	}, x)
+}
+
+// AvgPool2D returns the mean of each pooling window, padding not counted
+// (see tensor.AvgPool2D).
+//
+//	x: [batch, channels, h, w] → [batch, channels, oh, ow]
+func (tp *Tape) AvgPool2D(x *Var, p tensor.PoolParams) *Var {
+	return tp.record(tensor.AvgPool2D(x.Value, p), func(g *tensor.Tensor) {
+		accum(x, tensor.AvgPool2DBackward(g, x.Value.Shape(), p), true)
+	}, x)
+}
+
+// GlobalAvgPool2D averages each channel over its plane.
+//
+//	x: [batch, channels, h, w] → [batch, channels]
+func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
+	return tp.record(tensor.GlobalAvgPool2D(x.Value), func(g *tensor.Tensor) {
+		accum(x, tensor.GlobalAvgPool2DBackward(g, x.Value.Shape()), true)
+	}, x)
+}

@@ -1,0 +1,136 @@
+package autograd
+
+import (
+	"testing"
+
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+const (
+	convEps  = 1e-2
+	convRtol = 2e-2
+	convAtol = 2e-3
+)
+
+func TestConv2DGradCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		x, w   []int
+		p      tensor.ConvParams
+		noBias bool
+	}{
+		{"stride2 pad1", []int{2, 2, 5, 6}, []int{3, 2, 3, 3}, tensor.ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, false},
+		{"non-square stride", []int{1, 3, 6, 5}, []int{2, 3, 2, 3}, tensor.ConvParams{StrideH: 1, StrideW: 2, PadW: 1}, false},
+		{"groups2", []int{2, 4, 4, 4}, []int{4, 2, 3, 3}, tensor.ConvParams{PadH: 1, PadW: 1, Groups: 2}, false},
+		{"1x1 no bias", []int{3, 3, 3, 3}, []int{2, 3, 1, 1}, tensor.ConvParams{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := tensor.NewRNG(11)
+			x := tensor.RandN(rng, 0, 1, tc.x...)
+			w := tensor.RandN(rng, 0, 1, tc.w...)
+			b := tensor.RandN(rng, 0, 1, tc.w[0])
+			err := GradCheck(func(tp *Tape, v []*Var) *Var {
+				var bias *Var
+				if !tc.noBias {
+					bias = v[2]
+				}
+				return tp.Conv2D(v[0], v[1], bias, tc.p)
+			}, []*tensor.Tensor{x, w, b}, convEps, convRtol, convAtol)
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestConv2DInputGradientOnly is the saliency case: only the input wants a
+// gradient; the weights are constants and get none.
+func TestConv2DInputGradientOnly(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	x := Input(tensor.RandN(rng, 0, 1, 1, 1, 5, 5))
+	w := Const(tensor.RandN(rng, 0, 1, 2, 1, 3, 3))
+	tp := NewTape()
+	y := tp.Conv2D(x, w, nil, tensor.ConvParams{PadH: 1, PadW: 1})
+	if err := tp.Backward(tp.Sum(y, false)); err != nil {
+		t.Fatal(err)
+	}
+	if x.Grad == nil || w.Grad != nil {
+		t.Fatalf("x.Grad %v, w.Grad %v: want only the input gradient", x.Grad, w.Grad)
+	}
+	// d Σy / dx at the centre pixel is the sum of all kernel taps (every
+	// tap sees the centre once).
+	want := tensor.Sum(w.Value, false).Item()
+	if got := x.Grad.At(0, 0, 2, 2); got-want > 1e-5 || want-got > 1e-5 {
+		t.Fatalf("centre gradient %v, want %v", got, want)
+	}
+	// With a parameter weight and a constant input, no input gradient is
+	// computed.
+	xc := Const(x.Value)
+	wp := Param(w.Value.Clone(), "w")
+	tp = NewTape()
+	if err := tp.Backward(tp.Sum(tp.Conv2D(xc, wp, nil, tensor.ConvParams{}), false)); err != nil {
+		t.Fatal(err)
+	}
+	if xc.Grad != nil || wp.Grad == nil {
+		t.Fatal("constant input got a gradient or the weight did not")
+	}
+}
+
+// distinct returns a tensor holding a random permutation of 0, 0.1, 0.2, …
+// so every pooling window has a unique maximum far from its runner-up
+// (finite differences of a max are only defined then).
+func distinct(seed uint64, shape ...int) *tensor.Tensor {
+	n := tensor.Numel(shape)
+	perm := tensor.NewRNG(seed).Perm(n)
+	d := make([]float32, n)
+	for i, p := range perm {
+		d[i] = 0.1 * float32(p)
+	}
+	return tensor.MustFromSlice(d, shape...)
+}
+
+func TestPoolGradCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		shape []int
+		p     tensor.PoolParams
+	}{
+		{"2x2", []int{2, 2, 4, 6}, tensor.PoolParams{KH: 2, KW: 2}},
+		{"3x3 stride2 pad1", []int{1, 2, 5, 5}, tensor.PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}},
+		{"overlapping", []int{2, 1, 4, 5}, tensor.PoolParams{KH: 2, KW: 3, StrideH: 1, StrideW: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := distinct(3, tc.shape...)
+			if err := GradCheck(func(tp *Tape, v []*Var) *Var { return tp.MaxPool2D(v[0], tc.p) },
+				[]*tensor.Tensor{x}, convEps, convRtol, convAtol); err != nil {
+				t.Fatalf("max: %v", err)
+			}
+			if err := GradCheck(func(tp *Tape, v []*Var) *Var { return tp.AvgPool2D(v[0], tc.p) },
+				[]*tensor.Tensor{x}, convEps, convRtol, convAtol); err != nil {
+				t.Fatalf("avg: %v", err)
+			}
+		})
+	}
+	x := tensor.RandN(tensor.NewRNG(4), 0, 1, 2, 3, 3, 4)
+	if err := GradCheck(func(tp *Tape, v []*Var) *Var { return tp.GlobalAvgPool2D(v[0]) },
+		[]*tensor.Tensor{x}, convEps, convRtol, convAtol); err != nil {
+		t.Fatalf("global avg: %v", err)
+	}
+}
+
+// TestConvPoolChainGradCheck checks a small CNN block end to end:
+// conv → ReLU → max-pool → global average.
+func TestConvPoolChainGradCheck(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	x := tensor.RandN(rng, 0, 1, 2, 2, 6, 6)
+	w := tensor.RandN(rng, 0, 0.5, 3, 2, 3, 3)
+	b := tensor.RandN(rng, 0, 0.1, 3)
+	err := GradCheck(func(tp *Tape, v []*Var) *Var {
+		h := tp.Conv2D(v[0], v[1], v[2], tensor.ConvParams{PadH: 1, PadW: 1})
+		h = tp.AvgPool2D(tp.Tanh(h), tensor.PoolParams{KH: 2, KW: 2})
+		return tp.GlobalAvgPool2D(h)
+	}, []*tensor.Tensor{x, w, b}, convEps, convRtol, convAtol)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
