@@ -1,0 +1,227 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// Conv2D is a 2-D convolution layer: Out filters of In/Groups × KH × KW
+// slide over the input with the given stride and zero padding, plus one
+// bias per output channel.
+//
+//	x: [batch, in, h, w]; returns [batch, out, h', w'] with
+//	h' = (h + 2·PadH − KH)/StrideH + 1 and w' likewise.
+//
+// Weights are He-initialised (normal, std √(2/fan_in), fan_in =
+// In/Groups·KH·KW), which keeps activations at a steady scale through ReLU
+// layers; the bias starts at zero. Parameters are named "NAME/weight" and
+// "NAME/bias".
+type Conv2D struct {
+	// Weight is [out, in/groups, kh, kw].
+	Weight *autograd.Var
+	// Bias is [out], or nil when built with ConvNoBias.
+	Bias *autograd.Var
+
+	In, Out, KH, KW int
+	// Conv holds the stride, padding and groups (zero strides/groups are
+	// normalised to 1 at construction).
+	Conv tensor.ConvParams
+
+	name string
+}
+
+var (
+	_ Module = (*Conv2D)(nil)
+	_ Named  = (*Conv2D)(nil)
+)
+
+// conv2DArgs is Conv2D's Spec: everything needed to rebuild it.
+type conv2DArgs struct {
+	In      int  `json:"in"`
+	Out     int  `json:"out"`
+	KH      int  `json:"kh"`
+	KW      int  `json:"kw"`
+	StrideH int  `json:"stride_h"`
+	StrideW int  `json:"stride_w"`
+	PadH    int  `json:"pad_h"`
+	PadW    int  `json:"pad_w"`
+	Groups  int  `json:"groups"`
+	Bias    bool `json:"bias"`
+}
+
+// ConvOption sets an optional knob of NewConv2D.
+type ConvOption func(*conv2DArgs)
+
+// ConvStride sets the same stride along height and width (default 1).
+func ConvStride(s int) ConvOption { return func(a *conv2DArgs) { a.StrideH, a.StrideW = s, s } }
+
+// ConvStrideHW sets the strides along height and width separately.
+func ConvStrideHW(sh, sw int) ConvOption {
+	return func(a *conv2DArgs) { a.StrideH, a.StrideW = sh, sw }
+}
+
+// ConvPadding pads every side with p zeros (default 0). For an odd kernel
+// k and stride 1, p = k/2 keeps the spatial size ("same" padding).
+func ConvPadding(p int) ConvOption { return func(a *conv2DArgs) { a.PadH, a.PadW = p, p } }
+
+// ConvPaddingHW sets the zero padding of the top/bottom and left/right
+// edges separately.
+func ConvPaddingHW(ph, pw int) ConvOption { return func(a *conv2DArgs) { a.PadH, a.PadW = ph, pw } }
+
+// ConvGroups splits the channels into g independent convolutions (both
+// in and out must be multiples of g; g = in = out is depthwise).
+func ConvGroups(g int) ConvOption { return func(a *conv2DArgs) { a.Groups = g } }
+
+// ConvKernelHW makes the kernel kh × kw instead of square.
+func ConvKernelHW(kh, kw int) ConvOption { return func(a *conv2DArgs) { a.KH, a.KW = kh, kw } }
+
+// ConvNoBias leaves out the bias (as before a BatchNorm).
+func ConvNoBias() ConvOption { return func(a *conv2DArgs) { a.Bias = false } }
+
+// NewConv2D returns a convolution from in to out channels with a square
+// kernel×kernel filter, stride 1, no padding and a bias unless options say
+// otherwise, He-initialised from rng. Invalid sizes (non-positive, channels
+// not divisible by the groups) panic with a *tensor.ShapeError naming them;
+// Build returns them as errors.
+//
+//	conv := nn.NewConv2D(1, 6, 5, rng, nn.ConvPadding(2))   // LeNet-5 conv1
+func NewConv2D(in, out, kernel int, rng *rand.Rand, opts ...ConvOption) *Conv2D {
+	a := conv2DArgs{In: in, Out: out, KH: kernel, KW: kernel, StrideH: 1, StrideW: 1, Groups: 1, Bias: true}
+	for _, o := range opts {
+		o(&a)
+	}
+	l, err := newConv2D(a, rng)
+	if err != nil {
+		panic(&tensor.ShapeError{Op: "conv2d", Msg: err.Error()})
+	}
+	return l
+}
+
+func (a *conv2DArgs) validate() error {
+	if a.StrideH == 0 {
+		a.StrideH = 1
+	}
+	if a.StrideW == 0 {
+		a.StrideW = 1
+	}
+	if a.Groups == 0 {
+		a.Groups = 1
+	}
+	switch {
+	case a.In < 1 || a.Out < 1:
+		return fmt.Errorf("channels in=%d out=%d must be ≥ 1", a.In, a.Out)
+	case a.KH < 1 || a.KW < 1:
+		return fmt.Errorf("kernel %d×%d must be at least 1×1", a.KH, a.KW)
+	case a.StrideH < 1 || a.StrideW < 1:
+		return fmt.Errorf("stride %d×%d must be ≥ 1", a.StrideH, a.StrideW)
+	case a.PadH < 0 || a.PadW < 0:
+		return fmt.Errorf("padding %d×%d must be ≥ 0", a.PadH, a.PadW)
+	case a.Groups < 1 || a.In%a.Groups != 0 || a.Out%a.Groups != 0:
+		return fmt.Errorf("groups=%d must divide in=%d and out=%d", a.Groups, a.In, a.Out)
+	}
+	return nil
+}
+
+func newConv2D(a conv2DArgs, rng *rand.Rand) (*Conv2D, error) {
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	fanIn := a.In / a.Groups * a.KH * a.KW
+	std := float32(math.Sqrt(2 / float64(fanIn)))
+	l := &Conv2D{
+		Weight: autograd.Param(tensor.RandN(rng, 0, std, a.Out, a.In/a.Groups, a.KH, a.KW), "weight"),
+		In:     a.In, Out: a.Out, KH: a.KH, KW: a.KW,
+		Conv: tensor.ConvParams{StrideH: a.StrideH, StrideW: a.StrideW, PadH: a.PadH, PadW: a.PadW, Groups: a.Groups},
+	}
+	if a.Bias {
+		l.Bias = autograd.Param(tensor.New(a.Out), "bias")
+	}
+	return l, nil
+}
+
+// spatialOp is the ShapeError Op of a layer: its type and, when named, its
+// name (`conv2d "conv1"`).
+func spatialOp(typ, name string) string {
+	if name == "" {
+		return typ
+	}
+	return fmt.Sprintf("%s %q", typ, name)
+}
+
+// checkSpatialInput panics with a *tensor.ShapeError unless shape is [batch,
+// channels, h, w] with the wanted channels (want < 0: any) and at least
+// the minimum spatial size (after padding) the layer's window needs.
+func checkSpatialInput(op string, shape []int, want, kh, kw, ph, pw int, window string) {
+	if len(shape) != 4 {
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input must be [batch, channels, height, width], got %v", shape)})
+	}
+	if want >= 0 && shape[1] != want {
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has %d channels, layer expects %d", shape[1], want)})
+	}
+	if shape[2]+2*ph < kh || shape[3]+2*pw < kw {
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input %d×%d (padding %d×%d) is smaller than the %d×%d %s; use a larger input or a smaller %s",
+			shape[2], shape[3], ph, pw, kh, kw, window, window)})
+	}
+}
+
+// Forward convolves x: [batch, in, h, w] → [batch, out, h', w'].
+func (l *Conv2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	checkSpatialInput(spatialOp("conv2d", l.name), x.Shape(), l.In, l.KH, l.KW, l.Conv.PadH, l.Conv.PadW, "kernel")
+	return c.Tape.Conv2D(x, l.Weight, l.Bias, l.Conv)
+}
+
+// Params returns the weight and, if present, the bias.
+func (l *Conv2D) Params() []*autograd.Var {
+	if l.Bias == nil {
+		return []*autograd.Var{l.Weight}
+	}
+	return []*autograd.Var{l.Weight, l.Bias}
+}
+
+// Spec describes the layer for saving; Build rebuilds it.
+func (l *Conv2D) Spec() Spec {
+	p := l.Conv
+	return MakeSpec("conv2d", l.name, conv2DArgs{
+		In: l.In, Out: l.Out, KH: l.KH, KW: l.KW,
+		StrideH: max(p.StrideH, 1), StrideW: max(p.StrideW, 1), PadH: p.PadH, PadW: p.PadW, Groups: max(p.Groups, 1),
+		Bias: l.Bias != nil,
+	})
+}
+
+// LayerName returns the layer's name ("" until named).
+func (l *Conv2D) LayerName() string { return l.name }
+
+// SetName names the layer and its parameters ("NAME/weight", "NAME/bias").
+func (l *Conv2D) SetName(name string) {
+	l.name = name
+	l.Weight.Name = spatialParamName(name, "weight")
+	if l.Bias != nil {
+		l.Bias.Name = spatialParamName(name, "bias")
+	}
+}
+
+func spatialParamName(layer, p string) string {
+	if layer == "" {
+		return p
+	}
+	return layer + "/" + p
+}
+
+func init() {
+	Register("conv2d", func(s Spec, rng *rand.Rand) (Module, error) {
+		a := conv2DArgs{Bias: true}
+		if err := s.UnmarshalArgs(&a); err != nil {
+			return nil, err
+		}
+		l, err := newConv2D(a, rng)
+		if err != nil {
+			return nil, fmt.Errorf("nn: conv2d %q: %v", s.Name, err)
+		}
+		l.SetName(s.Name)
+		return l, nil
+	})
+}

@@ -1,0 +1,201 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// poolArgs is the Spec of the window pooling layers.
+type poolArgs struct {
+	KH      int `json:"kh"`
+	KW      int `json:"kw"`
+	StrideH int `json:"stride_h"`
+	StrideW int `json:"stride_w"`
+	PadH    int `json:"pad_h"`
+	PadW    int `json:"pad_w"`
+}
+
+func (a poolArgs) params() tensor.PoolParams {
+	return tensor.PoolParams{KH: a.KH, KW: a.KW, StrideH: a.StrideH, StrideW: a.StrideW, PadH: a.PadH, PadW: a.PadW}
+}
+
+// newPoolParams validates a square window of the given size, stride (0 →
+// the window size) and padding.
+func newPoolParams(p tensor.PoolParams) (tensor.PoolParams, error) {
+	if p.StrideH == 0 {
+		p.StrideH = p.KH
+	}
+	if p.StrideW == 0 {
+		p.StrideW = p.KW
+	}
+	switch {
+	case p.KH < 1 || p.KW < 1:
+		return p, fmt.Errorf("window %d×%d must be at least 1×1", p.KH, p.KW)
+	case p.StrideH < 1 || p.StrideW < 1:
+		return p, fmt.Errorf("stride %d×%d must be ≥ 1", p.StrideH, p.StrideW)
+	case p.PadH < 0 || p.PadW < 0 || 2*p.PadH > p.KH || 2*p.PadW > p.KW:
+		return p, fmt.Errorf("padding %d×%d must be between 0 and half the %d×%d window", p.PadH, p.PadW, p.KH, p.KW)
+	}
+	return p, nil
+}
+
+func mustPoolParams(typ string, p tensor.PoolParams) tensor.PoolParams {
+	p, err := newPoolParams(p)
+	if err != nil {
+		panic(&tensor.ShapeError{Op: typ, Msg: err.Error()})
+	}
+	return p
+}
+
+func poolSpec(typ, name string, p tensor.PoolParams) Spec {
+	return MakeSpec(typ, name, poolArgs{KH: p.KH, KW: p.KW, StrideH: p.StrideH, StrideW: p.StrideW, PadH: p.PadH, PadW: p.PadW})
+}
+
+// MaxPool2D keeps the largest value of each window: it shrinks the
+// feature maps and makes detections tolerant to small shifts.
+//
+//	x: [batch, channels, h, w]; returns [batch, channels, h', w'] with
+//	h' = (h + 2·PadH − KH)/StrideH + 1 and w' likewise.
+//
+// The gradient flows only to the maximum of each window.
+type MaxPool2D struct {
+	// Pool is the window; set it directly for non-square windows.
+	Pool tensor.PoolParams
+	name string
+}
+
+var (
+	_ Module = (*MaxPool2D)(nil)
+	_ Named  = (*MaxPool2D)(nil)
+)
+
+// NewMaxPool2D returns a max-pooling layer over kernel×kernel windows
+// moved by stride (0 means kernel: non-overlapping windows) with padding
+// zeros on each side (at most kernel/2). Invalid sizes panic with a
+// *tensor.ShapeError; Build returns them as errors.
+//
+//	pool := nn.NewMaxPool2D(2, 0, 0) // halves height and width
+func NewMaxPool2D(kernel, stride, padding int) *MaxPool2D {
+	return &MaxPool2D{Pool: mustPoolParams("maxpool2d", tensor.PoolParams{KH: kernel, KW: kernel, StrideH: stride, StrideW: stride, PadH: padding, PadW: padding})}
+}
+
+// Forward pools x: [batch, channels, h, w] → [batch, channels, h', w'].
+func (l *MaxPool2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	p := l.Pool
+	checkSpatialInput(spatialOp("maxpool2d", l.name), x.Shape(), -1, p.KH, p.KW, p.PadH, p.PadW, "window")
+	return c.Tape.MaxPool2D(x, p)
+}
+
+// Params returns nothing: pooling has no parameters.
+func (l *MaxPool2D) Params() []*autograd.Var { return nil }
+
+// Spec describes the layer for saving; Build rebuilds it.
+func (l *MaxPool2D) Spec() Spec { return poolSpec("maxpool2d", l.name, l.Pool) }
+
+// LayerName returns the layer's name.
+func (l *MaxPool2D) LayerName() string { return l.name }
+
+// SetName names the layer (it has no parameters to rename).
+func (l *MaxPool2D) SetName(name string) { l.name = name }
+
+// AvgPool2D averages each window. Windows that overlap the padding
+// average only the real pixels they cover (PyTorch's
+// count_include_pad=False).
+//
+//	x: [batch, channels, h, w]; returns [batch, channels, h', w'] with
+//	h' = (h + 2·PadH − KH)/StrideH + 1 and w' likewise.
+type AvgPool2D struct {
+	// Pool is the window; set it directly for non-square windows.
+	Pool tensor.PoolParams
+	name string
+}
+
+var (
+	_ Module = (*AvgPool2D)(nil)
+	_ Named  = (*AvgPool2D)(nil)
+)
+
+// NewAvgPool2D returns an average-pooling layer over kernel×kernel windows
+// moved by stride (0 means kernel) with padding zeros on each side (at
+// most kernel/2, not counted in the averages). Invalid sizes panic with a
+// *tensor.ShapeError; Build returns them as errors.
+func NewAvgPool2D(kernel, stride, padding int) *AvgPool2D {
+	return &AvgPool2D{Pool: mustPoolParams("avgpool2d", tensor.PoolParams{KH: kernel, KW: kernel, StrideH: stride, StrideW: stride, PadH: padding, PadW: padding})}
+}
+
+// Forward pools x: [batch, channels, h, w] → [batch, channels, h', w'].
+func (l *AvgPool2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	p := l.Pool
+	checkSpatialInput(spatialOp("avgpool2d", l.name), x.Shape(), -1, p.KH, p.KW, p.PadH, p.PadW, "window")
+	return c.Tape.AvgPool2D(x, p)
+}
+
+// Params returns nothing: pooling has no parameters.
+func (l *AvgPool2D) Params() []*autograd.Var { return nil }
+
+// Spec describes the layer for saving; Build rebuilds it.
+func (l *AvgPool2D) Spec() Spec { return poolSpec("avgpool2d", l.name, l.Pool) }
+
+// LayerName returns the layer's name.
+func (l *AvgPool2D) LayerName() string { return l.name }
+
+// SetName names the layer.
+func (l *AvgPool2D) SetName(name string) { l.name = name }
+
+// GlobalAvgPool2D averages each channel over its whole feature map, the
+// usual head of a modern CNN before the classifier.
+//
+//	x: [batch, channels, h, w]; returns [batch, channels]
+type GlobalAvgPool2D struct {
+	name string
+}
+
+var (
+	_ Module = (*GlobalAvgPool2D)(nil)
+	_ Named  = (*GlobalAvgPool2D)(nil)
+)
+
+// NewGlobalAvgPool2D returns a global average-pooling layer.
+func NewGlobalAvgPool2D() *GlobalAvgPool2D { return &GlobalAvgPool2D{} }
+
+// Forward averages x: [batch, channels, h, w] → [batch, channels].
+func (l *GlobalAvgPool2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	checkSpatialInput(spatialOp("globalavgpool2d", l.name), x.Shape(), -1, 1, 1, 0, 0, "window")
+	return c.Tape.GlobalAvgPool2D(x)
+}
+
+// Params returns nothing.
+func (l *GlobalAvgPool2D) Params() []*autograd.Var { return nil }
+
+// Spec describes the layer for saving.
+func (l *GlobalAvgPool2D) Spec() Spec { return MakeSpec("globalavgpool2d", l.name, nil) }
+
+// LayerName returns the layer's name.
+func (l *GlobalAvgPool2D) LayerName() string { return l.name }
+
+// SetName names the layer.
+func (l *GlobalAvgPool2D) SetName(name string) { l.name = name }
+
+func init() {
+	buildPool := func(typ string, mk func(p tensor.PoolParams, name string) Module) {
+		Register(typ, func(s Spec, _ *rand.Rand) (Module, error) {
+			var a poolArgs
+			if err := s.UnmarshalArgs(&a); err != nil {
+				return nil, err
+			}
+			p, err := newPoolParams(a.params())
+			if err != nil {
+				return nil, fmt.Errorf("nn: %s %q: %v", typ, s.Name, err)
+			}
+			return mk(p, s.Name), nil
+		})
+	}
+	buildPool("maxpool2d", func(p tensor.PoolParams, name string) Module { return &MaxPool2D{Pool: p, name: name} })
+	buildPool("avgpool2d", func(p tensor.PoolParams, name string) Module { return &AvgPool2D{Pool: p, name: name} })
+	Register("globalavgpool2d", func(s Spec, _ *rand.Rand) (Module, error) {
+		return &GlobalAvgPool2D{name: s.Name}, nil
+	})
+}
