@@ -2,7 +2,14 @@ package explain
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"math"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -39,4 +46,422 @@ func TestTabularLinearRecoversScaledWeights(t *testing.T) {
 		t.Errorf("a linear model must be fitted exactly: score %v, local %v vs model %v", le.Score, le.LocalPrediction, le.ModelPrediction)
 	}
 	t.Logf("weights %v\nwant    %v\ntiming %+v overhead %.2f", got, want, e.Timing, e.Timing.OverheadShare())
+}
+
+func TestTabularLogisticSigns(t *testing.T) {
+	const n, d = 2000, 10
+	train := gaussianData(n, d, 2, nil)
+	w := []float64{1.5, -1, 0.8, -0.6, 0.4, -2, 1.1, -0.3, 0.7, -1.2}
+	model := logisticModel(w, 0.2)
+	for _, disc := range []Discretizer{DiscretizeNone, DiscretizeQuartile} {
+		ex, err := NewTabular(train, d, TabularConfig{Discretizer: disc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		agree, total := 0, 0
+		for inst := range 5 {
+			x := train[inst*d : (inst+1)*d]
+			e, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: uint64(inst), NumFeatures: d, Labels: []int{1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := weightsByFeature(e.Label(1), d)
+			for j := range d {
+				want := w[j]
+				if disc != DiscretizeNone {
+					// A binary feature says "x_j is in the instance's
+					// bin": its sign depends on whether that bin is high
+					// or low for the column.
+					b := binOf(ex.cols[j].edges, float64(x[j]))
+					if float64(b) < float64(len(ex.cols[j].edges))/2 {
+						want = -want
+					}
+				}
+				total++
+				if math.Signbit(got[j]) == math.Signbit(want) {
+					agree++
+				}
+			}
+		}
+		if frac := float64(agree) / float64(total); frac < 0.95 {
+			t.Errorf("%s: sign agreement %.3f < 0.95", disc, frac)
+		}
+	}
+}
+
+func TestDiscretizerEdgesAndLabels(t *testing.T) {
+	// Column 0: 1..100. Column 1: tiny values 0..0.0099 (edges near 0.003).
+	// Column 2: class boundary at 0.3 for the entropy discretizer.
+	const n = 100
+	train := make([]float32, n*3)
+	labels := make([]float64, n)
+	for i := range n {
+		train[i*3] = float32(i + 1)
+		train[i*3+1] = float32(i) * 0.0001
+		train[i*3+2] = float32(i) / n
+		if float64(i)/n > 0.3 {
+			labels[i] = 1
+		}
+	}
+	names := []string{"age", "dose", "score"}
+	q, err := NewTabular(train, 3, TabularConfig{FeatureNames: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := q.cols[0].edges, []float64{25.75, 50.5, 75.25}; !reflect.DeepEqual(got, want) {
+		t.Errorf("quartile edges %v, want numpy's %v", got, want)
+	}
+	if got := q.cols[1].binLabel; !reflect.DeepEqual(got, []string{"dose <= 0.002475", "0.002475 < dose <= 0.00495", "0.00495 < dose <= 0.007425", "dose > 0.007425"}) {
+		t.Errorf("labels of tiny edges: %q", got)
+	}
+	dec, _ := NewTabular(train, 3, TabularConfig{Discretizer: DiscretizeDecile})
+	if len(dec.cols[0].edges) != 9 || dec.cols[0].edges[0] != 10.9 {
+		t.Errorf("decile edges %v", dec.cols[0].edges)
+	}
+	ent, err := NewTabular(train, 3, TabularConfig{Discretizer: DiscretizeEntropy, TrainingLabels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ent.cols[2].edges; len(got) != 1 || math.Abs(got[0]-0.305) > 1e-6 {
+		t.Errorf("entropy edges of the label-defining column %v, want the single cut 0.305", got)
+	}
+	if _, err := NewTabular(train, 3, TabularConfig{Discretizer: DiscretizeEntropy}); err == nil || !strings.Contains(err.Error(), "TrainingLabels") {
+		t.Errorf("entropy without labels: %v", err)
+	}
+	// Regression labels: variance reduction finds the jump.
+	reg := make([]float64, n)
+	for i := range reg {
+		reg[i] = float64(i / 60 * 10)
+	}
+	er, err := NewTabular(train, 3, TabularConfig{Discretizer: DiscretizeEntropy, TrainingLabels: reg, Mode: Regression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := er.cols[0].edges; !containsNear(got, 60.5) {
+		t.Errorf("regression tree edges %v miss the jump at 60.5", got)
+	}
+}
+
+func containsNear(v []float64, x float64) bool {
+	for _, e := range v {
+		if math.Abs(e-x) < 1e-9 {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFormatSig(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{{0.003, "0.003"}, {0.0031234, "0.003123"}, {12345.678, "12346"}, {-2.5, "-2.5"}, {0, "0"}, {1e-7, "1e-07"}, {42, "42"}} {
+		if got := formatSig(tc.v, 4); got != tc.want {
+			t.Errorf("formatSig(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+	if got := formatEdges([]float64{1.00001, 1.00002}); got[0] == got[1] {
+		t.Errorf("close edges print alike: %q", got)
+	}
+}
+
+// spyModel records every row the model sees.
+type spyModel struct {
+	rows [][]float32
+	d    int
+	f    Func
+}
+
+func (s *spyModel) call(ctx context.Context, x []float32, n int) ([]float32, error) {
+	for i := range n {
+		s.rows = append(s.rows, slices.Clone(x[i*s.d:(i+1)*s.d]))
+	}
+	return s.f(ctx, x, n)
+}
+
+func TestTabularSamplingFollowsTrainingStatistics(t *testing.T) {
+	// Column 0 continuous, column 1 categorical with frequencies 0.6/0.3/0.1.
+	const n = 1000
+	train := make([]float32, 2*n)
+	gd := gaussianData(n, 1, 8, nil)
+	for i := range n {
+		train[2*i] = gd[i]
+		switch {
+		case i < 600:
+			train[2*i+1] = 0
+		case i < 900:
+			train[2*i+1] = 1
+		default:
+			train[2*i+1] = 2
+		}
+	}
+	ex, err := NewTabular(train, 2, TabularConfig{FeatureNames: []string{"income", "city"}, Categorical: map[int][]string{1: {"Oslo", "Lima", "Pune"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spy := &spyModel{d: 2, f: logisticModel([]float64{1, 0.5}, 0)}
+	x := []float32{0.3, 1}
+	const samples = 1001
+	e, err := ex.Explain(context.Background(), spy.call, x, TabularOptions{Seed: 9, Samples: samples})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spy.rows) != samples || !reflect.DeepEqual(spy.rows[0], x) {
+		t.Fatalf("model saw %d rows, first %v; want %d rows starting with the instance", len(spy.rows), spy.rows[0], samples)
+	}
+	counts := make([]int, 3)
+	binCounts := make([]int, 4)
+	col := &ex.cols[0]
+	for _, r := range spy.rows[1:] {
+		counts[int(r[1])]++
+		b := binOf(col.edges, float64(r[0]))
+		binCounts[b]++
+		if float64(r[0]) < col.binLo[0]-1e-6 || float64(r[0]) > col.binHi[3]+1e-6 {
+			t.Fatalf("sampled income %v outside the training range", r[0])
+		}
+	}
+	// Stratified sampling: counts are the expected counts up to rounding.
+	for c, want := range []float64{600, 300, 100} {
+		if math.Abs(float64(counts[c])-want) > 1 {
+			t.Errorf("category %d drawn %d times in 1000, want %v", c, counts[c], want)
+		}
+	}
+	for b, got := range binCounts {
+		if math.Abs(float64(got)-250) > 2 {
+			t.Errorf("quartile bin %d drawn %d times in 1000, want 250", b, got)
+		}
+	}
+	if got := e.FeatureNames[1]; got != "city=Lima" {
+		t.Errorf("categorical feature name %q, want city=Lima", got)
+	}
+	if got := e.FeatureNames[0]; !strings.HasPrefix(got, "0.") && !strings.HasPrefix(got, "-0.") && !strings.Contains(got, "income") {
+		t.Errorf("continuous feature name %q", got)
+	}
+}
+
+func TestTabularZeroVarianceColumnNoNaN(t *testing.T) {
+	const n, d = 300, 3
+	train := gaussianData(n, d, 4, nil)
+	for i := range n {
+		train[i*d+1] = 7 // constant column
+	}
+	for _, disc := range []Discretizer{DiscretizeNone, DiscretizeQuartile} {
+		ex, err := NewTabular(train, d, TabularConfig{Discretizer: disc, Mode: Regression})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := ex.Explain(context.Background(), linearModel([]float64{1, 5, -1}, 0), train[:d], TabularOptions{Seed: 1, Samples: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(e) // NaN would make this fail
+		w := weightsByFeature(e.Label(0), d)
+		if math.Abs(w[1]) > 1e-9 {
+			t.Errorf("%s: constant column got weight %v", disc, w[1])
+		}
+		if len(raw) == 0 || math.IsNaN(e.Labels[0].Score) {
+			t.Errorf("%s: NaN in result", disc)
+		}
+	}
+}
+
+func TestTabularErrors(t *testing.T) {
+	ctx := context.Background()
+	train := gaussianData(50, 3, 1, nil)
+	model := linearModel([]float64{1, 2, 3}, 0)
+	cases := []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"empty", func() error { _, err := NewTabular(nil, 3, TabularConfig{}); return err }, "empty training set"},
+		{"ragged", func() error { _, err := NewTabular(train[:10], 3, TabularConfig{}); return err }, "not a multiple of 3"},
+		{"names", func() error { _, err := NewTabular(train, 3, TabularConfig{FeatureNames: []string{"a"}}); return err }, "1 feature names for 3"},
+		{"nan", func() error {
+			bad := slices.Clone(train)
+			bad[4] = float32(math.NaN())
+			_, err := NewTabular(bad, 3, TabularConfig{})
+			return err
+		}, "row 1, column 1"},
+		{"category code", func() error {
+			_, err := NewTabular(train, 3, TabularConfig{Categorical: map[int][]string{0: {"a", "b"}}})
+			return err
+		}, "codes must be integers 0..1"},
+		{"discretizer", func() error { _, err := NewTabular(train, 3, TabularConfig{Discretizer: "kmeans"}); return err }, "unknown discretizer"},
+	}
+	ex, _ := NewTabular(train, 3, TabularConfig{Mode: Regression})
+	explainErr := func(x []float32, o TabularOptions) func() error {
+		return func() error { _, err := ex.Explain(ctx, model, x, o); return err }
+	}
+	cases = append(cases, []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"instance width", explainErr([]float32{1, 2}, TabularOptions{}), "instance has 2 features, the explainer was built with 3"},
+		{"samples", explainErr(train[:3], TabularOptions{Samples: 1}), "Samples is 1"},
+		{"features", explainErr(train[:3], TabularOptions{NumFeatures: -2}), "NumFeatures is -2"},
+		{"width", explainErr(train[:3], TabularOptions{KernelWidth: -1}), "KernelWidth is -1"},
+		{"selection", explainErr(train[:3], TabularOptions{Selection: "best"}), "unknown feature selection"},
+		{"label", explainErr(train[:3], TabularOptions{Labels: []int{3}}), "label 3 out of range"},
+		{"model", func() error {
+			_, err := ex.Explain(ctx, func(context.Context, []float32, int) ([]float32, error) { return nil, errors.New("disk on fire") }, train[:3], TabularOptions{})
+			return err
+		}, "disk on fire"},
+		{"model width", func() error {
+			_, err := ex.Explain(ctx, func(_ context.Context, _ []float32, n int) ([]float32, error) { return make([]float32, n+1), nil }, train[:3], TabularOptions{})
+			return err
+		}, "want a multiple of"},
+	}...)
+	for _, tc := range cases {
+		err := tc.err()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := ex.Explain(cctx, model, train[:3], TabularOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+func TestTabularFeatureSelectionFindsLargestEffects(t *testing.T) {
+	const n, d = 1500, 12
+	train := gaussianData(n, d, 6, nil)
+	w := []float64{0.1, 4, -0.2, 0.15, -3, 0.05, 0.1, 2, -0.1, 0.2, 0.1, -0.05}
+	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
+	for _, sel := range []Selection{SelectAuto, SelectForward, SelectHighestWeights, SelectLassoPath} {
+		e, err := ex.Explain(context.Background(), linearModel(w, 0), train[:d], TabularOptions{Seed: 2, NumFeatures: 3, Selection: sel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, fw := range e.Labels[0].Weights {
+			got = append(got, fw.Feature)
+		}
+		slices.Sort(got)
+		if !reflect.DeepEqual(got, []int{1, 4, 7}) {
+			t.Errorf("%s selected %v, want [1 4 7]", sel, got)
+		}
+		if e.Selection != sel {
+			t.Errorf("recorded selection %q, want %q", e.Selection, sel)
+		}
+	}
+	e, _ := ex.Explain(context.Background(), linearModel(w, 0), train[:d], TabularOptions{Seed: 2, NumFeatures: 3, Selection: SelectNone})
+	if len(e.Labels[0].Weights) != d {
+		t.Errorf("selection none kept %d features, want all %d", len(e.Labels[0].Weights), d)
+	}
+}
+
+func TestTabularAutoKernelWidthAndWarnings(t *testing.T) {
+	const n, d = 1000, 4
+	train := gaussianData(n, d, 3, nil)
+	// Strongly non-linear far from the instance, nearly linear close to it.
+	model := func(_ context.Context, x []float32, rows int) ([]float32, error) {
+		out := make([]float32, rows)
+		for i := range rows {
+			r := x[i*d : (i+1)*d]
+			out[i] = float32(math.Sin(2*float64(r[0])) + math.Cos(3*float64(r[1])) + 0.5*float64(r[2]*r[3]))
+		}
+		return out, nil
+	}
+	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
+	x := train[:d]
+	fixed, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auto, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: 1, AutoKernelWidth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(auto.KernelWidths) != len(autoWidthFactors) || !slices.ContainsFunc(auto.KernelWidths, func(ws WidthScore) bool { return ws.Width == auto.KernelWidth }) {
+		t.Fatalf("auto width %v not among the reported grid %+v", auto.KernelWidth, auto.KernelWidths)
+	}
+	if auto.KernelWidth >= 10 || auto.Labels[0].Score <= fixed.Labels[0].Score {
+		t.Errorf("auto width %v (R² %.3f) should narrow the kernel and beat width 10 (R² %.3f)", auto.KernelWidth, auto.Labels[0].Score, fixed.Labels[0].Score)
+	}
+	if fixed.Labels[0].Score < 0.5 && len(fixed.Quality.Warnings) == 0 {
+		t.Errorf("R² %.3f without a warning", fixed.Labels[0].Score)
+	}
+	if auto.Labels[0].LocalError >= fixed.Labels[0].LocalError {
+		t.Errorf("auto width's local error %.4f not below the wide kernel's %.4f", auto.Labels[0].LocalError, fixed.Labels[0].LocalError)
+	}
+	t.Logf("default width: R² %.3f local err %.4f warnings %q; auto width %.3f: R² %.3f local err %.4f; grid %+v",
+		fixed.Labels[0].Score, fixed.Labels[0].LocalError, fixed.Quality.Warnings, auto.KernelWidth, auto.Labels[0].Score, auto.Labels[0].LocalError, auto.KernelWidths)
+}
+
+func TestTabularDeterministicSequentialAndConcurrent(t *testing.T) {
+	const n, d = 500, 6
+	train := gaussianData(n, d, 5, nil)
+	model := mlpModel(d, 16, 2)
+	ex, _ := NewTabular(train, d, TabularConfig{Categorical: nil})
+	x := train[3*d : 4*d]
+	run := func(seed uint64) string {
+		e, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: seed, Samples: 2000, AutoKernelWidth: true})
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		e.Timing = Timing{}
+		b, _ := json.Marshal(e)
+		return string(b)
+	}
+	want := map[uint64]string{}
+	for s := range uint64(3) {
+		want[s] = run(s)
+		if again := run(s); again != want[s] {
+			t.Fatalf("seed %d: two calls differ:\n%s\n%s", s, want[s], again)
+		}
+	}
+	if want[0] == want[1] {
+		t.Error("different seeds gave identical explanations")
+	}
+	// Same results with one core.
+	prev := runtime.GOMAXPROCS(1)
+	one := run(1)
+	runtime.GOMAXPROCS(prev)
+	if one != want[1] {
+		t.Error("GOMAXPROCS=1 changed the explanation")
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 12)
+	for g := range got {
+		wg.Go(func() { got[g] = run(uint64(g % 3)) })
+	}
+	wg.Wait()
+	for g, s := range got {
+		if s != want[uint64(g%3)] {
+			t.Errorf("goroutine %d (seed %d) got a different explanation", g, g%3)
+		}
+	}
+}
+
+func TestExplanationJSONRoundTrip(t *testing.T) {
+	train := gaussianData(200, 3, 1, nil)
+	ex, _ := NewTabular(train, 3, TabularConfig{ClassNames: []string{"no", "yes"}})
+	e, err := ex.Explain(context.Background(), logisticModel([]float64{1, -1, 2}, 0), train[:3], TabularOptions{Seed: 42, Samples: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Explanation
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&back, e) {
+		t.Errorf("JSON round trip changed the explanation:\n%+v\n%+v", back, *e)
+	}
+	for _, key := range []string{`"method":"lime-tabular"`, `"seed":42`, `"samples":300`, `"num_features":3`, `"score":`, `"local_prediction":`, `"model_ns":`, `"discretizer":"quartile"`} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("JSON lacks %s: %s", key, b)
+		}
+	}
+	if e.Labels[0].Name != "yes" && e.Labels[0].Name != "no" {
+		t.Errorf("class name %q", e.Labels[0].Name)
+	}
 }
