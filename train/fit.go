@@ -10,12 +10,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/data"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/optim"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -33,10 +35,11 @@ type LRSetter interface {
 }
 
 // StatefulOptimizer is implemented by optimizers whose state (moments,
-// step counts) must be saved in checkpoints for an exact resume.
+// step counts) must be saved in checkpoints for an exact resume; every
+// optimizer of package optim is one.
 type StatefulOptimizer interface {
-	StateDict() map[string]*tensor.Tensor
-	LoadStateDict(map[string]*tensor.Tensor) error
+	State() optim.State
+	LoadState(optim.State) error
 }
 
 // LossFunc turns a model output and a batch into a scalar loss.
@@ -203,7 +206,7 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 				break
 			}
 			if cfg.ClipNorm > 0 {
-				ClipGradNorm(params, cfg.ClipNorm)
+				optim.ClipGradNorm(params, cfg.ClipNorm)
 			}
 			if err := cfg.Optimizer.Step(); err != nil {
 				stepErr = fmt.Errorf("train: epoch %d step %d: %w", epoch+1, b.Step, err)
@@ -338,30 +341,6 @@ func Evaluate(ctx context.Context, m nn.Module, l *data.Loader, task Task, class
 	return met, nil
 }
 
-// ClipGradNorm rescales the gradients of params so their global L2 norm is
-// at most maxNorm, and returns the norm before clipping.
-func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
-	var sq float64
-	for _, p := range params {
-		if p.Grad == nil {
-			continue
-		}
-		for _, g := range p.Grad.Data() {
-			sq += float64(g) * float64(g)
-		}
-	}
-	norm := math.Sqrt(sq)
-	if norm > maxNorm && norm > 0 {
-		s := float32(maxNorm / norm)
-		for _, p := range params {
-			if p.Grad != nil {
-				tensor.ScaleInPlace(p.Grad, s)
-			}
-		}
-	}
-	return norm
-}
-
 // SaveCheckpoint writes weights, optimizer state and history atomically.
 func SaveCheckpoint(path string, m nn.Module, opt Optimizer, hist *History) error {
 	state, _, err := model.State(m)
@@ -372,10 +351,14 @@ func SaveCheckpoint(path string, m nn.Module, opt Optimizer, hist *History) erro
 	for n, v := range state {
 		tensors["model/"+n] = v.Value
 	}
+	var optState []byte
 	if so, ok := opt.(StatefulOptimizer); ok {
-		for n, t := range so.StateDict() {
+		st := so.State()
+		for n, t := range st.Tensors {
 			tensors["optim/"+n] = t
 		}
+		st.Tensors = nil
+		optState, _ = json.Marshal(st)
 	}
 	h, _ := json.Marshal(hist)
 	arch, _ := json.Marshal(m.Spec())
@@ -384,6 +367,7 @@ func SaveCheckpoint(path string, m nn.Module, opt Optimizer, hist *History) erro
 		"glassbox.epoch":        strconv.Itoa(len(hist.Epochs)),
 		"glassbox.history":      string(h),
 		"glassbox.architecture": string(arch),
+		"glassbox.optimizer":    string(optState),
 	}
 	if err := model.WriteTensors(path, tensors, md); err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
@@ -416,13 +400,17 @@ func restore(path string, m nn.Module, opt Optimizer, hist *History) (int, error
 		state[n].Value.CopyFrom(t)
 	}
 	if so, ok := opt.(StatefulOptimizer); ok {
-		os := map[string]*tensor.Tensor{}
+		var st optim.State
+		if err := json.Unmarshal([]byte(md["glassbox.optimizer"]), &st); err != nil {
+			return 0, fmt.Errorf("train: resume: checkpoint has no optimizer state: %v", err)
+		}
+		st.Tensors = map[string]*tensor.Tensor{}
 		for n, t := range tensors {
-			if len(n) > 6 && n[:6] == "optim/" {
-				os[n[6:]] = t
+			if rest, ok := strings.CutPrefix(n, "optim/"); ok {
+				st.Tensors[rest] = t
 			}
 		}
-		if err := so.LoadStateDict(os); err != nil {
+		if err := so.LoadState(st); err != nil {
 			return 0, fmt.Errorf("train: resume: optimizer state: %w", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/data"
 	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/optim"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -43,53 +43,12 @@ func (a *affine) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 func (a *affine) Params() []*autograd.Var { return []*autograd.Var{a.W, a.B} }
 func (a *affine) Spec() nn.Spec           { return nn.MakeSpec("train-test-affine", "aff", nil) }
 
-// momentum is a small stateful SGD with momentum for these tests.
-type momentum struct {
-	params []*autograd.Var
-	vel    []*tensor.Tensor
-	lr     float64
-}
-
-func newMomentum(ps []*autograd.Var, lr float64) *momentum {
-	m := &momentum{params: ps, lr: lr}
-	for _, p := range ps {
-		m.vel = append(m.vel, tensor.New(p.Value.Shape()...))
+func newMomentum(ps []*autograd.Var, lr float64) optim.Optimizer {
+	o, err := optim.NewSGD(ps, lr, optim.Momentum(0.9))
+	if err != nil {
+		panic(err)
 	}
-	return m
-}
-func (m *momentum) Step() error {
-	for i, p := range m.params {
-		v, g, w := m.vel[i].Data(), p.Grad.Data(), p.Value.Data()
-		for j := range v {
-			v[j] = 0.9*v[j] + g[j]
-			w[j] -= float32(m.lr) * v[j]
-		}
-	}
-	return nil
-}
-func (m *momentum) ZeroGrad() {
-	for _, p := range m.params {
-		p.ZeroGrad()
-	}
-}
-func (m *momentum) LR() float64      { return m.lr }
-func (m *momentum) SetLR(lr float64) { m.lr = lr }
-func (m *momentum) StateDict() map[string]*tensor.Tensor {
-	out := map[string]*tensor.Tensor{}
-	for i, p := range m.params {
-		out["vel/"+p.Name] = m.vel[i]
-	}
-	return out
-}
-func (m *momentum) LoadStateDict(s map[string]*tensor.Tensor) error {
-	for i, p := range m.params {
-		t, ok := s["vel/"+p.Name]
-		if !ok {
-			return fmt.Errorf("missing velocity for %s", p.Name)
-		}
-		m.vel[i].CopyFrom(t)
-	}
-	return nil
+	return o
 }
 
 // blobs is a 3-class problem with well-separated Gaussian clusters.
