@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 const (
@@ -70,18 +71,19 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if par {
 		threads = Threads()
 	}
-	fb := bBufs.Get().(*fbuf)
-	nr := g.kr.nr
-	ncMax := max(nr, maxPackedB/k/nr*nr)
-	for j0 := 0; j0 < n; j0 += ncMax {
-		helpers := g.plan(j0, min(ncMax, n-j0), threads, fb)
-		if helpers > 0 {
-			parallel(g, helpers)
-		} else {
-			g.run()
+	if g.kr.stridedA && m <= colModeMaxM {
+		g.planCols(threads)
+		g.runJob(threads)
+	} else {
+		fb := bBufs.Get().(*fbuf)
+		nr := g.kr.nr
+		ncMax := max(nr, maxPackedB/k/nr*nr)
+		for j0 := 0; j0 < n; j0 += ncMax {
+			g.planRows(j0, min(ncMax, n-j0), threads, fb)
+			g.runJob(threads)
 		}
+		bBufs.Put(fb)
 	}
-	bBufs.Put(fb)
 	g.a, g.b, g.c, g.bp = nil, nil, nil, nil
 	gemmJobs.Put(g)
 }
@@ -132,12 +134,23 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmJob is one Sgemm call split into work for several goroutines. For
-// each block of columns of op(B) (usually all of them) it has two phases:
-// pack op(B) (units: a k-slice × a group of NR panels), then compute
-// (tasks: a block of rows of A × a range of B panels). Goroutines take
-// units and tasks from atomic counters; nobody computes before all of B is
-// packed.
+// gemmJob is one Sgemm call split into tasks for several goroutines,
+// which take them from atomic counters. It has two ways to split the work.
+//
+// Row mode (the Goto/BLIS scheme, for tall A and the pure-Go kernel): for
+// each block of columns of op(B) (usually all of them), op(B) is packed
+// once into a shared buffer, in units (a k-slice × a group of NR panels)
+// spread over the goroutines; after all units are done, each task takes a
+// block of rows of A (plus a range of B panels when there are few rows),
+// packs that A block per k-slice and runs the micro-kernel over it.
+//
+// Column mode (short A, strided-A kernels): each task owns a range of B
+// panels, packs them itself per k-slice and reads A in place, so tasks
+// share nothing and nobody waits for anybody until the end of the call.
+//
+// Either way every element of C sums its k-slices in the same order
+// whatever the number of goroutines, so results are bit-identical from run
+// to run and between Sgemm and SgemmSerial.
 type gemmJob struct {
 	jobBase
 	kr             *gemmKernel
@@ -147,13 +160,19 @@ type gemmJob struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 
+	colMode     bool
+	kc, kBlocks int // k-slices: kBlocks of kc (the last may be shorter)
+
+	// Row mode.
 	j0, nLen       int       // the column block of op(B) and C
 	bp             []float32 // packed op(B): k-slice kb starts at kb*kc*ncPad
 	ncPad, nPanels int
-	kc, kBlocks    int
 
 	packUnits, unitsPerK, panelsPerUnit int
 	nextPack, donePack                  atomic.Int64
+	packMu                              sync.Mutex
+	packCond                            sync.Cond
+	packed                              bool
 
 	mc, nSplit, panelsPerSplit, tasks int
 	nextTask                          atomic.Int64
@@ -161,21 +180,61 @@ type gemmJob struct {
 
 var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
 
-// plan sets up the column block [j0, j0+nLen) and returns how many helpers
-// are worth asking for.
-func (g *gemmJob) plan(j0, nLen, threads int, fb *fbuf) int {
+// colModeMaxM: column mode for m up to this many rows (A read in place);
+// taller A is packed in row mode. A variable so tests can force each mode.
+var colModeMaxM = 256
+
+// spinWait is how long a goroutine spins for B packing done by others
+// before it sleeps (see waitPacked).
+const spinWait = 20 * time.Microsecond
+
+// setK picks balanced k-slices of at most kr.kc, a multiple of 4 where
+// possible (the micro-kernel's unrolling).
+func (g *gemmJob) setK() {
+	kc := g.kr.kc
+	g.kBlocks = (g.k + kc - 1) / kc
+	kc = (g.k + g.kBlocks - 1) / g.kBlocks
+	g.kc = min(g.kr.kc, (kc+3)&^3)
+	g.kBlocks = (g.k + g.kc - 1) / g.kc
+}
+
+// runJob runs the planned tasks on up to threads goroutines.
+func (g *gemmJob) runJob(threads int) {
+	helpers := min(threads-1, max(g.tasks, g.packUnits)-1)
+	if helpers > 0 {
+		parallel(g, helpers)
+	} else {
+		g.run()
+	}
+}
+
+// planCols sets up column mode: tasks are ranges of B panels, about four
+// per goroutine so that a goroutine slowed by other work holds up little.
+func (g *gemmJob) planCols(threads int) {
+	g.colMode = true
+	g.setK()
+	g.j0, g.nLen = 0, g.n
+	g.nPanels = (g.n + g.kr.nr - 1) / g.kr.nr
+	g.packUnits = 0
+	g.nSplit = 1
+	if threads > 1 {
+		g.nSplit = min(g.nPanels, 4*threads)
+	}
+	g.panelsPerSplit = (g.nPanels + g.nSplit - 1) / g.nSplit
+	g.nSplit = (g.nPanels + g.panelsPerSplit - 1) / g.panelsPerSplit
+	g.tasks = g.nSplit
+	g.nextTask.Store(0)
+}
+
+// planRows sets up row mode for the column block [j0, j0+nLen).
+func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 	kr := g.kr
 	mr, nr := kr.mr, kr.nr
+	g.colMode = false
+	g.setK()
 	g.j0, g.nLen = j0, nLen
 	g.nPanels = (nLen + nr - 1) / nr
 	g.ncPad = g.nPanels * nr
-
-	// Balanced k-slices of at most kr.kc, a multiple of 4 where possible.
-	g.kBlocks = (g.k + kr.kc - 1) / kr.kc
-	kc := (g.k + g.kBlocks - 1) / g.kBlocks
-	kc = min(kr.kc, (kc+3)&^3)
-	g.kc = kc
-	g.kBlocks = (g.k + kc - 1) / kc
 	g.bp = fb.get(g.k * g.ncPad)
 
 	// Packing units: enough for every goroutine to get a few.
@@ -188,6 +247,8 @@ func (g *gemmJob) plan(j0, nLen, threads int, fb *fbuf) int {
 	g.packUnits = g.unitsPerK * g.kBlocks
 	g.nextPack.Store(0)
 	g.donePack.Store(0)
+	g.packed = false
+	g.packCond.L = &g.packMu
 
 	// Compute tasks: row blocks of at most kr.mc (balanced, multiples of
 	// mr); with several goroutines aim for ≥ 2 tasks each, shrinking the
@@ -211,7 +272,6 @@ func (g *gemmJob) plan(j0, nLen, threads int, fb *fbuf) int {
 	g.nSplit = (g.nPanels + g.panelsPerSplit - 1) / g.panelsPerSplit
 	g.tasks = mBlocks * g.nSplit
 	g.nextTask.Store(0)
-	return min(threads-1, max(g.tasks, g.packUnits)-1)
 }
 
 func (g *gemmJob) run() {
@@ -222,10 +282,15 @@ func (g *gemmJob) run() {
 			break
 		}
 		g.packB(int(u))
-		g.donePack.Add(1)
+		if g.donePack.Add(1) == units {
+			g.packMu.Lock()
+			g.packed = true
+			g.packCond.Broadcast()
+			g.packMu.Unlock()
+		}
 	}
-	for g.donePack.Load() < units {
-		runtime.Gosched()
+	if units > 0 && g.donePack.Load() < units {
+		g.waitPacked()
 	}
 	tasks := int64(g.tasks)
 	var fb *fbuf
@@ -237,12 +302,40 @@ func (g *gemmJob) run() {
 		}
 		if fb == nil {
 			fb = aBufs.Get().(*fbuf)
-			buf = fb.get(g.mc*g.kc + g.kr.mr*g.kr.nr)
+			kr := g.kr
+			if g.colMode {
+				buf = fb.get(g.kc*g.panelsPerSplit*kr.nr + kr.mr*g.kc + kr.mr*kr.nr)
+			} else {
+				buf = fb.get(g.mc*g.kc + kr.mr*kr.nr)
+			}
 		}
-		g.compute(int(t), buf)
+		if g.colMode {
+			g.computeCols(int(t), buf)
+		} else {
+			g.computeRows(int(t), buf)
+		}
 	}
 	if fb != nil {
 		aBufs.Put(fb)
+	}
+}
+
+// waitPacked waits until every packing unit is done. It spins briefly (the
+// usual case: another goroutine is finishing its last unit), then sleeps,
+// so that on a busy machine the goroutine it waits for can have this core.
+func (g *gemmJob) waitPacked() {
+	units := int64(g.packUnits)
+	start := time.Now()
+	for i := 0; g.donePack.Load() < units; i++ {
+		if i&15 == 15 && time.Since(start) > spinWait {
+			g.packMu.Lock()
+			for !g.packed {
+				g.packCond.Wait()
+			}
+			g.packMu.Unlock()
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -262,10 +355,10 @@ func (g *gemmJob) packB(u int) {
 	}
 }
 
-// compute runs task t: rows [i0, i0+mLen) of C against a range of B panels,
-// one k-slice at a time (pack the A block into L2, then for each B
-// micro-panel in L1 sweep the A micro-panels).
-func (g *gemmJob) compute(t int, buf []float32) {
+// computeRows runs row-mode task t: rows [i0, i0+mLen) of C against a
+// range of B panels, one k-slice at a time (pack the A block into L2, then
+// for each B micro-panel in L1 sweep the A micro-panels).
+func (g *gemmJob) computeRows(t int, buf []float32) {
 	kr := g.kr
 	mr, nr := kr.mr, kr.nr
 	ib, js := t/g.nSplit, t%g.nSplit
@@ -299,6 +392,60 @@ func (g *gemmJob) compute(t int, buf []float32) {
 				}
 				kr.micro(kLen, aPanel, 1, mr, bPanel, tmp, nr, 1, 0)
 				blend(c[co:], ldc, tmp, nr, mEff, nEff, alpha, beta)
+			}
+		}
+	}
+}
+
+// computeCols runs column-mode task t: all rows of C against its own range
+// of B panels, packed here per k-slice; A is read in place (only a last,
+// partial micro-panel of rows is packed, zero-padded).
+func (g *gemmJob) computeCols(t int, buf []float32) {
+	kr := g.kr
+	mr, nr := kr.mr, kr.nr
+	jp0 := t * g.panelsPerSplit
+	jp1 := min(g.nPanels, jp0+g.panelsPerSplit)
+	width := (jp1 - jp0) * nr
+	bBuf := buf[:g.kc*width]
+	edgeA := buf[g.kc*width : g.kc*width+mr*g.kc]
+	tmp := buf[g.kc*width+mr*g.kc : g.kc*width+mr*g.kc+mr*nr]
+	m, a, lda, c, ldc, alpha := g.m, g.a, g.lda, g.c, g.ldc, g.alpha
+	mFull := m / mr * mr
+	rsa, csa := lda, 1
+	if g.transA {
+		rsa, csa = 1, lda
+	}
+	for kb := 0; kb < g.kBlocks; kb++ {
+		p0 := kb * g.kc
+		kLen := min(g.kc, g.k-p0)
+		for jp := jp0; jp < jp1; jp++ {
+			col := jp * nr
+			packBPanel(bBuf[(jp-jp0)*kLen*nr:], g.b, g.ldb, g.transB, col, min(nr, g.n-col), p0, kLen, nr)
+		}
+		if mFull < m {
+			packA(edgeA, a, lda, g.transA, mFull, m-mFull, p0, kLen, mr)
+		}
+		beta := g.beta
+		if kb > 0 {
+			beta = 1
+		}
+		for jp := jp0; jp < jp1; jp++ {
+			bPanel := bBuf[(jp-jp0)*kLen*nr : (jp-jp0+1)*kLen*nr]
+			col := jp * nr
+			nEff := min(nr, g.n-col)
+			for ir := 0; ir < mFull; ir += mr {
+				ao := ir*rsa + p0*csa
+				co := ir*ldc + col
+				if nEff == nr {
+					kr.micro(kLen, a[ao:], rsa, csa, bPanel, c[co:], ldc, alpha, beta)
+					continue
+				}
+				kr.micro(kLen, a[ao:], rsa, csa, bPanel, tmp, nr, 1, 0)
+				blend(c[co:], ldc, tmp, nr, mr, nEff, alpha, beta)
+			}
+			if mFull < m {
+				kr.micro(kLen, edgeA, 1, mr, bPanel, tmp, nr, 1, 0)
+				blend(c[mFull*ldc+col:], ldc, tmp, nr, m-mFull, nEff, alpha, beta)
 			}
 		}
 	}
