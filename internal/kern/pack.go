@@ -41,16 +41,14 @@ func packANoTrans(d, a []float32, lda, i, mEff, p0, kLen, mr int) {
 		}
 		return
 	}
-	if mr == 4 && mEff == 4 {
+	if mr == 2 && mEff == 2 {
 		o := i*lda + p0
 		r0 := a[o : o+kLen]
 		r1 := a[o+lda : o+lda+kLen]
-		r2 := a[o+2*lda : o+2*lda+kLen]
-		r3 := a[o+3*lda : o+3*lda+kLen]
-		d = d[:4*kLen]
+		d = d[:2*kLen]
 		for p := range r0 {
-			t := (*[4]float32)(d[4*p:])
-			t[0], t[1], t[2], t[3] = r0[p], r1[p], r2[p], r3[p]
+			t := (*[2]float32)(d[2*p:])
+			t[0], t[1] = r0[p], r1[p]
 		}
 		return
 	}
@@ -78,9 +76,9 @@ func packATrans(d, a []float32, lda, i, mEff, p0, kLen, mr int) {
 			*(*[6]float32)(d[6*p:]) = *(*[6]float32)(a[o:])
 			o += lda
 		}
-	case mr == 4 && mEff == 4:
+	case mr == 2 && mEff == 2:
 		for p := 0; p < kLen; p++ {
-			*(*[4]float32)(d[4*p:]) = *(*[4]float32)(a[o:])
+			*(*[2]float32)(d[2*p:]) = *(*[2]float32)(a[o:])
 			o += lda
 		}
 	default:
