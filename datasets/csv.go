@@ -345,6 +345,17 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Table, error) {
 	return t, nil
 }
 
+// ReadCSVFile reads a CSV file (gzip-compressed or not: detected) with
+// [ReadCSV]; errors name the file.
+func ReadCSVFile(path string, opts CSVOptions) (*Table, error) {
+	var t *Table
+	err := withFile(path, func(r io.Reader) (err error) {
+		t, err = ReadCSV(r, opts)
+		return err
+	})
+	return t, err
+}
+
 // looksLikeHeader decides HeaderAuto.
 func looksLikeHeader(recs [][]string, isMissing func(string) bool) bool {
 	first := recs[0]

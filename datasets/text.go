@@ -523,9 +523,9 @@ func ReadCorpus(r io.Reader, opts CorpusOptions) (*Corpus, error) {
 	return c, nil
 }
 
-// LoadCorpusFile reads a text file (optionally gzip-compressed) with
+// ReadCorpusFile reads a text file (optionally gzip-compressed) with
 // [ReadCorpus]; errors name the file.
-func LoadCorpusFile(path string, opts CorpusOptions) (*Corpus, error) {
+func ReadCorpusFile(path string, opts CorpusOptions) (*Corpus, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -536,4 +536,39 @@ func LoadCorpusFile(path string, opts CorpusOptions) (*Corpus, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// ReadJSONLFile reads a JSON Lines file (gzip-compressed or not: detected)
+// with [ReadJSONL]; errors name the file.
+func ReadJSONLFile(path string, opts JSONLOptions) (*Text, error) {
+	var t *Text
+	err := withFile(path, func(r io.Reader) (err error) {
+		t, err = ReadJSONL(r, opts)
+		return err
+	})
+	return t, err
+}
+
+// withFile opens path, decompresses it if it starts with the gzip magic
+// bytes, and passes it to read; errors are prefixed with the path.
+func withFile(path string, read func(io.Reader) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var src io.Reader = br
+	if h, _ := br.Peek(2); len(h) == 2 && h[0] == 0x1f && h[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		defer gz.Close()
+		src = gz
+	}
+	if err := read(src); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -3,6 +3,9 @@ package datasets
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -181,5 +184,40 @@ func TestReadCorpus(t *testing.T) {
 	}
 	if _, err := ReadCorpus(strings.NewReader("abcd"), CorpusOptions{}); err == nil {
 		t.Fatal("SeqLen 0 accepted")
+	}
+}
+
+func TestReadFilesWithGzip(t *testing.T) {
+	dir := t.TempDir()
+	jl := []byte(`{"text":"fine","label":1}` + "\n" + `{"text":"poor","label":0}` + "\n")
+	csvText := []byte("a,y\n1,0\n2,1\n")
+	for i, b := range [][]byte{jl, gzipBytes(t, jl)} {
+		p := filepath.Join(dir, fmt.Sprintf("r%d.jsonl", i))
+		os.WriteFile(p, b, 0o644)
+		tx, err := ReadJSONLFile(p, JSONLOptions{})
+		if err != nil || len(tx.Docs) != 2 || tx.Labels[0] != 1 {
+			t.Fatalf("ReadJSONLFile %d: %+v %v", i, tx, err)
+		}
+	}
+	for i, b := range [][]byte{csvText, gzipBytes(t, csvText)} {
+		p := filepath.Join(dir, fmt.Sprintf("t%d.csv", i))
+		os.WriteFile(p, b, 0o644)
+		tb, err := ReadCSVFile(p, CSVOptions{})
+		if err != nil || tb.Rows != 2 || !slices.Equal(tb.X, []float32{1, 2}) {
+			t.Fatalf("ReadCSVFile %d: %+v %v", i, tb, err)
+		}
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("a,b\n1\n"), 0o644)
+	if _, err := ReadCSVFile(bad, CSVOptions{}); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("bad CSV file: %v", err)
+	}
+	if _, err := ReadCSVFile(filepath.Join(dir, "none.csv"), CSVOptions{}); err == nil {
+		t.Fatal("missing file accepted")
+	}
+	p := filepath.Join(dir, "corpus.txt.gz")
+	os.WriteFile(p, gzipBytes(t, []byte("abcabcabc")), 0o644)
+	if c, err := ReadCorpusFile(p, CorpusOptions{SeqLen: 2}); err != nil || c.N != 4 {
+		t.Fatalf("ReadCorpusFile: %v", err)
 	}
 }
