@@ -70,3 +70,38 @@ func vecName() string {
 	}
 	return "purego"
 }
+
+//go:noescape
+func packB16N(dst, src *float32, ldb uintptr, k int)
+
+//go:noescape
+func packB8T(dst, src *float32, ldb uintptr, k8 int)
+
+// packB16 packs a full 16-column B micro-panel with AVX2 (see packBPanel);
+// it reports false when it cannot.
+func packB16(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	if !transB {
+		o := p0*ldb + j
+		_ = b[o+(kLen-1)*ldb+15] // the last element read
+		packB16N(&d[0], &b[o], uintptr(ldb*4), kLen)
+		return true
+	}
+	k8 := kLen / 8
+	if k8 > 0 {
+		o := j*ldb + p0
+		_ = b[o+15*ldb+8*k8-1] // the last element read
+		_ = d[(8*k8-1)*16+15]
+		packB8T(&d[0], &b[o], uintptr(ldb*4), k8)
+		packB8T(&d[8], &b[o+8*ldb], uintptr(ldb*4), k8)
+	}
+	for p := 8 * k8; p < kLen; p++ {
+		t := (*[16]float32)(d[p*16:])
+		for jj := range t {
+			t[jj] = b[(j+jj)*ldb+p0+p]
+		}
+	}
+	return true
+}

@@ -331,3 +331,110 @@ scal1:
 scaldone:
 	VZEROUPPER
 	RET
+
+// func packB16N(dst, src *float32, ldb uintptr, k int)
+// Copies k rows of 16 floats, src rows ldb bytes apart, to dst contiguously.
+TEXT ·packB16N(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), CX
+
+pbn2:
+	CMPQ    CX, $2
+	JLT     pbn1
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (SI)(DX*1), Y2
+	VMOVUPS 32(SI)(DX*1), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	LEAQ    (SI)(DX*2), SI
+	ADDQ    $128, DI
+	SUBQ    $2, CX
+	JMP     pbn2
+
+pbn1:
+	TESTQ   CX, CX
+	JZ      pbndone
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+
+pbndone:
+	VZEROUPPER
+	RET
+
+// func packB8T(dst, src *float32, ldb uintptr, k8 int)
+// Transposes 8 rows of src (ldb bytes apart) into columns: for each block of
+// 8 floats along the rows, an 8×8 transpose whose row q (the 8 rows' q-th
+// values) is stored at dst + q*64 bytes (a micro-panel row of 16 floats),
+// for k8 blocks. The other 8 columns of the 16-wide panel are untouched.
+TEXT ·packB8T(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), DX
+	MOVQ k8+24(FP), CX
+	LEAQ (DX)(DX*2), R10 // 3*ldb
+	LEAQ (SI)(DX*4), R9  // row 4
+	TESTQ CX, CX
+	JZ   pbtdone
+
+pbtloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (SI)(R10*1), Y3
+	VMOVUPS (R9), Y4
+	VMOVUPS (R9)(DX*1), Y5
+	VMOVUPS (R9)(DX*2), Y6
+	VMOVUPS (R9)(R10*1), Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 64(DI)
+	VMOVUPS Y10, 128(DI)
+	VMOVUPS Y11, 192(DI)
+	VMOVUPS Y12, 256(DI)
+	VMOVUPS Y13, 320(DI)
+	VMOVUPS Y14, 384(DI)
+	VMOVUPS Y15, 448(DI)
+
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $512, DI
+	DECQ CX
+	JNZ  pbtloop
+
+pbtdone:
+	VZEROUPPER
+	RET

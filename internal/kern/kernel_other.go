@@ -8,3 +8,5 @@ func saxpy(alpha float32, x, y []float32) { saxpyGo(alpha, x, y) }
 func sdot(x, y []float32) float32         { return sdotGo(x, y) }
 func sscal(alpha float32, x []float32)    { sscalGo(alpha, x) }
 func vecName() string                     { return "purego" }
+
+func packB16(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool { return false }

@@ -95,6 +95,9 @@ func packATrans(d, a []float32, lda, i, mEff, p0, kLen, mr int) {
 // zero-padding columns nEff..nr.
 func packBPanel(d, b []float32, ldb int, transB bool, j, nEff, p0, kLen, nr int) {
 	d = d[:kLen*nr]
+	if nr == 16 && nEff == 16 && packB16(d, b, ldb, transB, j, p0, kLen) {
+		return
+	}
 	if !transB {
 		o := p0*ldb + j
 		switch {
