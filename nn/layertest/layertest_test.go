@@ -1,0 +1,132 @@
+package layertest
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// scale is a deliberately configurable test layer: y = x·w (w a [d]
+// vector broadcast over the batch). Its flaws are switched on by fields,
+// so the kit can be shown to catch each one.
+type scale struct {
+	W          *autograd.Var
+	D          int
+	badGrad    bool // backward forgets the factor w
+	badSpec    bool // Spec loses the size
+	noisyEval  bool // evaluation depends on a hidden counter
+	calls      int
+	name       string
+	unnamedW   bool
+	noBatchFix bool // output drops the batch axis
+}
+
+func newScale(d int, rng *rand.Rand) *scale {
+	return &scale{W: autograd.Param(tensor.RandN(rng, 1, 0.5, d), "w"), D: d}
+}
+
+func (s *scale) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
+	s.calls++
+	var y *autograd.Var
+	if s.badGrad {
+		// Correct value, gradient with respect to x missing the factor w.
+		v := tensor.Mul(x.Value, s.W.Value)
+		y = c.Tape.Custom(v, func(g *tensor.Tensor) []*tensor.Tensor {
+			return []*tensor.Tensor{g.Clone(), tensor.Mul(g, x.Value)}
+		}, x, s.W)
+	} else {
+		y = c.Tape.Mul(x, s.W)
+	}
+	if s.noisyEval && !c.Training {
+		y = c.Tape.AddScalar(y, float32(s.calls))
+	}
+	if s.noBatchFix {
+		y = c.Tape.Sum(y, false, 0)
+	}
+	return y
+}
+
+func (s *scale) Params() []*autograd.Var { return []*autograd.Var{s.W} }
+
+func (s *scale) Spec() nn.Spec {
+	d := s.D
+	if s.badSpec {
+		d++
+	}
+	return nn.MakeSpec("layertest-scale", s.name, map[string]int{"d": d})
+}
+
+func (s *scale) LayerName() string { return s.name }
+
+func (s *scale) SetName(n string) {
+	s.name = n
+	if !s.unnamedW {
+		s.W.Name = n + "/w"
+	}
+}
+
+func init() {
+	nn.Register("layertest-scale", func(sp nn.Spec, rng *rand.Rand) (nn.Module, error) {
+		var a struct{ D int }
+		if err := sp.UnmarshalArgs(&a); err != nil {
+			return nil, err
+		}
+		l := newScale(a.D, rng)
+		l.SetName(sp.Name)
+		return l, nil
+	})
+}
+
+func TestGoodLayerPasses(t *testing.T) {
+	Run(t, func(rng *rand.Rand) nn.Module { return newScale(3, rng) }, []int{2, 3})
+}
+
+func TestKitCatchesBrokenLayers(t *testing.T) {
+	cases := []struct {
+		name  string
+		flaw  func(*scale)
+		check string
+		want  string
+	}{
+		{"wrong gradient", func(s *scale) { s.badGrad = true }, "gradients", "gradient of the input"},
+		{"spec loses size", func(s *scale) { s.badSpec = true }, "spec", ""},
+		{"random eval", func(s *scale) { s.noisyEval = true }, "eval", "differ"},
+		{"SetName forgets params", func(s *scale) { s.unnamedW = true }, "names", "probe/"},
+		{"drops batch axis", func(s *scale) { s.noBatchFix = true }, "shape", "batch of"},
+	}
+	for _, c := range cases {
+		newLayer := func(rng *rand.Rand) nn.Module {
+			s := newScale(3, rng)
+			c.flaw(s)
+			return s
+		}
+		cfg := config{inputGrad: true, differentiable: true, batchAxis: true, eps: 1e-2, rtol: 2e-2, atol: 2e-3, maxChecks: 96, input: defaultInput}
+		var err error
+		for _, ch := range checks(&cfg) {
+			if ch.name == c.check {
+				err = ch.fn(newLayer, []int{2, 3}, &cfg)
+			}
+		}
+		if err == nil {
+			t.Errorf("%s: the %q check passed a broken layer", c.name, c.check)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %q does not mention %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestIndices(t *testing.T) {
+	if got := indices(5, 10); len(got) != 5 || got[4] != 4 {
+		t.Fatalf("indices(5, 10) = %v", got)
+	}
+	got := indices(1000, 4)
+	if len(got) != 4 || got[0] != 0 || got[3] != 999 {
+		t.Fatalf("indices(1000, 4) = %v", got)
+	}
+}
