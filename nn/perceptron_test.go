@@ -15,7 +15,9 @@ import (
 
 var boolInputs = tensor.MustFromSlice([]float32{0, 0, 0, 1, 1, 0, 1, 1}, 4, 2)
 
-func truth(a, b, c, d float32) *tensor.Tensor { return tensor.MustFromSlice([]float32{a, b, c, d}, 4, 1) }
+func truth(a, b, c, d float32) *tensor.Tensor {
+	return tensor.MustFromSlice([]float32{a, b, c, d}, 4, 1)
+}
 
 func TestPerceptronLearnsANDandOR(t *testing.T) {
 	for name, y := range map[string]*tensor.Tensor{"AND": truth(0, 0, 0, 1), "OR": truth(0, 1, 1, 1), "NAND": truth(1, 1, 1, 0)} {
