@@ -36,6 +36,10 @@ type Meta struct {
 	// model sees it: x' = (x − Mean)/Std, fitted on the training data.
 	Mean []float32 `json:"mean,omitempty"`
 	Std  []float32 `json:"std,omitempty"`
+	// TargetMean and TargetStd, for regression, say how the model's output
+	// maps back to the target's units: y = out·TargetStd + TargetMean.
+	TargetMean float32 `json:"target_mean,omitempty"`
+	TargetStd  float32 `json:"target_std,omitempty"`
 	// Vocab is a text model's vocabulary (datasets.Vocab as JSON) and
 	// SeqLen the sequence length its inputs are padded to.
 	Vocab  json.RawMessage `json:"vocab,omitempty"`

@@ -78,6 +78,16 @@ func (m *Metrics) AddRegression(pred, truth []float32) {
 	m.n += len(pred)
 }
 
+// Scale converts regression sums recorded in standardised units back to
+// the target's units, for a target standardised with standard deviation
+// std (R² is unchanged).
+func (m *Metrics) Scale(std float64) {
+	m.se *= std * std
+	m.ae *= std
+	m.ySum *= std
+	m.ySq *= std * std
+}
+
 // N returns the number of examples recorded.
 func (m *Metrics) N() int { return m.n }
 

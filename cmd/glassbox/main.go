@@ -1,0 +1,27 @@
+// Command glassbox trains neural networks and explains their decisions.
+//
+//	glassbox demo    [--out DIR]
+//	glassbox train   --data SPEC --model SPEC [--epochs N --batch B --lr X --optimizer adam|sgd|momentum --seed S] --out FILE
+//	glassbox eval    --model FILE --data SPEC
+//	glassbox predict --model FILE --input PATH|-
+//	glassbox explain --model FILE --input PATH --method lime|saliency|ig|smoothgrad|occlusion|gradcam|kernelshap --out DIR
+//
+// Every command takes --json to print one JSON object on stdout. Errors go
+// to stderr with a non-zero exit code. See the README for the data and
+// model SPECs.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/glassbox-ml/glassbox/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

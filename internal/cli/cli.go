@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand of glassbox.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+// Env carries a command's output streams and shared flags.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// JSON selects one JSON object on stdout instead of text.
+	JSON bool
+	// Quiet silences progress output.
+	Quiet bool
+}
+
+var commands = map[string]command{}
+
+func register(name, summary string, run func(ctx context.Context, env *Env, args []string) error) {
+	commands[name] = command{summary: summary, run: run}
+}
+
+// Run executes the command line args (without the program name) and
+// returns the process exit code: 0 on success, 1 on a failed command, 2 on
+// a usage error. Errors are printed to stderr.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "glassbox: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	env := &Env{Stdout: stdout, Stderr: stderr}
+	err := cmd.run(ctx, env, args[1:])
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "glassbox %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "glassbox %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "glassbox: deep learning you can see through\n\nUsage: glassbox COMMAND [flags]   (every command takes --json)\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'glassbox COMMAND -h' for a command's flags.")
+}
+
+// usageError marks a bad command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// newFlags returns a flag set with the shared --json and --quiet flags.
+func newFlags(name string, env *Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.BoolVar(&env.JSON, "json", false, "print one JSON object on stdout instead of text")
+	fs.BoolVar(&env.Quiet, "quiet", false, "no progress output")
+	return fs
+}
+
+// parse parses flags, turning flag errors into usage errors and refusing
+// stray positional arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", strings.Join(fs.Args(), " "))
+	}
+	return nil
+}
+
+// emit prints v as JSON when --json is set, else calls text.
+func (env *Env) emit(v any, text func(w io.Writer)) error {
+	if env.JSON {
+		enc := json.NewEncoder(env.Stdout)
+		return enc.Encode(v)
+	}
+	text(env.Stdout)
+	return nil
+}
+
+// progress is where training progress goes: stderr unless quiet or JSON.
+func (env *Env) progress() (io.Writer, bool) {
+	return env.Stderr, env.Quiet || env.JSON
+}
