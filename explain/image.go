@@ -215,7 +215,19 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 		Hide: hide, Channels: c, Segmentation: seg}
 
 	hw, dim := h*w, c*h*w
-	labels := seg.Labels
+	// Painting is a branch-free bit select per pixel: out = fudge ^ ((fudge ^
+	// pix) & mask), mask all ones where the pixel's segment is kept, so the
+	// kept pixels are bit-identical to the image.
+	segOf := make([]int32, hw)
+	for p, l := range seg.Labels {
+		segOf[p] = int32(l)
+	}
+	srcBits := make([]uint32, c*hw)
+	xorBits := make([]uint32, c*hw)
+	for i, v := range pix {
+		srcBits[i] = math.Float32bits(fudge[i])
+		xorBits[i] = math.Float32bits(fudge[i]) ^ math.Float32bits(v)
+	}
 	buf := make([]float32, min(batch, n)*dim)
 	o := outputs{what: what, timing: &e.Timing}
 	for lo := 0; lo < n; lo += batch {
@@ -224,19 +236,20 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 		}
 		hi := min(lo+batch, n)
 		parallelChunks(hi-lo, 4, func(_, a, b int) {
+			mask := make([]uint32, N)
 			for i := a; i < b; i++ {
-				keep := z[(lo+i)*N : (lo+i+1)*N]
+				for s, v := range z[(lo+i)*N : (lo+i+1)*N] {
+					mask[s] = -uint32(v) // 0 or all ones
+				}
 				out := buf[i*dim : (i+1)*dim]
 				for ch := range c {
-					src := pix[ch*hw : (ch+1)*hw]
-					fg := fudge[ch*hw : (ch+1)*hw]
+					fb := srcBits[ch*hw : (ch+1)*hw]
+					xb := xorBits[ch*hw : (ch+1)*hw]
 					dst := out[ch*hw : (ch+1)*hw]
-					for p, s := range labels {
-						if keep[s] != 0 {
-							dst[p] = src[p]
-						} else {
-							dst[p] = fg[p]
-						}
+					dst = dst[:len(segOf)]
+					fb, xb = fb[:len(segOf)], xb[:len(segOf)]
+					for p, s := range segOf {
+						dst[p] = math.Float32frombits(fb[p] ^ (xb[p] & mask[s]))
 					}
 				}
 			}
@@ -249,7 +262,7 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 	if err != nil {
 		return nil, err
 	}
-	p := &problem{z: z, n: n, d: N, dist: dist, y: o.y, k: o.k}
+	p := &problem{z: z, n: n, d: N, dist: dist, y: o.y, k: o.k, binary: true}
 	les, width, grid, ess := fit(p, labs, cfg, names)
 	for i := range les {
 		if l := les[i].Label; l < len(opt.ClassNames) {

@@ -2,11 +2,13 @@ package explain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/explain/segment"
@@ -150,5 +152,108 @@ func TestImageErrors(t *testing.T) {
 	}
 	if _, err := ExplainImage(ctx, nan, pix, 1, 28, 28, ImageOptions{Samples: 10}); err == nil || !strings.Contains(err.Error(), "NaN") {
 		t.Errorf("NaN output: %v", err)
+	}
+}
+
+func TestImagePerturbationsAreExactAndBalanced(t *testing.T) {
+	const c, h, w = 3, 16, 20
+	pix := texturedImage(c, h, w, 5)
+	seg, err := segment.Grid(h, w, 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen [][]float32
+	spy := func(_ context.Context, x []float32, n int) ([]float32, error) {
+		for i := range n {
+			seen = append(seen, append([]float32(nil), x[i*c*h*w:(i+1)*c*h*w]...))
+		}
+		return make([]float32, n), nil
+	}
+	const samples = 101
+	_, err = ExplainImage(context.Background(), spy, pix, c, h, w, ImageOptions{Seed: 1, Samples: samples, BatchSize: 7, Segmentation: seg, Hide: HideConstant, HideValue: -1, Mode: Regression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != samples {
+		t.Fatalf("model saw %d images, want %d", len(seen), samples)
+	}
+	hidden := make([]int, seg.N)
+	for i, img := range seen {
+		state := make([]int, seg.N) // 0 unknown, 1 kept, 2 hidden
+		for ch := range c {
+			for p, s := range seg.Labels {
+				v := img[ch*h*w+p]
+				var st int
+				switch {
+				case v == pix[ch*h*w+p]:
+					st = 1
+				case v == -1:
+					st = 2
+				default:
+					t.Fatalf("image %d pixel %d: %v is neither the original %v nor the hide value", i, p, v, pix[ch*h*w+p])
+				}
+				if state[s] != 0 && state[s] != st {
+					t.Fatalf("image %d: segment %d is partly hidden", i, s)
+				}
+				state[s] = st
+			}
+		}
+		for s, st := range state {
+			if i == 0 && st != 1 {
+				t.Fatalf("first image hides segment %d; it must be the original", s)
+			}
+			if i > 0 && st == 2 {
+				hidden[s]++
+			}
+		}
+	}
+	for s, cnt := range hidden {
+		if cnt != 50 {
+			t.Errorf("segment %d hidden in %d of 100 perturbations, want exactly 50", s, cnt)
+		}
+	}
+}
+
+func TestImageAndTextDeterministicAcrossGoroutines(t *testing.T) {
+	const c, h, w = 1, 28, 28
+	pix := texturedImage(c, h, w, 6)
+	model := regionModel(c, h, w, 5, 15, 5, 15)
+	img := func(seed uint64) string {
+		e, err := ExplainImage(context.Background(), model, pix, c, h, w, ImageOptions{Seed: seed, Samples: 300})
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		e.Timing = Timing{}
+		b, _ := json.Marshal(e)
+		return string(b)
+	}
+	tm := wordModel([]string{"good"}, []string{"bad"})
+	txt := func(seed uint64) string {
+		e, err := ExplainText(context.Background(), tm, "a good day and a bad night, good food", TextOptions{Seed: seed, Samples: 400})
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		e.Timing = Timing{}
+		b, _ := json.Marshal(e)
+		return string(b)
+	}
+	for name, run := range map[string]func(uint64) string{"image": img, "text": txt} {
+		want := []string{run(0), run(1)}
+		if want[0] == want[1] {
+			t.Errorf("%s: seeds 0 and 1 gave the same explanation", name)
+		}
+		got := make([]string, 8)
+		var wg sync.WaitGroup
+		for g := range got {
+			wg.Go(func() { got[g] = run(uint64(g % 2)) })
+		}
+		wg.Wait()
+		for g := range got {
+			if got[g] != want[g%2] {
+				t.Errorf("%s: goroutine %d (seed %d) differs from the sequential run", name, g, g%2)
+			}
+		}
 	}
 }

@@ -151,3 +151,42 @@ func TestLOOScoreMatchesRefitting(t *testing.T) {
 		t.Errorf("LOO R² %v, refitting gives %v", got, want)
 	}
 }
+
+func TestBinaryCrossProductsMatchDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const n, d, k = 700, 9, 3
+	p := &problem{n: n, d: d, k: k, z: make([]float32, n*d), y: make([]float32, n*k)}
+	w := make([]float64, n)
+	for i := range n {
+		for j := range d {
+			if r.Float64() < 0.3 {
+				p.z[i*d+j] = 1
+			}
+		}
+		for l := range k {
+			p.y[i*k+l] = float32(r.NormFloat64())
+		}
+		w[i] = r.Float64()
+	}
+	w[3] = 0
+	labels := []int{2, 0}
+	dense := weightedStats(p, w, labels, false)
+	p.binary = true
+	sparse := weightedStats(p, w, labels, false)
+	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-10*(1+math.Abs(a)) }
+	for i := range dense.g {
+		if !close(dense.g[i], sparse.g[i]) {
+			t.Fatalf("G[%d]: dense %v, binary %v", i, dense.g[i], sparse.g[i])
+		}
+	}
+	for l := range labels {
+		for j := range d {
+			if !close(dense.b[l][j], sparse.b[l][j]) {
+				t.Fatalf("b[%d][%d]: dense %v, binary %v", l, j, dense.b[l][j], sparse.b[l][j])
+			}
+		}
+		if !close(dense.syy[l], sparse.syy[l]) {
+			t.Fatalf("syy[%d]: dense %v, binary %v", l, dense.syy[l], sparse.syy[l])
+		}
+	}
+}

@@ -24,12 +24,29 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// rng is a PCG generator used directly (no interface call per number).
+type rng struct{ pcg rand.PCG }
+
 // subStream returns the random stream number index of the given kind for
 // seed. Each call builds its own generator, so concurrent explanations and
 // parallel workers never share state, and which worker runs a chunk cannot
 // change the numbers it draws.
-func subStream(seed, kind, index uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, splitmix64(kind^splitmix64(index))))
+func subStream(seed, kind, index uint64) *rng {
+	r := &rng{}
+	r.pcg.Seed(seed, splitmix64(kind^splitmix64(index)))
+	return r
+}
+
+// Uint64 returns 64 random bits.
+func (r *rng) Uint64() uint64 { return r.pcg.Uint64() }
+
+// Float64 returns a uniform number in [0, 1).
+func (r *rng) Float64() float64 { return float64(r.pcg.Uint64()>>11) * 0x1p-53 }
+
+// IntN returns a number in [0, n) for 0 < n < 2³², by Lemire's
+// multiply-shift on 32 random bits (bias below n/2³², immaterial here).
+func (r *rng) IntN(n int) int {
+	return int((r.pcg.Uint64() >> 32) * uint64(n) >> 32)
 }
 
 // chunkRows is the fixed number of rows per deterministic work chunk. It does
@@ -83,7 +100,7 @@ func normCDF(x float64) float64 {
 }
 
 // shuffle permutes s in place with r (Fisher–Yates).
-func shuffle[T any](r *rand.Rand, s []T) {
+func shuffle[T any](r *rng, s []T) {
 	for i := len(s) - 1; i > 0; i-- {
 		j := r.IntN(i + 1)
 		s[i], s[j] = s[j], s[i]

@@ -148,6 +148,8 @@ type problem struct {
 	dist []float64 // n
 	y    []float32 // n×k
 	k    int
+	// binary says every z is 0 or 1, so cross-products can skip the zeros.
+	binary bool
 }
 
 // stats are the kernel-weighted, centred sufficient statistics of a
@@ -167,8 +169,16 @@ type stats struct {
 	nrows int
 }
 
+// gramChunks is the number of row chunks weightedStats reduces over: fixed
+// by n and d only (never by the number of cores), so sums are added in the
+// same order on every machine; partial d×d sums stay under about 32 MiB.
+func gramChunks(n, d int) int {
+	return max(1, min((n+255)/256, (1<<22)/max(1, d*d)))
+}
+
 // weightedStats computes the statistics with kernel weights w, in
-// parallel and in an order that does not depend on the number of cores.
+// parallel over fixed row chunks whose partial sums are added in chunk
+// order.
 func weightedStats(p *problem, w []float64, labels []int, keepRows bool) *stats {
 	n, d, L := p.n, p.d, len(labels)
 	st := &stats{d: d, mu: make([]float64, d), ybar: make([]float64, L), syy: make([]float64, L), nrows: n}
@@ -181,82 +191,209 @@ func weightedStats(p *problem, w []float64, labels []int, keepRows bool) *stats 
 	if sw2 > 0 {
 		st.ess = sw * sw / sw2
 	}
-	// Weighted means, summed column by column in row order.
-	parallelChunks(d, 8, func(_, lo, hi int) {
-		for j := lo; j < hi; j++ {
-			s := 0.0
-			for i := range n {
-				s += w[i] * float64(p.z[i*d+j])
-			}
-			st.mu[j] = s / sw
-		}
-	})
-	for l, lab := range labels {
-		s := 0.0
-		for i := range n {
-			s += w[i] * float64(p.y[i*p.k+lab])
-		}
-		st.ybar[l] = s / sw
-	}
-	// Centred, sqrt(w)-scaled rows.
-	zc := make([]float64, n*d)
-	yc := make([]float64, n*L)
-	parallelChunks(n, 256, func(_, lo, hi int) {
+	chunks := gramChunks(n, d)
+	size := (n + chunks - 1) / chunks
+	// Pass 1: weighted means.
+	part := make([]float64, chunks*(d+L))
+	parallelChunks(n, size, func(c, lo, hi int) {
+		acc := part[c*(d+L) : (c+1)*(d+L)]
 		for i := lo; i < hi; i++ {
-			sq := math.Sqrt(w[i])
-			zr := p.z[i*d : (i+1)*d]
-			out := zc[i*d : (i+1)*d]
-			for j, v := range zr {
-				out[j] = sq * (float64(v) - st.mu[j])
+			wi := w[i]
+			if wi == 0 {
+				continue
+			}
+			for j, v := range p.z[i*d : (i+1)*d] {
+				acc[j] += wi * float64(v)
 			}
 			for l, lab := range labels {
-				yc[i*L+l] = sq * (float64(p.y[i*p.k+lab]) - st.ybar[l])
+				acc[d+l] += wi * float64(p.y[i*p.k+lab])
 			}
 		}
 	})
-	// G row by row: each entry is a sum over samples in row order.
+	for c := range chunks {
+		acc := part[c*(d+L) : (c+1)*(d+L)]
+		for j := range d {
+			st.mu[j] += acc[j]
+		}
+		for l := range L {
+			st.ybar[l] += acc[d+l]
+		}
+	}
+	for j := range d {
+		st.mu[j] /= sw
+	}
+	for l := range L {
+		st.ybar[l] /= sw
+	}
+	if p.binary && !keepRows {
+		binaryCross(p, w, labels, st, chunks, size)
+		return st
+	}
+	// Pass 2: centred, sqrt(w)-scaled rows and their cross-products (upper
+	// triangle of G, b and syy per chunk).
+	var zc, yc []float64
+	if keepRows {
+		zc = make([]float64, n*d)
+		yc = make([]float64, n*L)
+	}
+	stride := d*d + L*d + L
+	part = make([]float64, chunks*stride)
+	parallelChunks(n, size, func(c, lo, hi int) {
+		acc := part[c*stride : (c+1)*stride]
+		g, b, syy := acc[:d*d], acc[d*d:d*d+L*d], acc[d*d+L*d:]
+		// Rows are centred into a block of 4 and added to G together: one
+		// load and store of G per 4 multiply-adds.
+		const blk = 4
+		zb := make([]float64, blk*d)
+		yb := make([]float64, blk*L)
+		fill := 0
+		flush := func() {
+			for f := fill; f < blk; f++ {
+				clear(zb[f*d : (f+1)*d])
+				clear(yb[f*L : (f+1)*L])
+			}
+			z0, z1, z2, z3 := zb[:d], zb[d:2*d], zb[2*d:3*d], zb[3*d:4*d]
+			for j := range d {
+				a0, a1, a2, a3 := z0[j], z1[j], z2[j], z3[j]
+				row := g[j*d+j : j*d+d]
+				r0, r1, r2, r3 := z0[j:], z1[j:], z2[j:], z3[j:]
+				r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+				row = row[:len(r0)]
+				for k := range row {
+					row[k] += a0*r0[k] + a1*r1[k] + a2*r2[k] + a3*r3[k]
+				}
+			}
+			for f := range blk {
+				zr := zb[f*d : (f+1)*d]
+				for l, yv := range yb[f*L : (f+1)*L] {
+					bl := b[l*d : (l+1)*d]
+					for j, a := range zr {
+						bl[j] += a * yv
+					}
+					syy[l] += yv * yv
+				}
+			}
+			fill = 0
+		}
+		for i := lo; i < hi; i++ {
+			sq := math.Sqrt(w[i])
+			zr := zb[fill*d : (fill+1)*d]
+			yr := yb[fill*L : (fill+1)*L]
+			for j, v := range p.z[i*d : (i+1)*d] {
+				zr[j] = sq * (float64(v) - st.mu[j])
+			}
+			for l, lab := range labels {
+				yr[l] = sq * (float64(p.y[i*p.k+lab]) - st.ybar[l])
+			}
+			if keepRows {
+				copy(zc[i*d:], zr)
+				copy(yc[i*L:], yr)
+			}
+			if sq == 0 {
+				continue
+			}
+			if fill++; fill == blk {
+				flush()
+			}
+		}
+		if fill > 0 {
+			flush()
+		}
+	})
 	st.g = make([]float64, d*d)
 	st.b = make([][]float64, L)
 	for l := range st.b {
 		st.b[l] = make([]float64, d)
 	}
-	parallelChunks(d, 1, func(_, j, _ int) {
-		row := st.g[j*d : (j+1)*d]
-		bj := make([]float64, L)
-		for i := range n {
-			a := zc[i*d+j]
-			if a == 0 {
-				continue
-			}
-			zr := zc[i*d+j : (i+1)*d]
-			rr := row[j:]
-			for k, v := range zr {
-				rr[k] += a * v
-			}
-			for l := range L {
-				bj[l] += a * yc[i*L+l]
+	for c := range chunks {
+		acc := part[c*stride : (c+1)*stride]
+		for j := range d {
+			for k := j; k < d; k++ {
+				st.g[j*d+k] += acc[j*d+k]
 			}
 		}
 		for l := range L {
-			st.b[l][j] = bj[l]
+			for j := range d {
+				st.b[l][j] += acc[d*d+l*d+j]
+			}
+			st.syy[l] += acc[d*d+L*d+l]
 		}
-	})
+	}
 	for j := range d {
 		for k := j + 1; k < d; k++ {
 			st.g[k*d+j] = st.g[j*d+k]
 		}
 	}
-	for l := range L {
-		s := 0.0
-		for i := range n {
-			s += yc[i*L+l] * yc[i*L+l]
-		}
-		st.syy[l] = s
-	}
 	if keepRows {
 		st.zc, st.yc, st.w = zc, yc, w
 	}
 	return st
+}
+
+// binaryCross fills G, b and syy of st for 0/1 data from the uncentred
+// sums over each row's ones only: G = Σ w z zᵀ − Σw·μμᵀ and
+// b = Σ w (y − ȳ) z, exact because Σ w (y − ȳ) = 0. With a fraction q of
+// ones per row this costs q² of the dense product.
+func binaryCross(p *problem, w []float64, labels []int, st *stats, chunks, size int) {
+	n, d, L := p.n, p.d, len(labels)
+	stride := d*d + L*d + L
+	part := make([]float64, chunks*stride)
+	parallelChunks(n, size, func(c, lo, hi int) {
+		acc := part[c*stride : (c+1)*stride]
+		g, b, syy := acc[:d*d], acc[d*d:d*d+L*d], acc[d*d+L*d:]
+		ones := make([]int, 0, d)
+		for i := lo; i < hi; i++ {
+			wi := w[i]
+			if wi == 0 {
+				continue
+			}
+			ones = ones[:0]
+			for j, v := range p.z[i*d : (i+1)*d] {
+				if v != 0 {
+					ones = append(ones, j)
+				}
+			}
+			for a, j := range ones {
+				row := g[j*d:]
+				for _, k := range ones[a:] {
+					row[k] += wi
+				}
+			}
+			for l, lab := range labels {
+				yv := wi * (float64(p.y[i*p.k+lab]) - st.ybar[l])
+				bl := b[l*d : (l+1)*d]
+				for _, j := range ones {
+					bl[j] += yv
+				}
+				syy[l] += yv * (float64(p.y[i*p.k+lab]) - st.ybar[l])
+			}
+		}
+	})
+	st.g = make([]float64, d*d)
+	st.b = make([][]float64, L)
+	for l := range st.b {
+		st.b[l] = make([]float64, d)
+	}
+	for c := range chunks {
+		acc := part[c*stride : (c+1)*stride]
+		for j := range d {
+			for k := j; k < d; k++ {
+				st.g[j*d+k] += acc[j*d+k]
+			}
+		}
+		for l := range L {
+			for j := range d {
+				st.b[l][j] += acc[d*d+l*d+j]
+			}
+			st.syy[l] += acc[d*d+L*d+l]
+		}
+	}
+	for j := range d {
+		for k := j; k < d; k++ {
+			st.g[j*d+k] -= st.sumW * st.mu[j] * st.mu[k]
+			st.g[k*d+j] = st.g[j*d+k]
+		}
+	}
 }
 
 // r2 is the weighted R² of coefficients beta on features s for label l.

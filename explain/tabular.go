@@ -74,8 +74,7 @@ type column struct {
 	binStd      []float64
 	binLo       []float64
 	binHi       []float64
-	binCDFLo    []float64 // Φ((lo−mean)/std) per bin
-	binCDFHi    []float64
+	binQuant    [][]float32 // per bin: quantile table of its truncated normal (nil: constant)
 	mean, std   float64
 	scale       float64 // std, or 1 for a constant column
 }
@@ -240,8 +239,7 @@ func (t *Tabular) binStats(col *column, vals, sorted []float64) {
 	col.binStd = make([]float64, nb)
 	col.binLo = make([]float64, nb)
 	col.binHi = make([]float64, nb)
-	col.binCDFLo = make([]float64, nb)
-	col.binCDFHi = make([]float64, nb)
+	col.binQuant = make([][]float32, nb)
 	for b := range nb {
 		col.binLo[b] = sorted[0]
 		if b > 0 {
@@ -266,10 +264,7 @@ func (t *Tabular) binStats(col *column, vals, sorted []float64) {
 		if counts[b] > 0 {
 			col.binStd[b] = math.Sqrt(sumSq[b] / counts[b])
 		}
-		if col.binStd[b] > 0 && col.binHi[b] > col.binLo[b] {
-			col.binCDFLo[b] = normCDF((col.binLo[b] - col.binMean[b]) / col.binStd[b])
-			col.binCDFHi[b] = normCDF((col.binHi[b] - col.binMean[b]) / col.binStd[b])
-		}
+		col.binQuant[b] = truncNormTable(col.binMean[b], col.binStd[b], col.binLo[b], col.binHi[b])
 	}
 	col.cum = cumulative(counts, len(vals))
 	txt := formatEdges(col.edges)
@@ -286,18 +281,42 @@ func (t *Tabular) binStats(col *column, vals, sorted []float64) {
 	}
 }
 
+// quantSteps is the resolution of the per-bin quantile tables.
+const quantSteps = 256
+
+// truncNormTable tabulates the quantile function of N(mean, std²)
+// truncated to [lo, hi] at quantSteps+1 evenly spaced probabilities, so
+// undiscretising costs an interpolation instead of an inverse error
+// function. It returns nil when the bin is a single value.
+func truncNormTable(mean, std, lo, hi float64) []float32 {
+	if !(std > 0) || !(hi > lo) {
+		return nil
+	}
+	a, b := normCDF((lo-mean)/std), normCDF((hi-mean)/std)
+	if b-a < 1e-12 {
+		return nil
+	}
+	t := make([]float32, quantSteps+1)
+	for q := range t {
+		p := a + (b-a)*float64(q)/quantSteps
+		v := mean + std*normQuantile(p)
+		t[q] = float32(math.Min(math.Max(v, lo), hi))
+	}
+	return t
+}
+
 // undiscretize draws a value inside bin b from a normal with the bin's
 // training mean and standard deviation, truncated to the bin, by inverse
 // CDF with uniform u.
-func (col *column) undiscretize(b int, u float64) float64 {
-	lo, hi := col.binCDFLo[b], col.binCDFHi[b]
-	if hi-lo < 1e-12 {
-		return col.binMean[b]
+func (col *column) undiscretize(b int, u float64) float32 {
+	t := col.binQuant[b]
+	if t == nil {
+		return float32(col.binMean[b])
 	}
-	p := lo + u*(hi-lo)
-	p = math.Min(math.Max(p, 1e-300), 1-1e-16)
-	v := col.binMean[b] + col.binStd[b]*normQuantile(p)
-	return math.Min(math.Max(v, col.binLo[b]), col.binHi[b])
+	x := u * quantSteps
+	q := min(int(x), quantSteps-1)
+	f := float32(x - float64(q))
+	return t[q] + f*(t[q+1]-t[q])
 }
 
 // NumFeatures is the number of columns the explainer expects.
@@ -307,8 +326,10 @@ func (t *Tabular) NumFeatures() int { return t.d }
 //
 // Perturbations are drawn per column with a Latin-hypercube design: a
 // binned or categorical column takes each bin in proportion to its training
-// frequency (systematic sampling, then shuffled), a continuous column takes
-// one draw from each of n equal-probability strata of N(center, std²). Each
+// frequency (systematic sampling, then shuffled), and a discretised value is
+// drawn inside its bin from the bin's truncated normal; a continuous column
+// takes the centre of each of n−1 equal-probability strata of
+// N(center, std²) once, in random order. Each
 // column has its own random stream, so columns are generated in parallel and
 // the result is bit-identical for a seed on any machine.
 func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt TabularOptions) (*Explanation, error) {
@@ -350,6 +371,15 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 		}
 	}
 	m := n - 1
+	// Continuous columns share the centres of m equal-probability strata of
+	// N(0, 1); each column visits them in its own random order.
+	var strata []float64
+	for j := range d {
+		if !t.cols[j].binned {
+			strata = normalStrata(m)
+			break
+		}
+	}
 	parallelChunks(d, 1, func(_, j, _ int) {
 		r := subStream(opt.Seed, streamColumn, uint64(j))
 		col := &t.cols[j]
@@ -374,7 +404,7 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 				if col.categorical {
 					in[row*d+j] = float32(c)
 				} else {
-					in[row*d+j] = float32(col.undiscretize(int(c), r.Float64()))
+					in[row*d+j] = col.undiscretize(int(c), r.Float64())
 				}
 			}
 			return
@@ -391,9 +421,7 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 		shuffle(r, perm)
 		for i, s := range perm {
 			row := i + 1
-			u := (float64(s) + r.Float64()) / float64(m)
-			u = math.Min(math.Max(u, 1e-12), 1-1e-12)
-			v := float32(center + col.std*normQuantile(u))
+			v := float32(center + col.std*strata[s])
 			in[row*d+j] = v
 			z[row*d+j] = float32((float64(v) - col.mean) / col.scale)
 		}
@@ -428,7 +456,11 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			e.FeatureNames[j] = col.name
 		}
 	}
-	p := &problem{z: z, n: n, d: d, dist: dist, y: y, k: k}
+	binary := true
+	for j := range d {
+		binary = binary && t.cols[j].binned
+	}
+	p := &problem{z: z, n: n, d: d, dist: dist, y: y, k: k, binary: binary}
 	labs, width, grid, ess := fit(p, labels, cfg, e.FeatureNames)
 	for i := range labs {
 		if l := labs[i].Label; l < len(t.classes) {
@@ -439,6 +471,17 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 	e.Quality = quality(labs, ess, n)
 	e.Timing.Total = time.Since(start)
 	return e, nil
+}
+
+// normalStrata returns Φ⁻¹((s+½)/m) for s = 0..m−1.
+func normalStrata(m int) []float64 {
+	q := make([]float64, m)
+	parallelChunks(m, 1024, func(_, lo, hi int) {
+		for s := lo; s < hi; s++ {
+			q[s] = normQuantile((float64(s) + 0.5) / float64(m))
+		}
+	})
+	return q
 }
 
 // commonOptions validates and defaults the options shared by the LIME

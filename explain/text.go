@@ -218,7 +218,7 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 	if err != nil {
 		return nil, err
 	}
-	p := &problem{z: z, n: n, d: D, dist: dist, y: o.y, k: o.k}
+	p := &problem{z: z, n: n, d: D, dist: dist, y: o.y, k: o.k, binary: true}
 	labs, width, grid, ess := fit(p, labels, cfg, names)
 	for i := range labs {
 		if l := labs[i].Label; l < len(opt.ClassNames) {
