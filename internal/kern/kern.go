@@ -21,6 +21,9 @@ type gemmKernel struct {
 	// so well-shaped A can be used in place instead of packed.
 	stridedA bool
 	micro    microFn
+	// edge[r], where not nil, is a kernel for r×nr tiles (r < mr), used for
+	// the last rows of C when m is not a multiple of mr (m = 128 is 21·6+2).
+	edge []microFn
 	// usable reports whether this CPU can run the kernel.
 	usable func() bool
 }

@@ -18,6 +18,7 @@ var avx2Kernel = &gemmKernel{
 	mc:       144,
 	stridedA: true,
 	micro:    microAVX2,
+	edge:     []microFn{2: microAVX2x2, 4: microAVX2x4, 5: nil},
 	usable:   func() bool { return hasAVX2FMA },
 }
 
@@ -27,6 +28,20 @@ func archKernels() []*gemmKernel { return []*gemmKernel{avx2Kernel} }
 //
 //go:noescape
 func sgemm6x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sgemm4x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sgemm2x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+func microAVX2x4(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm4x16(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
+
+func microAVX2x2(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm2x16(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
 
 func microAVX2(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
 	sgemm6x16(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)

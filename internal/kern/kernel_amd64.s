@@ -438,3 +438,233 @@ pbtloop:
 pbtdone:
 	VZEROUPPER
 	RET
+
+// One step of k for the 4×16 tile: accumulators Y0..Y7.
+#define STEP4(o0, o1) \
+	VMOVUPS      o0(BX), Y12; \
+	VMOVUPS      o1(BX), Y13; \
+	VBROADCASTSS (AX), Y14; \
+	VBROADCASTSS (AX)(R8*1), Y15; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS (AX)(R8*2), Y14; \
+	VBROADCASTSS (R9), Y15; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	ADDQ         R10, AX; \
+	ADDQ         R10, R9
+
+// func sgemm4x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+TEXT ·sgemm4x16(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), SI
+	MOVQ a+8(FP), AX
+	MOVQ rsa+16(FP), R8
+	MOVQ csa+24(FP), R10
+	MOVQ b+32(FP), BX
+	MOVQ c+40(FP), CX
+	MOVQ ldc+48(FP), DX
+
+	LEAQ (AX)(R8*2), R9
+	ADDQ R8, R9          // R9 = a + 3*rsa
+	LEAQ (CX)(DX*2), R11
+	ADDQ DX, R11         // R11 = c + 3*ldc
+
+	PREFETCHT0 (CX)
+	PREFETCHT0 63(CX)
+	PREFETCHT0 (CX)(DX*1)
+	PREFETCHT0 63(CX)(DX*1)
+	PREFETCHT0 (CX)(DX*2)
+	PREFETCHT0 63(CX)(DX*2)
+	PREFETCHT0 (R11)
+	PREFETCHT0 63(R11)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	MOVQ  SI, DI
+	SHRQ  $2, DI
+	ANDQ  $3, SI
+	TESTQ DI, DI
+	JZ    tail4
+
+loop44:
+	PREFETCHT0 512(BX)
+	STEP4(0, 32)
+	STEP4(64, 96)
+	PREFETCHT0 576(BX)
+	STEP4(128, 160)
+	STEP4(192, 224)
+	ADDQ $256, BX
+	DECQ DI
+	JNZ  loop44
+
+tail4:
+	TESTQ SI, SI
+	JZ    epilogue4
+
+loop41:
+	STEP4(0, 32)
+	ADDQ $64, BX
+	DECQ SI
+	JNZ  loop41
+
+epilogue4:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+
+	VMOVSS   beta+60(FP), X15
+	VXORPS   X13, X13, X13
+	VUCOMISS X13, X15
+	JNE      withbeta4
+	JPS      withbeta4
+
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS Y3, 32(CX)(DX*1)
+	VMOVUPS Y4, (CX)(DX*2)
+	VMOVUPS Y5, 32(CX)(DX*2)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VZEROUPPER
+	RET
+
+withbeta4:
+	VBROADCASTSS X15, Y15
+	VFMADD231PS  (CX), Y15, Y0
+	VFMADD231PS  32(CX), Y15, Y1
+	VFMADD231PS  (CX)(DX*1), Y15, Y2
+	VFMADD231PS  32(CX)(DX*1), Y15, Y3
+	VFMADD231PS  (CX)(DX*2), Y15, Y4
+	VFMADD231PS  32(CX)(DX*2), Y15, Y5
+	VFMADD231PS  (R11), Y15, Y6
+	VFMADD231PS  32(R11), Y15, Y7
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      Y1, 32(CX)
+	VMOVUPS      Y2, (CX)(DX*1)
+	VMOVUPS      Y3, 32(CX)(DX*1)
+	VMOVUPS      Y4, (CX)(DX*2)
+	VMOVUPS      Y5, 32(CX)(DX*2)
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y7, 32(R11)
+	VZEROUPPER
+	RET
+
+// One step of k for the 2×16 tile into accumulators acc0..acc3.
+#define STEP2(o0, o1, acc0, acc1, acc2, acc3) \
+	VMOVUPS      o0(BX), Y12; \
+	VMOVUPS      o1(BX), Y13; \
+	VBROADCASTSS (AX), Y14; \
+	VBROADCASTSS (AX)(R8*1), Y15; \
+	VFMADD231PS  Y12, Y14, acc0; \
+	VFMADD231PS  Y13, Y14, acc1; \
+	VFMADD231PS  Y12, Y15, acc2; \
+	VFMADD231PS  Y13, Y15, acc3; \
+	ADDQ         R10, AX
+
+// func sgemm2x16(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+// Even and odd steps of k go to separate accumulators (Y0..Y3, Y4..Y7) so
+// that eight FMA chains are in flight, as in the larger tiles.
+TEXT ·sgemm2x16(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), SI
+	MOVQ a+8(FP), AX
+	MOVQ rsa+16(FP), R8
+	MOVQ csa+24(FP), R10
+	MOVQ b+32(FP), BX
+	MOVQ c+40(FP), CX
+	MOVQ ldc+48(FP), DX
+
+	PREFETCHT0 (CX)
+	PREFETCHT0 63(CX)
+	PREFETCHT0 (CX)(DX*1)
+	PREFETCHT0 63(CX)(DX*1)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	MOVQ  SI, DI
+	SHRQ  $2, DI
+	ANDQ  $3, SI
+	TESTQ DI, DI
+	JZ    tail2
+
+loop24:
+	PREFETCHT0 512(BX)
+	STEP2(0, 32, Y0, Y1, Y2, Y3)
+	STEP2(64, 96, Y4, Y5, Y6, Y7)
+	PREFETCHT0 576(BX)
+	STEP2(128, 160, Y0, Y1, Y2, Y3)
+	STEP2(192, 224, Y4, Y5, Y6, Y7)
+	ADDQ $256, BX
+	DECQ DI
+	JNZ  loop24
+
+tail2:
+	TESTQ SI, SI
+	JZ    epilogue2
+
+loop21:
+	STEP2(0, 32, Y0, Y1, Y2, Y3)
+	ADDQ $64, BX
+	DECQ SI
+	JNZ  loop21
+
+epilogue2:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+
+	VMOVSS   beta+60(FP), X15
+	VXORPS   X13, X13, X13
+	VUCOMISS X13, X15
+	JNE      withbeta2
+	JPS      withbeta2
+
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS Y3, 32(CX)(DX*1)
+	VZEROUPPER
+	RET
+
+withbeta2:
+	VBROADCASTSS X15, Y15
+	VFMADD231PS  (CX), Y15, Y0
+	VFMADD231PS  32(CX), Y15, Y1
+	VFMADD231PS  (CX)(DX*1), Y15, Y2
+	VFMADD231PS  32(CX)(DX*1), Y15, Y3
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      Y1, 32(CX)
+	VMOVUPS      Y2, (CX)(DX*1)
+	VMOVUPS      Y3, 32(CX)(DX*1)
+	VZEROUPPER
+	RET

@@ -368,7 +368,7 @@ func (g *gemmJob) computeRows(t int, buf []float32) {
 	jp1 := min(g.nPanels, jp0+g.panelsPerSplit)
 	aBuf := buf[:g.mc*g.kc]
 	tmp := buf[g.mc*g.kc : g.mc*g.kc+mr*nr]
-	c, ldc, alpha := g.c, g.ldc, g.alpha
+	ldc := g.ldc
 	for kb := 0; kb < g.kBlocks; kb++ {
 		p0 := kb * g.kc
 		kLen := min(g.kc, g.k-p0)
@@ -383,15 +383,8 @@ func (g *gemmJob) computeRows(t int, buf []float32) {
 			col := g.j0 + jp*nr
 			nEff := min(nr, g.j0+g.nLen-col)
 			for ir := 0; ir < mLen; ir += mr {
-				mEff := min(mr, mLen-ir)
 				aPanel := aBuf[ir*kLen : ir*kLen+mr*kLen]
-				co := (i0+ir)*ldc + col
-				if mEff == mr && nEff == nr {
-					kr.micro(kLen, aPanel, 1, mr, bPanel, c[co:], ldc, alpha, beta)
-					continue
-				}
-				kr.micro(kLen, aPanel, 1, mr, bPanel, tmp, nr, 1, 0)
-				blend(c[co:], ldc, tmp, nr, mEff, nEff, alpha, beta)
+				g.tile(kLen, aPanel, 1, mr, aPanel, bPanel, tmp, (i0+ir)*ldc+col, min(mr, mLen-ir), nEff, beta)
 			}
 		}
 	}
@@ -409,7 +402,7 @@ func (g *gemmJob) computeCols(t int, buf []float32) {
 	bBuf := buf[:g.kc*width]
 	edgeA := buf[g.kc*width : g.kc*width+mr*g.kc]
 	tmp := buf[g.kc*width+mr*g.kc : g.kc*width+mr*g.kc+mr*nr]
-	m, a, lda, c, ldc, alpha := g.m, g.a, g.lda, g.c, g.ldc, g.alpha
+	m, a, lda, ldc := g.m, g.a, g.lda, g.ldc
 	mFull := m / mr * mr
 	rsa, csa := lda, 1
 	if g.transA {
@@ -434,21 +427,42 @@ func (g *gemmJob) computeCols(t int, buf []float32) {
 			col := jp * nr
 			nEff := min(nr, g.n-col)
 			for ir := 0; ir < mFull; ir += mr {
-				ao := ir*rsa + p0*csa
-				co := ir*ldc + col
-				if nEff == nr {
-					kr.micro(kLen, a[ao:], rsa, csa, bPanel, c[co:], ldc, alpha, beta)
-					continue
-				}
-				kr.micro(kLen, a[ao:], rsa, csa, bPanel, tmp, nr, 1, 0)
-				blend(c[co:], ldc, tmp, nr, mr, nEff, alpha, beta)
+				g.tile(kLen, a[ir*rsa+p0*csa:], rsa, csa, nil, bPanel, tmp, ir*ldc+col, mr, nEff, beta)
 			}
 			if mFull < m {
-				kr.micro(kLen, edgeA, 1, mr, bPanel, tmp, nr, 1, 0)
-				blend(c[mFull*ldc+col:], ldc, tmp, nr, m-mFull, nEff, alpha, beta)
+				g.tile(kLen, a[mFull*rsa+p0*csa:], rsa, csa, edgeA, bPanel, tmp, mFull*ldc+col, m-mFull, nEff, beta)
 			}
 		}
 	}
+}
+
+// tile updates the mEff×nEff tile of C at offset co (mEff ≤ mr, nEff ≤ nr)
+// with one k-slice. a (strides rsa, csa) holds the tile's rows of op(A),
+// valid for mEff rows; aPad holds them packed and zero-padded to mr rows
+// (nil when mEff == mr). Full tiles, and short tiles that an edge kernel
+// fits exactly, are written straight into C; the rest go through tmp.
+func (g *gemmJob) tile(kLen int, a []float32, rsa, csa int, aPad, b, tmp []float32, co, mEff, nEff int, beta float32) {
+	kr := g.kr
+	if mEff == kr.mr && nEff == kr.nr {
+		kr.micro(kLen, a, rsa, csa, b, g.c[co:], g.ldc, g.alpha, beta)
+		return
+	}
+	rows, f := kr.mr, kr.micro
+	for r := mEff; r < min(kr.mr, len(kr.edge)); r++ {
+		if kr.edge[r] != nil {
+			rows, f = r, kr.edge[r]
+			break
+		}
+	}
+	if rows == mEff && nEff == kr.nr {
+		f(kLen, a, rsa, csa, b, g.c[co:], g.ldc, g.alpha, beta)
+		return
+	}
+	if rows > mEff {
+		a, rsa, csa = aPad, 1, kr.mr
+	}
+	f(kLen, a, rsa, csa, b, tmp, kr.nr, 1, 0)
+	blend(g.c[co:], g.ldc, tmp, kr.nr, mEff, nEff, g.alpha, beta)
 }
 
 // blend sets the mEff×nEff corner of C to alpha*T + beta*C.

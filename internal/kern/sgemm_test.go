@@ -164,7 +164,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 	scalars := [][2]float32{{1, 0}, {0.5, 0}, {1, 1}, {-1.5, 0.25}, {2, -1}, {0, 2}, {0, 0}}
 	forEachKernel(t, func(t *testing.T) {
 		seed := uint64(100)
-		for _, s := range [][3]int{{9, 19, 7}, {37, 43, 41}, {70, 90, 300}, {2, 50, 60}, {50, 1, 60}} {
+		for _, s := range [][3]int{{9, 19, 7}, {37, 43, 41}, {70, 90, 300}, {14, 40, 50}, {2, 50, 60}, {50, 1, 60}} {
 			for _, ab := range scalars {
 				for _, tA := range []bool{false, true} {
 					for _, tB := range []bool{false, true} {
