@@ -43,10 +43,18 @@ func composite(tp *autograd.Tape, x, gamma, beta *autograd.Var, axes []int, bsha
 }
 
 func TestBatchNormMatchesComposite(t *testing.T) {
+	// The small shape runs on one goroutine, the large one (≥ 2¹⁵ values)
+	// splits the channels over the cores.
+	for _, shape := range [][]int{{6, 4, 5, 5}, {8, 4, 32, 32}} {
+		testBatchNormMatchesComposite(t, shape)
+	}
+}
+
+func testBatchNormMatchesComposite(t *testing.T, shape []int) {
 	rng := tensor.NewRNG(4)
 	l := randomAffine(nn.NewBatchNorm2D(4), rng)
-	xt := tensor.RandN(rng, 3, 2, 6, 4, 5, 5)
-	r := tensor.RandN(rng, 0, 1, 6, 4, 5, 5)
+	xt := tensor.RandN(rng, 3, 2, shape...)
+	r := tensor.RandN(rng, 0, 1, shape...)
 
 	x1 := autograd.Input(xt.Clone())
 	c := nn.Train(rng)
@@ -68,7 +76,7 @@ func TestBatchNormMatchesComposite(t *testing.T) {
 		a, b *tensor.Tensor
 	}{{"output", y1.Value, y2.Value}, {"dx", x1.Grad, x2.Grad}, {"dγ", g1, l.Weight.Grad}, {"dβ", b1, l.Bias.Grad}} {
 		if !tensor.AllClose(c.a, c.b, 1e-3, 1e-4) {
-			t.Errorf("%s differs from the composite implementation", c.name)
+			t.Errorf("%v: %s differs from the composite implementation", shape, c.name)
 		}
 	}
 }
