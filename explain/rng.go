@@ -24,8 +24,38 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// rng is a PCG generator used directly (no interface call per number).
-type rng struct{ pcg rand.PCG }
+// rng is a PCG generator used directly (no interface call per number). The
+// 32-bit draws use both halves of each 64-bit output.
+type rng struct {
+	pcg   rand.PCG
+	spare uint64
+	has   bool
+	std   *rand.Rand // built on first use, over the same PCG
+}
+
+// NormFloat64 returns a standard normal number (math/rand/v2's ziggurat on
+// this stream).
+func (r *rng) NormFloat64() float64 {
+	if r.std == nil {
+		r.std = rand.New(&r.pcg)
+	}
+	return r.std.NormFloat64()
+}
+
+// uint32 returns 32 random bits.
+func (r *rng) uint32() uint32 {
+	if r.has {
+		r.has = false
+		return uint32(r.spare)
+	}
+	r.spare = r.pcg.Uint64()
+	r.has = true
+	return uint32(r.spare >> 32)
+}
+
+// unit32 returns a uniform number in [0, 1) with 32-bit resolution, enough
+// for interpolating tables and choosing strata.
+func (r *rng) unit32() float64 { return float64(r.uint32()) * 0x1p-32 }
 
 // subStream returns the random stream number index of the given kind for
 // seed. Each call builds its own generator, so concurrent explanations and
@@ -46,7 +76,7 @@ func (r *rng) Float64() float64 { return float64(r.pcg.Uint64()>>11) * 0x1p-53 }
 // IntN returns a number in [0, n) for 0 < n < 2³², by Lemire's
 // multiply-shift on 32 random bits (bias below n/2³², immaterial here).
 func (r *rng) IntN(n int) int {
-	return int((r.pcg.Uint64() >> 32) * uint64(n) >> 32)
+	return int(uint64(r.uint32()) * uint64(n) >> 32)
 }
 
 // chunkRows is the fixed number of rows per deterministic work chunk. It does

@@ -347,12 +347,14 @@ func binaryCross(p *problem, w []float64, labels []int, st *stats, chunks, size 
 			if wi == 0 {
 				continue
 			}
-			ones = ones[:0]
+			// Branch-free gather of the ones (v is exactly 0 or 1).
+			ones = ones[:d]
+			cnt := 0
 			for j, v := range p.z[i*d : (i+1)*d] {
-				if v != 0 {
-					ones = append(ones, j)
-				}
+				ones[cnt] = j
+				cnt += int(v)
 			}
+			ones = ones[:cnt]
 			for a, j := range ones {
 				row := g[j*d:]
 				for _, k := range ones[a:] {

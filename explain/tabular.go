@@ -380,9 +380,15 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			break
 		}
 	}
+	// Columns are generated into column-major scratch (sequential writes),
+	// then transposed into the row-major inputs in cache-sized row blocks,
+	// with the distances computed on the way.
+	colIn := make([]float32, d*m)
+	colZ := make([]float32, d*m)
 	parallelChunks(d, 1, func(_, j, _ int) {
 		r := subStream(opt.Seed, streamColumn, uint64(j))
 		col := &t.cols[j]
+		cin, cz := colIn[j*m:(j+1)*m], colZ[j*m:(j+1)*m]
 		if col.binned {
 			z[j] = 1
 			codes := make([]int32, m)
@@ -396,15 +402,15 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 				codes[i] = int32(b)
 			}
 			shuffle(r, codes)
+			inst := int32(instBin[j])
 			for i, c := range codes {
-				row := i + 1
-				if int(c) == instBin[j] {
-					z[row*d+j] = 1
+				if c == inst {
+					cz[i] = 1
 				}
 				if col.categorical {
-					in[row*d+j] = float32(c)
+					cin[i] = float32(c)
 				} else {
-					in[row*d+j] = col.undiscretize(int(c), r.Float64())
+					cin[i] = col.undiscretize(int(c), r.unit32())
 				}
 			}
 			return
@@ -420,21 +426,24 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 		}
 		shuffle(r, perm)
 		for i, s := range perm {
-			row := i + 1
 			v := float32(center + col.std*strata[s])
-			in[row*d+j] = v
-			z[row*d+j] = float32((float64(v) - col.mean) / col.scale)
+			cin[i] = v
+			cz[i] = float32((float64(v) - col.mean) / col.scale)
 		}
 	})
 	dist := make([]float64, n)
-	parallelChunks(n, 512, func(_, lo, hi int) {
+	parallelChunks(m, 256, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
+			rin, rz := in[(i+1)*d:(i+2)*d], z[(i+1)*d:(i+2)*d]
 			s := 0.0
-			for j := range d {
-				dv := float64(z[i*d+j]) - float64(z[j])
+			for j := range rin {
+				rin[j] = colIn[j*m+i]
+				v := colZ[j*m+i]
+				rz[j] = v
+				dv := float64(v) - float64(z[j])
 				s += dv * dv
 			}
-			dist[i] = math.Sqrt(s)
+			dist[i+1] = math.Sqrt(s)
 		}
 	})
 	e := &Explanation{Method: "lime-tabular", Mode: t.mode, Seed: opt.Seed, Samples: n, NumFeatures: d,
