@@ -9,21 +9,26 @@ import (
 // The worker pool. Workers are started lazily, live for the life of the
 // process and park on workCh when idle. A caller that wants help first
 // reserves helper slots (never more than Threads()-1 in use at once, across
-// all callers), then hands its job to that many workers and runs the job
-// itself too; the job splits its work dynamically (atomic counters), so a
-// helper that starts late, or never gets CPU, costs nothing but its share.
+// all callers), hands its job to that many workers and runs the job itself
+// too. Jobs split their work dynamically (atomic counters), so the caller
+// never waits for a helper that has not started: when the caller runs out
+// of work it closes the job, helpers that arrive later skip it, and the
+// caller waits only for helpers that joined and are finishing a piece. On a
+// machine busy with other processes a helper whose thread gets no CPU thus
+// costs nothing.
 //
 // Nested calls are safe: a call made from inside a worker (or from a caller
 // while every slot is taken) finds no free slot and runs on its own
-// goroutine. A reserved slot always belongs to a worker that is not running
-// another job, so the hand-off below never waits on busy work.
+// goroutine. workCh has room for every slot, so a hand-off never blocks.
+
+const maxWorkers = 256
 
 var (
 	threads  atomic.Int32 // configured number of goroutines per call, ≥ 1
 	busy     atomic.Int32 // helper slots currently reserved
 	nWorkers atomic.Int32 // worker goroutines started
 	startMu  sync.Mutex
-	workCh   = make(chan handoff)
+	workCh   = make(chan handoff, maxWorkers)
 )
 
 func init() { threads.Store(int32(max(1, runtime.GOMAXPROCS(0)))) }
@@ -33,13 +38,11 @@ func init() { threads.Store(int32(max(1, runtime.GOMAXPROCS(0)))) }
 func Threads() int { return int(threads.Load()) }
 
 // SetThreads sets how many goroutines one parallel call may use; n < 1 means
-// 1 (everything runs on the calling goroutine). It is safe to call at any
-// time; calls already running keep the helpers they have.
+// 1 (everything runs on the calling goroutine), and n is capped at 257.
+// It is safe to call at any time; calls already running keep the helpers
+// they have.
 func SetThreads(n int) {
-	if n < 1 {
-		n = 1
-	}
-	threads.Store(int32(n))
+	threads.Store(int32(min(max(n, 1), maxWorkers+1)))
 }
 
 // job is work that several goroutines run at once; run returns when no
@@ -49,10 +52,18 @@ type job interface {
 	base() *jobBase
 }
 
-// jobBase is embedded in every job: the hand-off wait group and the first
-// panic raised on a worker, re-raised on the caller.
+const (
+	closedBit = 1 << 31
+	countMask = closedBit - 1
+)
+
+// jobBase is embedded in every job. state packs the use's generation (high
+// 32 bits), whether the caller has closed it, and how many helpers are in
+// it; done carries the last helper's "finished" to a waiting caller; the
+// first panic raised on a helper is kept to be raised again on the caller.
 type jobBase struct {
-	wg     sync.WaitGroup
+	state  atomic.Uint64
+	done   chan struct{}
 	mu     sync.Mutex
 	pvalue any
 	pset   bool
@@ -60,13 +71,42 @@ type jobBase struct {
 
 func (b *jobBase) base() *jobBase { return b }
 
-type handoff struct{ j job }
+// join admits a helper to generation gen of the job unless it is closed
+// or has moved on.
+func (b *jobBase) join(gen uint32) bool {
+	for {
+		s := b.state.Load()
+		if uint32(s>>32) != gen || s&closedBit != 0 {
+			return false
+		}
+		if b.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// leave marks a helper finished and wakes the caller if it was the last
+// one it waits for.
+func (b *jobBase) leave() {
+	s := b.state.Add(^uint64(0))
+	if s&closedBit != 0 && s&countMask == 0 {
+		b.done <- struct{}{}
+	}
+}
+
+type handoff struct {
+	j   job
+	gen uint32
+}
 
 func worker() {
 	for h := range workCh {
-		runGuarded(h.j)
+		b := h.j.base()
+		if b.join(h.gen) {
+			runGuarded(h.j)
+			b.leave()
+		}
 		busy.Add(-1)
-		h.j.base().wg.Done()
 	}
 }
 
@@ -109,20 +149,28 @@ func reserve(want int) int {
 }
 
 // parallel runs j on the calling goroutine and on up to helpers workers,
-// and returns when all of them are done. A panic on any of them is raised
-// again here.
+// and returns when all of them are done with it. A panic on any of them is
+// raised again here.
 func parallel(j job, helpers int) {
 	if helpers > 0 {
 		helpers = reserve(helpers)
 	}
 	b := j.base()
+	if b.done == nil {
+		b.done = make(chan struct{}, 1)
+	}
+	gen := uint32(b.state.Load()>>32) + 1
 	b.pset, b.pvalue = false, nil
-	b.wg.Add(helpers)
+	b.state.Store(uint64(gen) << 32)
 	for i := 0; i < helpers; i++ {
-		workCh <- handoff{j}
+		workCh <- handoff{j, gen}
 	}
 	func() {
-		defer b.wg.Wait()
+		defer func() {
+			if old := b.state.Or(closedBit); old&countMask != 0 {
+				<-b.done
+			}
+		}()
 		j.run()
 	}()
 	if b.pset {

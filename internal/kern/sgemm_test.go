@@ -114,8 +114,8 @@ func runCase(t *testing.T, tc gemmCase, serial bool, seed uint64) {
 // A in place, once in each driver mode (row mode: A packed, B shared;
 // column mode: A in place, B packed per task), restoring the defaults after.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
-	saved, savedMaxM := active, colModeMaxM
-	defer func() { active, colModeMaxM = saved, savedMaxM }()
+	saved, savedMaxM, savedMaxA := active, colModeMaxM, colModeMaxA
+	defer func() { active, colModeMaxM, colModeMaxA = saved, savedMaxM, savedMaxA }()
 	n := 0
 	for _, kr := range kernels {
 		if !kr.usable() {
@@ -128,11 +128,11 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 			t.Run(name, f)
 			continue
 		}
-		colModeMaxM = 0
+		colModeMaxM, colModeMaxA = 0, 0
 		t.Run(name+"/rows", f)
 		colModeMaxM = math.MaxInt
 		t.Run(name+"/cols", f)
-		colModeMaxM = savedMaxM
+		colModeMaxM, colModeMaxA = savedMaxM, savedMaxA
 	}
 	if n == 0 {
 		t.Fatal("no usable GEMM kernel")
