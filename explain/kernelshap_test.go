@@ -151,3 +151,38 @@ func TestKernelSHAPDeterministicAndErrors(t *testing.T) {
 		t.Errorf("short instance: %v", err)
 	}
 }
+
+func TestKernelSHAPSkipsFeaturesEqualToBackground(t *testing.T) {
+	const d = 5
+	bg := gaussianData(6, d, 1, nil)
+	x := gaussianData(1, d, 2, nil)
+	for b := range 6 { // feature 2 equals the instance in every background row
+		bg[b*d+2] = x[2]
+	}
+	w := []float64{1, -2, 5, 0.5, 3}
+	ks, _ := NewKernelSHAP(bg, d, nil)
+	e, err := ks.Explain(context.Background(), linearModel(w, 0), x, KernelSHAPOptions{Mode: Regression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Varying != 4 || e.Labels[0].Values[2] != 0 {
+		t.Errorf("varying %d, φ2 = %v; want 4 varying features and φ2 exactly 0", e.Varying, e.Labels[0].Values[2])
+	}
+	// Every feature fixed: no coalitions, all zeros, f(x) = E[f].
+	same := make([]float32, 2*d)
+	copy(same, x)
+	copy(same[d:], x)
+	ks2, _ := NewKernelSHAP(same, d, nil)
+	e2, err := ks2.Explain(context.Background(), linearModel(w, 0), x, KernelSHAPOptions{Mode: Regression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range e2.Labels[0].Values {
+		if v != 0 {
+			t.Errorf("φ%d = %v with a background equal to x", j, v)
+		}
+	}
+	if e2.Coalitions != 0 || !e2.Exact {
+		t.Errorf("coalitions %d exact %v", e2.Coalitions, e2.Exact)
+	}
+}

@@ -45,9 +45,11 @@ type TabularOptions struct {
 	// KernelWidth of the exponential kernel (default 0.75·sqrt(columns)).
 	KernelWidth float64
 	// AutoKernelWidth tries KernelWidth × {0.25, 0.5, 0.75, 1, 1.5, 2, 3}
-	// and keeps the width whose surrogate has the best weighted
-	// leave-one-out R² (among widths keeping at least 10·(features+1)
-	// effective samples). The candidates are reported in the result.
+	// and keeps the width whose surrogate (for the first explained label)
+	// has the best weighted leave-one-out R², among widths keeping at least
+	// 10·(features+1) effective samples. Leave-one-out, not the in-sample
+	// R², so a narrow kernel that merely overfits a few samples does not
+	// win. The candidates and their scores are reported in the result.
 	AutoKernelWidth bool
 	// Selection of features (default SelectAuto).
 	Selection Selection
