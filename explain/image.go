@@ -44,7 +44,9 @@ type ImageOptions struct {
 	ClassNames []string
 	// KernelWidth on the cosine distance between the kept-segment mask and
 	// the full image (default 0.25, as lime).
-	KernelWidth     float64
+	KernelWidth float64
+	// AutoKernelWidth, Selection (default SelectAuto) and Ridge (default
+	// 1) work as in TabularOptions.
 	AutoKernelWidth bool
 	Selection       Selection
 	Ridge           float64

@@ -45,7 +45,9 @@ type TextOptions struct {
 	ClassNames []string
 	// KernelWidth on the cosine distance ×100 between the kept-feature mask
 	// and the full document (default 25, as lime).
-	KernelWidth     float64
+	KernelWidth float64
+	// AutoKernelWidth, Selection (default SelectAuto) and Ridge (default
+	// 1) work as in TabularOptions.
 	AutoKernelWidth bool
 	Selection       Selection
 	Ridge           float64
