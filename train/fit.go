@@ -303,17 +303,23 @@ func currentLR(o Optimizer) float64 {
 	return 0
 }
 
-// scoreBatch adds a batch's predictions to the metrics.
+// scoreBatch adds a batch's predictions to the metrics. Classification
+// outputs are logits over the last axis, one row per target: [batch, K]
+// against [batch] labels, or [batch, T, K] against [batch, T] for
+// per-step targets (a language model's next character).
 func scoreBatch(met *Metrics, task Task, out *tensor.Tensor, b *data.Batch) {
 	if task == Regression {
-		met.AddRegression(out.Data(), b.Y.Data())
+		if out.Len() == b.Y.Len() {
+			met.AddRegression(out.Data(), b.Y.Data())
+		}
 		return
 	}
+	k := out.Dim(-1)
 	if met.Classes == 0 {
-		*met = *NewMetrics(Classification, out.Dim(-1))
+		*met = *NewMetrics(Classification, k)
 	}
-	if out.Rank() == 2 && b.Y.Rank() == 1 {
-		_ = met.AddClassification(tensor.ArgMax(out, -1), b.Labels())
+	if out.Len() == b.Y.Len()*k {
+		_ = met.AddClassification(tensor.ArgMax(out.Reshape(-1, k), -1), b.Labels())
 	}
 }
 

@@ -31,6 +31,7 @@ type Metrics struct {
 	// Confusion[i][j] counts examples of true class i predicted as j.
 	Confusion [][]int
 	n         int
+	lossN     int
 	lossSum   float64
 	// regression sums
 	se, ae, ySum, ySq float64
@@ -50,7 +51,10 @@ func NewMetrics(task Task, classes int) *Metrics {
 }
 
 // AddLoss records a batch's mean loss weighted by its size.
-func (m *Metrics) AddLoss(loss float64, n int) { m.lossSum += loss * float64(n) }
+func (m *Metrics) AddLoss(loss float64, n int) {
+	m.lossSum += loss * float64(n)
+	m.lossN += n
+}
 
 // AddClassification records predicted and true classes.
 func (m *Metrics) AddClassification(pred, truth []int) error {
@@ -92,7 +96,7 @@ func (m *Metrics) Scale(std float64) {
 func (m *Metrics) N() int { return m.n }
 
 // Loss returns the mean loss per example.
-func (m *Metrics) Loss() float64 { return m.lossSum / math.Max(float64(m.n), 1) }
+func (m *Metrics) Loss() float64 { return m.lossSum / math.Max(float64(m.lossN), 1) }
 
 // Accuracy returns the fraction of correct predictions.
 func (m *Metrics) Accuracy() float64 {
