@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/glassbox-ml/glassbox/internal/kern"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -29,54 +28,55 @@ import (
 // Gate layouts follow cuDNN and PyTorch: LSTM i, f, g, o; GRU r, z, n with
 // n = tanh(x·W_in + b_in + r ⊙ (h·W_hn + b_hn)).
 
-// The activations use float32 versions of exp and tanh (Cephes' expf and
-// tanhf: a few ulp from the exact values) instead of float64 math.Exp and
-// math.Tanh, which would dominate the cell time.
-const (
-	expMax = 88.0  // expf saturates to e^88 ≈ 1.65e38 above this
-	expMin = -87.3 // and to e^-87.3 ≈ 1.2e-38 (still normal) below
-	log2e  = 1.44269504088896341
-	ln2Hi  = 0.693359375
-	ln2Lo  = -2.12194440e-4
-)
+// The activations use a float32 rational approximation of tanh (Eigen's:
+// tanh(x) ≈ x·P(x²)/Q(x²), absolute error ≤ 4e-7, relative error near 0
+// below 3e-7), and σ(x) = ½ + ½·tanh(x/2), applied to whole slices. The
+// loops are branch-free apart from the clamp, so they keep the FPU busy;
+// float64 math.Exp and math.Tanh would take longer than the GEMMs.
+const tanhClamp = 7.90531110763549805 // tanh rounds to ±1 in float32 beyond
 
-// expf returns e^x in float32, clamped to [e^-87.3, e^88]; NaN stays NaN.
-func expf(x float32) float32 {
-	if x != x {
-		return x
+// tanhf returns tanh(x) in float32 (NaN stays NaN).
+func tanhf(x float32) float32 {
+	if x > tanhClamp {
+		x = tanhClamp
 	}
-	x = min(max(x, expMin), expMax)
-	fx := x*log2e + 0.5
-	n := int32(fx)
-	if float32(n) > fx {
-		n-- // floor for negative fx
+	if x < -tanhClamp {
+		x = -tanhClamp
 	}
-	f := float32(n)
-	x = x - f*ln2Hi - f*ln2Lo
-	y := ((((1.9875691500e-4*x+1.3981999507e-3)*x+8.3334519073e-3)*x+4.1665795894e-2)*x+1.6666665459e-1)*x + 5.0000001201e-1
-	y = y*(x*x) + x + 1
-	return y * math.Float32frombits(uint32(n+127)<<23)
+	x2 := x * x
+	p := ((((((-2.76076847742355e-16*x2+2.00018790482477e-13)*x2-8.60467152213735e-11)*x2+5.12229709037114e-08)*x2+1.48572235717979e-05)*x2+6.37261928875436e-04)*x2 + 4.89352455891786e-03) * x
+	q := ((1.19825839466702e-06*x2+1.18534705686654e-04)*x2+2.26843463243900e-03)*x2 + 4.89352518554385e-03
+	return p / q
 }
 
-// sigmoidf returns 1/(1+e^-x) in float32.
-func sigmoidf(x float32) float32 { return 1 / (1 + expf(-x)) }
+// sigmoidf returns 1/(1+e^-x) in float32 (absolute error ≤ 3e-7).
+func sigmoidf(x float32) float32 { return 0.5 + 0.5*tanhf(0.5*x) }
 
-// tanhf returns tanh(x) in float32: an odd polynomial near 0 (so small
-// values keep their relative precision), 1 − 2/(e^{2|x|}+1) elsewhere.
-func tanhf(x float32) float32 {
-	a := x
-	if a < 0 {
-		a = -a
+// tanhSlice sets d[i] = tanh(s[i]); d and s may be the same slice.
+func tanhSlice(d, s []float32) {
+	s = s[:len(d)]
+	for i, x := range s {
+		d[i] = tanhf(x)
 	}
-	if a < 0.625 {
-		s := x * x
-		return ((((-5.70498872745e-3*s+2.06390887954e-2)*s-5.37397155531e-2)*s+1.33314422036e-1)*s-3.33332819422e-1)*s*x + x
+}
+
+// sigmoidSlice sets d[i] = σ(s[i]); d and s may be the same slice. It is
+// sigmoidf with tanhf written out, which the compiler would not inline.
+func sigmoidSlice(d, s []float32) {
+	s = s[:len(d)]
+	for i, x := range s {
+		x *= 0.5
+		if x > tanhClamp {
+			x = tanhClamp
+		}
+		if x < -tanhClamp {
+			x = -tanhClamp
+		}
+		x2 := x * x
+		p := ((((((-2.76076847742355e-16*x2+2.00018790482477e-13)*x2-8.60467152213735e-11)*x2+5.12229709037114e-08)*x2+1.48572235717979e-05)*x2+6.37261928875436e-04)*x2 + 4.89352455891786e-03) * x
+		q := ((1.19825839466702e-06*x2+1.18534705686654e-04)*x2+2.26843463243900e-03)*x2 + 4.89352518554385e-03
+		d[i] = 0.5 + 0.5*(p/q)
 	}
-	r := 1 - 2/(expf(2*a)+1)
-	if x < 0 {
-		return -r
-	}
-	return r
 }
 
 // ---- row kernels: one batch row of one time step ----
@@ -86,17 +86,17 @@ func tanhf(x float32) float32 {
 // tanh tc and the output h from the previous cell state cPrev.
 func lstmRowForward(a, cPrev, c, tc, h []float32) {
 	n := len(c)
+	sigmoidSlice(a[:2*n], a[:2*n]) // i, f
+	tanhSlice(a[2*n:3*n], a[2*n:3*n])
+	sigmoidSlice(a[3*n:4*n], a[3*n:4*n])
 	ai, af, ag, ao := a[:n], a[n:2*n], a[2*n:3*n], a[3*n:4*n]
 	cPrev, tc, h = cPrev[:n], tc[:n], h[:n]
 	for j := range c {
-		i := sigmoidf(ai[j])
-		f := sigmoidf(af[j])
-		g := tanhf(ag[j])
-		o := sigmoidf(ao[j])
-		ai[j], af[j], ag[j], ao[j] = i, f, g, o
-		cj := f*cPrev[j] + i*g
-		t := tanhf(cj)
-		c[j], tc[j], h[j] = cj, t, o*t
+		c[j] = af[j]*cPrev[j] + ai[j]*ag[j]
+	}
+	tanhSlice(tc, c)
+	for j := range h {
+		h[j] = ao[j] * tc[j]
 	}
 }
 
@@ -126,19 +126,22 @@ func lstmRowBackward(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
 // r, z, n and hn = hg_n + bh_n for the backward; h the new state.
 func gruRowForward(x, bx, hg, bh, hPrev, s, h []float32) {
 	n := len(h)
-	xr, xz, xn := x[:n], x[n:2*n], x[2*n:3*n]
-	bxr, bxz, bxn := bx[:n], bx[n:2*n], bx[2*n:3*n]
-	hr, hz, hnn := hg[:n], hg[n:2*n], hg[2*n:3*n]
-	bhr, bhz, bhn := bh[:n], bh[n:2*n], bh[2*n:3*n]
+	x, bx, hg, bh, s = x[:3*n], bx[:3*n], hg[:3*n], bh[:3*n], s[:4*n]
+	for j := 0; j < 2*n; j++ {
+		s[j] = x[j] + bx[j] + hg[j] + bh[j]
+	}
+	sigmoidSlice(s[:2*n], s[:2*n]) // r, z
 	sr, sz, sn, shn := s[:n], s[n:2*n], s[2*n:3*n], s[3*n:4*n]
+	xn, bxn, hnn, bhn := x[2*n:], bx[2*n:], hg[2*n:], bh[2*n:]
+	for j := range sn {
+		hn := hnn[j] + bhn[j]
+		shn[j] = hn
+		sn[j] = xn[j] + bxn[j] + sr[j]*hn
+	}
+	tanhSlice(sn, sn)
 	hPrev = hPrev[:n]
 	for j := range h {
-		r := sigmoidf(xr[j] + bxr[j] + hr[j] + bhr[j])
-		z := sigmoidf(xz[j] + bxz[j] + hz[j] + bhz[j])
-		hn := hnn[j] + bhn[j]
-		nn := tanhf(xn[j] + bxn[j] + r*hn)
-		sr[j], sz[j], sn[j], shn[j] = r, z, nn, hn
-		h[j] = nn + z*(hPrev[j]-nn)
+		h[j] = sn[j] + sz[j]*(hPrev[j]-sn[j])
 	}
 }
 
@@ -169,8 +172,9 @@ func gruRowBackward(s, hPrev, dhRec, dhOut, dx, dhg []float32) {
 func rnnRowForward(x, b, hg, h []float32) {
 	x, b, hg = x[:len(h)], b[:len(h)], hg[:len(h)]
 	for j := range h {
-		h[j] = tanhf(x[j] + b[j] + hg[j])
+		h[j] = x[j] + b[j] + hg[j]
 	}
+	tanhSlice(h, h)
 }
 
 // rnnRowBackward writes the gradient of the pre-activation, (dhRec +
