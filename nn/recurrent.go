@@ -1,0 +1,245 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// This file holds what RNN, LSTM and GRU share: options, Spec args,
+// weights and their initialisation, input and state checks.
+//
+// Each layer runs like PyTorch's CPU LSTM but with the recurrence fused:
+// the input projection of every time step is one GEMM ([B·T, in]·[in,
+// G·H]), then autograd's LSTMSeq / GRUSeq / RNNSeq runs the steps as one
+// tape record (one GEMM h·W_hh per step plus a fused gate kernel; dW_hh
+// for all steps as one GEMM in the backward).
+
+// RecurrentOption sets an optional knob of NewRNN, NewLSTM and NewGRU.
+type RecurrentOption func(*recurrentArgs)
+
+// RecurrentLayers stacks n recurrent layers (default 1): layer l+1 reads
+// the hidden-state sequence of layer l.
+func RecurrentLayers(n int) RecurrentOption { return func(a *recurrentArgs) { a.Layers = n } }
+
+// ReturnSequences makes the layer output the hidden state of every time
+// step, [batch, seq, hidden], instead of the last one, [batch, hidden]
+// (for stacking under another sequence layer or per-step predictions such
+// as a character model).
+func ReturnSequences() RecurrentOption { return func(a *recurrentArgs) { a.ReturnSequences = true } }
+
+// recurrentArgs is the Spec of RNN, LSTM and GRU.
+type recurrentArgs struct {
+	Input           int  `json:"input"`
+	Hidden          int  `json:"hidden"`
+	Layers          int  `json:"layers"`
+	ReturnSequences bool `json:"return_sequences"`
+}
+
+func (a recurrentArgs) valid() error {
+	if a.Input < 1 || a.Hidden < 1 || a.Layers < 1 {
+		return fmt.Errorf("input=%d hidden=%d layers=%d must all be ≥ 1", a.Input, a.Hidden, a.Layers)
+	}
+	return nil
+}
+
+func recurrentOpts(in, hidden int, opts []RecurrentOption) recurrentArgs {
+	a := recurrentArgs{Input: in, Hidden: hidden, Layers: 1}
+	for _, o := range opts {
+		o(&a)
+	}
+	return a
+}
+
+// RecurrentWeights are the parameters of one layer of a stacked RNN, LSTM
+// or GRU. G is the number of gate blocks: 1 (RNN), 4 (LSTM: i, f, g, o) or
+// 3 (GRU: r, z, n), each H columns wide, in cuDNN's and PyTorch's order.
+type RecurrentWeights struct {
+	// WIH is [in, G·H]: the input projection x·WIH (in is the layer's input
+	// size for the first layer, H above it). Glorot-uniform initialised.
+	WIH *autograd.Var
+	// WHH is [H, G·H]: the recurrent projection h·WHH; each gate's H×H
+	// block starts as a random orthogonal matrix.
+	WHH *autograd.Var
+	// Bias is [G·H], added to the gate pre-activations (the GRU's input
+	// bias b_ih). Zero, except the LSTM forget gate's block, which starts
+	// at 1 so the cell remembers by default.
+	Bias *autograd.Var
+	// BiasHH is the GRU's recurrent bias b_hh [3·H] (its n block sits
+	// inside r ⊙ (h·W_hn + b_hn)); nil for RNN and LSTM.
+	BiasHH *autograd.Var
+}
+
+// params lists the weights in a stable order.
+func (w RecurrentWeights) params() []*autograd.Var {
+	ps := []*autograd.Var{w.WIH, w.WHH, w.Bias}
+	if w.BiasHH != nil {
+		ps = append(ps, w.BiasHH)
+	}
+	return ps
+}
+
+// newRecurrentWeights draws the weights of a stack of layers with the
+// given gate count; lstm sets the forget-gate bias block to 1, gru adds
+// the recurrent bias.
+func newRecurrentWeights(a recurrentArgs, gates int, lstm, gru bool, rng *rand.Rand) []RecurrentWeights {
+	h := a.Hidden
+	ws := make([]RecurrentWeights, a.Layers)
+	for l := range ws {
+		in := a.Input
+		if l > 0 {
+			in = h
+		}
+		wih := GlorotUniform(rng, in, gates*h, in, gates*h)
+		whh := tensor.New(h, gates*h)
+		for g := 0; g < gates; g++ {
+			whh.Slice(1, g*h, (g+1)*h).Assign(Orthogonal(rng, h, h))
+		}
+		bias := tensor.New(gates * h)
+		if lstm {
+			bias.Slice(0, h, 2*h).Fill(1)
+		}
+		ws[l] = RecurrentWeights{
+			WIH:  autograd.Param(wih, ""),
+			WHH:  autograd.Param(whh, ""),
+			Bias: autograd.Param(bias, ""),
+		}
+		if gru {
+			ws[l].BiasHH = autograd.Param(tensor.New(gates*h), "")
+		}
+	}
+	return ws
+}
+
+// nameRecurrentWeights names the parameters "NAME/l0/w_ih", "NAME/l0/w_hh",
+// "NAME/l0/bias" (GRU: "b_ih" and "b_hh"), layer by layer.
+func nameRecurrentWeights(name string, ws []RecurrentWeights) {
+	for l, w := range ws {
+		p := fmt.Sprintf("l%d/", l)
+		w.WIH.Name = layerParamName(name, p+"w_ih")
+		w.WHH.Name = layerParamName(name, p+"w_hh")
+		if w.BiasHH != nil {
+			w.Bias.Name = layerParamName(name, p+"b_ih")
+			w.BiasHH.Name = layerParamName(name, p+"b_hh")
+		} else {
+			w.Bias.Name = layerParamName(name, p+"bias")
+		}
+	}
+}
+
+func recurrentParams(ws []RecurrentWeights) []*autograd.Var {
+	var ps []*autograd.Var
+	for _, w := range ws {
+		ps = append(ps, w.params()...)
+	}
+	return ps
+}
+
+// RecurrentState is the state of a stacked recurrent layer between calls:
+// one [batch, hidden] tensor per stacked layer, input layer first. C is
+// the LSTM's cell state (nil for RNN and GRU). ForwardState takes an
+// initial state (nil means zeros) and returns the final one, so a long
+// sequence can be fed in pieces or a model can generate step by step.
+type RecurrentState struct {
+	H []*autograd.Var
+	C []*autograd.Var
+}
+
+// Detach returns the state cut from the graph (truncated backpropagation
+// through time: carry the values, not the gradients, into the next piece).
+func (s *RecurrentState) Detach() *RecurrentState {
+	if s == nil {
+		return nil
+	}
+	out := &RecurrentState{}
+	for _, h := range s.H {
+		out.H = append(out.H, h.Detach())
+	}
+	for _, c := range s.C {
+		out.C = append(out.C, c.Detach())
+	}
+	return out
+}
+
+// checkRecurrentInput panics with a ShapeError unless x is [batch, seq,
+// in] with seq ≥ 1, and returns batch.
+func checkRecurrentInput(op string, x *autograd.Var, in int) int {
+	sh := x.Shape()
+	switch {
+	case len(sh) == 2 && sh[1] == in:
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v, layer expects [batch, seq, %d]; add the sequence axis (x.Reshape(batch, 1, %d) for one step)", sh, in, in)})
+	case len(sh) == 2:
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v, layer expects [batch, seq, %d]; token ids go through an Embedding first", sh, in)})
+	case len(sh) != 3:
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v, layer expects [batch, seq, %d]", sh, in)})
+	case sh[2] != in:
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has %d features (shape %v), layer expects [batch, seq, %d]", sh[2], sh, in)})
+	case sh[1] < 1:
+		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v: the sequence is empty, layer expects [batch, seq ≥ 1, %d]", sh, in)})
+	}
+	return sh[0]
+}
+
+// initialState returns layer l's initial h (and c) from s, checking shapes;
+// nil means zeros.
+func initialState(op string, s *RecurrentState, l, layers, batch, hidden int, cell bool) (h, c *autograd.Var) {
+	if s == nil {
+		return nil, nil
+	}
+	check := func(what string, vs []*autograd.Var) *autograd.Var {
+		if len(vs) == 0 {
+			return nil
+		}
+		if len(vs) != layers {
+			panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("initial state has %d %s tensors, want one per layer (%d)", len(vs), what, layers)})
+		}
+		v := vs[l]
+		if v != nil && !tensor.SameShape(v.Shape(), []int{batch, hidden}) {
+			panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("initial state %s[%d] has shape %v, want [batch, hidden] = [%d, %d]", what, l, v.Shape(), batch, hidden)})
+		}
+		return v
+	}
+	h = check("H", s.H)
+	if cell {
+		c = check("C", s.C)
+	} else if len(s.C) > 0 {
+		panic(&tensor.ShapeError{Op: op, Msg: "initial state has a cell state C, which only an LSTM uses; leave C nil"})
+	}
+	return h, c
+}
+
+// inputProjection returns x·w for x [batch, seq, in] and w [in, G·H] as
+// [batch, seq, G·H]: one GEMM over every time step (a non-contiguous x is
+// copied first, so the product folds the batch into rows).
+func inputProjection(tp *autograd.Tape, x, w *autograd.Var) *autograd.Var {
+	if !x.Value.IsContiguous() {
+		x = tp.Reshape(x, x.Shape()...)
+	}
+	return tp.MatMul(x, w)
+}
+
+// ctxTape returns c's tape (nil, which records nothing, for a nil Ctx).
+func ctxTape(c *Ctx) *autograd.Tape {
+	if c == nil {
+		return nil
+	}
+	return c.Tape
+}
+
+// registerRecurrent registers a recurrent layer type for Build.
+func registerRecurrent(typ string, build func(a recurrentArgs, rng *rand.Rand) Module) {
+	Register(typ, func(s Spec, rng *rand.Rand) (Module, error) {
+		a := recurrentArgs{Layers: 1}
+		if err := s.UnmarshalArgs(&a); err != nil {
+			return nil, err
+		}
+		if err := a.valid(); err != nil {
+			return nil, fmt.Errorf("nn: %s %q: %v", typ, s.Name, err)
+		}
+		m := build(a, rng)
+		m.(Named).SetName(s.Name)
+		return m, nil
+	})
+}
