@@ -3,6 +3,8 @@ package tensor
 import (
 	"runtime"
 	"sync"
+
+	"github.com/glassbox-ml/glassbox/internal/kern"
 )
 
 // ConvParams are the stride, zero padding and channel groups of a 2-D
@@ -228,20 +230,160 @@ func Col2Im(dst, cols []float32, c, h, w, kh, kw int, p ConvParams) {
 }
 
 // convSerialGemm decides whether the batch is split across cores (each
-// image's GEMM on one goroutine) or the images run one after another with
-// the GEMM itself parallel: a batch smaller than the worker count (a
-// single image being explained) would leave cores idle otherwise. The
-// choice depends only on the batch size and GOMAXPROCS, never on timing.
+// GEMM on one goroutine) or the blocks run one after another with the GEMM
+// itself parallel: a batch smaller than the worker count (a single image
+// being explained) would leave cores idle otherwise. Either way every
+// output element is summed in the same order (the GEMM kernels guarantee
+// it for serial and parallel calls), so the choice never changes results.
 func convSerialGemm(n int) bool { return n >= runtime.GOMAXPROCS(0) }
 
-// forBatch runs fn over [0, n) images: split across cores when serial is
+// convBlocks is the fixed partition of a batch of n images: block k holds
+// images [k·n/blocks, (k+1)·n/blocks). Blocks are the unit of parallel
+// work and each has its own partial weight gradient, summed in block
+// order; the partition depends only on the shapes (at most 16 blocks, and
+// at most about 16 MiB of partial gradients of wlen floats), never on the
+// core count or timing, so results are bit-identical everywhere.
+func convBlocks(n, wlen int) int {
+	const maxBlocks, budget = 16, 4 << 20 // floats
+	return max(1, min(n, maxBlocks, budget/max(1, wlen)))
+}
+
+// forBlocks runs fn over blocks [0, n): split across cores when serial is
 // true, otherwise on the calling goroutine.
-func forBatch(n int, serial bool, fn func(lo, hi int)) {
+func forBlocks(n int, serial bool, fn func(lo, hi int)) {
 	if serial {
 		parallelFor(n, 1, fn)
 		return
 	}
 	fn(0, n)
+}
+
+// convMode is how one group of a batch of images is lowered to GEMM.
+type convMode int
+
+const (
+	// modeDirect: a 1×1, stride-1, unpadded convolution is a GEMM on the
+	// input as it is.
+	modeDirect convMode = iota
+	// modeWide: stride 1. Each image is zero-padded once to hp×wp and the
+	// output is computed on the padded width (wp columns per output row,
+	// the last kw−1 of them discarded). Then row (c, ki, kj) of the
+	// im2col matrix is one contiguous run of the padded image, starting at
+	// c·hp·wp + ki·wp + kj, so unfolding is a memmove per row and its
+	// adjoint a vector add per row. Several small images share one GEMM.
+	modeWide
+	// modeIm2Col: any stride; one Im2Col and GEMM per image.
+	modeIm2Col
+)
+
+// convPlan extends a convGeom with how it is computed.
+type convPlan struct {
+	convGeom
+	mode       convMode
+	hp, wp     int // padded image (modeWide)
+	wide       int // columns per image in modeWide: oh·wp
+	blocks, nb int // batch partition; images per GEMM (modeWide)
+	// dwT: the weight gradient is computed transposed, dwᵀ = cols·dyᵀ
+	// ([ckk, og] per group), which the GEMM runs faster when og is one
+	// 16-wide panel or the unfolded rows are fewer than the filters.
+	dwT bool
+}
+
+// wideColumns is about how many GEMM columns modeWide gathers per call: a
+// few thousand keep the micro-kernel busy while the unfolded matrix stays
+// near the L2 cache.
+const wideColumns = 2048
+
+func newConvPlan(g convGeom, wlen int) convPlan {
+	pl := convPlan{convGeom: g, blocks: convBlocks(g.n, wlen), nb: 1}
+	pl.dwT = g.og == 16 || g.ckk < g.og
+	switch {
+	case g.onebyone():
+		pl.mode = modeDirect
+	case g.p.StrideH == 1 && g.p.StrideW == 1:
+		pl.mode = modeWide
+		pl.hp, pl.wp = g.h+2*g.p.PadH, g.w+2*g.p.PadW
+		pl.wide = g.oh * pl.wp
+		per := (g.n + pl.blocks - 1) / pl.blocks
+		nb := max(1, min(per, wideColumns/pl.wide, (1<<20)/max(1, g.ckk*pl.wide)))
+		// Split a block into equal GEMMs.
+		parts := (per + nb - 1) / nb
+		pl.nb = (per + parts - 1) / parts
+	default:
+		pl.mode = modeIm2Col
+	}
+	return pl
+}
+
+// block returns the images of block k.
+func (pl *convPlan) block(k int) (lo, hi int) {
+	return k * pl.n / pl.blocks, (k + 1) * pl.n / pl.blocks
+}
+
+// padLen is the length of the padded-image buffer of nb images of one
+// group, with kw−1 floats of slack: the last unfolded row runs past the
+// final image into columns that are discarded.
+func (pl *convPlan) padLen(nb int) int { return nb*pl.cg*pl.hp*pl.wp + pl.kw }
+
+// padImages writes images [i0, i0+nb) of group gi of x into xp, zero
+// padded to hp×wp, followed by zero slack.
+func (pl *convPlan) padImages(xp, x []float32, i0, nb, gi int) {
+	hw, hpwp := pl.h*pl.w, pl.hp*pl.wp
+	ph, pw := pl.p.PadH, pl.p.PadW
+	for j := 0; j < nb; j++ {
+		for c := 0; c < pl.cg; c++ {
+			src := x[((i0+j)*pl.c+gi*pl.cg+c)*hw:][:hw]
+			dst := xp[(j*pl.cg+c)*hpwp:][:hpwp]
+			clear(dst[:ph*pl.wp])
+			clear(dst[(ph+pl.h)*pl.wp:])
+			for y := 0; y < pl.h; y++ {
+				row := dst[(ph+y)*pl.wp:][:pl.wp]
+				clear(row[:pw])
+				copy(row[pw:], src[y*pl.w:(y+1)*pl.w])
+				clear(row[pw+pl.w:])
+			}
+		}
+	}
+	clear(xp[nb*pl.cg*hpwp : pl.padLen(nb)])
+}
+
+// wideCols unfolds nb padded images into cols [ckk, nb·wide].
+func (pl *convPlan) wideCols(cols, xp []float32, nb int) {
+	hpwp, L := pl.hp*pl.wp, pl.wide
+	ld := nb * L
+	r := 0
+	for c := 0; c < pl.cg; c++ {
+		for ki := 0; ki < pl.kh; ki++ {
+			for kj := 0; kj < pl.kw; kj++ {
+				row := cols[r*ld:][:ld]
+				off := c*hpwp + ki*pl.wp + kj
+				for j := 0; j < nb; j++ {
+					copy(row[j*L:(j+1)*L], xp[j*pl.cg*hpwp+off:])
+				}
+				r++
+			}
+		}
+	}
+}
+
+// wideColsAdjoint adds dcols [ckk, nb·wide] back onto the padded images
+// dxp (zeroed by the caller): the adjoint of wideCols.
+func (pl *convPlan) wideColsAdjoint(dxp, dcols []float32, nb int) {
+	hpwp, L := pl.hp*pl.wp, pl.wide
+	ld := nb * L
+	r := 0
+	for c := 0; c < pl.cg; c++ {
+		for ki := 0; ki < pl.kh; ki++ {
+			for kj := 0; kj < pl.kw; kj++ {
+				row := dcols[r*ld:][:ld]
+				off := c*hpwp + ki*pl.wp + kj
+				for j := 0; j < nb; j++ {
+					kern.Saxpy(1, row[j*L:(j+1)*L], dxp[j*pl.cg*hpwp+off:])
+				}
+				r++
+			}
+		}
+	}
 }
 
 // Conv2D returns the 2-D cross-correlation of x with the filters w plus
@@ -254,70 +396,129 @@ func forBatch(n int, serial bool, fn func(lo, hi int)) {
 //	returns [batch, out, oh, ow] with oh = (h + 2·PadH − kh)/StrideH + 1
 //	(and likewise ow)
 //
-// Each image is unfolded with Im2Col and multiplied by the weight matrix in
-// one GEMM per group; images are split across cores. A 1×1, stride-1,
-// unpadded convolution multiplies the input directly. Shapes that do not
-// fit panic with a *ShapeError.
+// The input is unfolded (im2col) and multiplied by the weight matrix
+// [out, channels/groups·kh·kw] in one GEMM per group, the batch split in
+// blocks across cores. Stride-1 convolutions unfold a zero-padded copy of
+// each image with one memmove per row and put several small images in one
+// GEMM; a 1×1, stride-1, unpadded convolution multiplies the input
+// directly. Shapes that do not fit panic with a *ShapeError.
 func Conv2D(x, w, b *Tensor, p ConvParams) *Tensor {
 	const op = "Conv2D"
 	g := convCheck(op, x.shape, w.shape, p)
 	if b != nil && (b.Len() != g.o) {
 		shapeErr(op, "bias has shape %v, want [%d] (one per output channel)", b.shape, g.o)
 	}
+	pl := newConvPlan(g, w.Len())
 	xd, wd := x.Data(), w.Data()
 	var bd []float32
 	if b != nil {
 		bd = b.Data()
 	}
 	y := New(g.n, g.o, g.oh, g.ow)
-	yd := y.data
-	ohw := g.ohw()
-	chw := g.c * g.h * g.w
 	serial := convSerialGemm(g.n)
 	gm := gemm
 	if serial {
 		gm = gemmSerial
 	}
-	forBatch(g.n, serial, func(lo, hi int) {
-		var cols *[]float32
-		if !g.onebyone() {
-			cols = getCols(g.ckk * ohw)
+	// In modeWide the bias rides in the GEMM as an extra column of the
+	// weights times an extra row of ones in the unfolded input, so the
+	// result only needs copying out.
+	kw := g.ckk
+	if pl.mode == modeWide && bd != nil {
+		kw = g.ckk + 1
+		aug := make([]float32, g.o*kw)
+		for o := 0; o < g.o; o++ {
+			copy(aug[o*kw:], wd[o*g.ckk:(o+1)*g.ckk])
+			aug[o*kw+g.ckk] = bd[o]
+		}
+		wd = aug
+	}
+	forBlocks(pl.blocks, serial, func(lo, hi int) {
+		var xp, cols, yw *[]float32
+		switch pl.mode {
+		case modeWide:
+			xp, cols, yw = getCols(pl.padLen(pl.nb)), getCols(kw*pl.nb*pl.wide), getCols(g.og*pl.nb*pl.wide)
+			defer putCols(xp)
+			defer putCols(cols)
+			defer putCols(yw)
+		case modeIm2Col:
+			cols = getCols(g.ckk * g.ohw())
 			defer putCols(cols)
 		}
-		for i := lo; i < hi; i++ {
-			yi := yd[i*g.o*ohw : (i+1)*g.o*ohw]
-			var beta float32
-			if bd != nil {
-				for o, v := range bd {
-					row := yi[o*ohw : (o+1)*ohw]
-					for j := range row {
-						row[j] = v
-					}
+		for k := lo; k < hi; k++ {
+			i0, i1 := pl.block(k)
+			if pl.mode == modeWide {
+				for s := i0; s < i1; s += pl.nb {
+					pl.forwardWide(y.data, xd, wd, kw, s, min(pl.nb, i1-s), *xp, *cols, *yw, gm)
 				}
-				beta = 1
+				continue
 			}
-			for gi := 0; gi < g.g; gi++ {
-				xg := xd[i*chw+gi*g.cg*g.h*g.w : i*chw+(gi+1)*g.cg*g.h*g.w]
-				bm := xg
+			for i := i0; i < i1; i++ {
+				var c []float32
 				if cols != nil {
-					Im2Col(*cols, xg, g.cg, g.h, g.w, g.kh, g.kw, g.p)
-					bm = *cols
+					c = *cols
 				}
-				gm(false, false, g.og, ohw, g.ckk, 1, wd[gi*g.og*g.ckk:], g.ckk, bm, ohw, beta, yi[gi*g.og*ohw:], ohw)
+				pl.forwardImage(y.data, xd, wd, bd, i, c, gm)
 			}
 		}
 	})
 	return y
 }
 
-// convPartials returns how many partial weight gradients the batch is
-// summed into: a fixed function of the shape (never of the core count or
-// timing), so dw is bit-identical on every run and machine. More partials
-// let more cores work at once; they are capped at 16 and at about 16 MiB.
-func convPartials(n, wlen int) int {
-	const maxPartials, budget = 16, 4 << 20 // floats
-	p := min(n, maxPartials, max(1, budget/max(1, wlen)))
-	return max(p, 1)
+type gemmFn = func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// forwardImage computes image i in modeDirect or modeIm2Col.
+func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32, gm gemmFn) {
+	ohw := pl.ohw()
+	yi := y[i*pl.o*ohw : (i+1)*pl.o*ohw]
+	var beta float32
+	if bias != nil {
+		for o, v := range bias {
+			row := yi[o*ohw : (o+1)*ohw]
+			for j := range row {
+				row[j] = v
+			}
+		}
+		beta = 1
+	}
+	ghw := pl.cg * pl.h * pl.w
+	for gi := 0; gi < pl.g; gi++ {
+		xg := x[(i*pl.g+gi)*ghw:][:ghw]
+		bm := xg
+		if pl.mode == modeIm2Col {
+			Im2Col(cols, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+			bm = cols
+		}
+		gm(false, false, pl.og, ohw, pl.ckk, 1, w[gi*pl.og*pl.ckk:], pl.ckk, bm, ohw, beta, yi[gi*pl.og*ohw:], ohw)
+	}
+}
+
+// forwardWide computes images [i0, i0+nb) in modeWide: one GEMM per group
+// over all nb images, then the valid columns are copied out. w has kw
+// columns: ckk, or ckk+1 with the bias last (then the unfolded input gets
+// a row of ones).
+func (pl *convPlan) forwardWide(y, x, w []float32, kw, i0, nb int, xp, cols, yw []float32, gm gemmFn) {
+	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
+	for gi := 0; gi < pl.g; gi++ {
+		pl.padImages(xp, x, i0, nb, gi)
+		pl.wideCols(cols, xp, nb)
+		if kw > pl.ckk {
+			ones := cols[pl.ckk*ld:][:ld]
+			for t := range ones {
+				ones[t] = 1
+			}
+		}
+		gm(false, false, pl.og, ld, kw, 1, w[gi*pl.og*kw:], kw, cols, ld, 0, yw, ld)
+		for j := 0; j < nb; j++ {
+			for o := 0; o < pl.og; o++ {
+				dst := y[((i0+j)*pl.o+gi*pl.og+o)*ohw:][:ohw]
+				src := yw[o*ld+j*L:][:L]
+				for oy := 0; oy < pl.oh; oy++ {
+					copy(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:])
+				}
+			}
+		}
+	}
 }
 
 // Conv2DBackward returns the gradients of a Conv2D(x, w, b, p) whose output
@@ -325,28 +526,29 @@ func convPartials(n, wlen int) int {
 // dw ([out, channels/groups, kh, kw]) and db ([out]). It is the
 // im2col/GEMM dual of the forward pass: dw = Σ dy·colsᵀ, dx = Col2Im(wᵀ·dy).
 //
-// The batch is cut into a fixed number of slices whose partial dw are
-// summed in slice order, so the result does not depend on scheduling.
+// The batch is cut into a fixed number of blocks (see the forward) whose
+// partial dw are summed in block order, so the result does not depend on
+// scheduling or on the number of cores.
 func Conv2DBackward(x, w, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Tensor) {
 	const op = "Conv2DBackward"
 	g := convCheck(op, x.shape, w.shape, p)
 	if !SameShape(dy.shape, []int{g.n, g.o, g.oh, g.ow}) {
 		shapeErr(op, "output gradient has shape %v, want %v", dy.shape, []int{g.n, g.o, g.oh, g.ow})
 	}
+	wlen := w.Len()
+	pl := newConvPlan(g, wlen)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()
-	ohw := g.ohw()
-	chw := g.c * g.h * g.w
-	ghw := g.cg * g.h * g.w
 
 	db = New(g.o)
-	convBiasGrad(db.data, dyd, g.n, g.o, ohw)
+	convBiasGrad(db.data, dyd, g.n, g.o, g.ohw())
 
-	wlen := w.Len()
 	dw = New(w.shape...)
-	parts := convPartials(g.n, wlen)
-	partial := make([][]float32, parts)
-	partial[0] = dw.data
-	for k := 1; k < parts; k++ {
+	partial := make([][]float32, pl.blocks)
+	for k := range partial {
+		if k == 0 && !pl.dwT {
+			partial[0] = dw.data // summed in place
+			continue
+		}
 		partial[k] = make([]float32, wlen)
 	}
 	var dxd []float32
@@ -359,65 +561,173 @@ func Conv2DBackward(x, w, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Te
 	if serial {
 		gm = gemmSerial
 	}
-	forBatch(parts, serial, func(plo, phi int) {
-		var cols, dcols *[]float32
-		if !g.onebyone() {
-			cols = getCols(g.ckk * ohw)
-			defer putCols(cols)
-			if needDX {
-				dcols = getCols(g.ckk * ohw)
-				defer putCols(dcols)
-			}
-		}
-		for k := plo; k < phi; k++ {
-			pw := partial[k]
+	forBlocks(pl.blocks, serial, func(lo, hi int) {
+		var ws convWork
+		defer ws.release()
+		for k := lo; k < hi; k++ {
+			i0, i1 := pl.block(k)
 			first := true
-			for i := k * g.n / parts; i < (k+1)*g.n/parts; i++ {
-				var beta float32 = 1
-				if first {
-					beta = 0
+			if pl.mode == modeWide {
+				for s := i0; s < i1; s += pl.nb {
+					pl.backwardWide(dxd, partial[k], xd, wd, dyd, s, min(pl.nb, i1-s), first, &ws, gm)
 					first = false
 				}
-				dyi := dyd[i*g.o*ohw : (i+1)*g.o*ohw]
-				for gi := 0; gi < g.g; gi++ {
-					xg := xd[i*chw+gi*ghw : i*chw+(gi+1)*ghw]
-					dyg := dyi[gi*g.og*ohw : (gi+1)*g.og*ohw]
-					wg := wd[gi*g.og*g.ckk : (gi+1)*g.og*g.ckk]
-					bm := xg
-					if cols != nil {
-						Im2Col(*cols, xg, g.cg, g.h, g.w, g.kh, g.kw, g.p)
-						bm = *cols
-					}
-					// dw_g += dy_g [og, ohw] · colsᵀ [ohw, ckk]
-					gm(false, true, g.og, g.ckk, ohw, 1, dyg, ohw, bm, ohw, beta, pw[gi*g.og*g.ckk:], g.ckk)
-					if !needDX {
-						continue
-					}
-					dxg := dxd[i*chw+gi*ghw : i*chw+(gi+1)*ghw]
-					if dcols == nil {
-						// 1×1: dx_g = w_gᵀ [cg, og] · dy_g [og, hw]
-						gm(true, false, g.cg, ohw, g.og, 1, wg, g.ckk, dyg, ohw, 0, dxg, ohw)
-						continue
-					}
-					gm(true, false, g.ckk, ohw, g.og, 1, wg, g.ckk, dyg, ohw, 0, *dcols, ohw)
-					Col2Im(dxg, *dcols, g.cg, g.h, g.w, g.kh, g.kw, g.p)
-				}
+				continue
+			}
+			for i := i0; i < i1; i++ {
+				pl.backwardImage(dxd, partial[k], xd, wd, dyd, i, first, &ws, gm)
+				first = false
 			}
 		}
 	})
-	if parts > 1 {
-		// Sum the partials in slice order, element ranges split over cores.
+	switch {
+	case pl.dwT:
+		// Sum the transposed partials in block order, then transpose
+		// each group's [ckk, og] into dw's [og, ckk].
+		sum := partial[0]
+		for k := 1; k < pl.blocks; k++ {
+			kern.Saxpy(1, partial[k], sum)
+		}
+		for gi := 0; gi < g.g; gi++ {
+			src := sum[gi*g.og*g.ckk:]
+			dst := dw.data[gi*g.og*g.ckk:]
+			for r := 0; r < g.ckk; r++ {
+				for o := 0; o < g.og; o++ {
+					dst[o*g.ckk+r] = src[r*g.og+o]
+				}
+			}
+		}
+	case pl.blocks > 1:
+		// Sum the partials in block order, element ranges split over cores.
 		parallelFor(wlen, 1<<14, func(lo, hi int) {
 			out := dw.data[lo:hi]
-			for k := 1; k < parts; k++ {
-				src := partial[k][lo:hi]
-				for j, v := range src {
-					out[j] += v
-				}
+			for k := 1; k < pl.blocks; k++ {
+				kern.Saxpy(1, partial[k][lo:hi], out)
 			}
 		})
 	}
 	return dx, dw, db
+}
+
+// convWork holds one goroutine's scratch buffers for the backward pass.
+type convWork struct{ bufs []*[]float32 }
+
+func (ws *convWork) get(i, n int) []float32 {
+	for len(ws.bufs) <= i {
+		ws.bufs = append(ws.bufs, nil)
+	}
+	if b := ws.bufs[i]; b != nil && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	if ws.bufs[i] != nil {
+		putCols(ws.bufs[i])
+	}
+	ws.bufs[i] = getCols(n)
+	return *ws.bufs[i]
+}
+
+func (ws *convWork) release() {
+	for _, b := range ws.bufs {
+		if b != nil {
+			putCols(b)
+		}
+	}
+}
+
+// dwGemm accumulates one group's weight gradient from dy [og, k] and the
+// unfolded input cols [ckk, k] (both with row stride k): dw += dy·colsᵀ
+// ([og, ckk]) or, when pl.dwT, dwᵀ += cols·dyᵀ ([ckk, og]).
+func (pl *convPlan) dwGemm(gm gemmFn, dy, cols []float32, k int, beta float32, dw []float32) {
+	if pl.dwT {
+		gm(false, true, pl.ckk, pl.og, k, 1, cols, k, dy, k, beta, dw, pl.og)
+		return
+	}
+	gm(false, true, pl.og, pl.ckk, k, 1, dy, k, cols, k, beta, dw, pl.ckk)
+}
+
+// backwardImage accumulates image i's gradients in modeDirect or
+// modeIm2Col; first says dwp is to be overwritten rather than added to.
+func (pl *convPlan) backwardImage(dx, dwp, x, w, dy []float32, i int, first bool, ws *convWork, gm gemmFn) {
+	ohw := pl.ohw()
+	ghw := pl.cg * pl.h * pl.w
+	var beta float32 = 1
+	if first {
+		beta = 0
+	}
+	for gi := 0; gi < pl.g; gi++ {
+		xg := x[(i*pl.g+gi)*ghw:][:ghw]
+		dyg := dy[(i*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
+		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
+		bm := xg
+		if pl.mode == modeIm2Col {
+			bm = ws.get(0, pl.ckk*ohw)
+			Im2Col(bm, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+		}
+		pl.dwGemm(gm, dyg, bm, ohw, beta, dwp[gi*pl.og*pl.ckk:])
+		if dx == nil {
+			continue
+		}
+		dxg := dx[(i*pl.g+gi)*ghw:][:ghw]
+		if pl.mode == modeDirect {
+			// dx_g = w_gᵀ [cg, og] · dy_g [og, hw]
+			gm(true, false, pl.cg, ohw, pl.og, 1, wg, pl.ckk, dyg, ohw, 0, dxg, ohw)
+			continue
+		}
+		dcols := ws.get(1, pl.ckk*ohw)
+		gm(true, false, pl.ckk, ohw, pl.og, 1, wg, pl.ckk, dyg, ohw, 0, dcols, ohw)
+		Col2Im(dxg, dcols, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+	}
+}
+
+// backwardWide accumulates the gradients of images [i0, i0+nb) in
+// modeWide: the output gradient is spread to the padded width with zeros
+// in the discarded columns, so they contribute nothing to dw or dx.
+func (pl *convPlan) backwardWide(dx, dwp, x, w, dy []float32, i0, nb int, first bool, ws *convWork, gm gemmFn) {
+	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
+	hpwp := pl.hp * pl.wp
+	var beta float32 = 1
+	if first {
+		beta = 0
+	}
+	xp := ws.get(0, pl.padLen(nb))
+	cols := ws.get(1, pl.ckk*ld)
+	dyw := ws.get(2, pl.og*ld)
+	for gi := 0; gi < pl.g; gi++ {
+		pl.padImages(xp, x, i0, nb, gi)
+		pl.wideCols(cols, xp, nb)
+		for o := 0; o < pl.og; o++ {
+			for j := 0; j < nb; j++ {
+				src := dy[((i0+j)*pl.o+gi*pl.og+o)*ohw:][:ohw]
+				dst := dyw[o*ld+j*L:][:L]
+				for oy := 0; oy < pl.oh; oy++ {
+					d := dst[oy*pl.wp:][:pl.wp]
+					copy(d, src[oy*pl.ow:(oy+1)*pl.ow])
+					clear(d[pl.ow:])
+				}
+			}
+		}
+		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
+		pl.dwGemm(gm, dyw, cols, ld, beta, dwp[gi*pl.og*pl.ckk:])
+		if dx == nil {
+			continue
+		}
+		// The unfolded input is no longer needed: reuse it for dcols.
+		dcols := cols
+		gm(true, false, pl.ckk, ld, pl.og, 1, wg, pl.ckk, dyw, ld, 0, dcols, ld)
+		dxp := xp
+		clear(dxp)
+		pl.wideColsAdjoint(dxp, dcols, nb)
+		ph, pw := pl.p.PadH, pl.p.PadW
+		for j := 0; j < nb; j++ {
+			for c := 0; c < pl.cg; c++ {
+				src := dxp[(j*pl.cg+c)*hpwp:][:hpwp]
+				dst := dx[((i0+j)*pl.c+gi*pl.cg+c)*pl.h*pl.w:][:pl.h*pl.w]
+				for yy := 0; yy < pl.h; yy++ {
+					copy(dst[yy*pl.w:(yy+1)*pl.w], src[(yy+ph)*pl.wp+pw:])
+				}
+			}
+		}
+	}
 }
 
 // convBiasGrad writes db[o] = Σ over images and positions of dy[n, o, ·],
@@ -427,14 +737,31 @@ func convBiasGrad(db, dy []float32, n, o, hw int) {
 		for c := lo; c < hi; c++ {
 			var s float64
 			for i := 0; i < n; i++ {
-				row := dy[(i*o+c)*hw : (i*o+c+1)*hw]
-				var r float32
-				for _, v := range row {
-					r += v
-				}
-				s += float64(r)
+				s += float64(sum32x8(dy[(i*o+c)*hw : (i*o+c+1)*hw]))
 			}
 			db[c] = float32(s)
 		}
 	})
+}
+
+// sum32x8 sums d with eight independent accumulators (the loop is limited
+// by add latency otherwise), combined in a fixed order.
+func sum32x8(d []float32) float32 {
+	var a [8]float32
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		v := d[i : i+8 : i+8]
+		a[0] += v[0]
+		a[1] += v[1]
+		a[2] += v[2]
+		a[3] += v[3]
+		a[4] += v[4]
+		a[5] += v[5]
+		a[6] += v[6]
+		a[7] += v[7]
+	}
+	for ; i < len(d); i++ {
+		a[0] += d[i]
+	}
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }

@@ -161,6 +161,9 @@ var convCases = []convCase{
 	{"1x1 stride2", 2, 3, 5, 5, 4, 1, 1, ConvParams{StrideH: 2, StrideW: 2}, true},
 	{"single image", 1, 2, 6, 6, 3, 3, 3, ConvParams{PadH: 2, PadW: 1, StrideW: 3}, true},
 	{"wide pad", 1, 1, 3, 3, 2, 3, 3, ConvParams{PadH: 2, PadW: 2}, true},
+	{"many small images", 40, 2, 5, 4, 3, 3, 2, ConvParams{PadH: 1}, true},
+	{"16 filters", 5, 2, 6, 6, 16, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+	{"groups few taps", 3, 2, 5, 5, 8, 1, 2, ConvParams{PadW: 1, Groups: 2}, true},
 	{"many images", 19, 2, 5, 4, 3, 2, 2, ConvParams{StrideH: 1, StrideW: 2, PadW: 1}, true},
 }
 
