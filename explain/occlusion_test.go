@@ -2,6 +2,7 @@ package explain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -124,6 +125,20 @@ func TestOcclusionLinearKnownAnswers(t *testing.T) {
 	gradClose(t, "window 2 stride 1", e2.Map, sum, 1e-4, 1e-5)
 	if e2.Patches != 3*4 || e2.Output != -float64(e.Output) || e2.Window != 2 || e2.Stride != 1 || e2.Baseline != base {
 		t.Fatalf("fields: %+v", e2)
+	}
+	// JSON keeps everything needed to redraw and reproduce the map.
+	js, err := json.Marshal(e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back OcclusionExplanation
+	if err := json.Unmarshal(js, &back); err != nil || !reflect.DeepEqual(&back, e2) {
+		t.Fatalf("occlusion JSON round trip: %v\n%s", err, js)
+	}
+	for _, key := range []string{`"method":"occlusion"`, `"window":2`, `"stride":1`, `"baseline":0.25`, `"patches":12`, `"map"`} {
+		if !strings.Contains(string(js), key) {
+			t.Fatalf("occlusion JSON lacks %s: %s", key, js)
+		}
 	}
 	// Batching is invisible.
 	e3, err := Occlusion(ctx, model, x, c, h, w, 1, OcclusionOptions{Window: 2, Stride: 1, Baseline: base, BatchSize: 5})
