@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// trainedIris trains a small iris model for the explanation tests.
+func trainedIris(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, "iris.gbx")
+	if code, _, stderr := run(t, "train", "--data", "iris", "--model", "linear", "--epochs", "40", "--batch", "16", "--lr", "0.05", "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	return out
+}
+
+func TestExplainTableMethods(t *testing.T) {
+	dir := t.TempDir()
+	mdl := trainedIris(t, dir)
+	rows := filepath.Join(dir, "rows.csv")
+	os.WriteFile(rows, []byte("6.7,3.0,5.2,2.3\n"), 0o644)
+	for _, method := range []string{"lime", "kernelshap", "saliency", "ig", "smoothgrad"} {
+		out := filepath.Join(dir, method)
+		code, stdout, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", method, "--data", "iris", "--out", out, "--json", "--samples", "500")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", method, code, stderr)
+		}
+		var r ExplainResult
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%s printed %q", method, stdout)
+		}
+		if r.LabelName != "virginica" || r.Features != 4 || len(r.Top) == 0 || len(r.Files) != 2 {
+			t.Fatalf("%s result %+v", method, r)
+		}
+		// Petal measurements decide iris species; a sound explanation
+		// puts one of them first.
+		if top := r.Top[0].Name; !strings.Contains(top, "petal") && !strings.Contains(top, "x2") && !strings.Contains(top, "x3") {
+			t.Errorf("%s: top feature %q is not a petal measurement", method, top)
+		}
+		if method == "lime" && (r.Quality["r2"] <= 0 || r.Quality["r2"] > 1) {
+			t.Errorf("lime R² %v", r.Quality["r2"])
+		}
+		if method == "kernelshap" && r.Quality["sum_error"] > 1e-6 {
+			t.Errorf("kernel SHAP values do not add up: %v", r.Quality["sum_error"])
+		}
+		if _, err := os.Stat(filepath.Join(out, method+".png")); err != nil {
+			t.Error(err)
+		}
+	}
+	// Image-only methods on a table, and LIME without training data, are
+	// clear errors.
+	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "gradcam", "--out", dir); code != 1 || !strings.Contains(stderr, "explains images") {
+		t.Errorf("gradcam on a table: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "lime", "--out", dir); code != 1 || !strings.Contains(stderr, "--data") {
+		t.Errorf("lime without --data: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "magic", "--out", dir); code != 2 || !strings.Contains(stderr, "unknown --method") {
+		t.Errorf("bad method: %d %q", code, stderr)
+	}
+}
+
+func TestExplainImageSameSeedSameResult(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := run(t, "demo", "--out", dir, "--epochs", "1", "--quiet")
+	if code != 0 {
+		t.Fatalf("demo: %s", stderr)
+	}
+	for _, d := range []string{"digit-0", "digit-3"} {
+		if _, err := os.Stat(filepath.Join(dir, d, "lime.png")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+	// An image input through the CLI: the first picture the demo drew is
+	// not a digit, so write a digit from the embedded test set instead.
+	f, _ := os.Open(filepath.Join(dir, "digit-0", "lime.png"))
+	if _, err := png.Decode(f); err != nil {
+		t.Fatalf("demo picture is not a PNG: %v", err)
+	}
+	f.Close()
+	digit := filepath.Join(dir, "seven.png")
+	writeTestDigit(t, digit)
+	var first string
+	for i := 0; i < 2; i++ {
+		out := filepath.Join(dir, "lime", string(rune('a'+i)))
+		code, stdout, stderr := run(t, "explain", "--model", filepath.Join(dir, "lenet.gbx"), "--input", digit, "--method", "lime", "--seed", "7", "--samples", "300", "--out", out, "--json")
+		if code != 0 {
+			t.Fatalf("explain: %s", stderr)
+		}
+		var r ExplainResult
+		json.Unmarshal([]byte(stdout), &r)
+		if r.Features < 10 || r.Features > 60 {
+			t.Fatalf("%d superpixels on a 28×28 digit, want 10–60", r.Features)
+		}
+		// Everything but the timings must be identical.
+		r.Seconds, r.Files = 0, nil
+		b, _ := json.Marshal(r)
+		details := string(b)
+		if i == 0 {
+			first = details
+		} else if details != first {
+			t.Fatal("the same seed gave a different explanation")
+		}
+	}
+}
