@@ -1,10 +1,15 @@
 // Package explain says why a black-box model predicts what it predicts, in a
 // way that can be checked: LIME for tables, text and images, submodular pick
-// (SP-LIME) over many explanations, Kernel SHAP, and measures of how far an
-// explanation can be trusted.
+// (SP-LIME) over many explanations, Kernel SHAP, gradient attributions
+// (saliency, integrated gradients with a completeness check, SmoothGrad,
+// Grad-CAM), occlusion, and measures of how far an explanation can be
+// trusted (surrogate R² and local error, stability across seeds,
+// deletion/insertion curves).
 //
 // explain sees a model only as a batch function (Func for numeric inputs,
-// TextFunc for documents), so it explains any model, glassbox's or a user's.
+// TextFunc for documents; GradFunc and CAMFunc for the gradient methods), so
+// it explains any model, glassbox's or a user's. Package explain/adapt
+// builds these from a glassbox nn.Module.
 //
 // # What it fixes in the usual LIME
 //
