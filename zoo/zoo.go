@@ -31,11 +31,12 @@ type builder struct {
 }
 
 var models = map[string]builder{
-	"linear": {"a linear model: flatten, then one Linear layer (softmax regression / linear regression)", buildLinear},
-	"mlp":    {"multilayer perceptron: flatten, Linear-256, ReLU, Linear-128, ReLU, Linear-out", buildMLP},
-	"deep":   {"deep net: flatten, five hidden Linear-128 + ReLU layers, Linear-out", buildDeep},
-	"lenet":  {"LeNet-5: conv6(5×5, pad 2)-pool-conv16(5×5)-pool-fc120-fc84-out (for 28×28 grey images)", buildLeNet},
-	"cnn":    {"small VGG-style CNN: conv32-conv32-pool-conv64-conv64-pool-fc256-out (for 32×32 colour images)", buildCNN},
+	"linear":     {"a linear model: flatten, then one Linear layer (softmax regression / linear regression)", buildLinear},
+	"mlp":        {"multilayer perceptron: flatten, Linear-256, ReLU, Linear-128, ReLU, Linear-out", buildMLP},
+	"deep":       {"deep net: flatten, five hidden Linear-128 + BatchNorm + ReLU layers, Linear-out", buildDeep},
+	"perceptron": {"Rosenblatt's perceptron: flatten, weighted sums and a step (trained with the perceptron rule)", buildPerceptron},
+	"lenet":      {"LeNet-5: conv6(5×5, pad 2)-pool-conv16(5×5)-pool-fc120-fc84-out (for 28×28 grey images)", buildLeNet},
+	"cnn":        {"small VGG-style CNN: conv32-conv32-pool-conv64-conv64-pool-fc256-out (for 32×32 colour images)", buildCNN},
 }
 
 // Names lists the zoo's models, sorted.
@@ -91,8 +92,15 @@ func buildMLP(cfg Config, rng *rand.Rand) (nn.Module, error) {
 		nn.NewLinear(flatIn(cfg), h1, rng), nn.NewReLU(),
 		nn.NewLinear(h1, h2, rng), nn.NewReLU(),
 	}
+	if cfg.Dropout > 0 {
+		layers = append(layers, nn.NewDropout(cfg.Dropout))
+	}
 	layers = append(layers, nn.NewLinear(h2, cfg.Outputs, rng))
 	return nn.NewSequential(layers...), nil
+}
+
+func buildPerceptron(cfg Config, rng *rand.Rand) (nn.Module, error) {
+	return nn.NewSequential(nn.NewFlatten(), nn.NewPerceptron(flatIn(cfg), cfg.Outputs, rng)), nil
 }
 
 func buildDeep(cfg Config, rng *rand.Rand) (nn.Module, error) {
@@ -100,8 +108,11 @@ func buildDeep(cfg Config, rng *rand.Rand) (nn.Module, error) {
 	layers := []nn.Module{nn.NewFlatten()}
 	in := flatIn(cfg)
 	for range 5 {
-		layers = append(layers, nn.NewLinear(in, h, rng), nn.NewReLU())
+		layers = append(layers, nn.NewLinear(in, h, rng), nn.NewBatchNorm1D(h), nn.NewReLU())
 		in = h
+	}
+	if cfg.Dropout > 0 {
+		layers = append(layers, nn.NewDropout(cfg.Dropout))
 	}
 	layers = append(layers, nn.NewLinear(in, cfg.Outputs, rng))
 	return nn.NewSequential(layers...), nil

@@ -16,24 +16,33 @@ import (
 )
 
 func TestEveryModelBuildsAndRoundTrips(t *testing.T) {
-	shapes := map[string][]int{"linear": {1, 28, 28}, "mlp": {1, 28, 28}, "deep": {30}, "lenet": {1, 28, 28}, "cnn": {3, 32, 32}}
+	shapes := map[string][]int{"linear": {1, 28, 28}, "mlp": {1, 28, 28}, "deep": {30}, "lenet": {1, 28, 28}, "cnn": {3, 32, 32},
+		"perceptron": {4}, "rnn": {6}, "lstm": {6}, "gru": {6}, "rnn-lm": {6}, "lstm-lm": {6}, "gru-lm": {6}}
 	for _, name := range Names() {
 		shape, ok := shapes[name]
 		if !ok {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			m, err := New(name, Config{InputShape: shape, Outputs: 7}, tensor.NewRNG(1))
+			m, err := New(name, Config{InputShape: shape, Outputs: 7, Vocab: 7}, tensor.NewRNG(1))
 			if err != nil {
 				t.Fatal(err)
 			}
 			x := tensor.RandN(tensor.NewRNG(2), 0, 1, append([]int{2}, shape...)...)
+			want := []int{2, 7}
+			if len(shape) == 1 && name != "perceptron" && name != "deep" { // token ids
+				x = tensor.RandU(tensor.NewRNG(2), 0, 6.99, 2, shape[0])
+				x = tensor.Map(x, func(v float32) float32 { return float32(int(v)) })
+				if strings.HasSuffix(name, "-lm") {
+					want = []int{2, shape[0], 7}
+				}
+			}
 			y, err := nn.Predict(m, x)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !tensor.SameShape(y.Shape(), []int{2, 7}) {
-				t.Fatalf("output shape %v, want [2 7]", y.Shape())
+			if !tensor.SameShape(y.Shape(), want) {
+				t.Fatalf("output shape %v, want %v", y.Shape(), want)
 			}
 			b, _ := json.Marshal(m.Spec())
 			var s nn.Spec

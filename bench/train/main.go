@@ -1,0 +1,238 @@
+// Command train measures glassbox's training throughput side by side with
+// PyTorch on the same shapes, in the same run, and prints samples/s, the
+// ratio and peak memory:
+//
+//	go run ./bench/train                 # all models, glassbox then PyTorch
+//	go run ./bench/train -models mlp,lenet -no-peer
+//
+// Each model trains with Adam on synthetic data (inputs from a seeded
+// normal, random labels): MLP 784-256-128-10 at batch 128, LeNet-5 at
+// batch 64, a CIFAR-shaped CNN (conv32-conv32-pool-conv64-conv64-pool-
+// fc256-fc10 on 3×32×32) at batch 128, and a char-LSTM (embedding 64,
+// hidden 256, sequence 64, vocabulary 96) at batch 64. PyTorch runs in its
+// own process at its fastest configuration measured here:
+// torch.set_num_threads(2), OPENBLAS_CORETYPE=Haswell (this CPU has no
+// AVX-512, so the SkylakeX kernel dies with SIGILL; the gemm benchmark's
+// probe shows it) and OPENBLAS_NUM_THREADS=1, set for that process only.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/internal/kern"
+	"github.com/glassbox-ml/glassbox/loss"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/optim"
+	"github.com/glassbox-ml/glassbox/tensor"
+	"github.com/glassbox-ml/glassbox/zoo"
+)
+
+type workload struct {
+	name  string
+	batch int
+	steps int // per timed repetition
+	build func() (nn.Module, *tensor.Tensor, []int, func(tp *autograd.Tape, out *autograd.Var, y []int) *autograd.Var)
+}
+
+func ce(tp *autograd.Tape, out *autograd.Var, y []int) *autograd.Var { return loss.CrossEntropy(tp, out, y) }
+
+func randLabels(n, k int, seed uint64) []int {
+	rng := tensor.NewRNG(seed)
+	y := make([]int, n)
+	for i := range y {
+		y[i] = rng.IntN(k)
+	}
+	return y
+}
+
+func image(name string, shape []int, batch int) func() (nn.Module, *tensor.Tensor, []int, func(*autograd.Tape, *autograd.Var, []int) *autograd.Var) {
+	return func() (nn.Module, *tensor.Tensor, []int, func(*autograd.Tape, *autograd.Var, []int) *autograd.Var) {
+		m, err := zoo.New(name, zoo.Config{InputShape: shape, Outputs: 10}, tensor.NewRNG(1))
+		if err != nil {
+			panic(err)
+		}
+		x := tensor.RandN(tensor.NewRNG(2), 0, 1, append([]int{batch}, shape...)...)
+		return m, x, randLabels(batch, 10, 3), ce
+	}
+}
+
+var workloads = []workload{
+	{"mlp", 128, 50, image("mlp", []int{784}, 128)},
+	{"lenet", 64, 30, image("lenet", []int{1, 28, 28}, 64)},
+	{"cifar", 128, 4, image("cnn", []int{3, 32, 32}, 128)},
+	{"lstm", 64, 4, charLSTM},
+}
+
+const vocab = 96
+
+func charLSTM() (nn.Module, *tensor.Tensor, []int, func(*autograd.Tape, *autograd.Var, []int) *autograd.Var) {
+	m, err := zoo.New("lstm-lm", zoo.Config{InputShape: []int{64}, Outputs: vocab, Vocab: vocab, Hidden: 256}, tensor.NewRNG(1))
+	if err != nil {
+		panic(err)
+	}
+	x := tensor.New(64, 64)
+	for i, v := range randLabels(64*64, vocab, 4) {
+		x.Data()[i] = float32(v)
+	}
+	y := randLabels(64*64, vocab, 5)
+	lossFn := func(tp *autograd.Tape, out *autograd.Var, y []int) *autograd.Var {
+		return loss.CrossEntropy(tp, tp.Reshape(out, -1, vocab), y)
+	}
+	return m, x, y, lossFn
+}
+
+type result struct {
+	Model         string    `json:"model"`
+	Batch         int       `json:"batch"`
+	SamplesPerSec float64   `json:"samples_per_sec"`
+	All           []float64 `json:"all"`
+	PeakRSSMB     float64   `json:"peak_rss_mb"`
+}
+
+func measure(w workload, reps int) result {
+	m, x, y, lossFn := w.build()
+	opt, err := optim.NewAdam(m.Params(), 1e-3)
+	if err != nil {
+		panic(err)
+	}
+	tp := autograd.NewTape()
+	rng := tensor.NewRNG(9)
+	step := func() {
+		c := &nn.Ctx{Tape: tp, Training: true, RNG: rng}
+		out := m.Forward(c, autograd.Const(x))
+		l := lossFn(tp, out, y)
+		opt.ZeroGrad()
+		if err := tp.Backward(l); err != nil {
+			panic(err)
+		}
+		if err := opt.Step(); err != nil {
+			panic(err)
+		}
+		tp.Reset()
+	}
+	for i := 0; i < max(2, w.steps/4); i++ {
+		step()
+	}
+	var rates []float64
+	for r := 0; r < reps; r++ {
+		t0 := time.Now()
+		for i := 0; i < w.steps; i++ {
+			step()
+		}
+		rates = append(rates, float64(w.batch*w.steps)/time.Since(t0).Seconds())
+	}
+	return result{Model: w.name, Batch: w.batch, SamplesPerSec: median(rates), All: rates, PeakRSSMB: peakRSS()}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// peakRSS reads the process's high-water resident memory from /proc.
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(line[6:]), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func main() {
+	models := flag.String("models", "mlp,lenet,cifar,lstm", "comma-separated workloads")
+	reps := flag.Int("reps", 5, "timed repetitions per model (the median is reported)")
+	noPeer := flag.Bool("no-peer", false, "skip PyTorch")
+	coretype := flag.String("coretype", "Haswell", "OPENBLAS_CORETYPE for the PyTorch process")
+	flag.Parse()
+	want := strings.Split(*models, ",")
+	fmt.Printf("glassbox: kernel %q, %d threads, %s/%s\n", kern.Name(), kern.Threads(), runtime.GOOS, runtime.GOARCH)
+	ours := map[string]result{}
+	for _, w := range workloads {
+		if !contains(want, w.name) {
+			continue
+		}
+		// Each model in its own process would give clean peak memory; here
+		// the peak is cumulative, so models run smallest first.
+		r := measure(w, *reps)
+		ours[w.name] = r
+		fmt.Printf("  glassbox %-6s %9.0f samples/s (peak RSS %.0f MB)\n", w.name, r.SamplesPerSec, r.PeakRSSMB)
+	}
+	peer := map[string]result{}
+	if !*noPeer {
+		var err error
+		peer, err = runTorch(want, *coretype)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "PyTorch peer: %v (install with: apt-get install -y python3-torch)\n", err)
+		}
+	}
+	fmt.Printf("\n%-8s %7s %14s %14s %8s %12s %12s\n", "model", "batch", "glassbox/s", "pytorch/s", "ratio", "gb peak MB", "pt peak MB")
+	for _, w := range workloads {
+		o, ok := ours[w.name]
+		if !ok {
+			continue
+		}
+		p, ok := peer[w.name]
+		if !ok {
+			fmt.Printf("%-8s %7d %14.0f %14s %8s %12.0f %12s\n", w.name, w.batch, o.SamplesPerSec, "-", "-", o.PeakRSSMB, "-")
+			continue
+		}
+		fmt.Printf("%-8s %7d %14.0f %14.0f %8.2f %12.0f %12.0f\n", w.name, w.batch, o.SamplesPerSec, p.SamplesPerSec, o.SamplesPerSec/p.SamplesPerSec, o.PeakRSSMB, p.PeakRSSMB)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runTorch runs the PyTorch script and collects its JSON lines.
+func runTorch(models []string, coretype string) (map[string]result, error) {
+	cmd := exec.Command("/usr/bin/python3", "bench/train/torch_train.py", "2", strings.Join(models, ","))
+	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE="+coretype, "OPENBLAS_NUM_THREADS=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	res := map[string]result{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var info struct{ Info json.RawMessage }
+		if json.Unmarshal(line, &info) == nil && info.Info != nil {
+			fmt.Printf("pytorch: %s\n", info.Info)
+			continue
+		}
+		var r result
+		if err := json.Unmarshal(line, &r); err == nil && r.Model != "" {
+			res[r.Model] = r
+			fmt.Printf("  pytorch  %-6s %9.0f samples/s (peak RSS %.0f MB)\n", r.Model, r.SamplesPerSec, r.PeakRSSMB)
+		}
+	}
+	return res, cmd.Wait()
+}
