@@ -44,7 +44,9 @@ type workload struct {
 	build func() (nn.Module, *tensor.Tensor, []int, func(tp *autograd.Tape, out *autograd.Var, y []int) *autograd.Var)
 }
 
-func ce(tp *autograd.Tape, out *autograd.Var, y []int) *autograd.Var { return loss.CrossEntropy(tp, out, y) }
+func ce(tp *autograd.Tape, out *autograd.Var, y []int) *autograd.Var {
+	return loss.CrossEntropy(tp, out, y)
+}
 
 func randLabels(n, k int, seed uint64) []int {
 	rng := tensor.NewRNG(seed)
