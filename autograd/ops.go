@@ -109,8 +109,11 @@ func (tp *Tape) unaryGrad(a *Var, y *tensor.Tensor, dfn func(gx, g, x, y []float
 
 // ReLU returns max(a, 0).
 func (tp *Tape) ReLU(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.ReLU(a.Value), func(gx, g, x, _ []float32) {
-		for i, v := range x {
+	return tp.unaryGrad(a, tensor.ReLU(a.Value), func(gx, g, _, y []float32) {
+		// Reading the output, not the input: when a is a view that
+		// Data() would copy, y is already contiguous.
+		gx, g = gx[:len(y)], g[:len(y)]
+		for i, v := range y {
 			if v > 0 {
 				gx[i] = g[i]
 			}

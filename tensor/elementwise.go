@@ -294,6 +294,18 @@ func unary(t *Tensor, loop func(d []float32)) *Tensor {
 	return out
 }
 
+// unaryMap writes f of each element of t into a new tensor in one pass
+// (no copy first) when t is contiguous.
+func unaryMap(t *Tensor, loop func(dst, src []float32)) *Tensor {
+	if !t.IsContiguous() {
+		return unary(t, func(d []float32) { loop(d, d) })
+	}
+	src := t.Data()
+	out := New(t.shape...)
+	parallelFor(len(src), elementwiseGrain/4, func(lo, hi int) { loop(out.data[lo:hi], src[lo:hi]) })
+	return out
+}
+
 // Neg returns -t.
 func Neg(t *Tensor) *Tensor {
 	return unary(t, func(d []float32) {
@@ -359,11 +371,10 @@ func Pow(t *Tensor, p float32) *Tensor {
 
 // ReLU returns max(t, 0) elementwise.
 func ReLU(t *Tensor) *Tensor {
-	return unary(t, func(d []float32) {
-		for i, v := range d {
-			if v < 0 {
-				d[i] = 0
-			}
+	return unaryMap(t, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = max(v, 0)
 		}
 	})
 }
@@ -381,9 +392,10 @@ func LeakyReLU(t *Tensor, slope float32) *Tensor {
 
 // Sigmoid returns 1/(1+e^-t) elementwise, computed without overflow.
 func Sigmoid(t *Tensor) *Tensor {
-	return unary(t, func(d []float32) {
-		for i, v := range d {
-			d[i] = sigmoid32(v)
+	return unaryMap(t, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = sigmoid32(v)
 		}
 	})
 }
@@ -398,9 +410,10 @@ func sigmoid32(v float32) float32 {
 
 // Tanh returns the hyperbolic tangent elementwise.
 func Tanh(t *Tensor) *Tensor {
-	return unary(t, func(d []float32) {
-		for i, v := range d {
-			d[i] = float32(math.Tanh(float64(v)))
+	return unaryMap(t, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(math.Tanh(float64(v)))
 		}
 	})
 }
