@@ -194,20 +194,32 @@ func rowGrain(w int) int { return max(1, 4096/max(w, 1)) }
 // the rows are wide enough.
 func forRows(b, w int, fn func(lo, hi int)) { kern.ParallelFor(b, rowGrain(w), fn) }
 
-// colSums returns the column sums of the rows×cols matrix d, in parallel
-// over column blocks (bias gradients).
+// colSums returns the column sums of the rows×cols matrix d (bias
+// gradients). Up to 16 blocks of rows are summed in parallel into partial
+// rows, which are then added up: each block streams through contiguous
+// memory, where splitting the columns would stride across every row.
 func colSums(d []float32, rows, cols int) *tensor.Tensor {
 	out := tensor.New(cols)
 	od := out.Data()
-	kern.ParallelFor(cols, 64, func(lo, hi int) {
-		acc := od[lo:hi]
-		for r := 0; r < rows; r++ {
-			row := d[r*cols+lo : r*cols+hi]
-			for j, v := range row {
-				acc[j] += v
+	blocks := min(rows, 16, max(1, rows*cols/16384))
+	per := (rows + blocks - 1) / blocks
+	partial := make([]float32, blocks*cols)
+	kern.ParallelFor(blocks, 1, func(lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			acc := partial[blk*cols : (blk+1)*cols]
+			for r := blk * per; r < min(rows, (blk+1)*per); r++ {
+				row := d[r*cols : (r+1)*cols]
+				for j, v := range row {
+					acc[j] += v
+				}
 			}
 		}
 	})
+	for blk := 0; blk < blocks; blk++ {
+		for j, v := range partial[blk*cols : (blk+1)*cols] {
+			od[j] += v
+		}
+	}
 	return out
 }
 
@@ -510,7 +522,8 @@ func (tp *Tape) LSTMSeq(xproj, whh, bias, h0, c0 *Var) (hs, hT, cT *Var) {
 		forRows(bsz, g4, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				a := ad[b*g4 : (b+1)*g4]
-				x := xd[(b*steps+t)*g4:]
+				x := xd[(b*steps+t)*g4 : (b*steps+t+1)*g4]
+				bd := bd[:len(a)]
 				for j := range a {
 					a[j] += x[j] + bd[j]
 				}

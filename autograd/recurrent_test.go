@@ -318,3 +318,24 @@ func TestRecurrentOpsRejectBadShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestColSums checks the blocked parallel column sums (bias gradients)
+// against a float64 loop, for shapes that give one block, a few, and 16
+// blocks with a short last one.
+func TestColSums(t *testing.T) {
+	for _, sh := range [][2]int{{3, 5}, {1001, 37}, {4099, 1024}, {17, 2048}} {
+		rows, cols := sh[0], sh[1]
+		m := rnd(uint64(rows), rows, cols)
+		got := colSums(m.Data(), rows, cols).Data()
+		d := m.Data()
+		for j := 0; j < cols; j++ {
+			var want float64
+			for r := 0; r < rows; r++ {
+				want += float64(d[r*cols+j])
+			}
+			if math.Abs(float64(got[j])-want) > 1e-5*float64(rows) {
+				t.Fatalf("%d×%d: column %d sums to %v, want %v", rows, cols, j, got[j], want)
+			}
+		}
+	}
+}
