@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 
@@ -95,19 +96,27 @@ func convCheck(op string, xs, ws []int, p ConvParams) convGeom {
 	return g
 }
 
-// colPool recycles im2col buffers across calls and goroutines.
-var colPool sync.Pool
+// colPools recycle scratch buffers (unfolded images, partial gradients)
+// across calls and goroutines, one pool per power-of-two capacity so a
+// small buffer never stands in for a large one.
+var colPools [48]sync.Pool
 
 func getCols(n int) *[]float32 {
-	if b, ok := colPool.Get().(*[]float32); ok && cap(*b) >= n {
+	c := bits.Len(uint(max(n, 1) - 1))
+	if b, ok := colPools[c].Get().(*[]float32); ok {
 		*b = (*b)[:n]
 		return b
 	}
-	b := make([]float32, n)
+	b := make([]float32, n, 1<<c)
 	return &b
 }
 
-func putCols(b *[]float32) { colPool.Put(b) }
+func putCols(b *[]float32) {
+	c := bits.Len(uint(cap(*b) - 1))
+	if cap(*b) == 1<<c {
+		colPools[c].Put(b)
+	}
+}
 
 // Im2Col unfolds one image src [c, h, w] into the matrix dst
 // [c·kh·kw, oh·ow]: row (ci, ki, kj) holds, for every output position, the
@@ -543,13 +552,17 @@ func Conv2DBackward(x, w, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Te
 	convBiasGrad(db.data, dyd, g.n, g.o, g.ohw())
 
 	dw = New(w.shape...)
+	// Every block overwrites its partial with its first image (beta = 0),
+	// so pooled buffers need no clearing.
 	partial := make([][]float32, pl.blocks)
 	for k := range partial {
 		if k == 0 && !pl.dwT {
 			partial[0] = dw.data // summed in place
 			continue
 		}
-		partial[k] = make([]float32, wlen)
+		b := getCols(wlen)
+		defer putCols(b)
+		partial[k] = *b
 	}
 	var dxd []float32
 	if needDX {
