@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForCoversRange checks every index is visited exactly once, by
@@ -63,6 +64,15 @@ func TestParallelForUsesWorkers(t *testing.T) {
 	saved := Threads()
 	defer SetThreads(saved)
 	SetThreads(2)
+	// Helpers handed work by earlier tests that arrived after their caller
+	// had finished still hold their slots until they run; wait for them.
+	deadline := time.Now().Add(5 * time.Second)
+	for busy.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d helper slots still reserved after 5s", busy.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	var inFlight atomic.Int32
 	met := make(chan struct{})
 	var once sync.Once

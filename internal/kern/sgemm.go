@@ -13,6 +13,9 @@ const (
 	tinyMNK = 4096
 	// parMNK: below this m·n·k one goroutine is faster than handing off.
 	parMNK = 1 << 17
+	// thinParMNK: the same for products with m ≤ 2 or n ≤ 2, which are
+	// bound by memory bandwidth rather than arithmetic.
+	thinParMNK = 1 << 22
 )
 
 // maxPackedB bounds the floats of op(B) packed at once (16 MiB); wider B is
@@ -56,11 +59,11 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		gemmTiny(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	par = par && mnk >= parMNK && Threads() > 1
 	if m <= 2 || n <= 2 {
-		gemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, par)
+		gemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, par && mnk >= thinParMNK && Threads() > 1)
 		return
 	}
+	par = par && mnk >= parMNK && Threads() > 1
 	g := gemmJobs.Get().(*gemmJob)
 	g.kr = active
 	g.transA, g.transB = transA, transB
