@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/glassbox-ml/glassbox/autograd"
@@ -131,9 +130,8 @@ func newConv2D(a conv2DArgs, rng *rand.Rand) (*Conv2D, error) {
 		return nil, err
 	}
 	fanIn := a.In / a.Groups * a.KH * a.KW
-	std := float32(math.Sqrt(2 / float64(fanIn)))
 	l := &Conv2D{
-		Weight: autograd.Param(tensor.RandN(rng, 0, std, a.Out, a.In/a.Groups, a.KH, a.KW), "weight"),
+		Weight: autograd.Param(HeNormal(rng, fanIn, a.Out, a.In/a.Groups, a.KH, a.KW), "weight"),
 		In:     a.In, Out: a.Out, KH: a.KH, KW: a.KW,
 		Conv: tensor.ConvParams{StrideH: a.StrideH, StrideW: a.StrideW, PadH: a.PadH, PadW: a.PadW, Groups: a.Groups},
 	}
