@@ -76,12 +76,22 @@ func TestParallelForUsesWorkers(t *testing.T) {
 	var inFlight atomic.Int32
 	met := make(chan struct{})
 	var once sync.Once
+	var timedOut atomic.Bool
 	ParallelFor(2, 1, func(lo, hi int) {
 		if inFlight.Add(1) == 2 {
 			once.Do(func() { close(met) })
 		}
-		<-met
+		// A bounded wait: if ParallelFor ran the chunks one after the
+		// other, an unbounded one would hang the test binary.
+		select {
+		case <-met:
+		case <-time.After(10 * time.Second):
+			timedOut.Store(true)
+		}
 	})
+	if timedOut.Load() {
+		t.Fatal("the two chunks of ParallelFor(2, 1) never ran at the same time")
+	}
 }
 
 // TestParallelForNested runs ParallelFor inside ParallelFor at several
