@@ -1,27 +1,44 @@
 // Package kern holds glassbox's hot CPU kernels: a packed, cache-blocked
-// single-precision matrix multiply (SGEMM), a few vector kernels (Saxpy,
-// Sdot, Sscal) and the persistent worker pool (ParallelFor) that spreads
-// them over the cores.
+// single-precision matrix multiply (Sgemm), a few vector kernels (Saxpy,
+// Sdot, Sscal) and the persistent worker pool (ParallelFor, Threads) that
+// spreads them over the cores.
 //
-// SGEMM follows the Goto/BLIS structure. op(B) is packed once per call into
-// KC×NR micro-panels (NR columns, contiguous), split over the workers; then
-// each worker takes blocks of MC rows of op(A), packs them into MR-row
-// micro-panels that stay in L2, and runs the register-blocked micro-kernel
-// over every MR×NR tile of C, one KC-deep slice of k at a time. Edge tiles
-// are computed from zero-padded panels into a scratch tile and blended into
-// C, so the micro-kernel only ever sees full tiles.
+// Sgemm follows the Goto/BLIS structure: k is cut into slices of at most
+// KC; op(B) is packed into KC×NR micro-panels that stay in L1 while the
+// register-blocked micro-kernel sweeps MR-row micro-panels of op(A) (an
+// MC×KC block of A stays in L2) over every MR×NR tile of C. How the work is
+// split depends on the shape of A:
+//
+//   - row mode (large A): op(B) is packed once into a buffer shared by all
+//     goroutines, then each goroutine takes blocks of MC rows, packs them
+//     and runs the micro-kernel;
+//   - column mode (short or small A, e.g. an MLP batch of 128 rows): each
+//     goroutine takes a range of columns, packs its own B panels and reads
+//     A in place, so goroutines share nothing and never wait for each other.
+//
+// Tiny products use plain loops, and products with m ≤ 2 or n ≤ 2 (a
+// vector times a matrix) use the vector kernels without packing. Rows of C
+// past the last full MR rows use narrower edge kernels where there is one
+// (4×16 and 2×16, so that m = 64 or 128 wastes nothing) and a zero-padded
+// scratch tile otherwise. Each element of C sums its k-slices in a fixed
+// order, so results do not depend on the number of goroutines.
 //
 // The micro-kernel is chosen at start-up from what the CPU supports:
-// "avx2-fma 6x16" (Go assembly, amd64, twelve ymm accumulators) when
-// golang.org/x/sys/cpu reports AVX2 and FMA, and a register-tiled pure-Go
-// kernel otherwise, or always under the purego build tag and on other
-// architectures. Name reports which. The kernels are listed in preference
-// order in one table (see kernels in kern.go), so an AVX-512 kernel can be
-// added as a new entry with its own MR, NR and block sizes; none is shipped
-// because it could not be tested on the development machines.
+// "avx2-fma 6x16" (Go assembly, amd64, twelve ymm accumulators, the shape
+// BLIS uses on Haswell and Zen) when golang.org/x/sys/cpu reports AVX2 and
+// FMA, and "purego 2x4" (register-tiled Go, k unrolled by four) otherwise,
+// always under the purego build tag and on other architectures. Name
+// reports which. Kernels are listed in preference order in one table
+// (kernels in kern.go) with their own MR, NR, KC and MC, so an AVX-512
+// kernel can be added as one more entry (selected by cpu.X86.HasAVX512F);
+// none is shipped because it could not be tested on the development
+// machines, which have no AVX-512.
 //
 // Everything here is safe for concurrent use. Scratch buffers come from
-// sync.Pools, so steady-state calls do not allocate. Calls made from inside
-// a worker (nested parallelism) run on the calling goroutine instead of
-// waiting for busy workers, so they cannot deadlock.
+// sync.Pools, so steady-state calls do not allocate. A call made from
+// inside a worker (nested parallelism) finds no free worker and runs on
+// its own goroutine, so it cannot deadlock; and a caller never waits for a
+// helper that has not started yet, so on a machine busy with other
+// processes a parallel call degrades to about the speed of a serial one
+// instead of stalling.
 package kern

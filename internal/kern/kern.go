@@ -49,5 +49,5 @@ func pickKernel() *gemmKernel {
 }
 
 // Name reports the GEMM micro-kernel in use, e.g. "avx2-fma 6x16" or
-// "purego 4x4".
+// "purego 2x4".
 func Name() string { return active.name }

@@ -1,10 +1,15 @@
 package kern
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
+// BenchmarkMicroL1 runs the micro-kernel alone on panels that stay in L1:
+// the ceiling for Sgemm (on Zen 3, 6x16 reaches 32 flops/cycle per core).
 func BenchmarkMicroL1(b *testing.B) {
 	for _, kc := range []int{64, 128, 256, 384} {
-		b.Run("kc="+itoa(kc), func(b *testing.B) {
+		b.Run("kc="+strconv.Itoa(kc), func(b *testing.B) {
 			kr := active
 			a := make([]float32, kr.mr*kc)
 			bb := make([]float32, kr.nr*kc)
@@ -17,15 +22,7 @@ func BenchmarkMicroL1(b *testing.B) {
 	}
 }
 
-func itoa(n int) string {
-	s := ""
-	for n > 0 || s == "" {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-	}
-	return s
-}
-
+// BenchmarkParallelForOverhead is the cost of one ParallelFor hand-off.
 func BenchmarkParallelForOverhead(b *testing.B) {
 	var sink [2]int64
 	for i := 0; i < b.N; i++ {
