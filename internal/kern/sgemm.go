@@ -184,13 +184,13 @@ type gemmJob struct {
 var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
 
 // Column mode (A read in place by every task) is used for A of at most
-// colModeMaxM rows or colModeMaxA floats; larger A is packed in row mode.
-// Measured on Zen 3 (CPU time, one core): column mode is 5–25% faster up
-// to m×k = 784×128 or 128×784, even at 512×512, and 17% slower at
-// 1024×1024. Variables so tests can force each mode.
+// colModeMaxM rows or colModeMaxA floats (A fits in a Zen 3 L2); larger A
+// is packed in row mode. Measured on Zen 3 (CPU time, one core): column
+// mode is 5–25% faster up to m×k = 784×128 or 128×784, level at 512×512
+// and 17% slower at 1024×1024. Variables so tests can force each mode.
 var (
 	colModeMaxM = 128
-	colModeMaxA = 1 << 18
+	colModeMaxA = 1 << 17
 )
 
 // spinWait is how long a goroutine spins for B packing done by others

@@ -205,6 +205,23 @@ func TestSgemmParallelShapes(t *testing.T) {
 	})
 }
 
+// TestSgemmThinParallel covers the vector-kernel path (m ≤ 2 or n ≤ 2) at
+// sizes where it splits over goroutines.
+func TestSgemmThinParallel(t *testing.T) {
+	savedT := Threads()
+	defer SetThreads(savedT)
+	SetThreads(2)
+	seed := uint64(900)
+	for _, s := range [][3]int{{1, 4100, 1024}, {2, 1100, 2000}, {2050, 2, 1024}, {4000, 1, 1100}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				seed++
+				runCase(t, gemmCase{transA: tA, transB: tB, m: s[0], n: s[1], k: s[2], alpha: -0.5, beta: 2, pad: 1}, false, seed)
+			}
+		}
+	}
+}
+
 // TestSgemmDeterministic checks results do not depend on the number of
 // goroutines: Sgemm on 1, 2 and 3 threads and SgemmSerial agree bit for bit.
 func TestSgemmDeterministic(t *testing.T) {
