@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -133,4 +134,19 @@ func TestConvPoolChainGradCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The gradient of a convolution's output with respect to its input, as a
+// saliency map needs it: with a 2×2 box filter on a 3×3 image, the centre
+// pixel feeds all four outputs and each corner only one.
+func ExampleTape_Conv2D() {
+	x := Input(tensor.Ones(1, 1, 3, 3))
+	w := Const(tensor.Ones(1, 1, 2, 2))
+	tp := NewTape()
+	y := tp.Conv2D(x, w, nil, tensor.ConvParams{})
+	if err := tp.Backward(tp.Sum(y, false)); err != nil {
+		panic(err)
+	}
+	fmt.Println(y.Value.Data(), x.Grad.Data())
+	// Output: [4 4 4 4] [1 2 1 2 4 2 1 2 1]
 }

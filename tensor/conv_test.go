@@ -376,7 +376,9 @@ func BenchmarkConv2DForward(b *testing.B) {
 }
 
 // BenchmarkConv2DBackward computes dw, db and (except for a first layer,
-// as in training) dx: about twice the forward's arithmetic.
+// as in training) dx: twice the forward's arithmetic, so its ns/op should
+// be about 2× BenchmarkConv2DForward's (about 1× for the first layers). A
+// ratio well above that is a regression in the backward path.
 func BenchmarkConv2DBackward(b *testing.B) {
 	for _, bc := range convBenchCases {
 		b.Run(bc.name, func(b *testing.B) {
