@@ -545,6 +545,12 @@ func Conv2DBackward(x, w, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Te
 		shapeErr(op, "output gradient has shape %v, want %v", dy.shape, []int{g.n, g.o, g.oh, g.ow})
 	}
 	wlen := w.Len()
+	if g.n == 0 {
+		if needDX {
+			dx = New(x.shape...)
+		}
+		return dx, New(w.shape...), New(g.o)
+	}
 	pl := newConvPlan(g, wlen)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()
 

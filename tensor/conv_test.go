@@ -230,6 +230,18 @@ func TestConv2DNonContiguousInput(t *testing.T) {
 	}
 }
 
+func TestConv2DEmptyBatch(t *testing.T) {
+	w := RandN(NewRNG(1), 0, 1, 16, 2, 3, 3)
+	y := Conv2D(New(0, 2, 5, 5), w, nil, ConvParams{PadH: 1, PadW: 1})
+	if !SameShape(y.Shape(), []int{0, 16, 5, 5}) {
+		t.Fatalf("shape %v", y.Shape())
+	}
+	dx, dw, db := Conv2DBackward(New(0, 2, 5, 5), w, New(0, 16, 5, 5), ConvParams{PadH: 1, PadW: 1}, true)
+	if dx.Len() != 0 || Sum(Abs(dw), false).Item() != 0 || Sum(Abs(db), false).Item() != 0 {
+		t.Fatalf("empty batch gave gradients %v %v %v", dx, dw, db)
+	}
+}
+
 func bitsEqual(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
