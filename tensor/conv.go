@@ -313,7 +313,7 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		pl.mode = modeWide
 		pl.hp, pl.wp = g.h+2*g.p.PadH, g.w+2*g.p.PadW
 		pl.wide = g.oh * pl.wp
-		per := (g.n + pl.blocks - 1) / pl.blocks
+		per := max(1, (g.n+pl.blocks-1)/pl.blocks)
 		nb := max(1, min(per, wideColumns/pl.wide, (1<<20)/max(1, g.ckk*pl.wide)))
 		// Split a block into equal GEMMs.
 		parts := (per + nb - 1) / nb
