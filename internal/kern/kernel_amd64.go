@@ -120,3 +120,25 @@ func packB16(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool {
 	}
 	return true
 }
+
+//go:noescape
+func packA6N(dst, src *float32, lda uintptr, k8 int)
+
+// packA6 packs a full 6-row micro-panel of A (not transposed) with AVX2
+// (see packANoTrans): d must have 2 floats of room past the 6·kLen packed
+// ones for the assembly's last, overlapping store. It reports false when
+// it cannot.
+func packA6(d, a []float32, lda, i, p0, kLen int) bool {
+	k8 := kLen / 8
+	if !hasAVX2FMA || k8 == 0 || len(d) < 6*kLen+2 {
+		return false
+	}
+	o := i*lda + p0
+	_ = a[o+5*lda+8*k8-1] // the last element read
+	packA6N(&d[0], &a[o], uintptr(lda*4), k8)
+	for p := 8 * k8; p < kLen; p++ {
+		t := (*[6]float32)(d[6*p:])
+		t[0], t[1], t[2], t[3], t[4], t[5] = a[o+p], a[o+lda+p], a[o+2*lda+p], a[o+3*lda+p], a[o+4*lda+p], a[o+5*lda+p]
+	}
+	return true
+}

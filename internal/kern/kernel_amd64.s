@@ -668,3 +668,73 @@ withbeta2:
 	VMOVUPS      Y3, 32(CX)(DX*1)
 	VZEROUPPER
 	RET
+
+// func packA6N(dst, src *float32, lda uintptr, k8 int)
+// Packs 6 rows of A (lda bytes apart) into a 6-row micro-panel, 8 columns
+// at a time: an 8×8 transpose of the 6 rows and two zero rows, each result
+// row's first 6 floats stored at dst + 24q bytes. The stores are 32 bytes
+// wide and overlap; the last one writes 8 bytes past the 48·k8 floats.
+TEXT ·packA6N(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), DX
+	MOVQ k8+24(FP), CX
+	LEAQ (DX)(DX*2), R10 // 3*lda
+	LEAQ (SI)(R10*1), R9 // row 3
+	VXORPS Y6, Y6, Y6
+	TESTQ CX, CX
+	JZ   pa6done
+
+pa6loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (R9), Y3
+	VMOVUPS (R9)(DX*1), Y4
+	VMOVUPS (R9)(DX*2), Y5
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y6, Y6, Y14
+	VUNPCKHPS Y6, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y7
+	VSHUFPS $0xEE, Y15, Y13, Y8
+
+	VPERM2F128 $0x20, Y4, Y0, Y9
+	VPERM2F128 $0x20, Y5, Y1, Y10
+	VPERM2F128 $0x20, Y7, Y2, Y11
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y4, Y0, Y13
+	VPERM2F128 $0x31, Y5, Y1, Y14
+	VPERM2F128 $0x31, Y7, Y2, Y15
+	VPERM2F128 $0x31, Y8, Y3, Y0
+
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y10, 24(DI)
+	VMOVUPS Y11, 48(DI)
+	VMOVUPS Y12, 72(DI)
+	VMOVUPS Y13, 96(DI)
+	VMOVUPS Y14, 120(DI)
+	VMOVUPS Y15, 144(DI)
+	VMOVUPS Y0, 168(DI)
+
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  pa6loop
+
+pa6done:
+	VZEROUPPER
+	RET

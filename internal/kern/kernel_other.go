@@ -10,3 +10,5 @@ func sscal(alpha float32, x []float32)    { sscalGo(alpha, x) }
 func vecName() string                     { return "purego" }
 
 func packB16(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool { return false }
+
+func packA6(d, a []float32, lda, i, p0, kLen int) bool { return false }

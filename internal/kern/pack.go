@@ -11,11 +11,15 @@ import (
 // past the matrix edge are zero, so edge tiles run the same kernel.
 
 // packA packs op(A)[i0:i0+mLen, p0:p0+kLen] into dst as ceil(mLen/mr)
-// consecutive micro-panels of mr*kLen floats.
+// consecutive micro-panels of mr*kLen floats. Up to 2 floats of dst past
+// the last panel may be overwritten (the assembly packer's last store).
 func packA(dst, a []float32, lda int, transA bool, i0, mLen, p0, kLen, mr int) {
 	for ib := 0; ib < mLen; ib += mr {
 		mEff := min(mr, mLen-ib)
 		d := dst[ib*kLen : ib*kLen+mr*kLen]
+		if !transA && mr == 6 && mEff == 6 && packA6(dst[ib*kLen:], a, lda, i0+ib, p0, kLen) {
+			continue
+		}
 		if transA {
 			packATrans(d, a, lda, i0+ib, mEff, p0, kLen, mr)
 		} else {

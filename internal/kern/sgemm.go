@@ -313,9 +313,9 @@ func (g *gemmJob) run() {
 			fb = aBufs.Get().(*fbuf)
 			kr := g.kr
 			if g.colMode {
-				buf = fb.get(g.kc*g.panelsPerSplit*kr.nr + kr.mr*g.kc + kr.mr*kr.nr)
+				buf = fb.get(g.kc*g.panelsPerSplit*kr.nr + kr.mr*g.kc + 8 + kr.mr*kr.nr)
 			} else {
-				buf = fb.get(g.mc*g.kc + kr.mr*kr.nr)
+				buf = fb.get(g.mc*g.kc + 8 + kr.mr*kr.nr)
 			}
 		}
 		if g.colMode {
@@ -375,8 +375,8 @@ func (g *gemmJob) computeRows(t int, buf []float32) {
 	mLen := min(g.mc, g.m-i0)
 	jp0 := js * g.panelsPerSplit
 	jp1 := min(g.nPanels, jp0+g.panelsPerSplit)
-	aBuf := buf[:g.mc*g.kc]
-	tmp := buf[g.mc*g.kc : g.mc*g.kc+mr*nr]
+	aBuf := buf[:g.mc*g.kc+8] // 8 floats of slack for packA's overlapping stores
+	tmp := buf[g.mc*g.kc+8 : g.mc*g.kc+8+mr*nr]
 	ldc := g.ldc
 	for kb := 0; kb < g.kBlocks; kb++ {
 		p0 := kb * g.kc
@@ -409,8 +409,8 @@ func (g *gemmJob) computeCols(t int, buf []float32) {
 	jp1 := min(g.nPanels, jp0+g.panelsPerSplit)
 	width := (jp1 - jp0) * nr
 	bBuf := buf[:g.kc*width]
-	edgeA := buf[g.kc*width : g.kc*width+mr*g.kc]
-	tmp := buf[g.kc*width+mr*g.kc : g.kc*width+mr*g.kc+mr*nr]
+	edgeA := buf[g.kc*width : g.kc*width+mr*g.kc+8]
+	tmp := buf[g.kc*width+mr*g.kc+8 : g.kc*width+mr*g.kc+8+mr*nr]
 	m, a, lda, ldc := g.m, g.a, g.lda, g.ldc
 	mFull := m / mr * mr
 	rsa, csa := lda, 1
