@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +124,21 @@ func TestDemoShort(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "lenet.gbx")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The same seed must give the same model file, byte for byte.
+func TestTrainIsReproducible(t *testing.T) {
+	dir := t.TempDir()
+	var files [2][]byte
+	for i := range files {
+		out := filepath.Join(dir, fmt.Sprintf("m%d.gbx", i))
+		if code, _, stderr := run(t, "train", "--data", "wine", "--model", "mlp", "--epochs", "3", "--seed", "5", "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("train: %s", stderr)
+		}
+		files[i], _ = os.ReadFile(out)
+	}
+	if !bytes.Equal(files[0], files[1]) || len(files[0]) == 0 {
+		t.Fatal("two runs with the same seed wrote different model files")
 	}
 }
