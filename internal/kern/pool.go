@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool. Workers are started lazily, live for the life of the
@@ -99,14 +100,46 @@ type handoff struct {
 	gen uint32
 }
 
+// idleSpin is how long a worker keeps polling for the next job after
+// finishing one before it parks. Waking a parked goroutine on an idle core
+// takes tens of microseconds (more in a VM), as long as a whole 128×256×128
+// product; training calls kernels back to back, so a worker that is still
+// polling picks the next job up within a microsecond. While polling it
+// yields its P to any other runnable goroutine.
+const idleSpin = 100 * time.Microsecond
+
 func worker() {
-	for h := range workCh {
+	for {
+		var h handoff
+		select {
+		case h = <-workCh:
+		default:
+			h = waitWork()
+		}
 		b := h.j.base()
 		if b.join(h.gen) {
 			runGuarded(h.j)
 			b.leave()
 		}
 		busy.Add(-1)
+	}
+}
+
+// waitWork polls workCh for up to idleSpin, then blocks on it.
+func waitWork() handoff {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if len(workCh) > 0 {
+			select {
+			case h := <-workCh:
+				return h
+			default:
+			}
+		}
+		if i&63 == 63 && time.Since(start) > idleSpin {
+			return <-workCh
+		}
+		runtime.Gosched()
 	}
 }
 
