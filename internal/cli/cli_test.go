@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glassbox-ml/glassbox/internal/infer"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -48,7 +50,7 @@ func TestTrainEvalPredictTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("predict exit %d: %s", code, stderr)
 	}
-	var pr struct{ Predictions []Prediction }
+	var pr struct{ Predictions []infer.Prediction }
 	if err := json.Unmarshal([]byte(stdout), &pr); err != nil || len(pr.Predictions) != 2 {
 		t.Fatalf("predict printed %q", stdout)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/glassbox-ml/glassbox/datasets"
+	"github.com/glassbox-ml/glassbox/internal/infer"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 )
@@ -48,9 +49,12 @@ func demoExplain(ctx context.Context, env *Env, dir string, m nn.Module, res dem
 		}
 		e := demoExplained{Index: i, Truth: test.Labels[i]}
 		for _, method := range []string{"lime", "gradcam", "ig"} {
-			r, err := Explain(ctx, m, meta, pix, explainFlags{method: method, seed: seed, label: -1, out: sub, hide: "auto"})
+			r, err := infer.Explain(ctx, m, meta, pix, infer.Options{Method: method, Seed: seed, Label: -1, Hide: "auto"})
 			if err != nil {
 				return nil, "", fmt.Errorf("explaining test digit %d with %s: %w", i, method, err)
+			}
+			if err := writeExplanation(sub, r); err != nil {
+				return nil, "", err
 			}
 			e.Predicted, e.Probability = r.Label, r.Probability
 			switch method {

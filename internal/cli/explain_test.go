@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+
+	"github.com/glassbox-ml/glassbox/internal/infer"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -30,7 +32,7 @@ func TestExplainTableMethods(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", method, code, stderr)
 		}
-		var r ExplainResult
+		var r infer.Result
 		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 			t.Fatalf("%s printed %q", method, stdout)
 		}
@@ -95,7 +97,7 @@ func TestExplainImageSameSeedSameResult(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("explain: %s", stderr)
 		}
-		var r ExplainResult
+		var r infer.Result
 		json.Unmarshal([]byte(stdout), &r)
 		if r.Features < 10 || r.Features > 60 {
 			t.Fatalf("%d superpixels on a 28×28 digit, want 10–60", r.Features)
