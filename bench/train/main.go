@@ -99,6 +99,10 @@ type result struct {
 	SamplesPerSec float64   `json:"samples_per_sec"`
 	All           []float64 `json:"all"`
 	PeakRSSMB     float64   `json:"peak_rss_mb"`
+	// Garbage collection over the timed steps (glassbox only).
+	AllocMBPerStep float64 `json:"alloc_mb_per_step,omitempty"`
+	GCPerStep      float64 `json:"gc_per_step,omitempty"`
+	GCPauseShare   float64 `json:"gc_pause_share,omitempty"`
 }
 
 func measure(w workload, reps int) result {
@@ -126,6 +130,9 @@ func measure(w workload, reps int) result {
 		step()
 	}
 	var rates []float64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t00 := time.Now()
 	for r := 0; r < reps; r++ {
 		t0 := time.Now()
 		for i := 0; i < w.steps; i++ {
@@ -133,7 +140,13 @@ func measure(w workload, reps int) result {
 		}
 		rates = append(rates, float64(w.batch*w.steps)/time.Since(t0).Seconds())
 	}
-	return result{Model: w.name, Batch: w.batch, SamplesPerSec: median(rates), All: rates, PeakRSSMB: peakRSS()}
+	elapsed := time.Since(t00)
+	runtime.ReadMemStats(&after)
+	steps := float64(reps * w.steps)
+	return result{Model: w.name, Batch: w.batch, SamplesPerSec: median(rates), All: rates, PeakRSSMB: peakRSS(),
+		AllocMBPerStep: float64(after.TotalAlloc-before.TotalAlloc) / steps / (1 << 20),
+		GCPerStep:      float64(after.NumGC-before.NumGC) / steps,
+		GCPauseShare:   float64(after.PauseTotalNs-before.PauseTotalNs) / float64(elapsed.Nanoseconds())}
 }
 
 func median(v []float64) float64 {
@@ -175,7 +188,8 @@ func main() {
 		// the peak is cumulative, so models run smallest first.
 		r := measure(w, *reps)
 		ours[w.name] = r
-		fmt.Printf("  glassbox %-6s %9.0f samples/s (peak RSS %.0f MB)\n", w.name, r.SamplesPerSec, r.PeakRSSMB)
+		fmt.Printf("  glassbox %-6s %9.0f samples/s (peak RSS %.0f MB; %.1f MB allocated and %.2f GC cycles per step, GC pauses %.2f%% of the time)\n",
+			w.name, r.SamplesPerSec, r.PeakRSSMB, r.AllocMBPerStep, r.GCPerStep, 100*r.GCPauseShare)
 	}
 	peer := map[string]result{}
 	if !*noPeer {
