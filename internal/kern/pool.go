@@ -1,6 +1,7 @@
 package kern
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -46,8 +47,9 @@ func SetThreads(n int) {
 	threads.Store(int32(min(max(n, 1), maxWorkers+1)))
 }
 
-// job is work that several goroutines run at once; run returns when no
-// work is left for the goroutine that called it.
+// job is work that several goroutines run at once, cut into units that
+// they claim one at a time; run returns when no work is left for the
+// goroutine that called it.
 type job interface {
 	run()
 	base() *jobBase
@@ -125,7 +127,8 @@ func worker() {
 	}
 }
 
-// waitWork polls workCh for up to idleSpin, then blocks on it.
+// waitWork polls workCh for up to idleSpin (unless the machine is
+// oversubscribed), then blocks on it.
 func waitWork() handoff {
 	start := time.Now()
 	for i := 0; ; i++ {
@@ -136,8 +139,11 @@ func waitWork() handoff {
 			default:
 			}
 		}
-		if i&63 == 63 && time.Since(start) > idleSpin {
-			return <-workCh
+		if i&63 == 63 && (time.Since(start) > idleSpin || contended()) {
+			parked.Add(1)
+			h := <-workCh
+			parked.Add(-1)
+			return h
 		}
 		runtime.Gosched()
 	}
@@ -155,6 +161,49 @@ func runGuarded(j job) {
 		}
 	}()
 	j.run()
+}
+
+// Helpers only pay when they have a core to themselves. With more runnable
+// threads than cores (other processes at work) a polling helper takes CPU
+// time from its own caller's thread, and a helper taken off the CPU while
+// it holds a unit stalls the caller for a whole time slice: small parallel
+// calls then run at half the serial speed. So callers sample how many
+// threads the system has ready to run (at most every sampleEvery; on Linux
+// from /proc/loadavg, elsewhere never), subtract their own (the caller and
+// the workers not parked) and keep a moving average of the others. While
+// the others would leave the caller and its helpers less than a core each,
+// calls run serially and the workers park.
+const sampleEvery = 5 * time.Millisecond
+
+var (
+	parked     atomic.Int32  // workers blocked waiting for work
+	lastSample atomic.Int64  // Unix nanoseconds
+	othersAvg  atomic.Uint64 // float64 bits: moving average of other runnable threads
+	numCPU     = runtime.NumCPU()
+)
+
+// watchLoad turns the sampling on; tests that need helpers turn it off.
+var watchLoad atomic.Bool
+
+func init() { watchLoad.Store(true) }
+
+// contended reports whether the machine is oversubscribed, sampling it if
+// the last sample is stale.
+func contended() bool {
+	if !watchLoad.Load() {
+		return false
+	}
+	now := time.Now().UnixNano()
+	last := lastSample.Load()
+	avg := math.Float64frombits(othersAvg.Load())
+	if now-last > int64(sampleEvery) && lastSample.CompareAndSwap(last, now) {
+		if n, ok := runnableThreads(); ok {
+			ours := 1 + int(nWorkers.Load()-parked.Load())
+			avg = 0.875*avg + 0.125*float64(max(0, n-ours))
+			othersAvg.Store(math.Float64bits(avg))
+		}
+	}
+	return avg > float64(max(0, numCPU-Threads()))+0.75
 }
 
 // reserve claims up to want helper slots and returns how many it got.
@@ -185,8 +234,10 @@ func reserve(want int) int {
 // and returns when all of them are done with it. A panic on any of them is
 // raised again here.
 func parallel(j job, helpers int) {
-	if helpers > 0 {
+	if helpers > 0 && !contended() {
 		helpers = reserve(helpers)
+	} else {
+		helpers = 0
 	}
 	b := j.base()
 	if b.done == nil {
@@ -246,7 +297,7 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	}
 	grain = max(grain, 1)
 	t := Threads()
-	if n <= grain || t == 1 {
+	if n <= grain || t == 1 || contended() {
 		fn(0, n)
 		return
 	}
