@@ -37,8 +37,10 @@
 // Everything here is safe for concurrent use. Scratch buffers come from
 // sync.Pools, so steady-state calls do not allocate. A call made from
 // inside a worker (nested parallelism) finds no free worker and runs on
-// its own goroutine, so it cannot deadlock; and a caller never waits for a
-// helper that has not started yet, so on a machine busy with other
-// processes a parallel call degrades to about the speed of a serial one
-// instead of stalling.
+// its own goroutine, so it cannot deadlock. Idle workers poll for new work
+// for 100µs before parking, so back-to-back calls (a training loop) do not
+// pay a goroutine wake-up each; a caller never waits for a helper that has
+// not started; and while other processes keep the cores busy (sampled from
+// /proc/loadavg on Linux) calls run serially, since helpers would only
+// take CPU time from their caller.
 package kern
