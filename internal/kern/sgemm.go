@@ -3,6 +3,7 @@ package kern
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +32,8 @@ var maxPackedB = 4 << 20
 // C is m×n with row stride ldc. beta == 0 means C is overwritten (NaNs and
 // infinities in C are ignored). It is safe for concurrent use; calls made
 // from inside ParallelFor or another parallel kernel run on the calling
-// goroutine.
+// goroutine. Results are bit-identical from call to call, whatever the
+// number of goroutines, and equal to SgemmSerial's.
 //
 // It panics (a programmer error) if a dimension is negative, a stride is
 // smaller than the stored row it steps over, or a slice is too short for
@@ -55,7 +57,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	mnk := m * n * k
+	mnk := int64(m) * int64(n) * int64(k)
 	if mnk <= tinyMNK {
 		gemmTiny(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -76,7 +78,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if par {
 		threads = Threads()
 	}
-	if g.kr.stridedA && (m <= colModeMaxM || m*k <= colModeMaxA) {
+	if g.kr.stridedA && (m <= colModeMaxM || int64(m)*int64(k) <= colModeMaxA) {
 		g.planCols(threads)
 		g.runJob(threads)
 	} else {
@@ -113,7 +115,7 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 func checkMat(name string, rows, cols int, s []float32, ld int, trans bool) {
 	if ld < max(1, cols) {
 		panic(fmt.Sprintf("kern.Sgemm: ld%s = %d, want ≥ %d (columns of %s as stored %d×%d, trans=%v)",
-			name, ld, max(1, cols), name, rows, cols, trans))
+			strings.ToLower(name), ld, max(1, cols), name, rows, cols, trans))
 	}
 	if rows == 0 || cols == 0 {
 		return
@@ -191,8 +193,8 @@ var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
 // mode is 5–25% faster up to m×k = 784×128 or 128×784, level at 512×512
 // and 17% slower at 1024×1024. Variables so tests can force each mode.
 var (
-	colModeMaxM = 128
-	colModeMaxA = 1 << 17
+	colModeMaxM       = 128
+	colModeMaxA int64 = 1 << 17
 )
 
 // spinWait is how long a goroutine spins for B packing done by others

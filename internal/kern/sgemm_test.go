@@ -275,10 +275,10 @@ func TestSgemmPanicsOnBadArgs(t *testing.T) {
 		want string
 	}{
 		{"negative m", func() { Sgemm(false, false, -1, 2, 2, 1, a, 2, b, 2, 0, c, 2) }, "negative dimension"},
-		{"lda small", func() { Sgemm(false, false, 3, 3, 4, 1, a, 3, b, 3, 0, c, 3) }, "ldA = 3, want ≥ 4"},
+		{"lda small", func() { Sgemm(false, false, 3, 3, 4, 1, a, 3, b, 3, 0, c, 3) }, "lda = 3, want ≥ 4"},
 		{"A short", func() { Sgemm(false, false, 4, 3, 4, 1, a, 4, b, 3, 0, c, 3) }, "len(A) = 12, want ≥ 16"},
 		{"B short trans", func() { Sgemm(false, true, 3, 4, 4, 1, a, 4, b, 4, 0, c, 4) }, "len(B) = 12, want ≥ 16"},
-		{"ldc small", func() { Sgemm(false, false, 2, 3, 2, 1, a, 2, b, 3, 0, c, 2) }, "ldC = 2, want ≥ 3"},
+		{"ldc small", func() { Sgemm(false, false, 2, 3, 2, 1, a, 2, b, 3, 0, c, 2) }, "ldc = 2, want ≥ 3"},
 	}
 	for _, tc := range cases {
 		func() {
