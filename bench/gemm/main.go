@@ -17,6 +17,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -26,6 +27,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -227,7 +229,7 @@ func runPeerShapes(python, script, coretype string, threads int, list []shape, r
 		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
 			return res, fmt.Errorf("%s", msg)
 		}
-		return res, fmt.Errorf("%s %s (OPENBLAS_CORETYPE=%q): %v %s", python, script, coretype, err, msg)
+		return res, fmt.Errorf("%s %s (OPENBLAS_CORETYPE=%q): %w %s", python, script, coretype, err, msg)
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		return res, fmt.Errorf("reading %s output: %v", script, err)
@@ -255,11 +257,14 @@ func pickCoretype(python, script string, threads int) (string, error) {
 			if firstErr == nil {
 				firstErr = err
 			}
-			short := err.Error()
-			if i := strings.Index(short, ": "); i >= 0 && strings.Contains(short, "signal") {
-				short = "crashed (" + short[strings.LastIndex(short, "signal"):] + ")"
+			short := firstLine(err.Error())
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					short = fmt.Sprintf("crashed (%v)", ws.Signal())
+				}
 			}
-			report = append(report, fmt.Sprintf("%s: %s", name, firstLine(short)))
+			report = append(report, fmt.Sprintf("%s: %s", name, short))
 			if strings.Contains(err.Error(), "not installed") || strings.Contains(err.Error(), "not found") {
 				return "", err
 			}
