@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/glassbox-ml/glassbox/explain/segment"
@@ -31,9 +32,15 @@ type Segmenter func(pix []float32, c, h, w int) (*segment.Segmentation, error)
 type ImageOptions struct {
 	// Seed makes the explanation reproducible.
 	Seed uint64
-	// Samples is the number of perturbed images, the original included
-	// (default 1000).
+	// Samples fixes the number of perturbed images, the original
+	// included. Left at 0, the budget is adaptive as in TabularOptions,
+	// starting at 1000 images.
 	Samples int
+	// MaxSamples caps the adaptive budget (default 16 × 1000) and
+	// StableTop is the number of top segments it makes stable (default 5),
+	// as in TabularOptions.
+	MaxSamples int
+	StableTop  int
 	// NumFeatures is how many segments the surrogate keeps (default: all).
 	NumFeatures int
 	// Labels to explain; default the TopLabels most probable (TopLabels
@@ -50,7 +57,8 @@ type ImageOptions struct {
 	AutoKernelWidth bool
 	Selection       Selection
 	Ridge           float64
-	// BatchSize is the number of images per model call (default 256).
+	// BatchSize is the number of images per model call (default: as many
+	// as fit in 8 MiB of pixels, at least 1 and at most 256).
 	BatchSize int
 	// Segmenter makes the superpixels (default segment.Auto, which finds
 	// tens of segments even on 28×28 images). Segmentation, when set, is
@@ -137,11 +145,12 @@ func checkImage(what string, pix []float32, c, h, w int) error {
 // ExplainImage explains model's prediction for the channel-first C×H×W
 // image pix; model receives images of the same size, flattened.
 //
-// Each segment is shown in exactly half of the perturbed images (balanced
-// columns, shuffled independently per segment from its own random stream),
-// which makes the design close to orthogonal and the weights low-variance.
-// Perturbed images are painted in parallel batch by batch, reusing one
-// buffer, and passed to the model in batches of BatchSize.
+// Each segment is shown in exactly half of the perturbed images of a
+// sampling block (balanced columns, shuffled independently per segment from
+// its own random stream), which makes the design close to orthogonal and the
+// weights low-variance. Perturbed images are painted batch by batch into
+// one reused buffer, in parallel by image, each pixel written once by
+// copying the runs of a segment from the image or from its hidden version.
 func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, opt ImageOptions) (*ImageExplanation, error) {
 	start := time.Now()
 	const what = "lime image"
@@ -195,7 +204,8 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 	if numFeatures == 0 {
 		numFeatures = N
 	}
-	n, cfg, batch, err := commonOptions(what, opt.Samples, 1000, numFeatures, opt.KernelWidth, 0.25, opt.Selection, opt.Ridge, opt.BatchSize, 256)
+	dim := c * h * w
+	bud, cfg, batch, err := commonOptions(what, opt.Samples, opt.MaxSamples, 1000, opt.StableTop, numFeatures, opt.KernelWidth, 0.25, opt.Selection, opt.Ridge, opt.BatchSize, max(1, min(256, imageBatchValues/dim)))
 	if err != nil {
 		return nil, err
 	}
@@ -207,86 +217,190 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	z, dist := balancedDesign(opt.Seed, n, N)
 	names := make([]string, N)
 	for j := range names {
 		names[j] = fmt.Sprintf("segment %d", j)
 	}
-	e := &ImageExplanation{Explanation: Explanation{Method: "lime-image", Mode: mode, Seed: opt.Seed, Samples: n,
+	e := &ImageExplanation{Explanation: Explanation{Method: "lime-image", Mode: mode, Seed: opt.Seed,
 		NumFeatures: N, FeatureNames: names, Selection: cfg.selection, Ridge: cfg.ridge},
 		Hide: hide, Channels: c, Segmentation: seg}
-
-	hw, dim := h*w, c*h*w
-	// Painting is a branch-free bit select per pixel: out = fudge ^ ((fudge ^
-	// pix) & mask), mask all ones where the pixel's segment is kept, so the
-	// kept pixels are bit-identical to the image.
-	segOf := make([]int32, hw)
-	for p, l := range seg.Labels {
-		segOf[p] = int32(l)
+	if bud.adaptive {
+		e.MaxSamples = bud.max
 	}
-	srcBits := make([]uint32, c*hw)
-	xorBits := make([]uint32, c*hw)
-	for i, v := range pix {
-		srcBits[i] = math.Float32bits(fudge[i])
-		xorBits[i] = math.Float32bits(fudge[i]) ^ math.Float32bits(v)
-	}
-	buf := make([]float32, min(batch, n)*dim)
+	p := newMaskProblem(N, func(kept int) float64 { return 1 - math.Sqrt(float64(kept)/float64(N)) })
+	pt := newPainter(pix, fudge, seg.Labels)
+	// Batch i+1 is painted while the model works on batch i, into two
+	// alternating buffers.
+	per := min(batch, bud.start)
+	bufs := [2][]float32{getF32(per * dim), getF32(per * dim)}
+	defer func() { putF32(bufs[0]); putF32(bufs[1]) }()
 	o := outputs{what: what, timing: &e.Timing}
-	for lo := 0; lo < n; lo += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+batch, n)
-		parallelChunks(hi-lo, 4, func(_, a, b int) {
-			mask := make([]uint32, N)
-			for i := a; i < b; i++ {
-				for s, v := range z[(lo+i)*N : (lo+i+1)*N] {
-					mask[s] = -uint32(v) // 0 or all ones
-				}
-				out := buf[i*dim : (i+1)*dim]
-				for ch := range c {
-					fb := srcBits[ch*hw : (ch+1)*hw]
-					xb := xorBits[ch*hw : (ch+1)*hw]
-					dst := out[ch*hw : (ch+1)*hw]
-					dst = dst[:len(segOf)]
-					fb, xb = fb[:len(segOf)], xb[:len(segOf)]
-					for p, s := range segOf {
-						dst[p] = math.Float32frombits(fb[p] ^ (xb[p] & mask[s]))
-					}
-				}
+	blocks := 0
+	extend := func(lo, hi int) error {
+		balancedBlock(p, opt.Seed, blocks, lo, hi)
+		blocks++
+		batches := (hi - lo + batch - 1) / batch
+		bounds := func(i int) (int, int) { return lo + i*batch, min(hi, lo+(i+1)*batch) }
+		err := pipeline(batches, func(i int) {
+			if i == batches {
+				p.n = hi // the design is complete; the outputs follow
+				p.prepareFit(hi)
+				return
 			}
+			a, b := bounds(i)
+			buf := bufs[i%2]
+			parallelChunks(b-a, max(1, min(8, (b-a)/8)), func(_, c, f int) {
+				mask := make([]uint32, N)
+				for r := c; r < f; r++ {
+					pt.paint(buf[r*dim:(r+1)*dim], p, a+r, mask)
+				}
+			})
+		}, func(i int) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			a, b := bounds(i)
+			err := o.add(b-a, a, func() ([]float32, error) { return model(ctx, bufs[i%2][:(b-a)*dim], b-a) })
+			if err != nil {
+				return fmt.Errorf("%w (the model was given %d×%d×%d images, channel-first, %d values each; check that it takes this size)", err, c, h, w, dim)
+			}
+			return nil
 		})
-		if err := o.add(hi-lo, lo, func() ([]float32, error) { return model(ctx, buf[:(hi-lo)*dim], hi-lo) }); err != nil {
-			return nil, fmt.Errorf("%w (the model was given %d×%d×%d images, channel-first, %d values each; check that it takes this size)", err, c, h, w, dim)
+		if err != nil {
+			return err
 		}
+		p.y, p.k, p.n = o.y, o.k, hi
+		return nil
+	}
+	if err := extend(0, bud.start); err != nil {
+		return nil, err
 	}
 	labs, err := pickLabels(what, mode, o.y[:o.k], opt.Labels, opt.TopLabels)
 	if err != nil {
 		return nil, err
 	}
-	p := &problem{z: z, n: n, d: N, dist: dist, y: o.y, k: o.k, binary: true}
-	les, width, grid, ess := fit(p, labs, cfg, names)
-	for i := range les {
-		if l := les[i].Label; l < len(opt.ClassNames) {
-			les[i].Name = opt.ClassNames[l]
+	res, err := growUntilStable(p, bud, labs, cfg, names, extend)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.labs {
+		if l := res.labs[i].Label; l < len(opt.ClassNames) {
+			res.labs[i].Name = opt.ClassNames[l]
 		}
 	}
-	e.Labels, e.KernelWidth, e.KernelWidths = les, width, grid
-	e.Quality = quality(les, ess, n)
+	e.Samples = p.n
+	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
+	e.Quality = quality(res, p.n, bud)
 	e.Timing.Total = time.Since(start)
 	return e, nil
 }
 
-// balancedDesign draws n×N keep-masks: row 0 keeps everything; in rows
-// 1..n−1 each column keeps exactly half (the odd one out alternating by
-// column), shuffled from the column's own stream. dist is the cosine
-// distance of each mask to the all-ones mask.
-func balancedDesign(seed uint64, n, N int) ([]float32, []float64) {
-	z := make([]float32, n*N)
-	m := n - 1
-	parallelChunks(N, 1, func(_, j, _ int) {
-		r := subStream(seed, streamColumn, uint64(j))
-		col := make([]float32, m)
+// imageBatchValues is the default size of a batch of perturbed images, in
+// pixel values (8 MiB): big enough for the model to work in bulk, small
+// enough for the painted batch to stay in cache until the model reads it.
+const imageBatchValues = 2 << 20
+
+// segRun is a stretch of consecutive pixels (row-major) of one segment.
+type segRun struct{ start, end, seg int32 }
+
+// painter paints perturbed images. Where a segmentation's runs are long
+// (large images) it copies whole runs from the image or from its hidden
+// version; where they are short (small images, where a call per run costs
+// more than the pixels) it selects each pixel's bits branch-free:
+// out = fudge ^ ((fudge ^ pix) & mask), mask all ones where the pixel's
+// segment is kept. Either way each pixel is written once and kept pixels
+// are bit-identical to the image.
+type painter struct {
+	pix, fudge []float32
+	hw         int
+	runs       []segRun
+	// Per-pixel mode.
+	segOf              []int32
+	fudgeBits, xorBits []uint32
+}
+
+func newPainter(pix, fudge []float32, labels []int) *painter {
+	pt := &painter{pix: pix, fudge: fudge, hw: len(labels)}
+	for a := 0; a < len(labels); {
+		b := a + 1
+		for b < len(labels) && labels[b] == labels[a] {
+			b++
+		}
+		pt.runs = append(pt.runs, segRun{int32(a), int32(b), int32(labels[a])})
+		a = b
+	}
+	if len(labels) < 8*len(pt.runs) {
+		pt.runs = nil
+		pt.segOf = make([]int32, len(labels))
+		for p, l := range labels {
+			pt.segOf[p] = int32(l)
+		}
+		pt.fudgeBits = make([]uint32, len(pix))
+		pt.xorBits = make([]uint32, len(pix))
+		for i, v := range pix {
+			pt.fudgeBits[i] = math.Float32bits(fudge[i])
+			pt.xorBits[i] = math.Float32bits(fudge[i]) ^ math.Float32bits(v)
+		}
+	}
+	return pt
+}
+
+// paint writes the perturbed image of design row row into dst; mask is
+// scratch of p.d values.
+func (pt *painter) paint(dst []float32, p *problem, row int, mask []uint32) {
+	hw := pt.hw
+	if pt.runs == nil {
+		for s := range mask {
+			mask[s] = -uint32(p.bit(row, s))
+		}
+		for ch := 0; ch*hw < len(dst); ch++ {
+			d := dst[ch*hw : (ch+1)*hw]
+			fb, xb := pt.fudgeBits[ch*hw:(ch+1)*hw], pt.xorBits[ch*hw:(ch+1)*hw]
+			d, fb, xb = d[:len(pt.segOf)], fb[:len(pt.segOf)], xb[:len(pt.segOf)]
+			for q, s := range pt.segOf {
+				d[q] = math.Float32frombits(fb[q] ^ (xb[q] & mask[s]))
+			}
+		}
+		return
+	}
+	for s := range mask {
+		mask[s] = uint32(p.bit(row, s))
+	}
+	for ch := 0; ch*hw < len(dst); ch++ {
+		d := dst[ch*hw : (ch+1)*hw]
+		planes := [2][]float32{pt.fudge[ch*hw : (ch+1)*hw], pt.pix[ch*hw : (ch+1)*hw]}
+		for _, r := range pt.runs {
+			from := planes[mask[r.seg]&1] // branch-free: half the segments are hidden
+			if r.end-r.start >= 16 {
+				copy(d[r.start:r.end], from[r.start:r.end])
+				continue
+			}
+			dr, fr := d[r.start:r.end], from[r.start:r.end]
+			for k := range dr {
+				dr[k] = fr[k]
+			}
+		}
+	}
+}
+
+// balancedBlock draws rows lo..hi−1 of an image design as sampling block
+// b: row 0 (in the first block) keeps everything; otherwise each column
+// keeps exactly half of the block's rows (the odd one out alternating by
+// column), shuffled from the column's own stream. Columns are drawn as
+// bitsets over the block's rows and transposed into the rows' masks.
+func balancedBlock(p *problem, seed uint64, b, lo, hi int) {
+	p.growRows(hi)
+	first := lo
+	if lo == 0 {
+		first = 1
+		p.setInstanceRow()
+	}
+	m := hi - first
+	words := (m + 63) / 64
+	cols := make([]uint64, p.d*words)
+	parallelChunks(p.d, 1, func(_, j, _ int) {
+		r := subStream(seed, streamColumn, blockIndex(j, b))
+		col := make([]uint8, m)
 		ones := m / 2
 		if m%2 == 1 && j%2 == 1 {
 			ones++
@@ -295,22 +409,35 @@ func balancedDesign(seed uint64, n, N int) ([]float32, []float64) {
 			col[i] = 1
 		}
 		shuffle(r, col)
-		z[j] = 1
+		out := cols[j*words : (j+1)*words]
 		for i, v := range col {
-			z[(i+1)*N+j] = v
+			out[i>>6] |= uint64(v) << (i & 63)
 		}
 	})
-	dist := make([]float64, n)
-	parallelChunks(n, 512, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			kept := 0.0
-			for _, v := range z[i*N : (i+1)*N] {
-				kept += float64(v)
+	parallelChunks(words, 16, func(_, a, c int) {
+		var blk [64]uint64
+		for g := a; g < c; g++ {
+			for w := range p.dw {
+				for t := range blk {
+					blk[t] = 0
+					if j := 64*w + t; j < p.d {
+						blk[t] = cols[j*words+g]
+					}
+				}
+				transpose64(&blk)
+				for t := range min(64, m-64*g) {
+					p.masks[(first+64*g+t)*p.dw+w] = blk[t]
+				}
 			}
-			dist[i] = 1 - math.Sqrt(kept/float64(N))
+		}
+		for i := first + 64*a; i < min(hi, first+64*c); i++ {
+			ones := 0
+			for _, x := range p.masks[i*p.dw : (i+1)*p.dw] {
+				ones += bits.OnesCount64(x)
+			}
+			p.ones[i] = int32(ones)
 		}
 	})
-	return z, dist
 }
 
 // fudgeImage is what hidden segments show.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,60 +157,70 @@ func TestImageErrors(t *testing.T) {
 }
 
 func TestImagePerturbationsAreExactAndBalanced(t *testing.T) {
-	const c, h, w = 3, 16, 20
-	pix := texturedImage(c, h, w, 5)
-	seg, err := segment.Grid(h, w, 4, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var seen [][]float32
-	spy := func(_ context.Context, x []float32, n int) ([]float32, error) {
-		for i := range n {
-			seen = append(seen, append([]float32(nil), x[i*c*h*w:(i+1)*c*h*w]...))
+	// Small segments (short runs: painted pixel by pixel) and large ones
+	// (long runs: copied run by run) both give images whose kept pixels are
+	// the original's bits and whose hidden ones are the hide value, each
+	// segment hidden in exactly half of the perturbations.
+	for _, tc := range []struct{ h, w, cellH, cellW int }{{16, 20, 4, 5}, {64, 64, 16, 32}} {
+		const c = 3
+		h, w := tc.h, tc.w
+		pix := texturedImage(c, h, w, 5)
+		seg, err := segment.Grid(h, w, tc.cellH, tc.cellW)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return make([]float32, n), nil
-	}
-	const samples = 101
-	_, err = ExplainImage(context.Background(), spy, pix, c, h, w, ImageOptions{Seed: 1, Samples: samples, BatchSize: 7, Segmentation: seg, Hide: HideConstant, HideValue: -1, Mode: Regression})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != samples {
-		t.Fatalf("model saw %d images, want %d", len(seen), samples)
-	}
-	hidden := make([]int, seg.N)
-	for i, img := range seen {
-		state := make([]int, seg.N) // 0 unknown, 1 kept, 2 hidden
-		for ch := range c {
-			for p, s := range seg.Labels {
-				v := img[ch*h*w+p]
-				var st int
-				switch {
-				case v == pix[ch*h*w+p]:
-					st = 1
-				case v == -1:
-					st = 2
-				default:
-					t.Fatalf("image %d pixel %d: %v is neither the original %v nor the hide value", i, p, v, pix[ch*h*w+p])
+		if runs := newPainter(pix, pix, seg.Labels).runs != nil; runs != (h == 64) {
+			t.Fatalf("%d×%d: painting by runs is %v", h, w, runs)
+		}
+		var seen [][]float32
+		spy := func(_ context.Context, x []float32, n int) ([]float32, error) {
+			for i := range n {
+				seen = append(seen, append([]float32(nil), x[i*c*h*w:(i+1)*c*h*w]...))
+			}
+			return make([]float32, n), nil
+		}
+		const samples = 101
+		_, err = ExplainImage(context.Background(), spy, pix, c, h, w, ImageOptions{Seed: 1, Samples: samples, BatchSize: 7, Segmentation: seg, Hide: HideConstant, HideValue: -1, Mode: Regression})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != samples {
+			t.Fatalf("model saw %d images, want %d", len(seen), samples)
+		}
+		hidden := make([]int, seg.N)
+		for i, img := range seen {
+			state := make([]int, seg.N) // 0 unknown, 1 kept, 2 hidden
+			for ch := range c {
+				for p, s := range seg.Labels {
+					v := img[ch*h*w+p]
+					var st int
+					switch {
+					case math.Float32bits(v) == math.Float32bits(pix[ch*h*w+p]):
+						st = 1
+					case v == -1:
+						st = 2
+					default:
+						t.Fatalf("%d×%d image %d pixel %d: %v is neither the original %v nor the hide value", h, w, i, p, v, pix[ch*h*w+p])
+					}
+					if state[s] != 0 && state[s] != st {
+						t.Fatalf("%d×%d image %d: segment %d is partly hidden", h, w, i, s)
+					}
+					state[s] = st
 				}
-				if state[s] != 0 && state[s] != st {
-					t.Fatalf("image %d: segment %d is partly hidden", i, s)
+			}
+			for s, st := range state {
+				if i == 0 && st != 1 {
+					t.Fatalf("first image hides segment %d; it must be the original", s)
 				}
-				state[s] = st
+				if i > 0 && st == 2 {
+					hidden[s]++
+				}
 			}
 		}
-		for s, st := range state {
-			if i == 0 && st != 1 {
-				t.Fatalf("first image hides segment %d; it must be the original", s)
+		for s, cnt := range hidden {
+			if cnt != 50 {
+				t.Errorf("%d×%d: segment %d hidden in %d of 100 perturbations, want exactly 50", h, w, s, cnt)
 			}
-			if i > 0 && st == 2 {
-				hidden[s]++
-			}
-		}
-	}
-	for s, cnt := range hidden {
-		if cnt != 50 {
-			t.Errorf("segment %d hidden in %d of 100 perturbations, want exactly 50", s, cnt)
 		}
 	}
 }
@@ -254,6 +265,73 @@ func TestImageAndTextDeterministicAcrossGoroutines(t *testing.T) {
 			if got[g] != want[g%2] {
 				t.Errorf("%s: goroutine %d (seed %d) differs from the sequential run", name, g, g%2)
 			}
+		}
+	}
+}
+
+func TestImageAndTextAdaptiveBudget(t *testing.T) {
+	// Image: a flat picture in 4 segments and a linear model weighing them
+	// 3, 2, 1, 1: the top 2 are separated at once, the top 3 are an exact
+	// tie that runs to the cap. The larger budget's images start with the
+	// smaller budget's.
+	const h, w = 16, 16
+	pix := make([]float32, h*w)
+	for i := range pix {
+		pix[i] = 0.5
+	}
+	seg, err := segment.Grid(h, w, 8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen [][]float32
+	model := func(_ context.Context, x []float32, n int) ([]float32, error) {
+		out := make([]float32, n)
+		for i := range n {
+			img := x[i*h*w : (i+1)*h*w]
+			seen = append(seen, slices.Clone(img))
+			for p, s := range seg.Labels {
+				out[i] += []float32{3, 2, 1, 1}[s] * img[p] / 64
+			}
+		}
+		return out, nil
+	}
+	image := func(opt ImageOptions) (*ImageExplanation, [][]float32) {
+		t.Helper()
+		seen = nil
+		opt.Segmentation, opt.Hide, opt.Mode, opt.Ridge, opt.Seed = seg, HideConstant, Regression, 1e-9, 2
+		e, err := ExplainImage(context.Background(), model, pix, 1, h, w, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, seen
+	}
+	if e, _ := image(ImageOptions{StableTop: 2}); e.Samples != 1000 || e.MaxSamples != 16000 || !e.Quality.Stable {
+		t.Errorf("image, top 2: %d samples (cap %d), stable %v; want 1000 of 16000, stable", e.Samples, e.MaxSamples, e.Quality.Stable)
+	}
+	e, big := image(ImageOptions{StableTop: 3, MaxSamples: 4000})
+	if e.Samples != 4000 || e.Quality.Stable || len(big) != 4000 {
+		t.Errorf("image, tied top 3: %d samples (%d seen), stable %v; want the cap 4000, unstable", e.Samples, len(big), e.Quality.Stable)
+	}
+	if _, small := image(ImageOptions{StableTop: 3, Samples: 1000}); !slices.EqualFunc(big[:1000], small, slices.Equal) {
+		t.Error("image: the adaptive budget's first 1000 images differ from a fixed budget of 1000")
+	}
+	// Text: "c" weighs 3, "a" and "b" 1 each, "d" nothing.
+	tm := func(_ context.Context, docs []string) ([]float32, error) {
+		out := make([]float32, len(docs))
+		for i, doc := range docs {
+			for _, word := range strings.Fields(doc) {
+				out[i] += map[string]float32{"a": 1, "b": 1, "c": 3}[word]
+			}
+		}
+		return out, nil
+	}
+	for _, tc := range []struct{ top, samples int }{{1, 5000}, {2, 20000}} {
+		e, err := ExplainText(context.Background(), tm, "c a b d", TextOptions{Seed: 1, Mode: Regression, Ridge: 1e-9, StableTop: tc.top, MaxSamples: 20000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Samples != tc.samples || e.Quality.Stable != (tc.top == 1) {
+			t.Errorf("text, top %d: %d samples, stable %v; want %d, stable %v", tc.top, e.Samples, e.Quality.Stable, tc.samples, tc.top == 1)
 		}
 	}
 }

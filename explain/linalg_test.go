@@ -3,6 +3,7 @@ package explain
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -54,6 +55,7 @@ func TestWeightedRidgeMatchesDirectSolution(t *testing.T) {
 		p.y[i] = float32(1 + 2*float64(p.z[i*d]) - float64(p.z[i*d+2]) + 0.3*r.NormFloat64())
 		w[i] = r.Float64()
 	}
+	p.z0 = p.z[:d]
 	st := weightedStats(p, w, []int{0}, false)
 	all := []int{0, 1, 2, 3}
 	le := st.fitLabel(p, 0, 0, all, alpha, []string{"a", "b", "c", "d"})
@@ -128,6 +130,7 @@ func TestLOOScoreMatchesRefitting(t *testing.T) {
 		p.y[i] = float32(float64(p.z[i*d])*float64(p.z[i*d+1]) + r.NormFloat64())
 		w[i] = 0.2 + r.Float64()
 	}
+	p.z0 = p.z[:d]
 	all := []int{0, 1, 2}
 	st := weightedStats(p, w, []int{0}, true)
 	got := st.looScore(0, all, alpha)
@@ -152,41 +155,245 @@ func TestLOOScoreMatchesRefitting(t *testing.T) {
 	}
 }
 
-func TestBinaryCrossProductsMatchDense(t *testing.T) {
+func TestBinaryStatsMatchDense(t *testing.T) {
+	// A binary problem (column bitsets, weights by number of ones) gives
+	// the same statistics as the same rows held densely, including a weight
+	// class of weight 0 and rows past a 64-row word.
 	r := rand.New(rand.NewPCG(5, 6))
 	const n, d, k = 700, 9, 3
-	p := &problem{n: n, d: d, k: k, z: make([]float32, n*d), y: make([]float32, n*k)}
-	w := make([]float64, n)
-	for i := range n {
+	p := newMaskProblem(d, func(c int) float64 { return math.Sqrt(float64(d - c)) })
+	p.growRows(n)
+	p.setInstanceRow()
+	rows := make([]uint8, n*d)
+	for j := range d {
+		rows[j] = 1
+	}
+	for i := 1; i < n; i++ {
 		for j := range d {
 			if r.Float64() < 0.3 {
-				p.z[i*d+j] = 1
+				rows[i*d+j] = 1
+				p.masks[i] |= 1 << j
+				p.ones[i]++
 			}
 		}
-		for l := range k {
-			p.y[i*k+l] = float32(r.NormFloat64())
-		}
-		w[i] = r.Float64()
 	}
-	w[3] = 0
+	p.n, p.k = n, k
+	p.y = make([]float32, n*k)
+	for i := range p.y {
+		p.y[i] = float32(r.NormFloat64())
+	}
 	labels := []int{2, 0}
-	dense := weightedStats(p, w, labels, false)
-	p.binary = true
-	sparse := weightedStats(p, w, labels, false)
+	const width = 1.5
+	wc := p.classWeights(width)
+	wc[2] = 0 // rows with two ones carry no weight
+	binary := binaryStats(p, wc, labels)
+	q := p.dense()
+	w := make([]float64, n)
+	for i := range n {
+		w[i] = wc[p.ones[i]]
+		for j := range d {
+			if got := q.z[i*d+j]; got != float32(rows[i*d+j]) {
+				t.Fatalf("dense view row %d column %d is %v, want %v", i, j, got, rows[i*d+j])
+			}
+		}
+	}
+	dense := weightedStats(q, w, labels, false)
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-10*(1+math.Abs(a)) }
+	if !close(dense.sumW, binary.sumW) || !close(dense.ess, binary.ess) {
+		t.Fatalf("Σw %v / %v, ESS %v / %v", dense.sumW, binary.sumW, dense.ess, binary.ess)
+	}
 	for i := range dense.g {
-		if !close(dense.g[i], sparse.g[i]) {
-			t.Fatalf("G[%d]: dense %v, binary %v", i, dense.g[i], sparse.g[i])
+		if !close(dense.g[i], binary.g[i]) {
+			t.Fatalf("G[%d]: dense %v, binary %v", i, dense.g[i], binary.g[i])
+		}
+	}
+	for j := range d {
+		if !close(dense.mu[j], binary.mu[j]) {
+			t.Fatalf("μ[%d]: dense %v, binary %v", j, dense.mu[j], binary.mu[j])
 		}
 	}
 	for l := range labels {
 		for j := range d {
-			if !close(dense.b[l][j], sparse.b[l][j]) {
-				t.Fatalf("b[%d][%d]: dense %v, binary %v", l, j, dense.b[l][j], sparse.b[l][j])
+			if !close(dense.b[l][j], binary.b[l][j]) {
+				t.Fatalf("b[%d][%d]: dense %v, binary %v", l, j, dense.b[l][j], binary.b[l][j])
 			}
 		}
-		if !close(dense.syy[l], sparse.syy[l]) {
-			t.Fatalf("syy[%d]: dense %v, binary %v", l, dense.syy[l], sparse.syy[l])
+		if !close(dense.syy[l], binary.syy[l]) || !close(dense.ybar[l], binary.ybar[l]) {
+			t.Fatalf("label %d: syy %v / %v, ȳ %v / %v", l, dense.syy[l], binary.syy[l], dense.ybar[l], binary.ybar[l])
 		}
+	}
+}
+
+func TestTranspose64AndColumns(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var a, orig [64]uint64
+	for i := range a {
+		a[i] = r.Uint64()
+	}
+	orig = a
+	transpose64(&a)
+	for row := range 64 {
+		for col := range 64 {
+			if got, want := a[col]>>row&1, orig[row]>>col&1; got != want {
+				t.Fatalf("transposed bit (%d,%d) is %d, want %d", col, row, got, want)
+			}
+		}
+	}
+	// A binary problem of 150 features (three mask words per row) over
+	// 200 rows: its column bitsets hold every bit of every row.
+	const n, d = 200, 150
+	p := newMaskProblem(d, func(int) float64 { return 0 })
+	p.growRows(n)
+	for i := range p.masks {
+		p.masks[i] = r.Uint64()
+		if i%p.dw == p.dw-1 {
+			p.masks[i] &= 1<<(d-64*(p.dw-1)) - 1
+		}
+	}
+	p.n = n
+	cols, words := p.columns()
+	if words != 4 || len(cols) != d*words {
+		t.Fatalf("%d words per column, %d in all; want 4 and %d", words, len(cols), 4*d)
+	}
+	for i := range n {
+		for j := range d {
+			if got, want := cols[j*words+i/64]>>(i%64)&1, p.bit(i, j); got != want {
+				t.Fatalf("column %d, row %d: %d, want %d", j, i, got, want)
+			}
+		}
+	}
+	for j := range d {
+		if last := cols[j*words+words-1] >> (n % 64); last != 0 {
+			t.Fatalf("column %d has bits past row %d", j, n)
+		}
+	}
+}
+
+// naiveMeat is Σ_i w_i² e_i² (z_i − μ)(z_i − μ)ᵀ over features f, from its
+// definition on dense rows.
+func naiveMeat(p *problem, w []float64, st *stats, l, label int, f []int, beta []float64) []float64 {
+	m := len(f)
+	meat := make([]float64, m*m)
+	for i := range p.n {
+		e := float64(p.y[i*p.k+label]) - st.ybar[l]
+		for a, j := range f {
+			e -= beta[a] * (float64(p.z[i*p.d+j]) - st.mu[j])
+		}
+		for a, ja := range f {
+			for b, jb := range f {
+				meat[a*m+b] += w[i] * w[i] * e * e * (float64(p.z[i*p.d+ja]) - st.mu[ja]) * (float64(p.z[i*p.d+jb]) - st.mu[jb])
+			}
+		}
+	}
+	return meat
+}
+
+func TestSandwichMeatMatchesDefinition(t *testing.T) {
+	// The meat of the rank confidence, from dense rows and from a binary
+	// problem's bits (by pattern for small surrogates, by pairs of columns
+	// for large ones), equals its definition.
+	r := rand.New(rand.NewPCG(9, 10))
+	const n, d, k = 900, 20, 2
+	p := newMaskProblem(d, func(c int) float64 { return math.Sqrt(float64(d - c)) })
+	p.growRows(n)
+	p.setInstanceRow()
+	for i := 1; i < n; i++ {
+		for j := range d {
+			if r.Float64() < 0.4 {
+				p.masks[i] |= 1 << j
+				p.ones[i]++
+			}
+		}
+	}
+	p.n, p.k = n, k
+	p.y = make([]float32, n*k)
+	for i := range n {
+		p.y[i*k+1] = float32(0.1*float64(p.ones[i]) + r.NormFloat64()*(1+float64(p.bit(i, 3))))
+	}
+	labels := []int{1}
+	binary := p.stats(2.5, labels, false)
+	q := p.dense()
+	w := q.rowWeights(2.5)
+	dense := weightedStats(q, w, labels, false)
+	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*(1+math.Abs(a)) }
+	for _, f := range [][]int{{0, 3, 7, 19}, {1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 17}} {
+		beta, _ := ridgeSolve(dense.g, d, dense.b[0], f, 1)
+		want := naiveMeat(q, w, dense, 0, 1, f, beta)
+		for name, st := range map[string]*stats{"dense": dense, "binary": binary} {
+			prob := q
+			if name == "binary" {
+				prob = p
+			}
+			got := st.meat(prob, 0, 1, f, beta)
+			for i := range want {
+				if !close(got[i], want[i]) {
+					t.Fatalf("%s meat over %d features, entry %d: %v, want %v", name, len(f), i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func TestRankConfidenceMatchesDirectSandwich(t *testing.T) {
+	// z = min over a in the top k, b outside, of (|β_a| − |β_b|)/SE with
+	// the sandwich covariance solved directly.
+	r := rand.New(rand.NewPCG(11, 12))
+	const n, d, alpha = 400, 5, 0.8
+	p := &problem{n: n, d: d, k: 1, z: make([]float32, n*d), y: make([]float32, n), dist: make([]float64, n)}
+	for i := range n {
+		s := 0.0
+		for j := range d {
+			p.z[i*d+j] = float32(r.NormFloat64())
+			s += []float64{2, -1.5, 1.2, -1.1, 0.2}[j] * float64(p.z[i*d+j])
+		}
+		p.y[i] = float32(s + r.NormFloat64()*(1+math.Abs(float64(p.z[i*d]))))
+		p.dist[i] = r.Float64()
+	}
+	p.z0 = p.z[:d]
+	q := *p
+	w := q.rowWeights(1)
+	st := weightedStats(p, w, []int{0}, false)
+	f := []int{0, 1, 2, 3, 4}
+	beta, factor := ridgeSolve(st.g, d, st.b[0], f, alpha)
+	got := st.rankConfidence(p, 0, 0, f, beta, factor, 2)
+	// Direct: V = A⁻¹ M A⁻¹ column by column with Gaussian elimination.
+	a := make([]float64, d*d)
+	for i := range d {
+		for j := range d {
+			a[i*d+j] = st.g[i*d+j]
+		}
+		a[i*d+i] += alpha
+	}
+	meat := naiveMeat(p, w, st, 0, 0, f, beta)
+	x := make([]float64, d*d) // A⁻¹ M
+	for c := range d {
+		col := make([]float64, d)
+		for i := range d {
+			col[i] = meat[i*d+c]
+		}
+		sol := gaussSolve(slices.Clone(a), col, d)
+		for i := range d {
+			x[i*d+c] = sol[i]
+		}
+	}
+	v := make([]float64, d*d) // (A⁻¹ (A⁻¹ M)ᵀ)ᵀ
+	for rr := range d {
+		sol := gaussSolve(slices.Clone(a), slices.Clone(x[rr*d:(rr+1)*d]), d)
+		copy(v[rr*d:], sol)
+	}
+	// Top 2 by |β| are features 0 and 1.
+	want := math.Inf(1)
+	for _, ta := range []int{0, 1} {
+		for _, ob := range []int{2, 3, 4} {
+			sa, sb := math.Copysign(1, beta[ta]), math.Copysign(1, beta[ob])
+			se := math.Sqrt(v[ta*d+ta] + v[ob*d+ob] - 2*sa*sb*v[ta*d+ob])
+			want = math.Min(want, (math.Abs(beta[ta])-math.Abs(beta[ob]))/se)
+		}
+	}
+	if math.Abs(got-want) > 1e-9*want {
+		t.Errorf("rank confidence %v, direct sandwich %v", got, want)
+	}
+	if want < 1 || want > maxRankZ {
+		t.Errorf("z = %v: the test's weights should be separated but not by more than the cap", want)
 	}
 }

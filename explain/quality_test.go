@@ -3,6 +3,7 @@ package explain
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -137,5 +138,81 @@ func TestDeletionInsertionRanksAttributions(t *testing.T) {
 	}
 	if _, err := DeletionInsertion(ctx, model, pix, c, h, w, good, 1, 0); err == nil {
 		t.Error("steps=0 must be an error")
+	}
+}
+
+func TestAdaptiveBudgetStabilizesCloseWeights(t *testing.T) {
+	// Features 4 and 5 have effects 1 and 0.985 on a model whose other
+	// part, a·cos(3·x6·x7), is noise to a linear surrogate: at a fixed
+	// 5000 samples seeds disagree on which of them is 5th, while the
+	// adaptive default adds samples until they are told apart.
+	const n, d = 1000, 8
+	train := gaussianData(n, d, 1, nil)
+	w := []float64{3, 2.5, 2, 1.5, 1, 0.985, 0.3, 0.2}
+	for j := range w { // effects per training standard deviation
+		var m, ss float64
+		for i := range n {
+			m += float64(train[i*d+j])
+		}
+		m /= n
+		for i := range n {
+			ss += (float64(train[i*d+j]) - m) * (float64(train[i*d+j]) - m)
+		}
+		w[j] /= math.Sqrt(ss / n)
+	}
+	model := func(_ context.Context, x []float32, rows int) ([]float32, error) {
+		out := make([]float32, rows)
+		for i := range rows {
+			r := x[i*d : (i+1)*d]
+			s := 2 * math.Cos(3*float64(r[6])*float64(r[7]))
+			for j, wj := range w {
+				s += wj * float64(r[j])
+			}
+			out[i] = float32(s)
+		}
+		return out, nil
+	}
+	ex, err := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := make([]uint64, 20)
+	for i := range seeds {
+		seeds[i] = uint64(i + 1)
+	}
+	jaccard := map[int]float64{}
+	var used []int
+	for _, samples := range []int{5000, 0} {
+		j, err := Stability(context.Background(), func(ctx context.Context, seed uint64) ([]FeatureWeight, error) {
+			e, err := ex.Explain(ctx, model, train[:d], TabularOptions{Seed: seed, Samples: samples})
+			if err != nil {
+				return nil, err
+			}
+			if samples == 0 {
+				used = append(used, e.Samples)
+				if e.Samples > 80000 || e.Samples%5000 != 0 || e.MaxSamples != 80000 {
+					t.Errorf("seed %d: %d samples (cap %d); the adaptive budget doubles 5000 up to 80000", seed, e.Samples, e.MaxSamples)
+				}
+				if !e.Quality.Stable && !strings.Contains(strings.Join(e.Quality.Warnings, " "), "cap of 80000") {
+					t.Errorf("seed %d: stopped unstable at %d samples without a warning: %q", seed, e.Samples, e.Quality.Warnings)
+				}
+			}
+			return e.Labels[0].Weights, nil
+		}, seeds, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jaccard[samples] = j
+	}
+	slices.Sort(used)
+	t.Logf("top-5 Jaccard over %d seeds: %.3f at 5000 samples, %.3f at the adaptive default (samples used %v)", len(seeds), jaccard[5000], jaccard[0], used)
+	if jaccard[5000] >= 0.9 {
+		t.Errorf("fixed 5000 samples: Jaccard %.3f; the close weights should make it unstable (< 0.9)", jaccard[5000])
+	}
+	if jaccard[0] < 0.9 {
+		t.Errorf("adaptive budget: Jaccard %.3f < 0.9", jaccard[0])
+	}
+	if used[len(used)/2] <= 5000 {
+		t.Errorf("the adaptive budget used a median of %d samples; close weights need more than 5000", used[len(used)/2])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -71,6 +72,24 @@ type Quality struct {
 	// EffectiveSamples is (Σw)²/Σw² of the kernel weights: how many
 	// perturbations really shaped the surrogate.
 	EffectiveSamples float64 `json:"effective_samples"`
+	// RankConfidence says how clearly the StableTop largest |weights| stand
+	// apart from the rest, as a z-score: the smallest, over a feature a in
+	// the top StableTop and a feature b outside it, of
+	// (|β_a| − |β_b|) / SE(|β_a| − |β_b|), with the standard errors of the
+	// ridge weights from their sandwich covariance
+	// (Zᵀ W Z + λI)⁻¹ (Σ w_i² e_i² z_i z_iᵀ) (Zᵀ W Z + λI)⁻¹ (z centred,
+	// e the surrogate's residuals), the smallest over the explained labels.
+	// Near 0 the top set is a coin toss between seeds; at RankZ (2.5) or
+	// above another seed names the same top set with high probability. It
+	// is capped at 100, which it also reads when the top set holds every
+	// feature.
+	RankConfidence float64 `json:"rank_confidence"`
+	// StableTop is the size of the top set RankConfidence is about:
+	// the StableTop option, at most the number of features kept.
+	StableTop int `json:"stable_top"`
+	// Stable says RankConfidence reached RankZ: with the default adaptive
+	// budget, that the stopping rule was met before MaxSamples.
+	Stable bool `json:"stable"`
 	// Warnings say in words what is wrong, and what to try.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -90,8 +109,13 @@ type Explanation struct {
 	Method string `json:"method"`
 	Mode   Mode   `json:"mode"`
 	Seed   uint64 `json:"seed"`
-	// Samples is the number of perturbations (the instance included).
+	// Samples is the number of perturbations used (the instance included).
 	Samples int `json:"samples"`
+	// MaxSamples is the cap of the adaptive budget, 0 when Samples was set
+	// (a fixed budget). With the adaptive budget, Samples started at the
+	// method's default and doubled until the stopping rule was met
+	// (Quality.Stable) or MaxSamples was reached.
+	MaxSamples int `json:"max_samples,omitempty"`
 	// NumFeatures is the number of interpretable features (columns, words,
 	// segments); FeatureNames names them.
 	NumFeatures  int      `json:"num_features"`
@@ -140,16 +164,164 @@ func kernel(d, width float64) float64 {
 }
 
 // problem is the data of a LIME fit: n perturbations in the interpretable
-// representation z (row 0 is the instance), their distances to the instance
+// representation (row 0 is the instance), their distances to the instance
 // and the model's outputs.
+//
+// A dense problem holds the rows in z and the distances in dist. A binary
+// problem (every feature 0 or 1: binned columns, kept segments, kept words)
+// holds row i as a bit mask, masks[i*dw:(i+1)*dw] (feature j is bit j%64 of
+// word j/64), the number of its ones in ones[i], and the distance of a row
+// with c ones in classDist[c]: in every binary design the distance depends
+// on that count only, so rows fall into at most d+1 weight classes.
 type problem struct {
-	z    []float32 // n×d
 	n, d int
-	dist []float64 // n
-	y    []float32 // n×k
-	k    int
-	// binary says every z is 0 or 1, so cross-products can skip the zeros.
-	binary bool
+	z    []float32 // dense: n×d
+	dist []float64 // dense: n
+
+	binary    bool
+	dw        int
+	masks     []uint64  // binary: n×dw
+	ones      []int32   // binary: n
+	classDist []float64 // binary: d+1
+	// cols caches columns() and order classBits(), for colRows and
+	// orderRows rows.
+	cols      []uint64
+	colRows   int
+	order     *classOrder
+	orderRows int
+
+	z0 []float32 // the instance's row
+	y  []float32 // n×k
+	k  int
+}
+
+// newMaskProblem makes an empty binary problem of d features whose
+// instance row is all ones, with the distance of a row of c ones dist(c).
+func newMaskProblem(d int, dist func(ones int) float64) *problem {
+	p := &problem{d: d, binary: true, dw: (d + 63) / 64, z0: make([]float32, d), classDist: make([]float64, d+1)}
+	for j := range p.z0 {
+		p.z0[j] = 1
+	}
+	for c := range p.classDist {
+		p.classDist[c] = dist(c)
+	}
+	return p
+}
+
+// growRows makes room for the masks and counts of rows up to hi.
+func (p *problem) growRows(hi int) {
+	p.masks = slices.Grow(p.masks, hi*p.dw-len(p.masks))[:hi*p.dw]
+	p.ones = slices.Grow(p.ones, hi-len(p.ones))[:hi]
+}
+
+// setInstanceRow makes row 0 the instance: every feature 1.
+func (p *problem) setInstanceRow() {
+	row := p.masks[:p.dw]
+	for w := range row {
+		row[w] = ^uint64(0)
+		if rest := p.d - 64*w; rest < 64 {
+			row[w] = 1<<rest - 1
+		}
+	}
+	p.ones[0] = int32(p.d)
+}
+
+// classWeights returns the kernel weight of each distance class of a
+// binary problem.
+func (p *problem) classWeights(width float64) []float64 {
+	wc := make([]float64, len(p.classDist))
+	for c, d := range p.classDist {
+		wc[c] = kernel(d, width)
+	}
+	return wc
+}
+
+// rowWeights returns the kernel weight of every row.
+func (p *problem) rowWeights(width float64) []float64 {
+	w := make([]float64, p.n)
+	if p.binary {
+		wc := p.classWeights(width)
+		for i, c := range p.ones[:p.n] {
+			w[i] = wc[c]
+		}
+		return w
+	}
+	for i, d := range p.dist[:p.n] {
+		w[i] = kernel(d, width)
+	}
+	return w
+}
+
+// bit returns z_ij of a binary problem.
+func (p *problem) bit(i, j int) uint64 {
+	return p.masks[i*p.dw+j>>6] >> (j & 63) & 1
+}
+
+// columns returns the binary problem's columns as bitsets over the rows:
+// column j is cols[j*words:(j+1)*words], row i its bit i%64 of word i/64,
+// words = ⌈n/64⌉. Built by 64×64 bit transposes and cached until rows are
+// added.
+func (p *problem) columns() (cols []uint64, words int) {
+	words = (p.n + 63) / 64
+	if p.colRows == p.n && p.cols != nil {
+		return p.cols, words
+	}
+	cols = make([]uint64, p.d*words)
+	parallelChunks(words, 16, func(_, lo, hi int) {
+		var a [64]uint64
+		for g := lo; g < hi; g++ {
+			for w := range p.dw {
+				for t := range a {
+					a[t] = 0
+					if i := g*64 + t; i < p.n {
+						a[t] = p.masks[i*p.dw+w]
+					}
+				}
+				transpose64(&a)
+				for t := range min(64, p.d-64*w) {
+					cols[(64*w+t)*words+g] = a[t]
+				}
+			}
+		}
+	})
+	p.cols, p.colRows = cols, p.n
+	return cols, words
+}
+
+// transpose64 transposes a 64×64 bit matrix in place: bit c of a[r]
+// becomes bit r of a[c] (Hacker's Delight 7-3, in six rounds of block
+// swaps).
+func transpose64(a *[64]uint64) {
+	m := uint64(0x00000000ffffffff)
+	for j := 32; j != 0; j >>= 1 {
+		for k := 0; k < 64; k = (k + j + 1) &^ j {
+			t := (a[k]>>j ^ a[k+j]) & m
+			a[k] ^= t << j
+			a[k+j] ^= t
+		}
+		m ^= m << (j >> 1)
+	}
+}
+
+// dense returns the problem with its rows materialised in z (a binary
+// problem is copied; a dense one returned as is).
+func (p *problem) dense() *problem {
+	if !p.binary {
+		return p
+	}
+	q := *p
+	q.binary = false
+	q.z = make([]float32, p.n*p.d)
+	q.dist = make([]float64, p.n)
+	parallelChunks(p.n, 1024, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for j := range p.d {
+				q.z[i*p.d+j] = float32(p.bit(i, j))
+			}
+			q.dist[i] = p.classDist[p.ones[i]]
+		}
+	})
+	return &q
 }
 
 // stats are the kernel-weighted, centred sufficient statistics of a
@@ -165,8 +337,19 @@ type stats struct {
 	syy   []float64   // per label
 	zc    []float64   // n×d, sqrt(w)(z − mu), kept for leverages
 	yc    []float64   // n×L, sqrt(w)(y − ybar)
-	w     []float64   // kernel weights
+	w     []float64   // dense: kernel weight of each row
+	wc    []float64   // binary: kernel weight of each distance class
 	nrows int
+}
+
+// stats computes the statistics of p for kernel width width. keepRows
+// keeps the centred rows (for leave-one-out scores).
+func (p *problem) stats(width float64, labels []int, keepRows bool) *stats {
+	if p.binary && !keepRows {
+		return binaryStats(p, p.classWeights(width), labels)
+	}
+	q := p.dense()
+	return weightedStats(q, q.rowWeights(width), labels, keepRows)
 }
 
 // gramChunks is the number of row chunks weightedStats reduces over: fixed
@@ -176,12 +359,12 @@ func gramChunks(n, d int) int {
 	return max(1, min((n+255)/256, (1<<22)/max(1, d*d)))
 }
 
-// weightedStats computes the statistics with kernel weights w, in
-// parallel over fixed row chunks whose partial sums are added in chunk
-// order.
+// weightedStats computes the statistics of a dense problem with row
+// weights w, in parallel over fixed row chunks whose partial sums are added
+// in chunk order.
 func weightedStats(p *problem, w []float64, labels []int, keepRows bool) *stats {
 	n, d, L := p.n, p.d, len(labels)
-	st := &stats{d: d, mu: make([]float64, d), ybar: make([]float64, L), syy: make([]float64, L), nrows: n}
+	st := &stats{d: d, mu: make([]float64, d), ybar: make([]float64, L), syy: make([]float64, L), nrows: n, w: w}
 	var sw, sw2 float64
 	for i := range n {
 		sw += w[i]
@@ -224,10 +407,6 @@ func weightedStats(p *problem, w []float64, labels []int, keepRows bool) *stats 
 	}
 	for l := range L {
 		st.ybar[l] /= sw
-	}
-	if p.binary && !keepRows {
-		binaryCross(p, w, labels, st, chunks, size)
-		return st
 	}
 	// Pass 2: centred, sqrt(w)-scaled rows and their cross-products (upper
 	// triangle of G, b and syy per chunk).
@@ -325,77 +504,206 @@ func weightedStats(p *problem, w []float64, labels []int, keepRows bool) *stats 
 		}
 	}
 	if keepRows {
-		st.zc, st.yc, st.w = zc, yc, w
+		st.zc, st.yc = zc, yc
 	}
 	return st
 }
 
-// binaryCross fills G, b and syy of st for 0/1 data from the uncentred
-// sums over each row's ones only: G = Σ w z zᵀ − Σw·μμᵀ and
-// b = Σ w (y − ȳ) z, exact because Σ w (y − ȳ) = 0. With a fraction q of
-// ones per row this costs q² of the dense product.
-func binaryCross(p *problem, w []float64, labels []int, st *stats, chunks, size int) {
-	n, d, L := p.n, p.d, len(labels)
-	stride := d*d + L*d + L
-	part := make([]float64, chunks*stride)
-	parallelChunks(n, size, func(c, lo, hi int) {
-		acc := part[c*stride : (c+1)*stride]
-		g, b, syy := acc[:d*d], acc[d*d:d*d+L*d], acc[d*d+L*d:]
-		ones := make([]int, 0, d)
-		for i := lo; i < hi; i++ {
-			wi := w[i]
-			if wi == 0 {
-				continue
-			}
-			// Branch-free gather of the ones (v is exactly 0 or 1).
-			ones = ones[:d]
-			cnt := 0
-			for j, v := range p.z[i*d : (i+1)*d] {
-				ones[cnt] = j
-				cnt += int(v)
-			}
-			ones = ones[:cnt]
-			for a, j := range ones {
-				row := g[j*d:]
-				for _, k := range ones[a:] {
-					row[k] += wi
+// classOrder groups the rows of a binary problem by distance class: rows
+// lists them class by class (in row order within a class), class c's rows
+// are rows[off[c]:off[c+1]], and in a bitset over this order class c
+// starts at word start[c] (every class on a fresh word). words is the
+// length of such a bitset. bits holds the columns as such bitsets: column
+// j in bits[j*words:(j+1)*words].
+type classOrder struct {
+	rows   []int32
+	off    []int
+	start  []int
+	words  int
+	counts []int
+	bits   []uint64
+}
+
+// classBits returns the rows grouped by class with the columns as bitsets
+// in that order, cached until rows are added. It depends on the design
+// only (not on the model's outputs or the kernel width), so it can be
+// built while the model is still at work.
+func (p *problem) classBits() *classOrder {
+	if p.order != nil && p.orderRows == p.n {
+		return p.order
+	}
+	C, d := len(p.classDist), p.d
+	o := &classOrder{rows: make([]int32, p.n), off: make([]int, C+1), start: make([]int, C), counts: make([]int, C)}
+	for _, c := range p.ones[:p.n] {
+		o.counts[c]++
+	}
+	for c, k := range o.counts {
+		o.off[c+1] = o.off[c] + k
+		o.start[c] = o.words
+		o.words += (k + 63) / 64
+	}
+	next := slices.Clone(o.off[:C])
+	for i, c := range p.ones[:p.n] {
+		o.rows[next[c]] = int32(i)
+		next[c]++
+	}
+	// Transpose each class's rows 64 at a time.
+	W := o.words
+	o.bits = make([]uint64, d*W)
+	type task struct{ c, chunk int }
+	var tasks []task
+	for c, k := range o.counts {
+		for chunk := range (k + 63) / 64 {
+			tasks = append(tasks, task{c, chunk})
+		}
+	}
+	parallelChunks(len(tasks), 8, func(_, lo, hi int) {
+		var a [64]uint64
+		for _, tk := range tasks[lo:hi] {
+			rows := o.rows[o.off[tk.c]+tk.chunk*64 : min(o.off[tk.c+1], o.off[tk.c]+tk.chunk*64+64)]
+			for w := range p.dw {
+				for t := range a {
+					a[t] = 0
+					if t < len(rows) {
+						a[t] = p.masks[int(rows[t])*p.dw+w]
+					}
 				}
-			}
-			for l, lab := range labels {
-				yv := wi * (float64(p.y[i*p.k+lab]) - st.ybar[l])
-				bl := b[l*d : (l+1)*d]
-				for _, j := range ones {
-					bl[j] += yv
+				transpose64(&a)
+				for t := range min(64, d-64*w) {
+					o.bits[(64*w+t)*W+o.start[tk.c]+tk.chunk] = a[t]
 				}
-				syy[l] += yv * (float64(p.y[i*p.k+lab]) - st.ybar[l])
 			}
 		}
 	})
-	st.g = make([]float64, d*d)
+	p.order, p.orderRows = o, p.n
+	return o
+}
+
+// prepareFit builds, for a binary problem, what its fit needs from the
+// design alone (the class bitsets and the column bitsets), so that it can
+// run while the model evaluates the last perturbations.
+func (p *problem) prepareFit(n int) {
+	if !p.binary || n != p.n {
+		return
+	}
+	p.classBits()
+	p.columns()
+}
+
+// binaryStats computes the statistics of a binary problem with class
+// weights wc. With rows grouped by weight class, Σ_i w_i z_ij z_ik is
+// Σ_c w_c·popcount(class c's bits of columns j and k): G costs d²/2 popcounts
+// per 64 rows instead of a multiply-add per pair of ones per row, and its
+// class counts are exact integers. b_l[j] = Σ w_i (y_il − ȳ_l) over the ones
+// of column j. Every entry is summed by one goroutine in a fixed order, so
+// the result does not depend on the number of cores.
+func binaryStats(p *problem, wc []float64, labels []int) *stats {
+	n, d, L := p.n, p.d, len(labels)
+	st := &stats{d: d, mu: make([]float64, d), ybar: make([]float64, L), syy: make([]float64, L), nrows: n, wc: wc}
+	o := p.classBits()
+	var sw, sw2 float64
+	for c, k := range o.counts {
+		sw += float64(k) * wc[c]
+		sw2 += float64(k) * wc[c] * wc[c]
+	}
+	st.sumW = sw
+	if sw2 > 0 {
+		st.ess = sw * sw / sw2
+	}
+	W, perm := o.words, o.bits
+	// Uncentred G: per pair, integer counts per class times the class
+	// weight. Each word of the class order belongs to one class: its
+	// weight.
+	ww := make([]float64, W)
+	for c, cnt := range o.counts {
+		for w := o.start[c]; w < o.start[c]+(cnt+63)/64; w++ {
+			ww[w] = wc[c]
+		}
+	}
+	g := make([]float64, d*d)
+	parallelChunks(d, 1, func(_, j, _ int) {
+		pj := perm[j*W : (j+1)*W]
+		ww := ww[:len(pj)]
+		for k := j; k < d; k++ {
+			pk := perm[k*W : (k+1)*W]
+			pk = pk[:len(pj)]
+			// Four running sums, so the multiply-adds overlap.
+			var s [4]float64
+			t := 0
+			for ; t+4 <= len(pj); t += 4 {
+				s[0] += ww[t] * float64(bits.OnesCount64(pj[t]&pk[t]))
+				s[1] += ww[t+1] * float64(bits.OnesCount64(pj[t+1]&pk[t+1]))
+				s[2] += ww[t+2] * float64(bits.OnesCount64(pj[t+2]&pk[t+2]))
+				s[3] += ww[t+3] * float64(bits.OnesCount64(pj[t+3]&pk[t+3]))
+			}
+			for ; t < len(pj); t++ {
+				s[0] += ww[t] * float64(bits.OnesCount64(pj[t]&pk[t]))
+			}
+			g[j*d+k] = (s[0] + s[1]) + (s[2] + s[3])
+		}
+	})
+	if sw > 0 {
+		for j := range d {
+			st.mu[j] = g[j*d+j] / sw
+		}
+	}
+	// Label means, weighted centred outputs v and their sums of squares.
+	v := make([]float64, n*L)
+	for l, lab := range labels {
+		s := 0.0
+		for i := range n {
+			s += wc[p.ones[i]] * float64(p.y[i*p.k+lab])
+		}
+		if sw > 0 {
+			st.ybar[l] = s / sw
+		}
+		ss := 0.0
+		for i := range n {
+			wi := wc[p.ones[i]]
+			e := float64(p.y[i*p.k+lab]) - st.ybar[l]
+			v[l*n+i] = wi * e
+			ss += wi * e * e
+		}
+		st.syy[l] = ss
+	}
 	st.b = make([][]float64, L)
 	for l := range st.b {
 		st.b[l] = make([]float64, d)
 	}
-	for c := range chunks {
-		acc := part[c*stride : (c+1)*stride]
-		for j := range d {
-			for k := j; k < d; k++ {
-				st.g[j*d+k] += acc[j*d+k]
+	// b_l[j] = Σ_i v_li z_ij by byte of the row masks: each row adds its
+	// v into one cell per byte, the cell of its pattern of 8 features; a
+	// feature's sum is then the sum of the cells whose pattern holds it.
+	groups := (d + 7) / 8
+	cells := make([]float64, groups*256)
+	for l := range L {
+		clear(cells)
+		vl := v[l*n : (l+1)*n]
+		for i, vi := range vl {
+			row := p.masks[i*p.dw : (i+1)*p.dw]
+			for gr := range groups {
+				cells[gr<<8|int(row[gr>>3]>>((gr&7)*8)&0xff)] += vi
 			}
 		}
-		for l := range L {
-			for j := range d {
-				st.b[l][j] += acc[d*d+l*d+j]
+		for j := range d {
+			gr, bit := j>>3, j&7
+			c := cells[gr<<8 : gr<<8+256]
+			s := 0.0
+			for pat := range c {
+				if pat>>bit&1 != 0 {
+					s += c[pat]
+				}
 			}
-			st.syy[l] += acc[d*d+L*d+l]
+			st.b[l][j] = s
 		}
 	}
+	st.g = g
 	for j := range d {
 		for k := j; k < d; k++ {
-			st.g[j*d+k] -= st.sumW * st.mu[j] * st.mu[k]
-			st.g[k*d+j] = st.g[j*d+k]
+			g[j*d+k] -= sw * st.mu[j] * st.mu[k]
+			g[k*d+j] = g[j*d+k]
 		}
 	}
+	return st
 }
 
 // r2 is the weighted R² of coefficients beta on features s for label l.
@@ -540,7 +848,7 @@ func (st *stats) fitLabel(p *problem, l, label int, s []int, alpha float64, name
 	local := 0.0
 	for a, j := range s {
 		le.Intercept -= beta[a] * st.mu[j]
-		local += beta[a] * float64(p.z[j])
+		local += beta[a] * float64(p.z0[j])
 	}
 	le.LocalPrediction = le.Intercept + local
 	le.ModelPrediction = float64(p.y[label])
@@ -588,36 +896,315 @@ func (st *stats) looScore(l int, s []int, alpha float64) float64 {
 	return 1 - press/st.syy[l]
 }
 
+// fitResult is the outcome of one LIME fit.
+type fitResult struct {
+	labs  []LabelExplanation
+	width float64
+	grid  []WidthScore
+	ess   float64
+	// rankZ is the smallest rank confidence over the labels; top the size
+	// of the top set it is about.
+	rankZ float64
+	top   int
+}
+
 // fit runs the whole LIME fit on a problem: kernel weights, optional
-// automatic width, feature selection and one surrogate per label.
-func fit(p *problem, labels []int, cfg fitConfig, names []string) (labs []LabelExplanation, width float64, grid []WidthScore, ess float64) {
-	width = cfg.width
+// automatic width, feature selection, one surrogate per label and the
+// confidence of its top-ranked features.
+func fit(p *problem, labels []int, cfg fitConfig, names []string) fitResult {
+	res := fitResult{width: cfg.width, rankZ: maxRankZ}
 	if cfg.autoWidth {
 		bestScore := math.Inf(-1)
 		for _, f := range autoWidthFactors {
 			wd := cfg.width * f
-			w := kernelWeights(p.dist, wd)
-			st := weightedStats(p, w, labels[:1], true)
+			st := p.stats(wd, labels[:1], true)
 			s := st.selectFeatures(0, cfg.numFeatures, cfg.selection, cfg.ridge)
 			sc := st.looScore(0, s, cfg.ridge)
-			grid = append(grid, WidthScore{Width: wd, LOOScore: sc, EffectiveSamples: st.ess})
+			res.grid = append(res.grid, WidthScore{Width: wd, LOOScore: sc, EffectiveSamples: st.ess})
 			// A width must keep enough effective samples to be trusted.
 			if st.ess < minESS(len(s)) {
 				continue
 			}
 			if sc > bestScore+1e-12 {
-				bestScore, width = sc, wd
+				bestScore, res.width = sc, wd
 			}
 		}
 	}
-	w := kernelWeights(p.dist, width)
-	st := weightedStats(p, w, labels, false)
-	labs = make([]LabelExplanation, len(labels))
+	st := p.stats(res.width, labels, false)
+	res.ess = st.ess
+	res.labs = make([]LabelExplanation, len(labels))
+	all := make([]int, p.d)
+	for j := range all {
+		all[j] = j
+	}
 	for l, lab := range labels {
 		s := st.selectFeatures(l, cfg.numFeatures, cfg.selection, cfg.ridge)
-		labs[l] = st.fitLabel(p, l, lab, s, cfg.ridge, names)
+		res.labs[l] = st.fitLabel(p, l, lab, s, cfg.ridge, names)
+		// The top set of the surrogate: its k largest weights when it keeps
+		// more than k features, else the kept features themselves, whose
+		// choice is then judged on the ridge over all features.
+		k := min(cfg.stableTop, len(s))
+		res.top = k
+		f := s
+		if len(s) <= k {
+			f = all
+		}
+		if k == 0 || len(f) <= k {
+			continue
+		}
+		beta, factor := ridgeSolve(st.g, p.d, st.b[l], f, cfg.ridge)
+		res.rankZ = min(res.rankZ, st.rankConfidence(p, l, lab, f, beta, factor, k))
 	}
-	return labs, width, grid, st.ess
+	return res
+}
+
+// RankZ is the rank confidence (Quality.RankConfidence) the adaptive
+// budget asks for before it stops: a z-score of 2.5, so that a feature of
+// the top set and one outside it swap places in fewer than 1 of 100 seeds
+// when their weights are normal.
+const RankZ = 2.5
+
+// maxRankZ caps Quality.RankConfidence (it also stands for "nothing to
+// separate").
+const maxRankZ = 100
+
+// rankConfidence is the z-score separating the k largest |weights| of the
+// ridge on features f (weights beta, Cholesky factor of G[f,f]+λI) from the
+// other features of f, for label l: the smallest, over a in the top k and b
+// outside, of (|β_a| − |β_b|)/SE. The covariance of β is the sandwich
+// A⁻¹ M A⁻¹ with A = G[f,f] + λI and M = Σ_i w_i² e_i² (z_i − μ)(z_i − μ)ᵀ
+// over the features of f, e_i the residuals: it needs no assumption on the
+// noise, which near the instance is the model's non-linearity.
+func (st *stats) rankConfidence(p *problem, l, label int, f []int, beta, factor []float64, k int) float64 {
+	m := len(f)
+	maxAbs := 0.0
+	for _, b := range beta {
+		maxAbs = math.Max(maxAbs, math.Abs(b))
+	}
+	if maxAbs == 0 {
+		if st.syy[l] == 0 {
+			return maxRankZ // the model is flat: every seed gives zeros
+		}
+		return 0
+	}
+	meat := st.meat(p, l, label, f, beta)
+	// V = A⁻¹ M A⁻¹, column by column, then row by row (A is symmetric).
+	x := make([]float64, m*m)
+	col := make([]float64, m)
+	for c := range m {
+		for r := range m {
+			col[r] = meat[r*m+c]
+		}
+		cholSolve(factor, m, col)
+		for r := range m {
+			x[r*m+c] = col[r]
+		}
+	}
+	v := make([]float64, m*m)
+	for r := range m {
+		copy(col, x[r*m:(r+1)*m])
+		cholSolve(factor, m, col)
+		copy(v[r*m:], col)
+	}
+	order := make([]int, m)
+	for a := range order {
+		order[a] = a
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(math.Abs(beta[b]), math.Abs(beta[a])) })
+	// A floor on the standard error: the model's outputs are float32, so
+	// weights closer than a millionth of the largest are a tie, not a
+	// separation.
+	floor := 1e-6 * maxAbs
+	z := float64(maxRankZ)
+	for _, a := range order[:k] {
+		for _, b := range order[k:] {
+			sa, sb := math.Copysign(1, beta[a]), math.Copysign(1, beta[b])
+			vr := v[a*m+a] + v[b*m+b] - 2*sa*sb*v[a*m+b]
+			sd := math.Max(math.Sqrt(math.Max(vr, 0)), floor)
+			z = math.Min(z, (math.Abs(beta[a])-math.Abs(beta[b]))/sd)
+		}
+	}
+	return math.Max(z, 0)
+}
+
+// meat returns M = Σ_i w_i² e_i² (z_i − μ)(z_i − μ)ᵀ over the features f
+// (m×m) for the ridge weights beta of label l.
+func (st *stats) meat(p *problem, l, label int, f []int, beta []float64) []float64 {
+	m, n := len(f), p.n
+	ybar := st.ybar[l]
+	if !p.binary {
+		// Dense rows: M += s sᵀ with s = w e (z − μ), over fixed chunks
+		// whose partial sums are added in chunk order.
+		chunks := gramChunks(n, m)
+		size := (n + chunks - 1) / chunks
+		part := make([]float64, chunks*m*m)
+		parallelChunks(n, size, func(c, lo, hi int) {
+			acc := part[c*m*m : (c+1)*m*m]
+			u := make([]float64, m)
+			for i := lo; i < hi; i++ {
+				wi := st.w[i]
+				if wi == 0 {
+					continue
+				}
+				e := float64(p.y[i*p.k+label]) - ybar
+				row := p.z[i*p.d : (i+1)*p.d]
+				for a, j := range f {
+					u[a] = float64(row[j]) - st.mu[j]
+					e -= beta[a] * u[a]
+				}
+				s := wi * e
+				for a := range u {
+					u[a] *= s
+				}
+				for a, ua := range u {
+					r := acc[a*m : (a+1)*m]
+					for b := a; b < m; b++ {
+						r[b] += ua * u[b]
+					}
+				}
+			}
+		})
+		meat := make([]float64, m*m)
+		for c := range chunks {
+			for a := range m {
+				for b := a; b < m; b++ {
+					meat[a*m+b] += part[c*m*m+a*m+b]
+				}
+			}
+		}
+		for a := range m {
+			for b := a + 1; b < m; b++ {
+				meat[b*m+a] = meat[a*m+b]
+			}
+		}
+		return meat
+	}
+	// Binary rows: with c_i = (w_i e_i)², M = Σ c z zᵀ − s μᵀ − μ sᵀ +
+	// (Σc) μμᵀ where s = Σ c z is the diagonal of Σ c z zᵀ (z² = z).
+	var meat []float64
+	var csum float64
+	if m <= patternFeatures {
+		meat, csum = st.patternMeat(p, l, label, f, beta)
+	} else {
+		meat, csum = st.bitMeat(p, l, label, f, beta)
+	}
+	diag := make([]float64, m)
+	for a := range m {
+		diag[a] = meat[a*m+a]
+	}
+	for a, ja := range f {
+		for b := a; b < m; b++ {
+			jb := f[b]
+			v := meat[a*m+b] - diag[a]*st.mu[jb] - st.mu[ja]*diag[b] + csum*st.mu[ja]*st.mu[jb]
+			meat[a*m+b], meat[b*m+a] = v, v
+		}
+	}
+	return meat
+}
+
+// patternFeatures is the largest surrogate whose uncentred meat is summed
+// by pattern of its features (2^patternFeatures cells).
+const patternFeatures = 12
+
+// patternMeat returns the upper triangle of Σ_i c_i z_i z_iᵀ over the
+// features f of a binary problem, c_i = (w_i e_i)², and Σ_i c_i. A row's
+// residual depends on its output and on its pattern of ones over f only,
+// so the rows are summed into one cell per pattern, and the pair sums are
+// the cells' superset sums: M_ab = Σ over patterns holding a and b.
+func (st *stats) patternMeat(p *problem, l, label int, f []int, beta []float64) ([]float64, float64) {
+	m := len(f)
+	fit := make([]float64, 1<<m) // Σ β over each pattern's features
+	for pat := 1; pat < len(fit); pat++ {
+		fit[pat] = fit[pat&(pat-1)] + beta[bits.TrailingZeros(uint(pat))]
+	}
+	base := -st.ybar[l]
+	for a, j := range f {
+		base += beta[a] * st.mu[j]
+	}
+	cell := make([]float64, 1<<m)
+	// Each row's pattern, 64 rows at a time: the columns of f, transposed.
+	cols, words := p.columns()
+	var blk [64]uint64
+	for w := range words {
+		clear(blk[:])
+		for a, j := range f {
+			blk[a] = cols[j*words+w]
+		}
+		transpose64(&blk)
+		for t := range min(64, p.n-64*w) {
+			i, pat := 64*w+t, blk[t]&uint64(len(cell)-1)
+			we := st.wc[p.ones[i]] * (float64(p.y[i*p.k+label]) + base - fit[pat])
+			cell[pat] += we * we
+		}
+	}
+	// Superset sums: after the pass over bit a, cell[pat] sums the cells
+	// that agree with pat off bit a and hold at least its bits.
+	for a := range m {
+		for pat := range cell {
+			if pat>>a&1 == 0 {
+				cell[pat] += cell[pat|1<<a]
+			}
+		}
+	}
+	meat := make([]float64, m*m)
+	for a := range m {
+		for b := a; b < m; b++ {
+			meat[a*m+b] = cell[1<<a|1<<b]
+		}
+	}
+	return meat, cell[0]
+}
+
+// bitMeat is patternMeat for larger surrogates: residuals by the ones of
+// each column, pair sums over the ones two columns share.
+func (st *stats) bitMeat(p *problem, l, label int, f []int, beta []float64) ([]float64, float64) {
+	m, n := len(f), p.n
+	cols, words := p.columns()
+	cw := make([]float64, n)
+	base := -st.ybar[l]
+	for a, j := range f {
+		base += beta[a] * st.mu[j]
+	}
+	parallelChunks(words, 16, func(_, lo, hi int) {
+		rows := cw[lo*64 : min(n, hi*64)]
+		for i := range rows {
+			rows[i] = float64(p.y[(lo*64+i)*p.k+label]) + base
+		}
+		for a, j := range f {
+			col := cols[j*words+lo : j*words+hi]
+			for wi, x := range col {
+				for x != 0 {
+					rows[wi<<6|bits.TrailingZeros64(x)] -= beta[a]
+					x &= x - 1
+				}
+			}
+		}
+		for i, e := range rows {
+			we := st.wc[p.ones[lo*64+i]] * e
+			rows[i] = we * we
+		}
+	})
+	csum := 0.0
+	for _, c := range cw {
+		csum += c
+	}
+	meat := make([]float64, m*m)
+	parallelChunks(m, 1, func(_, a, _ int) {
+		ca := cols[f[a]*words : (f[a]+1)*words]
+		for b := a; b < m; b++ {
+			cb := cols[f[b]*words : (f[b]+1)*words]
+			s := 0.0
+			for wi, x := range ca {
+				x &= cb[wi]
+				for x != 0 {
+					s += cw[wi<<6|bits.TrailingZeros64(x)]
+					x &= x - 1
+				}
+			}
+			meat[a*m+b] = s
+		}
+	})
+	return meat, csum
 }
 
 // autoWidthFactors multiply the default width to give AutoKernelWidth's
@@ -626,14 +1213,6 @@ var autoWidthFactors = []float64{0.25, 0.5, 0.75, 1, 1.5, 2, 3}
 
 func minESS(features int) float64 { return float64(10 * (features + 1)) }
 
-func kernelWeights(dist []float64, width float64) []float64 {
-	w := make([]float64, len(dist))
-	for i, d := range dist {
-		w[i] = kernel(d, width)
-	}
-	return w
-}
-
 // fitConfig carries the surrogate settings common to all LIME variants.
 type fitConfig struct {
 	width       float64
@@ -641,11 +1220,38 @@ type fitConfig struct {
 	numFeatures int
 	selection   Selection
 	ridge       float64
+	stableTop   int
+}
+
+// budget is the sample budget of an explanation: a fixed number of
+// perturbations, or an adaptive one that starts at start and doubles up to
+// max until the top features are separated (Quality.Stable).
+type budget struct {
+	start, max int
+	adaptive   bool
+}
+
+// growUntilStable fits p and, with an adaptive budget, doubles the
+// perturbations until the rank confidence reaches RankZ or the budget's
+// cap. extend(lo, hi) must add rows lo..hi−1 to p, drawn from the same
+// seeded streams whatever the number of rounds, so the rows of a budget of
+// 2n start with those of n and the decisions depend on the seed only.
+func growUntilStable(p *problem, b budget, labels []int, cfg fitConfig, names []string, extend func(lo, hi int) error) (fitResult, error) {
+	for {
+		res := fit(p, labels, cfg, names)
+		if !b.adaptive || res.rankZ >= RankZ || p.n >= b.max {
+			return res, nil
+		}
+		if err := extend(p.n, min(2*p.n, b.max)); err != nil {
+			return res, err
+		}
+	}
 }
 
 // quality fills in the summary and warnings of an explanation.
-func quality(labs []LabelExplanation, ess float64, samples int) Quality {
-	q := Quality{MinScore: math.Inf(1), EffectiveSamples: ess}
+func quality(res fitResult, samples int, b budget) Quality {
+	labs, ess := res.labs, res.ess
+	q := Quality{MinScore: math.Inf(1), EffectiveSamples: ess, RankConfidence: res.rankZ, StableTop: res.top, Stable: res.rankZ >= RankZ}
 	for _, le := range labs {
 		q.MinScore = math.Min(q.MinScore, le.Score)
 		q.MaxLocalError = math.Max(q.MaxLocalError, le.LocalError)
@@ -664,6 +1270,13 @@ func quality(labs []LabelExplanation, ess float64, samples int) Quality {
 	}
 	if ess < minESS(0) || ess < 0.01*float64(samples) {
 		q.Warnings = append(q.Warnings, fmt.Sprintf("only %.1f effective samples of %d carry kernel weight: the kernel width is too small for these distances; widen it or use AutoKernelWidth", ess, samples))
+	}
+	if !q.Stable {
+		if b.adaptive {
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not separated from the next ones even at the cap of %d samples (rank confidence z = %.2f < %.1f): features ranked near %d have nearly equal weights, and another seed may swap them; raise MaxSamples, or compare fewer features (StableTop)", q.StableTop, samples, q.RankConfidence, RankZ, q.StableTop))
+		} else {
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not clearly separated from the next ones at %d samples (rank confidence z = %.2f < %.1f): another seed may name others; leave Samples at 0 for the adaptive budget, or raise it", q.StableTop, samples, q.RankConfidence, RankZ))
+		}
 	}
 	return q
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -33,9 +35,18 @@ type TabularOptions struct {
 	// Seed makes the explanation reproducible: the same seed gives the
 	// bit-identical explanation.
 	Seed uint64
-	// Samples is the number of perturbations, the instance included
-	// (default 5000).
+	// Samples fixes the number of perturbations, the instance included.
+	// Left at 0, the budget is adaptive: it starts at 5000 and doubles
+	// (extending the same seeded sample) until the StableTop features are
+	// separated from the rest by RankZ standard errors, or MaxSamples is
+	// reached; Explanation.Samples and Quality say how it went.
 	Samples int
+	// MaxSamples caps the adaptive budget (default 16 × 5000); it cannot
+	// be combined with Samples.
+	MaxSamples int
+	// StableTop is the number of top features the adaptive budget makes
+	// stable and Quality.RankConfidence is about (default 5).
+	StableTop int
 	// NumFeatures is how many features the surrogate keeps (default 10).
 	NumFeatures int
 	// Labels lists the outputs to explain; default: the TopLabels most
@@ -76,7 +87,7 @@ type column struct {
 	binStd      []float64
 	binLo       []float64
 	binHi       []float64
-	binQuant    [][]float32 // per bin: quantile table of its truncated normal (nil: constant)
+	binQuant    []*quantTable // per bin: quantile table of its truncated normal (nil: constant)
 	mean, std   float64
 	scale       float64 // std, or 1 for a constant column
 }
@@ -89,6 +100,7 @@ type Tabular struct {
 	disc    Discretizer
 	mode    Mode
 	classes []string
+	strata  sync.Map // block size → normalStrata
 }
 
 // NewTabular learns the statistics LIME samples from: per-feature mean and
@@ -241,7 +253,7 @@ func (t *Tabular) binStats(col *column, vals, sorted []float64) {
 	col.binStd = make([]float64, nb)
 	col.binLo = make([]float64, nb)
 	col.binHi = make([]float64, nb)
-	col.binQuant = make([][]float32, nb)
+	col.binQuant = make([]*quantTable, nb)
 	for b := range nb {
 		col.binLo[b] = sorted[0]
 		if b > 0 {
@@ -266,7 +278,8 @@ func (t *Tabular) binStats(col *column, vals, sorted []float64) {
 		if counts[b] > 0 {
 			col.binStd[b] = math.Sqrt(sumSq[b] / counts[b])
 		}
-		col.binQuant[b] = truncNormTable(col.binMean[b], col.binStd[b], col.binLo[b], col.binHi[b])
+		lo32, hi32 := col.binRange32(b)
+		col.binQuant[b] = truncNormTable(col.binMean[b], col.binStd[b], col.binLo[b], col.binHi[b], lo32, hi32)
 	}
 	col.cum = cumulative(counts, len(vals))
 	txt := formatEdges(col.edges)
@@ -286,11 +299,16 @@ func (t *Tabular) binStats(col *column, vals, sorted []float64) {
 // quantSteps is the resolution of the per-bin quantile tables.
 const quantSteps = 256
 
+// quantTable holds a quantile function at quantSteps+1 probabilities.
+type quantTable [quantSteps + 1]float32
+
 // truncNormTable tabulates the quantile function of N(mean, std²)
 // truncated to [lo, hi] at quantSteps+1 evenly spaced probabilities, so
 // undiscretising costs an interpolation instead of an inverse error
-// function. It returns nil when the bin is a single value.
-func truncNormTable(mean, std, lo, hi float64) []float32 {
+// function. Entries are clamped to the float32 range [lo32, hi32] of the
+// bin, so every value interpolated from the table falls in the bin. It
+// returns nil when the bin is a single value.
+func truncNormTable(mean, std, lo, hi float64, lo32, hi32 float32) *quantTable {
 	if !(std > 0) || !(hi > lo) {
 		return nil
 	}
@@ -298,27 +316,32 @@ func truncNormTable(mean, std, lo, hi float64) []float32 {
 	if b-a < 1e-12 {
 		return nil
 	}
-	t := make([]float32, quantSteps+1)
+	t := new(quantTable)
 	for q := range t {
 		p := a + (b-a)*float64(q)/quantSteps
 		v := mean + std*normQuantile(p)
-		t[q] = float32(math.Min(math.Max(v, lo), hi))
+		t[q] = min(max(float32(math.Min(math.Max(v, lo), hi)), lo32), hi32)
 	}
 	return t
 }
 
-// undiscretize draws a value inside bin b from a normal with the bin's
-// training mean and standard deviation, truncated to the bin, by inverse
-// CDF with uniform u.
-func (col *column) undiscretize(b int, u float64) float32 {
-	t := col.binQuant[b]
-	if t == nil {
-		return float32(col.binMean[b])
+// binRange32 is the float32 range of bin b under binOf: above the lower
+// edge and at most the upper edge (unbounded at the ends).
+func (col *column) binRange32(b int) (lo, hi float32) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if b > 0 {
+		e := col.edges[b-1]
+		if lo = float32(e); float64(lo) <= e {
+			lo = math.Nextafter32(lo, hi)
+		}
 	}
-	x := u * quantSteps
-	q := min(int(x), quantSteps-1)
-	f := float32(x - float64(q))
-	return t[q] + f*(t[q+1]-t[q])
+	if b < len(col.edges) {
+		e := col.edges[b]
+		if hi = float32(e); float64(hi) > e {
+			hi = math.Nextafter32(hi, lo)
+		}
+	}
+	return lo, hi
 }
 
 // NumFeatures is the number of columns the explainer expects.
@@ -326,14 +349,15 @@ func (t *Tabular) NumFeatures() int { return t.d }
 
 // Explain explains model's prediction for instance x (d features).
 //
-// Perturbations are drawn per column with a Latin-hypercube design: a
-// binned or categorical column takes each bin in proportion to its training
-// frequency (systematic sampling, then shuffled), and a discretised value is
-// drawn inside its bin from the bin's truncated normal; a continuous column
-// takes the centre of each of n−1 equal-probability strata of
-// N(center, std²) once, in random order. Each
-// column has its own random stream, so columns are generated in parallel and
-// the result is bit-identical for a seed on any machine.
+// Perturbations are drawn per column as a Latin hypercube: a binned or
+// categorical column takes each bin in proportion to its training
+// frequency (systematic sampling), a discretised value lies at stratified
+// quantiles of the bin's truncated normal, and a continuous column takes
+// the centre of each of m equal-probability strata of N(center, std²)
+// once; each column's values are then shuffled from the column's own
+// random stream, so columns are generated in parallel and the result is
+// bit-identical for a seed on any machine. The adaptive budget adds blocks
+// of rows, each its own Latin hypercube from its own streams.
 func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt TabularOptions) (*Explanation, error) {
 	start := time.Now()
 	const what = "lime tabular"
@@ -353,108 +377,60 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			}
 		}
 	}
-	n, cfg, batch, err := commonOptions(what, opt.Samples, 5000, opt.NumFeatures, opt.KernelWidth, 0.75*math.Sqrt(float64(t.d)), opt.Selection, opt.Ridge, opt.BatchSize, 1024)
+	bud, cfg, batch, err := commonOptions(what, opt.Samples, opt.MaxSamples, 5000, opt.StableTop, opt.NumFeatures, opt.KernelWidth, 0.75*math.Sqrt(float64(t.d)), opt.Selection, opt.Ridge, opt.BatchSize, 1024)
 	if err != nil {
 		return nil, err
 	}
 	cfg.autoWidth = opt.AutoKernelWidth
 	d := t.d
-	z := make([]float32, n*d)  // interpretable representation
-	in := make([]float32, n*d) // model inputs
-	copy(in, x)
-	instBin := make([]int, d)
-	for j := range d {
-		col := &t.cols[j]
-		switch {
-		case col.categorical:
-			instBin[j] = int(x[j])
-		case col.binned:
-			instBin[j] = binOf(col.edges, float64(x[j]))
-		}
-	}
-	m := n - 1
-	// Continuous columns share the centres of m equal-probability strata of
-	// N(0, 1); each column visits them in its own random order.
-	var strata []float64
-	for j := range d {
-		if !t.cols[j].binned {
-			strata = normalStrata(m)
-			break
-		}
-	}
-	// Columns are generated into column-major scratch (sequential writes),
-	// then transposed into the row-major inputs in cache-sized row blocks,
-	// with the distances computed on the way.
-	colIn := make([]float32, d*m)
-	colZ := make([]float32, d*m)
-	parallelChunks(d, 1, func(_, j, _ int) {
-		r := subStream(opt.Seed, streamColumn, uint64(j))
-		col := &t.cols[j]
-		cin, cz := colIn[j*m:(j+1)*m], colZ[j*m:(j+1)*m]
-		if col.binned {
-			z[j] = 1
-			codes := make([]int32, m)
-			u0 := r.Float64()
-			b := 0
-			for i := range m {
-				p := (float64(i) + u0) / float64(m)
-				for b < len(col.cum)-1 && col.cum[b] <= p {
-					b++
-				}
-				codes[i] = int32(b)
-			}
-			shuffle(r, codes)
-			inst := int32(instBin[j])
-			for i, c := range codes {
-				if c == inst {
-					cz[i] = 1
-				}
-				if col.categorical {
-					cin[i] = float32(c)
-				} else {
-					cin[i] = col.undiscretize(int(c), r.unit32())
-				}
-			}
-			return
-		}
-		center := float64(x[j])
-		if opt.SampleAroundMean {
-			center = col.mean
-		}
-		z[j] = float32((float64(x[j]) - col.mean) / col.scale)
-		perm := make([]int32, m)
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		shuffle(r, perm)
-		for i, s := range perm {
-			v := float32(center + col.std*strata[s])
-			cin[i] = v
-			cz[i] = float32((float64(v) - col.mean) / col.scale)
-		}
-	})
-	dist := make([]float64, n)
-	parallelChunks(m, 256, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			rin, rz := in[(i+1)*d:(i+2)*d], z[(i+1)*d:(i+2)*d]
-			s := 0.0
-			for j := range rin {
-				rin[j] = colIn[j*m+i]
-				v := colZ[j*m+i]
-				rz[j] = v
-				dv := float64(v) - float64(z[j])
-				s += dv * dv
-			}
-			dist[i+1] = math.Sqrt(s)
-		}
-	})
-	e := &Explanation{Method: "lime-tabular", Mode: t.mode, Seed: opt.Seed, Samples: n, NumFeatures: d,
+	g := t.newDesign(x, opt.Seed, opt.SampleAroundMean)
+	p := g.p
+	e := &Explanation{Method: "lime-tabular", Mode: t.mode, Seed: opt.Seed, NumFeatures: d,
 		Selection: cfg.selection, Discretizer: string(t.disc), Ridge: cfg.ridge}
-	y, k, err := callBatched(ctx, what, model, in, n, d, batch, &e.Timing)
-	if err != nil {
+	if bud.adaptive {
+		e.MaxSamples = bud.max
+	}
+	// Rows are drawn in chunks of tabularChunk, each chunk drawn while the
+	// model evaluates the previous one, into two alternating buffers.
+	in := [2][]float32{getF32(tabularChunk * d), getF32(tabularChunk * d)}
+	defer func() { putF32(in[0]); putF32(in[1]) }()
+	defer g.release()
+	o := outputs{what: what, timing: &e.Timing}
+	extend := func(lo, hi int) error {
+		chunks := (hi - lo + tabularChunk - 1) / tabularChunk
+		bounds := func(c int) (int, int) { return lo + c*tabularChunk, min(hi, lo+(c+1)*tabularChunk) }
+		err := pipeline(chunks, func(c int) {
+			if c == chunks {
+				p.n = hi // the design is complete; the outputs follow
+				p.prepareFit(hi)
+				return
+			}
+			a, b := bounds(c)
+			g.block(a, b, in[c%2][:(b-a)*d])
+		}, func(c int) error {
+			a, b := bounds(c)
+			buf := in[c%2]
+			for r := a; r < b; r += batch {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				s := min(r+batch, b)
+				if err := o.add(s-r, r, func() ([]float32, error) { return model(ctx, buf[(r-a)*d:(s-a)*d], s-r) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.y, p.k, p.n = o.y, o.k, hi
+		return nil
+	}
+	if err := extend(0, bud.start); err != nil {
 		return nil, err
 	}
-	labels, err := pickLabels(what, t.mode, y[:k], opt.Labels, opt.TopLabels)
+	labels, err := pickLabels(what, t.mode, p.y[:p.k], opt.Labels, opt.TopLabels)
 	if err != nil {
 		return nil, err
 	}
@@ -462,26 +438,268 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 	for j := range d {
 		col := &t.cols[j]
 		if col.binned {
-			e.FeatureNames[j] = col.binLabel[instBin[j]]
+			e.FeatureNames[j] = col.binLabel[g.instBin[j]]
 		} else {
 			e.FeatureNames[j] = col.name
 		}
 	}
-	binary := true
-	for j := range d {
-		binary = binary && t.cols[j].binned
+	res, err := growUntilStable(p, bud, labels, cfg, e.FeatureNames, extend)
+	if err != nil {
+		return nil, err
 	}
-	p := &problem{z: z, n: n, d: d, dist: dist, y: y, k: k, binary: binary}
-	labs, width, grid, ess := fit(p, labels, cfg, e.FeatureNames)
-	for i := range labs {
-		if l := labs[i].Label; l < len(t.classes) {
-			labs[i].Name = t.classes[l]
+	for i := range res.labs {
+		if l := res.labs[i].Label; l < len(t.classes) {
+			res.labs[i].Name = t.classes[l]
 		}
 	}
-	e.Labels, e.KernelWidth, e.KernelWidths = labs, width, grid
-	e.Quality = quality(labs, ess, n)
+	e.Samples = p.n
+	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
+	e.Quality = quality(res, p.n, bud)
 	e.Timing.Total = time.Since(start)
 	return e, nil
+}
+
+// tabularChunk is the number of rows drawn as one Latin hypercube (the
+// first chunk also holds the instance).
+const tabularChunk = 1024
+
+// tabularDesign draws the perturbations of one tabular explanation, chunk
+// by chunk.
+type tabularDesign struct {
+	t      *Tabular
+	x      []float32
+	seed   uint64
+	around bool
+	p      *problem
+	blocks int
+	// instBin is the instance's bin of each binned column; [loKey, hiKey]
+	// the sortKeys of its float32 range (for a categorical column, the
+	// code itself), so a value's interpretable 0/1 is read off the value.
+	instBin []int
+	loKey   []uint64
+	hiKey   []uint64
+	// colIn is one block's values, column-major (reused).
+	colIn []float32
+}
+
+func (t *Tabular) newDesign(x []float32, seed uint64, around bool) *tabularDesign {
+	d := t.d
+	g := &tabularDesign{t: t, x: x, seed: seed, around: around, instBin: make([]int, d), loKey: make([]uint64, d), hiKey: make([]uint64, d)}
+	binary := true
+	p := &problem{d: d, z0: make([]float32, d)}
+	for j := range d {
+		col := &t.cols[j]
+		switch {
+		case col.categorical:
+			g.instBin[j] = int(x[j])
+			g.loKey[j], g.hiKey[j] = sortKey(x[j]), sortKey(x[j])
+		case col.binned:
+			g.instBin[j] = binOf(col.edges, float64(x[j]))
+			lo, hi := col.binRange32(g.instBin[j])
+			g.loKey[j], g.hiKey[j] = sortKey(lo), sortKey(hi)
+		}
+		if col.binned {
+			p.z0[j] = 1
+		} else {
+			binary = false
+			p.z0[j] = float32((float64(x[j]) - col.mean) / col.scale)
+		}
+	}
+	if binary {
+		// Every binned value of the instance is 1, so a row with c ones
+		// lies at Euclidean distance sqrt(d − c).
+		p = newMaskProblem(d, func(c int) float64 { return math.Sqrt(float64(d - c)) })
+	}
+	g.p = p
+	return g
+}
+
+// release hands the design's scratch back for reuse.
+func (g *tabularDesign) release() {
+	putF32(g.colIn)
+	g.colIn = nil
+}
+
+// block draws rows lo..hi−1, one chunk, into the design and their model
+// inputs into in ((hi−lo)×d, row-major), each column from the chunk's own
+// stream. The first chunk holds the instance as row 0.
+func (g *tabularDesign) block(lo, hi int, in []float32) {
+	t, p, d := g.t, g.p, g.t.d
+	b := g.blocks
+	g.blocks++
+	first := lo
+	if lo == 0 {
+		first = 1
+		copy(in, g.x)
+	}
+	m := hi - first
+	if cap(g.colIn) < m*d {
+		g.release()
+		g.colIn = getF32(m * d)
+	}
+	colIn := g.colIn[:m*d]
+	// Continuous columns share the centres of m equal-probability strata of
+	// N(0, 1); each column visits them in its own random order.
+	var strata []float64
+	if !p.binary {
+		for j := range d {
+			if !t.cols[j].binned {
+				strata = t.normalStrata(m)
+				break
+			}
+		}
+	}
+	parallelChunks(d, 1, func(_, j, _ int) {
+		r := subStream(g.seed, streamColumn, blockIndex(j, b))
+		col := &t.cols[j]
+		v := colIn[j*m : (j+1)*m]
+		if col.binned {
+			col.binnedValues(r, v)
+		} else {
+			center := float64(g.x[j])
+			if g.around {
+				center = col.mean
+			}
+			for i, s := range strata {
+				v[i] = float32(center + col.std*s)
+			}
+		}
+		shuffleF32(r, v)
+	})
+	if p.binary {
+		p.growRows(hi)
+		if lo == 0 {
+			p.setInstanceRow()
+		}
+	} else {
+		p.z = slices.Grow(p.z, hi*d-len(p.z))[:hi*d]
+		p.dist = slices.Grow(p.dist, hi-len(p.dist))[:hi]
+		if lo == 0 {
+			copy(p.z, p.z0)
+			p.dist[0] = 0
+		}
+	}
+	// Transpose into the row-major inputs, reading each binned value's 0/1
+	// off its range on the way, into the row's bit mask or dense row.
+	parallelChunks(m, 256, func(_, a, c int) {
+		for i := a; i < c; i++ {
+			row := first + i
+			in := in[(row-lo)*d : (row-lo+1)*d]
+			if p.binary {
+				ones := 0
+				for w := range p.dw {
+					j0, j1 := 64*w, min(d, 64*w+64)
+					lk, hk := g.loKey[j0:j1], g.hiKey[j0:j1]
+					var mask uint64
+					for t := range lk {
+						v := colIn[(j0+t)*m+i]
+						in[j0+t] = v
+						mask |= inRange(sortKey(v), lk[t], hk[t]) << (t & 63)
+					}
+					p.masks[row*p.dw+w] = mask
+					ones += bits.OnesCount64(mask)
+				}
+				p.ones[row] = int32(ones)
+				continue
+			}
+			zr := p.z[row*d : (row+1)*d]
+			s := 0.0
+			for j := range in {
+				v := colIn[j*m+i]
+				in[j] = v
+				col := &t.cols[j]
+				if col.binned {
+					zr[j] = float32(inRange(sortKey(v), g.loKey[j], g.hiKey[j]))
+				} else {
+					zr[j] = float32((float64(v) - col.mean) / col.scale)
+				}
+				dv := float64(zr[j]) - float64(p.z0[j])
+				s += dv * dv
+			}
+			p.dist[row] = math.Sqrt(s)
+		}
+	})
+}
+
+// sortKey maps a float32 to an integer that orders like the float (for
+// non-NaN values).
+func sortKey(v float32) uint64 {
+	b := math.Float32bits(v)
+	return uint64(b ^ (uint32(int32(b)>>31) | 0x80000000))
+}
+
+// inRange is 1 when lo ≤ k ≤ hi, else 0, without a branch (a random 0/1
+// per value would defeat the branch predictor).
+func inRange(k, lo, hi uint64) uint64 {
+	return ((k-lo)>>63 ^ 1) & ((hi-k)>>63 ^ 1)
+}
+
+// binnedValues fills v with one block of a binned column in sorted order:
+// bins by systematic sampling of their training frequencies, values at
+// stratified quantiles of each bin's truncated normal (the category code
+// for a categorical column).
+func (col *column) binnedValues(r *rng, v []float32) {
+	m := len(v)
+	u0 := r.Float64()
+	i := 0
+	nb := len(col.cum)
+	for b := range nb {
+		end := m
+		if b < nb-1 {
+			// Position i falls in bins ≤ b when (i+u0)/m < cum[b].
+			end = min(max(int(math.Ceil(col.cum[b]*float64(m)-u0)), i), m)
+		}
+		run := v[i:end]
+		i = end
+		if len(run) == 0 {
+			continue
+		}
+		if col.categorical {
+			for q := range run {
+				run[q] = float32(b)
+			}
+			continue
+		}
+		t := col.binQuant[b]
+		if t == nil {
+			lo, hi := col.binRange32(b)
+			c := min(max(float32(col.binMean[b]), lo), hi)
+			for q := range run {
+				run[q] = c
+			}
+			continue
+		}
+		step := quantSteps / float64(len(run))
+		x := r.Float64() * step
+		interp := func(x float64) float32 {
+			k := int(x) & (quantSteps - 1) // x < quantSteps
+			f := float32(x - float64(k))
+			return t[k] + f*(t[k+1]-t[k])
+		}
+		// Four positions per step, on four running sums, so iterations
+		// overlap instead of waiting on one another's sum.
+		q := 0
+		for ; q+4 <= len(run); q += 4 {
+			r4 := run[q : q+4 : q+4]
+			r4[0], r4[1], r4[2], r4[3] = interp(x), interp(x+step), interp(x+2*step), interp(x+3*step)
+			x += 4 * step
+		}
+		for ; q < len(run); q++ {
+			run[q] = interp(x)
+			x += step
+		}
+	}
+}
+
+// normalStrata returns Φ⁻¹((s+½)/m) for s = 0..m−1, computed once per m
+// and explainer.
+func (t *Tabular) normalStrata(m int) []float64 {
+	if q, ok := t.strata.Load(m); ok {
+		return q.([]float64)
+	}
+	q := normalStrata(m)
+	t.strata.Store(m, q)
+	return q
 }
 
 // normalStrata returns Φ⁻¹((s+½)/m) for s = 0..m−1.
@@ -497,44 +715,60 @@ func normalStrata(m int) []float64 {
 
 // commonOptions validates and defaults the options shared by the LIME
 // variants.
-func commonOptions(what string, samples, defSamples, numFeatures int, width, defWidth float64, sel Selection, ridge float64, batch, defBatch int) (int, fitConfig, int, error) {
+func commonOptions(what string, samples, maxSamples, defSamples, stableTop, numFeatures int, width, defWidth float64, sel Selection, ridge float64, batch, defBatch int) (budget, fitConfig, int, error) {
 	var cfg fitConfig
-	if samples == 0 {
-		samples = defSamples
+	var bud budget
+	switch {
+	case samples != 0 && maxSamples != 0:
+		return bud, cfg, 0, fmt.Errorf("%s: Samples (%d) fixes the budget and MaxSamples (%d) caps the adaptive one; set only one of them", what, samples, maxSamples)
+	case samples < 0 || samples == 1:
+		return bud, cfg, 0, fmt.Errorf("%s: Samples is %d; need at least 2, or 0 for the adaptive budget (from %d)", what, samples, defSamples)
+	case maxSamples < 0 || maxSamples == 1:
+		return bud, cfg, 0, fmt.Errorf("%s: MaxSamples is %d; need at least 2, or 0 for the default cap %d", what, maxSamples, 16*defSamples)
+	case samples > 0:
+		bud = budget{start: samples, max: samples}
+	default:
+		bud = budget{start: defSamples, max: 16 * defSamples, adaptive: true}
+		if maxSamples > 0 {
+			bud.start, bud.max = min(defSamples, maxSamples), maxSamples
+		}
 	}
-	if samples < 2 {
-		return 0, cfg, 0, fmt.Errorf("%s: Samples is %d; need at least 2 (default %d)", what, samples, defSamples)
+	if stableTop == 0 {
+		stableTop = 5
+	}
+	if stableTop < 0 {
+		return bud, cfg, 0, fmt.Errorf("%s: StableTop is %d; use a positive number of top features (default 5)", what, stableTop)
 	}
 	if numFeatures == 0 {
 		numFeatures = 10
 	}
 	if numFeatures < 0 {
-		return 0, cfg, 0, fmt.Errorf("%s: NumFeatures is %d; use a positive count (default 10)", what, numFeatures)
+		return bud, cfg, 0, fmt.Errorf("%s: NumFeatures is %d; use a positive count (default 10)", what, numFeatures)
 	}
 	if width == 0 {
 		width = defWidth
 	}
 	if !(width > 0) || math.IsInf(width, 0) {
-		return 0, cfg, 0, fmt.Errorf("%s: KernelWidth is %v; use a positive width (default %.4g)", what, width, defWidth)
+		return bud, cfg, 0, fmt.Errorf("%s: KernelWidth is %v; use a positive width (default %.4g)", what, width, defWidth)
 	}
 	if sel == "" {
 		sel = SelectAuto
 	}
 	if !sel.valid() {
-		return 0, cfg, 0, fmt.Errorf("%s: unknown feature selection %q; use auto, forward_selection, highest_weights, lasso_path or none", what, sel)
+		return bud, cfg, 0, fmt.Errorf("%s: unknown feature selection %q; use auto, forward_selection, highest_weights, lasso_path or none", what, sel)
 	}
 	if ridge == 0 {
 		ridge = 1
 	}
 	if !(ridge > 0) {
-		return 0, cfg, 0, fmt.Errorf("%s: Ridge is %v; use a positive penalty (default 1)", what, ridge)
+		return bud, cfg, 0, fmt.Errorf("%s: Ridge is %v; use a positive penalty (default 1)", what, ridge)
 	}
 	if batch == 0 {
 		batch = defBatch
 	}
 	if batch < 1 {
-		return 0, cfg, 0, fmt.Errorf("%s: BatchSize is %d; use a positive number of rows per model call (default %d)", what, batch, defBatch)
+		return bud, cfg, 0, fmt.Errorf("%s: BatchSize is %d; use a positive number of rows per model call (default %d)", what, batch, defBatch)
 	}
-	cfg = fitConfig{width: width, numFeatures: numFeatures, selection: sel, ridge: ridge}
-	return samples, cfg, batch, nil
+	cfg = fitConfig{width: width, numFeatures: numFeatures, selection: sel, ridge: ridge, stableTop: stableTop}
+	return bud, cfg, batch, nil
 }

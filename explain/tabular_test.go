@@ -465,3 +465,134 @@ func TestExplanationJSONRoundTrip(t *testing.T) {
 		t.Errorf("class name %q", e.Labels[0].Name)
 	}
 }
+
+// tieData is gaussian training data whose columns 4 and 5 are identical,
+// and a linear model giving them the same weight: an exact tie for the
+// 5th place (weights 5, 4, 3, 2, then 1 and 1, then 0.5, 0.2).
+func tieData() ([]float32, int, Func) {
+	const n, d = 500, 8
+	train := gaussianData(n, d, 9, nil)
+	for i := range n {
+		train[i*d+5] = train[i*d+4]
+	}
+	return train, d, linearModel([]float64{5, 4, 3, 2, 1, 1, 0.5, 0.2}, 0)
+}
+
+func TestAdaptiveBudgetStopsAtOnceWhenSeparated(t *testing.T) {
+	const n, d = 500, 8
+	train := gaussianData(n, d, 9, nil)
+	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
+	e, err := ex.Explain(context.Background(), linearModel([]float64{5, 4, 3, 2, 1, 0.5, 0.3, 0.2}, 0), train[:d], TabularOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := e.Quality
+	if e.Samples != 5000 || e.MaxSamples != 80000 || !q.Stable || q.RankConfidence < RankZ || q.StableTop != 5 {
+		t.Errorf("well separated weights: %d samples (cap %d), stable %v, rank confidence %.3g about the top %d; want 5000 of 80000, stable, ≥ %v, top 5",
+			e.Samples, e.MaxSamples, q.Stable, q.RankConfidence, q.StableTop, RankZ)
+	}
+	for _, w := range q.Warnings {
+		if strings.Contains(w, "separated") {
+			t.Errorf("a rank warning on separated weights: %q", w)
+		}
+	}
+	// A fixed budget is used as is, and still reports its confidence.
+	f, err := ex.Explain(context.Background(), linearModel([]float64{5, 4, 3, 2, 1, 0.5, 0.3, 0.2}, 0), train[:d], TabularOptions{Seed: 1, Samples: 700})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Samples != 700 || f.MaxSamples != 0 || !f.Quality.Stable {
+		t.Errorf("fixed budget: %d samples (cap %d), stable %v; want exactly 700, no cap, stable", f.Samples, f.MaxSamples, f.Quality.Stable)
+	}
+}
+
+func TestAdaptiveBudgetExactTieRunsToTheCap(t *testing.T) {
+	train, d, model := tieData()
+	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
+	run := func(opt TabularOptions) *Explanation {
+		t.Helper()
+		opt.Ridge = 1e-9 // the exact linear fit: the two weights agree to rounding
+		e, err := ex.Explain(context.Background(), model, train[:d], opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e := run(TabularOptions{Seed: 3, MaxSamples: 20000})
+	q := e.Quality
+	if e.Samples != 20000 || e.MaxSamples != 20000 || q.Stable || q.RankConfidence > 0.01 {
+		t.Errorf("exact tie: %d samples (cap %d), stable %v, rank confidence %v; want the cap 20000, unstable, ≈ 0", e.Samples, e.MaxSamples, q.Stable, q.RankConfidence)
+	}
+	if !strings.Contains(strings.Join(q.Warnings, " "), "cap of 20000 samples") {
+		t.Errorf("no warning about the cap: %q", q.Warnings)
+	}
+	// With the tie outside the top 4 the rule is met at once.
+	if e := run(TabularOptions{Seed: 3, MaxSamples: 20000, StableTop: 4}); e.Samples != 5000 || !e.Quality.Stable || e.Quality.StableTop != 4 {
+		t.Errorf("StableTop 4: %d samples, stable %v, top %d; want 5000, stable, 4", e.Samples, e.Quality.Stable, e.Quality.StableTop)
+	}
+	// A fixed budget warns instead.
+	if f := run(TabularOptions{Seed: 3, Samples: 3000}); f.Quality.Stable || !strings.Contains(strings.Join(f.Quality.Warnings, " "), "leave Samples at 0") {
+		t.Errorf("fixed budget on a tie: stable %v, warnings %q", f.Quality.Stable, f.Quality.Warnings)
+	}
+}
+
+func TestAdaptiveBudgetExtendsTheSameSample(t *testing.T) {
+	// The rows of a larger budget start with those of a smaller one, so
+	// the adaptive decisions depend on the seed only; and the explanation
+	// is bit-identical call after call and on one core.
+	train, d, model := tieData()
+	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone})
+	rows := func(opt TabularOptions) ([][]float32, string) {
+		opt.Ridge = 1e-9 // the exact tie of tieData: every round runs
+		spy := &spyModel{d: d, f: model}
+		e, err := ex.Explain(context.Background(), spy.call, train[:d], opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Timing = Timing{}
+		b, _ := json.Marshal(e)
+		return spy.rows, string(b)
+	}
+	small, _ := rows(TabularOptions{Seed: 4, Samples: 5000})
+	mid, _ := rows(TabularOptions{Seed: 4, MaxSamples: 10000})
+	big, want := rows(TabularOptions{Seed: 4, MaxSamples: 20000})
+	if len(small) != 5000 || len(mid) != 10000 || len(big) != 20000 {
+		t.Fatalf("model saw %d, %d and %d rows; want 5000, 10000 and 20000 (the tie runs to each cap)", len(small), len(mid), len(big))
+	}
+	if !reflect.DeepEqual(big[:5000], small) || !reflect.DeepEqual(big[:10000], mid) {
+		t.Error("the rows of a larger budget do not start with those of a smaller one")
+	}
+	if _, again := rows(TabularOptions{Seed: 4, MaxSamples: 20000}); again != want {
+		t.Error("two adaptive calls with one seed differ")
+	}
+	prev := runtime.GOMAXPROCS(1)
+	_, one := rows(TabularOptions{Seed: 4, MaxSamples: 20000})
+	runtime.GOMAXPROCS(prev)
+	if one != want {
+		t.Error("GOMAXPROCS=1 changed the adaptive explanation")
+	}
+}
+
+func TestBudgetOptionErrors(t *testing.T) {
+	train, d, model := tieData()
+	ex, _ := NewTabular(train, d, TabularConfig{Mode: Regression})
+	for _, tc := range []struct {
+		opt  TabularOptions
+		want string
+	}{
+		{TabularOptions{Samples: 100, MaxSamples: 1000}, "set only one of them"},
+		{TabularOptions{MaxSamples: 1}, "MaxSamples is 1"},
+		{TabularOptions{MaxSamples: -5}, "MaxSamples is -5"},
+		{TabularOptions{Samples: -3}, "Samples is -3"},
+		{TabularOptions{StableTop: -1}, "StableTop is -1"},
+	} {
+		if _, err := ex.Explain(context.Background(), model, train[:d], tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want one mentioning %q", tc.opt, err, tc.want)
+		}
+	}
+	// A cap below the default start starts there.
+	e, err := ex.Explain(context.Background(), model, train[:d], TabularOptions{MaxSamples: 800})
+	if err != nil || e.Samples != 800 || e.MaxSamples != 800 {
+		t.Errorf("MaxSamples 800: %v, %d samples, cap %d; want 800 and 800", err, e.Samples, e.MaxSamples)
+	}
+}

@@ -30,9 +30,15 @@ const (
 type TextOptions struct {
 	// Seed makes the explanation reproducible.
 	Seed uint64
-	// Samples is the number of perturbed documents, the original included
-	// (default 5000).
+	// Samples fixes the number of perturbed documents, the original
+	// included. Left at 0, the budget is adaptive as in TabularOptions,
+	// starting at 5000 documents.
 	Samples int
+	// MaxSamples caps the adaptive budget (default 16 × 5000) and
+	// StableTop is the number of top features it makes stable (default 5),
+	// as in TabularOptions.
+	MaxSamples int
+	StableTop  int
 	// NumFeatures is how many features the surrogate keeps (default 10).
 	NumFeatures int
 	// Labels to explain; default the TopLabels most probable (TopLabels
@@ -180,77 +186,116 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 	if D == 0 {
 		return nil, fmt.Errorf("%s: the document has no words to explain (got %q); pass non-empty text", what, text)
 	}
-	n, cfg, batch, err := commonOptions(what, opt.Samples, 5000, opt.NumFeatures, opt.KernelWidth, 25, opt.Selection, opt.Ridge, opt.BatchSize, 256)
+	bud, cfg, batch, err := commonOptions(what, opt.Samples, opt.MaxSamples, 5000, opt.StableTop, opt.NumFeatures, opt.KernelWidth, 25, opt.Selection, opt.Ridge, opt.BatchSize, 256)
 	if err != nil {
 		return nil, err
 	}
 	cfg.autoWidth = opt.AutoKernelWidth
-	z, dist := textDesign(opt.Seed, n, D)
-	e := &TextExplanation{Explanation: Explanation{Method: "lime-text", Mode: outMode, Seed: opt.Seed, Samples: n,
+	e := &TextExplanation{Explanation: Explanation{Method: "lime-text", Mode: outMode, Seed: opt.Seed,
 		NumFeatures: D, FeatureNames: names, Selection: cfg.selection, Ridge: cfg.ridge},
 		TextMode: mode, Tokens: tokens, Positions: positions}
+	if bud.adaptive {
+		e.MaxSamples = bud.max
+	}
+	p := newMaskProblem(D, func(kept int) float64 { return 100 * (1 - math.Sqrt(float64(kept)/float64(D))) })
 	o := outputs{what: what, timing: &e.Timing}
-	docs := make([]string, batch)
-	for lo := 0; lo < n; lo += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+batch, n)
-		parallelChunks(hi-lo, 32, func(_, a, b int) {
-			var sb strings.Builder
-			for i := a; i < b; i++ {
-				row := z[(lo+i)*D : (lo+i+1)*D]
-				sb.Reset()
-				sb.Grow(len(text))
-				for _, p := range pieces {
-					if p.feature < 0 || row[p.feature] != 0 {
-						sb.WriteString(p.text)
-					} else if mode != TextBagOfWords {
-						sb.WriteString(mask)
-					}
-				}
-				docs[i] = sb.String()
+	// Batch i+1's documents are built while the model reads batch i's.
+	docs := [2][]string{make([]string, batch), make([]string, batch)}
+	var rows []uint8 // one block's keep-masks, row-major
+	blocks := 0
+	extend := func(lo, hi int) error {
+		rows = textBlock(p, opt.Seed, blocks, lo, hi, rows)
+		blocks++
+		batches := (hi - lo + batch - 1) / batch
+		bounds := func(i int) (int, int) { return lo + i*batch, min(hi, lo+(i+1)*batch) }
+		err := pipeline(batches, func(i int) {
+			if i == batches {
+				p.n = hi // the design is complete; the outputs follow
+				p.prepareFit(hi)
+				return
 			}
+			a, b := bounds(i)
+			out := docs[i%2]
+			parallelChunks(b-a, 32, func(_, c, f int) {
+				var sb strings.Builder
+				for r := c; r < f; r++ {
+					row := rows[(a+r-lo)*D : (a+r-lo+1)*D]
+					sb.Reset()
+					sb.Grow(len(text))
+					for _, p := range pieces {
+						if p.feature < 0 || row[p.feature] != 0 {
+							sb.WriteString(p.text)
+						} else if mode != TextBagOfWords {
+							sb.WriteString(mask)
+						}
+					}
+					out[r] = sb.String()
+				}
+			})
+		}, func(i int) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			a, b := bounds(i)
+			return o.add(b-a, a, func() ([]float32, error) { return model(ctx, docs[i%2][:b-a]) })
 		})
-		if err := o.add(hi-lo, lo, func() ([]float32, error) { return model(ctx, docs[:hi-lo]) }); err != nil {
-			return nil, err
+		if err != nil {
+			return err
 		}
+		p.y, p.k, p.n = o.y, o.k, hi
+		return nil
+	}
+	if err := extend(0, bud.start); err != nil {
+		return nil, err
 	}
 	labels, err := pickLabels(what, outMode, o.y[:o.k], opt.Labels, opt.TopLabels)
 	if err != nil {
 		return nil, err
 	}
-	p := &problem{z: z, n: n, d: D, dist: dist, y: o.y, k: o.k, binary: true}
-	labs, width, grid, ess := fit(p, labels, cfg, names)
-	for i := range labs {
-		if l := labs[i].Label; l < len(opt.ClassNames) {
-			labs[i].Name = opt.ClassNames[l]
+	res, err := growUntilStable(p, bud, labels, cfg, names, extend)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.labs {
+		if l := res.labs[i].Label; l < len(opt.ClassNames) {
+			res.labs[i].Name = opt.ClassNames[l]
 		}
 	}
-	e.Labels, e.KernelWidth, e.KernelWidths = labs, width, grid
-	e.Quality = quality(labs, ess, n)
+	e.Samples = p.n
+	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
+	e.Quality = quality(res, p.n, bud)
 	e.Timing.Total = time.Since(start)
 	return e, nil
 }
 
-// textDesign draws the n×D keep-masks (row 0 keeps everything) and their
-// cosine distances ×100 to the full mask. Row i ≥ 1 hides
-// 1 + ⌊(i−1+u)·D/(n−1)⌋ features: stratified counts uniform over 1..D.
-func textDesign(seed uint64, n, D int) ([]float32, []float64) {
-	z := make([]float32, n*D)
-	dist := make([]float64, n)
-	for j := range D {
-		z[j] = 1
+// textBlock draws rows lo..hi−1 of a text design as sampling block b into
+// p and returns them row-major in rows (reused when large enough). Row 0
+// (in the first block) keeps every feature; the block's other m rows hide
+// 1 + ⌊(i+u)·D/m⌋ features for i = 0..m−1: stratified counts, uniform over
+// 1..D, and a random subset of that size from the stream of the row's
+// chunk.
+func textBlock(p *problem, seed uint64, b, lo, hi int, rows []uint8) []uint8 {
+	D := p.d
+	if cap(rows) < (hi-lo)*D {
+		rows = make([]uint8, (hi-lo)*D)
 	}
-	m := n - 1
-	u0 := subStream(seed, streamOther, 0).Float64()
-	parallelChunks(m, chunkRows, func(c, lo, hi int) {
-		r := subStream(seed, streamChunk, uint64(c))
+	rows = rows[:(hi-lo)*D]
+	first := lo
+	if lo == 0 {
+		first = 1
+		for j := range D {
+			rows[j] = 1
+		}
+	}
+	off := first - lo
+	m := hi - first
+	u0 := subStream(seed, streamOther, blockIndex(0, b)).Float64()
+	parallelChunks(m, chunkRows, func(c, a, f int) {
+		r := subStream(seed, streamChunk, blockIndex(c, b))
 		idx := make([]int, D)
-		for i := lo; i < hi; i++ {
-			hide := 1 + int((float64(i)+u0)*float64(D)/float64(m))
-			hide = min(hide, D)
-			row := z[(i+1)*D : (i+2)*D]
+		for i := a; i < f; i++ {
+			hide := min(1+int((float64(i)+u0)*float64(D)/float64(m)), D)
+			row := rows[(off+i)*D : (off+i+1)*D]
 			for j := range row {
 				row[j] = 1
 				idx[j] = j
@@ -262,9 +307,21 @@ func textDesign(seed uint64, n, D int) ([]float32, []float64) {
 				idx[k], idx[s] = idx[s], idx[k]
 				row[idx[k]] = 0
 			}
-			kept := float64(D - hide)
-			dist[i+1] = 100 * (1 - math.Sqrt(kept/float64(D)))
 		}
 	})
-	return z, dist
+	p.growRows(hi)
+	parallelChunks(hi-lo, 256, func(_, a, c int) {
+		for i := lo + a; i < lo+c; i++ {
+			row := rows[(i-lo)*D : (i-lo+1)*D]
+			mask := p.masks[i*p.dw : (i+1)*p.dw]
+			clear(mask)
+			ones := 0
+			for j, v := range row {
+				mask[j>>6] |= uint64(v) << (j & 63)
+				ones += int(v)
+			}
+			p.ones[i] = int32(ones)
+		}
+	})
+	return rows
 }
