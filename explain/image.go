@@ -58,7 +58,7 @@ type ImageOptions struct {
 	Selection       Selection
 	Ridge           float64
 	// BatchSize is the number of images per model call (default: as many
-	// as fit in 8 MiB of pixels, at least 1 and at most 256).
+	// as fit in 16 MiB of pixels, at least 1 and at most 256).
 	BatchSize int
 	// Segmenter makes the superpixels (default segment.Auto, which finds
 	// tens of segments even on 28×28 images). Segmentation, when set, is
@@ -296,9 +296,9 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 }
 
 // imageBatchValues is the default size of a batch of perturbed images, in
-// pixel values (8 MiB): big enough for the model to work in bulk, small
+// pixel values (16 MiB): big enough for the model to work in bulk, small
 // enough for the painted batch to stay in cache until the model reads it.
-const imageBatchValues = 2 << 20
+const imageBatchValues = 4 << 20
 
 // segRun is a stretch of consecutive pixels (row-major) of one segment.
 type segRun struct{ start, end, seg int32 }

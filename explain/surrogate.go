@@ -189,6 +189,7 @@ type problem struct {
 	colRows   int
 	order     *classOrder
 	orderRows int
+	denseView *problem // dense(), for AutoKernelWidth's leave-one-out
 
 	z0 []float32 // the instance's row
 	y  []float32 // n×k
@@ -304,12 +305,17 @@ func transpose64(a *[64]uint64) {
 }
 
 // dense returns the problem with its rows materialised in z (a binary
-// problem is copied; a dense one returned as is).
+// problem is copied, and the copy cached until rows are added; a dense one
+// returned as is).
 func (p *problem) dense() *problem {
 	if !p.binary {
 		return p
 	}
+	if p.denseView != nil && p.denseView.n == p.n {
+		return p.denseView
+	}
 	q := *p
+	q.denseView = nil
 	q.binary = false
 	q.z = make([]float32, p.n*p.d)
 	q.dist = make([]float64, p.n)
@@ -321,6 +327,7 @@ func (p *problem) dense() *problem {
 			q.dist[i] = p.classDist[p.ones[i]]
 		}
 	})
+	p.denseView = &q
 	return &q
 }
 

@@ -66,7 +66,9 @@ type TabularOptions struct {
 	Selection Selection
 	// Ridge penalty of the surrogate (default 1, as lime).
 	Ridge float64
-	// BatchSize is the number of rows per model call (default 1024).
+	// BatchSize is the most rows per model call (default 1024). Rows are
+	// drawn in chunks of 1024 whatever the batch size (so the explanation
+	// does not depend on it), and a call never spans two chunks.
 	BatchSize int
 	// SampleAroundMean draws continuous features around the training mean
 	// instead of around the instance (non-discretised mode only; lime's
@@ -349,15 +351,17 @@ func (t *Tabular) NumFeatures() int { return t.d }
 
 // Explain explains model's prediction for instance x (d features).
 //
-// Perturbations are drawn per column as a Latin hypercube: a binned or
-// categorical column takes each bin in proportion to its training
-// frequency (systematic sampling), a discretised value lies at stratified
-// quantiles of the bin's truncated normal, and a continuous column takes
-// the centre of each of m equal-probability strata of N(center, std²)
-// once; each column's values are then shuffled from the column's own
-// random stream, so columns are generated in parallel and the result is
-// bit-identical for a seed on any machine. The adaptive budget adds blocks
-// of rows, each its own Latin hypercube from its own streams.
+// Perturbations are drawn in chunks of 1024 rows, each chunk a Latin
+// hypercube per column: a binned or categorical column takes each bin in
+// proportion to its training frequency (systematic sampling), a discretised
+// value lies at stratified quantiles of the bin's truncated normal, and a
+// continuous column takes the centre of each of m equal-probability strata
+// of N(center, std²) once; each column's values are then shuffled from the
+// column's own random stream for the chunk, so columns are generated in
+// parallel and the result is bit-identical for a seed on any machine. A
+// chunk is drawn while the model evaluates the previous one. The adaptive
+// budget adds chunks from further streams, so the rows of a larger budget
+// start with those of a smaller one.
 func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt TabularOptions) (*Explanation, error) {
 	start := time.Now()
 	const what = "lime tabular"
