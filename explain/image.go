@@ -244,7 +244,7 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 		err := pipeline(batches, func(i int) {
 			if i == batches {
 				p.n = hi // the design is complete; the outputs follow
-				p.prepareFit(hi)
+				p.prepareFit(hi, cfg.width)
 				return
 			}
 			a, b := bounds(i)

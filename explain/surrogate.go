@@ -190,6 +190,9 @@ type problem struct {
 	order     *classOrder
 	orderRows int
 	denseView *problem // dense(), for AutoKernelWidth's leave-one-out
+	gramG     []float64
+	gramW     []float64
+	gramRows  int
 
 	z0 []float32 // the instance's row
 	y  []float32 // n×k
@@ -572,40 +575,29 @@ func (p *problem) classBits() *classOrder {
 }
 
 // prepareFit builds, for a binary problem, what its fit needs from the
-// design alone (the class bitsets and the column bitsets), so that it can
-// run while the model evaluates the last perturbations.
-func (p *problem) prepareFit(n int) {
+// design alone (the class bitsets, the column bitsets and the Gram matrix
+// for kernel width), so that it can run while the model evaluates the last
+// perturbations.
+func (p *problem) prepareFit(n int, width float64) {
 	if !p.binary || n != p.n {
 		return
 	}
-	p.classBits()
+	p.gram(p.classWeights(width))
 	p.columns()
 }
 
-// binaryStats computes the statistics of a binary problem with class
-// weights wc. With rows grouped by weight class, Σ_i w_i z_ij z_ik is
-// Σ_c w_c·popcount(class c's bits of columns j and k): G costs d²/2 popcounts
-// per 64 rows instead of a multiply-add per pair of ones per row, and its
-// class counts are exact integers. b_l[j] = Σ w_i (y_il − ȳ_l) over the ones
-// of column j. Every entry is summed by one goroutine in a fixed order, so
-// the result does not depend on the number of cores.
-func binaryStats(p *problem, wc []float64, labels []int) *stats {
-	n, d, L := p.n, p.d, len(labels)
-	st := &stats{d: d, mu: make([]float64, d), ybar: make([]float64, L), syy: make([]float64, L), nrows: n, wc: wc}
-	o := p.classBits()
-	var sw, sw2 float64
-	for c, k := range o.counts {
-		sw += float64(k) * wc[c]
-		sw2 += float64(k) * wc[c] * wc[c]
+// gram returns the upper triangle of the uncentred weighted Gram matrix
+// Σ_i w_i z_i z_iᵀ (d×d, row-major) of a binary problem with class weights
+// wc, cached for the last weights until rows are added: per pair of
+// columns, the popcounts of their shared ones in each class, times the
+// class weight. It depends on the design only.
+func (p *problem) gram(wc []float64) []float64 {
+	if p.gramRows == p.n && slices.Equal(p.gramW, wc) {
+		return p.gramG
 	}
-	st.sumW = sw
-	if sw2 > 0 {
-		st.ess = sw * sw / sw2
-	}
+	d, o := p.d, p.classBits()
 	W, perm := o.words, o.bits
-	// Uncentred G: per pair, integer counts per class times the class
-	// weight. Each word of the class order belongs to one class: its
-	// weight.
+	// Each word of the class order belongs to one class: its weight.
 	ww := make([]float64, W)
 	for c, cnt := range o.counts {
 		for w := o.start[c]; w < o.start[c]+(cnt+63)/64; w++ {
@@ -634,6 +626,31 @@ func binaryStats(p *problem, wc []float64, labels []int) *stats {
 			g[j*d+k] = (s[0] + s[1]) + (s[2] + s[3])
 		}
 	})
+	p.gramG, p.gramW, p.gramRows = g, slices.Clone(wc), p.n
+	return g
+}
+
+// binaryStats computes the statistics of a binary problem with class
+// weights wc. With rows grouped by weight class, Σ_i w_i z_ij z_ik is
+// Σ_c w_c·popcount(class c's bits of columns j and k): G costs d²/2 popcounts
+// per 64 rows instead of a multiply-add per pair of ones per row, and its
+// class counts are exact integers. b_l[j] = Σ w_i (y_il − ȳ_l) over the ones
+// of column j. Every entry is summed by one goroutine in a fixed order, so
+// the result does not depend on the number of cores.
+func binaryStats(p *problem, wc []float64, labels []int) *stats {
+	n, d, L := p.n, p.d, len(labels)
+	st := &stats{d: d, mu: make([]float64, d), ybar: make([]float64, L), syy: make([]float64, L), nrows: n, wc: wc}
+	o := p.classBits()
+	var sw, sw2 float64
+	for c, k := range o.counts {
+		sw += float64(k) * wc[c]
+		sw2 += float64(k) * wc[c] * wc[c]
+	}
+	st.sumW = sw
+	if sw2 > 0 {
+		st.ess = sw * sw / sw2
+	}
+	g := slices.Clone(p.gram(wc))
 	if sw > 0 {
 		for j := range d {
 			st.mu[j] = g[j*d+j] / sw

@@ -406,7 +406,7 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 		err := pipeline(chunks, func(c int) {
 			if c == chunks {
 				p.n = hi // the design is complete; the outputs follow
-				p.prepareFit(hi)
+				p.prepareFit(hi, cfg.width)
 				return
 			}
 			a, b := bounds(c)

@@ -211,7 +211,7 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 		err := pipeline(batches, func(i int) {
 			if i == batches {
 				p.n = hi // the design is complete; the outputs follow
-				p.prepareFit(hi)
+				p.prepareFit(hi, cfg.width)
 				return
 			}
 			a, b := bounds(i)
