@@ -20,15 +20,18 @@
 //     goroutine scheduling.
 //   - Stable: perturbations are drawn with low-variance designs (Latin
 //     hypercube per feature for tabular data, balanced columns for image
-//     segments, stratified removal counts for text), so the top features
-//     agree across seeds at the default budget (5000 samples for tables
-//     and text, 1000 for images): every bin or category appears in
-//     proportion to its training frequency up to one sample, every
-//     segment is hidden in exactly half the images, and the sampling
-//     noise left in the surrogate's weights is far below the gaps between
-//     important features. Stability measures it (mean pairwise top-k
-//     Jaccard across seeds); on a tabular MLP the top-5 sets of five seeds
-//     coincide.
+//     segments, stratified removal counts for text), and the default
+//     budget is adaptive: LIME starts at 5000 samples (1000 for images)
+//     and, after each surrogate fit, checks with sandwich standard errors
+//     that every feature of the top StableTop (default 5) is separated
+//     from every feature just outside by RankZ (2.5) standard errors; if
+//     not, it doubles the samples, continuing the same seeded streams, up
+//     to MaxSamples (16× the start). Quality.RankConfidence reports the
+//     separation reached and a warning says when the cap was hit. On a
+//     breast-cancer MLP this takes the median 10-seed top-5 Jaccard from
+//     0.82 at a fixed 5000 samples to 1.00 (bench/explain). Setting
+//     Samples fixes the budget. Stability measures it (mean pairwise
+//     top-k Jaccard across seeds).
 //   - Honest: every explanation carries the surrogate's weighted R², its
 //     local prediction next to the model's own, their gap, the effective
 //     number of samples and plain-language warnings when the surrogate fits

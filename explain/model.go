@@ -89,22 +89,6 @@ func (o *outputs) add(rows, lo int, call func() ([]float32, error)) error {
 	return nil
 }
 
-// callBatched evaluates model on n rows of dim features held in x, in
-// batches of batch rows.
-func callBatched(ctx context.Context, what string, model Func, x []float32, n, dim, batch int, t *Timing) ([]float32, int, error) {
-	o := outputs{what: what, timing: t}
-	for lo := 0; lo < n; lo += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, 0, err
-		}
-		hi := min(lo+batch, n)
-		if err := o.add(hi-lo, lo, func() ([]float32, error) { return model(ctx, x[lo*dim:hi*dim], hi-lo) }); err != nil {
-			return nil, 0, err
-		}
-	}
-	return o.y, o.k, nil
-}
-
 // pickLabels resolves which outputs to explain: the requested labels, or
 // the top `top` outputs of the instance's prediction (row0), or output 0 for
 // regression.
