@@ -122,6 +122,19 @@ func ActivationMaps(x []float32, inputShape []int, acts []LayerActivation, o Map
 	return report.Grid(panels, 1, 6), nil
 }
 
+// InputPicture draws one image input x of shape [C, H, W] (C = 1 grey or 3
+// RGB, values in [0, 1], others clamped) with each pixel a scale×scale
+// block, as the network sees it. Other shapes are an error.
+func InputPicture(x []float32, shape []int, scale int) (image.Image, error) {
+	if _, err := checkShape(shape, len(x), 1); err != nil {
+		return nil, err
+	}
+	if len(shape) != 3 || (shape[0] != 1 && shape[0] != 3) {
+		return nil, fmt.Errorf("inspect: input of shape %v is not a grey [1 H W] or colour [3 H W] image", shape)
+	}
+	return report.Upscale(pictureOf(x, shape[0], shape[1], shape[2]), scale), nil
+}
+
 // inputPanel draws the input as a picture when it looks like one.
 func inputPanel(x []float32, shape []int, maxCh int) image.Image {
 	if len(shape) == 3 && (shape[0] == 1 || shape[0] == 3) && inUnitRange(x) {

@@ -28,7 +28,7 @@ type MaximizeOptions struct {
 	// Blur mixes the input with a 3×3 binomial blur of itself after every
 	// step, x ← (1−Blur)·x + Blur·blur(x) (Yosinski et al.'s Gaussian blur),
 	// which damps the high-frequency patterns gradient ascent otherwise
-	// produces. Image inputs ([C, H, W]) only. 0 picks 0.1.
+	// produces. Image inputs ([C, H, W]) only. 0 picks 0.3.
 	Blur float64
 	// Jitter shifts the input by a random offset of up to Jitter pixels in
 	// each direction before every forward pass (Olah et al.'s transformation
@@ -63,7 +63,7 @@ func (o MaximizeOptions) withDefaults() (MaximizeOptions, error) {
 		o.L2 = 0.01
 	}
 	if o.Blur == 0 {
-		o.Blur = 0.1
+		o.Blur = 0.3
 	}
 	if o.Jitter == 0 {
 		o.Jitter = 1
@@ -81,7 +81,7 @@ func (o MaximizeOptions) withDefaults() (MaximizeOptions, error) {
 	case o.L2 >= 1 || math.IsNaN(o.L2):
 		return o, fmt.Errorf("inspect: maximize: L2 is %v; use a decay below 1 (0 picks 0.01, negative turns it off)", o.L2)
 	case o.Blur > 1 || math.IsNaN(o.Blur):
-		return o, fmt.Errorf("inspect: maximize: Blur is %v; use a strength up to 1 (0 picks 0.1, negative turns it off)", o.Blur)
+		return o, fmt.Errorf("inspect: maximize: Blur is %v; use a strength up to 1 (0 picks 0.3, negative turns it off)", o.Blur)
 	}
 	return o, nil
 }
