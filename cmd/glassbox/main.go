@@ -5,6 +5,8 @@
 //	glassbox eval    --model FILE --data SPEC
 //	glassbox predict --model FILE --input PATH|-
 //	glassbox explain --model FILE --input PATH --method lime|saliency|ig|smoothgrad|occlusion|gradcam|kernelshap --out DIR
+//	glassbox inspect --model FILE [--data SPEC] [--input PATH] --out DIR
+//	glassbox serve   --model FILE [--addr 127.0.0.1:8080] [--data SPEC]
 //
 // Every command takes --json to print one JSON object on stdout. Errors go
 // to stderr with a non-zero exit code. See the README for the data and
