@@ -54,3 +54,23 @@ func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
 		accum(x, tensor.GlobalAvgPool2DBackward(g, x.Value.Shape()), true)
 	}, x)
 }
+
+// Conv2DReLU returns ReLU(Conv2D(x, w, b, p)) as one operation (see
+// tensor.Conv2DReLU): the same values and gradients as the two ops, with
+// neither a pass over the output nor an intermediate tensor for the
+// rectifier. nn.Sequential uses it for a Conv2D followed by a ReLU.
+func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
+	var bv *tensor.Tensor
+	if b != nil {
+		bv = b.Value
+	}
+	y := tensor.Conv2DReLU(x.Value, w.Value, bv, p)
+	return tp.record(y, func(g *tensor.Tensor) {
+		dx, dw, db := tensor.Conv2DReLUBackward(x.Value, w.Value, y, g, p, x.requiresGrad)
+		accum(x, dx, true)
+		accum(w, dw, true)
+		if b != nil {
+			accum(b, db, true)
+		}
+	}, x, w, b)
+}

@@ -150,3 +150,87 @@ func ExampleTape_Conv2D() {
 	fmt.Println(y.Value.Data(), x.Grad.Data())
 	// Output: [4 4 4 4] [1 2 1 2 4 2 1 2 1]
 }
+
+// TestConv2DReLUMatchesComposition: the fused op gives the values and
+// gradients of ReLU(Conv2D) in every lowering (wide stride-1 over several
+// blocks, im2col with stride, grouped, 1×1 direct), with or without an
+// input gradient.
+func TestConv2DReLUMatchesComposition(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		x, w []int
+		p    tensor.ConvParams
+	}{
+		{"wide batch", []int{20, 3, 9, 7}, []int{5, 3, 3, 3}, tensor.ConvParams{PadH: 1, PadW: 1}},
+		{"stride2 pad1", []int{3, 2, 5, 6}, []int{3, 2, 3, 3}, tensor.ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}},
+		{"groups2", []int{2, 4, 4, 4}, []int{4, 2, 3, 3}, tensor.ConvParams{PadH: 1, PadW: 1, Groups: 2}},
+		{"1x1", []int{3, 3, 3, 3}, []int{2, 3, 1, 1}, tensor.ConvParams{}},
+	} {
+		for _, inputGrad := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/dx=%v", tc.name, inputGrad), func(t *testing.T) {
+				rng := tensor.NewRNG(5)
+				xs := tensor.RandN(rng, 0, 1, tc.x...)
+				ws := tensor.RandN(rng, 0, 1, tc.w...)
+				bs := tensor.RandN(rng, 0, 1, tc.w[0])
+				gy := tensor.RandN(rng, 0, 1, tc.x[0], tc.w[0], 1, 1) // broadcast weights for the loss
+				run := func(fused bool) (y *tensor.Tensor, grads []*tensor.Tensor) {
+					tp := NewTape()
+					x, w, b := Const(xs), Param(ws.Clone(), "w"), Param(bs.Clone(), "b")
+					if inputGrad {
+						x = Input(xs)
+					}
+					var out *Var
+					if fused {
+						out = tp.Conv2DReLU(x, w, b, tc.p)
+					} else {
+						out = tp.ReLU(tp.Conv2D(x, w, b, tc.p))
+					}
+					if err := tp.Backward(tp.Sum(tp.Mul(out, Const(gy)), false)); err != nil {
+						t.Fatal(err)
+					}
+					grads = []*tensor.Tensor{w.Grad, b.Grad}
+					if inputGrad {
+						grads = append(grads, x.Grad)
+					}
+					return out.Value, grads
+				}
+				y0, g0 := run(false)
+				y1, g1 := run(true)
+				if !tensor.AllClose(y0, y1, 0, 0) {
+					t.Fatal("fused forward differs from ReLU(Conv2D)")
+				}
+				zeros := 0
+				for _, v := range y1.Data() {
+					if v == 0 {
+						zeros++
+					}
+				}
+				if zeros == 0 || zeros == y1.Len() {
+					t.Fatalf("%d of %d outputs are zero: the case does not exercise the mask", zeros, y1.Len())
+				}
+				for i := range g0 {
+					if !tensor.AllClose(g0[i], g1[i], 1e-5, 1e-5) {
+						t.Fatalf("gradient %d differs: %v vs %v", i, g0[i].Data()[:4], g1[i].Data()[:4])
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestConv2DReLUGradCheck checks the fused op against finite differences
+// on inputs that keep every pre-activation well away from the kink: the
+// first filter's bias makes its outputs positive, the second's negative.
+func TestConv2DReLUGradCheck(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	x := tensor.RandU(rng, 0.5, 1, 2, 2, 5, 5)
+	w := tensor.RandU(rng, 0.1, 0.3, 2, 2, 3, 3)
+	b := tensor.New(2)
+	b.Data()[0], b.Data()[1] = 0.5, -10
+	err := GradCheck(func(tp *Tape, v []*Var) *Var {
+		return tp.Conv2DReLU(v[0], v[1], v[2], tensor.ConvParams{StrideH: 1, StrideW: 1})
+	}, []*tensor.Tensor{x, w, b}, convEps, convRtol, convAtol)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -168,8 +168,18 @@ func checkSpatialInput(op string, shape []int, want, kh, kw, ph, pw int, window 
 
 // Forward convolves x: [batch, in, h, w] → [batch, out, h', w'].
 func (l *Conv2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	checkSpatialInput(spatialOp("conv2d", l.name), x.Shape(), l.In, l.KH, l.KW, l.Conv.PadH, l.Conv.PadW, "kernel")
+	l.checkInput(x)
 	return c.Tape.Conv2D(x, l.Weight, l.Bias, l.Conv)
+}
+
+// forwardReLU is Forward followed by a ReLU, fused (see Sequential).
+func (l *Conv2D) forwardReLU(c *Ctx, x *autograd.Var) *autograd.Var {
+	l.checkInput(x)
+	return c.Tape.Conv2DReLU(x, l.Weight, l.Bias, l.Conv)
+}
+
+func (l *Conv2D) checkInput(x *autograd.Var) {
+	checkSpatialInput(spatialOp("conv2d", l.name), x.Shape(), l.In, l.KH, l.KW, l.Conv.PadH, l.Conv.PadW, "kernel")
 }
 
 // Params returns the weight and, if present, the bias.

@@ -204,3 +204,50 @@ func ExampleConv2D() {
 	fmt.Println(y.Shape(), err, NumParams(conv), conv.Params()[0].Name)
 	// Output: [64 6 28 28] <nil> 156 conv1/weight
 }
+
+// TestSequentialFusesConvReLU: a Conv2D followed by a ReLU inside a
+// Sequential runs fused, with the outputs and gradients of the layers run
+// one by one; a ReLU elsewhere and a trailing Conv2D are left alone.
+func TestSequentialFusesConvReLU(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	m := NewSequential(
+		NewConv2D(2, 4, 3, rng, ConvPadding(1)), NewReLU(),
+		NewConv2D(4, 4, 3, rng, ConvStride(2)), NewReLU(), NewReLU(),
+		NewConv2D(4, 3, 1, rng),
+	)
+	x := tensor.RandN(rng, 0, 1, 5, 2, 8, 8)
+	run := func(fused bool) (*tensor.Tensor, []*tensor.Tensor) {
+		for _, p := range m.Params() {
+			p.Grad = nil
+		}
+		c := &Ctx{Tape: autograd.NewTape(), Training: true}
+		in := autograd.Input(x)
+		var y *autograd.Var
+		if fused {
+			y = m.Forward(c, in)
+		} else {
+			y = in
+			for _, l := range m.Layers {
+				y = l.Forward(c, y)
+			}
+		}
+		if err := c.Tape.Backward(c.Tape.Sum(c.Tape.Mul(y, y), false)); err != nil {
+			t.Fatal(err)
+		}
+		grads := []*tensor.Tensor{in.Grad}
+		for _, p := range m.Params() {
+			grads = append(grads, p.Grad)
+		}
+		return y.Value, grads
+	}
+	y0, g0 := run(false)
+	y1, g1 := run(true)
+	if !tensor.AllClose(y0, y1, 0, 0) {
+		t.Fatal("fused Sequential output differs from running the layers one by one")
+	}
+	for i := range g0 {
+		if !tensor.AllClose(g0[i], g1[i], 1e-5, 1e-6) {
+			t.Fatalf("gradient %d differs", i)
+		}
+	}
+}

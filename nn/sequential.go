@@ -43,10 +43,21 @@ func NewSequential(layers ...Module) *Sequential {
 	return &Sequential{Layers: layers}
 }
 
-// Forward runs x through every layer.
+// Forward runs x through every layer. A Conv2D directly followed by a
+// ReLU runs as one fused operation (autograd's Conv2DReLU): the same
+// values and gradients without a separate pass over the activations.
+// Code that needs the convolution's own output (Grad-CAM before the
+// rectifier, activation views) calls the layers one by one.
 func (s *Sequential) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	for _, l := range s.Layers {
-		x = l.Forward(c, x)
+	for i := 0; i < len(s.Layers); i++ {
+		if conv, ok := s.Layers[i].(*Conv2D); ok && i+1 < len(s.Layers) {
+			if _, relu := s.Layers[i+1].(*ReLU); relu {
+				x = conv.forwardReLU(c, x)
+				i++
+				continue
+			}
+		}
+		x = s.Layers[i].Forward(c, x)
 	}
 	return x
 }

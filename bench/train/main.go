@@ -24,6 +24,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -155,6 +157,14 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
+// resetPeakRSS returns freed memory to the OS and resets the process's
+// resident high-water mark (writing 5 to /proc/self/clear_refs, Linux ≥
+// 4.0), so each workload reports its own peak, not the largest so far.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
 // peakRSS reads the process's high-water resident memory from /proc.
 func peakRSS() float64 {
 	b, err := os.ReadFile("/proc/self/status")
@@ -176,7 +186,20 @@ func main() {
 	reps := flag.Int("reps", 5, "timed repetitions per model (the median is reported)")
 	noPeer := flag.Bool("no-peer", false, "skip PyTorch")
 	coretype := flag.String("coretype", "Haswell", "OPENBLAS_CORETYPE for the PyTorch process")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of glassbox's runs to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	want := strings.Split(*models, ",")
 	fmt.Printf("glassbox: kernel %q, %d threads, %s/%s\n", kern.Name(), kern.Threads(), runtime.GOOS, runtime.GOARCH)
 	ours := map[string]result{}
@@ -184,8 +207,7 @@ func main() {
 		if !contains(want, w.name) {
 			continue
 		}
-		// Each model in its own process would give clean peak memory; here
-		// the peak is cumulative, so models run smallest first.
+		resetPeakRSS()
 		r := measure(w, *reps)
 		ours[w.name] = r
 		fmt.Printf("  glassbox %-6s %9.0f samples/s (peak RSS %.0f MB; %.1f MB allocated and %.2f GC cycles per step, GC pauses %.2f%% of the time)\n",

@@ -7,6 +7,7 @@ repetitions after a warm-up, and the process's peak resident memory.
 Run by `go run ./bench/train`, which sets the environment of this process
 only (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS) and uses torch.set_num_threads(2).
 """
+import gc
 import json
 import statistics
 import sys
@@ -67,6 +68,17 @@ class CharLSTM(nn.Module):
         return self.out(h)
 
 
+def reset_peak_rss():
+    # Writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so each
+    # workload reports its own peak rather than the largest so far.
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def bench(name, net, make_batch, loss_fn, batch, steps, reps=5):
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x, y = make_batch()
@@ -117,6 +129,7 @@ def main():
         info["blas"] = str(e)
     print(json.dumps({"info": info}), flush=True)
     for w in which:
+        reset_peak_rss()
         print(json.dumps(runs[w]()), flush=True)
 
 
