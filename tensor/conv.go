@@ -610,7 +610,16 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 	}
 
 	db = New(g.o)
-	convBiasGrad(db.data, dyd, yd, g.n, g.o, g.ohw())
+	// The wide mode sums each image's output gradient per channel while
+	// it spreads it (into sums); the others sum dy here.
+	var sums []float32
+	if pl.mode == modeWide {
+		sb := getCols(g.n * g.o)
+		defer putCols(sb)
+		sums = (*sb)[:g.n*g.o]
+	} else {
+		convBiasGrad(db.data, dyd, yd, g.n, g.o, g.ohw())
+	}
 
 	dw = New(w.shape...)
 	// Every block overwrites its partial with its first image (beta = 0),
@@ -643,7 +652,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 			first := true
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
-					pl.backwardWide(dxd, partial[k], xd, wd, dyd, yd, s, min(pl.nb, i1-s), first, &ws, gm)
+					pl.backwardWide(dxd, partial[k], xd, wd, dyd, yd, sums, s, min(pl.nb, i1-s), first, &ws, gm)
 					first = false
 				}
 				continue
@@ -654,6 +663,16 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 			}
 		}
 	})
+	if sums != nil {
+		// db[c] = Σ over images, in order, of the per-image sums.
+		for c := range db.data {
+			var t float64
+			for i := 0; i < g.n; i++ {
+				t += float64(sums[i*g.o+c])
+			}
+			db.data[c] = float32(t)
+		}
+	}
 	switch {
 	case pl.dwT:
 		// Sum the transposed partials in block order, then transpose
@@ -756,8 +775,10 @@ func (pl *convPlan) backwardImage(dx, dwp, x, w, dy []float32, i int, first bool
 // backwardWide accumulates the gradients of images [i0, i0+nb) in
 // modeWide: the output gradient is spread to the padded width with zeros
 // in the discarded columns, so they contribute nothing to dw or dx. A
-// non-nil ym (a ReLU output) masks dy as it is spread.
-func (pl *convPlan) backwardWide(dx, dwp, x, w, dy, ym []float32, i0, nb int, first bool, ws *convWork, gm gemmFn) {
+// non-nil ym (a ReLU output) masks dy as it is spread. sums[i·o+c] gets
+// the sum of image i's (masked) output gradient in channel c, for the
+// bias gradient.
+func (pl *convPlan) backwardWide(dx, dwp, x, w, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn) {
 	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
 	hpwp := pl.hp * pl.wp
 	var beta float32 = 1
@@ -784,6 +805,7 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, dy, ym []float32, i0, nb int, fi
 					}
 					clear(d[pl.ow:])
 				}
+				sums[(i0+j)*pl.o+gi*pl.og+o] = sum32x8(dst)
 			}
 		}
 		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
