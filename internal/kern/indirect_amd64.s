@@ -1,0 +1,151 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Indirect-B micro-kernels for SgemmIndirectB. Each computes the R×16 tile
+//
+//	C = A·B
+//
+// where A is a packed micro-panel (element (i, p) at a[p*R+i]) and row p of
+// B is the 16 floats at src + 4·offs[p]: one step of k loads the row's
+// offset, two ymm of B from it, broadcasts R values of A and issues 2·R
+// FMAs into the accumulators Y0..Y(2R−1). C (row stride ldc bytes) is
+// overwritten, never read. Register use follows sgemm6x16.
+
+// IND loads B row u (offset offs[u]) into Y12, Y13.
+#define INDB(u) \
+	MOVLQSX u*4(R8), R13; \
+	VMOVUPS (BX)(R13*4), Y12; \
+	VMOVUPS 32(BX)(R13*4), Y13
+
+// INDROWS2 broadcasts A elements at byte offsets o and o+4 and updates
+// accumulator rows r0 (Y r0a, r0b) and r1 (Y r1a, r1b).
+#define INDROWS2(o, r0a, r0b, r1a, r1b) \
+	VBROADCASTSS o(AX), Y14; \
+	VBROADCASTSS o+4(AX), Y15; \
+	VFMADD231PS  Y12, Y14, r0a; \
+	VFMADD231PS  Y13, Y14, r0b; \
+	VFMADD231PS  Y12, Y15, r1a; \
+	VFMADD231PS  Y13, Y15, r1b
+
+#define IND6(u) \
+	INDB(u); \
+	INDROWS2(u*24, Y0, Y1, Y2, Y3); \
+	INDROWS2(u*24+8, Y4, Y5, Y6, Y7); \
+	INDROWS2(u*24+16, Y8, Y9, Y10, Y11)
+
+#define IND4(u) \
+	INDB(u); \
+	INDROWS2(u*16, Y0, Y1, Y2, Y3); \
+	INDROWS2(u*16+8, Y4, Y5, Y6, Y7)
+
+#define IND2(u) \
+	INDB(u); \
+	INDROWS2(u*8, Y0, Y1, Y2, Y3)
+
+// INDLOOP runs the k loop, four steps at a time then one at a time, with
+// STEP the per-row-count macro and ASTEP the bytes of A per step.
+#define INDLOOP(STEP, ASTEP, loop4, tail, loop1, done) \
+	MOVQ  SI, DI; \
+	SHRQ  $2, DI; \
+	ANDQ  $3, SI; \
+	TESTQ DI, DI; \
+	JZ    tail; \
+loop4: \
+	STEP(0); \
+	STEP(1); \
+	STEP(2); \
+	STEP(3); \
+	ADDQ  $(4*ASTEP), AX; \
+	ADDQ  $16, R8; \
+	DECQ  DI; \
+	JNZ   loop4; \
+tail: \
+	TESTQ SI, SI; \
+	JZ    done; \
+loop1: \
+	STEP(0); \
+	ADDQ  $ASTEP, AX; \
+	ADDQ  $4, R8; \
+	DECQ  SI; \
+	JNZ   loop1; \
+done:
+
+#define INDARGS \
+	MOVQ kc+0(FP), SI; \
+	MOVQ a+8(FP), AX; \
+	MOVQ src+16(FP), BX; \
+	MOVQ offs+24(FP), R8; \
+	MOVQ c+32(FP), CX; \
+	MOVQ ldc+40(FP), DX; \
+	LEAQ (CX)(DX*2), R11; \
+	ADDQ DX, R11
+
+// func sgemmInd6x16(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+TEXT ·sgemmInd6x16(SB), NOSPLIT, $0-48
+	INDARGS
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	INDLOOP(IND6, 24, i6loop4, i6tail, i6loop1, i6done)
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS Y3, 32(CX)(DX*1)
+	VMOVUPS Y4, (CX)(DX*2)
+	VMOVUPS Y5, 32(CX)(DX*2)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VMOVUPS Y8, (R11)(DX*1)
+	VMOVUPS Y9, 32(R11)(DX*1)
+	VMOVUPS Y10, (R11)(DX*2)
+	VMOVUPS Y11, 32(R11)(DX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmInd4x16(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+TEXT ·sgemmInd4x16(SB), NOSPLIT, $0-48
+	INDARGS
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	INDLOOP(IND4, 16, i4loop4, i4tail, i4loop1, i4done)
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS Y3, 32(CX)(DX*1)
+	VMOVUPS Y4, (CX)(DX*2)
+	VMOVUPS Y5, 32(CX)(DX*2)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VZEROUPPER
+	RET
+
+// func sgemmInd2x16(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+TEXT ·sgemmInd2x16(SB), NOSPLIT, $0-48
+	INDARGS
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	INDLOOP(IND2, 8, i2loop4, i2tail, i2loop1, i2done)
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, (CX)(DX*1)
+	VMOVUPS Y3, 32(CX)(DX*1)
+	VZEROUPPER
+	RET

@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package kern
+
+func indTile(rows, k int, a, src []float32, offs []int32, c []float32, ldc int) bool { return false }
