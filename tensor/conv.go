@@ -297,6 +297,11 @@ type convPlan struct {
 	// ([ckk, og] per group), which the GEMM runs faster when og is one
 	// 16-wide panel or the unfolded rows are fewer than the filters.
 	dwT bool
+	// taps (modeWide) is where row (c, ki, kj) of the unfolded input
+	// starts in one image's padded group, c·hp·wp + ki·wp + kj: the row
+	// offsets of the indirect GEMM, which reads the rows from the padded
+	// image instead of an unfolded copy.
+	taps []int32
 }
 
 // wideColumns is about how many GEMM columns modeWide gathers per call: a
@@ -319,10 +324,25 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		// Split a block into equal GEMMs.
 		parts := (per + nb - 1) / nb
 		pl.nb = (per + parts - 1) / parts
+		pl.taps = tapOffsets(g.cg, g.kh, g.kw, pl.hp, pl.wp)
 	default:
 		pl.mode = modeIm2Col
 	}
 	return pl
+}
+
+// tapOffsets returns c·hp·wp + ki·wp + kj for every (c, ki, kj) in order:
+// where each row of a stride-1 unfolding starts in a padded image.
+func tapOffsets(c, kh, kw, hp, wp int) []int32 {
+	offs := make([]int32, 0, c*kh*kw)
+	for ch := 0; ch < c; ch++ {
+		for ki := 0; ki < kh; ki++ {
+			for kj := 0; kj < kw; kj++ {
+				offs = append(offs, int32(ch*hp*wp+ki*wp+kj))
+			}
+		}
+	}
+	return offs
 }
 
 // block returns the images of block k.
@@ -439,26 +459,16 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	if serial {
 		gm = gemmSerial
 	}
-	// In modeWide the bias rides in the GEMM as an extra column of the
-	// weights times an extra row of ones in the unfolded input, so the
-	// result only needs copying out.
-	kw := g.ckk
-	if pl.mode == modeWide && bd != nil {
-		kw = g.ckk + 1
-		aug := make([]float32, g.o*kw)
-		for o := 0; o < g.o; o++ {
-			copy(aug[o*kw:], wd[o*g.ckk:(o+1)*g.ckk])
-			aug[o*kw+g.ckk] = bd[o]
-		}
-		wd = aug
+	gmi := gemmIndirect
+	if serial {
+		gmi = gemmIndirectSerial
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
 		var xp, cols, yw *[]float32
 		switch pl.mode {
 		case modeWide:
-			xp, cols, yw = getCols(pl.padLen(pl.nb)), getCols(kw*pl.nb*pl.wide), getCols(g.og*pl.nb*pl.wide)
+			xp, yw = getCols(pl.padLen(pl.nb)), getCols(g.og*pl.wide)
 			defer putCols(xp)
-			defer putCols(cols)
 			defer putCols(yw)
 		case modeIm2Col:
 			cols = getCols(g.ckk * g.ohw())
@@ -468,7 +478,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 			i0, i1 := pl.block(k)
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
-					pl.forwardWide(y.data, xd, wd, kw, s, min(pl.nb, i1-s), *xp, *cols, *yw, gm, relu)
+					pl.forwardWide(y.data, xd, wd, bd, s, min(pl.nb, i1-s), *xp, *yw, gmi, relu)
 				}
 				continue
 			}
@@ -487,6 +497,8 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	})
 	return y
 }
+
+type gemmIndirectFn = func(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int)
 
 type gemmFn = func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
@@ -525,35 +537,45 @@ func reluCopy(dst, src []float32) {
 	}
 }
 
-// forwardWide computes images [i0, i0+nb) in modeWide: one GEMM per group
-// over all nb images, then the valid columns are copied out. w has kw
-// columns: ckk, or ckk+1 with the bias last (then the unfolded input gets
-// a row of ones).
-func (pl *convPlan) forwardWide(y, x, w []float32, kw, i0, nb int, xp, cols, yw []float32, gm gemmFn, relu bool) {
-	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
+// forwardWide computes images [i0, i0+nb) in modeWide with the indirect
+// GEMM: each group of each image is one product of the weights [og, ckk]
+// with the unfolded rows read straight from the padded image (pl.taps),
+// on the padded width; the valid columns are copied out with the bias
+// added (and rectified when relu).
+func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []float32, gmi gemmIndirectFn, relu bool) {
+	L, ohw, img := pl.wide, pl.ohw(), pl.cg*pl.hp*pl.wp
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
-		pl.wideCols(cols, xp, nb)
-		if kw > pl.ckk {
-			ones := cols[pl.ckk*ld:][:ld]
-			for t := range ones {
-				ones[t] = 1
-			}
-		}
-		gm(false, false, pl.og, ld, kw, 1, w[gi*pl.og*kw:], kw, cols, ld, 0, yw, ld)
 		for j := 0; j < nb; j++ {
+			gmi(pl.og, L, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk, xp[j*img:], pl.taps, yw, L)
 			for o := 0; o < pl.og; o++ {
-				dst := y[((i0+j)*pl.o+gi*pl.og+o)*ohw:][:ohw]
-				src := yw[o*ld+j*L:][:L]
+				oc := gi*pl.og + o
+				var b float32
+				if bias != nil {
+					b = bias[oc]
+				}
+				dst := y[((i0+j)*pl.o+oc)*ohw:][:ohw]
+				src := yw[o*L:][:L]
 				for oy := 0; oy < pl.oh; oy++ {
-					if relu {
-						reluCopy(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:])
-					} else {
-						copy(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:])
-					}
+					biasCopy(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:], b, relu)
 				}
 			}
 		}
+	}
+}
+
+// biasCopy sets dst[i] = src[i] + b for every i of dst, rectified
+// (max(·, 0)) when relu.
+func biasCopy(dst, src []float32, b float32, relu bool) {
+	src = src[:len(dst)]
+	if relu {
+		for i, v := range src {
+			dst[i] = max(v+b, 0)
+		}
+		return
+	}
+	for i, v := range src {
+		dst[i] = v + b
 	}
 }
 

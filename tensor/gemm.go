@@ -8,4 +8,8 @@ import "github.com/glassbox-ml/glassbox/internal/kern"
 var (
 	gemm       = kern.Sgemm
 	gemmSerial = kern.SgemmSerial
+	// gemmIndirect multiplies by a matrix whose rows are runs of a padded
+	// image: the implicit im2col of stride-1 convolutions.
+	gemmIndirect       = kern.SgemmIndirectB
+	gemmIndirectSerial = kern.SgemmIndirectBSerial
 )

@@ -5,21 +5,35 @@ import (
 	"sync"
 )
 
-// SgemmIndirectB computes C = A·B on the calling goroutine, where A is
-// m×k (row-major, row stride lda), row p of the k×n matrix B is the run
-// src[offs[p] : offs[p]+n], and C is m×n (row stride ldc), overwritten.
+// SgemmIndirectB computes C = A·B, where A is m×k (row-major, row stride
+// lda), row p of the k×n matrix B is the run src[offs[p] : offs[p]+n],
+// and C is m×n (row stride ldc), overwritten.
 //
 // It is an implicit im2col: a stride-1 convolution over a zero-padded
 // image is this product with one row of B per filter tap, each a run of
 // the image starting at the tap's offset, so the unfolded matrix is never
 // written out and B is never packed: the micro-kernel loads each row of B
 // straight from the image (a 6×16 AVX2 tile, 4×16 and 2×16 for the last
-// rows; pure Go otherwise). Runs may overlap. Callers parallelise over
-// images, so it uses no helpers.
+// rows; pure Go otherwise). Runs may overlap.
+//
+// Like Sgemm it spreads the work over Threads() goroutines (16-column
+// strips of C) when that pays, and every element of C is one dot product
+// summed in the order of k whoever computes it, so the result does not
+// depend on the number of goroutines and equals SgemmIndirectBSerial's.
 //
 // It panics (a programmer error) if a dimension is negative, offs has
 // fewer than k entries, a run does not fit in src, or a, c are too short.
 func SgemmIndirectB(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int) {
+	sgemmIndirect(m, n, k, a, lda, src, offs, c, ldc, true)
+}
+
+// SgemmIndirectBSerial is SgemmIndirectB on the calling goroutine, for
+// callers that already parallelise (over the images of a batch).
+func SgemmIndirectBSerial(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int) {
+	sgemmIndirect(m, n, k, a, lda, src, offs, c, ldc, false)
+}
+
+func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int, par bool) {
 	checkIndirect(m, n, k, a, lda, src, offs, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -31,51 +45,59 @@ func SgemmIndirectB(m, n, k int, a []float32, lda int, src []float32, offs []int
 		return
 	}
 	offs = offs[:k]
+	const nr = 16
 	fb := aBufs.Get().(*fbuf)
 	defer aBufs.Put(fb)
-	const nr = 16
-	// Scratch: A micro-panels (≤ 6 rows each, zero-padded), the last
-	// partial strip of B gathered as a dense k×16 panel with its own
-	// offsets, and a 6×16 tile for partial rows or columns.
+	// A as micro-panels of ≤ 6 rows, zero-padded, packed once and shared.
 	mPad := (m + 5) / 6 * 6
-	buf := fb.get(mPad*k + k*nr + 6*nr)
-	ap, bp, tmp := buf[:mPad*k], buf[mPad*k:mPad*k+k*nr], buf[mPad*k+k*nr:mPad*k+k*nr+6*nr]
+	ap := fb.get(mPad * k)
 	for i := 0; i < m; i += 6 {
 		rows := indRows(m - i)
 		packA(ap[i*k:], a, lda, false, i, min(rows, m-i), 0, k, rows)
 	}
-	nFull := n / nr * nr
-	var boffs []int32
-	if nFull < n {
-		// Gather the last columns, zero-padded to 16, with dense offsets.
-		w := n - nFull
-		ob := denseOffs.Get().(*[]int32)
-		defer denseOffs.Put(ob)
-		boffs = indDenseOffs(ob, k)
-		for p, o := range offs {
-			row := bp[p*nr : (p+1)*nr]
-			copy(row, src[int(o)+nFull:int(o)+n])
-			clear(row[w:])
-		}
+	strips := (n + nr - 1) / nr
+	run := func(lo, hi int) { indStrips(m, n, k, ap, src, offs, c, ldc, lo, hi) }
+	if par && int64(m)*int64(n)*int64(k) >= parMNK {
+		ParallelFor(strips, max(1, strips/(4*Threads())), run)
+		return
 	}
-	for i := 0; i < m; i += 6 {
-		mEff := min(6, m-i)
-		rows := indRows(mEff)
-		panel := ap[i*k : i*k+rows*k]
-		for j := 0; j < nFull; j += nr {
-			if rows == mEff {
-				indTileAny(rows, k, panel, src[j:], offs, c[i*ldc+j:], ldc)
+	run(0, strips)
+}
+
+// indStrips computes the 16-column strips [lo, hi) of C from the packed A
+// panels ap. The last strip, when partial, is gathered into a dense
+// zero-padded k×16 panel first, so no run is read past its n floats.
+func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, lo, hi int) {
+	const nr = 16
+	var tmp [6 * nr]float32
+	nFull := n / nr * nr
+	for s := lo; s < hi; s++ {
+		j := s * nr
+		bsrc, boffs, w := src[j:], offs, nr
+		if j >= nFull {
+			w = n - nFull
+			fb := bBufs.Get().(*fbuf)
+			defer bBufs.Put(fb)
+			ob := denseOffs.Get().(*[]int32)
+			defer denseOffs.Put(ob)
+			bsrc, boffs = fb.get(k*nr), indDenseOffs(ob, k)
+			for p, o := range offs {
+				row := bsrc[p*nr : (p+1)*nr]
+				copy(row, src[int(o)+j:int(o)+n])
+				clear(row[w:])
+			}
+		}
+		for i := 0; i < m; i += 6 {
+			mEff := min(6, m-i)
+			rows := indRows(mEff)
+			panel := ap[i*k : i*k+rows*k]
+			if rows == mEff && w == nr {
+				indTileAny(rows, k, panel, bsrc, boffs, c[i*ldc+j:], ldc)
 				continue
 			}
-			indTileAny(rows, k, panel, src[j:], offs, tmp, nr)
+			indTileAny(rows, k, panel, bsrc, boffs, tmp[:], nr)
 			for r := 0; r < mEff; r++ {
-				copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nr], tmp[r*nr:])
-			}
-		}
-		if nFull < n {
-			indTileAny(rows, k, panel, bp, boffs, tmp, nr)
-			for r := 0; r < mEff; r++ {
-				copy(c[(i+r)*ldc+nFull:(i+r)*ldc+n], tmp[r*nr:])
+				copy(c[(i+r)*ldc+j:(i+r)*ldc+j+w], tmp[r*nr:])
 			}
 		}
 	}

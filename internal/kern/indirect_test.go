@@ -124,3 +124,36 @@ func BenchmarkSgemmIndirectB(b *testing.B) {
 	}
 	b.ReportMetric(2*float64(og*L*len(offs))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// TestSgemmIndirectBParallelMatchesSerial: splitting the strips over
+// goroutines changes nothing, bit for bit.
+func TestSgemmIndirectBParallelMatchesSerial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m, n, k := 13, 16*40+7, 300
+	a := make([]float32, m*k)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	src := make([]float32, n+400)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64())
+	}
+	offs := make([]int32, k)
+	for p := range offs {
+		offs[p] = int32(rng.IntN(400))
+	}
+	c1, c2 := make([]float32, m*n), make([]float32, m*n)
+	SgemmIndirectBSerial(m, n, k, a, k, src, offs, c1, n)
+	SgemmIndirectB(m, n, k, a, k, src, offs, c2, n)
+	for i := range c1 {
+		if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+			t.Fatalf("C[%d]: serial %v, parallel %v", i, c1[i], c2[i])
+		}
+	}
+	want := indirectRef(m, n, k, a, k, src, offs)
+	for i := range want {
+		if math.Abs(float64(c2[i])-want[i]) > 1e-3*(1+math.Abs(want[i])) {
+			t.Fatalf("C[%d] = %v, want %v", i, c2[i], want[i])
+		}
+	}
+}
