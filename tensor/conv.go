@@ -302,6 +302,16 @@ type convPlan struct {
 	// offsets of the indirect GEMM, which reads the rows from the padded
 	// image instead of an unfolded copy.
 	taps []int32
+	// The input gradient of a stride-1 convolution is itself a stride-1
+	// convolution: of dy padded by kh−1−PadH, kw−1−PadW (dpH, dpW) to
+	// dhp×dwp, with the filters flipped and their channel axes swapped.
+	// flipDX says it is used (the padding is at most kernel−1); dtaps are
+	// its tap offsets into one image's padded dy, dwide its columns.
+	flipDX   bool
+	dpH, dpW int
+	dhp, dwp int
+	dwide    int
+	dtaps    []int32
 }
 
 // wideColumns is about how many GEMM columns modeWide gathers per call: a
@@ -325,6 +335,13 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		parts := (per + nb - 1) / nb
 		pl.nb = (per + parts - 1) / parts
 		pl.taps = tapOffsets(g.cg, g.kh, g.kw, pl.hp, pl.wp)
+		if g.p.PadH <= g.kh-1 && g.p.PadW <= g.kw-1 {
+			pl.flipDX = true
+			pl.dpH, pl.dpW = g.kh-1-g.p.PadH, g.kw-1-g.p.PadW
+			pl.dhp, pl.dwp = g.oh+2*pl.dpH, g.ow+2*pl.dpW
+			pl.dwide = g.h * pl.dwp
+			pl.dtaps = tapOffsets(g.og, g.kh, g.kw, pl.dhp, pl.dwp)
+		}
 	default:
 		pl.mode = modeIm2Col
 	}
@@ -662,9 +679,16 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 		dxd = dx.data
 	}
 	serial := convSerialGemm(g.n)
-	gm := gemm
+	gm, gmi := gemm, gemmIndirect
 	if serial {
-		gm = gemmSerial
+		gm, gmi = gemmSerial, gemmIndirectSerial
+	}
+	var wflip []float32
+	if needDX && pl.flipDX {
+		fb := getCols(wlen)
+		defer putCols(fb)
+		wflip = (*fb)[:wlen]
+		pl.flipFilters(wflip, wd)
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
 		var ws convWork
@@ -674,7 +698,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 			first := true
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
-					pl.backwardWide(dxd, partial[k], xd, wd, dyd, yd, sums, s, min(pl.nb, i1-s), first, &ws, gm)
+					pl.backwardWide(dxd, partial[k], xd, wd, wflip, dyd, yd, sums, s, min(pl.nb, i1-s), first, &ws, gm, gmi)
 					first = false
 				}
 				continue
@@ -800,7 +824,11 @@ func (pl *convPlan) backwardImage(dx, dwp, x, w, dy []float32, i int, first bool
 // non-nil ym (a ReLU output) masks dy as it is spread. sums[i·o+c] gets
 // the sum of image i's (masked) output gradient in channel c, for the
 // bias gradient.
-func (pl *convPlan) backwardWide(dx, dwp, x, w, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn) {
+//
+// The input gradient, when wflip (the flipped filters) is given, is the
+// stride-1 convolution of the padded dy with them, through the indirect
+// GEMM; otherwise it is wᵀ·dy unfolded back onto the image (col2im).
+func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn, gmi gemmIndirectFn) {
 	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
 	hpwp := pl.hp * pl.wp
 	var beta float32 = 1
@@ -835,6 +863,10 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, dy, ym, sums []float32, i0, nb i
 		if dx == nil {
 			continue
 		}
+		if wflip != nil {
+			pl.inputGradFlipped(dx, wflip[gi*pl.og*pl.ckk:], dy, ym, i0, nb, gi, ws, gmi)
+			continue
+		}
 		// The unfolded input is no longer needed: reuse it for dcols.
 		dcols := cols
 		gm(true, false, pl.ckk, ld, pl.og, 1, wg, pl.ckk, dyw, ld, 0, dcols, ld)
@@ -864,6 +896,58 @@ func reluMask(dst, g, y []float32) {
 	for i, v := range y {
 		m := uint32(-int32(math.Float32bits(v)) >> 31)
 		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
+	}
+}
+
+// flipFilters writes the filters of the input-gradient convolution:
+// per group, wf[c, o, ki, kj] = w[o, c, kh−1−ki, kw−1−kj] ([cg, og·kh·kw]).
+func (pl *convPlan) flipFilters(wf, w []float32) {
+	kk := pl.kh * pl.kw
+	for gi := 0; gi < pl.g; gi++ {
+		wg, fg := w[gi*pl.og*pl.ckk:], wf[gi*pl.og*pl.ckk:]
+		for o := 0; o < pl.og; o++ {
+			for c := 0; c < pl.cg; c++ {
+				src := wg[(o*pl.cg+c)*kk:][:kk]
+				dst := fg[(c*pl.og+o)*kk:][:kk]
+				for t, v := range src {
+					dst[kk-1-t] = v
+				}
+			}
+		}
+	}
+}
+
+// inputGradFlipped writes the input gradient of group gi of images
+// [i0, i0+nb): each image's output gradient (masked by ym when not nil)
+// is zero-padded to dhp×dwp and convolved with the group's flipped
+// filters wf by the indirect GEMM, and the valid columns are copied out.
+func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, ws *convWork, gmi gemmIndirectFn) {
+	ohw, hw := pl.ohw(), pl.h*pl.w
+	plane := pl.dhp * pl.dwp
+	dyp := ws.get(3, pl.og*plane+pl.kw)
+	dxw := ws.get(4, pl.cg*pl.dwide)
+	clear(dyp)
+	for j := 0; j < nb; j++ {
+		i := i0 + j
+		for o := 0; o < pl.og; o++ {
+			at := (i*pl.o + gi*pl.og + o) * ohw
+			for oy := 0; oy < pl.oh; oy++ {
+				d := dyp[o*plane+(oy+pl.dpH)*pl.dwp+pl.dpW:][:pl.ow]
+				if ym != nil {
+					reluMask(d, dy[at+oy*pl.ow:], ym[at+oy*pl.ow:])
+				} else {
+					copy(d, dy[at+oy*pl.ow:])
+				}
+			}
+		}
+		gmi(pl.cg, pl.dwide, pl.og*pl.kh*pl.kw, wf, pl.og*pl.kh*pl.kw, dyp, pl.dtaps, dxw, pl.dwide)
+		for c := 0; c < pl.cg; c++ {
+			dst := dx[(i*pl.c+gi*pl.cg+c)*hw:][:hw]
+			src := dxw[c*pl.dwide:]
+			for yy := 0; yy < pl.h; yy++ {
+				copy(dst[yy*pl.w:(yy+1)*pl.w], src[yy*pl.dwp:])
+			}
+		}
 	}
 }
 

@@ -165,6 +165,9 @@ var convCases = []convCase{
 	{"16 filters", 5, 2, 6, 6, 16, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 	{"groups few taps", 3, 2, 5, 5, 8, 1, 2, ConvParams{PadW: 1, Groups: 2}, true},
 	{"many images", 19, 2, 5, 4, 3, 2, 2, ConvParams{StrideH: 1, StrideW: 2, PadW: 1}, true},
+	// Padding wider than kernel−1: the input gradient cannot be the
+	// flipped convolution, so it goes through col2im.
+	{"pad beyond kernel", 3, 2, 4, 5, 3, 2, 2, ConvParams{PadH: 2, PadW: 1}, true},
 }
 
 func (tc convCase) tensors(seed uint64) (x, w, b *Tensor) {
