@@ -515,6 +515,8 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	return y
 }
 
+type gemmIndirectTFn = func(m, n, k int, alpha float32, a []float32, lda int, src []float32, offs []int32, beta float32, c []float32, ldc int)
+
 type gemmIndirectFn = func(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int)
 
 type gemmFn = func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
@@ -679,9 +681,9 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 		dxd = dx.data
 	}
 	serial := convSerialGemm(g.n)
-	gm, gmi := gemm, gemmIndirect
+	gm, gmi, gmt := gemm, gemmIndirect, gemmIndirectT
 	if serial {
-		gm, gmi = gemmSerial, gemmIndirectSerial
+		gm, gmi, gmt = gemmSerial, gemmIndirectSerial, gemmIndirectTSerial
 	}
 	var wflip []float32
 	if needDX && pl.flipDX {
@@ -698,7 +700,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 			first := true
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
-					pl.backwardWide(dxd, partial[k], xd, wd, wflip, dyd, yd, sums, s, min(pl.nb, i1-s), first, &ws, gm, gmi)
+					pl.backwardWide(dxd, partial[k], xd, wd, wflip, dyd, yd, sums, s, min(pl.nb, i1-s), first, &ws, gm, gmi, gmt)
 					first = false
 				}
 				continue
@@ -828,7 +830,7 @@ func (pl *convPlan) backwardImage(dx, dwp, x, w, dy []float32, i int, first bool
 // The input gradient, when wflip (the flipped filters) is given, is the
 // stride-1 convolution of the padded dy with them, through the indirect
 // GEMM; otherwise it is wᵀ·dy unfolded back onto the image (col2im).
-func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn, gmi gemmIndirectFn) {
+func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn, gmi gemmIndirectFn, gmt gemmIndirectTFn) {
 	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
 	hpwp := pl.hp * pl.wp
 	var beta float32 = 1
@@ -836,11 +838,18 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 		beta = 0
 	}
 	xp := ws.get(0, pl.padLen(nb))
-	cols := ws.get(1, pl.ckk*ld)
 	dyw := ws.get(2, pl.og*ld)
+	// The unfolded input is only written out when it is the GEMM's A
+	// (dwT) or the col2im input gradient needs its room.
+	var cols []float32
+	if pl.dwT || (dx != nil && wflip == nil) {
+		cols = ws.get(1, pl.ckk*ld)
+	}
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
-		pl.wideCols(cols, xp, nb)
+		if pl.dwT {
+			pl.wideCols(cols, xp, nb)
+		}
 		for o := 0; o < pl.og; o++ {
 			for j := 0; j < nb; j++ {
 				at := ((i0+j)*pl.o + gi*pl.og + o) * ohw
@@ -859,7 +868,21 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 			}
 		}
 		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
-		pl.dwGemm(gm, dyw, cols, ld, beta, dwp[gi*pl.og*pl.ckk:])
+		dwg := dwp[gi*pl.og*pl.ckk:]
+		if pl.dwT {
+			pl.dwGemm(gm, dyw, cols, ld, beta, dwg)
+		} else {
+			// dw += dy·colsᵀ image by image, the rows of cols read from
+			// the padded image.
+			img := pl.cg * hpwp
+			for j := 0; j < nb; j++ {
+				b := beta
+				if j > 0 {
+					b = 1
+				}
+				gmt(pl.og, pl.ckk, L, 1, dyw[j*L:], ld, xp[j*img:], pl.taps, b, dwg, pl.ckk)
+			}
+		}
 		if dx == nil {
 			continue
 		}
@@ -867,7 +890,7 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 			pl.inputGradFlipped(dx, wflip[gi*pl.og*pl.ckk:], dy, ym, i0, nb, gi, ws, gmi)
 			continue
 		}
-		// The unfolded input is no longer needed: reuse it for dcols.
+		// The unfolded input's room holds dcols.
 		dcols := cols
 		gm(true, false, pl.ckk, ld, pl.og, 1, wg, pl.ckk, dyw, ld, 0, dcols, ld)
 		dxp := xp

@@ -12,4 +12,8 @@ var (
 	// image: the implicit im2col of stride-1 convolutions.
 	gemmIndirect       = kern.SgemmIndirectB
 	gemmIndirectSerial = kern.SgemmIndirectBSerial
+	// gemmIndirectT multiplies by the transpose of such a matrix (the
+	// weight gradient, dy·colsᵀ).
+	gemmIndirectT       = kern.SgemmIndirectBT
+	gemmIndirectTSerial = kern.SgemmIndirectBTSerial
 )

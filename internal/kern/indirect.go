@@ -27,6 +27,45 @@ func SgemmIndirectB(m, n, k int, a []float32, lda int, src []float32, offs []int
 	sgemmIndirect(m, n, k, a, lda, src, offs, c, ldc, true)
 }
 
+// SgemmIndirectBT computes C = alpha·A·Bᵀ + beta·C, where A is m×k
+// (row-major, row stride lda), row j of the n×k matrix B is the run
+// src[offs[j] : offs[j]+k], and C is m×n (row stride ldc); beta == 0
+// overwrites C. It is Sgemm(false, true, …) with B's rows gathered while
+// they are packed: the weight gradient of a stride-1 convolution,
+// dy·colsᵀ, reads the unfolded rows straight from the padded image.
+// Results equal Sgemm's on the gathered B, bit for bit, and do not depend
+// on the number of goroutines. It panics on bad arguments as
+// SgemmIndirectB does.
+func SgemmIndirectBT(m, n, k int, alpha float32, a []float32, lda int, src []float32, offs []int32, beta float32, c []float32, ldc int) {
+	checkIndirectT(m, n, k, a, lda, src, offs, c, ldc)
+	sgemmChecked(false, true, m, n, k, alpha, a, lda, src, k, offs[:n], beta, c, ldc, true)
+}
+
+// SgemmIndirectBTSerial is SgemmIndirectBT on the calling goroutine.
+func SgemmIndirectBTSerial(m, n, k int, alpha float32, a []float32, lda int, src []float32, offs []int32, beta float32, c []float32, ldc int) {
+	checkIndirectT(m, n, k, a, lda, src, offs, c, ldc)
+	sgemmChecked(false, true, m, n, k, alpha, a, lda, src, k, offs[:n], beta, c, ldc, false)
+}
+
+func checkIndirectT(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kern.SgemmIndirectBT: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	if len(offs) < n {
+		panic(fmt.Sprintf("kern.SgemmIndirectBT: %d row offsets for the n = %d rows of B", len(offs), n))
+	}
+	checkMat("A", m, k, a, lda, false)
+	checkMat("C", m, n, c, ldc, false)
+	if k == 0 {
+		return
+	}
+	for j, o := range offs[:n] {
+		if o < 0 || int(o)+k > len(src) {
+			panic(fmt.Sprintf("kern.SgemmIndirectBT: row %d of B at offset %d needs src[%d:%d], len(src) = %d", j, o, o, int(o)+k, len(src)))
+		}
+	}
+}
+
 // SgemmIndirectBSerial is SgemmIndirectB on the calling goroutine, for
 // callers that already parallelise (over the images of a batch).
 func SgemmIndirectBSerial(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int) {

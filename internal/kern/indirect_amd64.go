@@ -30,3 +30,28 @@ func indTile(rows, k int, a, src []float32, offs []int32, c []float32, ldc int) 
 	}
 	return true
 }
+
+//go:noescape
+func packB8TRows(dst, src *float32, offs *int32, k8 int)
+
+// packB16Rows packs a full 16-column panel of op(B) = Bᵀ whose stored rows
+// start at b[offs[jj]] (see packBRows) with the AVX2 8×8 transposer; it
+// reports false when it cannot.
+func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	k8 := kLen / 8
+	if k8 > 0 {
+		_ = d[(8*k8-1)*16+15]
+		packB8TRows(&d[0], &b[p0], &offs[0], k8)
+		packB8TRows(&d[8], &b[p0], &offs[8], k8)
+	}
+	for p := 8 * k8; p < kLen; p++ {
+		t := (*[16]float32)(d[p*16:])
+		for jj := range t {
+			t[jj] = b[int(offs[jj])+p0+p]
+		}
+	}
+	return true
+}

@@ -151,6 +151,37 @@ func packBPanel(d, b []float32, ldb int, transB bool, j, nEff, p0, kLen, nr int)
 	}
 }
 
+// packBRows packs columns [j, j+nEff) of op(B) = Bᵀ, rows [p0, p0+kLen),
+// where row j of the stored B is the run b[offs[j]:] (see SgemmIndirectBT):
+// the transposed packing with a row offset per column.
+func packBRows(d, b []float32, offs []int32, j, nEff, p0, kLen, nr int) {
+	d = d[:kLen*nr]
+	if nr == 16 && nEff == 16 && packB16Rows(d, b, offs[j:j+16], p0, kLen) {
+		return
+	}
+	jj := 0
+	for ; jj+4 <= nEff; jj += 4 {
+		r0 := b[int(offs[j+jj])+p0:][:kLen]
+		r1 := b[int(offs[j+jj+1])+p0:][:kLen]
+		r2 := b[int(offs[j+jj+2])+p0:][:kLen]
+		r3 := b[int(offs[j+jj+3])+p0:][:kLen]
+		for p := range r0 {
+			t := (*[4]float32)(d[p*nr+jj:])
+			t[0], t[1], t[2], t[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+	}
+	for ; jj < nEff; jj++ {
+		for p, v := range b[int(offs[j+jj])+p0:][:kLen] {
+			d[p*nr+jj] = v
+		}
+	}
+	if nEff < nr {
+		for p := 0; p < kLen; p++ {
+			clear(d[p*nr+nEff : p*nr+nr])
+		}
+	}
+}
+
 // Scratch buffers, reused across calls so steady-state calls do not
 // allocate. Slices handed out start on a 64-byte boundary (one cache line).
 type fbuf struct{ s []float32 }

@@ -50,6 +50,13 @@ func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, par bool) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemmChecked(transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, par)
+}
+
+// sgemmChecked is sgemm after the argument checks. With boffs (then
+// transB), row j of the stored B is b[boffs[j] : boffs[j]+k] instead of
+// b[j*ldb : j*ldb+k].
+func sgemmChecked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, boffs []int32, beta float32, c []float32, ldc int, par bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -58,6 +65,17 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	mnk := int64(m) * int64(n) * int64(k)
+	if boffs != nil && (mnk <= tinyMNK || m <= 2 || n <= 2) {
+		// The plain-loop paths read B by stride: gather it first.
+		fb := bBufs.Get().(*fbuf)
+		dense := fb.get(n * k)
+		for j, o := range boffs[:n] {
+			copy(dense[j*k:(j+1)*k], b[o:int(o)+k])
+		}
+		sgemmChecked(transA, true, m, n, k, alpha, a, lda, dense, k, nil, beta, c, ldc, par)
+		bBufs.Put(fb)
+		return
+	}
 	if mnk <= tinyMNK {
 		gemmTiny(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -74,6 +92,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.beta = alpha, beta
 	g.a, g.lda, g.b, g.ldb, g.c, g.ldc = a, lda, b, ldb, c, ldc
+	g.boffs = boffs
 	threads := 1
 	if par {
 		threads = Threads()
@@ -91,7 +110,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		}
 		bBufs.Put(fb)
 	}
-	g.a, g.b, g.c, g.bp = nil, nil, nil, nil
+	g.a, g.b, g.c, g.bp, g.boffs = nil, nil, nil, nil, nil
 	gemmJobs.Put(g)
 }
 
@@ -166,6 +185,7 @@ type gemmJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	boffs          []int32 // row offsets of the stored B (see sgemmChecked), or nil
 
 	colMode     bool
 	kc, kBlocks int // k-slices: kBlocks of kc (the last may be shorter)
@@ -209,6 +229,16 @@ func (g *gemmJob) setK() {
 	kc = (g.k + g.kBlocks - 1) / g.kBlocks
 	g.kc = min(g.kr.kc, (kc+3)&^3)
 	g.kBlocks = (g.k + g.kc - 1) / g.kc
+}
+
+// packPanel packs the micro-panel of op(B) at columns [j, j+nEff), rows
+// [p0, p0+kLen) into d.
+func (g *gemmJob) packPanel(d []float32, j, nEff, p0, kLen int) {
+	if g.boffs != nil {
+		packBRows(d, g.b, g.boffs, j, nEff, p0, kLen, g.kr.nr)
+		return
+	}
+	packBPanel(d, g.b, g.ldb, g.transB, j, nEff, p0, kLen, g.kr.nr)
 }
 
 // runJob runs the planned tasks on up to threads goroutines.
@@ -364,7 +394,7 @@ func (g *gemmJob) packB(u int) {
 	for jp := jp0; jp < jp1; jp++ {
 		col := jp * nr
 		nEff := min(nr, g.nLen-col)
-		packBPanel(blk[jp*kLen*nr:], g.b, g.ldb, g.transB, g.j0+col, nEff, p0, kLen, nr)
+		g.packPanel(blk[jp*kLen*nr:], g.j0+col, nEff, p0, kLen)
 	}
 }
 
@@ -426,7 +456,7 @@ func (g *gemmJob) computeCols(t int, buf []float32) {
 		kLen := min(g.kc, g.k-p0)
 		for jp := jp0; jp < jp1; jp++ {
 			col := jp * nr
-			packBPanel(bBuf[(jp-jp0)*kLen*nr:], g.b, g.ldb, g.transB, col, min(nr, g.n-col), p0, kLen, nr)
+			g.packPanel(bBuf[(jp-jp0)*kLen*nr:], col, min(nr, g.n-col), p0, kLen)
 		}
 		if mFull < m {
 			packA(edgeA, a, lda, g.transA, mFull, m-mFull, p0, kLen, mr)
