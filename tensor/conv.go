@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"math"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -507,7 +506,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 				pl.forwardImage(y.data, xd, wd, bd, i, c, gm)
 				if relu {
 					n := g.o * g.ohw()
-					reluCopy(y.data[i*n:(i+1)*n], y.data[i*n:(i+1)*n])
+					kern.AddBias(y.data[i*n:(i+1)*n], y.data[i*n:(i+1)*n], 0, true)
 				}
 			}
 		}
@@ -547,14 +546,6 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 	}
 }
 
-// reluCopy sets dst[i] = max(src[i], 0) for every i of dst (src may be
-// dst itself): the same values as ReLU.
-func reluCopy(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = max(v, 0)
-	}
-}
 
 // forwardWide computes images [i0, i0+nb) in modeWide with the indirect
 // GEMM: each group of each image is one product of the weights [og, ckk]
@@ -576,27 +567,13 @@ func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []fl
 				dst := y[((i0+j)*pl.o+oc)*ohw:][:ohw]
 				src := yw[o*L:][:L]
 				for oy := 0; oy < pl.oh; oy++ {
-					biasCopy(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:], b, relu)
+					kern.AddBias(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:], b, relu)
 				}
 			}
 		}
 	}
 }
 
-// biasCopy sets dst[i] = src[i] + b for every i of dst, rectified
-// (max(·, 0)) when relu.
-func biasCopy(dst, src []float32, b float32, relu bool) {
-	src = src[:len(dst)]
-	if relu {
-		for i, v := range src {
-			dst[i] = max(v+b, 0)
-		}
-		return
-	}
-	for i, v := range src {
-		dst[i] = v + b
-	}
-}
 
 // Conv2DBackward returns the gradients of a Conv2D(x, w, b, p) whose output
 // gradient is dy: dx (only when needDX, else nil; [batch, channels, h, w]),
@@ -645,7 +622,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 			// masked copy.
 			m := getCols(len(dyd))
 			defer putCols(m)
-			parallelFor(len(dyd), 1<<14, func(lo, hi int) { reluMask((*m)[lo:hi], dyd[lo:hi], yd[lo:hi]) })
+			parallelFor(len(dyd), 1<<14, func(lo, hi int) { kern.ReLUGrad((*m)[lo:hi], dyd[lo:hi], yd[lo:hi]) })
 			dyd, yd = (*m)[:len(dyd)], nil
 		}
 	}
@@ -858,7 +835,7 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 				for oy := 0; oy < pl.oh; oy++ {
 					d := dst[oy*pl.wp:][:pl.wp]
 					if ym != nil {
-						reluMask(d[:pl.ow], src[oy*pl.ow:], ym[at+oy*pl.ow:])
+						kern.ReLUGrad(d[:pl.ow], src[oy*pl.ow:], ym[at+oy*pl.ow:])
 					} else {
 						copy(d, src[oy*pl.ow:(oy+1)*pl.ow])
 					}
@@ -909,18 +886,6 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 	}
 }
 
-// reluMask sets dst[i] = g[i] where y[i] > 0 and 0 elsewhere, for every i
-// of dst: the gradient through a ReLU whose output is y. Branch-free: y is
-// +0 or positive, so the sign bit of −bits(y) is set exactly where y > 0
-// and becomes an all-ones mask (a branch mispredicts on half the
-// elements).
-func reluMask(dst, g, y []float32) {
-	g, y = g[:len(dst)], y[:len(dst)]
-	for i, v := range y {
-		m := uint32(-int32(math.Float32bits(v)) >> 31)
-		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
-	}
-}
 
 // flipFilters writes the filters of the input-gradient convolution:
 // per group, wf[c, o, ki, kj] = w[o, c, kh−1−ki, kw−1−kj] ([cg, og·kh·kw]).
@@ -957,7 +922,7 @@ func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, w
 			for oy := 0; oy < pl.oh; oy++ {
 				d := dyp[o*plane+(oy+pl.dpH)*pl.dwp+pl.dpW:][:pl.ow]
 				if ym != nil {
-					reluMask(d, dy[at+oy*pl.ow:], ym[at+oy*pl.ow:])
+					kern.ReLUGrad(d, dy[at+oy*pl.ow:], ym[at+oy*pl.ow:])
 				} else {
 					copy(d, dy[at+oy*pl.ow:])
 				}
@@ -988,7 +953,7 @@ func convBiasGrad(db, dy, ym []float32, n, o, hw int) {
 			for i := 0; i < n; i++ {
 				d := dy[(i*o+c)*hw : (i*o+c+1)*hw]
 				if ym != nil {
-					reluMask(buf, d, ym[(i*o+c)*hw:])
+					kern.ReLUGrad(buf, d, ym[(i*o+c)*hw:])
 					d = buf
 				}
 				s += float64(sum32x8(d))

@@ -1,0 +1,29 @@
+//go:build amd64 && !purego
+
+package kern
+
+//go:noescape
+func addBiasAVX2(dst, src *float32, n int, b float32, relu bool)
+
+//go:noescape
+func reluGradAVX2(dst, grad, y *float32, n int)
+
+func addBias(dst, src []float32, b float32, relu bool) {
+	n8 := len(dst) &^ 7
+	if !hasAVX2FMA || n8 == 0 {
+		addBiasGo(dst, src, b, relu)
+		return
+	}
+	addBiasAVX2(&dst[0], &src[0], n8, b, relu)
+	addBiasGo(dst[n8:], src[n8:], b, relu)
+}
+
+func reluGrad(dst, g, y []float32) {
+	n8 := len(dst) &^ 7
+	if !hasAVX2FMA || n8 == 0 {
+		reluGradGo(dst, g, y)
+		return
+	}
+	reluGradAVX2(&dst[0], &g[0], &y[0], n8)
+	reluGradGo(dst[n8:], g[n8:], y[n8:])
+}

@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package kern
+
+func addBias(dst, src []float32, b float32, relu bool) { addBiasGo(dst, src, b, relu) }
+func reluGrad(dst, g, y []float32)                     { reluGradGo(dst, g, y) }
