@@ -546,7 +546,6 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 	}
 }
 
-
 // forwardWide computes images [i0, i0+nb) in modeWide with the indirect
 // GEMM: each group of each image is one product of the weights [og, ckk]
 // with the unfolded rows read straight from the padded image (pl.taps),
@@ -573,7 +572,6 @@ func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []fl
 		}
 	}
 }
-
 
 // Conv2DBackward returns the gradients of a Conv2D(x, w, b, p) whose output
 // gradient is dy: dx (only when needDX, else nil; [batch, channels, h, w]),
@@ -885,7 +883,6 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 		}
 	}
 }
-
 
 // flipFilters writes the filters of the input-gradient convolution:
 // per group, wf[c, o, ki, kj] = w[o, c, kh−1−ki, kw−1−kj] ([cg, og·kh·kw]).

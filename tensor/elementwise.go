@@ -1,6 +1,10 @@
 package tensor
 
-import "math"
+import (
+	"math"
+
+	"github.com/glassbox-ml/glassbox/internal/kern"
+)
 
 // binOp selects the arithmetic of a broadcasting binary operation. A switch
 // on it sits outside the inner loops, so each loop is a plain float32 loop
@@ -371,12 +375,7 @@ func Pow(t *Tensor, p float32) *Tensor {
 
 // ReLU returns max(t, 0) elementwise.
 func ReLU(t *Tensor) *Tensor {
-	return unaryMap(t, func(dst, src []float32) {
-		dst = dst[:len(src)]
-		for i, v := range src {
-			dst[i] = max(v, 0)
-		}
-	})
+	return unaryMap(t, func(dst, src []float32) { kern.AddBias(dst[:len(src)], src, 0, true) })
 }
 
 // LeakyReLU returns t where t > 0 and slope·t elsewhere.
