@@ -28,56 +28,16 @@ import (
 // Gate layouts follow cuDNN and PyTorch: LSTM i, f, g, o; GRU r, z, n with
 // n = tanh(x·W_in + b_in + r ⊙ (h·W_hn + b_hn)).
 
-// The activations use a float32 rational approximation of tanh (Eigen's:
-// tanh(x) ≈ x·P(x²)/Q(x²), absolute error ≤ 4e-7, relative error near 0
-// below 3e-7), and σ(x) = ½ + ½·tanh(x/2), applied to whole slices. The
-// loops are branch-free apart from the clamp, so they keep the FPU busy;
-// float64 math.Exp and math.Tanh would take longer than the GEMMs.
-const tanhClamp = 7.90531110763549805 // tanh rounds to ±1 in float32 beyond
-
-// tanhf returns tanh(x) in float32 (NaN stays NaN).
-func tanhf(x float32) float32 {
-	if x > tanhClamp {
-		x = tanhClamp
-	}
-	if x < -tanhClamp {
-		x = -tanhClamp
-	}
-	x2 := x * x
-	p := ((((((-2.76076847742355e-16*x2+2.00018790482477e-13)*x2-8.60467152213735e-11)*x2+5.12229709037114e-08)*x2+1.48572235717979e-05)*x2+6.37261928875436e-04)*x2 + 4.89352455891786e-03) * x
-	q := ((1.19825839466702e-06*x2+1.18534705686654e-04)*x2+2.26843463243900e-03)*x2 + 4.89352518554385e-03
-	return p / q
-}
-
-// sigmoidf returns 1/(1+e^-x) in float32 (absolute error ≤ 3e-7).
-func sigmoidf(x float32) float32 { return 0.5 + 0.5*tanhf(0.5*x) }
+// The activations are kern.Tanh and kern.Sigmoid: a float32 rational
+// approximation of tanh (absolute error ≤ 4e-7), σ(x) = ½ + ½·tanh(x/2),
+// applied to whole slices sixteen at a time; float64 math.Exp and
+// math.Tanh would take longer than the GEMMs.
 
 // tanhSlice sets d[i] = tanh(s[i]); d and s may be the same slice.
-func tanhSlice(d, s []float32) {
-	s = s[:len(d)]
-	for i, x := range s {
-		d[i] = tanhf(x)
-	}
-}
+func tanhSlice(d, s []float32) { kern.Tanh(d, s) }
 
-// sigmoidSlice sets d[i] = σ(s[i]); d and s may be the same slice. It is
-// sigmoidf with tanhf written out, which the compiler would not inline.
-func sigmoidSlice(d, s []float32) {
-	s = s[:len(d)]
-	for i, x := range s {
-		x *= 0.5
-		if x > tanhClamp {
-			x = tanhClamp
-		}
-		if x < -tanhClamp {
-			x = -tanhClamp
-		}
-		x2 := x * x
-		p := ((((((-2.76076847742355e-16*x2+2.00018790482477e-13)*x2-8.60467152213735e-11)*x2+5.12229709037114e-08)*x2+1.48572235717979e-05)*x2+6.37261928875436e-04)*x2 + 4.89352455891786e-03) * x
-		q := ((1.19825839466702e-06*x2+1.18534705686654e-04)*x2+2.26843463243900e-03)*x2 + 4.89352518554385e-03
-		d[i] = 0.5 + 0.5*(p/q)
-	}
-}
+// sigmoidSlice sets d[i] = σ(s[i]); d and s may be the same slice.
+func sigmoidSlice(d, s []float32) { kern.Sigmoid(d, s) }
 
 // ---- row kernels: one batch row of one time step ----
 

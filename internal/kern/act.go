@@ -53,3 +53,75 @@ func reluGradGo(dst, g, y []float32) {
 		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
 	}
 }
+
+// Tanh sets dst[i] = tanh(src[i]) and Sigmoid dst[i] = 1/(1+e^−src[i])
+// (dst and src may be the same slice), in float32 with a rational
+// approximation: Eigen's tanh(x) ≈ x·P(x²)/Q(x²) on x clamped to ±tanhClamp
+// (absolute error ≤ 4e-7, relative error near 0 below 3e-7) and
+// σ(x) = ½ + ½·tanh(x/2) (absolute error ≤ 3e-7). NaN stays NaN, and
+// beyond the clamp the results are exactly ±1 (σ exactly 0 or 1). The
+// AVX2 version computes 16 at a time with FMAs, so its last bit may differ
+// from the pure-Go loop's. Recurrent cells spend most of their non-GEMM time
+// here: float64 math.Exp and math.Tanh would take longer than the GEMMs.
+// They panic if src is shorter than dst.
+func Tanh(dst, src []float32) {
+	if len(src) < len(dst) {
+		panic(fmt.Sprintf("kern.Tanh: len(src) = %d < len(dst) = %d", len(src), len(dst)))
+	}
+	tanhSlice(dst, src[:len(dst)], false)
+}
+
+// Sigmoid: see Tanh.
+func Sigmoid(dst, src []float32) {
+	if len(src) < len(dst) {
+		panic(fmt.Sprintf("kern.Sigmoid: len(src) = %d < len(dst) = %d", len(src), len(dst)))
+	}
+	tanhSlice(dst, src[:len(dst)], true)
+}
+
+// tanhClamp: tanh rounds to ±1 in float32 beyond it.
+const tanhClamp = 7.90531110763549805
+
+// tanhTable holds the approximation's constants, each repeated in eight
+// lanes for the assembly's memory operands: ±clamp, P's seven
+// coefficients (x¹³ … x¹ after factoring x), Q's four (x⁶ … x⁰), ½, 1,
+// and the masks of the absolute value and of the sign bit.
+var tanhTable = func() (t [17][8]float32) {
+	v := [17]float32{tanhClamp, -tanhClamp,
+		-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03,
+		1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03, 0.5, 1,
+		math.Float32frombits(0x7fffffff), math.Float32frombits(0x80000000)}
+	for i, c := range v {
+		for j := range t[i] {
+			t[i][j] = c
+		}
+	}
+	return t
+}()
+
+// tanhGo is the scalar approximation (see Tanh).
+func tanhGo(x float32) float32 {
+	if x > tanhClamp {
+		x = tanhClamp
+	}
+	if x < -tanhClamp {
+		x = -tanhClamp
+	}
+	x2 := x * x
+	p := ((((((-2.76076847742355e-16*x2+2.00018790482477e-13)*x2-8.60467152213735e-11)*x2+5.12229709037114e-08)*x2+1.48572235717979e-05)*x2+6.37261928875436e-04)*x2 + 4.89352455891786e-03) * x
+	q := ((1.19825839466702e-06*x2+1.18534705686654e-04)*x2+2.26843463243900e-03)*x2 + 4.89352518554385e-03
+	return p / q
+}
+
+func tanhSliceGo(dst, src []float32, sigmoid bool) {
+	src = src[:len(dst)]
+	if sigmoid {
+		for i, x := range src {
+			dst[i] = 0.5 + 0.5*tanhGo(0.5*x)
+		}
+		return
+	}
+	for i, x := range src {
+		dst[i] = tanhGo(x)
+	}
+}

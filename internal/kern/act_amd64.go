@@ -27,3 +27,16 @@ func reluGrad(dst, g, y []float32) {
 	reluGradAVX2(&dst[0], &g[0], &y[0], n8)
 	reluGradGo(dst[n8:], g[n8:], y[n8:])
 }
+
+//go:noescape
+func tanhAVX2(dst, src *float32, n int, table *[17][8]float32, sigmoid bool)
+
+func tanhSlice(dst, src []float32, sigmoid bool) {
+	n16 := len(dst) &^ 15
+	if !hasAVX2FMA || n16 == 0 {
+		tanhSliceGo(dst, src, sigmoid)
+		return
+	}
+	tanhAVX2(&dst[0], &src[0], n16, &tanhTable, sigmoid)
+	tanhSliceGo(dst[n16:], src[n16:], sigmoid)
+}

@@ -72,3 +72,59 @@ func TestReLUGradMatchesGo(t *testing.T) {
 	}()
 	ReLUGrad(make([]float32, 4), make([]float32, 4), make([]float32, 3))
 }
+
+// TestTanhSigmoidAccuracy checks the approximations against float64 over
+// [−22, 22] (4M points, every lane and the tail), their saturation,
+// symmetry, tiny arguments and NaN.
+func TestTanhSigmoidAccuracy(t *testing.T) {
+	const n = 4000003
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i-n/2) * 1.1e-5
+	}
+	th, sg := make([]float32, n), make([]float32, n)
+	Tanh(th, x)
+	Sigmoid(sg, x)
+	var maxSig, maxTanh, maxTanhRel float64
+	for i, v := range x {
+		xd := float64(v)
+		maxSig = max(maxSig, math.Abs(float64(sg[i])-1/(1+math.Exp(-xd))))
+		want := math.Tanh(xd)
+		maxTanh = max(maxTanh, math.Abs(float64(th[i])-want))
+		if v != 0 && math.Abs(want) < 0.9 {
+			maxTanhRel = max(maxTanhRel, math.Abs(float64(th[i])-want)/math.Abs(want))
+		}
+	}
+	if maxSig > 3e-7 {
+		t.Errorf("Sigmoid: max absolute error %.3g, want ≤ 3e-7", maxSig)
+	}
+	if maxTanh > 4e-7 || maxTanhRel > 4e-7 {
+		t.Errorf("Tanh: max absolute error %.3g, relative (|tanh| < 0.9) %.3g; want ≤ 4e-7", maxTanh, maxTanhRel)
+	}
+	nan := float32(math.NaN())
+	in := []float32{-200, 200, 0, -0.3, 0.3, 1e-20, nan, float32(math.Inf(1)), float32(math.Inf(-1)), 2, 3, 0.5, -7, 7.9, 8, -8}
+	tv, sv := make([]float32, len(in)), make([]float32, len(in))
+	Tanh(tv, in) // 16 values: all in the vector loop
+	Sigmoid(sv, in)
+	for i, c := range []struct {
+		got, want float32
+	}{{tv[0], -1}, {tv[1], 1}, {tv[2], 0}, {sv[0], 0}, {sv[1], 1}, {sv[2], 0.5}, {tv[3], -tv[4]}, {tv[7], 1}, {tv[8], -1}} {
+		if c.got != c.want {
+			t.Errorf("case %d: got %v, want %v", i, c.got, c.want)
+		}
+	}
+	if r := float64(tv[5]) / 1e-20; math.Abs(r-1) > 1e-6 {
+		t.Errorf("Tanh(1e-20) = %v: tiny values must keep their relative precision", tv[5])
+	}
+	if !math.IsNaN(float64(tv[6])) || !math.IsNaN(float64(sv[6])) {
+		t.Errorf("NaN in: Tanh %v, Sigmoid %v, want NaN", tv[6], sv[6])
+	}
+	// In place, and the vector loop agrees with the scalar tail.
+	d := append([]float32(nil), in...)
+	Tanh(d, d)
+	for i := range d {
+		if g := tanhGo(in[i]); !(math.Abs(float64(d[i]-g)) <= 2e-7 || math.IsNaN(float64(g)) && math.IsNaN(float64(d[i]))) {
+			t.Errorf("Tanh(%v) in place = %v, scalar %v", in[i], d[i], g)
+		}
+	}
+}

@@ -83,10 +83,18 @@ func TestSgemmIndirectBEmptyAndErrors(t *testing.T) {
 		name, want string
 		f          func()
 	}{
-		{"short offs", "row offsets", func() { SgemmIndirectB(1, 2, 3, make([]float32, 3), 3, make([]float32, 9), []int32{0, 1}, make([]float32, 2), 2) }},
-		{"run past src", "offset 8", func() { SgemmIndirectB(1, 2, 2, make([]float32, 2), 2, make([]float32, 9), []int32{0, 8}, make([]float32, 2), 2) }},
-		{"negative offset", "offset -1", func() { SgemmIndirectB(1, 2, 1, make([]float32, 1), 1, make([]float32, 9), []int32{-1}, make([]float32, 2), 2) }},
-		{"short C", "len(C)", func() { SgemmIndirectB(2, 2, 1, make([]float32, 2), 1, make([]float32, 9), []int32{0}, make([]float32, 3), 2) }},
+		{"short offs", "row offsets", func() {
+			SgemmIndirectB(1, 2, 3, make([]float32, 3), 3, make([]float32, 9), []int32{0, 1}, make([]float32, 2), 2)
+		}},
+		{"run past src", "offset 8", func() {
+			SgemmIndirectB(1, 2, 2, make([]float32, 2), 2, make([]float32, 9), []int32{0, 8}, make([]float32, 2), 2)
+		}},
+		{"negative offset", "offset -1", func() {
+			SgemmIndirectB(1, 2, 1, make([]float32, 1), 1, make([]float32, 9), []int32{-1}, make([]float32, 2), 2)
+		}},
+		{"short C", "len(C)", func() {
+			SgemmIndirectB(2, 2, 1, make([]float32, 2), 1, make([]float32, 9), []int32{0}, make([]float32, 3), 2)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
