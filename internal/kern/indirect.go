@@ -90,9 +90,10 @@ func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int3
 	// A as micro-panels of ≤ 6 rows, zero-padded, packed once and shared.
 	mPad := (m + 5) / 6 * 6
 	ap := fb.get(mPad * k)
-	for i := 0; i < m; i += 6 {
-		rows := indRows(m - i)
-		packA(ap[i*k:], a, lda, false, i, min(rows, m-i), 0, k, rows)
+	for i := 0; i < m; {
+		mEff, rows := indStep(m - i)
+		packA(ap[i*k:], a, lda, false, i, mEff, 0, k, rows)
+		i += mEff
 	}
 	strips := (n + nr - 1) / nr
 	run := func(lo, hi int) { indStrips(m, n, k, ap, src, offs, c, ldc, lo, hi) }
@@ -126,32 +127,39 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 				clear(row[w:])
 			}
 		}
-		for i := 0; i < m; i += 6 {
-			mEff := min(6, m-i)
-			rows := indRows(mEff)
+		for i := 0; i < m; {
+			mEff, rows := indStep(m - i)
 			panel := ap[i*k : i*k+rows*k]
 			if rows == mEff && w == nr {
 				indTileAny(rows, k, panel, bsrc, boffs, c[i*ldc+j:], ldc)
-				continue
+			} else {
+				indTileAny(rows, k, panel, bsrc, boffs, tmp[:], nr)
+				for r := 0; r < mEff; r++ {
+					copy(c[(i+r)*ldc+j:(i+r)*ldc+j+w], tmp[r*nr:])
+				}
 			}
-			indTileAny(rows, k, panel, bsrc, boffs, tmp[:], nr)
-			for r := 0; r < mEff; r++ {
-				copy(c[(i+r)*ldc+j:(i+r)*ldc+j+w], tmp[r*nr:])
-			}
+			i += mEff
 		}
 	}
 }
 
-// indRows is the micro-kernel height used for the last mEff (≤ 6) rows:
-// 6, 4 or 2, zero-padded above mEff.
-func indRows(mEff int) int {
+// indStep picks the next tile for r remaining rows: mEff rows of C done
+// with a kernel of the given height (6, 4 or 2; zero-padded above mEff).
+// Eight rows are two 4-row tiles, not 6 + 2: the 4×16 kernel still has
+// eight accumulators to hide the FMA latency, the 2×16 only four, so
+// m = 32 (5·6 + 2) runs as 4·6 + 2·4.
+func indStep(r int) (mEff, rows int) {
 	switch {
-	case mEff >= 5:
-		return 6
-	case mEff >= 3:
-		return 4
+	case r == 8:
+		return 4, 4
+	case r >= 6:
+		return 6, 6
+	case r == 5:
+		return 5, 6
+	case r >= 3:
+		return r, 4
 	default:
-		return 2
+		return r, 2
 	}
 }
 
