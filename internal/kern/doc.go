@@ -19,20 +19,31 @@
 // Tiny products use plain loops, and products with m ≤ 2 or n ≤ 2 (a
 // vector times a matrix) use the vector kernels without packing. Rows of C
 // past the last full MR rows use narrower edge kernels where there is one
-// (4×16 and 2×16, so that m = 64 or 128 wastes nothing) and a zero-padded
-// scratch tile otherwise. Each element of C sums its k-slices in a fixed
-// order, so results do not depend on the number of goroutines.
+// (4 and 2 rows for the 6×16 tile, 8, 4 and 2 rows for 12×32, so that
+// m = 64 or 128 wastes nothing) and a zero-padded scratch tile otherwise.
+// Each element of C sums its k-slices in a fixed order, so results do not
+// depend on the number of goroutines.
 //
-// The micro-kernel is chosen at start-up from what the CPU supports:
-// "avx2-fma 6x16" (Go assembly, amd64, twelve ymm accumulators, the shape
-// BLIS uses on Haswell and Zen) when golang.org/x/sys/cpu reports AVX2 and
-// FMA, and "purego 2x4" (register-tiled Go, k unrolled by four) otherwise,
+// The micro-kernel is chosen at start-up from what the CPU supports, in
+// this order: "avx512f 12x32" (Go assembly, amd64, 24 zmm accumulators,
+// the shape of BLIS's Skylake-X kernel, with 8-, 4- and 2-row edge
+// kernels) when golang.org/x/sys/cpu reports AVX-512F with the zmm and
+// mask state enabled by the OS; "avx2-fma 6x16" (twelve ymm accumulators,
+// the shape BLIS uses on Haswell and Zen) when it reports AVX2 and FMA;
+// and "purego 2x4" (register-tiled Go, k unrolled by four) otherwise,
 // always under the purego build tag and on other architectures. Name
 // reports which. Kernels are listed in preference order in one table
-// (kernels in kern.go) with their own MR, NR, KC and MC, so an AVX-512
-// kernel can be added as one more entry (selected by cpu.X86.HasAVX512F);
-// none is shipped because it could not be tested on the development
-// machines, which have no AVX-512.
+// (kernels in kern.go) with their own MR, NR, KC and MC. The environment
+// variable GLASSBOX_KERNEL, read once at start-up, picks a kernel by the
+// start of its name instead (avx512f, avx2 or purego); a name the CPU
+// cannot run, or an unknown one, is ignored. It picks the GEMM
+// micro-kernel only: the vector kernels use AVX2 whenever the CPU has it.
+//
+// The development machines have no AVX-512, so the AVX-512 kernel is
+// tested under an emulator: testdata/avx512emu/run.sh boots Linux in
+// Bochs with a Skylake-X CPU model and runs this package's tests there
+// (see its README). Its block sizes are chosen from BLIS's Skylake-X
+// settings and the cache sizes, not tuned by measurement on hardware.
 //
 // Everything here is safe for concurrent use. Scratch buffers come from
 // sync.Pools, so steady-state calls do not allocate. A call made from

@@ -1,5 +1,10 @@
 package kern
 
+import (
+	"os"
+	"strings"
+)
+
 // microFn is a GEMM micro-kernel. It computes the mr×nr tile
 //
 //	C = alpha * A·B + beta * C
@@ -30,16 +35,31 @@ type gemmKernel struct {
 
 // kernels lists the GEMM micro-kernels in order of preference; the first
 // usable one is used. archKernels (per build) come first, the portable
-// pure-Go kernel last. An AVX-512 kernel would be a new archKernels entry
-// ahead of AVX2 (e.g. 14×32 or 6×32 with zmm accumulators, its own kc/mc),
-// selected by cpu.X86.HasAVX512F; nothing else in the driver depends on
-// mr or nr beyond the table.
+// pure-Go kernel last: on amd64 "avx512f 12x32" (when the CPU and OS
+// support AVX-512F) ahead of "avx2-fma 6x16". Nothing else in the driver
+// depends on mr or nr beyond the table.
 var kernels = append(archKernels(), goKernel)
 
-// active is the kernel in use; tests switch it to cover every usable one.
-var active = pickKernel()
+// kernelEnv is the environment variable that picks the GEMM micro-kernel
+// by the start of its name (e.g. GLASSBOX_KERNEL=avx2 or =purego), read
+// once at start-up; see pickKernel.
+const kernelEnv = "GLASSBOX_KERNEL"
 
-func pickKernel() *gemmKernel {
+// active is the kernel in use; tests switch it to cover every usable one.
+var active = pickKernel(os.Getenv(kernelEnv))
+
+// pickKernel returns the first usable kernel whose name starts with want
+// (ignoring case), or, when want is empty or no usable kernel matches it
+// (an unknown name, or one this CPU cannot run), the first usable kernel.
+func pickKernel(want string) *gemmKernel {
+	want = strings.ToLower(strings.TrimSpace(want))
+	if want != "" {
+		for _, k := range kernels {
+			if k.usable() && strings.HasPrefix(k.name, want) {
+				return k
+			}
+		}
+	}
 	for _, k := range kernels {
 		if k.usable() {
 			return k
@@ -48,6 +68,6 @@ func pickKernel() *gemmKernel {
 	return goKernel
 }
 
-// Name reports the GEMM micro-kernel in use, e.g. "avx2-fma 6x16" or
-// "purego 2x4".
+// Name reports the GEMM micro-kernel in use, e.g. "avx512f 12x32",
+// "avx2-fma 6x16" or "purego 2x4".
 func Name() string { return active.name }

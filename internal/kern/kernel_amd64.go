@@ -22,7 +22,7 @@ var avx2Kernel = &gemmKernel{
 	usable:   func() bool { return hasAVX2FMA },
 }
 
-func archKernels() []*gemmKernel { return []*gemmKernel{avx2Kernel} }
+func archKernels() []*gemmKernel { return []*gemmKernel{avx512Kernel, avx2Kernel} }
 
 // sgemm6x16 is the assembly micro-kernel; strides are in bytes.
 //

@@ -113,12 +113,14 @@ func runCase(t *testing.T, tc gemmCase, serial bool, seed uint64) {
 // assembly one and the pure-Go one on amd64), and for kernels that can read
 // A in place, once in each driver mode (row mode: A packed, B shared;
 // column mode: A in place, B packed per task), restoring the defaults after.
+// With -test.short only the kernel in use is run (testdata/avx512emu runs
+// the tests that way under a slow emulator, for the AVX-512 kernel).
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	saved, savedMaxM, savedMaxA := active, colModeMaxM, colModeMaxA
 	defer func() { active, colModeMaxM, colModeMaxA = saved, savedMaxM, savedMaxA }()
 	n := 0
 	for _, kr := range kernels {
-		if !kr.usable() {
+		if !kr.usable() || testing.Short() && kr != saved {
 			continue
 		}
 		n++
@@ -358,6 +360,7 @@ func TestSgemmNestedInParallelFor(t *testing.T) {
 
 func TestName(t *testing.T) {
 	name := Name()
+	t.Logf("GEMM micro-kernel: %s", name)
 	if name != active.name || name == "" {
 		t.Fatalf("Name() = %q, active kernel %q", name, active.name)
 	}

@@ -1,0 +1,63 @@
+//go:build amd64 && !purego
+
+package kern
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX512F reports AVX-512 Foundation with zmm and opmask state enabled
+// by the OS (x/sys/cpu checks XCR0 bits 5–7 before setting HasAVX512F).
+// The kernels also need AVX2/FMA-era instructions in their epilogues.
+var hasAVX512F = cpu.X86.HasAVX512F && hasAVX2FMA
+
+// avx512Kernel is the AVX-512F micro-kernel: a 12×32 tile held in 24 zmm
+// accumulators; per step of k it loads two zmm of B, broadcasts twelve
+// values of A and issues 24 FMAs (the shape of BLIS's Skylake-X sgemm
+// kernel, transposed for row-major C). A kc×32 micro-panel of B (16 KiB at
+// kc = 128) and a 12×kc micro-panel of A (6 KiB) sit in a 32 KiB L1; an
+// mc×kc block of A (240 KiB) in L2. Edge kernels of 8, 4 and 2 rows cover
+// m = 64 (5·12+4), 128 (10·12+8) and 32 (2·12+8) without padding.
+//
+// It was verified under the Bochs emulator (Skylake-X CPU model), not on
+// hardware: see testdata/avx512emu. Block sizes follow BLIS's Skylake-X
+// choices scaled to this driver and are not tuned by measurement.
+var avx512Kernel = &gemmKernel{
+	name:     "avx512f 12x32",
+	mr:       12,
+	nr:       32,
+	kc:       128,
+	mc:       480,
+	stridedA: true,
+	micro:    microAVX512,
+	edge:     []microFn{2: microAVX512x2, 4: microAVX512x4, 8: microAVX512x8, 11: nil},
+	usable:   func() bool { return hasAVX512F },
+}
+
+// The assembly kernels (kernel_avx512_amd64.s); strides are in bytes.
+
+//go:noescape
+func sgemm12x32(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sgemm8x32(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sgemm4x32(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sgemm2x32(kc int, a *float32, rsa, csa uintptr, b, c *float32, ldc uintptr, alpha, beta float32)
+
+func microAVX512(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm12x32(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
+
+func microAVX512x8(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm8x32(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
+
+func microAVX512x4(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm4x32(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
+
+func microAVX512x2(kc int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	sgemm2x32(kc, &a[0], uintptr(rsa*4), uintptr(csa*4), &b[0], &c[0], uintptr(ldc*4), alpha, beta)
+}
