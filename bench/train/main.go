@@ -9,8 +9,11 @@
 // normal, random labels): MLP 784-256-128-10 at batch 128, LeNet-5 at
 // batch 64, a CIFAR-shaped CNN (conv32-conv32-pool-conv64-conv64-pool-
 // fc256-fc10 on 3×32×32) at batch 128, and a char-LSTM (embedding 64,
-// hidden 256, sequence 64, vocabulary 96) at batch 64. PyTorch runs in its
-// own process at its fastest configuration measured here:
+// hidden 256, sequence 64, vocabulary 96) at batch 64. Each round runs
+// every model in glassbox and then in PyTorch (-rounds, default 3); the
+// table gives the medians and the median of the paired ratios, since a
+// shared machine's speed drifts. PyTorch runs in its own process (one per
+// model and round) at its fastest configuration measured here:
 // torch.set_num_threads(2), OPENBLAS_CORETYPE=Haswell (this CPU has no
 // AVX-512, so the SkylakeX kernel dies with SIGILL; the gemm benchmark's
 // probe shows it) and OPENBLAS_NUM_THREADS=1, set for that process only.
@@ -185,6 +188,7 @@ func main() {
 	models := flag.String("models", "mlp,lenet,cifar,lstm", "comma-separated workloads")
 	reps := flag.Int("reps", 5, "timed repetitions per model (the median is reported)")
 	noPeer := flag.Bool("no-peer", false, "skip PyTorch")
+	rounds := flag.Int("rounds", 3, "rounds of glassbox-then-PyTorch pairs per model (medians are reported)")
 	coretype := flag.String("coretype", "Haswell", "OPENBLAS_CORETYPE for the PyTorch process")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of glassbox's runs to this file")
 	flag.Parse()
@@ -202,38 +206,66 @@ func main() {
 	}
 	want := strings.Split(*models, ",")
 	fmt.Printf("glassbox: kernel %q, %d threads, %s/%s\n", kern.Name(), kern.Threads(), runtime.GOOS, runtime.GOARCH)
-	ours := map[string]result{}
-	for _, w := range workloads {
-		if !contains(want, w.name) {
-			continue
+	// Each round measures every model in glassbox and then, right after,
+	// in PyTorch, so the two of a pair see the same machine: on a shared
+	// machine the speed drifts by tens of percent over a minute. The table
+	// gives medians over the rounds and the median of the paired ratios.
+	ours := map[string][]result{}
+	peer := map[string][]result{}
+	ratios := map[string][]float64{}
+	peerOK := !*noPeer
+	for round := 1; round <= *rounds; round++ {
+		for _, w := range workloads {
+			if !contains(want, w.name) {
+				continue
+			}
+			resetPeakRSS()
+			r := measure(w, *reps)
+			ours[w.name] = append(ours[w.name], r)
+			fmt.Printf("  round %d glassbox %-6s %9.0f samples/s (peak RSS %.0f MB; %.1f MB allocated and %.2f GC cycles per step, GC pauses %.2f%% of the time)\n",
+				round, w.name, r.SamplesPerSec, r.PeakRSSMB, r.AllocMBPerStep, r.GCPerStep, 100*r.GCPauseShare)
+			if !peerOK {
+				continue
+			}
+			pr, err := runTorch([]string{w.name}, *coretype, round == 1)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "PyTorch peer: %v (install with: apt-get install -y python3-torch)\n", err)
+				peerOK = false
+				continue
+			}
+			if p, ok := pr[w.name]; ok {
+				peer[w.name] = append(peer[w.name], p)
+				ratios[w.name] = append(ratios[w.name], r.SamplesPerSec/p.SamplesPerSec)
+				fmt.Printf("  round %d pytorch  %-6s %9.0f samples/s (peak RSS %.0f MB), ratio %.2f\n", round, w.name, p.SamplesPerSec, p.PeakRSSMB, r.SamplesPerSec/p.SamplesPerSec)
+			}
 		}
-		resetPeakRSS()
-		r := measure(w, *reps)
-		ours[w.name] = r
-		fmt.Printf("  glassbox %-6s %9.0f samples/s (peak RSS %.0f MB; %.1f MB allocated and %.2f GC cycles per step, GC pauses %.2f%% of the time)\n",
-			w.name, r.SamplesPerSec, r.PeakRSSMB, r.AllocMBPerStep, r.GCPerStep, 100*r.GCPauseShare)
 	}
-	peer := map[string]result{}
-	if !*noPeer {
-		var err error
-		peer, err = runTorch(want, *coretype)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "PyTorch peer: %v (install with: apt-get install -y python3-torch)\n", err)
-		}
-	}
-	fmt.Printf("\n%-8s %7s %14s %14s %8s %12s %12s\n", "model", "batch", "glassbox/s", "pytorch/s", "ratio", "gb peak MB", "pt peak MB")
+	fmt.Printf("\nmedians over %d round(s)\n%-8s %7s %14s %14s %8s %12s %12s\n", *rounds, "model", "batch", "glassbox/s", "pytorch/s", "ratio", "gb peak MB", "pt peak MB")
 	for _, w := range workloads {
 		o, ok := ours[w.name]
 		if !ok {
 			continue
 		}
+		gs, gm := medianOf(o)
 		p, ok := peer[w.name]
 		if !ok {
-			fmt.Printf("%-8s %7d %14.0f %14s %8s %12.0f %12s\n", w.name, w.batch, o.SamplesPerSec, "-", "-", o.PeakRSSMB, "-")
+			fmt.Printf("%-8s %7d %14.0f %14s %8s %12.0f %12s\n", w.name, w.batch, gs, "-", "-", gm, "-")
 			continue
 		}
-		fmt.Printf("%-8s %7d %14.0f %14.0f %8.2f %12.0f %12.0f\n", w.name, w.batch, o.SamplesPerSec, p.SamplesPerSec, o.SamplesPerSec/p.SamplesPerSec, o.PeakRSSMB, p.PeakRSSMB)
+		ps, pm := medianOf(p)
+		fmt.Printf("%-8s %7d %14.0f %14.0f %8.2f %12.0f %12.0f\n", w.name, w.batch, gs, ps, median(ratios[w.name]), gm, pm)
 	}
+}
+
+// medianOf returns the median samples/s of results from several rounds
+// and the first round's peak memory: in later rounds the glassbox process
+// still holds scratch buffers of the larger models run before.
+func medianOf(rs []result) (samplesPerSec, peakMB float64) {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = r.SamplesPerSec
+	}
+	return median(v), rs[0].PeakRSSMB
 }
 
 func contains(list []string, s string) bool {
@@ -246,7 +278,7 @@ func contains(list []string, s string) bool {
 }
 
 // runTorch runs the PyTorch script and collects its JSON lines.
-func runTorch(models []string, coretype string) (map[string]result, error) {
+func runTorch(models []string, coretype string, printInfo bool) (map[string]result, error) {
 	cmd := exec.Command("/usr/bin/python3", "bench/train/torch_train.py", "2", strings.Join(models, ","))
 	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE="+coretype, "OPENBLAS_NUM_THREADS=1")
 	cmd.Stderr = os.Stderr
@@ -263,7 +295,9 @@ func runTorch(models []string, coretype string) (map[string]result, error) {
 		line := sc.Bytes()
 		var info struct{ Info json.RawMessage }
 		if json.Unmarshal(line, &info) == nil && info.Info != nil {
-			fmt.Printf("pytorch: %s\n", info.Info)
+			if printInfo {
+				fmt.Printf("pytorch: %s\n", info.Info)
+			}
 			continue
 		}
 		var r result
