@@ -1,7 +1,9 @@
 // Package kern holds glassbox's hot CPU kernels: a packed, cache-blocked
-// single-precision matrix multiply (Sgemm), a few vector kernels (Saxpy,
-// Sdot, Sscal) and the persistent worker pool (ParallelFor, Threads) that
-// spreads them over the cores.
+// single-precision matrix multiply (Sgemm), its indirect variants for
+// convolution (SgemmIndirectB, SgemmIndirectBT), vector kernels (Saxpy,
+// Sdot, Sscal; AddBias, ReLUGrad, Tanh, Sigmoid for activations) and the
+// persistent worker pool (ParallelFor, Threads) that spreads them over the
+// cores.
 //
 // Sgemm follows the Goto/BLIS structure: k is cut into slices of at most
 // KC; op(B) is packed into KC×NR micro-panels that stay in L1 while the
@@ -44,6 +46,15 @@
 // Bochs with a Skylake-X CPU model and runs this package's tests there
 // (see its README). Its block sizes are chosen from BLIS's Skylake-X
 // settings and the cache sizes, not tuned by measurement on hardware.
+//
+// SgemmIndirectB multiplies by a matrix whose rows are runs of a source
+// slice given by offsets (the implicit im2col of a stride-1 convolution
+// over a padded image): its 6×16, 4×16 and 2×16 AVX2 micro-kernels load
+// each row of B straight from the image, so nothing is unfolded or
+// packed; A (the filters) is packed once per call. SgemmIndirectBT is
+// Sgemm(A, Bᵀ) with such rows, gathered while packing (the weight
+// gradient). The activation kernels are AVX2 with pure-Go fallbacks that
+// compute the same function (bit for bit for AddBias and ReLUGrad).
 //
 // Everything here is safe for concurrent use. Scratch buffers come from
 // sync.Pools, so steady-state calls do not allocate. A call made from
