@@ -37,33 +37,14 @@ func SgemmIndirectB(m, n, k int, a []float32, lda int, src []float32, offs []int
 // on the number of goroutines. It panics on bad arguments as
 // SgemmIndirectB does.
 func SgemmIndirectBT(m, n, k int, alpha float32, a []float32, lda int, src []float32, offs []int32, beta float32, c []float32, ldc int) {
-	checkIndirectT(m, n, k, a, lda, src, offs, c, ldc)
+	checkIndirect("SgemmIndirectBT", m, n, k, a, lda, src, offs, n, k, c, ldc)
 	sgemmChecked(false, true, m, n, k, alpha, a, lda, src, k, offs[:n], beta, c, ldc, true)
 }
 
 // SgemmIndirectBTSerial is SgemmIndirectBT on the calling goroutine.
 func SgemmIndirectBTSerial(m, n, k int, alpha float32, a []float32, lda int, src []float32, offs []int32, beta float32, c []float32, ldc int) {
-	checkIndirectT(m, n, k, a, lda, src, offs, c, ldc)
+	checkIndirect("SgemmIndirectBT", m, n, k, a, lda, src, offs, n, k, c, ldc)
 	sgemmChecked(false, true, m, n, k, alpha, a, lda, src, k, offs[:n], beta, c, ldc, false)
-}
-
-func checkIndirectT(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("kern.SgemmIndirectBT: negative dimension m=%d n=%d k=%d", m, n, k))
-	}
-	if len(offs) < n {
-		panic(fmt.Sprintf("kern.SgemmIndirectBT: %d row offsets for the n = %d rows of B", len(offs), n))
-	}
-	checkMat("A", m, k, a, lda, false)
-	checkMat("C", m, n, c, ldc, false)
-	if k == 0 {
-		return
-	}
-	for j, o := range offs[:n] {
-		if o < 0 || int(o)+k > len(src) {
-			panic(fmt.Sprintf("kern.SgemmIndirectBT: row %d of B at offset %d needs src[%d:%d], len(src) = %d", j, o, o, int(o)+k, len(src)))
-		}
-	}
 }
 
 // SgemmIndirectBSerial is SgemmIndirectB on the calling goroutine, for
@@ -73,7 +54,7 @@ func SgemmIndirectBSerial(m, n, k int, a []float32, lda int, src []float32, offs
 }
 
 func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int, par bool) {
-	checkIndirect(m, n, k, a, lda, src, offs, c, ldc)
+	checkIndirect("SgemmIndirectB", m, n, k, a, lda, src, offs, k, n, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -206,21 +187,23 @@ func indTileGo(rows, k int, a, src []float32, offs []int32, c []float32, ldc int
 	}
 }
 
-func checkIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int) {
+// checkIndirect validates the arguments of the indirect products: A m×k,
+// C m×n, and rows runs of length runLen in src at offs[:rows].
+func checkIndirect(op string, m, n, k int, a []float32, lda int, src []float32, offs []int32, rows, runLen int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("kern.SgemmIndirectB: negative dimension m=%d n=%d k=%d", m, n, k))
+		panic(fmt.Sprintf("kern.%s: negative dimension m=%d n=%d k=%d", op, m, n, k))
 	}
-	if len(offs) < k {
-		panic(fmt.Sprintf("kern.SgemmIndirectB: %d row offsets for k = %d rows of B", len(offs), k))
+	if len(offs) < rows {
+		panic(fmt.Sprintf("kern.%s: %d row offsets for the %d rows of B", op, len(offs), rows))
 	}
 	checkMat("A", m, k, a, lda, false)
 	checkMat("C", m, n, c, ldc, false)
-	if n == 0 {
+	if runLen == 0 {
 		return
 	}
-	for p, o := range offs[:k] {
-		if o < 0 || int(o)+n > len(src) {
-			panic(fmt.Sprintf("kern.SgemmIndirectB: row %d of B at offset %d needs src[%d:%d], len(src) = %d", p, o, o, int(o)+n, len(src)))
+	for r, o := range offs[:rows] {
+		if o < 0 || int(o)+runLen > len(src) {
+			panic(fmt.Sprintf("kern.%s: row %d of B at offset %d needs src[%d:%d], len(src) = %d", op, r, o, o, int(o)+runLen, len(src)))
 		}
 	}
 }
