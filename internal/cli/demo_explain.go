@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/glassbox-ml/glassbox/datasets"
+	"github.com/glassbox-ml/glassbox/internal/atomicfile"
 	"github.com/glassbox-ml/glassbox/internal/infer"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
@@ -115,5 +116,5 @@ func writeDemoReport(dir string, res demoResult, ex []demoExplained) (string, er
 		return "", err
 	}
 	path := filepath.Join(dir, "report.html")
-	return path, writeFileAtomic(path, buf.Bytes())
+	return path, atomicfile.WriteBytes(path, buf.Bytes())
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/glassbox-ml/glassbox/data"
+	"github.com/glassbox-ml/glassbox/internal/atomicfile"
 	"github.com/glassbox-ml/glassbox/internal/infer"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/report"
@@ -99,7 +100,7 @@ func writeExplanation(dir string, res *infer.Result) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(jsonPath, full)
+	return atomicfile.WriteBytes(jsonPath, full)
 }
 
 func printExplanation(w io.Writer, res *infer.Result) {
@@ -137,21 +138,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

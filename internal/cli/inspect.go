@@ -10,6 +10,7 @@ import (
 
 	"github.com/glassbox-ml/glassbox/data"
 	"github.com/glassbox-ml/glassbox/inspect"
+	"github.com/glassbox-ml/glassbox/internal/atomicfile"
 	"github.com/glassbox-ml/glassbox/internal/infer"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
@@ -118,7 +119,7 @@ func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult
 		return nil, err
 	}
 	path := filepath.Join(f.out, "summary.txt")
-	if err := writeFileAtomic(path, []byte(summary)); err != nil {
+	if err := atomicfile.WriteBytes(path, []byte(summary)); err != nil {
 		return nil, err
 	}
 	res.Files = append(res.Files, path)

@@ -1,0 +1,57 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteReplacesWholeFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	if err := WriteBytes(path, []byte("first version, long")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytes(path, []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != "second" {
+		t.Fatalf("read %q, %v; want %q", b, err, "second")
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d entries in the folder, want only the file (no temporaries left)", len(ents))
+	}
+}
+
+func TestWriteFailureKeepsOldFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.gbx")
+	if err := WriteBytes(path, []byte("good")); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("disk on fire")
+	err := Write(path, func(w io.Writer) error {
+		w.Write([]byte("half"))
+		return boom
+	})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("error %v: want one wrapping the fill error and naming %s", err, path)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "good" {
+		t.Fatalf("file now %q: a failed write must leave the old content", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d entries in the folder: the temporary file was not removed", len(ents))
+	}
+	if err := WriteBytes(filepath.Join(dir, "no", "such", "dir", "f"), nil); err == nil || !strings.Contains(err.Error(), "cannot write") {
+		t.Errorf("missing folder: error %v", err)
+	}
+}
