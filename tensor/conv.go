@@ -278,8 +278,11 @@ const (
 	// output is computed on the padded width (wp columns per output row,
 	// the last kw−1 of them discarded). Then row (c, ki, kj) of the
 	// im2col matrix is one contiguous run of the padded image, starting at
-	// c·hp·wp + ki·wp + kj, so unfolding is a memmove per row and its
-	// adjoint a vector add per row. Several small images share one GEMM.
+	// c·hp·wp + ki·wp + kj: the indirect GEMMs read those rows from the
+	// padded image (forward and weight gradient) and the input gradient is
+	// the flipped convolution of the padded dy, so nothing is unfolded
+	// except for the transposed weight gradient (dwT) and paddings wider
+	// than the kernel (col2im).
 	modeWide
 	// modeIm2Col: any stride; one Im2Col and GEMM per image.
 	modeIm2Col
@@ -313,9 +316,9 @@ type convPlan struct {
 	dtaps    []int32
 }
 
-// wideColumns is about how many GEMM columns modeWide gathers per call: a
-// few thousand keep the micro-kernel busy while the unfolded matrix stays
-// near the L2 cache.
+// wideColumns is about how many GEMM columns modeWide pads at once (nb
+// images): a few thousand keep the padded images and, where it is still
+// written (dwT), the unfolded matrix near the L2 cache.
 const wideColumns = 2048
 
 func newConvPlan(g convGeom, wlen int) convPlan {
@@ -442,12 +445,13 @@ func (pl *convPlan) wideColsAdjoint(dxp, dcols []float32, nb int) {
 //	returns [batch, out, oh, ow] with oh = (h + 2·PadH − kh)/StrideH + 1
 //	(and likewise ow)
 //
-// The input is unfolded (im2col) and multiplied by the weight matrix
-// [out, channels/groups·kh·kw] in one GEMM per group, the batch split in
-// blocks across cores. Stride-1 convolutions unfold a zero-padded copy of
-// each image with one memmove per row and put several small images in one
-// GEMM; a 1×1, stride-1, unpadded convolution multiplies the input
-// directly. Shapes that do not fit panic with a *ShapeError.
+// The weight matrix [out, channels/groups·kh·kw] multiplies the unfolded
+// input (im2col) in one GEMM per image and group, the batch split in
+// blocks across cores. Stride-1 convolutions pad each image once and
+// never write the unfolded matrix: the indirect GEMM reads its rows, runs
+// of the padded image, in place. A 1×1, stride-1, unpadded convolution
+// multiplies the input directly. Shapes that do not fit panic with a
+// *ShapeError.
 func Conv2D(x, w, b *Tensor, p ConvParams) *Tensor { return conv2D("Conv2D", x, w, b, p, false) }
 
 // Conv2DReLU returns max(Conv2D(x, w, b, p), 0), bit for bit, in one pass:
