@@ -8,8 +8,11 @@ import (
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
-// This file holds what RNN, LSTM and GRU share: options, Spec args,
-// weights and their initialisation, input and state checks.
+// This file holds what RNN, LSTM and GRU share: options, Spec args, the
+// recurrent base they embed (fields, stacked forward pass, Params, Spec,
+// naming), weights and their initialisation, input and state checks. Each
+// layer's file holds only its doc, its recurrentKind (gate count, cell
+// state, recurrent bias, fused tape op) and its constructor.
 //
 // Each layer runs like PyTorch's CPU LSTM but with the recurrence fused:
 // the input projection of every time step is one GEMM ([B·T, in]·[in,
@@ -45,12 +48,110 @@ func (a recurrentArgs) valid() error {
 	return nil
 }
 
-func recurrentOpts(in, hidden int, opts []RecurrentOption) recurrentArgs {
+// recurrentKind is what sets RNN, LSTM and GRU apart; everything else
+// they share through the recurrent base.
+type recurrentKind struct {
+	typ    string // Spec type and panic prefix: "rnn", "lstm" or "gru"
+	gates  int    // gate blocks per layer, each Hidden wide
+	cell   bool   // a cell state C and a forget-gate bias of 1 (LSTM)
+	biasHH bool   // a separate recurrent bias b_hh (GRU)
+	// seq runs one stacked layer as one fused tape op over xw, the input
+	// projection of every step, from h0 (and c0, LSTM only), and returns
+	// every step's h and the final h (and c, LSTM only).
+	seq func(tp *autograd.Tape, xw *autograd.Var, w RecurrentWeights, h0, c0 *autograd.Var) (hs, hT, cT *autograd.Var)
+}
+
+// args returns the Spec args of New<kind>(in, hidden, opts...) and panics
+// with a ShapeError when they are invalid.
+func (k *recurrentKind) args(in, hidden int, opts []RecurrentOption) recurrentArgs {
 	a := recurrentArgs{Input: in, Hidden: hidden, Layers: 1}
 	for _, o := range opts {
 		o(&a)
 	}
+	if err := a.valid(); err != nil {
+		panic(&tensor.ShapeError{Op: k.typ, Msg: err.Error()})
+	}
 	return a
+}
+
+// new draws the weights of a stack of k layers from rng and names them
+// as an unnamed layer.
+func (k *recurrentKind) new(a recurrentArgs, rng *rand.Rand) recurrent {
+	r := recurrent{Layers: newRecurrentWeights(a, k, rng), In: a.Input, Hidden: a.Hidden, ReturnSequences: a.ReturnSequences, kind: k}
+	r.SetName("")
+	return r
+}
+
+// recurrent is the base that RNN, LSTM and GRU embed: their weights,
+// sizes, options and name, the stacked forward pass and the Module and
+// Named methods. Its kind holds what differs.
+type recurrent struct {
+	// Layers holds each stacked layer's weights, input layer first.
+	Layers []RecurrentWeights
+	// In and Hidden are the input and hidden sizes.
+	In, Hidden int
+	// ReturnSequences makes Forward return every step's hidden state.
+	ReturnSequences bool
+
+	kind *recurrentKind
+	name string
+}
+
+// Forward runs the layer from a zero state: x [batch, seq, in] →
+// [batch, hidden], or [batch, seq, hidden] with ReturnSequences.
+func (l *recurrent) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	y, _ := l.ForwardState(c, x, nil)
+	return y
+}
+
+// ForwardState runs the layer from the initial state init (nil, or nil
+// entries, mean zeros; H holds one [batch, hidden] tensor per layer, and
+// so does C for an LSTM, while an RNN's or GRU's C must be empty) and
+// returns the output and the final state of every layer. Gradients flow
+// into init's tensors when they require them.
+func (l *recurrent) ForwardState(c *Ctx, x *autograd.Var, init *RecurrentState) (*autograd.Var, *RecurrentState) {
+	op := layerOpName(l.kind.typ, l.name)
+	batch := checkRecurrentInput(op, x, l.In)
+	tp := ctxTape(c)
+	final := &RecurrentState{}
+	seq, last := x, (*autograd.Var)(nil)
+	for i, w := range l.Layers {
+		h0, c0 := initialState(op, init, i, len(l.Layers), batch, l.Hidden, l.kind.cell)
+		hs, hT, cT := l.kind.seq(tp, inputProjection(tp, seq, w.WIH), w, h0, c0)
+		final.H = append(final.H, hT)
+		if l.kind.cell {
+			final.C = append(final.C, cT)
+		}
+		seq, last = hs, hT
+	}
+	if l.ReturnSequences {
+		return seq, final
+	}
+	return last, final
+}
+
+// Params returns every layer's w_ih, w_hh and bias (a GRU's b_ih and
+// b_hh), input layer first.
+func (l *recurrent) Params() []*autograd.Var {
+	var ps []*autograd.Var
+	for _, w := range l.Layers {
+		ps = append(ps, w.params()...)
+	}
+	return ps
+}
+
+// Spec describes the layer for saving; Build rebuilds it.
+func (l *recurrent) Spec() Spec {
+	return MakeSpec(l.kind.typ, l.name, recurrentArgs{Input: l.In, Hidden: l.Hidden, Layers: len(l.Layers), ReturnSequences: l.ReturnSequences})
+}
+
+// LayerName returns the layer's name ("" until named).
+func (l *recurrent) LayerName() string { return l.name }
+
+// SetName names the layer and its parameters ("NAME/l0/w_ih", …).
+func (l *recurrent) SetName(name string) {
+	l.name = name
+	nameRecurrentWeights(name, l.Layers)
 }
 
 // RecurrentWeights are the parameters of one layer of a stacked RNN, LSTM
@@ -81,11 +182,11 @@ func (w RecurrentWeights) params() []*autograd.Var {
 	return ps
 }
 
-// newRecurrentWeights draws the weights of a stack of layers with the
-// given gate count; lstm sets the forget-gate bias block to 1, gru adds
-// the recurrent bias.
-func newRecurrentWeights(a recurrentArgs, gates int, lstm, gru bool, rng *rand.Rand) []RecurrentWeights {
-	h := a.Hidden
+// newRecurrentWeights draws the weights of a stack of layers with k's
+// gate count; an LSTM's forget-gate bias block is set to 1, a GRU gets the
+// recurrent bias.
+func newRecurrentWeights(a recurrentArgs, k *recurrentKind, rng *rand.Rand) []RecurrentWeights {
+	h, gates := a.Hidden, k.gates
 	ws := make([]RecurrentWeights, a.Layers)
 	for l := range ws {
 		in := a.Input
@@ -98,7 +199,7 @@ func newRecurrentWeights(a recurrentArgs, gates int, lstm, gru bool, rng *rand.R
 			whh.Slice(1, g*h, (g+1)*h).Assign(Orthogonal(rng, h, h))
 		}
 		bias := tensor.New(gates * h)
-		if lstm {
+		if k.cell {
 			bias.Slice(0, h, 2*h).Fill(1)
 		}
 		ws[l] = RecurrentWeights{
@@ -106,7 +207,7 @@ func newRecurrentWeights(a recurrentArgs, gates int, lstm, gru bool, rng *rand.R
 			WHH:  autograd.Param(whh, ""),
 			Bias: autograd.Param(bias, ""),
 		}
-		if gru {
+		if k.biasHH {
 			ws[l].BiasHH = autograd.Param(tensor.New(gates*h), "")
 		}
 	}
@@ -127,14 +228,6 @@ func nameRecurrentWeights(name string, ws []RecurrentWeights) {
 			w.Bias.Name = layerParamName(name, p+"bias")
 		}
 	}
-}
-
-func recurrentParams(ws []RecurrentWeights) []*autograd.Var {
-	var ps []*autograd.Var
-	for _, w := range ws {
-		ps = append(ps, w.params()...)
-	}
-	return ps
 }
 
 // RecurrentState is the state of a stacked recurrent layer between calls:
@@ -228,17 +321,18 @@ func ctxTape(c *Ctx) *autograd.Tape {
 	return c.Tape
 }
 
-// registerRecurrent registers a recurrent layer type for Build.
-func registerRecurrent(typ string, build func(a recurrentArgs, rng *rand.Rand) Module) {
-	Register(typ, func(s Spec, rng *rand.Rand) (Module, error) {
+// registerRecurrent registers the layer type of kind k for Build; wrap
+// puts the base in the layer's struct.
+func registerRecurrent(k *recurrentKind, wrap func(recurrent) Module) {
+	Register(k.typ, func(s Spec, rng *rand.Rand) (Module, error) {
 		a := recurrentArgs{Layers: 1}
 		if err := s.UnmarshalArgs(&a); err != nil {
 			return nil, err
 		}
 		if err := a.valid(); err != nil {
-			return nil, fmt.Errorf("nn: %s %q: %v", typ, s.Name, err)
+			return nil, fmt.Errorf("nn: %s %q: %v", k.typ, s.Name, err)
 		}
-		m := build(a, rng)
+		m := wrap(k.new(a, rng))
 		m.(Named).SetName(s.Name)
 		return m, nil
 	})
