@@ -94,7 +94,7 @@ func BenchmarkTabularLIME(b *testing.B) {
 			}
 			var model, total float64
 			for i := 0; b.Loop(); i++ {
-				e, err := ex.Explain(context.Background(), net.predict, train[:d], TabularOptions{Seed: uint64(i), Samples: 5000})
+				e, err := ex.Explain(context.Background(), net.predict, train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: uint64(i), Samples: 5000}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -128,7 +128,7 @@ func BenchmarkLIMEOverheadOnly(b *testing.B) {
 		ex, _ := NewTabular(train, d, TabularConfig{Discretizer: disc, Mode: Regression})
 		b.Run("tabular-"+string(disc), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				if _, err := ex.Explain(context.Background(), freeModel(1), train[:d], TabularOptions{Seed: uint64(i), Samples: 5000}); err != nil {
+				if _, err := ex.Explain(context.Background(), freeModel(1), train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: uint64(i), Samples: 5000}}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -137,7 +137,7 @@ func BenchmarkLIMEOverheadOnly(b *testing.B) {
 	pix := texturedImage(1, 28, 28, 1)
 	b.Run("image", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := ExplainImage(context.Background(), freeModel(1), pix, 1, 28, 28, ImageOptions{Seed: uint64(i), Samples: 1000, Mode: Regression}); err != nil {
+			if _, err := ExplainImage(context.Background(), freeModel(1), pix, 1, 28, 28, ImageOptions{LIMEOptions: LIMEOptions{Seed: uint64(i), Samples: 1000}, Mode: Regression}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -152,7 +152,7 @@ func BenchmarkImageLIME(b *testing.B) {
 	net := newDenseNet(3, h*w, 128, 10)
 	var model, total float64
 	for i := 0; b.Loop(); i++ {
-		e, err := ExplainImage(context.Background(), net.predict, pix, 1, h, w, ImageOptions{Seed: uint64(i), Samples: 1000})
+		e, err := ExplainImage(context.Background(), net.predict, pix, 1, h, w, ImageOptions{LIMEOptions: LIMEOptions{Seed: uint64(i), Samples: 1000}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func BenchmarkTextLIME(b *testing.B) {
 	model := wordModel([]string{"excellent", "great", "again"}, []string{"dull", "drags", "slow"})
 	var mt, total float64
 	for i := 0; b.Loop(); i++ {
-		e, err := ExplainText(context.Background(), model, doc, TextOptions{Seed: uint64(i), Samples: 5000})
+		e, err := ExplainText(context.Background(), model, doc, TextOptions{LIMEOptions: LIMEOptions{Seed: uint64(i), Samples: 5000}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -44,7 +44,7 @@ func ExampleTabular_Explain() {
 	}
 	applicant := []float32{55, 0.22, 33}
 	for _, auto := range []bool{false, true} {
-		e, err := ex.Explain(context.Background(), model, applicant, explain.TabularOptions{Seed: 7, NumFeatures: 3, AutoKernelWidth: auto})
+		e, err := ex.Explain(context.Background(), model, applicant, explain.TabularOptions{LIMEOptions: explain.LIMEOptions{Seed: 7, NumFeatures: 3, AutoKernelWidth: auto}})
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -130,7 +130,7 @@ func ExampleExplainText() {
 		return out, nil
 	}
 	e, err := explain.ExplainText(context.Background(), model, "A wonderful cast, a boring plot, a wonderful score.",
-		explain.TextOptions{Seed: 1, NumFeatures: 2, ClassNames: []string{"negative", "positive"}})
+		explain.TextOptions{LIMEOptions: explain.LIMEOptions{Seed: 1, NumFeatures: 2}, ClassNames: []string{"negative", "positive"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -28,38 +28,13 @@ const (
 type Segmenter func(pix []float32, c, h, w int) (*segment.Segmentation, error)
 
 // ImageOptions tune an image explanation. The zero value gives the
-// defaults.
+// defaults: those of LIMEOptions for images.
 type ImageOptions struct {
-	// Seed makes the explanation reproducible.
-	Seed uint64
-	// Samples fixes the number of perturbed images, the original
-	// included. Left at 0, the budget is adaptive as in TabularOptions,
-	// starting at 1000 images.
-	Samples int
-	// MaxSamples caps the adaptive budget (default 16 × 1000) and
-	// StableTop is the number of top segments it makes stable (default 5),
-	// as in TabularOptions.
-	MaxSamples int
-	StableTop  int
-	// NumFeatures is how many segments the surrogate keeps (default: all).
-	NumFeatures int
-	// Labels to explain; default the TopLabels most probable (TopLabels
-	// default 1), or output 0 for regression.
-	Labels     []int
-	TopLabels  int
+	LIMEOptions
+	// Mode of the model's outputs (default Classification) and the names of
+	// its classes (optional).
 	Mode       Mode
 	ClassNames []string
-	// KernelWidth on the cosine distance between the kept-segment mask and
-	// the full image (default 0.25, as lime).
-	KernelWidth float64
-	// AutoKernelWidth, Selection (default SelectAuto) and Ridge (default
-	// 1) work as in TabularOptions.
-	AutoKernelWidth bool
-	Selection       Selection
-	Ridge           float64
-	// BatchSize is the number of images per model call (default: as many
-	// as fit in 16 MiB of pixels, at least 1 and at most 256).
-	BatchSize int
 	// Segmenter makes the superpixels (default segment.Auto, which finds
 	// tens of segments even on 28×28 images). Segmentation, when set, is
 	// used as is instead.
@@ -200,16 +175,11 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 	if N < 2 {
 		return nil, fmt.Errorf("%s: the segmentation of the %d×%d image has %d segment; LIME needs at least 2: use a finer Segmenter (segment.SLIC with more segments, or segment.Grid)", what, h, w, N)
 	}
-	numFeatures := opt.NumFeatures
-	if numFeatures == 0 {
-		numFeatures = N
-	}
 	dim := c * h * w
-	bud, cfg, batch, err := commonOptions(what, opt.Samples, opt.MaxSamples, 1000, opt.StableTop, numFeatures, opt.KernelWidth, 0.25, opt.Selection, opt.Ridge, opt.BatchSize, max(1, min(256, imageBatchValues/dim)))
+	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 1000, numFeatures: N, width: 0.25, batch: max(1, min(256, imageBatchValues/dim))})
 	if err != nil {
 		return nil, err
 	}
-	cfg.autoWidth = opt.AutoKernelWidth
 	if opt.BlurSigma < 0 {
 		return nil, fmt.Errorf("%s: BlurSigma is %v; use a positive value or 0 for the default", what, opt.BlurSigma)
 	}

@@ -62,7 +62,7 @@ func TestImagePlantedRegion(t *testing.T) {
 	y0, y1, x0, x1 := 16, 26, 3, 13
 	model := regionModel(c, h, w, y0, y1, x0, x1)
 	for _, hide := range []Hide{HideConstant, HideBlur} {
-		e, err := ExplainImage(context.Background(), model, pix, c, h, w, ImageOptions{Seed: 1, Labels: []int{1}, Hide: hide, HideValue: 0})
+		e, err := ExplainImage(context.Background(), model, pix, c, h, w, ImageOptions{LIMEOptions: LIMEOptions{Seed: 1, Labels: []int{1}}, Hide: hide, HideValue: 0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestImageErrors(t *testing.T) {
 	// The model takes 28×28; a 32×32 image is refused by the model and
 	// the error says what size it was given.
 	big := texturedImage(1, 32, 32, 2)
-	_, err := ExplainImage(ctx, model, big, 1, 32, 32, ImageOptions{Samples: 50})
+	_, err := ExplainImage(ctx, model, big, 1, 32, 32, ImageOptions{LIMEOptions: LIMEOptions{Samples: 50}})
 	if err == nil || !strings.Contains(err.Error(), "1×32×32") || !strings.Contains(err.Error(), "region model takes") {
 		t.Errorf("wrong image size: %v", err)
 	}
@@ -151,7 +151,7 @@ func TestImageErrors(t *testing.T) {
 		out[n-1] = float32(math.NaN())
 		return out, nil
 	}
-	if _, err := ExplainImage(ctx, nan, pix, 1, 28, 28, ImageOptions{Samples: 10}); err == nil || !strings.Contains(err.Error(), "NaN") {
+	if _, err := ExplainImage(ctx, nan, pix, 1, 28, 28, ImageOptions{LIMEOptions: LIMEOptions{Samples: 10}}); err == nil || !strings.Contains(err.Error(), "NaN") {
 		t.Errorf("NaN output: %v", err)
 	}
 }
@@ -180,7 +180,7 @@ func TestImagePerturbationsAreExactAndBalanced(t *testing.T) {
 			return make([]float32, n), nil
 		}
 		const samples = 101
-		_, err = ExplainImage(context.Background(), spy, pix, c, h, w, ImageOptions{Seed: 1, Samples: samples, BatchSize: 7, Segmentation: seg, Hide: HideConstant, HideValue: -1, Mode: Regression})
+		_, err = ExplainImage(context.Background(), spy, pix, c, h, w, ImageOptions{LIMEOptions: LIMEOptions{Seed: 1, Samples: samples, BatchSize: 7}, Segmentation: seg, Hide: HideConstant, HideValue: -1, Mode: Regression})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func TestImageAndTextDeterministicAcrossGoroutines(t *testing.T) {
 	pix := texturedImage(c, h, w, 6)
 	model := regionModel(c, h, w, 5, 15, 5, 15)
 	img := func(seed uint64) string {
-		e, err := ExplainImage(context.Background(), model, pix, c, h, w, ImageOptions{Seed: seed, Samples: 300})
+		e, err := ExplainImage(context.Background(), model, pix, c, h, w, ImageOptions{LIMEOptions: LIMEOptions{Seed: seed, Samples: 300}})
 		if err != nil {
 			t.Error(err)
 			return ""
@@ -241,7 +241,7 @@ func TestImageAndTextDeterministicAcrossGoroutines(t *testing.T) {
 	}
 	tm := wordModel([]string{"good"}, []string{"bad"})
 	txt := func(seed uint64) string {
-		e, err := ExplainText(context.Background(), tm, "a good day and a bad night, good food", TextOptions{Seed: seed, Samples: 400})
+		e, err := ExplainText(context.Background(), tm, "a good day and a bad night, good food", TextOptions{LIMEOptions: LIMEOptions{Seed: seed, Samples: 400}})
 		if err != nil {
 			t.Error(err)
 			return ""
@@ -305,14 +305,14 @@ func TestImageAndTextAdaptiveBudget(t *testing.T) {
 		}
 		return e, seen
 	}
-	if e, _ := image(ImageOptions{StableTop: 2}); e.Samples != 1000 || e.MaxSamples != 16000 || !e.Quality.Stable {
+	if e, _ := image(ImageOptions{LIMEOptions: LIMEOptions{StableTop: 2}}); e.Samples != 1000 || e.MaxSamples != 16000 || !e.Quality.Stable {
 		t.Errorf("image, top 2: %d samples (cap %d), stable %v; want 1000 of 16000, stable", e.Samples, e.MaxSamples, e.Quality.Stable)
 	}
-	e, big := image(ImageOptions{StableTop: 3, MaxSamples: 4000})
+	e, big := image(ImageOptions{LIMEOptions: LIMEOptions{StableTop: 3, MaxSamples: 4000}})
 	if e.Samples != 4000 || e.Quality.Stable || len(big) != 4000 {
 		t.Errorf("image, tied top 3: %d samples (%d seen), stable %v; want the cap 4000, unstable", e.Samples, len(big), e.Quality.Stable)
 	}
-	if _, small := image(ImageOptions{StableTop: 3, Samples: 1000}); !slices.EqualFunc(big[:1000], small, slices.Equal) {
+	if _, small := image(ImageOptions{LIMEOptions: LIMEOptions{StableTop: 3, Samples: 1000}}); !slices.EqualFunc(big[:1000], small, slices.Equal) {
 		t.Error("image: the adaptive budget's first 1000 images differ from a fixed budget of 1000")
 	}
 	// Text: "c" weighs 3, "a" and "b" 1 each, "d" nothing.
@@ -326,7 +326,7 @@ func TestImageAndTextAdaptiveBudget(t *testing.T) {
 		return out, nil
 	}
 	for _, tc := range []struct{ top, samples int }{{1, 5000}, {2, 20000}} {
-		e, err := ExplainText(context.Background(), tm, "c a b d", TextOptions{Seed: 1, Mode: Regression, Ridge: 1e-9, StableTop: tc.top, MaxSamples: 20000})
+		e, err := ExplainText(context.Background(), tm, "c a b d", TextOptions{LIMEOptions: LIMEOptions{Seed: 1, Ridge: 1e-9, StableTop: tc.top, MaxSamples: 20000}, Mode: Regression})
 		if err != nil {
 			t.Fatal(err)
 		}

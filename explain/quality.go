@@ -18,7 +18,7 @@ import (
 // explain typically wraps one method on one instance, e.g.
 //
 //	func(ctx context.Context, seed uint64) ([]FeatureWeight, error) {
-//		e, err := tab.Explain(ctx, model, x, TabularOptions{Seed: seed})
+//		e, err := tab.Explain(ctx, model, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: seed}})
 //		if err != nil {
 //			return nil, err
 //		}

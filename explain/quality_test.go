@@ -19,7 +19,7 @@ func TestStabilityTabularMLPDefaultBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		explain := func(ctx context.Context, seed uint64) ([]FeatureWeight, error) {
-			e, err := ex.Explain(ctx, model, x, TabularOptions{Seed: seed, Labels: []int{1}})
+			e, err := ex.Explain(ctx, model, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: seed, Labels: []int{1}}})
 			if err != nil {
 				return nil, err
 			}
@@ -118,7 +118,7 @@ func TestDeletionInsertionRanksAttributions(t *testing.T) {
 			cg.DeletionAUC, cg.InsertionAUC, cb.DeletionAUC, cb.InsertionAUC)
 	}
 	// LIME's own attribution beats the unfaithful one too.
-	e, err := ExplainImage(ctx, model, pix, c, h, w, ImageOptions{Seed: 3, Labels: []int{1}, Hide: HideConstant})
+	e, err := ExplainImage(ctx, model, pix, c, h, w, ImageOptions{LIMEOptions: LIMEOptions{Seed: 3, Labels: []int{1}}, Hide: HideConstant})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestAdaptiveBudgetStabilizesCloseWeights(t *testing.T) {
 	var used []int
 	for _, samples := range []int{5000, 0} {
 		j, err := Stability(context.Background(), func(ctx context.Context, seed uint64) ([]FeatureWeight, error) {
-			e, err := ex.Explain(ctx, model, train[:d], TabularOptions{Seed: seed, Samples: samples})
+			e, err := ex.Explain(ctx, model, train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: seed, Samples: samples}})
 			if err != nil {
 				return nil, err
 			}

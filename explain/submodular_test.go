@@ -50,7 +50,7 @@ func TestSPLimeTabularSeeded(t *testing.T) {
 	ex, _ := NewTabular(train, d, TabularConfig{})
 	model := mlpModel(d, 8, 3)
 	explain := func(ctx context.Context, i int, seed uint64) ([]FeatureWeight, error) {
-		e, err := ex.Explain(ctx, model, train[i*d:(i+1)*d], TabularOptions{Seed: seed, Samples: 500, NumFeatures: 2})
+		e, err := ex.Explain(ctx, model, train[i*d:(i+1)*d], TabularOptions{LIMEOptions: LIMEOptions{Seed: seed, Samples: 500, NumFeatures: 2}})
 		if err != nil {
 			return nil, err
 		}

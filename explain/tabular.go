@@ -30,46 +30,9 @@ type TabularConfig struct {
 }
 
 // TabularOptions tune one tabular explanation. The zero value gives the
-// defaults.
+// defaults: those of LIMEOptions for tabular data.
 type TabularOptions struct {
-	// Seed makes the explanation reproducible: the same seed gives the
-	// bit-identical explanation.
-	Seed uint64
-	// Samples fixes the number of perturbations, the instance included.
-	// Left at 0, the budget is adaptive: it starts at 5000 and doubles
-	// (extending the same seeded sample) until the StableTop features are
-	// separated from the rest by RankZ standard errors, or MaxSamples is
-	// reached; Explanation.Samples and Quality say how it went.
-	Samples int
-	// MaxSamples caps the adaptive budget (default 16 × 5000); it cannot
-	// be combined with Samples.
-	MaxSamples int
-	// StableTop is the number of top features the adaptive budget makes
-	// stable and Quality.RankConfidence is about (default 5).
-	StableTop int
-	// NumFeatures is how many features the surrogate keeps (default 10).
-	NumFeatures int
-	// Labels lists the outputs to explain; default: the TopLabels most
-	// probable classes (TopLabels default 1), or output 0 for regression.
-	Labels    []int
-	TopLabels int
-	// KernelWidth of the exponential kernel (default 0.75·sqrt(columns)).
-	KernelWidth float64
-	// AutoKernelWidth tries KernelWidth × {0.25, 0.5, 0.75, 1, 1.5, 2, 3}
-	// and keeps the width whose surrogate (for the first explained label)
-	// has the best weighted leave-one-out R², among widths keeping at least
-	// 10·(features+1) effective samples. Leave-one-out, not the in-sample
-	// R², so a narrow kernel that merely overfits a few samples does not
-	// win. The candidates and their scores are reported in the result.
-	AutoKernelWidth bool
-	// Selection of features (default SelectAuto).
-	Selection Selection
-	// Ridge penalty of the surrogate (default 1, as lime).
-	Ridge float64
-	// BatchSize is the most rows per model call (default 1024). Rows are
-	// drawn in chunks of 1024 whatever the batch size (so the explanation
-	// does not depend on it), and a call never spans two chunks.
-	BatchSize int
+	LIMEOptions
 	// SampleAroundMean draws continuous features around the training mean
 	// instead of around the instance (non-discretised mode only; lime's
 	// default, less local).
@@ -381,11 +344,10 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			}
 		}
 	}
-	bud, cfg, batch, err := commonOptions(what, opt.Samples, opt.MaxSamples, 5000, opt.StableTop, opt.NumFeatures, opt.KernelWidth, 0.75*math.Sqrt(float64(t.d)), opt.Selection, opt.Ridge, opt.BatchSize, 1024)
+	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 5000, numFeatures: 10, width: 0.75 * math.Sqrt(float64(t.d)), batch: 1024})
 	if err != nil {
 		return nil, err
 	}
-	cfg.autoWidth = opt.AutoKernelWidth
 	d := t.d
 	g := t.newDesign(x, opt.Seed, opt.SampleAroundMean)
 	p := g.p
@@ -715,64 +677,4 @@ func normalStrata(m int) []float64 {
 		}
 	})
 	return q
-}
-
-// commonOptions validates and defaults the options shared by the LIME
-// variants.
-func commonOptions(what string, samples, maxSamples, defSamples, stableTop, numFeatures int, width, defWidth float64, sel Selection, ridge float64, batch, defBatch int) (budget, fitConfig, int, error) {
-	var cfg fitConfig
-	var bud budget
-	switch {
-	case samples != 0 && maxSamples != 0:
-		return bud, cfg, 0, fmt.Errorf("%s: Samples (%d) fixes the budget and MaxSamples (%d) caps the adaptive one; set only one of them", what, samples, maxSamples)
-	case samples < 0 || samples == 1:
-		return bud, cfg, 0, fmt.Errorf("%s: Samples is %d; need at least 2, or 0 for the adaptive budget (from %d)", what, samples, defSamples)
-	case maxSamples < 0 || maxSamples == 1:
-		return bud, cfg, 0, fmt.Errorf("%s: MaxSamples is %d; need at least 2, or 0 for the default cap %d", what, maxSamples, 16*defSamples)
-	case samples > 0:
-		bud = budget{start: samples, max: samples}
-	default:
-		bud = budget{start: defSamples, max: 16 * defSamples, adaptive: true}
-		if maxSamples > 0 {
-			bud.start, bud.max = min(defSamples, maxSamples), maxSamples
-		}
-	}
-	if stableTop == 0 {
-		stableTop = 5
-	}
-	if stableTop < 0 {
-		return bud, cfg, 0, fmt.Errorf("%s: StableTop is %d; use a positive number of top features (default 5)", what, stableTop)
-	}
-	if numFeatures == 0 {
-		numFeatures = 10
-	}
-	if numFeatures < 0 {
-		return bud, cfg, 0, fmt.Errorf("%s: NumFeatures is %d; use a positive count (default 10)", what, numFeatures)
-	}
-	if width == 0 {
-		width = defWidth
-	}
-	if !(width > 0) || math.IsInf(width, 0) {
-		return bud, cfg, 0, fmt.Errorf("%s: KernelWidth is %v; use a positive width (default %.4g)", what, width, defWidth)
-	}
-	if sel == "" {
-		sel = SelectAuto
-	}
-	if !sel.valid() {
-		return bud, cfg, 0, fmt.Errorf("%s: unknown feature selection %q; use auto, forward_selection, highest_weights, lasso_path or none", what, sel)
-	}
-	if ridge == 0 {
-		ridge = 1
-	}
-	if !(ridge > 0) {
-		return bud, cfg, 0, fmt.Errorf("%s: Ridge is %v; use a positive penalty (default 1)", what, ridge)
-	}
-	if batch == 0 {
-		batch = defBatch
-	}
-	if batch < 1 {
-		return bud, cfg, 0, fmt.Errorf("%s: BatchSize is %d; use a positive number of rows per model call (default %d)", what, batch, defBatch)
-	}
-	cfg = fitConfig{width: width, numFeatures: numFeatures, selection: sel, ridge: ridge, stableTop: stableTop}
-	return bud, cfg, batch, nil
 }

@@ -23,7 +23,7 @@ func TestTabularLinearRecoversScaledWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := train[5*d : 6*d]
-	e, err := ex.Explain(context.Background(), linearModel(w, 1), x, TabularOptions{Seed: 3, NumFeatures: d})
+	e, err := ex.Explain(context.Background(), linearModel(w, 1), x, TabularOptions{LIMEOptions: LIMEOptions{Seed: 3, NumFeatures: d}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestTabularLogisticSigns(t *testing.T) {
 		agree, total := 0, 0
 		for inst := range 5 {
 			x := train[inst*d : (inst+1)*d]
-			e, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: uint64(inst), NumFeatures: d, Labels: []int{1}})
+			e, err := ex.Explain(context.Background(), model, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: uint64(inst), NumFeatures: d, Labels: []int{1}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +202,7 @@ func TestTabularSamplingFollowsTrainingStatistics(t *testing.T) {
 	spy := &spyModel{d: 2, f: logisticModel([]float64{1, 0.5}, 0)}
 	x := []float32{0.3, 1}
 	const samples = 1001
-	e, err := ex.Explain(context.Background(), spy.call, x, TabularOptions{Seed: 9, Samples: samples})
+	e, err := ex.Explain(context.Background(), spy.call, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: 9, Samples: samples}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestTabularZeroVarianceColumnNoNaN(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := ex.Explain(context.Background(), linearModel([]float64{1, 5, -1}, 0), train[:d], TabularOptions{Seed: 1, Samples: 500})
+		e, err := ex.Explain(context.Background(), linearModel([]float64{1, 5, -1}, 0), train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: 1, Samples: 500}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,11 +299,11 @@ func TestTabularErrors(t *testing.T) {
 		want string
 	}{
 		{"instance width", explainErr([]float32{1, 2}, TabularOptions{}), "instance has 2 features, the explainer was built with 3"},
-		{"samples", explainErr(train[:3], TabularOptions{Samples: 1}), "Samples is 1"},
-		{"features", explainErr(train[:3], TabularOptions{NumFeatures: -2}), "NumFeatures is -2"},
-		{"width", explainErr(train[:3], TabularOptions{KernelWidth: -1}), "KernelWidth is -1"},
-		{"selection", explainErr(train[:3], TabularOptions{Selection: "best"}), "unknown feature selection"},
-		{"label", explainErr(train[:3], TabularOptions{Labels: []int{3}}), "label 3 out of range"},
+		{"samples", explainErr(train[:3], TabularOptions{LIMEOptions: LIMEOptions{Samples: 1}}), "Samples is 1"},
+		{"features", explainErr(train[:3], TabularOptions{LIMEOptions: LIMEOptions{NumFeatures: -2}}), "NumFeatures is -2"},
+		{"width", explainErr(train[:3], TabularOptions{LIMEOptions: LIMEOptions{KernelWidth: -1}}), "KernelWidth is -1"},
+		{"selection", explainErr(train[:3], TabularOptions{LIMEOptions: LIMEOptions{Selection: "best"}}), "unknown feature selection"},
+		{"label", explainErr(train[:3], TabularOptions{LIMEOptions: LIMEOptions{Labels: []int{3}}}), "label 3 out of range"},
 		{"model", func() error {
 			_, err := ex.Explain(ctx, func(context.Context, []float32, int) ([]float32, error) { return nil, errors.New("disk on fire") }, train[:3], TabularOptions{})
 			return err
@@ -332,7 +332,7 @@ func TestTabularFeatureSelectionFindsLargestEffects(t *testing.T) {
 	w := []float64{0.1, 4, -0.2, 0.15, -3, 0.05, 0.1, 2, -0.1, 0.2, 0.1, -0.05}
 	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
 	for _, sel := range []Selection{SelectAuto, SelectForward, SelectHighestWeights, SelectLassoPath} {
-		e, err := ex.Explain(context.Background(), linearModel(w, 0), train[:d], TabularOptions{Seed: 2, NumFeatures: 3, Selection: sel})
+		e, err := ex.Explain(context.Background(), linearModel(w, 0), train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: 2, NumFeatures: 3, Selection: sel}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func TestTabularFeatureSelectionFindsLargestEffects(t *testing.T) {
 			t.Errorf("recorded selection %q, want %q", e.Selection, sel)
 		}
 	}
-	e, _ := ex.Explain(context.Background(), linearModel(w, 0), train[:d], TabularOptions{Seed: 2, NumFeatures: 3, Selection: SelectNone})
+	e, _ := ex.Explain(context.Background(), linearModel(w, 0), train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: 2, NumFeatures: 3, Selection: SelectNone}})
 	if len(e.Labels[0].Weights) != d {
 		t.Errorf("selection none kept %d features, want all %d", len(e.Labels[0].Weights), d)
 	}
@@ -368,11 +368,11 @@ func TestTabularAutoKernelWidthAndWarnings(t *testing.T) {
 	}
 	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
 	x := train[:d]
-	fixed, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: 1})
+	fixed, err := ex.Explain(context.Background(), model, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	auto, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: 1, AutoKernelWidth: true})
+	auto, err := ex.Explain(context.Background(), model, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: 1, AutoKernelWidth: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestTabularDeterministicSequentialAndConcurrent(t *testing.T) {
 	ex, _ := NewTabular(train, d, TabularConfig{Categorical: nil})
 	x := train[3*d : 4*d]
 	run := func(seed uint64) string {
-		e, err := ex.Explain(context.Background(), model, x, TabularOptions{Seed: seed, Samples: 2000, AutoKernelWidth: true})
+		e, err := ex.Explain(context.Background(), model, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: seed, Samples: 2000, AutoKernelWidth: true}})
 		if err != nil {
 			t.Error(err)
 			return ""
@@ -441,7 +441,7 @@ func TestTabularDeterministicSequentialAndConcurrent(t *testing.T) {
 func TestExplanationJSONRoundTrip(t *testing.T) {
 	train := gaussianData(200, 3, 1, nil)
 	ex, _ := NewTabular(train, 3, TabularConfig{ClassNames: []string{"no", "yes"}})
-	e, err := ex.Explain(context.Background(), logisticModel([]float64{1, -1, 2}, 0), train[:3], TabularOptions{Seed: 42, Samples: 300})
+	e, err := ex.Explain(context.Background(), logisticModel([]float64{1, -1, 2}, 0), train[:3], TabularOptions{LIMEOptions: LIMEOptions{Seed: 42, Samples: 300}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +482,7 @@ func TestAdaptiveBudgetStopsAtOnceWhenSeparated(t *testing.T) {
 	const n, d = 500, 8
 	train := gaussianData(n, d, 9, nil)
 	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
-	e, err := ex.Explain(context.Background(), linearModel([]float64{5, 4, 3, 2, 1, 0.5, 0.3, 0.2}, 0), train[:d], TabularOptions{Seed: 1})
+	e, err := ex.Explain(context.Background(), linearModel([]float64{5, 4, 3, 2, 1, 0.5, 0.3, 0.2}, 0), train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func TestAdaptiveBudgetStopsAtOnceWhenSeparated(t *testing.T) {
 		}
 	}
 	// A fixed budget is used as is, and still reports its confidence.
-	f, err := ex.Explain(context.Background(), linearModel([]float64{5, 4, 3, 2, 1, 0.5, 0.3, 0.2}, 0), train[:d], TabularOptions{Seed: 1, Samples: 700})
+	f, err := ex.Explain(context.Background(), linearModel([]float64{5, 4, 3, 2, 1, 0.5, 0.3, 0.2}, 0), train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: 1, Samples: 700}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,7 +518,7 @@ func TestAdaptiveBudgetExactTieRunsToTheCap(t *testing.T) {
 		}
 		return e
 	}
-	e := run(TabularOptions{Seed: 3, MaxSamples: 20000})
+	e := run(TabularOptions{LIMEOptions: LIMEOptions{Seed: 3, MaxSamples: 20000}})
 	q := e.Quality
 	if e.Samples != 20000 || e.MaxSamples != 20000 || q.Stable || q.RankConfidence > 0.01 {
 		t.Errorf("exact tie: %d samples (cap %d), stable %v, rank confidence %v; want the cap 20000, unstable, ≈ 0", e.Samples, e.MaxSamples, q.Stable, q.RankConfidence)
@@ -527,11 +527,11 @@ func TestAdaptiveBudgetExactTieRunsToTheCap(t *testing.T) {
 		t.Errorf("no warning about the cap: %q", q.Warnings)
 	}
 	// With the tie outside the top 4 the rule is met at once.
-	if e := run(TabularOptions{Seed: 3, MaxSamples: 20000, StableTop: 4}); e.Samples != 5000 || !e.Quality.Stable || e.Quality.StableTop != 4 {
+	if e := run(TabularOptions{LIMEOptions: LIMEOptions{Seed: 3, MaxSamples: 20000, StableTop: 4}}); e.Samples != 5000 || !e.Quality.Stable || e.Quality.StableTop != 4 {
 		t.Errorf("StableTop 4: %d samples, stable %v, top %d; want 5000, stable, 4", e.Samples, e.Quality.Stable, e.Quality.StableTop)
 	}
 	// A fixed budget warns instead.
-	if f := run(TabularOptions{Seed: 3, Samples: 3000}); f.Quality.Stable || !strings.Contains(strings.Join(f.Quality.Warnings, " "), "leave Samples at 0") {
+	if f := run(TabularOptions{LIMEOptions: LIMEOptions{Seed: 3, Samples: 3000}}); f.Quality.Stable || !strings.Contains(strings.Join(f.Quality.Warnings, " "), "leave Samples at 0") {
 		t.Errorf("fixed budget on a tie: stable %v, warnings %q", f.Quality.Stable, f.Quality.Warnings)
 	}
 }
@@ -553,20 +553,20 @@ func TestAdaptiveBudgetExtendsTheSameSample(t *testing.T) {
 		b, _ := json.Marshal(e)
 		return spy.rows, string(b)
 	}
-	small, _ := rows(TabularOptions{Seed: 4, Samples: 5000})
-	mid, _ := rows(TabularOptions{Seed: 4, MaxSamples: 10000})
-	big, want := rows(TabularOptions{Seed: 4, MaxSamples: 20000})
+	small, _ := rows(TabularOptions{LIMEOptions: LIMEOptions{Seed: 4, Samples: 5000}})
+	mid, _ := rows(TabularOptions{LIMEOptions: LIMEOptions{Seed: 4, MaxSamples: 10000}})
+	big, want := rows(TabularOptions{LIMEOptions: LIMEOptions{Seed: 4, MaxSamples: 20000}})
 	if len(small) != 5000 || len(mid) != 10000 || len(big) != 20000 {
 		t.Fatalf("model saw %d, %d and %d rows; want 5000, 10000 and 20000 (the tie runs to each cap)", len(small), len(mid), len(big))
 	}
 	if !reflect.DeepEqual(big[:5000], small) || !reflect.DeepEqual(big[:10000], mid) {
 		t.Error("the rows of a larger budget do not start with those of a smaller one")
 	}
-	if _, again := rows(TabularOptions{Seed: 4, MaxSamples: 20000}); again != want {
+	if _, again := rows(TabularOptions{LIMEOptions: LIMEOptions{Seed: 4, MaxSamples: 20000}}); again != want {
 		t.Error("two adaptive calls with one seed differ")
 	}
 	prev := runtime.GOMAXPROCS(1)
-	_, one := rows(TabularOptions{Seed: 4, MaxSamples: 20000})
+	_, one := rows(TabularOptions{LIMEOptions: LIMEOptions{Seed: 4, MaxSamples: 20000}})
 	runtime.GOMAXPROCS(prev)
 	if one != want {
 		t.Error("GOMAXPROCS=1 changed the adaptive explanation")
@@ -580,18 +580,18 @@ func TestBudgetOptionErrors(t *testing.T) {
 		opt  TabularOptions
 		want string
 	}{
-		{TabularOptions{Samples: 100, MaxSamples: 1000}, "set only one of them"},
-		{TabularOptions{MaxSamples: 1}, "MaxSamples is 1"},
-		{TabularOptions{MaxSamples: -5}, "MaxSamples is -5"},
-		{TabularOptions{Samples: -3}, "Samples is -3"},
-		{TabularOptions{StableTop: -1}, "StableTop is -1"},
+		{TabularOptions{LIMEOptions: LIMEOptions{Samples: 100, MaxSamples: 1000}}, "set only one of them"},
+		{TabularOptions{LIMEOptions: LIMEOptions{MaxSamples: 1}}, "MaxSamples is 1"},
+		{TabularOptions{LIMEOptions: LIMEOptions{MaxSamples: -5}}, "MaxSamples is -5"},
+		{TabularOptions{LIMEOptions: LIMEOptions{Samples: -3}}, "Samples is -3"},
+		{TabularOptions{LIMEOptions: LIMEOptions{StableTop: -1}}, "StableTop is -1"},
 	} {
 		if _, err := ex.Explain(context.Background(), model, train[:d], tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want one mentioning %q", tc.opt, err, tc.want)
 		}
 	}
 	// A cap below the default start starts there.
-	e, err := ex.Explain(context.Background(), model, train[:d], TabularOptions{MaxSamples: 800})
+	e, err := ex.Explain(context.Background(), model, train[:d], TabularOptions{LIMEOptions: LIMEOptions{MaxSamples: 800}})
 	if err != nil || e.Samples != 800 || e.MaxSamples != 800 {
 		t.Errorf("MaxSamples 800: %v, %d samples, cap %d; want 800 and 800", err, e.Samples, e.MaxSamples)
 	}

@@ -26,39 +26,14 @@ const (
 	TextChars TextMode = "char"
 )
 
-// TextOptions tune a text explanation. The zero value gives the defaults.
+// TextOptions tune a text explanation. The zero value gives the defaults:
+// those of LIMEOptions for text.
 type TextOptions struct {
-	// Seed makes the explanation reproducible.
-	Seed uint64
-	// Samples fixes the number of perturbed documents, the original
-	// included. Left at 0, the budget is adaptive as in TabularOptions,
-	// starting at 5000 documents.
-	Samples int
-	// MaxSamples caps the adaptive budget (default 16 × 5000) and
-	// StableTop is the number of top features it makes stable (default 5),
-	// as in TabularOptions.
-	MaxSamples int
-	StableTop  int
-	// NumFeatures is how many features the surrogate keeps (default 10).
-	NumFeatures int
-	// Labels to explain; default the TopLabels most probable (TopLabels
-	// default 1), or output 0 for regression.
-	Labels    []int
-	TopLabels int
+	LIMEOptions
 	// Mode of the model's outputs (default Classification) and the names of
 	// its classes (optional).
 	Mode       Mode
 	ClassNames []string
-	// KernelWidth on the cosine distance ×100 between the kept-feature mask
-	// and the full document (default 25, as lime).
-	KernelWidth float64
-	// AutoKernelWidth, Selection (default SelectAuto) and Ridge (default
-	// 1) work as in TabularOptions.
-	AutoKernelWidth bool
-	Selection       Selection
-	Ridge           float64
-	// BatchSize is the number of documents per model call (default 256).
-	BatchSize int
 	// Text is the feature kind (default TextBagOfWords).
 	Text TextMode
 	// MaskString replaces hidden tokens in positional and character modes.
@@ -186,11 +161,10 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 	if D == 0 {
 		return nil, fmt.Errorf("%s: the document has no words to explain (got %q); pass non-empty text", what, text)
 	}
-	bud, cfg, batch, err := commonOptions(what, opt.Samples, opt.MaxSamples, 5000, opt.StableTop, opt.NumFeatures, opt.KernelWidth, 25, opt.Selection, opt.Ridge, opt.BatchSize, 256)
+	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 5000, numFeatures: 10, width: 25, batch: 256})
 	if err != nil {
 		return nil, err
 	}
-	cfg.autoWidth = opt.AutoKernelWidth
 	e := &TextExplanation{Explanation: Explanation{Method: "lime-text", Mode: outMode, Seed: opt.Seed,
 		NumFeatures: D, FeatureNames: names, Selection: cfg.selection, Ridge: cfg.ridge},
 		TextMode: mode, Tokens: tokens, Positions: positions}

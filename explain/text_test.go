@@ -35,7 +35,7 @@ func wordModel(pos, neg []string) TextFunc {
 func TestTextPlantedWords(t *testing.T) {
 	doc := "The plot was excellent, the acting was great but the ending felt dull and the music was loud."
 	model := wordModel([]string{"excellent", "great"}, []string{"dull"})
-	e, err := ExplainText(context.Background(), model, doc, TextOptions{Seed: 1, NumFeatures: 5, Labels: []int{1}})
+	e, err := ExplainText(context.Background(), model, doc, TextOptions{LIMEOptions: LIMEOptions{Seed: 1, NumFeatures: 5, Labels: []int{1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestTextModesReconstruct(t *testing.T) {
 		{TextChars, 13, func(s string) bool { return len(s) <= len(doc) && strings.Count(s, " ") == 2 }},
 	} {
 		seen = nil
-		e, err := ExplainText(context.Background(), spy, doc, TextOptions{Seed: 2, Samples: 200, Text: tc.mode, Mode: Regression})
+		e, err := ExplainText(context.Background(), spy, doc, TextOptions{LIMEOptions: LIMEOptions{Seed: 2, Samples: 200}, Text: tc.mode, Mode: Regression})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestTextErrors(t *testing.T) {
 	if _, err := ExplainText(ctx, bad, "a b", TextOptions{}); !errors.Is(err, boom) {
 		t.Errorf("model error not surfaced: %v", err)
 	}
-	if _, err := ExplainText(ctx, model, "a b", TextOptions{Labels: []int{2}}); err == nil || !strings.Contains(err.Error(), "label 2") {
+	if _, err := ExplainText(ctx, model, "a b", TextOptions{LIMEOptions: LIMEOptions{Labels: []int{2}}}); err == nil || !strings.Contains(err.Error(), "label 2") {
 		t.Errorf("label out of range: err %v", err)
 	}
 }

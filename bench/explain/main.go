@@ -107,7 +107,7 @@ func tabular(ctx context.Context, n int) {
 		// A few timed runs per instance: one explanation takes milliseconds,
 		// so single runs are at the mercy of the scheduler.
 		for seed := uint64(1); seed <= 5; seed++ {
-			e, err := tab.Explain(ctx, model, x, explain.TabularOptions{Seed: seed, Samples: 5000})
+			e, err := tab.Explain(ctx, model, x, explain.TabularOptions{LIMEOptions: explain.LIMEOptions{Seed: seed, Samples: 5000}})
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func tabular(ctx context.Context, n int) {
 		}
 		for _, samples := range []int{0, 5000} {
 			j, err := explain.Stability(ctx, func(ctx context.Context, seed uint64) ([]explain.FeatureWeight, error) {
-				e, err := tab.Explain(ctx, model, x, explain.TabularOptions{Seed: seed, Samples: samples})
+				e, err := tab.Explain(ctx, model, x, explain.TabularOptions{LIMEOptions: explain.LIMEOptions{Seed: seed, Samples: samples}})
 				if err != nil {
 					return nil, err
 				}
@@ -170,7 +170,7 @@ func images(ctx context.Context, n int) {
 	probs := adapt.Func(lenet, []int{1, 28, 28}, adapt.Probs(), adapt.MaxBatch(256))
 	var times, shares, segs []float64
 	for i := 0; i < n; i++ {
-		e, err := explain.ExplainImage(ctx, probs, ds.Test.Image(i), 1, 28, 28, explain.ImageOptions{Seed: 1, Samples: 1000, Hide: explain.HideConstant})
+		e, err := explain.ExplainImage(ctx, probs, ds.Test.Image(i), 1, 28, 28, explain.ImageOptions{LIMEOptions: explain.LIMEOptions{Seed: 1, Samples: 1000}, Hide: explain.HideConstant})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func images(ctx context.Context, n int) {
 	var used, adaptTimes, jacc []float64
 	for i := 0; i < n; i++ {
 		j, err := explain.Stability(ctx, func(ctx context.Context, seed uint64) ([]explain.FeatureWeight, error) {
-			e, err := explain.ExplainImage(ctx, probs, ds.Test.Image(i), 1, 28, 28, explain.ImageOptions{Seed: seed, Hide: explain.HideConstant})
+			e, err := explain.ExplainImage(ctx, probs, ds.Test.Image(i), 1, 28, 28, explain.ImageOptions{LIMEOptions: explain.LIMEOptions{Seed: seed}, Hide: explain.HideConstant})
 			if err != nil {
 				return nil, err
 			}
@@ -210,7 +210,7 @@ func images(ctx context.Context, n int) {
 	times, shares, segs = nil, nil, nil
 	for i := 0; i < max(3, n/3); i++ {
 		pic := picture(224, uint64(i))
-		e, err := explain.ExplainImage(ctx, big, pic, 3, 224, 224, explain.ImageOptions{Seed: 1, Samples: 1000})
+		e, err := explain.ExplainImage(ctx, big, pic, 3, 224, 224, explain.ImageOptions{LIMEOptions: explain.LIMEOptions{Seed: 1, Samples: 1000}})
 		if err != nil {
 			log.Fatal(err)
 		}

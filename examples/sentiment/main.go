@@ -127,7 +127,7 @@ func main() {
 		if len(doc) > 1500 {
 			continue // keep the printout short: explain short reviews
 		}
-		e, err := explain.ExplainText(ctx, textModel, doc, explain.TextOptions{Seed: 1, ClassNames: classes, NumFeatures: 8})
+		e, err := explain.ExplainText(ctx, textModel, doc, explain.TextOptions{LIMEOptions: explain.LIMEOptions{Seed: 1, NumFeatures: 8}, ClassNames: classes})
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -156,8 +156,9 @@ func explainImage(ctx context.Context, m nn.Module, meta model.Meta, pix []float
 				hide = explain.HideConstant
 			}
 		}
-		e, err := explain.ExplainImage(ctx, probs, pix, c, h, w, explain.ImageOptions{Seed: opt.Seed, Samples: opt.Samples, Labels: []int{res.Label}, ClassNames: meta.Classes,
-			Hide: hide, HideValue: float32(opt.HideValue)})
+		e, err := explain.ExplainImage(ctx, probs, pix, c, h, w, explain.ImageOptions{
+			LIMEOptions: explain.LIMEOptions{Seed: opt.Seed, Samples: opt.Samples, Labels: []int{res.Label}},
+			ClassNames:  meta.Classes, Hide: hide, HideValue: float32(opt.HideValue)})
 		if err != nil {
 			return err
 		}
@@ -361,7 +362,7 @@ func explainTable(ctx context.Context, m nn.Module, meta model.Meta, x []float32
 			if err != nil {
 				return err
 			}
-			e, err := tab.Explain(ctx, raw, rawX, explain.TabularOptions{Seed: opt.Seed, Samples: opt.Samples, Labels: []int{res.Label}})
+			e, err := tab.Explain(ctx, raw, rawX, explain.TabularOptions{LIMEOptions: explain.LIMEOptions{Seed: opt.Seed, Samples: opt.Samples, Labels: []int{res.Label}}})
 			if err != nil {
 				return err
 			}
