@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"time"
 )
 
 // Selection names how LIME chooses the features of the surrogate.
@@ -1006,6 +1007,27 @@ func growUntilStable(p *problem, b budget, labels []int, cfg fitConfig, names []
 			return res, err
 		}
 	}
+}
+
+// finishLIME grows the fit of p until it is stable (growUntilStable) and
+// fills e with its result: labels named from classNames, kernel widths,
+// sample count, quality and total time. It is the common end of the
+// tabular, image and text explainers.
+func finishLIME(e *Explanation, p *problem, b budget, labels []int, cfg fitConfig, names, classNames []string, extend func(lo, hi int) error, start time.Time) error {
+	res, err := growUntilStable(p, b, labels, cfg, names, extend)
+	if err != nil {
+		return err
+	}
+	for i := range res.labs {
+		if l := res.labs[i].Label; l < len(classNames) {
+			res.labs[i].Name = classNames[l]
+		}
+	}
+	e.Samples = p.n
+	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
+	e.Quality = quality(res, p.n, b)
+	e.Timing.Total = time.Since(start)
+	return nil
 }
 
 // quality fills in the summary and warnings of an explanation.

@@ -409,19 +409,9 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			e.FeatureNames[j] = col.name
 		}
 	}
-	res, err := growUntilStable(p, bud, labels, cfg, e.FeatureNames, extend)
-	if err != nil {
+	if err := finishLIME(e, p, bud, labels, cfg, e.FeatureNames, t.classes, extend, start); err != nil {
 		return nil, err
 	}
-	for i := range res.labs {
-		if l := res.labs[i].Label; l < len(t.classes) {
-			res.labs[i].Name = t.classes[l]
-		}
-	}
-	e.Samples = p.n
-	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
-	e.Quality = quality(res, p.n, bud)
-	e.Timing.Total = time.Since(start)
 	return e, nil
 }
 

@@ -226,19 +226,9 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 	if err != nil {
 		return nil, err
 	}
-	res, err := growUntilStable(p, bud, labels, cfg, names, extend)
-	if err != nil {
+	if err := finishLIME(&e.Explanation, p, bud, labels, cfg, names, opt.ClassNames, extend, start); err != nil {
 		return nil, err
 	}
-	for i := range res.labs {
-		if l := res.labs[i].Label; l < len(opt.ClassNames) {
-			res.labs[i].Name = opt.ClassNames[l]
-		}
-	}
-	e.Samples = p.n
-	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
-	e.Quality = quality(res, p.n, bud)
-	e.Timing.Total = time.Since(start)
 	return e, nil
 }
 
