@@ -11,17 +11,11 @@ import "github.com/glassbox-ml/glassbox/tensor"
 // Its backward gives gradients for x (saliency and Grad-CAM need them),
 // w and b; the input gradient is only computed when x requires one.
 func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
-	var bv *tensor.Tensor
-	if b != nil {
-		bv = b.Value
-	}
-	return tp.record(tensor.Conv2D(x.Value, w.Value, bv, p), func(g *tensor.Tensor) {
+	return tp.record(tensor.Conv2D(x.Value, w.Value, valueOrNil(b), p), func(g *tensor.Tensor) {
 		dx, dw, db := tensor.Conv2DBackward(x.Value, w.Value, g, p, x.requiresGrad)
 		accum(x, dx, true)
 		accum(w, dw, true)
-		if b != nil {
-			accum(b, db, true)
-		}
+		accum(b, db, true) // a nil bias takes nothing
 	}, x, w, b)
 }
 
@@ -60,17 +54,11 @@ func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
 // neither a pass over the output nor an intermediate tensor for the
 // rectifier. nn.Sequential uses it for a Conv2D followed by a ReLU.
 func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
-	var bv *tensor.Tensor
-	if b != nil {
-		bv = b.Value
-	}
-	y := tensor.Conv2DReLU(x.Value, w.Value, bv, p)
+	y := tensor.Conv2DReLU(x.Value, w.Value, valueOrNil(b), p)
 	return tp.record(y, func(g *tensor.Tensor) {
 		dx, dw, db := tensor.Conv2DReLUBackward(x.Value, w.Value, y, g, p, x.requiresGrad)
 		accum(x, dx, true)
 		accum(w, dw, true)
-		if b != nil {
-			accum(b, db, true)
-		}
+		accum(b, db, true) // a nil bias takes nothing
 	}, x, w, b)
 }

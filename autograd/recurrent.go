@@ -39,6 +39,27 @@ func tanhSlice(d, s []float32) { kern.Tanh(d, s) }
 // sigmoidSlice sets d[i] = σ(s[i]); d and s may be the same slice.
 func sigmoidSlice(d, s []float32) { kern.Sigmoid(d, s) }
 
+// recurrentProduct sets dst = h_{t−1}·W_hh for step t: the saved state of
+// step t−1 in hs [B, T, H], or h0 at t = 0 (zeros when h0 is nil).
+func recurrentProduct(dst, hs, h0, whh *tensor.Tensor, t int) {
+	switch {
+	case t > 0:
+		tensor.MatMulInto(dst, stepView(hs, t-1), whh, false)
+	case h0 != nil:
+		tensor.MatMulInto(dst, h0, whh, false)
+	default:
+		dst.Fill(0)
+	}
+}
+
+// valueOrNil is v's value, or nil for a nil Var (an absent initial state).
+func valueOrNil(v *Var) *tensor.Tensor {
+	if v == nil {
+		return nil
+	}
+	return v.Value
+}
+
 // ---- row kernels: one batch row of one time step ----
 
 // lstmRowForward turns one row of LSTM gate pre-activations a (4H: i, f,
@@ -456,21 +477,11 @@ func (tp *Tape) LSTMSeq(xproj, whh, bias, h0, c0 *Var) (hs, hT, cT *Var) {
 	tcs := make([]float32, slots*bsz*hsz)
 	hsv := tensor.New(bsz, steps, hsz)
 	hd := hsv.Data()
-	var h0v *tensor.Tensor
-	if h0 != nil {
-		h0v = h0.Value
-	}
+	h0v := valueOrNil(h0)
 	for t := 0; t < steps; t++ {
 		st := t % slots
 		at := acts.Row(st)
-		switch {
-		case t > 0:
-			tensor.MatMulInto(at, stepView(hsv, t-1), whh.Value, false)
-		case h0v != nil:
-			tensor.MatMulInto(at, h0v, whh.Value, false)
-		default:
-			at.Fill(0)
-		}
+		recurrentProduct(at, hsv, h0v, whh.Value, t)
 		ad := at.Data()
 		var cPrev []float32
 		if t > 0 {
@@ -577,12 +588,7 @@ func (tp *Tape) GRUSeq(xproj, whh, bih, bhh, h0 *Var) (hs, hT *Var) {
 	hsv := tensor.New(bsz, steps, hsz)
 	hd := hsv.Data()
 	for t := 0; t < steps; t++ {
-		switch {
-		case t > 0:
-			tensor.MatMulInto(hg, stepView(hsv, t-1), whh.Value, false)
-		case h0 != nil:
-			tensor.MatMulInto(hg, h0.Value, whh.Value, false)
-		}
+		recurrentProduct(hg, hsv, valueOrNil(h0), whh.Value, t)
 		s := sv[(t%slots)*bsz*g4:]
 		forRows(bsz, g4, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
@@ -667,12 +673,7 @@ func (tp *Tape) RNNSeq(xproj, whh, bias, h0 *Var) (hs, hT *Var) {
 	hsv := tensor.New(bsz, steps, hsz)
 	hd := hsv.Data()
 	for t := 0; t < steps; t++ {
-		switch {
-		case t > 0:
-			tensor.MatMulInto(hg, stepView(hsv, t-1), whh.Value, false)
-		case h0 != nil:
-			tensor.MatMulInto(hg, h0.Value, whh.Value, false)
-		}
+		recurrentProduct(hg, hsv, valueOrNil(h0), whh.Value, t)
 		forRows(bsz, hsz, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				o := b*steps + t
