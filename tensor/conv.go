@@ -638,7 +638,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 		defer putCols(sb)
 		sums = (*sb)[:g.n*g.o]
 	} else {
-		convBiasGrad(db.data, dyd, yd, g.n, g.o, g.ohw())
+		convBiasGrad(db.data, dyd, g.n, g.o, g.ohw()) // dy is already masked here
 	}
 
 	dw = New(w.shape...)
@@ -940,24 +940,14 @@ func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, w
 	}
 }
 
-// convBiasGrad writes db[o] = Σ over images and positions of dy[n, o, ·]
-// (where ym, a ReLU output, is positive, when ym is not nil), summed in
-// float64 in a fixed order; channels are split over cores.
-func convBiasGrad(db, dy, ym []float32, n, o, hw int) {
+// convBiasGrad writes db[o] = Σ over images and positions of dy[n, o, ·],
+// summed in float64 in a fixed order; channels are split over cores.
+func convBiasGrad(db, dy []float32, n, o, hw int) {
 	parallelFor(o, max(1, (1<<15)/max(1, n*hw)), func(lo, hi int) {
-		var buf []float32
-		if ym != nil {
-			buf = make([]float32, hw)
-		}
 		for c := lo; c < hi; c++ {
 			var s float64
 			for i := 0; i < n; i++ {
-				d := dy[(i*o+c)*hw : (i*o+c+1)*hw]
-				if ym != nil {
-					kern.ReLUGrad(buf, d, ym[(i*o+c)*hw:])
-					d = buf
-				}
-				s += float64(sum32x8(d))
+				s += float64(sum32x8(dy[(i*o+c)*hw : (i*o+c+1)*hw]))
 			}
 			db[c] = float32(s)
 		}
