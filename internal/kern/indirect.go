@@ -86,42 +86,58 @@ func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int3
 }
 
 // indStrips computes the 16-column strips [lo, hi) of C from the packed A
-// panels ap. The last strip, when partial, is gathered into a dense
-// zero-padded k×16 panel first, so no run is read past its n floats.
+// panels ap.
 func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, lo, hi int) {
 	const nr = 16
 	var tmp [6 * nr]float32
 	nFull := n / nr * nr
 	for s := lo; s < hi; s++ {
 		j := s * nr
-		bsrc, boffs, w := src[j:], offs, nr
 		if j >= nFull {
-			w = n - nFull
-			fb := bBufs.Get().(*fbuf)
-			defer bBufs.Put(fb)
-			ob := denseOffs.Get().(*[]int32)
-			defer denseOffs.Put(ob)
-			bsrc, boffs = fb.get(k*nr), indDenseOffs(ob, k)
-			for p, o := range offs {
-				row := bsrc[p*nr : (p+1)*nr]
-				copy(row, src[int(o)+j:int(o)+n])
-				clear(row[w:])
-			}
+			indPartialStrip(m, n, k, ap, src, offs, c, ldc, j, tmp[:])
+			continue
 		}
-		for i := 0; i < m; {
-			mEff, rows := indStep(m - i)
-			panel := ap[i*k : i*k+rows*k]
-			if rows == mEff && w == nr {
-				indTileAny(rows, k, panel, bsrc, boffs, c[i*ldc+j:], ldc)
-			} else {
-				indTileAny(rows, k, panel, bsrc, boffs, tmp[:], nr)
-				for r := 0; r < mEff; r++ {
-					copy(c[(i+r)*ldc+j:(i+r)*ldc+j+w], tmp[r*nr:])
-				}
-			}
-			i += mEff
-		}
+		indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
 	}
+}
+
+// indStrip computes the w (≤ 16) columns of C at c (row stride ldc) whose
+// rows of B start at src[offs[p]], tile row by tile row; tiles that are
+// short of rows or columns go through tmp.
+func indStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) {
+	const nr = 16
+	for i := 0; i < m; {
+		mEff, rows := indStep(m - i)
+		panel := ap[i*k : i*k+rows*k]
+		if rows == mEff && w == nr {
+			indTileAny(rows, k, panel, src, offs, c[i*ldc:], ldc)
+		} else {
+			indTileAny(rows, k, panel, src, offs, tmp, nr)
+			for r := 0; r < mEff; r++ {
+				copy(c[(i+r)*ldc:(i+r)*ldc+w], tmp[r*nr:])
+			}
+		}
+		i += mEff
+	}
+}
+
+// indPartialStrip computes the last n−j (< 16) columns of C: their rows
+// of B are gathered into a dense zero-padded k×16 panel first, so no run
+// is read past its n floats.
+func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, j int, tmp []float32) {
+	const nr = 16
+	fb := bBufs.Get().(*fbuf)
+	defer bBufs.Put(fb)
+	ob := denseOffs.Get().(*[]int32)
+	defer denseOffs.Put(ob)
+	w := n - j
+	panel := fb.get(k * nr)
+	for p, o := range offs {
+		row := panel[p*nr : (p+1)*nr]
+		copy(row, src[int(o)+j:int(o)+n])
+		clear(row[w:])
+	}
+	indStrip(m, k, w, ap, panel, indDenseOffs(ob, k), c[j:], ldc, tmp)
 }
 
 // indStep picks the next tile for r remaining rows: mEff rows of C done
