@@ -209,15 +209,7 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 	extend := func(lo, hi int) error {
 		balancedBlock(p, opt.Seed, blocks, lo, hi)
 		blocks++
-		batches := (hi - lo + batch - 1) / batch
-		bounds := func(i int) (int, int) { return lo + i*batch, min(hi, lo+(i+1)*batch) }
-		err := pipeline(batches, func(i int) {
-			if i == batches {
-				p.n = hi // the design is complete; the outputs follow
-				p.prepareFit(hi, cfg.width)
-				return
-			}
-			a, b := bounds(i)
+		return p.addRows(ctx, &o, cfg.width, lo, hi, batch, func(i, a, b int) {
 			buf := bufs[i%2]
 			parallelChunks(b-a, max(1, min(8, (b-a)/8)), func(_, c, f int) {
 				mask := make([]uint32, N)
@@ -225,22 +217,13 @@ func ExplainImage(ctx context.Context, model Func, pix []float32, c, h, w int, o
 					pt.paint(buf[r*dim:(r+1)*dim], p, a+r, mask)
 				}
 			})
-		}, func(i int) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			a, b := bounds(i)
+		}, func(i, a, b int) error {
 			err := o.add(b-a, a, func() ([]float32, error) { return model(ctx, bufs[i%2][:(b-a)*dim], b-a) })
 			if err != nil {
 				return fmt.Errorf("%w (the model was given %d×%d×%d images, channel-first, %d values each; check that it takes this size)", err, c, h, w, dim)
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		p.y, p.k, p.n = o.y, o.k, hi
-		return nil
 	}
 	if err := extend(0, bud.start); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"math/bits"
@@ -990,6 +991,37 @@ type fitConfig struct {
 type budget struct {
 	start, max int
 	adaptive   bool
+}
+
+// addRows adds rows lo..hi−1 to p in chunks of chunk rows: draw(i, a, b)
+// builds chunk i (rows a..b−1) into its buffer while eval(i−1, …) gives
+// the previous chunk to the model (see pipeline; draw and eval alternate
+// between two buffers by i%2). Once the design is complete the fit is
+// prepared for the kernel width, and afterwards p takes the outputs
+// gathered in o. It stops at the first error or when ctx is done.
+func (p *problem) addRows(ctx context.Context, o *outputs, width float64, lo, hi, chunk int, draw func(i, a, b int), eval func(i, a, b int) error) error {
+	n := (hi - lo + chunk - 1) / chunk
+	bounds := func(i int) (int, int) { return lo + i*chunk, min(hi, lo+(i+1)*chunk) }
+	err := pipeline(n, func(i int) {
+		if i == n {
+			p.n = hi // the design is complete; the outputs follow
+			p.prepareFit(hi, width)
+			return
+		}
+		a, b := bounds(i)
+		draw(i, a, b)
+	}, func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		a, b := bounds(i)
+		return eval(i, a, b)
+	})
+	if err != nil {
+		return err
+	}
+	p.y, p.k, p.n = o.y, o.k, hi
+	return nil
 }
 
 // growUntilStable fits p and, with an adaptive budget, doubles the

@@ -363,18 +363,9 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 	defer g.release()
 	o := outputs{what: what, timing: &e.Timing}
 	extend := func(lo, hi int) error {
-		chunks := (hi - lo + tabularChunk - 1) / tabularChunk
-		bounds := func(c int) (int, int) { return lo + c*tabularChunk, min(hi, lo+(c+1)*tabularChunk) }
-		err := pipeline(chunks, func(c int) {
-			if c == chunks {
-				p.n = hi // the design is complete; the outputs follow
-				p.prepareFit(hi, cfg.width)
-				return
-			}
-			a, b := bounds(c)
+		return p.addRows(ctx, &o, cfg.width, lo, hi, tabularChunk, func(c, a, b int) {
 			g.block(a, b, in[c%2][:(b-a)*d])
-		}, func(c int) error {
-			a, b := bounds(c)
+		}, func(c, a, b int) error {
 			buf := in[c%2]
 			for r := a; r < b; r += batch {
 				if err := ctx.Err(); err != nil {
@@ -387,11 +378,6 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		p.y, p.k, p.n = o.y, o.k, hi
-		return nil
 	}
 	if err := extend(0, bud.start); err != nil {
 		return nil, err

@@ -180,15 +180,7 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 	extend := func(lo, hi int) error {
 		rows = textBlock(p, opt.Seed, blocks, lo, hi, rows)
 		blocks++
-		batches := (hi - lo + batch - 1) / batch
-		bounds := func(i int) (int, int) { return lo + i*batch, min(hi, lo+(i+1)*batch) }
-		err := pipeline(batches, func(i int) {
-			if i == batches {
-				p.n = hi // the design is complete; the outputs follow
-				p.prepareFit(hi, cfg.width)
-				return
-			}
-			a, b := bounds(i)
+		return p.addRows(ctx, &o, cfg.width, lo, hi, batch, func(i, a, b int) {
 			out := docs[i%2]
 			parallelChunks(b-a, 32, func(_, c, f int) {
 				var sb strings.Builder
@@ -206,18 +198,9 @@ func ExplainText(ctx context.Context, model TextFunc, text string, opt TextOptio
 					out[r] = sb.String()
 				}
 			})
-		}, func(i int) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			a, b := bounds(i)
+		}, func(i, a, b int) error {
 			return o.add(b-a, a, func() ([]float32, error) { return model(ctx, docs[i%2][:b-a]) })
 		})
-		if err != nil {
-			return err
-		}
-		p.y, p.k, p.n = o.y, o.k, hi
-		return nil
 	}
 	if err := extend(0, bud.start); err != nil {
 		return nil, err
