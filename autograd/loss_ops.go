@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/glassbox-ml/glassbox/internal/kern"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -79,35 +80,52 @@ func (tp *Tape) SoftmaxCrossEntropy(logits *Var, targets []int, classWeights []f
 	if keep {
 		probs = make([]float32, n*k)
 	}
+	// Rows are independent: each computes exp(z − max) once, for both the
+	// log-sum-exp and (when training) the softmax kept for the backward,
+	// and the per-row losses are summed in row order afterwards, so the
+	// result does not depend on how the rows were split over cores.
+	rowLoss := make([]float64, n)
+	kern.ParallelFor(n, max(1, 8192/k), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := z[i*k : (i+1)*k]
+			m := row[0]
+			for _, v := range row {
+				m = max(m, v)
+			}
+			var s float64
+			if keep {
+				p := probs[i*k : (i+1)*k]
+				for c, v := range row {
+					e := math.Exp(float64(v - m))
+					p[c] = float32(e)
+					s += e
+				}
+				inv := float32(1 / s)
+				for c := range p {
+					p[c] *= inv
+				}
+			} else {
+				for _, v := range row {
+					s += math.Exp(float64(v - m))
+				}
+			}
+			lse := float64(m) + math.Log(s) // log Σ exp(z)
+			y := targets[i]
+			// −log p_ik = lse − z_ik.
+			li := (1 - eps) * weight(y) * (lse - float64(row[y]))
+			if eps > 0 {
+				var sm float64
+				for c, v := range row {
+					sm += weight(c) * (lse - float64(v))
+				}
+				li += eps / float64(k) * sm
+			}
+			rowLoss[i] = li
+		}
+	})
 	var total float64
-	for i := 0; i < n; i++ {
-		row := z[i*k : (i+1)*k]
-		m := row[0]
-		for _, v := range row {
-			m = max(m, v)
-		}
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v - m))
-		}
-		lse := float64(m) + math.Log(s) // log Σ exp(z)
-		y := targets[i]
-		// −log p_ik = lse − z_ik.
-		li := (1 - eps) * weight(y) * (lse - float64(row[y]))
-		if eps > 0 {
-			var sm float64
-			for c, v := range row {
-				sm += weight(c) * (lse - float64(v))
-			}
-			li += eps / float64(k) * sm
-		}
+	for _, li := range rowLoss {
 		total += li
-		if keep {
-			p := probs[i*k : (i+1)*k]
-			for c, v := range row {
-				p[c] = float32(math.Exp(float64(v) - lse))
-			}
-		}
 	}
 	var loss float32
 	if n > 0 {
@@ -117,19 +135,21 @@ func (tp *Tape) SoftmaxCrossEntropy(logits *Var, targets []int, classWeights []f
 		scale := float64(g.Item()) / norm
 		gx := tensor.New(n, k)
 		gd := gx.Data()
-		for i := 0; i < n; i++ {
-			y := targets[i]
-			rowSum := (1-eps)*weight(y) + eps/float64(k)*sumW // Σₖ wₖqᵢₖ
-			p := probs[i*k : (i+1)*k]
-			o := gd[i*k : (i+1)*k]
-			for c := range o {
-				q := eps / float64(k)
-				if c == y {
-					q += 1 - eps
+		kern.ParallelFor(n, max(1, 8192/k), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				y := targets[i]
+				rowSum := (1-eps)*weight(y) + eps/float64(k)*sumW // Σₖ wₖqᵢₖ
+				p := probs[i*k : (i+1)*k]
+				o := gd[i*k : (i+1)*k]
+				for c := range o {
+					q := eps / float64(k)
+					if c == y {
+						q += 1 - eps
+					}
+					o[c] = float32(scale * (float64(p[c])*rowSum - weight(c)*q))
 				}
-				o[c] = float32(scale * (float64(p[c])*rowSum - weight(c)*q))
 			}
-		}
+		})
 		accum(logits, gx, true)
 	}, logits)
 }
