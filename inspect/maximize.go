@@ -101,13 +101,19 @@ func target(tp *autograd.Tape, y *autograd.Var, ch int, centre bool) *autograd.V
 	return tp.Mean(v, false)
 }
 
-// channels returns how many channels (axis 1) a layer output of shape
-// [1, ...] has, and an error when it has no channel axis.
-func channels(layers []nn.Module, layer int, shape []int) (int, error) {
+// channelTarget runs x through layers up to layer and returns what is
+// maximised for channel (see target), or an error when the layer's output
+// has no channel axis or channel is out of its range.
+func channelTarget(c *nn.Ctx, layers []nn.Module, x *autograd.Var, layer, channel int, centre bool) (*autograd.Var, error) {
+	y := forward(c, layers, x, layer, nil)
+	shape := y.Shape()
 	if len(shape) < 2 {
-		return 0, fmt.Errorf("inspect: layer %d (%s) returns shape %v, with no channel or unit axis to maximise", layer, LayerName(layers[layer], layer), shape[1:])
+		return nil, fmt.Errorf("inspect: layer %d (%s) returns shape %v, with no channel or unit axis to maximise", layer, LayerName(layers[layer], layer), shape[1:])
 	}
-	return shape[1], nil
+	if k := shape[1]; channel < 0 || channel >= k {
+		return nil, fmt.Errorf("inspect: channel %d is out of range: layer %d (%s) has %d channels (use 0..%d)", channel, layer, LayerName(layers[layer], layer), k, k-1)
+	}
+	return target(c.Tape, y, channel, centre), nil
 }
 
 // ChannelActivation runs the input x (shape inputShape) through m up to
@@ -132,27 +138,17 @@ func ChannelActivation(ctx context.Context, m nn.Module, x []float32, inputShape
 	var val float64
 	var inner error
 	err = tensor.Catch(func() {
-		c := nn.Eval()
-		y := forward(c, layers, autograd.Const(in), layer, nil)
-		k, err := channels(layers, layer, y.Shape())
+		obj, err := channelTarget(nn.Eval(), layers, autograd.Const(in), layer, channel, centre)
 		if err != nil {
 			inner = err
 			return
 		}
-		if channel < 0 || channel >= k {
-			inner = channelRange(layers, layer, channel, k)
-			return
-		}
-		val = float64(target(c.Tape, y, channel, centre).Value.Item())
+		val = float64(obj.Value.Item())
 	})
 	if err != nil {
 		return 0, fmt.Errorf("inspect: running input of shape %v through the model: %w", inputShape, err)
 	}
 	return val, inner
-}
-
-func channelRange(layers []nn.Module, layer, channel, k int) error {
-	return fmt.Errorf("inspect: channel %d is out of range: layer %d (%s) has %d channels (use 0..%d)", channel, layer, LayerName(layers[layer], layer), k, k-1)
 }
 
 // Maximize synthesises the input that most excites one channel of one
@@ -239,17 +235,11 @@ func Maximize(ctx context.Context, m nn.Module, inputShape []int, layer, channel
 		var inner error
 		err := tensor.Catch(func() {
 			ctxt := nn.EvalGrad()
-			y := forward(ctxt, layers, in, layer, nil)
-			k, err := channels(layers, layer, y.Shape())
+			obj, err := channelTarget(ctxt, layers, in, layer, channel, o.Centre)
 			if err != nil {
 				inner = err
 				return
 			}
-			if channel < 0 || channel >= k {
-				inner = channelRange(layers, layer, channel, k)
-				return
-			}
-			obj := target(ctxt.Tape, y, channel, o.Centre)
 			if !obj.RequiresGrad() {
 				inner = fmt.Errorf("inspect: maximize: layer %d (%s) does not depend differentiably on the input (token-id inputs cannot be optimised)", layer, LayerName(layers[layer], layer))
 				return
