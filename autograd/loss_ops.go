@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -85,7 +84,7 @@ func (tp *Tape) SoftmaxCrossEntropy(logits *Var, targets []int, classWeights []f
 	// and the per-row losses are summed in row order afterwards, so the
 	// result does not depend on how the rows were split over cores.
 	rowLoss := make([]float64, n)
-	kern.ParallelFor(n, max(1, 8192/k), func(lo, hi int) {
+	tensor.ParallelFor(n, max(1, 8192/k), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := z[i*k : (i+1)*k]
 			m := row[0]
@@ -135,7 +134,7 @@ func (tp *Tape) SoftmaxCrossEntropy(logits *Var, targets []int, classWeights []f
 		scale := float64(g.Item()) / norm
 		gx := tensor.New(n, k)
 		gd := gx.Data()
-		kern.ParallelFor(n, max(1, 8192/k), func(lo, hi int) {
+		tensor.ParallelFor(n, max(1, 8192/k), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				y := targets[i]
 				rowSum := (1-eps)*weight(y) + eps/float64(k)*sumW // Σₖ wₖqᵢₖ

@@ -3,7 +3,6 @@ package autograd
 import (
 	"math"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -113,8 +112,8 @@ func (tp *Tape) ReLU(a *Var) *Var {
 	return tp.unaryGrad(a, tensor.ReLU(a.Value), func(gx, g, _, y []float32) {
 		// Branch-free (a branch mispredicts on half the elements): y =
 		// max(x, 0) is +0 or positive, so the sign bit of −bits(y) is set
-		// exactly where y > 0; kern.ReLUGrad does this eight at a time.
-		kern.ReLUGrad(gx[:len(y)], g, y)
+		// exactly where y > 0; tensor.ReLUGradSlice does this eight at a time.
+		tensor.ReLUGradSlice(gx[:len(y)], g, y)
 	})
 }
 

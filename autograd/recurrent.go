@@ -3,7 +3,6 @@ package autograd
 import (
 	"fmt"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -28,16 +27,16 @@ import (
 // Gate layouts follow cuDNN and PyTorch: LSTM i, f, g, o; GRU r, z, n with
 // n = tanh(x·W_in + b_in + r ⊙ (h·W_hn + b_hn)).
 
-// The activations are kern.Tanh and kern.Sigmoid: a float32 rational
+// The activations are tensor.TanhSlice and tensor.SigmoidSlice: a float32 rational
 // approximation of tanh (absolute error ≤ 4e-7), σ(x) = ½ + ½·tanh(x/2),
 // applied to whole slices sixteen at a time; float64 math.Exp and
 // math.Tanh would take longer than the GEMMs.
 
 // tanhSlice sets d[i] = tanh(s[i]); d and s may be the same slice.
-func tanhSlice(d, s []float32) { kern.Tanh(d, s) }
+func tanhSlice(d, s []float32) { tensor.TanhSlice(d, s) }
 
 // sigmoidSlice sets d[i] = σ(s[i]); d and s may be the same slice.
-func sigmoidSlice(d, s []float32) { kern.Sigmoid(d, s) }
+func sigmoidSlice(d, s []float32) { tensor.SigmoidSlice(d, s) }
 
 // recurrentProduct sets dst = h_{t−1}·W_hh for step t: the saved state of
 // step t−1 in hs [B, T, H], or h0 at t = 0 (zeros when h0 is nil).
@@ -173,7 +172,7 @@ func rowGrain(w int) int { return max(1, 4096/max(w, 1)) }
 
 // forRows runs fn over the rows [0, b) of one time step, in parallel when
 // the rows are wide enough.
-func forRows(b, w int, fn func(lo, hi int)) { kern.ParallelFor(b, rowGrain(w), fn) }
+func forRows(b, w int, fn func(lo, hi int)) { tensor.ParallelFor(b, rowGrain(w), fn) }
 
 // colSums returns the column sums of the rows×cols matrix d (bias
 // gradients). Up to 16 blocks of rows are summed in parallel into partial
@@ -185,7 +184,7 @@ func colSums(d []float32, rows, cols int) *tensor.Tensor {
 	blocks := min(rows, 16, max(1, rows*cols/16384))
 	per := (rows + blocks - 1) / blocks
 	partial := make([]float32, blocks*cols)
-	kern.ParallelFor(blocks, 1, func(lo, hi int) {
+	tensor.ParallelFor(blocks, 1, func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
 			acc := partial[blk*cols : (blk+1)*cols]
 			for r := blk * per; r < min(rows, (blk+1)*per); r++ {

@@ -10,8 +10,8 @@ import (
 )
 
 // TestRecurrentActivations: the slice helpers the cells use are the
-// float32 approximations of kern (whose accuracy kern's tests check over
-// the whole range), in place or not.
+// float32 approximations behind tensor.TanhSlice and tensor.SigmoidSlice
+// (whose accuracy the kernel tests check over the whole range), in place or not.
 func TestRecurrentActivations(t *testing.T) {
 	d := []float32{-1, 0.5, 3}
 	sigmoidSlice(d, d)

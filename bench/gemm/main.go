@@ -1,4 +1,4 @@
-// Command gemm measures glassbox's SGEMM (internal/kern) against numpy's
+// Command gemm measures glassbox's SGEMM (tensor.Sgemm) against numpy's
 // float32 matmul (OpenBLAS) on the same machine in the same run, and prints
 // median GFLOP/s for both and their ratio.
 //
@@ -31,7 +31,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
+	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 type shape struct {
@@ -73,8 +73,8 @@ func main() {
 	if *script == "" {
 		*script = findScript()
 	}
-	threads := kern.Threads()
-	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s\n", kern.Name(), threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	threads := tensor.Threads()
+	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s\n", tensor.KernelName(), threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 
 	peerOK := !*noPeer
 	var coretype string
@@ -150,7 +150,7 @@ func timeGlassbox(s shape, reps int, minTime time.Duration) []float64 {
 	a := randSlice(r, s.m*s.k)
 	b := randSlice(r, s.k*s.n)
 	c := make([]float32, s.m*s.n)
-	run := func() { kern.Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, b, s.n, 0, c, s.n) }
+	run := func() { tensor.Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, b, s.n, 0, c, s.n) }
 	run()
 	iters := 1
 	var dt time.Duration

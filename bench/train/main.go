@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/glassbox-ml/glassbox/autograd"
-	"github.com/glassbox-ml/glassbox/internal/kern"
 	"github.com/glassbox-ml/glassbox/loss"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/optim"
@@ -205,7 +204,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	want := strings.Split(*models, ",")
-	fmt.Printf("glassbox: kernel %q, %d threads, %s/%s\n", kern.Name(), kern.Threads(), runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("glassbox: kernel %q, %d threads, %s/%s\n", tensor.KernelName(), tensor.Threads(), runtime.GOOS, runtime.GOARCH)
 	// Each round measures every model in glassbox and then, right after,
 	// in PyTorch, so the two of a pair see the same machine: on a shared
 	// machine the speed drifts by tens of percent over a minute. The table
