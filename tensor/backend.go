@@ -1,6 +1,6 @@
 package tensor
 
-import "github.com/glassbox-ml/glassbox/internal/kern"
+import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
 
 // The backend interface.
 //

@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
+	"github.com/glassbox-ml/glassbox/tensor/internal/kern"
 )
 
 // ConvParams are the stride, zero padding and channel groups of a 2-D

@@ -19,8 +19,13 @@
 // CLI) runs such computations under Catch, which turns that panic into an
 // ordinary error, so a user never sees a crash for a wrong shape.
 //
-// The hot kernels (GEMM, parallel loops) live in internal/kern; this package
-// is the narrow seam between them and everything above. A GPU backend would
-// replace the implementations behind these functions without changing the
-// layers, the training loop or the explanation methods.
+// The hot kernels (GEMM, parallel loops, vector kernels) live in
+// tensor/internal/kern, which the Go toolchain lets no package outside
+// tensor import: this package is the only seam between them and everything
+// above. Besides the Tensor operations it exports a small backend interface
+// on raw float32 slices (ParallelFor, Threads, KernelName, Sgemm,
+// ReLUGradSlice, TanhSlice, SigmoidSlice) for autograd's fused ops and the
+// benchmarks. A GPU backend would replace the implementations behind these
+// functions without changing the layers, the training loop or the
+// explanation methods.
 package tensor

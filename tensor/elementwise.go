@@ -3,7 +3,7 @@ package tensor
 import (
 	"math"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
+	"github.com/glassbox-ml/glassbox/tensor/internal/kern"
 )
 
 // binOp selects the arithmetic of a broadcasting binary operation. A switch

@@ -1,6 +1,6 @@
 package tensor
 
-import "github.com/glassbox-ml/glassbox/internal/kern"
+import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
 
 // gemm and gemmSerial are the seam to the CPU kernels: every matrix product
 // in glassbox goes through them. A GPU backend would swap these (and the

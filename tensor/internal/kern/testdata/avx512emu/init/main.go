@@ -1,9 +1,9 @@
 // Command init is PID 1 of the initramfs that run.sh boots under Bochs: it
 // mounts /proc, /sys and /dev, prints the CPU's AVX-512 flags and the GEMM
-// kernel internal/kern picks on it, runs /kern.test with its own arguments
-// (the kernel passes what follows "--" on its command line, and unknown
-// NAME=value parameters as environment), then prints a marker line with the
-// exit status and powers the machine off.
+// kernel tensor/internal/kern picks on it, runs /kern.test with its own
+// arguments (the kernel passes what follows "--" on its command line, and
+// unknown NAME=value parameters as environment), then prints a marker line
+// with the exit status and powers the machine off.
 //
 // It lives under testdata so that "go build ./..." and "go test ./..." skip
 // it; run.sh builds it by path.
@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
+	"github.com/glassbox-ml/glassbox/tensor/internal/kern"
 )
 
 func main() {

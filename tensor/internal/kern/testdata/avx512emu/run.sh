@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # run.sh boots a Linux kernel under the Bochs x86 emulator with an emulated
-# Skylake-X CPU (AVX-512F) and runs internal/kern's tests there, so that the
-# AVX-512 micro-kernel is checked on a machine without AVX-512. See README.md.
+# Skylake-X CPU (AVX-512F) and runs tensor/internal/kern's tests there, so
+# that the AVX-512 micro-kernel is checked on a machine without AVX-512. See
+# README.md.
 #
 # Usage (from anywhere in the repository; needs root for apt-get, or the
 # packages already installed):
 #
-#	internal/kern/testdata/avx512emu/run.sh [go test flags...]
+#	tensor/internal/kern/testdata/avx512emu/run.sh [go test flags...]
 #
 # Flags go on the guest kernel's command line, so each must be one word
 # without spaces or quotes (use -test.run=PATTERN). The default runs the
@@ -67,10 +68,10 @@ fi
 vmlinuz=$(ls "$work"/dl/vmlinuz-* | head -n 1)
 
 # 3. The initramfs: /init (testdata/avx512emu/init) runs /kern.test, the
-# statically linked test binary of internal/kern.
+# statically linked test binary of tensor/internal/kern.
 log "building kern.test and init"
-(cd "$repo" && CGO_ENABLED=0 go test -c -o "$work/root/kern.test" ./internal/kern)
-(cd "$repo" && CGO_ENABLED=0 go build -o "$work/root/init" ./internal/kern/testdata/avx512emu/init)
+(cd "$repo" && CGO_ENABLED=0 go test -c -o "$work/root/kern.test" ./tensor/internal/kern)
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/root/init" ./tensor/internal/kern/testdata/avx512emu/init)
 (cd "$work/root" && find . -mindepth 1 | cpio -o -H newc --quiet | gzip -1) >"$work/iso/initrd.gz"
 
 # 4. A bootable CD: isolinux loads the kernel and initramfs.

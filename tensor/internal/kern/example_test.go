@@ -3,7 +3,7 @@ package kern_test
 import (
 	"fmt"
 
-	"github.com/glassbox-ml/glassbox/internal/kern"
+	"github.com/glassbox-ml/glassbox/tensor/internal/kern"
 )
 
 func ExampleSgemm() {

@@ -5,6 +5,11 @@
 // persistent worker pool (ParallelFor, Threads) that spreads them over the
 // cores.
 //
+// It sits under tensor/internal, so only tensor may import it: every other
+// package reaches these kernels through tensor's backend interface
+// (tensor.Sgemm, tensor.ParallelFor, tensor.TanhSlice and the rest), which
+// is what a GPU backend would replace.
+//
 // Sgemm follows the Goto/BLIS structure: k is cut into slices of at most
 // KC; op(B) is packed into KC×NR micro-panels that stay in L1 while the
 // register-blocked micro-kernel sweeps MR-row micro-panels of op(A) (an
