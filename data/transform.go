@@ -58,6 +58,16 @@ func (s *Standardizer) Apply(x []float32) {
 	}
 }
 
+// Invert maps standardised rows back to the data's own units, in place:
+// the inverse of Apply.
+func (s *Standardizer) Invert(x []float32) {
+	p := len(s.Mean)
+	for i := range x {
+		j := i % p
+		x[i] = x[i]*s.Std[j] + s.Mean[j]
+	}
+}
+
 // Transform returns the standardizer as a batch transform.
 func (s *Standardizer) Transform() Transform {
 	return func(b *Batch, _ *rand.Rand) { s.Apply(b.X.Data()) }

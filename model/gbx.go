@@ -40,12 +40,52 @@ type Meta struct {
 	// maps back to the target's units: y = out·TargetStd + TargetMean.
 	TargetMean float32 `json:"target_mean,omitempty"`
 	TargetStd  float32 `json:"target_std,omitempty"`
+	// PixelMean and PixelStd, when set, normalise each channel of an image
+	// model's input (pixels in [0, 1]) before the model sees it:
+	// x' = (x − PixelMean[c])/PixelStd[c], as torchvision's Normalize.
+	PixelMean []float32 `json:"pixel_mean,omitempty"`
+	PixelStd  []float32 `json:"pixel_std,omitempty"`
 	// Vocab is a text model's vocabulary (datasets.Vocab as JSON) and
 	// SeqLen the sequence length its inputs are padded to.
 	Vocab  json.RawMessage `json:"vocab,omitempty"`
 	SeqLen int             `json:"seq_len,omitempty"`
-	// Extra holds free-form string metadata (data set, recipe, accuracy).
+	// Recipe says how the model was trained: its data, splits, seed and
+	// schedule. Nil for a model saved without one.
+	Recipe *Recipe `json:"recipe,omitempty"`
+	// Extra holds free-form string metadata.
 	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Recipe is how a model was trained, recorded so that evaluation,
+// explanation and inspection reuse the model's own data splits and
+// training rows without the user retyping them.
+type Recipe struct {
+	// Data is the data SPEC (mnist-small, iris, csv:PATH?target=COL, …).
+	Data string `json:"data"`
+	// Seed is the base seed; the split, validation, initialisation,
+	// shuffling and dropout streams are derived from it (see
+	// predictor.Seeds).
+	Seed uint64 `json:"seed"`
+	// TestFraction is the share held out for testing when the data comes
+	// in one piece (tables, image folders); ValFraction the share of the
+	// remaining training part held out for validation (negative: none).
+	TestFraction float64 `json:"test_fraction,omitempty"`
+	ValFraction  float64 `json:"val_fraction,omitempty"`
+	// Model is the model SPEC (a zoo name or an architecture file) and
+	// Hidden its width override (0: the model's default).
+	Model  string `json:"model,omitempty"`
+	Hidden int    `json:"hidden,omitempty"`
+	// Optimizer, LR, Batch, Epochs, Schedule ("constant" or "cosine"),
+	// Patience (0: no early stopping) and Clip (0: none) are the training
+	// schedule; EpochsRun how many epochs ran before it stopped.
+	Optimizer string  `json:"optimizer,omitempty"`
+	LR        float64 `json:"lr,omitempty"`
+	Batch     int     `json:"batch,omitempty"`
+	Epochs    int     `json:"epochs,omitempty"`
+	EpochsRun int     `json:"epochs_run,omitempty"`
+	Schedule  string  `json:"schedule,omitempty"`
+	Patience  int     `json:"patience,omitempty"`
+	Clip      float64 `json:"clip,omitempty"`
 }
 
 type tensorHeader struct {

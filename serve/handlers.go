@@ -14,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/internal/infer"
+	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -35,7 +36,7 @@ type PredictRequest struct {
 // PredictResponse is the answer of POST /v1/predict: one prediction per
 // row, in order.
 type PredictResponse struct {
-	Predictions []infer.Prediction `json:"predictions"`
+	Predictions []predictor.Prediction `json:"predictions"`
 }
 
 // ExplainRequest is the body of POST /v1/explain: one row or image and
@@ -48,7 +49,7 @@ type ExplainRequest struct {
 	Seed *uint64 `json:"seed,omitempty"`
 	// Samples is the budget (0: the method's default).
 	Samples int `json:"samples,omitempty"`
-	// Label is the output to explain (default -1: the predicted class).
+	// Label is the output to explain (default: the predicted class).
 	Label *int `json:"label,omitempty"`
 	// Hide is how image LIME hides superpixels: auto (default), mean,
 	// constant or blur; HideValue is the constant.
@@ -60,17 +61,13 @@ type ExplainRequest struct {
 
 // ExplainResponse is the answer of POST /v1/explain.
 type ExplainResponse struct {
-	Prediction infer.Prediction `json:"prediction"`
+	Prediction predictor.Prediction `json:"prediction"`
 	// Explanation carries the method, seed, budget, quality figures, top
-	// features and warnings.
-	Explanation *infer.Result `json:"explanation"`
+	// features, warnings and cost.
+	Explanation *explain.Result `json:"explanation"`
 	// Picture is a base64 PNG of the explanation.
 	Picture string `json:"picture,omitempty"`
 }
-
-// predictChunk is how many rows run between checks of the request's
-// context, so a large batch stops soon after its client went away.
-const predictChunk = 128
 
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
 	var req PredictRequest
@@ -83,40 +80,24 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.Timeout)
 	defer cancel()
-	preds, err := s.predictRows(ctx, x)
+	preds, err := s.p.Predict(ctx, x)
 	if err != nil {
-		return err
+		return s.modelError(ctx, err)
 	}
 	return writeJSON(w, http.StatusOK, PredictResponse{Predictions: preds})
 }
 
-func (s *Server) predictRows(ctx context.Context, x *tensor.Tensor) ([]infer.Prediction, error) {
-	n := x.Dim(0)
-	preds := make([]infer.Prediction, 0, n)
-	for lo := 0; lo < n; lo += predictChunk {
-		if err := ctx.Err(); err != nil {
-			return nil, s.contextError(err)
-		}
-		part := x
-		if n > predictChunk {
-			part = x.Slice(0, lo, min(lo+predictChunk, n)).Contiguous()
-		}
-		p, err := infer.PredictRows(s.m, s.meta, part)
-		if err != nil {
-			return nil, err
-		}
-		preds = append(preds, p...)
+// modelError is the answer for an error of the model's run: 422 for an
+// input the model turns into NaN or ±Inf, 503 past the time limit.
+func (s *Server) modelError(ctx context.Context, err error) error {
+	var nf *predictor.NonFiniteError
+	switch {
+	case errors.As(err, &nf):
+		return httpErrorf(http.StatusUnprocessableEntity, "%v", err)
+	case ctx.Err() != nil:
+		return s.contextError(ctx.Err())
 	}
-	for i, p := range preds {
-		bad := p.Value != nil && !finite(float64(*p.Value))
-		for _, v := range p.Probabilities {
-			bad = bad || !finite(float64(v))
-		}
-		if bad {
-			return nil, fmt.Errorf("the model's output for row %d is not finite (NaN or ±Inf)", i)
-		}
-	}
-	return preds, nil
+	return err
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -139,7 +120,7 @@ func (s *Server) input(req *PredictRequest) (*tensor.Tensor, error) {
 		}
 	}
 	if given != 1 {
-		return nil, httpErrorf(http.StatusBadRequest, `send exactly one of "rows" (an array of rows of %d numbers), "csv" or "image" (base64 PNG/JPEG); got %d`, tensor.Numel(s.meta.InputShape), given)
+		return nil, httpErrorf(http.StatusBadRequest, `send exactly one of "rows" (an array of rows of %d numbers), "csv" or "image" (base64 PNG/JPEG); got %d`, tensor.Numel(s.p.InputShape), given)
 	}
 	var x *tensor.Tensor
 	var err error
@@ -153,17 +134,14 @@ func (s *Server) input(req *PredictRequest) (*tensor.Tensor, error) {
 		if derr != nil {
 			return nil, httpErrorf(http.StatusBadRequest, "image: not valid base64: %v", derr)
 		}
-		x, err = infer.DecodeImage(b, s.meta)
+		x, err = s.p.DecodeImage(b)
 	case req.CSV != "":
-		x, err = infer.ParseRows([]byte(req.CSV), s.meta)
-		if err != nil {
-			err = fmt.Errorf("csv: %w", err)
-		}
+		x, err = s.p.ParseCSV([]byte(req.CSV))
 	default:
 		if len(req.Rows) > s.opt.MaxBatch {
 			return nil, httpErrorf(http.StatusRequestEntityTooLarge, "%d rows: at most %d per request on this server; split the batch", len(req.Rows), s.opt.MaxBatch)
 		}
-		x, err = infer.Rows(req.Rows, s.meta)
+		x, err = s.p.Rows(req.Rows)
 	}
 	if err != nil {
 		return nil, httpErrorf(http.StatusBadRequest, "%v", err)
@@ -187,7 +165,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	opt, err := s.explainOptions(&req)
+	method, opt, err := s.explainOptions(&req)
 	if err != nil {
 		return err
 	}
@@ -198,74 +176,88 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	if x.Dim(0) != 1 {
 		return httpErrorf(http.StatusBadRequest, "explain takes one row or image, got %d rows; send them one request each", x.Dim(0))
 	}
-	if opt.Label >= s.outputs {
-		return httpErrorf(http.StatusBadRequest, "label %d: the model has %d outputs (0 to %d, or -1 for the predicted class)", opt.Label, s.outputs, s.outputs-1)
+	if opt.Label != nil && *opt.Label >= s.p.Outputs {
+		return httpErrorf(http.StatusBadRequest, "label %d: the model has %d outputs (0 to %d; leave label out for the predicted class)", *opt.Label, s.p.Outputs, s.p.Outputs-1)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.Timeout)
 	defer cancel()
-	preds, err := s.predictRows(ctx, x)
+	preds, err := s.p.Predict(ctx, x)
 	if err != nil {
-		return err
+		return s.modelError(ctx, err)
 	}
 	t0 := time.Now()
-	res, err := infer.Explain(ctx, s.m, s.meta, x.Data(), opt)
+	res, err := s.p.Explain(ctx, method, x.Data(), opt)
 	if err != nil {
 		if ctx.Err() != nil {
 			return s.contextError(ctx.Err())
 		}
-		return httpErrorf(http.StatusBadRequest, "explain %s: %v", opt.Method, err)
+		var nf *predictor.NonFiniteError
+		if errors.As(err, &nf) {
+			return httpErrorf(http.StatusUnprocessableEntity, "explain %s: %v", method, err)
+		}
+		return httpErrorf(http.StatusBadRequest, "explain %s: %v", method, err)
 	}
-	s.met.explained(opt.Method, time.Since(t0).Seconds())
+	s.met.explained(method, time.Since(t0).Seconds())
 	finiteResult(res)
 	out := ExplainResponse{Prediction: preds[0], Explanation: res}
-	if (req.Picture == nil || *req.Picture) && res.Picture != nil {
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, res.Picture); err != nil {
-			return fmt.Errorf("encoding the picture: %w", err)
+	if req.Picture == nil || *req.Picture {
+		if pic := s.p.Picture(res, x.Data()); pic != nil {
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, pic); err != nil {
+				return fmt.Errorf("encoding the picture: %w", err)
+			}
+			out.Picture = base64.StdEncoding.EncodeToString(buf.Bytes())
 		}
-		out.Picture = base64.StdEncoding.EncodeToString(buf.Bytes())
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
 // explainOptions checks an explain request's options against the model.
-func (s *Server) explainOptions(req *ExplainRequest) (infer.Options, error) {
-	opt := infer.Options{Method: req.Method, Seed: 1, Samples: req.Samples, Label: -1, Hide: req.Hide, HideValue: req.HideValue, Train: s.opt.Train}
-	if opt.Method == "" {
-		opt.Method = "lime"
+func (s *Server) explainOptions(req *ExplainRequest) (string, explain.Options, error) {
+	if req.Label != nil && *req.Label == -1 {
+		req.Label = nil // the old spelling of "the predicted class"
+	}
+	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue)}
+	method := req.Method
+	if method == "" {
+		method = "lime"
 	}
 	if req.Seed != nil {
 		opt.Seed = *req.Seed
 	}
-	if req.Label != nil {
-		opt.Label = *req.Label
-	}
 	if opt.Hide == "" {
 		opt.Hide = "auto"
 	}
-	table := len(s.meta.InputShape) != 3
-	switch {
-	case !slices.Contains(infer.Methods, opt.Method):
-		return opt, httpErrorf(http.StatusBadRequest, "unknown method %q: this server offers %v", opt.Method, s.methods)
-	case table && (opt.Method == "lime" || opt.Method == "kernelshap") && s.opt.Train == nil:
-		return opt, httpErrorf(http.StatusBadRequest, "%s on a table needs training rows to sample from; start the server with them (glassbox serve --data SPEC, or Options.Train), or use one of %v", opt.Method, s.methods)
-	case !slices.Contains(s.methods, opt.Method):
-		return opt, httpErrorf(http.StatusBadRequest, "method %s does not apply to this model; it offers %v", opt.Method, s.methods)
-	case opt.Samples < 0 || opt.Samples > s.opt.MaxSamples:
-		return opt, httpErrorf(http.StatusBadRequest, "samples %d: want 0 (the method's default) to %d", opt.Samples, s.opt.MaxSamples)
-	case opt.Label < -1:
-		return opt, httpErrorf(http.StatusBadRequest, "label %d: want an output index, or -1 for the predicted class", opt.Label)
-	case !slices.Contains(hides, opt.Hide):
-		return opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
-	case !finite(opt.HideValue):
-		return opt, httpErrorf(http.StatusBadRequest, "hide_value %v is not a finite number", opt.HideValue)
+	if !slices.Contains(s.methods, method) {
+		if _, err := explain.Lookup(method); err != nil {
+			return "", opt, httpErrorf(http.StatusBadRequest, "%v; this server offers %v", err, s.methods)
+		}
+		why := explain.MethodInfo{Name: method}
+		if m, err := explain.Lookup(method); err == nil {
+			why = m.Info()
+		}
+		reason := why.Applies(s.p.Subject())
+		if reason == nil {
+			reason = fmt.Errorf("%s does not apply to this model", method)
+		}
+		return "", opt, httpErrorf(http.StatusBadRequest, "method %s: %v; this server offers %v", method, reason, s.methods)
 	}
-	return opt, nil
+	switch {
+	case opt.Samples < 0 || opt.Samples > s.opt.MaxSamples:
+		return "", opt, httpErrorf(http.StatusBadRequest, "samples %d: want 0 (the method's default) to %d", opt.Samples, s.opt.MaxSamples)
+	case opt.Label != nil && *opt.Label < 0:
+		return "", opt, httpErrorf(http.StatusBadRequest, "label %d: want an output index; leave it out for the predicted class", *opt.Label)
+	case !slices.Contains(hides, string(opt.Hide)):
+		return "", opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
+	case !finite(req.HideValue):
+		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v is not a finite number", req.HideValue)
+	}
+	return method, opt, nil
 }
 
 // finiteResult drops figures JSON cannot carry (NaN, ±Inf) from res,
 // saying so in its warnings.
-func finiteResult(res *infer.Result) {
+func finiteResult(res *explain.Result) {
 	for _, k := range slices.Sorted(maps.Keys(res.Quality)) {
 		if v := res.Quality[k]; !finite(v) {
 			delete(res.Quality, k)

@@ -12,11 +12,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/explain/adapt"
-	"github.com/glassbox-ml/glassbox/internal/infer"
-	"github.com/glassbox-ml/glassbox/model"
-	"github.com/glassbox-ml/glassbox/nn"
-	"github.com/glassbox-ml/glassbox/tensor"
+	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/predictor"
 )
 
 // Defaults for the zero fields of Options.
@@ -32,11 +29,6 @@ type Options struct {
 	// Name names the model in /healthz and on the page (default: the
 	// model's architecture type, e.g. "Sequential").
 	Name string
-	// Train holds training rows of a tabular model in the data's own
-	// units, [rows, features]: LIME samples from their statistics and
-	// Kernel SHAP draws its background from them. Without it a table
-	// model is explained by gradient methods only.
-	Train *tensor.Tensor
 	// MaxBodyBytes bounds a request body (default 8 MiB); larger → 413.
 	MaxBodyBytes int64
 	// MaxBatch bounds the rows of one predict request (default 1024);
@@ -59,10 +51,8 @@ type Options struct {
 // Server answers predict and explain requests for one model. It is safe
 // for concurrent use: every request runs the model on its own tape.
 type Server struct {
-	m       nn.Module
-	meta    model.Meta
+	p       *predictor.Predictor
 	opt     Options
-	outputs int
 	methods []string
 	slots   chan struct{}
 	met     *metrics
@@ -71,15 +61,12 @@ type Server struct {
 	handler http.Handler
 }
 
-// New prepares a server for model m described by meta (as model.Load
-// returns them). It checks that the model runs on its recorded input
-// shape and that opts are sound.
-func New(m nn.Module, meta model.Meta, opts Options) (*Server, error) {
-	if m == nil {
-		return nil, errors.New("serve: the model is nil")
-	}
-	if len(meta.InputShape) == 0 {
-		return nil, errors.New("serve: the model's Meta has no InputShape; save the model with its input shape")
+// New prepares a server for predictor p (as predictor.Load returns it;
+// a table model explains with LIME and Kernel SHAP when p.Background
+// holds its training rows). It checks that opts are sound.
+func New(p *predictor.Predictor, opts Options) (*Server, error) {
+	if p == nil || p.Module == nil {
+		return nil, errors.New("serve: the predictor is nil")
 	}
 	if opts.MaxBodyBytes < 0 || opts.MaxBatch < 0 || opts.Timeout < 0 || opts.MaxConcurrentExplain < 0 || opts.MaxSamples < 0 {
 		return nil, fmt.Errorf("serve: negative limit in Options (MaxBodyBytes %d, MaxBatch %d, Timeout %v, MaxConcurrentExplain %d, MaxSamples %d); use 0 for the default",
@@ -104,37 +91,13 @@ func New(m nn.Module, meta model.Meta, opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Name == "" {
-		opts.Name = m.Spec().Type
+		opts.Name = p.Module.Spec().Type
 	}
-	if meta.Task == "" {
-		meta.Task = "classification"
+	s := &Server{p: p, opt: opts, slots: make(chan struct{}, opts.MaxConcurrentExplain), met: newMetrics(), log: opts.Logger}
+	for _, mi := range p.Methods() {
+		s.methods = append(s.methods, mi.Name)
 	}
-	if meta.Task != "classification" && meta.Task != "regression" {
-		return nil, fmt.Errorf("serve: Meta.Task is %q, want classification or regression", meta.Task)
-	}
-	features := tensor.Numel(meta.InputShape)
-	if meta.Mean != nil && (len(meta.Mean) != features || len(meta.Std) != features) {
-		return nil, fmt.Errorf("serve: Meta standardises %d/%d features (Mean/Std), the input shape %v has %d", len(meta.Mean), len(meta.Std), meta.InputShape, features)
-	}
-	image := len(meta.InputShape) == 3
-	if opts.Train != nil {
-		if image {
-			return nil, errors.New("serve: Options.Train is for tabular models (LIME statistics, SHAP background); this model takes images")
-		}
-		if opts.Train.Rank() != 2 || opts.Train.Dim(1) != features || opts.Train.Dim(0) == 0 {
-			return nil, fmt.Errorf("serve: Options.Train has shape %v, want [rows, %d] (rows > 0)", opts.Train.Shape(), features)
-		}
-	}
-	out, err := nn.Predict(m, tensor.New(append([]int{1}, meta.InputShape...)...))
-	if err != nil {
-		return nil, fmt.Errorf("serve: the model does not run on its input shape %v: %w", meta.InputShape, err)
-	}
-	s := &Server{m: m, meta: meta, opt: opts, outputs: out.Len(), slots: make(chan struct{}, opts.MaxConcurrentExplain),
-		met: newMetrics(), log: opts.Logger}
-	if meta.Task == "regression" && s.outputs != 1 {
-		return nil, fmt.Errorf("serve: a regression model must have 1 output, this one has %d", s.outputs)
-	}
-	s.methods = s.availableMethods()
+	var err error
 	if s.page, err = renderPage(s.health()); err != nil {
 		return nil, err
 	}
@@ -152,30 +115,6 @@ func New(m nn.Module, meta model.Meta, opts Options) (*Server, error) {
 // or a mux of your own.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// availableMethods lists the explanation methods that apply to the model:
-// every method for image models (Grad-CAM only with a convolution),
-// gradients for tables, and LIME and Kernel SHAP when training rows are
-// there to sample from.
-func (s *Server) availableMethods() []string {
-	var out []string
-	for _, m := range infer.Methods {
-		switch {
-		case len(s.meta.InputShape) == 3:
-			if m == "gradcam" {
-				if _, err := adapt.LastConv(s.m); err != nil {
-					continue
-				}
-			}
-		case m == "gradcam" || m == "occlusion":
-			continue
-		case (m == "lime" || m == "kernelshap") && s.opt.Train == nil:
-			continue
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // Health is the answer of GET /healthz.
 type Health struct {
 	Status     string   `json:"status"`
@@ -185,13 +124,16 @@ type Health struct {
 	Outputs    int      `json:"outputs"`
 	Classes    []string `json:"classes,omitempty"`
 	Features   []string `json:"features,omitempty"`
-	// Methods are the explanation methods this server runs for the model.
+	// Methods are the explanation methods this server runs for the model
+	// (names of the explain registry).
 	Methods []string `json:"methods"`
+	// MethodInfo describes each of them.
+	MethodInfo []explain.MethodInfo `json:"method_info"`
 }
 
 func (s *Server) health() Health {
-	return Health{Status: "ok", Model: s.opt.Name, Task: s.meta.Task, InputShape: s.meta.InputShape, Outputs: s.outputs,
-		Classes: s.meta.Classes, Features: s.meta.Features, Methods: s.methods}
+	return Health{Status: "ok", Model: s.opt.Name, Task: string(s.p.Task), InputShape: s.p.InputShape, Outputs: s.p.Outputs,
+		Classes: s.p.Classes, Features: s.p.Features, Methods: s.methods, MethodInfo: s.p.Methods()}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -200,7 +142,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
-	s.met.write(&buf, len(s.slots), s.opt.Name, s.meta.Task)
+	s.met.write(&buf, len(s.slots), s.opt.Name, string(s.p.Task))
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	_, err := w.Write(buf.Bytes())
 	return err

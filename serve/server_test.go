@@ -20,11 +20,11 @@ import (
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/datasets"
-	"github.com/glassbox-ml/glassbox/internal/infer"
 	"github.com/glassbox-ml/glassbox/loss"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/optim"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -113,15 +113,30 @@ func digitPNG(t *testing.T) (string, []float32) {
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), pix
 }
 
-func newServer(t *testing.T, m nn.Module, meta model.Meta, opts Options) *httptest.Server {
+// newServer serves m described by meta; background, when given, is the
+// table's training rows.
+func newServer(t *testing.T, m nn.Module, meta model.Meta, opts Options, background ...*tensor.Tensor) *httptest.Server {
 	t.Helper()
-	s, err := New(m, meta, opts)
+	p := mustPredictor(t, m, meta)
+	if len(background) > 0 {
+		p.Background = background[0].Data()
+	}
+	s, err := New(p, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+func mustPredictor(t *testing.T, m nn.Module, meta model.Meta) *predictor.Predictor {
+	t.Helper()
+	p, err := predictor.New(m, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // post sends body (a string is sent as is, anything else as JSON) and
@@ -203,7 +218,7 @@ func TestPredictImage(t *testing.T) {
 	ts := newServer(t, m, meta, Options{})
 	img, pix := digitPNG(t)
 	// The server must give exactly what the model gives on these pixels.
-	want, err := infer.PredictRows(m, meta, tensor.MustFromSlice(pix, 1, 1, 28, 28))
+	want, err := mustPredictor(t, m, meta).Predict(context.Background(), tensor.MustFromSlice(pix, 1, 1, 28, 28))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +272,7 @@ func seed(s uint64) *uint64 { return &s }
 
 func TestExplainTable(t *testing.T) {
 	f := iris(t)
-	ts := newServer(t, f.m, f.meta, Options{Train: f.train})
+	ts := newServer(t, f.m, f.meta, Options{}, f.train)
 	virginica := PredictRequest{Rows: [][]float64{{6.7, 3.0, 5.2, 2.3}}}
 	first, firstJSON, pic := explainJSON(t, ts, ExplainRequest{PredictRequest: virginica, Method: "lime", Seed: seed(3), Samples: 500})
 	e := first.Explanation
@@ -350,7 +365,7 @@ func TestErrors(t *testing.T) {
 		{"wrong type", table, "/v1/predict", `{"rows": "1,2,3,4"}`, 400, `field "rows"`},
 		{"unknown field", table, "/v1/predict", `{"rows": [[1,2,3,4]], "colour": 1}`, 400, `unknown field "colour"`},
 		{"trailing data", table, "/v1/predict", `{"rows": [[1,2,3,4]]} {}`, 400, "trailing data"},
-		{"wrong feature count", table, "/v1/predict", PredictRequest{Rows: [][]float64{{1, 2, 3}}}, 400, "row 0 has 3 features, the model takes 4"},
+		{"wrong feature count", table, "/v1/predict", PredictRequest{Rows: [][]float64{{1, 2, 3}}}, 400, "row 0 has 3 values, the model takes 4"},
 		{"wrong CSV width", table, "/v1/predict", PredictRequest{CSV: "1,2,3\n"}, 400, "3 features, the model takes 4"},
 		{"no input", table, "/v1/predict", PredictRequest{}, 400, "exactly one of"},
 		{"two inputs", table, "/v1/predict", PredictRequest{Rows: row, CSV: "1,2,3,4\n"}, 400, "exactly one of"},
@@ -360,8 +375,8 @@ func TestErrors(t *testing.T) {
 		{"GIF image", images, "/v1/predict", PredictRequest{Image: gifBase64(t)}, 400, "gif is not accepted, send a PNG or JPEG"},
 		{"garbage image", images, "/v1/predict", PredictRequest{Image: base64.StdEncoding.EncodeToString([]byte("not a picture at all"))}, 400, "cannot read the header"},
 		{"not base64", images, "/v1/predict", PredictRequest{Image: "@@@@"}, 400, "not valid base64"},
-		{"unknown method", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "magic"}, 400, `unknown method "magic"`},
-		{"gradcam on a table", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "gradcam"}, 400, "does not apply"},
+		{"unknown method", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "magic"}, 400, `unknown explanation method "magic"`},
+		{"gradcam on a table", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "gradcam"}, 400, "explains image inputs"},
 		{"lime without training rows", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}}, 400, "--data SPEC"},
 		{"label out of range", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "saliency", Label: &nine}, 400, "the model has 3 outputs"},
 		{"negative label", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "saliency", Label: &two}, 400, "label -2"},
@@ -486,7 +501,7 @@ func TestTimeoutAndClientGone(t *testing.T) {
 	}
 	// A client that goes away: the server notices, stops and records 499.
 	g := newGate(f.m)
-	s, err := New(g, f.meta, Options{})
+	s, err := New(mustPredictor(t, g, f.meta), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,7 +550,7 @@ func TestTimeoutAndClientGone(t *testing.T) {
 
 func TestHealthMetricsAndPage(t *testing.T) {
 	f := iris(t)
-	ts := newServer(t, f.m, f.meta, Options{Name: "iris-linear", Train: f.train})
+	ts := newServer(t, f.m, f.meta, Options{Name: "iris-linear"}, f.train)
 	code, b, _ := get(t, ts, "/healthz")
 	var h Health
 	if err := json.Unmarshal(b, &h); err != nil || code != http.StatusOK {
@@ -596,23 +611,27 @@ func TestHealthMetricsAndPage(t *testing.T) {
 
 func TestNewRejectsBadSetups(t *testing.T) {
 	f := iris(t)
-	cm, cmeta := convModel()
+	if _, err := New(nil, Options{}); err == nil || !strings.Contains(err.Error(), "nil") {
+		t.Errorf("nil predictor: %v", err)
+	}
+	if _, err := New(mustPredictor(t, f.m, f.meta), Options{MaxBatch: -1}); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("negative limit: %v", err)
+	}
+	// What a model file says is checked when it becomes a predictor,
+	// before any server sees it.
 	for _, c := range []struct {
 		name string
-		m    nn.Module
 		meta model.Meta
-		opts Options
 		want string
 	}{
-		{"nil model", nil, f.meta, Options{}, "nil"},
-		{"no input shape", f.m, model.Meta{}, Options{}, "InputShape"},
-		{"wrong input shape", f.m, model.Meta{InputShape: []int{5}}, Options{}, "does not run on its input shape [5]"},
-		{"train rows of another width", f.m, f.meta, Options{Train: tensor.New(10, 3)}, "want [rows, 4]"},
-		{"train rows for images", cm, cmeta, Options{Train: tensor.New(10, 784)}, "tabular"},
-		{"negative limit", f.m, f.meta, Options{MaxBatch: -1}, "negative"},
-		{"bad task", f.m, model.Meta{Task: "ranking", InputShape: []int{4}}, Options{}, "ranking"},
+		{"no input shape", model.Meta{}, "input shape"},
+		{"wrong input shape", model.Meta{InputShape: []int{5}}, "does not run on its input shape [5]"},
+		{"bad task", model.Meta{Task: "ranking", InputShape: []int{4}}, "ranking"},
+		{"mean of another width", model.Meta{InputShape: []int{4}, Mean: []float32{1, 2}, Std: []float32{1, 1}}, "standardises 2 features"},
+		{"zero std", model.Meta{InputShape: []int{4}, Mean: make([]float32, 4), Std: make([]float32, 4)}, "positive"},
+		{"huge input", model.Meta{InputShape: []int{1, 100000, 100000}}, "MaxInputValues"},
 	} {
-		if _, err := New(c.m, c.meta, c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := predictor.New(f.m, c.meta); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}

@@ -14,8 +14,10 @@ const MaxSide = 1 << 15
 // produced by this package are numbered in raster order of their first pixel
 // and each is 4-connected.
 type Segmentation struct {
-	H, W, N int
-	Labels  []int // H*W row-major segment ids in [0, N)
+	H      int   `json:"h"`
+	W      int   `json:"w"`
+	N      int   `json:"n"`      // number of segments
+	Labels []int `json:"labels"` // H*W row-major segment ids in [0, N)
 }
 
 // Sizes returns the number of pixels in each segment, indexed by segment id.

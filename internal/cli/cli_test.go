@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glassbox-ml/glassbox/internal/infer"
+	"github.com/glassbox-ml/glassbox/predictor"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -50,7 +50,7 @@ func TestTrainEvalPredictTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("predict exit %d: %s", code, stderr)
 	}
-	var pr struct{ Predictions []infer.Prediction }
+	var pr struct{ Predictions []predictor.Prediction }
 	if err := json.Unmarshal([]byte(stdout), &pr); err != nil || len(pr.Predictions) != 2 {
 		t.Fatalf("predict printed %q", stdout)
 	}
@@ -103,7 +103,7 @@ func TestUsageAndErrors(t *testing.T) {
 		t.Fatalf("missing model: %d %q", code, stderr)
 	}
 	dir := t.TempDir()
-	if code, _, stderr := run(t, "train", "--data", "nosuchset", "--model", "mlp", "--out", filepath.Join(dir, "x.gbx")); code != 1 || !strings.Contains(stderr, "known:") {
+	if code, _, stderr := run(t, "train", "--data", "nosuchset", "--model", "mlp", "--out", filepath.Join(dir, "x.gbx")); code != 1 || !strings.Contains(stderr, "unknown data set") {
 		t.Fatalf("unknown data: %d %q", code, stderr)
 	}
 	if code, _, stderr := run(t, "train", "--data", "iris", "--model", "lenet", "--out", filepath.Join(dir, "x.gbx")); code != 1 || !strings.Contains(stderr, "image input") {

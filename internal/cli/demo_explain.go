@@ -8,76 +8,92 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
-	"github.com/glassbox-ml/glassbox/datasets"
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/internal/atomicfile"
-	"github.com/glassbox-ml/glassbox/internal/infer"
-	"github.com/glassbox-ml/glassbox/model"
-	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/predictor"
+	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // demoExplained is one explained test digit.
 type demoExplained struct {
-	Index        int     `json:"index"`
-	Truth        int     `json:"truth"`
-	Predicted    int     `json:"predicted"`
-	Probability  float64 `json:"probability"`
-	Segments     int     `json:"segments"`
-	LimeR2       float64 `json:"lime_r2"`
-	LimeDeletion float64 `json:"lime_deletion_auc"`
-	CAMDeletion  float64 `json:"gradcam_deletion_auc"`
-	IGResidual   float64 `json:"ig_completeness_residual"`
-	Picture      string  `json:"picture"`
+	Index       int          `json:"index"`
+	Truth       int          `json:"truth"`
+	Predicted   int          `json:"predicted"`
+	Probability float64      `json:"probability"`
+	Methods     []demoMethod `json:"methods"`
+}
+
+// demoMethod is one method's explanation of a digit.
+type demoMethod struct {
+	Method     string             `json:"method"`
+	Title      string             `json:"title"`
+	Features   int                `json:"features"`
+	ModelCalls int                `json:"model_calls"`
+	Seconds    float64            `json:"seconds"`
+	Quality    map[string]float64 `json:"quality"`
+	Picture    string             `json:"picture"`
+}
+
+// figures is the method's quality figures as one short line.
+func (m demoMethod) figures() string {
+	keys := make([]string, 0, len(m.Quality))
+	for k := range m.Quality {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.3g", k, m.Quality[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // demoDigits are the test digits the demo explains: the first of a few
 // classes, so the pictures show different shapes.
 var demoDigits = []int{0, 1, 2, 3}
 
-// demoExplain explains a few test digits with LIME, Grad-CAM and
-// integrated gradients, writes one picture per digit and an HTML report.
-func demoExplain(ctx context.Context, env *Env, dir string, m nn.Module, res demoResult, test *datasets.Images, seed uint64) ([]demoExplained, string, error) {
-	meta := model.Meta{Task: "classification", Classes: test.Classes, InputShape: []int{test.C, test.H, test.W}}
+// demoExplain explains a few test digits with every method of the
+// registry that applies to the model, writes one picture per digit and
+// method, and the HTML report.
+func demoExplain(ctx context.Context, dir string, t *predictor.Trained, res demoResult, seed uint64, logf func(string, ...any)) ([]demoExplained, string, error) {
+	test := t.Data.Test
+	methods := t.Methods()
 	var out []demoExplained
+	x := make([]float32, tensor.Numel(test.XShape()))
+	y := make([]float32, tensor.Numel(test.YShape()))
 	for _, i := range demoDigits {
-		if i >= test.N {
+		if i >= test.Len() {
 			break
 		}
-		pix := test.Image(i)
-		sub := filepath.Join(dir, fmt.Sprintf("digit-%d", i))
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			return nil, "", err
-		}
-		e := demoExplained{Index: i, Truth: test.Labels[i]}
-		for _, method := range []string{"lime", "gradcam", "ig"} {
-			r, err := infer.Explain(ctx, m, meta, pix, infer.Options{Method: method, Seed: seed, Label: -1, Hide: "auto"})
+		test.Read(i, x, y)
+		e := demoExplained{Index: i, Truth: int(y[0])}
+		logf("explaining test digit %d with %d methods\n", i, len(methods))
+		for _, mi := range methods {
+			r, err := t.Explain(ctx, mi.Name, x, explain.Options{Seed: seed})
 			if err != nil {
-				return nil, "", fmt.Errorf("explaining test digit %d with %s: %w", i, method, err)
+				return nil, "", fmt.Errorf("explaining test digit %d with %s: %w", i, mi.Name, err)
 			}
-			if err := writeExplanation(sub, r); err != nil {
+			files, err := writeExplanation(filepath.Join(dir, fmt.Sprintf("digit-%d", i), mi.Name), r, t.Predictor, x)
+			if err != nil {
 				return nil, "", err
 			}
 			e.Predicted, e.Probability = r.Label, r.Probability
-			switch method {
-			case "lime":
-				e.Segments, e.LimeR2, e.LimeDeletion = r.Features, r.Quality["r2"], r.Quality["deletion_auc"]
-				e.Picture = r.Files[0]
-			case "gradcam":
-				e.CAMDeletion = r.Quality["deletion_auc"]
-			case "ig":
-				e.IGResidual = r.Quality["completeness_residual"]
-			}
+			e.Methods = append(e.Methods, demoMethod{Method: mi.Name, Title: mi.Title, Features: r.Features,
+				ModelCalls: r.ModelCalls, Seconds: r.Seconds, Quality: r.Quality, Picture: files[0]})
 		}
 		out = append(out, e)
 	}
-	report, err := writeDemoReport(dir, res, out)
+	report, err := writeDemoReport(dir, res, out, methods)
 	return out, report, err
 }
 
 var demoReport = template.Must(template.New("report").Funcs(template.FuncMap{"pct": func(v float64) float64 { return 100 * v }}).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>glassbox demo</title>
 <style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
-table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}
+table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 img{image-rendering:pixelated;max-width:100%}figure{margin:1.5em 0}</style></head><body>
 <h1>glassbox demo</h1>
 <p>{{.Data}}</p>
@@ -86,32 +102,47 @@ img{image-rendering:pixelated;max-width:100%}figure{margin:1.5em 0}</style></hea
 {{range .Models}}<tr><td>{{.Name}}</td><td>{{.Params}}</td><td>{{printf "%.2f%%" (pct .Accuracy)}}</td><td>{{printf "%.1fs" .Seconds}}</td></tr>{{end}}
 </table>
 <h2>Why LeNet decides what it decides</h2>
-<p>For each digit: the input; LIME's superpixel weights (red raises the predicted class, blue lowers it) with its
-top segments outlined; Grad-CAM on the last convolution; integrated gradients. The quality figures say how far to
-trust each: LIME's surrogate R² (how well its linear model fits the network near this image) and the deletion
-area (the predicted probability as the most important pixels are removed first: lower is better); integrated
-gradients' completeness residual (their sum vs. the change in output it must equal).</p>
-{{range .Explained}}<figure>{{range index $.Pictures .Index}}<img src="data:image/png;base64,{{.}}"><br>{{end}}
-<figcaption>test digit {{.Index}}: true {{.Truth}}, predicted {{.Predicted}} (p = {{printf "%.3f" .Probability}});
-LIME {{.Segments}} segments, R² {{printf "%.2f" .LimeR2}}, deletion area {{printf "%.3f" .LimeDeletion}};
-Grad-CAM deletion area {{printf "%.3f" .CAMDeletion}}; IG completeness residual {{printf "%.1e" .IGResidual}}</figcaption></figure>
-{{end}}</body></html>
+<p>Each digit is explained by every method that applies to the model. Red raises the predicted class, blue lowers it.
+The figures under each picture say how far to trust it: the deletion area (the predicted probability as the most
+important pixels are removed first: lower is better) and insertion area (higher is better) for every method;
+LIME's surrogate R² (how well its linear model fits the network near this image); integrated gradients'
+completeness residual (their sum vs. the change in output it must equal); Kernel SHAP's additivity error.</p>
+<table><tr><th>method</th><th>what it does</th></tr>
+{{range .Methods}}<tr><td>{{.Title}}</td><td>{{.Summary}}</td></tr>{{end}}</table>
+{{range .Explained}}<h3>test digit {{.Index}}: true {{.Truth}}, predicted {{.Predicted}} (p = {{printf "%.3f" .Probability}})</h3>
+{{$pics := index $.Pictures .Index}}{{range $i, $m := .Methods}}<figure><img src="data:image/png;base64,{{index $pics $i}}">
+<figcaption>{{$m.Title}}: {{$m.Features}} features, {{$m.ModelCalls}} model calls, {{printf "%.2fs" $m.Seconds}}. {{$m.Figures}}</figcaption></figure>
+{{end}}{{end}}</body></html>
 `))
 
+// reportMethod is a demoMethod with its figures line, for the template.
+type reportMethod struct {
+	demoMethod
+	Figures string
+}
+
 // writeDemoReport writes a self-contained HTML page (pictures inlined).
-func writeDemoReport(dir string, res demoResult, ex []demoExplained) (string, error) {
+func writeDemoReport(dir string, res demoResult, ex []demoExplained, methods []explain.MethodInfo) (string, error) {
 	pics := map[int][]string{}
+	type reportDigit struct {
+		demoExplained
+		Methods []reportMethod
+	}
+	var digits []reportDigit
 	for _, e := range ex {
-		for _, m := range []string{"lime", "gradcam", "ig"} {
-			b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("digit-%d", e.Index), m+".png"))
+		d := reportDigit{demoExplained: e}
+		for _, m := range e.Methods {
+			b, err := os.ReadFile(m.Picture)
 			if err != nil {
 				return "", err
 			}
 			pics[e.Index] = append(pics[e.Index], base64.StdEncoding.EncodeToString(b))
+			d.Methods = append(d.Methods, reportMethod{m, m.figures()})
 		}
+		digits = append(digits, d)
 	}
 	var buf bytes.Buffer
-	err := demoReport.Execute(&buf, map[string]any{"Data": res.Data, "Models": res.Models, "Explained": ex, "Pictures": pics})
+	err := demoReport.Execute(&buf, map[string]any{"Data": res.Data, "Models": res.Models, "Explained": digits, "Pictures": pics, "Methods": methods})
 	if err != nil {
 		return "", err
 	}

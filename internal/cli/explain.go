@@ -8,107 +8,147 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
-	"github.com/glassbox-ml/glassbox/data"
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/internal/atomicfile"
-	"github.com/glassbox-ml/glassbox/internal/infer"
-	"github.com/glassbox-ml/glassbox/model"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
-	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 func init() {
-	register("explain", "explain one prediction: LIME, saliency, IG, SmoothGrad, Grad-CAM, occlusion or Kernel SHAP", runExplain)
+	register("explain", "explain one prediction with any method of the registry ("+strings.Join(explain.MethodNames(), ", ")+")", runExplain)
+}
+
+// methodHelp lists the registered methods for --method's help text.
+func methodHelp() string {
+	var b strings.Builder
+	b.WriteString("explanation method:")
+	for _, mi := range explain.Methods() {
+		kinds := make([]string, len(mi.Inputs))
+		for i, k := range mi.Inputs {
+			kinds[i] = string(k)
+		}
+		fmt.Fprintf(&b, "\n    %-11s %s (%s)", mi.Name, mi.Summary, strings.Join(kinds, ", "))
+		if mi.Budget != "" {
+			fmt.Fprintf(&b, "; --samples counts %s, default %s", mi.Budget, mi.DefaultBudget)
+		}
+	}
+	return b.String()
 }
 
 func runExplain(ctx context.Context, env *Env, args []string) error {
-	opt := infer.Options{}
+	var opt explain.Options
 	fs := newFlags("explain", env)
 	modelPath := fs.String("model", "", "a .gbx model file")
-	input := fs.String("input", "", "an image (.png/.jpg) for image models, a CSV file of feature rows for tables")
-	fs.StringVar(&opt.Method, "method", "lime", "lime, saliency, ig, smoothgrad, gradcam, occlusion or kernelshap")
+	input := fs.String("input", "", "an image (.png/.jpg) for image models, a CSV file of feature rows (in the data's own units) for tables")
+	method := fs.String("method", "lime", methodHelp())
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed: the same seed gives the same explanation")
-	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default: LIME 1000 images / 5000 rows, SmoothGrad 50, IG 50 steps)")
-	fs.IntVar(&opt.Label, "label", -1, "output to explain (-1: the predicted class)")
+	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default; see --method)")
+	label := fs.Int("label", -1, "output to explain (-1: the predicted class)")
 	row := fs.Int("row", 0, "which CSV row to explain")
-	dataSpec := fs.String("data", "", "training data SPEC, needed by LIME and Kernel SHAP on tables (their sampling statistics and background)")
+	dataSpec := fs.String("data", "", "data SPEC whose training split LIME and Kernel SHAP sample from on tables (default: the model's own training data)")
 	out := fs.String("out", "", "folder for explanation.json and the picture")
-	fs.StringVar(&opt.Hide, "hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
-	fs.Float64Var(&opt.HideValue, "hide-value", 0, "the colour of hidden superpixels with --hide constant (0: black)")
+	hide := fs.String("hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
+	hideValue := fs.Float64("hide-value", 0, "the colour of hidden superpixels with --hide constant (0: black)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *modelPath == "" || *input == "" || *out == "" {
 		return usagef("--model, --input and --out are required")
 	}
-	if !contains(infer.Methods, opt.Method) {
-		return usagef("unknown --method %q (use one of %v)", opt.Method, infer.Methods)
+	m, err := explain.Lookup(*method)
+	if err != nil {
+		return usagef("--method: %v", err)
 	}
-	m, meta, err := model.Load(*modelPath)
+	switch {
+	case *label < -1:
+		return usagef("--label %d: want an output index, or -1 for the predicted class", *label)
+	case *label >= 0:
+		opt.Label = explain.Class(*label)
+	}
+	if opt.Samples < 0 || opt.Samples > maxSamples {
+		return usagef("--samples %d: want 0 (the method's default) to %d", opt.Samples, maxSamples)
+	}
+	switch *hide {
+	case "auto", "mean", "constant", "blur":
+		opt.Hide, opt.HideValue = explain.Hide(*hide), float32(*hideValue)
+	default:
+		return usagef("--hide %q: want auto, mean, constant or blur", *hide)
+	}
+	p, err := predictor.Load(*modelPath)
 	if err != nil {
 		return err
 	}
-	x, err := infer.ReadInput(*input, meta)
+	x, err := p.ReadFile(*input)
 	if err != nil {
 		return err
 	}
 	if *row < 0 || *row >= x.Dim(0) {
 		return fmt.Errorf("--row %d: the input has %d rows", *row, x.Dim(0))
 	}
-	if *dataSpec != "" {
-		if opt.Train, err = trainingRows(ctx, *dataSpec); err != nil {
-			return err
+	if m.Info().Needs&explain.NeedsBackground != 0 {
+		if err := p.LoadBackground(ctx, *dataSpec); err != nil {
+			return fmt.Errorf("%s needs the model's training rows: %w", *method, err)
 		}
 	}
-	res, err := infer.Explain(ctx, m, meta, x.Row(*row).Contiguous().Data(), opt)
+	xi := x.Row(*row).Contiguous().Data()
+	res, err := p.Explain(ctx, *method, xi, opt)
 	if err != nil {
 		return err
 	}
-	if err := writeExplanation(*out, res); err != nil {
+	files, err := writeExplanation(*out, res, p, xi)
+	if err != nil {
 		return err
 	}
-	return env.emit(res, func(w io.Writer) { printExplanation(w, res) })
+	rec := explainRecord{Result: res, Files: files}
+	return env.emit(rec, func(w io.Writer) { printExplanation(w, rec) })
 }
 
-// trainingRows returns the training split of a data SPEC in the data's
-// own units (split with seed 1, as train does by default).
-func trainingRows(ctx context.Context, spec string) (*tensor.Tensor, error) {
-	p, err := ResolveData(ctx, spec, 1)
-	if err != nil {
-		return nil, err
-	}
-	x, _ := data.Materialize(p.Train)
-	return x.Reshape(x.Dim(0), -1), nil
+// maxSamples bounds --samples: past it an image explanation would not fit
+// in memory and a table one would run for hours.
+const maxSamples = 1_000_000
+
+// explainRecord is what explain prints: the explanation's record and the
+// files written.
+type explainRecord struct {
+	*explain.Result
+	Files []string `json:"files,omitempty"`
 }
 
 // writeExplanation writes dir/METHOD.png and dir/explanation.json (the
-// summary and the method's full result) and lists them in res.Files.
-func writeExplanation(dir string, res *infer.Result) error {
+// record and the method's full result) and returns their paths.
+func writeExplanation(dir string, res *explain.Result, p *predictor.Predictor, x []float32) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
-	if res.Picture != nil {
+	var files []string
+	if pic := p.Picture(res, x); pic != nil {
 		path := filepath.Join(dir, res.Method+".png")
-		if err := report.WritePNG(path, res.Picture); err != nil {
-			return err
+		if err := report.WritePNG(path, pic); err != nil {
+			return nil, err
 		}
-		res.Files = append(res.Files, path)
+		files = append(files, path)
 	}
 	jsonPath := filepath.Join(dir, "explanation.json")
-	res.Files = append(res.Files, jsonPath)
-	full, err := json.MarshalIndent(map[string]any{"summary": res, "details": res.Details}, "", " ")
+	files = append(files, jsonPath)
+	full, err := json.MarshalIndent(map[string]any{"summary": explainRecord{res, files}, "details": res.Details}, "", " ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.WriteBytes(jsonPath, full)
+	return files, atomicfile.WriteBytes(jsonPath, full)
 }
 
-func printExplanation(w io.Writer, res *infer.Result) {
+func printExplanation(w io.Writer, rec explainRecord) {
+	res := rec.Result
 	fmt.Fprintf(w, "%s explanation of output %d", res.Method, res.Label)
 	if res.LabelName != "" {
 		fmt.Fprintf(w, " (%s, p=%.3f)", res.LabelName, res.Probability)
 	}
-	fmt.Fprintf(w, ", seed %d, %d features\n", res.Seed, res.Features)
+	fmt.Fprintf(w, ", seed %d, %d features, %d model calls\n", res.Seed, res.Features, res.ModelCalls)
+	if res.Layer != "" {
+		fmt.Fprintf(w, "  layer %s\n", res.Layer)
+	}
 	keys := make([]string, 0, len(res.Quality))
 	for k := range res.Quality {
 		keys = append(keys, k)
@@ -126,16 +166,7 @@ func printExplanation(w io.Writer, res *infer.Result) {
 	for _, wn := range res.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}
-	for _, file := range res.Files {
+	for _, file := range rec.Files {
 		fmt.Fprintf(w, "wrote %s\n", file)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,13 +2,15 @@ package cli
 
 import (
 	"encoding/json"
-
-	"github.com/glassbox-ml/glassbox/internal/infer"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glassbox-ml/glassbox/model"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // trainedIris trains a small iris model for the explanation tests.
@@ -32,7 +34,7 @@ func TestExplainTableMethods(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", method, code, stderr)
 		}
-		var r infer.Result
+		var r explainRecord
 		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 			t.Fatalf("%s printed %q", method, stdout)
 		}
@@ -54,16 +56,23 @@ func TestExplainTableMethods(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	// Image-only methods on a table, and LIME without training data, are
-	// clear errors.
-	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "gradcam", "--out", dir); code != 1 || !strings.Contains(stderr, "explains images") {
+	// Image-only methods on a table, and LIME on a model that records no
+	// training data, are clear errors.
+	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "gradcam", "--out", dir); code != 1 || !strings.Contains(stderr, "explains image inputs") {
 		t.Errorf("gradcam on a table: %d %q", code, stderr)
 	}
-	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "lime", "--out", dir); code != 1 || !strings.Contains(stderr, "--data") {
+	bare := filepath.Join(dir, "bare.gbx")
+	if err := model.Save(bare, nn.NewLinear(4, 3, tensor.NewRNG(1)), model.Meta{InputShape: []int{4}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, "explain", "--model", bare, "--input", rows, "--method", "lime", "--out", dir); code != 1 || !strings.Contains(stderr, "--data") {
 		t.Errorf("lime without --data: %d %q", code, stderr)
 	}
-	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "magic", "--out", dir); code != 2 || !strings.Contains(stderr, "unknown --method") {
+	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--method", "kernelshpa", "--out", dir); code != 2 || !strings.Contains(stderr, `did you mean "kernelshap"`) {
 		t.Errorf("bad method: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "explain", "--model", mdl, "--input", rows, "--label", "-5", "--out", dir); code != 2 || !strings.Contains(stderr, "--label -5") {
+		t.Errorf("bad label: %d %q", code, stderr)
 	}
 }
 
@@ -74,7 +83,7 @@ func TestExplainImageSameSeedSameResult(t *testing.T) {
 		t.Fatalf("demo: %s", stderr)
 	}
 	for _, d := range []string{"digit-0", "digit-3"} {
-		if _, err := os.Stat(filepath.Join(dir, d, "lime.png")); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, d, "lime", "lime.png")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,7 +92,7 @@ func TestExplainImageSameSeedSameResult(t *testing.T) {
 	}
 	// An image input through the CLI: the first picture the demo drew is
 	// not a digit, so write a digit from the embedded test set instead.
-	f, _ := os.Open(filepath.Join(dir, "digit-0", "lime.png"))
+	f, _ := os.Open(filepath.Join(dir, "digit-0", "lime", "lime.png"))
 	if _, err := png.Decode(f); err != nil {
 		t.Fatalf("demo picture is not a PNG: %v", err)
 	}
@@ -97,7 +106,7 @@ func TestExplainImageSameSeedSameResult(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("explain: %s", stderr)
 		}
-		var r infer.Result
+		var r explainRecord
 		json.Unmarshal([]byte(stdout), &r)
 		if r.Features < 10 || r.Features > 60 {
 			t.Fatalf("%d superpixels on a 28×28 digit, want 10–60", r.Features)

@@ -11,9 +11,9 @@ import (
 	"github.com/glassbox-ml/glassbox/data"
 	"github.com/glassbox-ml/glassbox/inspect"
 	"github.com/glassbox-ml/glassbox/internal/atomicfile"
-	"github.com/glassbox-ml/glassbox/internal/infer"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
@@ -70,10 +70,10 @@ func runInspect(ctx context.Context, env *Env, args []string) error {
 	var f inspectFlags
 	fs := newFlags("inspect", env)
 	fs.StringVar(&f.model, "model", "", "a .gbx model file")
-	fs.StringVar(&f.data, "data", "", "data SPEC whose test split feeds the representation plots (and the activation maps without --input)")
+	fs.StringVar(&f.data, "data", "", "data SPEC whose test split feeds the representation plots and the activation maps without --input (default: the model's own data, split as in training)")
 	fs.StringVar(&f.input, "input", "", "an image (.png/.jpg) or CSV row file whose first example the activation maps show")
 	fs.StringVar(&f.out, "out", "", "folder for summary.txt and the pictures")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the train/test split for tables (use the one you trained with) and of activation maximisation")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of activation maximisation's starting noise")
 	fs.IntVar(&f.samples, "samples", 1000, "test examples projected in the representation plots")
 	fs.IntVar(&f.channels, "channels", 8, "channels of the last convolution (or classes of an image model without one) to maximise")
 	fs.IntVar(&f.steps, "steps", 0, "gradient-ascent steps of activation maximisation (0: 200)")
@@ -97,14 +97,11 @@ func runInspect(ctx context.Context, env *Env, args []string) error {
 }
 
 func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult, error) {
-	m, meta, err := model.Load(f.model)
+	p, err := predictor.Load(f.model)
 	if err != nil {
 		return nil, err
 	}
-	shape := meta.InputShape
-	if len(shape) == 0 {
-		return nil, fmt.Errorf("%s does not record its input shape; save it with model.Meta.InputShape set", f.model)
-	}
+	m, shape := p.Module, p.InputShape
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return nil, err
 	}
@@ -150,32 +147,28 @@ func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult
 		}
 	}
 
-	// Test data, standardised as the model was trained.
+	// Test data, preprocessed as the model was trained: the model's own
+	// data and split unless --data names other data.
 	var test data.Dataset
-	if f.data != "" {
-		logf("loading %s\n", f.data)
-		p, err := ResolveData(ctx, f.data, f.seed)
+	if f.data != "" || p.Recipe != nil {
+		d, err := p.OwnData(ctx, f.data)
 		if err != nil {
 			return nil, err
 		}
-		if !tensor.SameShape(shape, p.InputShape) {
-			return nil, fmt.Errorf("the model takes inputs of shape %v, %s has %v", shape, f.data, p.InputShape)
-		}
-		if err := p.Standardize(meta); err != nil {
-			return nil, err
-		}
-		test = p.Test
+		logf("loaded %s\n", d.Spec)
+		test = p.Prepared(d.Test)
 	}
 
 	// Activation maps of one input.
 	var x []float32
 	switch {
 	case f.input != "":
-		t, err := infer.ReadInput(f.input, meta)
+		t, err := p.ReadFile(f.input)
 		if err != nil {
 			return nil, err
 		}
 		x = t.Row(0).Contiguous().Data()
+		p.ToModel(x)
 	case test != nil && test.Len() > 0:
 		x = make([]float32, tensor.Numel(shape))
 		test.Read(0, x, make([]float32, tensor.Numel(test.YShape())))
@@ -199,8 +192,8 @@ func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult
 	// Hidden representation: the input against the last hidden layer.
 	if test != nil {
 		classes := 0
-		if meta.Task != "regression" && len(test.YShape()) == 0 {
-			classes = len(meta.Classes)
+		if p.Task == predictor.Classification && len(test.YShape()) == 0 {
+			classes = len(p.Classes)
 		}
 		targets := []int{inspect.InputLayer}
 		if h, err := inspect.LastHidden(m); err == nil {
@@ -214,16 +207,16 @@ func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult
 				name = fileName(layers, layer)
 			}
 			logf("projecting %d test examples at %s\n", min(f.samples, test.Len()), name)
-			p, err := inspect.ProjectDataset(ctx, m, layer, test, f.samples, classes)
+			proj, err := inspect.ProjectDataset(ctx, m, layer, test, f.samples, classes)
 			if err != nil {
 				return nil, err
 			}
-			file, err := writePNG("representation-"+name+".png", inspect.ScatterPlot(p, meta.Classes))
+			file, err := writePNG("representation-"+name+".png", inspect.ScatterPlot(proj, p.Classes))
 			if err != nil {
 				return nil, err
 			}
-			res.Representations = append(res.Representations, inspectRep{Layer: layer, Name: p.Name, Dim: p.Dim,
-				Points: len(p.Points), Explained: p.Explained, Scores: p.Separation, File: file})
+			res.Representations = append(res.Representations, inspectRep{Layer: layer, Name: proj.Name, Dim: proj.Dim,
+				Points: len(proj.Points), Explained: proj.Explained, Scores: proj.Separation, File: file})
 		}
 	}
 

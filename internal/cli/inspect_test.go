@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/optim"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
 	"github.com/glassbox-ml/glassbox/tensor"
 	"github.com/glassbox-ml/glassbox/train"
@@ -21,10 +23,10 @@ import (
 
 // tinyDigitCNN trains a two-convolution net on 3,000 embedded MNIST digits
 // for two epochs (about a second) and saves it in dir.
-func tinyDigitCNN(t *testing.T, dir string) (string, *Prepared) {
+func tinyDigitCNN(t *testing.T, dir string) (string, *predictor.Data) {
 	t.Helper()
 	ctx := context.Background()
-	p, err := ResolveData(ctx, "mnist-small", 1)
+	p, err := predictor.LoadData(ctx, predictor.Recipe{Data: "mnist-small", Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,9 @@ func tinyDigitCNN(t *testing.T, dir string) (string, *Prepared) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "tiny.gbx")
-	if err := model.Save(file, m, p.Meta); err != nil {
+	meta := model.Meta{Task: "classification", Classes: p.Classes, InputShape: p.InputShape,
+		Recipe: &model.Recipe{Data: "mnist-small", Seed: 1}}
+	if err := model.Save(file, m, meta); err != nil {
 		t.Fatal(err)
 	}
 	return file, p
@@ -74,7 +78,7 @@ func TestInspectImageModel(t *testing.T) {
 	}
 	for _, n := range names {
 		path := filepath.Join(out, n)
-		if !contains(res.Files, path) {
+		if !slices.Contains(res.Files, path) {
 			t.Errorf("%s is not listed in %v", n, res.Files)
 		}
 		f, err := os.Open(path)
@@ -113,7 +117,9 @@ func TestInspectImageModel(t *testing.T) {
 		}
 	}
 
-	// An image file as --input, without --data: the activation maps only.
+	// An image file as --input, without --data: the activation maps of
+	// that image, and the representations of the model's own test split
+	// (its recipe says which data it was trained on).
 	x := make([]float32, 784)
 	p.Test.Read(3, x, make([]float32, 1))
 	pic, _ := inspect.InputPicture(x, []int{1, 28, 28}, 1)
@@ -129,8 +135,8 @@ func TestInspectImageModel(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out2, "activations.png")); err != nil {
 		t.Error(err)
 	}
-	if _, err := os.Stat(filepath.Join(out2, "representation-input.png")); err == nil {
-		t.Error("a representation plot was drawn without --data")
+	if _, err := os.Stat(filepath.Join(out2, "representation-input.png")); err != nil {
+		t.Errorf("no representation plot from the model's own data: %v", err)
 	}
 	if !strings.Contains(stdout, "wrote "+filepath.Join(out2, "activations.png")) {
 		t.Errorf("text output %q", stdout)

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/glassbox-ml/glassbox/internal/infer"
-	"github.com/glassbox-ml/glassbox/model"
+	"github.com/glassbox-ml/glassbox/predictor"
 )
 
 func init() {
@@ -16,22 +15,22 @@ func init() {
 func runPredict(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("predict", env)
 	modelPath := fs.String("model", "", "a .gbx model file")
-	input := fs.String("input", "", "an image (.png/.jpg) or a CSV file of feature rows; - reads CSV from stdin")
+	input := fs.String("input", "", "an image (.png/.jpg) or a CSV file of feature rows in the data's own units; - reads CSV from stdin")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *modelPath == "" || *input == "" {
 		return usagef("--model and --input are required")
 	}
-	m, meta, err := model.Load(*modelPath)
+	p, err := predictor.Load(*modelPath)
 	if err != nil {
 		return err
 	}
-	x, err := infer.ReadInput(*input, meta)
+	x, err := p.ReadFile(*input)
 	if err != nil {
 		return err
 	}
-	preds, err := infer.PredictRows(m, meta, x)
+	preds, err := p.Predict(ctx, x)
 	if err != nil {
 		return err
 	}

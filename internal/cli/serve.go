@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/model"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/serve"
 )
 
@@ -35,7 +35,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("serve", env)
 	modelPath := fs.String("model", "", "a .gbx model file")
 	addr := fs.String("addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free port; 0.0.0.0 opens it to the network)")
-	dataSpec := fs.String("data", "", "training data SPEC of a tabular model, for LIME and Kernel SHAP (their sampling statistics and background)")
+	dataSpec := fs.String("data", "", "data SPEC whose training split LIME and Kernel SHAP sample from on tables (default: the model's own training data)")
 	timeout := fs.Duration("timeout", serve.DefaultTimeout, "time limit of one request; past it the work stops and the answer is 503")
 	maxExplain := fs.Int("max-explain", 0, "explanations running at once (0: one per CPU); more are answered 429")
 	if err := parse(fs, args); err != nil {
@@ -50,14 +50,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if *maxExplain < 0 {
 		return usagef("--max-explain %d: want 0 (one per CPU) or more", *maxExplain)
 	}
-	m, meta, err := model.Load(*modelPath)
+	p, err := predictor.Load(*modelPath)
 	if err != nil {
 		return err
 	}
 	opts := serve.Options{Name: filepath.Base(*modelPath), Timeout: *timeout, MaxConcurrentExplain: *maxExplain}
-	if *dataSpec != "" {
-		if opts.Train, err = trainingRows(ctx, *dataSpec); err != nil {
+	if err := p.LoadBackground(ctx, *dataSpec); err != nil {
+		if *dataSpec != "" {
 			return err
+		}
+		if !env.Quiet {
+			fmt.Fprintf(env.Stderr, "glassbox serve: no training rows (%v): LIME and Kernel SHAP are off for this table model\n", err)
 		}
 	}
 	errorLog := log.New(io.Discard, "", 0)
@@ -66,7 +69,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		opts.Logger = slog.New(h)
 		errorLog = slog.NewLogLogger(h, slog.LevelWarn)
 	}
-	s, err := serve.New(m, meta, opts)
+	s, err := serve.New(p, opts)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,7 +65,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	var h serve.Health
 	json.NewDecoder(resp.Body).Decode(&h)
 	resp.Body.Close()
-	if h.Status != "ok" || h.Model != "iris.gbx" || h.Outputs != 3 || !contains(h.Methods, "lime") {
+	if h.Status != "ok" || h.Model != "iris.gbx" || h.Outputs != 3 || !slices.Contains(h.Methods, "lime") {
 		t.Fatalf("health %+v", h)
 	}
 	// --data makes LIME available on the table.

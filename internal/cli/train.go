@@ -2,18 +2,15 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/data"
-	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
-	"github.com/glassbox-ml/glassbox/optim"
-	"github.com/glassbox-ml/glassbox/tensor"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/train"
 	"github.com/glassbox-ml/glassbox/zoo"
 )
@@ -22,42 +19,64 @@ func init() {
 	register("train", "train a model on a data set and save it as a .gbx file", runTrain)
 }
 
-// trainFlags are the knobs of a training run.
-type trainFlags struct {
-	data, model, optimizer, out, checkpoint, resume string
-	epochs, batch, patience, hidden                 int
-	lr, clip                                        float64
-	seed                                            uint64
-}
-
 func runTrain(ctx context.Context, env *Env, args []string) error {
-	var f trainFlags
+	var r predictor.Recipe
+	var out, checkpoint, resume string
 	fs := newFlags("train", env)
-	fs.StringVar(&f.data, "data", "", "data SPEC: mnist-small, mnist, fashion-mnist, iris, wine, breast-cancer, diabetes, digits, csv:PATH?target=COL, images:DIR")
-	fs.StringVar(&f.model, "model", "", "model SPEC: a zoo name ("+strings.Join(zoo.Names(), ", ")+") or a JSON architecture file")
-	fs.IntVar(&f.epochs, "epochs", 10, "passes over the training data")
-	fs.IntVar(&f.batch, "batch", 64, "examples per step")
-	fs.Float64Var(&f.lr, "lr", 1e-3, "learning rate")
-	fs.StringVar(&f.optimizer, "optimizer", "adam", "adam, adamw, sgd, momentum, nesterov or rmsprop")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed for initialisation, shuffling, splits and dropout")
-	fs.StringVar(&f.out, "out", "", "where to save the trained model (.gbx)")
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "write a checkpoint here after every epoch")
-	fs.StringVar(&f.resume, "resume", "", "resume from this checkpoint")
-	fs.IntVar(&f.patience, "patience", 0, "stop when validation loss has not improved for this many epochs (0: never)")
-	fs.IntVar(&f.hidden, "hidden", 0, "hidden width for mlp, deep and recurrent models (0: the model's default)")
-	fs.Float64Var(&f.clip, "clip", 0, "clip the global gradient norm to this value (0: off)")
+	fs.StringVar(&r.Data, "data", "", "data SPEC: "+predictor.DataSpecs)
+	fs.StringVar(&r.Model, "model", "", "model SPEC: a zoo name ("+strings.Join(zoo.Names(), ", ")+") or a JSON architecture file")
+	fs.IntVar(&r.Epochs, "epochs", predictor.DefaultEpochs, "passes over the training data")
+	fs.IntVar(&r.Batch, "batch", predictor.DefaultBatch, "examples per step")
+	fs.Float64Var(&r.LR, "lr", predictor.DefaultLR, "learning rate")
+	fs.StringVar(&r.Optimizer, "optimizer", predictor.DefaultOptimizer, "adam, adamw, sgd, momentum, nesterov or rmsprop")
+	fs.StringVar(&r.Schedule, "schedule", predictor.DefaultSchedule, "learning-rate schedule: constant, or cosine (decays to lr/20 over the run)")
+	fs.Uint64Var(&r.Seed, "seed", 1, "base seed: the split, validation, initialisation, shuffling and dropout streams derive from it")
+	fs.Float64Var(&r.ValFraction, "val", predictor.DefaultValFraction, "share of the training split held out for validation (early stopping reads it, never the test split)")
+	fs.StringVar(&out, "out", "", "where to save the trained model (.gbx)")
+	fs.StringVar(&checkpoint, "checkpoint", "", "write a checkpoint here after every epoch")
+	fs.StringVar(&resume, "resume", "", "resume from this checkpoint")
+	fs.IntVar(&r.Patience, "patience", 0, "stop when the validation loss has not improved for this many epochs (0: never)")
+	fs.IntVar(&r.Hidden, "hidden", 0, fmt.Sprintf("hidden width for mlp, deep and recurrent models (0: the model's default; at most %d)", predictor.MaxHidden))
+	fs.Float64Var(&r.Clip, "clip", 0, "clip the global gradient norm to this value (0: off)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.data == "" || f.model == "" || f.out == "" {
+	if r.Data == "" || r.Model == "" || out == "" {
 		return usagef("--data, --model and --out are required")
 	}
-	res, err := trainModel(ctx, env, f)
+	switch {
+	case r.Epochs < 1:
+		return usagef("--epochs %d: want 1 or more", r.Epochs)
+	case r.Batch < 1:
+		return usagef("--batch %d: want 1 or more", r.Batch)
+	case r.Hidden < 0 || r.Hidden > predictor.MaxHidden:
+		return usagef("--hidden %d: want 0 (the model's default) to %d", r.Hidden, predictor.MaxHidden)
+	case r.Patience < 0:
+		return usagef("--patience %d: want 0 (never stop early) or more", r.Patience)
+	case r.ValFraction >= 1:
+		return usagef("--val %v: want a share below 1 (negative: no validation split)", r.ValFraction)
+	}
+	if r.ValFraction == 0 {
+		r.ValFraction = -1 // --val 0 asks for no validation split
+	}
+	for _, path := range []string{out, checkpoint} {
+		if err := checkWritable(path); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	progress, quiet := env.progress()
+	t, err := predictor.Train(ctx, r, predictor.TrainOptions{Progress: progress, Quiet: quiet, Checkpoint: checkpoint, Resume: resume})
 	if err != nil {
 		return err
 	}
+	if err := t.Save(out); err != nil {
+		return err
+	}
+	res := trainResult{Model: r.Model, Data: r.Data, Params: nn.NumParams(t.Module), Epochs: t.History.Epochs, Stopped: t.History.Stopped,
+		Test: evalFigures(t.Test), Seconds: time.Since(t0).Seconds(), Out: out, Recipe: t.Recipe}
 	return env.emit(res, func(w io.Writer) {
-		fmt.Fprintf(w, "trained %s on %s in %.1fs: %s\nsaved %s\n", f.model, f.data, res.Seconds, figures(res.Test), f.out)
+		fmt.Fprintf(w, "trained %s on %s in %.1fs: test %s\nsaved %s\n", r.Model, r.Data, res.Seconds, figures(res.Test), out)
 	})
 }
 
@@ -71,89 +90,32 @@ type trainResult struct {
 	Test    map[string]float64 `json:"test"`
 	Seconds float64            `json:"seconds"`
 	Out     string             `json:"out"`
+	Recipe  *predictor.Recipe  `json:"recipe"`
 }
 
-func trainModel(ctx context.Context, env *Env, f trainFlags) (*trainResult, error) {
-	t0 := time.Now()
-	p, err := ResolveData(ctx, f.data, f.seed)
+// checkWritable fails early, before any work, when path ("" is fine)
+// cannot be written: a folder, or a file in a folder that does not exist.
+func checkWritable(path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a folder; give a file name such as %s", path, filepath.Join(path, "model.gbx"))
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("cannot write %s: folder %s does not exist (create it first)", path, dir)
 	}
-	if err := p.Standardize(p.Meta); err != nil {
-		return nil, err
+	if !st.IsDir() {
+		return fmt.Errorf("cannot write %s: %s is not a folder", path, dir)
 	}
-	outputs := len(p.Classes)
-	if p.Task == train.Regression {
-		outputs = 1
-	}
-	m, err := buildModel(f.model, zoo.Config{InputShape: p.InputShape, Outputs: outputs, Hidden: f.hidden}, f.seed)
+	f, err := os.CreateTemp(dir, ".glassbox-write-check-*")
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("cannot write into %s: %v", dir, err)
 	}
-	opt, err := optim.New(f.optimizer, m.Params(), f.lr)
-	if err != nil {
-		return nil, err
-	}
-	tl, err := data.NewLoader(p.Train, data.Options{BatchSize: f.batch, Shuffle: true, Seed: f.seed})
-	if err != nil {
-		return nil, err
-	}
-	vl, err := data.NewLoader(p.Test, data.Options{BatchSize: 256})
-	if err != nil {
-		return nil, err
-	}
-	progress, quiet := env.progress()
-	cfg := train.Config{
-		Epochs: f.epochs, Optimizer: opt, Task: p.Task, Classes: len(p.Classes), Val: vl, Seed: f.seed,
-		Progress: progress, Quiet: quiet, Checkpoint: f.checkpoint, Resume: f.resume, ClipNorm: f.clip,
-	}
-	if f.patience > 0 {
-		cfg.EarlyStopping = &train.EarlyStopping{Patience: f.patience, RestoreBest: true}
-	}
-	hist, err := train.Fit(ctx, m, tl, cfg)
-	if err != nil {
-		return nil, err
-	}
-	met, err := train.Evaluate(ctx, m, vl, p.Task, len(p.Classes), nil)
-	if err != nil {
-		return nil, err
-	}
-	meta := p.Meta
-	unstandardize(met, meta)
-	meta.Extra = map[string]string{"data": f.data, "recipe": fmt.Sprintf("%s lr=%g batch=%d epochs=%d seed=%d", f.optimizer, f.lr, f.batch, len(hist.Epochs), f.seed)}
-	if err := model.Save(f.out, m, meta); err != nil {
-		return nil, err
-	}
-	return &trainResult{Model: f.model, Data: f.data, Params: nn.NumParams(m), Epochs: hist.Epochs, Stopped: hist.Stopped,
-		Test: evalFigures(met), Seconds: time.Since(t0).Seconds(), Out: f.out}, nil
-}
-
-// buildModel makes a model from a zoo name or a JSON architecture file.
-func buildModel(spec string, cfg zoo.Config, seed uint64) (nn.Module, error) {
-	if strings.HasSuffix(spec, ".json") {
-		b, err := os.ReadFile(spec)
-		if err != nil {
-			return nil, err
-		}
-		var s nn.Spec
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("%s: not an architecture JSON: %v", spec, err)
-		}
-		var m nn.Module
-		var buildErr error
-		if err := tensor.Catch(func() { m, buildErr = nn.Build(s, tensor.NewRNG(seed)) }); err != nil {
-			return nil, fmt.Errorf("%s: %w", spec, err)
-		}
-		return m, buildErr
-	}
-	return zoo.New(spec, cfg, tensor.NewRNG(seed))
-}
-
-// unstandardize puts regression errors back into the target's units.
-func unstandardize(m *train.Metrics, meta model.Meta) {
-	if meta.TargetStd != 0 {
-		m.Scale(float64(meta.TargetStd))
-	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // evalFigures returns the headline figures of an evaluation.

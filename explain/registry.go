@@ -1,0 +1,439 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glassbox-ml/glassbox/explain/segment"
+)
+
+// InputKind says what one input of a model is.
+type InputKind string
+
+const (
+	// Table: one row of numeric features.
+	Table InputKind = "table"
+	// Image: a channel-first C×H×W image with pixels in [0, 1].
+	Image InputKind = "image"
+	// Text: a document (a string), encoded by the model's vocabulary.
+	Text InputKind = "text"
+)
+
+// Subject is what an explanation method sees of a model: functions over
+// inputs in the data's own units (raw table values, pixels in [0, 1]) and
+// what is known about those inputs. A front end builds one per model (the
+// predictor package does it for glassbox models); every method of the
+// registry runs on it.
+type Subject struct {
+	// Kind and Shape describe one input: Shape is [d] for a table,
+	// [C, H, W] for an image.
+	Kind  InputKind
+	Shape []int
+	// Mode says whether outputs are class probabilities or values.
+	Mode Mode
+	// Outputs is the number of model outputs (classes, or 1).
+	Outputs int
+	// Predict maps a batch of inputs to outputs: probabilities for
+	// classification, values in the target's units for regression.
+	Predict Func
+	// Gradient differentiates the model's scores (logits for a
+	// classifier, values in the target's units for regression) with
+	// respect to the input in Predict's units; nil for a model without
+	// gradients.
+	Gradient GradFunc
+	// CAM runs the model up to its last convolution for Grad-CAM; nil for
+	// a model without one. CAMLayer names that layer in results.
+	CAM      CAMFunc
+	CAMLayer string
+	// Background holds reference rows of a table, [rows × d] row-major in
+	// the data's own units (usually the training split): LIME samples from
+	// their statistics and Kernel SHAP draws its background from them.
+	// Methods that need it do not apply without it.
+	Background []float32
+	// Baseline is the reference input of integrated gradients (default:
+	// the Background's mean for tables, a black image for images).
+	Baseline []float32
+	// FeatureNames name a table's columns; ClassNames the outputs.
+	FeatureNames []string
+	ClassNames   []string
+}
+
+// Dim is the number of input values of one example.
+func (s *Subject) Dim() int {
+	d := 1
+	for _, v := range s.Shape {
+		d *= v
+	}
+	return d
+}
+
+// Requirement is something a method needs from a Subject.
+type Requirement uint8
+
+const (
+	// NeedsGradient: the method differentiates the model.
+	NeedsGradient Requirement = 1 << iota
+	// NeedsBackground: the method samples from reference rows (tables).
+	NeedsBackground
+	// NeedsCAM: the method reads a convolution's activations.
+	NeedsCAM
+)
+
+// MethodInfo describes a registered method: what it is called, what it
+// applies to and what its budget means.
+type MethodInfo struct {
+	// Name is the method's key: --method NAME, "method" in requests.
+	Name string `json:"name"`
+	// Title is its human name; Summary says in one line what it does.
+	Title   string `json:"title"`
+	Summary string `json:"summary"`
+	// Inputs are the kinds of input it explains.
+	Inputs []InputKind `json:"inputs"`
+	// Needs is what it requires of the model besides Predict.
+	Needs Requirement `json:"-"`
+	// Budget says what Options.Samples counts for this method ("" when
+	// the method has no budget); DefaultBudget describes the default.
+	Budget        string `json:"budget,omitempty"`
+	DefaultBudget string `json:"default_budget,omitempty"`
+}
+
+// Applies reports whether the method can explain s, and why not.
+func (mi MethodInfo) Applies(s *Subject) error {
+	if !slices.Contains(mi.Inputs, s.Kind) {
+		kinds := make([]string, len(mi.Inputs))
+		for i, k := range mi.Inputs {
+			kinds[i] = string(k)
+		}
+		return fmt.Errorf("%s explains %s inputs, this model takes %s inputs", mi.Name, strings.Join(kinds, " and "), s.Kind)
+	}
+	switch {
+	case mi.Needs&NeedsGradient != 0 && s.Gradient == nil:
+		return fmt.Errorf("%s needs the model's gradients, which this model does not provide", mi.Name)
+	case mi.Needs&NeedsCAM != 0 && s.CAM == nil:
+		return fmt.Errorf("%s needs a convolutional layer in a Sequential model; this model has none", mi.Name)
+	case mi.Needs&NeedsBackground != 0 && s.Kind == Table && len(s.Background) == 0:
+		return fmt.Errorf("%s on a table needs training rows to sample from (the model's training data, or --data SPEC)", mi.Name)
+	}
+	return nil
+}
+
+// Method is one explanation method. Explain fills res (whose Label,
+// Probability and Value Run has already set) for input x, in the units of
+// s.Predict; Run adds what every method shares (timing, the image
+// deletion/insertion scores).
+type Method interface {
+	Info() MethodInfo
+	Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error
+}
+
+// Options choose and tune one explanation. The zero value explains the
+// predicted class (output 0 for regression) with the method's default
+// budget and seed 0.
+type Options struct {
+	// Seed: the same seed gives the same explanation, bit for bit.
+	Seed uint64
+	// Samples is the budget (0: the method's default); MethodInfo.Budget
+	// says what it counts.
+	Samples int
+	// Label is the output to explain; nil explains the predicted class.
+	// Class(i) makes one.
+	Label *int
+	// Hide is how image LIME hides a superpixel (default: a constant for
+	// grey images, whose background is constant, the segment's mean for
+	// colour); HideValue is the constant for HideConstant.
+	Hide      Hide
+	HideValue float32
+}
+
+// Class returns a pointer to label, for Options.Label.
+func Class(label int) *int { return &label }
+
+// Result is one explanation's record: what was explained, with which
+// budget and seed, its most important features and how far it can be
+// trusted.
+type Result struct {
+	Method      string  `json:"method"`
+	Seed        uint64  `json:"seed"`
+	Samples     int     `json:"samples,omitempty"`
+	Label       int     `json:"label"`
+	LabelName   string  `json:"label_name,omitempty"`
+	Probability float64 `json:"probability,omitempty"`
+	Value       float64 `json:"value,omitempty"`
+	// Features is the number of interpretable features: superpixels for
+	// image LIME and Kernel SHAP, pixels for gradient maps, patches for
+	// occlusion, channels for Grad-CAM, columns for tables.
+	Features int `json:"features"`
+	// Quality holds the figures that say how far to trust the result:
+	// r2 and local_error (surrogates), completeness_residual (integrated
+	// gradients), sum_error (Kernel SHAP), deletion_auc and insertion_auc
+	// (image attributions).
+	Quality map[string]float64 `json:"quality"`
+	// Layer names the layer a layer method (Grad-CAM) read.
+	Layer string `json:"layer,omitempty"`
+	// Top lists the features, largest |weight| first.
+	Top      []FeatureWeight `json:"top,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
+	// ModelCalls counts the model's evaluations (batches) the explanation
+	// took, ModelRows the inputs in them.
+	ModelCalls int     `json:"model_calls,omitempty"`
+	ModelRows  int     `json:"model_rows,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	// Details is the method's full result (weights, maps, timings).
+	Details any `json:"-"`
+	// Attribution is an image method's H·W per-pixel map; Segments and
+	// SegmentWeights the superpixels and their weights for methods that
+	// explain superpixels.
+	Attribution    []float32             `json:"-"`
+	Segments       *segment.Segmentation `json:"-"`
+	SegmentWeights []float64             `json:"-"`
+}
+
+var registry = struct {
+	sync.RWMutex
+	byName map[string]Method
+	order  []string
+}{byName: map[string]Method{}}
+
+// Register adds a method to the registry every front end reads (the CLI's
+// --method, the server's methods, the web page and the report). It panics
+// on an empty or duplicate name, a programming error caught at start-up.
+func Register(m Method) {
+	info := m.Info()
+	if info.Name == "" || len(info.Inputs) == 0 {
+		panic("explain: Register: a method needs a name and the inputs it explains")
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.byName[info.Name]; dup {
+		panic("explain: Register: method " + info.Name + " registered twice")
+	}
+	registry.byName[info.Name] = m
+	registry.order = append(registry.order, info.Name)
+}
+
+// Methods lists every registered method, in registration order.
+func Methods() []MethodInfo {
+	registry.RLock()
+	defer registry.RUnlock()
+	out := make([]MethodInfo, len(registry.order))
+	for i, n := range registry.order {
+		out[i] = registry.byName[n].Info()
+	}
+	return out
+}
+
+// MethodNames lists the names of every registered method.
+func MethodNames() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	return slices.Clone(registry.order)
+}
+
+// Applicable lists the registered methods that can explain s.
+func Applicable(s *Subject) []MethodInfo {
+	var out []MethodInfo
+	for _, mi := range Methods() {
+		if mi.Applies(s) == nil {
+			out = append(out, mi)
+		}
+	}
+	return out
+}
+
+// Lookup returns the registered method called name; an unknown name is an
+// error listing the known ones (and the closest, for a typo).
+func Lookup(name string) (Method, error) {
+	registry.RLock()
+	m, ok := registry.byName[name]
+	names := slices.Clone(registry.order)
+	registry.RUnlock()
+	if ok {
+		return m, nil
+	}
+	msg := fmt.Sprintf("unknown explanation method %q (known: %s)", name, strings.Join(names, ", "))
+	if near := Closest(name, names); near != "" {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	return nil, fmt.Errorf("%s", msg)
+}
+
+// Closest returns the candidate within a small edit distance of s ("" when
+// none is close), for "did you mean" hints.
+func Closest(s string, candidates []string) string {
+	best, bestD := "", max(2, len(s)/3)+1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Run explains input x (one example in the units of s.Predict) with the
+// registered method called name: it checks the method applies, resolves
+// the label, runs the method, and for images scores the attribution with
+// the deletion and insertion curves. Every front end explains through Run.
+func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options) (*Result, error) {
+	t0 := time.Now()
+	m, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	info := m.Info()
+	if err := info.Applies(s); err != nil {
+		return nil, err
+	}
+	if err := s.check(x); err != nil {
+		return nil, err
+	}
+	if opt.Samples < 0 {
+		return nil, fmt.Errorf("%s: samples %d: want 0 (the method's default) or more", name, opt.Samples)
+	}
+	calls := &countingFunc{f: s.Predict}
+	sub := *s
+	sub.Predict = calls.call
+	out, err := sub.Predict(ctx, x, 1)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range out {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, &NonFiniteError{Output: i, Value: float64(v)}
+		}
+	}
+	res := &Result{Method: name, Seed: opt.Seed, Quality: map[string]float64{}}
+	switch {
+	case opt.Label != nil:
+		res.Label = *opt.Label
+		if res.Label < 0 || res.Label >= len(out) {
+			return nil, fmt.Errorf("label %d: the model has %d outputs (0 to %d)", res.Label, len(out), len(out)-1)
+		}
+	case s.Mode == Classification:
+		res.Label = argmax(out)
+	}
+	if s.Mode == Classification {
+		res.Probability = float64(out[res.Label])
+		if res.Label < len(s.ClassNames) {
+			res.LabelName = s.ClassNames[res.Label]
+		}
+	} else {
+		res.Value = float64(out[res.Label])
+	}
+	if err := m.Explain(ctx, &sub, x, opt, res); err != nil {
+		return nil, err
+	}
+	if s.Kind == Image && res.Attribution != nil {
+		// Every image attribution is scored the same way: deletion (lower
+		// is better) and insertion (higher is better) curves of the output.
+		c, h, w := s.Shape[0], s.Shape[1], s.Shape[2]
+		curves, err := DeletionInsertion(ctx, sub.Predict, x, c, h, w, res.Attribution, res.Label, 20)
+		if err != nil {
+			return nil, err
+		}
+		res.Quality["deletion_auc"], res.Quality["insertion_auc"] = curves.DeletionAUC, curves.InsertionAUC
+	}
+	res.ModelCalls, res.ModelRows = calls.calls, calls.rows
+	res.Seconds = time.Since(t0).Seconds()
+	return res, nil
+}
+
+// NonFiniteError says the model's output is NaN or ±Inf for a finite
+// input: nothing can be explained (or predicted) from it.
+type NonFiniteError struct {
+	Output int
+	Value  float64
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("the model's output %d is %v for this input (not a finite number); the model cannot be explained here — check the input's scale and the model's training", e.Output, e.Value)
+}
+
+// check validates a subject and one input against it.
+func (s *Subject) check(x []float32) error {
+	if s.Predict == nil {
+		return fmt.Errorf("explain: the subject has no Predict function")
+	}
+	if s.Kind == Image && len(s.Shape) != 3 {
+		return fmt.Errorf("explain: an image subject needs a [C H W] shape, got %v", s.Shape)
+	}
+	if len(x) != s.Dim() {
+		return fmt.Errorf("explain: the input has %d values, the model takes %d (shape %v)", len(x), s.Dim(), s.Shape)
+	}
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("explain: input value %d is %v; inputs must be finite", i, v)
+		}
+	}
+	if len(s.Background)%max(1, s.Dim()) != 0 {
+		return fmt.Errorf("explain: the background has %d values, not a whole number of %d-value rows", len(s.Background), s.Dim())
+	}
+	return nil
+}
+
+// countingFunc counts a Func's calls and rows (Run hands methods a
+// counting Predict, so every result says what it cost).
+type countingFunc struct {
+	f     Func
+	mu    sync.Mutex
+	calls int
+	rows  int
+}
+
+func (c *countingFunc) call(ctx context.Context, x []float32, n int) ([]float32, error) {
+	c.mu.Lock()
+	c.calls++
+	c.rows += n
+	c.mu.Unlock()
+	return c.f(ctx, x, n)
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// rankTop turns per-feature values into FeatureWeights, largest |weight|
+// first (ties in feature order).
+func rankTop(values []float32, names []string) []FeatureWeight {
+	top := make([]FeatureWeight, len(values))
+	for i, v := range values {
+		name := fmt.Sprintf("x%d", i)
+		if i < len(names) {
+			name = names[i]
+		}
+		top[i] = FeatureWeight{Feature: i, Name: name, Weight: float64(v)}
+	}
+	sort.SliceStable(top, func(i, j int) bool { return math.Abs(top[i].Weight) > math.Abs(top[j].Weight) })
+	return top
+}
