@@ -5,9 +5,11 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -87,8 +89,17 @@ func TestExplainImageSameSeedSameResult(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+	// The report shows every method of the registry that explains images
+	// (LeNet has convolutions, so Grad-CAM too), the test's own
+	// registration included.
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, mi := range explain.Methods() {
+		if slices.Contains(mi.Inputs, explain.Image) && !strings.Contains(string(page), mi.Title+":") {
+			t.Errorf("the report has no %s explanation", mi.Title)
+		}
 	}
 	// An image input through the CLI: the first picture the demo drew is
 	// not a digit, so write a digit from the embedded test set instead.

@@ -1,0 +1,344 @@
+package predictor
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/glassbox-ml/glassbox/data"
+	"github.com/glassbox-ml/glassbox/datasets"
+	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/model"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// regressionPair returns two predictors of the same function of three raw
+// features, y = 100 + 10·(2·x0 − x1 + 0.5·x2 + 1): one whose network
+// outputs standardised targets (TargetMean 100, TargetStd 10), one whose
+// network outputs the target itself.
+func regressionPair(t *testing.T) (scaled, plain *Predictor) {
+	t.Helper()
+	w := []float32{2, -1, 0.5}
+	a := nn.NewLinear(3, 1, tensor.NewRNG(1))
+	copy(a.Weight.Value.Data(), w)
+	a.Bias.Value.Data()[0] = 1
+	b := nn.NewLinear(3, 1, tensor.NewRNG(1))
+	for i, v := range w {
+		b.Weight.Value.Data()[i] = 10 * v
+	}
+	b.Bias.Value.Data()[0] = 10*1 + 100
+	var err error
+	scaled, err = New(a, model.Meta{Task: "regression", InputShape: []int{3}, TargetMean: 100, TargetStd: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err = New(b, model.Meta{Task: "regression", InputShape: []int{3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scaled, plain
+}
+
+func TestRegressionWithAndWithoutTargetScaling(t *testing.T) {
+	ctx := context.Background()
+	scaled, plain := regressionPair(t)
+	x := []float32{1, 2, 3}
+	want := 100 + 10*(2*1-2+0.5*3+1) // 125
+	bg := []float32{0, 0, 0, 1, 1, 1, 2, 0, 1, -1, 3, 2}
+	for _, p := range []*Predictor{scaled, plain} {
+		preds, err := p.Predict(ctx, tensor.MustFromSlice(x, 1, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := float64(*preds[0].Value); math.Abs(got-float64(want)) > 1e-4 {
+			t.Fatalf("predicted %v, want %v", got, want)
+		}
+		p.Background = bg
+		for _, m := range []string{"saliency", "ig", "smoothgrad", "lime", "kernelshap"} {
+			res, err := p.Explain(ctx, m, x, explain.Options{Seed: 3, Samples: 500})
+			if err != nil {
+				t.Fatalf("%s: %v", m, err)
+			}
+			if math.Abs(res.Value-float64(want)) > 1e-4 {
+				t.Errorf("%s explains value %v, want %v", m, res.Value, want)
+			}
+			if res.ModelCalls == 0 {
+				t.Errorf("%s records no model calls", m)
+			}
+		}
+	}
+	// Attributions are in the target's units either way: saliency is the
+	// slope per unit of each feature, 10·(2, −1, 0.5).
+	for _, p := range []*Predictor{scaled, plain} {
+		res, err := p.Explain(ctx, "saliency", x, explain.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, f := range res.Top {
+			got[f.Name] = f.Weight
+		}
+		if math.Abs(got["x0"]-20) > 1e-3 || math.Abs(got["x1"]-10) > 1e-3 || math.Abs(got["x2"]-5) > 1e-3 {
+			t.Errorf("saliency %v, want |slopes| 20, 10, 5", got)
+		}
+		// Kernel SHAP on a linear model is exact: w·(x − mean(background)).
+		shap, err := p.Explain(ctx, "kernelshap", x, explain.Options{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if shap.Quality["sum_error"] > 1e-3 {
+			t.Errorf("kernel shap sum error %v", shap.Quality["sum_error"])
+		}
+	}
+}
+
+func TestPreprocessingRoundTripsAndChainRule(t *testing.T) {
+	ctx := context.Background()
+	// An image model whose input is normalised per channel.
+	rng := tensor.NewRNG(2)
+	m := nn.NewSequential(nn.NewConv2D(3, 2, 3, rng, nn.ConvPadding(1)), nn.NewReLU(), nn.NewFlatten(), nn.NewLinear(2*4*4, 2, rng))
+	meta := model.Meta{InputShape: []int{3, 4, 4}, PixelMean: []float32{0.5, 0.4, 0.3}, PixelStd: []float32{0.2, 0.25, 0.5}}
+	p, err := New(m, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Kind != explain.Image || p.Outputs != 2 {
+		t.Fatalf("kind %s outputs %d", p.Kind, p.Outputs)
+	}
+	x := make([]float32, 48)
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	z := slices.Clone(x)
+	p.ToModel(z)
+	if want := (x[20] - 0.4) / 0.25; math.Abs(float64(z[20]-want)) > 1e-6 {
+		t.Fatalf("pixel 20 (channel 1) normalised to %v, want %v", z[20], want)
+	}
+	back := slices.Clone(z)
+	p.FromModel(back)
+	for i := range x {
+		if math.Abs(float64(back[i]-x[i])) > 1e-6 {
+			t.Fatalf("FromModel(ToModel(x))[%d] = %v, want %v", i, back[i], x[i])
+		}
+	}
+	// Predict normalises: the network run by hand on z gives the same.
+	want, err := nn.Predict(m, tensor.MustFromSlice(z, 1, 3, 4, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Forward(ctx, tensor.MustFromSlice(x, 1, 3, 4, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want.Data() {
+		if math.Abs(float64(got.Data()[i]-v)) > 1e-6 {
+			t.Fatalf("output %d: %v, want %v", i, got.Data()[i], v)
+		}
+	}
+	// The gradient with respect to raw pixels is the chain rule through
+	// the normalisation: check it against central differences.
+	s := p.Subject()
+	_, g, err := s.Gradient(ctx, x, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 17, 33, 47} {
+		const h = 1e-2
+		xp, xm := slices.Clone(x), slices.Clone(x)
+		xp[i] += h
+		xm[i] -= h
+		op, _, _ := s.Gradient(ctx, xp, 1, 1)
+		om, _, _ := s.Gradient(ctx, xm, 1, 1)
+		fd := float64(op[1]-om[1]) / (2 * h)
+		if math.Abs(fd-float64(g[i])) > 2e-3*math.Max(1, math.Abs(fd)) {
+			t.Errorf("∂out/∂x[%d] = %v, finite differences %v", i, g[i], fd)
+		}
+	}
+}
+
+func TestNewRejectsBadDescriptions(t *testing.T) {
+	lin := nn.NewLinear(4, 3, tensor.NewRNG(1))
+	for _, c := range []struct {
+		name string
+		meta model.Meta
+		want string
+	}{
+		{"no shape", model.Meta{}, "input shape"},
+		{"negative dimension", model.Meta{InputShape: []int{-4}}, "≤ 0"},
+		{"huge", model.Meta{InputShape: []int{1 << 13, 1 << 13}}, "MaxInputValues"},
+		{"mean without std", model.Meta{InputShape: []int{4}, Mean: make([]float32, 4)}, "both or neither"},
+		{"std of NaN", model.Meta{InputShape: []int{4}, Mean: make([]float32, 4), Std: []float32{1, float32(math.NaN()), 1, 1}}, "positive"},
+		{"pixel norm on a table", model.Meta{InputShape: []int{4}, PixelMean: []float32{0}, PixelStd: []float32{1}}, "channels"},
+		{"classes of another count", model.Meta{InputShape: []int{4}, Classes: []string{"a", "b"}}, "names 2 classes"},
+		{"regression with 3 outputs", model.Meta{Task: "regression", InputShape: []int{4}}, "1 output"},
+		{"unknown task", model.Meta{Task: "ranking", InputShape: []int{4}}, "ranking"},
+	} {
+		if _, err := New(lin, c.meta); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	if _, err := New(nil, model.Meta{InputShape: []int{4}}); err == nil {
+		t.Error("a nil model was accepted")
+	}
+}
+
+func TestSeedsAreIndependentStreams(t *testing.T) {
+	a, b := SeedsOf(1), SeedsOf(2)
+	all := []uint64{a.Split, a.Val, a.Init, a.Shuffle, a.Dropout, b.Split, b.Val, b.Init, b.Shuffle, b.Dropout}
+	seen := map[uint64]bool{}
+	for _, s := range all {
+		if seen[s] {
+			t.Fatalf("two streams share seed %d: %+v %+v", s, a, b)
+		}
+		seen[s] = true
+	}
+	if SeedsOf(1) != a {
+		t.Fatal("SeedsOf is not a function of its seed")
+	}
+}
+
+func TestLoadDataSplitsThreeWays(t *testing.T) {
+	ctx := context.Background()
+	d, err := LoadData(ctx, Recipe{Data: "iris", Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 150 rows: 30 test, then 12 of the 120 for validation.
+	if d.Test.Len() != 30 || d.Val.Len() != 12 || d.Train.Len() != 108 {
+		t.Fatalf("split %d/%d/%d, want 108/12/30", d.Train.Len(), d.Val.Len(), d.Test.Len())
+	}
+	if d.Kind != explain.Table || d.Task != Classification || len(d.Features) != 4 {
+		t.Fatalf("iris described as %+v", d)
+	}
+	// The three parts are disjoint and cover the table.
+	seen := map[int]bool{}
+	for _, part := range []data.Dataset{d.Train, d.Val, d.Test} {
+		for _, i := range absoluteIndices(t, part) {
+			if seen[i] {
+				t.Fatalf("row %d is in two splits", i)
+			}
+			seen[i] = true
+		}
+	}
+	if len(seen) != 150 {
+		t.Fatalf("the splits cover %d of 150 rows", len(seen))
+	}
+	// No validation split when asked for none.
+	d2, err := LoadData(ctx, Recipe{Data: "iris", Seed: 5, ValFraction: -1})
+	if err != nil || d2.Val != nil || d2.Train.Len() != 120 {
+		t.Fatalf("ValFraction -1: %v, %v", err, d2)
+	}
+	for _, bad := range []Recipe{{Data: "iris", TestFraction: 1}, {Data: "irsi"}, {Data: "csv:/nonexistent.csv?target=y"}, {Data: "csv:x.csv?colour=red"}} {
+		if _, err := LoadData(ctx, bad); err == nil {
+			t.Errorf("LoadData(%+v) succeeded", bad)
+		}
+	}
+	if _, err := LoadData(ctx, Recipe{Data: "irsi"}); err == nil || !strings.Contains(err.Error(), `did you mean "iris"`) {
+		t.Errorf("typo: %v", err)
+	}
+}
+
+// absoluteIndices maps a (possibly nested) Subset's rows to the rows of
+// the table underneath.
+func absoluteIndices(t *testing.T, ds data.Dataset) []int {
+	sub, ok := ds.(*data.Subset)
+	if !ok {
+		out := make([]int, ds.Len())
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	base := absoluteIndices(t, sub.Base)
+	out := make([]int, len(sub.Indices))
+	for i, j := range sub.Indices {
+		out[i] = base[j]
+	}
+	return out
+}
+
+// Train → Save → Load keeps everything a front end needs, and the model's
+// own data comes back split as in training.
+func TestTrainSaveLoadRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	tr, err := Train(ctx, Recipe{Data: "wine", Model: "mlp", Hidden: 16, Epochs: 20, Batch: 16, LR: 0.01, Seed: 5}, TrainOptions{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := tr.Test.Accuracy(); acc < 0.85 {
+		t.Fatalf("wine test accuracy %.3f, want ≥ 0.85", acc)
+	}
+	if tr.Recipe.EpochsRun != 20 || tr.Recipe.Optimizer != DefaultOptimizer || tr.Recipe.ValFraction != DefaultValFraction {
+		t.Fatalf("recorded recipe %+v", tr.Recipe)
+	}
+	path := filepath.Join(t.TempDir(), "wine.gbx")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *p.Recipe != *tr.Recipe || !slices.Equal(p.Prep.Mean, tr.Prep.Mean) || !slices.Equal(p.Features, tr.Features) {
+		t.Fatalf("loaded %+v, saved %+v", p.Recipe, tr.Recipe)
+	}
+	d, err := p.OwnData(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	met, err := p.Evaluate(ctx, d.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if met.Accuracy() != tr.Test.Accuracy() || met.N() != tr.Test.N() {
+		t.Fatalf("evaluation after loading %.4f on %d rows, at training %.4f on %d", met.Accuracy(), met.N(), tr.Test.Accuracy(), tr.Test.N())
+	}
+	if err := p.LoadBackground(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Background, Rows(tr.Data.Train)) {
+		t.Fatal("the background is not the model's own training split")
+	}
+	names := []string{}
+	for _, mi := range p.Methods() {
+		names = append(names, mi.Name)
+	}
+	if !slices.Equal(names, []string{"lime", "saliency", "ig", "smoothgrad", "kernelshap"}) {
+		t.Fatalf("methods for a table with a background: %v", names)
+	}
+}
+
+func TestBadRecipesFailBeforeWork(t *testing.T) {
+	for _, r := range []Recipe{
+		{Data: "iris", Model: "mlp", Batch: -1},
+		{Data: "iris", Model: "mlp", Hidden: -5},
+		{Data: "iris", Model: "mlp", Hidden: 100_000_000},
+		{Data: "iris", Model: "mlp", LR: math.NaN()},
+		{Data: "iris", Model: "mlp", Schedule: "sawtooth"},
+		{Data: "iris", Model: "mlp", Patience: 3, ValFraction: -1},
+		{Data: "iris"},
+	} {
+		if _, err := Train(context.Background(), r, TrainOptions{Quiet: true}); err == nil {
+			t.Errorf("Train(%+v) succeeded", r)
+		}
+	}
+}
+
+func TestTextEncoding(t *testing.T) {
+	v, err := datasets.BuildVocab([]string{"a good film", "a bad film"}, datasets.VocabOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Predictor{Task: Classification, InputShape: []int{4}, Prep: Preprocessing{Vocab: v, SeqLen: 4}}
+	x, err := p.EncodeText([]string{"good film", "bad"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x.Shape(), []int{2, 4}) || x.Data()[0] != float32(v.ID("good")) || x.Data()[2] != 0 || x.Data()[4] != float32(v.ID("bad")) {
+		t.Fatalf("encoded %v", x.Data())
+	}
+}
