@@ -2,9 +2,9 @@
 //
 //	glassbox demo    [--out DIR]
 //	glassbox train   --data SPEC --model SPEC [--epochs N --batch B --lr X --optimizer adam|sgd|momentum --seed S] --out FILE
-//	glassbox eval    --model FILE --data SPEC
+//	glassbox eval    --model FILE [--data SPEC]
 //	glassbox predict --model FILE --input PATH|-
-//	glassbox explain --model FILE --input PATH --method lime|saliency|ig|smoothgrad|occlusion|gradcam|kernelshap --out DIR
+//	glassbox explain --model FILE --input PATH --method NAME --out DIR   (NAME: any method of the explain registry; see explain -h)
 //	glassbox inspect --model FILE [--data SPEC] [--input PATH] --out DIR
 //	glassbox serve   --model FILE [--addr 127.0.0.1:8080] [--data SPEC]
 //
@@ -17,12 +17,15 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
-	"github.com/glassbox-ml/glassbox/internal/cli"
+	"github.com/glassbox-ml/glassbox/cmd/glassbox/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (systemd, Docker, Kubernetes) stops a command the way Ctrl-C
+	// does: training keeps its checkpoint, the server finishes its requests.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

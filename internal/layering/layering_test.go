@@ -97,6 +97,11 @@ func moduleRoot(t *testing.T) (dir, mod string) {
 // nested modules), the module packages it imports in any of contexts,
 // counting test imports, all as paths relative to the module root.
 func moduleImports(t *testing.T, root, mod string) map[string][]string {
+	return scanImports(t, root, mod, true)
+}
+
+// scanImports is moduleImports, with or without the test files' imports.
+func scanImports(t *testing.T, root, mod string, tests bool) map[string][]string {
 	out := map[string][]string{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
@@ -132,7 +137,11 @@ func moduleImports(t *testing.T, root, mod string) map[string][]string {
 			if _, ok := out[rel]; !ok {
 				out[rel] = []string{}
 			}
-			for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+			imps := p.Imports
+			if tests {
+				imps = slices.Concat(p.Imports, p.TestImports, p.XTestImports)
+			}
+			for _, imp := range imps {
 				if r, ok := strings.CutPrefix(imp, mod+"/"); ok && r != rel && !slices.Contains(out[rel], r) {
 					out[rel] = append(out[rel], r)
 				}
@@ -144,4 +153,46 @@ func moduleImports(t *testing.T, root, mod string) map[string][]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// layers ranks the packages of the module, lowest first, as ARCHITECTURE.md
+// draws them: a package imports only packages of a lower rank. Packages not
+// listed (commands, benchmarks, examples, this test) sit above them all and
+// nothing may import them.
+var layers = map[string]int{
+	kernDir:  0,
+	"tensor": 1, "internal/atomicfile": 1, "datasets": 1, "explain/segment": 1,
+	"autograd": 2, "data": 2, "explain": 2, "report": 2,
+	"nn": 3, "loss": 3, "optim": 3,
+	"nn/layertest": 4, "zoo": 4, "model": 4, "explain/adapt": 4,
+	"train": 5, "inspect": 5,
+	"predictor":                 6,
+	"serve":                     7,
+	"cmd/glassbox/internal/cli": 8,
+}
+
+// TestImportsRunDownward checks every library import against layers (test
+// files may reach up, e.g. to the conformance kit).
+func TestImportsRunDownward(t *testing.T) {
+	root, mod := moduleRoot(t)
+	imports := scanImports(t, root, mod, false)
+	const top = 1 << 20
+	rank := func(p string) int {
+		if r, ok := layers[p]; ok {
+			return r
+		}
+		return top
+	}
+	for name := range layers {
+		if _, ok := imports[name]; !ok {
+			t.Errorf("layers lists %s, which is not a package any more: update layers and ARCHITECTURE.md", name)
+		}
+	}
+	for _, pkg := range slices.Sorted(maps.Keys(imports)) {
+		for _, imp := range imports[pkg] {
+			if rank(imp) >= rank(pkg) {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must run downward; move the shared piece lower or place the package in layers", pkg, rank(pkg), imp, rank(imp))
+			}
+		}
+	}
 }
