@@ -44,19 +44,10 @@ type inspectRep struct {
 	File      string              `json:"file"`
 }
 
-// inspectMaximise says which channels were maximised and how much each
-// responds to its synthetic inputs compared with a plain mid-grey one: the
-// channel's mean over all positions for the first row of the picture, its
-// value at the centre position for the second.
+// inspectMaximise is a maximisation sheet and the file it was drawn in.
 type inspectMaximise struct {
-	Layer       int       `json:"layer"`
-	Name        string    `json:"name"`
-	Channels    []int     `json:"channels"`
-	Grey        []float64 `json:"grey_activation"`
-	Final       []float64 `json:"activation"`
-	GreyCentre  []float64 `json:"grey_centre_activation,omitempty"`
-	FinalCentre []float64 `json:"centre_activation,omitempty"`
-	File        string    `json:"file"`
+	inspect.Maximized
+	File string `json:"file"`
 }
 
 type inspectFlags struct {
@@ -223,98 +214,24 @@ func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult
 	// Activation maximisation of the last convolution's channels (or of the
 	// classes of an image model without convolutions).
 	if len(shape) == 3 && f.channels > 0 {
-		mx, img, err := maximiseChannels(ctx, m, layers, convs, shape, f, logf)
+		layer := len(layers) - 1
+		if len(convs) > 0 {
+			layer = convs[len(convs)-1]
+		}
+		logf("maximising up to %d channels of layer %d (%s)\n", f.channels, layer, inspect.LayerName(layers[layer], layer))
+		mx, img, err := inspect.MaximizeChannels(ctx, m, shape, layer, f.channels, inspect.MaximizeOptions{Seed: f.seed, Steps: f.steps})
 		if err != nil {
 			return nil, err
 		}
 		if mx != nil {
-			if mx.File, err = writePNG("maximise-"+fileName(layers, mx.Layer)+".png", img); err != nil {
+			file, err := writePNG("maximise-"+fileName(layers, mx.Layer)+".png", img)
+			if err != nil {
 				return nil, err
 			}
-			res.Maximised = mx
+			res.Maximised = &inspectMaximise{Maximized: *mx, File: file}
 		}
 	}
 	return res, nil
-}
-
-// maximiseChannels synthesises the input that most excites each of the
-// first f.channels channels of the last convolution (or output units of a
-// model without one) and draws them side by side: for a convolution, one
-// row maximising each channel's mean over the image (a texture of what it
-// detects) and one row maximising it at the centre position only (the
-// pattern within its receptive field).
-func maximiseChannels(ctx context.Context, m nn.Module, layers []nn.Module, convs []int, shape []int, f inspectFlags, logf func(string, ...any)) (*inspectMaximise, image.Image, error) {
-	layer := len(layers) - 1
-	if len(convs) > 0 {
-		layer = convs[len(convs)-1]
-	}
-	acts, err := inspect.Activations(ctx, m, make([]float32, tensor.Numel(shape)), shape)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := acts[layer].Shape
-	if len(out) == 0 {
-		return nil, nil, nil
-	}
-	spatial := len(out) == 3
-	n := min(f.channels, out[0])
-	grey := make([]float32, tensor.Numel(shape))
-	for i := range grey {
-		grey[i] = 0.5
-	}
-	mx := &inspectMaximise{Layer: layer, Name: inspect.LayerName(layers[layer], layer)}
-	logf("maximising %d channels of layer %d (%s)\n", n, layer, mx.Name)
-	scale := max(1, 84/max(shape[1], shape[2]))
-	objectives := []bool{false}
-	if spatial {
-		objectives = append(objectives, true)
-	}
-	var rows []image.Image
-	for _, centre := range objectives {
-		var tiles []image.Image
-		for ch := 0; ch < n; ch++ {
-			x, err := inspect.Maximize(ctx, m, shape, layer, ch, inspect.MaximizeOptions{Seed: f.seed, Steps: f.steps, Centre: centre})
-			if err != nil {
-				return nil, nil, err
-			}
-			g, err := inspect.ChannelActivation(ctx, m, grey, shape, layer, ch, centre)
-			if err != nil {
-				return nil, nil, err
-			}
-			a, err := inspect.ChannelActivation(ctx, m, x, shape, layer, ch, centre)
-			if err != nil {
-				return nil, nil, err
-			}
-			if centre {
-				mx.GreyCentre = append(mx.GreyCentre, g)
-				mx.FinalCentre = append(mx.FinalCentre, a)
-			} else {
-				mx.Channels = append(mx.Channels, ch)
-				mx.Grey = append(mx.Grey, g)
-				mx.Final = append(mx.Final, a)
-			}
-			pic, err := inspect.InputPicture(x, shape, scale)
-			if err != nil {
-				// Not a grey or RGB image: show the first channel as a heat map.
-				pic = report.Heatmap(x[:shape[1]*shape[2]], shape[1], shape[2], report.HeatmapOptions{Scale: scale})
-			}
-			label := fmt.Sprintf("ch %d", ch)
-			if !spatial {
-				label = fmt.Sprintf("unit %d", ch)
-			}
-			tiles = append(tiles, report.Titled(pic, label, 2))
-		}
-		caption := "whole image (channel mean)"
-		switch {
-		case centre:
-			caption = "centre position only (receptive field)"
-		case !spatial:
-			caption = "output units"
-		}
-		rows = append(rows, report.Titled(report.Grid(tiles, 8, 4), caption, 2))
-	}
-	title := fmt.Sprintf("inputs that most excite %s (layer %d)", mx.Name, layer)
-	return mx, report.Titled(report.Grid(rows, 1, 6), title, 2), nil
 }
 
 // fileName is a layer's name made safe for a file name.
