@@ -226,9 +226,11 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Table, error) {
 		case j == target && opts.Task == TaskRegression:
 			return nil, fmt.Errorf("csv: target column %q has the non-number %q at line %d, but Task is TaskRegression; fix the value or use TaskClassification", names[j], recs[firstOther][j], lines[firstOther])
 		case numeric > other:
-			return nil, fmt.Errorf("csv: column %q is numeric except %q at line %d; fix the value, mark it missing, or declare the column in CSVOptions.Categorical", names[j], recs[firstOther][j], lines[firstOther])
+			return nil, &ValueError{Line: lines[firstOther], Column: names[j], Value: recs[firstOther][j], Missing: false,
+				hint: "fix the value, mark it missing, or declare the column in CSVOptions.Categorical", detail: "is numeric except"}
 		case opts.NoAutoCategorical && j != target:
-			return nil, fmt.Errorf("csv: column %q has the non-number %q at line %d; declare the column in CSVOptions.Categorical or fix the value", names[j], recs[firstOther][j], lines[firstOther])
+			return nil, &ValueError{Line: lines[firstOther], Column: names[j], Value: recs[firstOther][j],
+				hint: "declare the column in CSVOptions.Categorical or fix the value", detail: "has the non-number"}
 		default:
 			isCat[j] = true
 		}
@@ -299,7 +301,8 @@ func ReadCSV(r io.Reader, opts CSVOptions) (*Table, error) {
 				return nil, fmt.Errorf("csv: missing target (%q) at line %d, column %q; fill it in or remove the row", recs[i][j], lines[i], names[j])
 			}
 			if opts.Missing != MissingImpute {
-				return nil, fmt.Errorf("csv: missing value (%q) at line %d, column %q; fill it in, or set CSVOptions.Missing to datasets.MissingImpute to use the column mean (most frequent category for categorical columns)", recs[i][j], lines[i], names[j])
+				return nil, &ValueError{Line: lines[i], Column: names[j], Value: recs[i][j], Missing: true,
+					hint: "fill it in, or set CSVOptions.Missing to datasets.MissingImpute to use the column mean (most frequent category for categorical columns)"}
 			}
 		}
 	}
@@ -497,4 +500,24 @@ func impute(num []float32, recs [][]string, nrows, ncols, j int, cat bool, ncat 
 		}
 	}
 	return nil
+}
+
+// ValueError is a feature value ReadCSV cannot use: a non-number in a
+// column read as numbers, or (Missing) a missing value without
+// MissingImpute. Front ends that do not expose CSVOptions read its fields
+// to give their own advice; its Error text advises a library user.
+type ValueError struct {
+	Line    int
+	Column  string
+	Value   string
+	Missing bool
+	hint    string
+	detail  string
+}
+
+func (e *ValueError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("csv: missing value (%q) at line %d, column %q; %s", e.Value, e.Line, e.Column, e.hint)
+	}
+	return fmt.Sprintf("csv: column %q %s %q at line %d; %s", e.Column, e.detail, e.Value, e.Line, e.hint)
 }

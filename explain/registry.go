@@ -151,6 +151,11 @@ type Options struct {
 	HideValue float32
 }
 
+// MaxSamples bounds Options.Samples: past it an image explanation holds
+// hundreds of megabytes of perturbations and outputs, and a table one
+// runs for hours; no method's estimate needs more.
+const MaxSamples = 200_000
+
 // Class returns a pointer to label, for Options.Label.
 func Class(label int) *int { return &label }
 
@@ -312,8 +317,8 @@ func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options)
 	if err := s.check(x); err != nil {
 		return nil, err
 	}
-	if opt.Samples < 0 {
-		return nil, fmt.Errorf("%s: samples %d: want 0 (the method's default) or more", name, opt.Samples)
+	if opt.Samples < 0 || opt.Samples > MaxSamples {
+		return nil, fmt.Errorf("%s: samples %d: want 0 (the method's default) to %d (explain.MaxSamples)", name, opt.Samples, MaxSamples)
 	}
 	calls := &countingFunc{f: s.Predict}
 	sub := *s

@@ -2,6 +2,7 @@ package predictor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -72,7 +73,7 @@ type Data struct {
 // texts.
 const DataSpecs = `mnist-small (embedded), mnist, fashion-mnist (cached, downloaded once), ` +
 	`the embedded tables iris, wine, breast-cancer, diabetes, digits, ` +
-	`csv:PATH?target=COL[&task=regression|classification], images:DIR (one sub-folder per class)`
+	`csv:PATH?target=COL[&task=regression|classification][&categorical=COL,COL][&missing=impute], images:DIR (one sub-folder per class)`
 
 // LoadData reads the data of recipe r and splits it the way r says:
 //
@@ -177,11 +178,21 @@ func resolveCSV(spec, rest string, testFrac float64, seed uint64) (*Data, error)
 		return nil, fmt.Errorf("data spec %q: bad options after '?': %v", spec, err)
 	}
 	for k := range q {
-		if k != "target" && k != "task" {
-			return nil, fmt.Errorf("data spec %q: unknown option %q (csv takes target=COL and task=classification|regression)", spec, k)
+		if !slices.Contains([]string{"target", "task", "categorical", "missing"}, k) {
+			return nil, fmt.Errorf("data spec %q: unknown option %q (csv takes target=COL, task=classification|regression, categorical=COL,COL, missing=impute)", spec, k)
 		}
 	}
 	opts := datasets.CSVOptions{Target: q.Get("target")}
+	if c := q.Get("categorical"); c != "" {
+		opts.Categorical = strings.Split(c, ",")
+	}
+	switch q.Get("missing") {
+	case "impute":
+		opts.Missing = datasets.MissingImpute
+	case "":
+	default:
+		return nil, fmt.Errorf("data spec %q: missing=%s: the only policy is missing=impute (column mean, or most frequent category)", spec, q.Get("missing"))
+	}
 	switch q.Get("task") {
 	case "regression":
 		opts.Task = datasets.TaskRegression
@@ -197,7 +208,13 @@ func resolveCSV(spec, rest string, testFrac float64, seed uint64) (*Data, error)
 	}
 	defer f.Close()
 	tab, err := datasets.ReadCSV(f, opts)
-	if err != nil {
+	var ve *datasets.ValueError
+	switch {
+	case errors.As(err, &ve) && ve.Missing:
+		return nil, fmt.Errorf("%s line %d, column %q: the value is missing (%q); fill it in, or add &missing=impute to the data SPEC to use the column's mean", path, ve.Line, ve.Column, ve.Value)
+	case errors.As(err, &ve):
+		return nil, fmt.Errorf("%s line %d, column %q: %q is not a number; fix it, or add &categorical=%s to the data SPEC if the column holds categories", path, ve.Line, ve.Column, ve.Value, ve.Column)
+	case err != nil:
 		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "csv: "))
 	}
 	return tableData(spec, tab, testFrac, seed)

@@ -2,6 +2,7 @@ package predictor
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // the formats DecodeImage accepts
@@ -106,7 +107,13 @@ func (p *Predictor) DecodeImage(raw []byte) (*tensor.Tensor, error) {
 // into a batch [n, InputShape...].
 func (p *Predictor) ParseCSV(raw []byte) (*tensor.Tensor, error) {
 	tab, err := datasets.ReadCSV(bytes.NewReader(raw), datasets.CSVOptions{NoTarget: true, NoAutoCategorical: true})
-	if err != nil {
+	var ve *datasets.ValueError
+	switch {
+	case errors.As(err, &ve) && ve.Missing:
+		return nil, fmt.Errorf("CSV line %d, column %q: the value is missing (%q); every feature needs a number", ve.Line, ve.Column, ve.Value)
+	case errors.As(err, &ve):
+		return nil, fmt.Errorf("CSV line %d, column %q: %q is not a number; every feature needs a number", ve.Line, ve.Column, ve.Value)
+	case err != nil:
 		return nil, fmt.Errorf("reading CSV rows: %s", strings.TrimPrefix(err.Error(), "csv: "))
 	}
 	if tab.Cols != p.dim() {

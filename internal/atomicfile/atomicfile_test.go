@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteReplacesWholeFile(t *testing.T) {
@@ -53,5 +54,40 @@ func TestWriteFailureKeepsOldFile(t *testing.T) {
 	}
 	if err := WriteBytes(filepath.Join(dir, "no", "such", "dir", "f"), nil); err == nil || !strings.Contains(err.Error(), "cannot write") {
 		t.Errorf("missing folder: error %v", err)
+	}
+}
+
+// A write killed between creating its temporary file and renaming it
+// (kill -9) leaves the file behind; the next write of the same path
+// removes it once it is stale, and leaves a fresh one (a writer at work)
+// and other files alone.
+func TestNextWriteRemovesStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.gbx")
+	stale := filepath.Join(dir, ".model.gbx.tmp123456")
+	fresh := filepath.Join(dir, ".model.gbx.tmp999")
+	other := filepath.Join(dir, ".other.gbx.tmp123456")
+	look := filepath.Join(dir, ".model.gbx.tmpnotmine")
+	for _, f := range []string{stale, fresh, other, look} {
+		if err := os.WriteFile(f, make([]byte, 1000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * StaleAfter)
+	for _, f := range []string{stale, other, look} {
+		if err := os.Chtimes(f, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteBytes(path, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	for _, f := range []string{fresh, other, look} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(f), err)
+		}
 	}
 }

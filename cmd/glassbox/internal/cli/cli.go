@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/glassbox-ml/glassbox/explain"
 )
 
 // command is one subcommand of glassbox.
@@ -32,10 +35,20 @@ func register(name, summary string, run func(ctx context.Context, env *Env, args
 	commands[name] = command{summary: summary, run: run}
 }
 
+// Exit codes of Run.
+const (
+	ExitOK       = 0 // the command did its work
+	ExitFailed   = 1 // bad input or a failed operation: the message names it and the fix
+	ExitUsage    = 2 // a bad command line
+	ExitInternal = 3 // a bug in glassbox: the message asks for a report
+)
+
 // Run executes the command line args (without the program name) and
-// returns the process exit code: 0 on success, 1 on a failed command, 2 on
-// a usage error. Errors are printed to stderr.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// returns the process exit code (ExitOK, ExitFailed, ExitUsage or
+// ExitInternal). Errors are printed to stderr; a panic inside a command is
+// caught and reported as an internal error, with its trace and a request
+// to report it (ExitInternal), not as a crash.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -45,11 +58,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "glassbox: unknown command %q\n\n", args[0])
+		names := make([]string, 0, len(commands))
+		for n := range commands {
+			names = append(names, n)
+		}
+		fmt.Fprintf(stderr, "glassbox: unknown command %q", args[0])
+		if near := explain.Closest(args[0], names); near != "" {
+			fmt.Fprintf(stderr, "; did you mean %q?", near)
+		}
+		fmt.Fprint(stderr, "\n\n")
 		usage(stderr)
 		return 2
 	}
 	env := &Env{Stdout: stdout, Stderr: stderr}
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "glassbox %s: internal error: %v\n\nThis is a bug in glassbox, not in your input. Please report it with the command line above and this trace:\n%s", args[0], p, debug.Stack())
+			code = ExitInternal
+		}
+	}()
 	err := cmd.run(ctx, env, args[1:])
 	var ue usageError
 	switch {

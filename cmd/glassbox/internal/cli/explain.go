@@ -67,8 +67,8 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	case *label >= 0:
 		opt.Label = explain.Class(*label)
 	}
-	if opt.Samples < 0 || opt.Samples > maxSamples {
-		return usagef("--samples %d: want 0 (the method's default) to %d", opt.Samples, maxSamples)
+	if opt.Samples < 0 || opt.Samples > explain.MaxSamples {
+		return usagef("--samples %d: want 0 (the method's default) to %d", opt.Samples, explain.MaxSamples)
 	}
 	switch *hide {
 	case "auto", "mean", "constant", "blur":
@@ -104,10 +104,6 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	rec := explainRecord{Result: res, Files: files}
 	return env.emit(rec, func(w io.Writer) { printExplanation(w, rec) })
 }
-
-// maxSamples bounds --samples: past it an image explanation would not fit
-// in memory and a table one would run for hours.
-const maxSamples = 1_000_000
 
 // explainRecord is what explain prints: the explanation's record and the
 // files written.

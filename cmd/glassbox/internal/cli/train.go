@@ -67,6 +67,15 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	t0 := time.Now()
 	progress, quiet := env.progress()
 	t, err := predictor.Train(ctx, r, predictor.TrainOptions{Progress: progress, Quiet: quiet, Checkpoint: checkpoint, Resume: resume})
+	if err != nil && ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: say what is kept and how to go on.
+		if checkpoint != "" {
+			if _, serr := os.Stat(checkpoint); serr == nil {
+				return fmt.Errorf("stopped (%v); %s holds the last finished epoch: continue with the same flags and --resume %s", ctx.Err(), checkpoint, checkpoint)
+			}
+		}
+		return fmt.Errorf("stopped (%v) before an epoch finished with a checkpoint; nothing was saved (--checkpoint FILE keeps each epoch for --resume)", ctx.Err())
+	}
 	if err != nil {
 		return err
 	}
