@@ -1,6 +1,7 @@
 package layertest
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -128,5 +129,42 @@ func TestIndices(t *testing.T) {
 	got := indices(1000, 4)
 	if len(got) != 4 || got[0] != 0 || got[3] != 999 {
 		t.Fatalf("indices(1000, 4) = %v", got)
+	}
+}
+
+// TestCheckElementKinks: at a kink the backward value must lie between the
+// one-sided derivatives; near a kink (within the step) the step shrinks
+// and the check is strict again; where the function is smooth it is the
+// plain central difference.
+func TestCheckElementKinks(t *testing.T) {
+	cfg := config{eps: 1e-2, rtol: 2e-2, atol: 2e-3}
+	cases := []struct {
+		name string
+		x    float32
+		f    func(x float64) float64
+		ana  float64
+		ok   bool
+	}{
+		{"relu at 0, left derivative", 0, func(x float64) float64 { return max(x, 0) }, 0, true},
+		{"relu at 0, right derivative", 0, func(x float64) float64 { return max(x, 0) }, 1, true},
+		{"relu at 0, outside", 0, func(x float64) float64 { return max(x, 0) }, -0.5, false},
+		{"abs at 0, between", 0, math.Abs, 0.3, true},
+		{"abs at 0, outside", 0, math.Abs, 1.5, false},
+		{"kink within the step, right value", 0, func(x float64) float64 { return max(x-0.005, 0) }, 0, true},
+		{"kink within the step, other side's slope", 0, func(x float64) float64 { return max(x-0.005, 0) }, 1, false},
+		{"smooth, right", 1, func(x float64) float64 { return x * x }, 2, true},
+		{"smooth, wrong", 1, func(x float64) float64 { return x * x }, 1.9, false},
+		{"NaN", 1, func(x float64) float64 { return x }, math.NaN(), false},
+	}
+	for _, c := range cases {
+		d := []float32{c.x}
+		project := func() (float64, error) { return c.f(float64(d[0])), nil }
+		err := checkElement(d, 0, c.ana, c.f(float64(c.x)), project, &cfg)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: backward %v: err = %v", c.name, c.ana, err)
+		}
+		if d[0] != c.x {
+			t.Errorf("%s: the element was left at %v", c.name, d[0])
+		}
 	}
 }
