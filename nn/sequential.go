@@ -134,15 +134,17 @@ func (s *Sequential) Spec() Spec {
 }
 
 func init() {
-	Register("sequential", func(s Spec, rng *rand.Rand) (Module, error) {
+	// The children are counted and checked by Build before this runs, so
+	// they are built without checking them again.
+	RegisterSized("sequential", func(s Spec, rng *rand.Rand) (Module, error) {
 		layers := make([]Module, len(s.Children))
 		for i, c := range s.Children {
-			m, err := Build(c, rng)
+			m, err := buildSpec(c, rng)
 			if err != nil {
 				return nil, fmt.Errorf("sequential layer %d: %w", i, err)
 			}
 			layers[i] = m
 		}
 		return NewSequential(layers...), nil
-	})
+	}, noElements)
 }
