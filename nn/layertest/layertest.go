@@ -78,7 +78,10 @@ func MaxChecks(n int) Option { return func(c *config) { c.maxChecks = n } }
 //     this way, so feed such layers inputs without ties.
 //   - spec: Spec → JSON → nn.Build gives a layer with the same Spec, the
 //     same parameter and buffer names and shapes, and, with the weights
-//     copied over, bit-identical outputs.
+//     copied over, bit-identical outputs. nn.SpecElements counts exactly
+//     the layer's parameter and buffer elements, and nn.BuildLimited (what
+//     loading a model file uses) builds it within that limit: its type
+//     must be registered with nn.RegisterSized and a correct Sizer.
 //   - seed: the same seed gives bit-identical weights and outputs.
 //   - eval: evaluation mode is deterministic and leaves buffers unchanged.
 func Run(t *testing.T, newLayer func(rng *rand.Rand) nn.Module, inputShape []int, opts ...Option) {
@@ -419,6 +422,16 @@ func checkSpec(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) er
 	if string(js) != string(js2) {
 		return fmt.Errorf("Spec changed in the round trip:\n  %s\n  %s", js, js2)
 	}
+	n, err := nn.SpecElements(s)
+	if err != nil {
+		return fmt.Errorf("SpecElements(%s): %w", js, err)
+	}
+	if have := elements(m); n != have {
+		return fmt.Errorf("SpecElements(%s) = %d, but the layer holds %d parameter and buffer elements (fix the Sizer given to nn.RegisterSized)", js, n, have)
+	}
+	if _, err := nn.BuildLimited(s, tensor.NewRNG(77), n); err != nil {
+		return fmt.Errorf("BuildLimited(%s) with the limit %d, its own size: %w", js, n, err)
+	}
 	copyVars := func(kind string, a, c []*autograd.Var) error {
 		if len(a) != len(c) {
 			return fmt.Errorf("%d %s, rebuilt layer has %d", len(a), kind, len(c))
@@ -447,6 +460,15 @@ func checkSpec(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) er
 		return errors.New("the rebuilt layer, with the same weights, computes a different output")
 	}
 	return nil
+}
+
+// elements counts m's parameter and buffer elements.
+func elements(m nn.Module) int64 {
+	var n int64
+	for _, v := range append(m.Params(), buffers(m)...) {
+		n += int64(v.Value.Len())
+	}
+	return n
 }
 
 func checkSeed(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) error {

@@ -1,6 +1,7 @@
 package layertest
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -23,7 +24,8 @@ type scale struct {
 	calls      int
 	name       string
 	unnamedW   bool
-	noBatchFix bool // output drops the batch axis
+	noBatchFix bool   // output drops the batch axis
+	specType   string // "layertest-scale" unless set
 }
 
 func newScale(d int, rng *rand.Rand) *scale {
@@ -58,7 +60,11 @@ func (s *scale) Spec() nn.Spec {
 	if s.badSpec {
 		d++
 	}
-	return nn.MakeSpec("layertest-scale", s.name, map[string]int{"d": d})
+	typ := s.specType
+	if typ == "" {
+		typ = "layertest-scale"
+	}
+	return nn.MakeSpec(typ, s.name, map[string]int{"d": d})
 }
 
 func (s *scale) LayerName() string { return s.name }
@@ -71,15 +77,40 @@ func (s *scale) SetName(n string) {
 }
 
 func init() {
-	nn.Register("layertest-scale", func(sp nn.Spec, rng *rand.Rand) (nn.Module, error) {
-		var a struct{ D int }
-		if err := sp.UnmarshalArgs(&a); err != nil {
-			return nil, err
+	// layertest-scale is sized correctly; layertest-scale-unsized has no
+	// Sizer and layertest-scale-badsize a wrong one.
+	for typ, size := range map[string]nn.Sizer{
+		"layertest-scale":         func(sp nn.Spec) (int64, error) { d, err := scaleSize(sp); return int64(d), err },
+		"layertest-scale-unsized": nil,
+		"layertest-scale-badsize": func(sp nn.Spec) (int64, error) { d, err := scaleSize(sp); return int64(d) - 1, err },
+	} {
+		build := func(sp nn.Spec, rng *rand.Rand) (nn.Module, error) {
+			d, err := scaleSize(sp)
+			if err != nil {
+				return nil, err
+			}
+			l := newScale(d, rng)
+			l.specType = typ
+			l.SetName(sp.Name)
+			return l, nil
 		}
-		l := newScale(a.D, rng)
-		l.SetName(sp.Name)
-		return l, nil
-	})
+		if size == nil {
+			nn.Register(typ, build)
+		} else {
+			nn.RegisterSized(typ, build, size)
+		}
+	}
+}
+
+func scaleSize(sp nn.Spec) (int, error) {
+	var a struct{ D int }
+	if err := sp.UnmarshalArgs(&a); err != nil {
+		return 0, err
+	}
+	if a.D < 1 || a.D > nn.MaxDim {
+		return 0, fmt.Errorf("d=%d out of range", a.D)
+	}
+	return a.D, nil
 }
 
 func TestGoodLayerPasses(t *testing.T) {
@@ -98,6 +129,8 @@ func TestKitCatchesBrokenLayers(t *testing.T) {
 		{"random eval", func(s *scale) { s.noisyEval = true }, "eval", "differ"},
 		{"SetName forgets params", func(s *scale) { s.unnamedW = true }, "names", "probe/"},
 		{"drops batch axis", func(s *scale) { s.noBatchFix = true }, "shape", "batch of"},
+		{"type without a Sizer", func(s *scale) { s.specType = "layertest-scale-unsized" }, "spec", "RegisterSized"},
+		{"wrong Sizer", func(s *scale) { s.specType = "layertest-scale-badsize" }, "spec", "layer holds 3"},
 	}
 	for _, c := range cases {
 		newLayer := func(rng *rand.Rand) nn.Module {
