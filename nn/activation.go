@@ -139,16 +139,28 @@ func init() {
 		"softmax": func(n string) Module { return &Softmax{actName{n}} },
 	}
 	for typ, mk := range simple {
-		Register(typ, func(s Spec, _ *rand.Rand) (Module, error) { return mk(s.Name), nil })
+		RegisterSized(typ, func(s Spec, _ *rand.Rand) (Module, error) { return mk(s.Name), nil }, noElements)
 	}
-	Register("leaky_relu", func(s Spec, _ *rand.Rand) (Module, error) {
-		a := leakyArgs{Slope: 0.01}
-		if err := s.UnmarshalArgs(&a); err != nil {
+	RegisterSized("leaky_relu", func(s Spec, _ *rand.Rand) (Module, error) {
+		a, err := leakySpecArgs(s)
+		if err != nil {
 			return nil, err
 		}
-		if a.Slope != a.Slope {
-			return nil, fmt.Errorf("nn: leaky_relu %q: slope is NaN", s.Name)
-		}
 		return &LeakyReLU{actName: actName{s.Name}, Slope: a.Slope}, nil
+	}, func(s Spec) (int64, error) {
+		_, err := leakySpecArgs(s)
+		return 0, err
 	})
+}
+
+// leakySpecArgs decodes and validates the args of a "leaky_relu" Spec.
+func leakySpecArgs(s Spec) (leakyArgs, error) {
+	a := leakyArgs{Slope: 0.01}
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if a.Slope != a.Slope {
+		return a, fmt.Errorf("nn: leaky_relu %q: slope is NaN", s.Name)
+	}
+	return a, nil
 }

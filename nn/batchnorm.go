@@ -84,14 +84,21 @@ func batchNormType(spatial bool) string {
 	return "batchnorm1d"
 }
 
-func newBatchNorm(a batchNormArgs, spatial bool) (*BatchNorm, error) {
+func (a batchNormArgs) validate() error {
 	switch {
-	case a.Features < 1:
-		return nil, fmt.Errorf("features %d must be ≥ 1", a.Features)
+	case !dimsOK(a.Features):
+		return fmt.Errorf("features %d must be between 1 and MaxDim = %d", a.Features, MaxDim)
 	case !(a.Momentum >= 0 && a.Momentum <= 1):
-		return nil, fmt.Errorf("momentum %v must be in [0, 1]", a.Momentum)
+		return fmt.Errorf("momentum %v must be in [0, 1]", a.Momentum)
 	case !(a.Eps > 0):
-		return nil, fmt.Errorf("eps %v must be > 0", a.Eps)
+		return fmt.Errorf("eps %v must be > 0", a.Eps)
+	}
+	return nil
+}
+
+func newBatchNorm(a batchNormArgs, spatial bool) (*BatchNorm, error) {
+	if err := a.validate(); err != nil {
+		return nil, err
 	}
 	f := a.Features
 	l := &BatchNorm{
@@ -367,20 +374,34 @@ func (l *BatchNorm) SetName(name string) {
 	l.RunningVar.Name = layerParamName(name, "running_var")
 }
 
+// batchNormSpecArgs decodes and validates the args of a batch norm Spec.
+func batchNormSpecArgs(s Spec) (batchNormArgs, error) {
+	a := batchNormArgs{Momentum: 0.1, Eps: 1e-5}
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if err := a.validate(); err != nil {
+		return a, fmt.Errorf("nn: %s %q: %v", s.Type, s.Name, err)
+	}
+	return a, nil
+}
+
 func init() {
 	for _, spatial := range []bool{false, true} {
-		typ := batchNormType(spatial)
-		Register(typ, func(s Spec, _ *rand.Rand) (Module, error) {
-			a := batchNormArgs{Momentum: 0.1, Eps: 1e-5}
-			if err := s.UnmarshalArgs(&a); err != nil {
+		RegisterSized(batchNormType(spatial), func(s Spec, _ *rand.Rand) (Module, error) {
+			a, err := batchNormSpecArgs(s)
+			if err != nil {
 				return nil, err
 			}
 			l, err := newBatchNorm(a, spatial)
 			if err != nil {
-				return nil, fmt.Errorf("nn: %s %q: %v", typ, s.Name, err)
+				return nil, fmt.Errorf("nn: %s %q: %v", s.Type, s.Name, err)
 			}
 			l.SetName(s.Name)
 			return l, nil
+		}, func(s Spec) (int64, error) {
+			a, err := batchNormSpecArgs(s)
+			return Elements(4, a.Features), err // γ, β, running mean and variance
 		})
 	}
 }

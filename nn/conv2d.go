@@ -83,9 +83,9 @@ func ConvNoBias() ConvOption { return func(a *conv2DArgs) { a.Bias = false } }
 
 // NewConv2D returns a convolution from in to out channels with a square
 // kernel×kernel filter, stride 1, no padding and a bias unless options say
-// otherwise, He-initialised from rng. Invalid sizes (non-positive, channels
-// not divisible by the groups) panic with a *tensor.ShapeError naming them;
-// Build returns them as errors.
+// otherwise, He-initialised from rng. Invalid sizes (outside [1, MaxDim],
+// channels not divisible by the groups) panic with a *tensor.ShapeError
+// naming them; Build returns them as errors.
 //
 //	conv := nn.NewConv2D(1, 6, 5, rng, nn.ConvPadding(2))   // LeNet-5 conv1
 func NewConv2D(in, out, kernel int, rng *rand.Rand, opts ...ConvOption) *Conv2D {
@@ -111,18 +111,28 @@ func (a *conv2DArgs) validate() error {
 		a.Groups = 1
 	}
 	switch {
-	case a.In < 1 || a.Out < 1:
-		return fmt.Errorf("channels in=%d out=%d must be ≥ 1", a.In, a.Out)
-	case a.KH < 1 || a.KW < 1:
-		return fmt.Errorf("kernel %d×%d must be at least 1×1", a.KH, a.KW)
-	case a.StrideH < 1 || a.StrideW < 1:
-		return fmt.Errorf("stride %d×%d must be ≥ 1", a.StrideH, a.StrideW)
-	case a.PadH < 0 || a.PadW < 0:
-		return fmt.Errorf("padding %d×%d must be ≥ 0", a.PadH, a.PadW)
+	case !dimsOK(a.In, a.Out):
+		return fmt.Errorf("channels in=%d out=%d must be between 1 and MaxDim = %d", a.In, a.Out, MaxDim)
+	case !dimsOK(a.KH, a.KW):
+		return fmt.Errorf("kernel %d×%d must be at least 1×1 and at most MaxDim = %d", a.KH, a.KW, MaxDim)
+	case !dimsOK(a.StrideH, a.StrideW):
+		return fmt.Errorf("stride %d×%d must be between 1 and MaxDim = %d", a.StrideH, a.StrideW, MaxDim)
+	case a.PadH < 0 || a.PadW < 0 || a.PadH > MaxDim || a.PadW > MaxDim:
+		return fmt.Errorf("padding %d×%d must be between 0 and MaxDim = %d", a.PadH, a.PadW, MaxDim)
 	case a.Groups < 1 || a.In%a.Groups != 0 || a.Out%a.Groups != 0:
 		return fmt.Errorf("groups=%d must divide in=%d and out=%d", a.Groups, a.In, a.Out)
 	}
 	return nil
+}
+
+// elements counts the weight [out, in/groups, kh, kw] and the bias; a
+// must be valid.
+func (a conv2DArgs) elements() int64 {
+	n := Elements(a.Out, a.In/a.Groups, a.KH, a.KW)
+	if a.Bias {
+		n = satAdd(n, int64(a.Out))
+	}
+	return n
 }
 
 func newConv2D(a conv2DArgs, rng *rand.Rand) (*Conv2D, error) {
@@ -219,10 +229,22 @@ func spatialParamName(layer, p string) string {
 	return layer + "/" + p
 }
 
+// conv2DSpecArgs decodes and validates the args of a "conv2d" Spec.
+func conv2DSpecArgs(s Spec) (conv2DArgs, error) {
+	a := conv2DArgs{Bias: true}
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if err := a.validate(); err != nil {
+		return a, fmt.Errorf("nn: conv2d %q: %v", s.Name, err)
+	}
+	return a, nil
+}
+
 func init() {
-	Register("conv2d", func(s Spec, rng *rand.Rand) (Module, error) {
-		a := conv2DArgs{Bias: true}
-		if err := s.UnmarshalArgs(&a); err != nil {
+	RegisterSized("conv2d", func(s Spec, rng *rand.Rand) (Module, error) {
+		a, err := conv2DSpecArgs(s)
+		if err != nil {
 			return nil, err
 		}
 		l, err := newConv2D(a, rng)
@@ -231,5 +253,11 @@ func init() {
 		}
 		l.SetName(s.Name)
 		return l, nil
+	}, func(s Spec) (int64, error) {
+		a, err := conv2DSpecArgs(s)
+		if err != nil {
+			return 0, err
+		}
+		return a.elements(), nil
 	})
 }

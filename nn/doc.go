@@ -7,7 +7,12 @@
 // "conv1/weight") and computes its output on the tape carried by a Ctx.
 // Every layer also describes itself as a Spec, a JSON-serialisable
 // architecture record from which Build reconstructs it: that is what a
-// saved .gbx model stores next to its weights.
+// saved .gbx model stores next to its weights. Since that Spec comes from
+// a file, building one allocates nothing until the tree's depth, every
+// layer's arguments and the total size of the parameters are checked:
+// BuildLimited refuses a model larger than the caller's limit (a loader
+// passes the size of the file's own tensors), Build one larger than
+// DefaultMaxElements.
 //
 // Shapes follow the tensor package's policy: a wrong input shape panics
 // with a *tensor.ShapeError whose message names the layer and the fix

@@ -82,15 +82,27 @@ func (l *Dropout) LayerName() string { return l.name }
 // SetName names the layer.
 func (l *Dropout) SetName(name string) { l.name = name }
 
+// dropoutSpecArgs decodes and validates the args of a "dropout" Spec.
+func dropoutSpecArgs(s Spec) (dropoutArgs, error) {
+	var a dropoutArgs
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if err := checkDropoutP(a.P); err != nil {
+		return a, fmt.Errorf("nn: dropout %q: %v", s.Name, err)
+	}
+	return a, nil
+}
+
 func init() {
-	Register("dropout", func(s Spec, _ *rand.Rand) (Module, error) {
-		var a dropoutArgs
-		if err := s.UnmarshalArgs(&a); err != nil {
+	RegisterSized("dropout", func(s Spec, _ *rand.Rand) (Module, error) {
+		a, err := dropoutSpecArgs(s)
+		if err != nil {
 			return nil, err
 		}
-		if err := checkDropoutP(a.P); err != nil {
-			return nil, fmt.Errorf("nn: dropout %q: %v", s.Name, err)
-		}
 		return &Dropout{P: a.P, name: s.Name}, nil
+	}, func(s Spec) (int64, error) {
+		_, err := dropoutSpecArgs(s)
+		return 0, err
 	})
 }

@@ -37,8 +37,8 @@ type embeddingArgs struct {
 }
 
 // NewEmbedding returns a vocab×dim table with N(0, 1) entries drawn from
-// rng. Non-positive sizes panic with a *tensor.ShapeError; Build returns
-// them as errors.
+// rng. Sizes outside [1, MaxDim] panic with a *tensor.ShapeError; Build
+// returns them as errors.
 func NewEmbedding(vocab, dim int, rng *rand.Rand) *Embedding {
 	l, err := newEmbedding(embeddingArgs{Vocab: vocab, Dim: dim}, rng)
 	if err != nil {
@@ -47,9 +47,16 @@ func NewEmbedding(vocab, dim int, rng *rand.Rand) *Embedding {
 	return l
 }
 
+func (a embeddingArgs) validate() error {
+	if !dimsOK(a.Vocab, a.Dim) {
+		return fmt.Errorf("sizes vocab=%d dim=%d must be between 1 and MaxDim = %d", a.Vocab, a.Dim, MaxDim)
+	}
+	return nil
+}
+
 func newEmbedding(a embeddingArgs, rng *rand.Rand) (*Embedding, error) {
-	if a.Vocab < 1 || a.Dim < 1 {
-		return nil, fmt.Errorf("sizes vocab=%d dim=%d must be ≥ 1", a.Vocab, a.Dim)
+	if err := a.validate(); err != nil {
+		return nil, err
 	}
 	return &Embedding{Weight: autograd.Param(tensor.RandN(rng, 0, 1, a.Vocab, a.Dim), "weight"), Vocab: a.Vocab, Dim: a.Dim}, nil
 }
@@ -94,10 +101,22 @@ func (l *Embedding) SetName(name string) {
 	l.Weight.Name = layerParamName(name, "weight")
 }
 
+// embeddingSpecArgs decodes and validates the args of an "embedding" Spec.
+func embeddingSpecArgs(s Spec) (embeddingArgs, error) {
+	var a embeddingArgs
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if err := a.validate(); err != nil {
+		return a, fmt.Errorf("nn: embedding %q: %v", s.Name, err)
+	}
+	return a, nil
+}
+
 func init() {
-	Register("embedding", func(s Spec, rng *rand.Rand) (Module, error) {
-		var a embeddingArgs
-		if err := s.UnmarshalArgs(&a); err != nil {
+	RegisterSized("embedding", func(s Spec, rng *rand.Rand) (Module, error) {
+		a, err := embeddingSpecArgs(s)
+		if err != nil {
 			return nil, err
 		}
 		l, err := newEmbedding(a, rng)
@@ -106,5 +125,8 @@ func init() {
 		}
 		l.SetName(s.Name)
 		return l, nil
+	}, func(s Spec) (int64, error) {
+		a, err := embeddingSpecArgs(s)
+		return Elements(a.Vocab, a.Dim), err
 	})
 }

@@ -48,5 +48,5 @@ func (l *Flatten) LayerName() string { return l.name }
 func (l *Flatten) SetName(name string) { l.name = name }
 
 func init() {
-	Register("flatten", func(s Spec, _ *rand.Rand) (Module, error) { return &Flatten{name: s.Name}, nil })
+	RegisterSized("flatten", func(s Spec, _ *rand.Rand) (Module, error) { return &Flatten{name: s.Name}, nil }, noElements)
 }

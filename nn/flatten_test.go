@@ -46,6 +46,21 @@ func distinctInput(rng *rand.Rand, shape []int) *tensor.Tensor {
 	return tensor.MustFromSlice(d, shape...)
 }
 
+// tiedInput draws every value from {−1, 0, 1}, so most max-pooling
+// windows hold a tie for their maximum: the gradient there is checked as
+// a subgradient. Only for non-overlapping windows: an element tied in
+// several overlapping windows sits on several kinks at once, where the
+// one-sided derivatives along it need not bracket the (valid) gradient
+// the first-maximum rule picks.
+func tiedInput(rng *rand.Rand, shape []int) *tensor.Tensor {
+	x := tensor.New(shape...)
+	d := x.Data()
+	for i := range d {
+		d[i] = float32(rng.IntN(3) - 1)
+	}
+	return x
+}
+
 // TestSpatialLayersConformance runs the nn/layertest kit (shapes, names,
 // gradients for the input and every parameter, Spec round trip, seeding,
 // eval determinism) on the convolution, pooling and flatten layers.
@@ -64,7 +79,19 @@ func TestSpatialLayersConformance(t *testing.T) {
 		{"conv2d 1x1", func(rng *rand.Rand) nn.Module { return nn.NewConv2D(3, 5, 1, rng) }, []int{2, 3, 4, 4}, nil},
 		{"maxpool2d", func(*rand.Rand) nn.Module { return nn.NewMaxPool2D(2, 0, 0) }, []int{2, 3, 4, 6}, []layertest.Option{layertest.Input(distinctInput)}},
 		{"maxpool2d overlapping", func(*rand.Rand) nn.Module { return nn.NewMaxPool2D(3, 2, 1) }, []int{2, 2, 5, 5}, []layertest.Option{layertest.Input(distinctInput)}},
+		{"conv2d depthwise", func(rng *rand.Rand) nn.Module {
+			return nn.NewConv2D(3, 3, 3, rng, nn.ConvGroups(3), nn.ConvStride(2), nn.ConvPadding(1))
+		}, []int{2, 3, 5, 4}, nil},
+		{"maxpool2d random input", func(*rand.Rand) nn.Module { return nn.NewMaxPool2D(2, 1, 1) }, []int{2, 2, 4, 5}, nil},
+		{"maxpool2d ties", func(*rand.Rand) nn.Module { return nn.NewMaxPool2D(2, 0, 0) }, []int{2, 2, 4, 4}, []layertest.Option{layertest.Input(tiedInput)}},
+		{"maxpool2d non-square", func(*rand.Rand) nn.Module {
+			return &nn.MaxPool2D{Pool: tensor.PoolParams{KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadW: 1}}
+		}, []int{2, 2, 4, 5}, nil},
 		{"avgpool2d", func(*rand.Rand) nn.Module { return nn.NewAvgPool2D(3, 2, 1) }, []int{2, 2, 5, 6}, nil},
+		{"avgpool2d non-overlapping", func(*rand.Rand) nn.Module { return nn.NewAvgPool2D(2, 0, 0) }, []int{2, 3, 4, 6}, nil},
+		{"avgpool2d non-square", func(*rand.Rand) nn.Module {
+			return &nn.AvgPool2D{Pool: tensor.PoolParams{KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadH: 1}}
+		}, []int{2, 2, 5, 4}, nil},
 		{"globalavgpool2d", func(*rand.Rand) nn.Module { return nn.NewGlobalAvgPool2D() }, []int{2, 3, 4, 5}, nil},
 		{"flatten", func(*rand.Rand) nn.Module { return nn.NewFlatten() }, []int{2, 3, 2, 2}, nil},
 	} {

@@ -46,8 +46,9 @@ var gruKind = &recurrentKind{
 
 // NewGRU returns a GRU from in input features to hidden units, with
 // weights drawn from rng: Glorot-uniform input weights, orthogonal
-// recurrent weights, zero biases. Non-positive sizes panic with a
-// *tensor.ShapeError; Build returns them as errors.
+// recurrent weights, zero biases. Sizes outside [1, MaxDim] or more
+// than MaxRecurrentLayers layers panic with a *tensor.ShapeError; Build
+// returns them as errors.
 //
 //	gru := nn.NewGRU(64, 128, rng, nn.RecurrentLayers(2))
 func NewGRU(in, hidden int, rng *rand.Rand, opts ...RecurrentOption) *GRU {

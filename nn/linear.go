@@ -54,8 +54,8 @@ func LinearNoBias() LinearOption { return func(a *linearArgs) { a.Bias = false }
 
 // NewLinear returns a dense layer from in to out features, with weights
 // drawn from rng by Glorot-uniform (unless LinearInit says otherwise) and
-// a zero bias. Non-positive sizes or an unknown initialiser panic with a
-// *tensor.ShapeError; Build returns them as errors.
+// a zero bias. Sizes outside [1, MaxDim] or an unknown initialiser panic
+// with a *tensor.ShapeError; Build returns them as errors.
 //
 //	fc := nn.NewLinear(784, 128, rng, nn.LinearInit(nn.InitHeNormal))
 func NewLinear(in, out int, rng *rand.Rand, opts ...LinearOption) *Linear {
@@ -70,12 +70,29 @@ func NewLinear(in, out int, rng *rand.Rand, opts ...LinearOption) *Linear {
 	return l
 }
 
-func newLinear(a linearArgs, rng *rand.Rand) (*Linear, error) {
-	if a.In < 1 || a.Out < 1 {
-		return nil, fmt.Errorf("sizes in=%d out=%d must be ≥ 1", a.In, a.Out)
+// validate checks the sizes and the initialiser (empty means
+// InitGlorotUniform).
+func (a *linearArgs) validate() error {
+	if !dimsOK(a.In, a.Out) {
+		return fmt.Errorf("sizes in=%d out=%d must be between 1 and MaxDim = %d", a.In, a.Out, MaxDim)
 	}
 	if a.Init == "" {
 		a.Init = InitGlorotUniform
+	}
+	return a.Init.Valid()
+}
+
+// elements counts the weight and the bias.
+func (a linearArgs) elements() int64 {
+	if a.Bias {
+		return Elements(a.In+1, a.Out)
+	}
+	return Elements(a.In, a.Out)
+}
+
+func newLinear(a linearArgs, rng *rand.Rand) (*Linear, error) {
+	if err := a.validate(); err != nil {
+		return nil, err
 	}
 	w, err := a.Init.New(rng, a.In, a.Out, a.In, a.Out)
 	if err != nil {
@@ -178,10 +195,22 @@ func layerParamName(layer, p string) string {
 	return layer + "/" + p
 }
 
+// linearSpecArgs decodes and validates the args of a "linear" Spec.
+func linearSpecArgs(s Spec) (linearArgs, error) {
+	a := linearArgs{Bias: true}
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if err := a.validate(); err != nil {
+		return a, fmt.Errorf("nn: linear %q: %v", s.Name, err)
+	}
+	return a, nil
+}
+
 func init() {
-	Register("linear", func(s Spec, rng *rand.Rand) (Module, error) {
-		a := linearArgs{Bias: true}
-		if err := s.UnmarshalArgs(&a); err != nil {
+	RegisterSized("linear", func(s Spec, rng *rand.Rand) (Module, error) {
+		a, err := linearSpecArgs(s)
+		if err != nil {
 			return nil, err
 		}
 		l, err := newLinear(a, rng)
@@ -190,5 +219,8 @@ func init() {
 		}
 		l.SetName(s.Name)
 		return l, nil
+	}, func(s Spec) (int64, error) {
+		a, err := linearSpecArgs(s)
+		return a.elements(), err
 	})
 }

@@ -44,8 +44,9 @@ var lstmKind = &recurrentKind{
 
 // NewLSTM returns an LSTM from in input features to hidden units, with
 // weights drawn from rng: Glorot-uniform input weights, orthogonal
-// recurrent weights, forget-gate bias 1. Non-positive sizes panic with a
-// *tensor.ShapeError; Build returns them as errors.
+// recurrent weights, forget-gate bias 1. Sizes outside [1, MaxDim] or more
+// than MaxRecurrentLayers layers panic with a *tensor.ShapeError; Build
+// returns them as errors.
 //
 //	lstm := nn.NewLSTM(64, 256, rng, nn.RecurrentLayers(2), nn.ReturnSequences())
 func NewLSTM(in, hidden int, rng *rand.Rand, opts ...RecurrentOption) *LSTM {

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"sort"
-	"sync"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -69,49 +67,6 @@ func MakeSpec(typ, name string, args any, children ...Spec) Spec {
 		s.Args = b
 	}
 	return s
-}
-
-// Builder reconstructs a module from its Spec. rng initialises weights;
-// loaded weights overwrite them afterwards.
-type Builder func(s Spec, rng *rand.Rand) (Module, error)
-
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Builder{}
-)
-
-// Register makes a module type buildable from its Spec. Layer files call it
-// from init; user-defined layers may too.
-func Register(typ string, b Builder) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[typ]; dup {
-		panic("nn: module type registered twice: " + typ)
-	}
-	registry[typ] = b
-}
-
-// Build reconstructs a module (and its children) from a Spec.
-func Build(s Spec, rng *rand.Rand) (Module, error) {
-	registryMu.RLock()
-	b, ok := registry[s.Type]
-	registryMu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("nn: unknown module type %q (known: %v)", s.Type, RegisteredTypes())
-	}
-	return b(s, rng)
-}
-
-// RegisteredTypes lists the module types Build knows, sorted.
-func RegisteredTypes() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	var out []string
-	for k := range registry {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // UnmarshalArgs decodes a Spec's args into v, with an error naming the type.

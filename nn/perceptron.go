@@ -42,8 +42,8 @@ type perceptronArgs struct {
 }
 
 // NewPerceptron returns out perceptrons over in inputs with small random
-// weights U(−0.1, 0.1) from rng and zero bias. Non-positive sizes panic
-// with a *tensor.ShapeError; Build returns them as errors.
+// weights U(−0.1, 0.1) from rng and zero bias. Sizes outside [1, MaxDim]
+// panic with a *tensor.ShapeError; Build returns them as errors.
 func NewPerceptron(in, out int, rng *rand.Rand) *Perceptron {
 	p, err := newPerceptron(perceptronArgs{In: in, Out: out}, rng)
 	if err != nil {
@@ -52,9 +52,16 @@ func NewPerceptron(in, out int, rng *rand.Rand) *Perceptron {
 	return p
 }
 
+func (a perceptronArgs) validate() error {
+	if !dimsOK(a.In, a.Out) {
+		return fmt.Errorf("sizes in=%d out=%d must be between 1 and MaxDim = %d", a.In, a.Out, MaxDim)
+	}
+	return nil
+}
+
 func newPerceptron(a perceptronArgs, rng *rand.Rand) (*Perceptron, error) {
-	if a.In < 1 || a.Out < 1 {
-		return nil, fmt.Errorf("sizes in=%d out=%d must be ≥ 1", a.In, a.Out)
+	if err := a.validate(); err != nil {
+		return nil, err
 	}
 	return &Perceptron{
 		Weight: autograd.Param(tensor.RandU(rng, -0.1, 0.1, a.In, a.Out), "weight"),
@@ -179,10 +186,22 @@ func (p *Perceptron) SetName(name string) {
 	p.Bias.Name = layerParamName(name, "bias")
 }
 
+// perceptronSpecArgs decodes and validates the args of a "perceptron" Spec.
+func perceptronSpecArgs(s Spec) (perceptronArgs, error) {
+	var a perceptronArgs
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return a, err
+	}
+	if err := a.validate(); err != nil {
+		return a, fmt.Errorf("nn: perceptron %q: %v", s.Name, err)
+	}
+	return a, nil
+}
+
 func init() {
-	Register("perceptron", func(s Spec, rng *rand.Rand) (Module, error) {
-		var a perceptronArgs
-		if err := s.UnmarshalArgs(&a); err != nil {
+	RegisterSized("perceptron", func(s Spec, rng *rand.Rand) (Module, error) {
+		a, err := perceptronSpecArgs(s)
+		if err != nil {
 			return nil, err
 		}
 		p, err := newPerceptron(a, rng)
@@ -191,5 +210,8 @@ func init() {
 		}
 		p.SetName(s.Name)
 		return p, nil
+	}, func(s Spec) (int64, error) {
+		a, err := perceptronSpecArgs(s)
+		return Elements(a.In+1, a.Out), err // weight [in, out] and bias [out]
 	})
 }

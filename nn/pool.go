@@ -32,11 +32,11 @@ func newPoolParams(p tensor.PoolParams) (tensor.PoolParams, error) {
 		p.StrideW = p.KW
 	}
 	switch {
-	case p.KH < 1 || p.KW < 1:
-		return p, fmt.Errorf("window %d×%d must be at least 1×1", p.KH, p.KW)
-	case p.StrideH < 1 || p.StrideW < 1:
-		return p, fmt.Errorf("stride %d×%d must be ≥ 1", p.StrideH, p.StrideW)
-	case p.PadH < 0 || p.PadW < 0 || 2*p.PadH > p.KH || 2*p.PadW > p.KW:
+	case !dimsOK(p.KH, p.KW):
+		return p, fmt.Errorf("window %d×%d must be at least 1×1 and at most MaxDim = %d", p.KH, p.KW, MaxDim)
+	case !dimsOK(p.StrideH, p.StrideW):
+		return p, fmt.Errorf("stride %d×%d must be between 1 and MaxDim = %d", p.StrideH, p.StrideW, MaxDim)
+	case p.PadH < 0 || p.PadW < 0 || p.PadH > p.KH/2 || p.PadW > p.KW/2:
 		return p, fmt.Errorf("padding %d×%d must be between 0 and half the %d×%d window", p.PadH, p.PadW, p.KH, p.KW)
 	}
 	return p, nil
@@ -179,23 +179,35 @@ func (l *GlobalAvgPool2D) LayerName() string { return l.name }
 // SetName names the layer.
 func (l *GlobalAvgPool2D) SetName(name string) { l.name = name }
 
+// poolSpecParams decodes and validates the args of a window pooling Spec.
+func poolSpecParams(s Spec) (tensor.PoolParams, error) {
+	var a poolArgs
+	if err := s.UnmarshalArgs(&a); err != nil {
+		return tensor.PoolParams{}, err
+	}
+	p, err := newPoolParams(a.params())
+	if err != nil {
+		return p, fmt.Errorf("nn: %s %q: %v", s.Type, s.Name, err)
+	}
+	return p, nil
+}
+
 func init() {
 	buildPool := func(typ string, mk func(p tensor.PoolParams, name string) Module) {
-		Register(typ, func(s Spec, _ *rand.Rand) (Module, error) {
-			var a poolArgs
-			if err := s.UnmarshalArgs(&a); err != nil {
+		RegisterSized(typ, func(s Spec, _ *rand.Rand) (Module, error) {
+			p, err := poolSpecParams(s)
+			if err != nil {
 				return nil, err
 			}
-			p, err := newPoolParams(a.params())
-			if err != nil {
-				return nil, fmt.Errorf("nn: %s %q: %v", typ, s.Name, err)
-			}
 			return mk(p, s.Name), nil
+		}, func(s Spec) (int64, error) {
+			_, err := poolSpecParams(s)
+			return 0, err
 		})
 	}
 	buildPool("maxpool2d", func(p tensor.PoolParams, name string) Module { return &MaxPool2D{Pool: p, name: name} })
 	buildPool("avgpool2d", func(p tensor.PoolParams, name string) Module { return &AvgPool2D{Pool: p, name: name} })
-	Register("globalavgpool2d", func(s Spec, _ *rand.Rand) (Module, error) {
+	RegisterSized("globalavgpool2d", func(s Spec, _ *rand.Rand) (Module, error) {
 		return &GlobalAvgPool2D{name: s.Name}, nil
-	})
+	}, noElements)
 }

@@ -42,10 +42,25 @@ type recurrentArgs struct {
 }
 
 func (a recurrentArgs) valid() error {
-	if a.Input < 1 || a.Hidden < 1 || a.Layers < 1 {
-		return fmt.Errorf("input=%d hidden=%d layers=%d must all be ≥ 1", a.Input, a.Hidden, a.Layers)
+	if !dimsOK(a.Input, a.Hidden) || a.Layers < 1 || a.Layers > MaxRecurrentLayers {
+		return fmt.Errorf("input=%d hidden=%d layers=%d must all be ≥ 1, the sizes at most MaxDim = %d and the layers at most MaxRecurrentLayers = %d",
+			a.Input, a.Hidden, a.Layers, MaxDim, MaxRecurrentLayers)
 	}
 	return nil
+}
+
+// elements counts the weights newRecurrentWeights draws for a stack of
+// k's layers: per layer w_ih [in, G·H], w_hh [H, G·H] and one bias [G·H]
+// (two for a GRU), where in is a.Input for the first layer and H above.
+// a must be valid.
+func (a recurrentArgs) elements(k *recurrentKind) int64 {
+	biases := 1
+	if k.biasHH {
+		biases = 2
+	}
+	first := Elements(a.Input+a.Hidden+biases, k.gates, a.Hidden)
+	above := Elements(a.Layers-1, 2*a.Hidden+biases, k.gates, a.Hidden)
+	return satAdd(first, above)
 }
 
 // recurrentKind is what sets RNN, LSTM and GRU apart; everything else
@@ -324,16 +339,29 @@ func ctxTape(c *Ctx) *autograd.Tape {
 // registerRecurrent registers the layer type of kind k for Build; wrap
 // puts the base in the layer's struct.
 func registerRecurrent(k *recurrentKind, wrap func(recurrent) Module) {
-	Register(k.typ, func(s Spec, rng *rand.Rand) (Module, error) {
+	specArgs := func(s Spec) (recurrentArgs, error) {
 		a := recurrentArgs{Layers: 1}
 		if err := s.UnmarshalArgs(&a); err != nil {
-			return nil, err
+			return a, err
 		}
 		if err := a.valid(); err != nil {
-			return nil, fmt.Errorf("nn: %s %q: %v", k.typ, s.Name, err)
+			return a, fmt.Errorf("nn: %s %q: %v", k.typ, s.Name, err)
+		}
+		return a, nil
+	}
+	RegisterSized(k.typ, func(s Spec, rng *rand.Rand) (Module, error) {
+		a, err := specArgs(s)
+		if err != nil {
+			return nil, err
 		}
 		m := wrap(k.new(a, rng))
 		m.(Named).SetName(s.Name)
 		return m, nil
+	}, func(s Spec) (int64, error) {
+		a, err := specArgs(s)
+		if err != nil {
+			return 0, err
+		}
+		return a.elements(k), nil
 	})
 }

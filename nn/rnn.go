@@ -40,8 +40,9 @@ var rnnKind = &recurrentKind{
 
 // NewRNN returns a tanh RNN from in input features to hidden units, with
 // weights drawn from rng: Glorot-uniform input weights, orthogonal
-// recurrent weights, zero bias. Non-positive sizes panic with a
-// *tensor.ShapeError; Build returns them as errors.
+// recurrent weights, zero bias. Sizes outside [1, MaxDim] or more
+// than MaxRecurrentLayers layers panic with a *tensor.ShapeError; Build
+// returns them as errors.
 //
 //	rnn := nn.NewRNN(1, 32, rng)
 func NewRNN(in, hidden int, rng *rand.Rand, opts ...RecurrentOption) *RNN {

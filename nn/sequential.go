@@ -25,22 +25,64 @@ type Sequential struct {
 var _ Module = (*Sequential)(nil)
 
 // NewSequential chains layers. Layers without a unique name are named
-// after their type and position ("linear2"), so parameter names are unique.
+// after their type and position ("linear2"), so parameter names are
+// unique. Names must be unique across nested Sequentials too, since their
+// parameters share one namespace: a layer inside a nested Sequential
+// whose name is already taken is renamed with a suffix ("linear0_2").
+// Renaming is idempotent, so a model rebuilt from its Spec keeps its names.
 func NewSequential(layers ...Module) *Sequential {
 	seen := map[string]bool{}
+	unique := func(name string) string {
+		if !seen[name] {
+			return name
+		}
+		for k := 2; ; k++ {
+			if c := fmt.Sprintf("%s_%d", name, k); !seen[c] {
+				return c
+			}
+		}
+	}
 	for i, l := range layers {
+		if inner, ok := l.(*Sequential); ok {
+			for _, m := range inner.named() {
+				n := m.(Named)
+				name := n.LayerName()
+				if name == "" {
+					name = fmt.Sprintf("%s%d", m.Spec().Type, i)
+				}
+				if name != n.LayerName() || seen[name] {
+					n.SetName(unique(name))
+				}
+				seen[n.LayerName()] = true
+			}
+			continue
+		}
 		n, ok := l.(Named)
 		if !ok {
 			continue
 		}
 		name := n.LayerName()
 		if name == "" || seen[name] {
-			name = fmt.Sprintf("%s%d", l.Spec().Type, i)
+			name = unique(fmt.Sprintf("%s%d", l.Spec().Type, i))
 			n.SetName(name)
 		}
 		seen[name] = true
 	}
 	return &Sequential{Layers: layers}
+}
+
+// named returns the Named layers of s and of the Sequentials nested in
+// it, in order.
+func (s *Sequential) named() []Module {
+	var out []Module
+	for _, l := range s.Layers {
+		if inner, ok := l.(*Sequential); ok {
+			out = append(out, inner.named()...)
+		} else if _, ok := l.(Named); ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Forward runs x through every layer. A Conv2D directly followed by a
@@ -92,15 +134,17 @@ func (s *Sequential) Spec() Spec {
 }
 
 func init() {
-	Register("sequential", func(s Spec, rng *rand.Rand) (Module, error) {
+	// The children are counted and checked by Build before this runs, so
+	// they are built without checking them again.
+	RegisterSized("sequential", func(s Spec, rng *rand.Rand) (Module, error) {
 		layers := make([]Module, len(s.Children))
 		for i, c := range s.Children {
-			m, err := Build(c, rng)
+			m, err := buildSpec(c, rng)
 			if err != nil {
 				return nil, fmt.Errorf("sequential layer %d: %w", i, err)
 			}
 			layers[i] = m
 		}
 		return NewSequential(layers...), nil
-	})
+	}, noElements)
 }

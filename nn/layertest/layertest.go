@@ -68,10 +68,20 @@ func MaxChecks(n int) Option { return func(c *config) { c.maxChecks = n } }
 //     Backward computes for the input and for every parameter agree with
 //     central finite differences (float64 accumulation) of a random
 //     projection of the output. Stochastic layers get the same Ctx.RNG
-//     seed on every evaluation, so dropout masks repeat.
+//     seed on every evaluation, so dropout masks repeat. Piecewise
+//     differentiable layers (ReLU, max pooling, whole CNNs) are checked
+//     too: where a kink lies within the step the step shrinks, and at a
+//     kink itself (a tie in a pooling window) the backward value must lie
+//     between the one-sided derivatives. That holds where one non-smooth
+//     operation kinks along the checked element; an element tied for the
+//     maximum of several overlapping pooling windows is not checkable
+//     this way, so feed such layers inputs without ties.
 //   - spec: Spec → JSON → nn.Build gives a layer with the same Spec, the
 //     same parameter and buffer names and shapes, and, with the weights
-//     copied over, bit-identical outputs.
+//     copied over, bit-identical outputs. nn.SpecElements counts exactly
+//     the layer's parameter and buffer elements, and nn.BuildLimited (what
+//     loading a model file uses) builds it within that limit: its type
+//     must be registered with nn.RegisterSized and a correct Sizer.
 //   - seed: the same seed gives bit-identical weights and outputs.
 //   - eval: evaluation mode is deterministic and leaves buffers unchanged.
 func Run(t *testing.T, newLayer func(rng *rand.Rand) nn.Module, inputShape []int, opts ...Option) {
@@ -286,6 +296,10 @@ func checkGradients(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *confi
 		}
 		return s, nil
 	}
+	f0, err := project()
+	if err != nil {
+		return err
+	}
 	for _, tg := range targets {
 		if !tg.value.IsContiguous() {
 			return fmt.Errorf("%s is not contiguous; parameters must own contiguous storage", tg.name)
@@ -299,26 +313,70 @@ func checkGradients(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *confi
 			g = gt.Data()
 		}
 		for _, j := range indices(len(d), cfg.maxChecks) {
-			orig := d[j]
-			d[j] = orig + float32(cfg.eps)
-			up, err1 := project()
-			d[j] = orig - float32(cfg.eps)
-			down, err2 := project()
-			d[j] = orig
-			if err := errors.Join(err1, err2); err != nil {
-				return err
-			}
-			h := float64(orig+float32(cfg.eps)) - float64(orig-float32(cfg.eps))
-			num := (up - down) / h
 			var ana float64
 			if g != nil {
 				ana = float64(g[j])
 			}
-			if math.IsNaN(ana) || math.Abs(ana-num) > cfg.atol+cfg.rtol*math.Max(math.Abs(ana), math.Abs(num)) {
-				return fmt.Errorf("%s mode: gradient of %s (shape %v) element %d: backward %.6g, finite differences %.6g",
-					mode, tg.name, tg.value.Shape(), j, ana, num)
+			if err := checkElement(d, j, ana, f0, project, cfg); err != nil {
+				return fmt.Errorf("%s mode: gradient of %s (shape %v) element %d: %w", mode, tg.name, tg.value.Shape(), j, err)
 			}
 		}
+	}
+	return nil
+}
+
+// kinkRefinements is how many times checkElement shrinks the step (by 10
+// each time) to step past a kink near the checked point.
+const kinkRefinements = 2
+
+// checkElement compares the backward value ana of element j of d with
+// finite differences of project, whose value at the unperturbed point is
+// f0. Layers built from ReLU, max pooling and the like are only piecewise
+// differentiable; when the central difference disagrees and the one-sided
+// differences disagree with each other too, a kink lies within the step,
+// so the step shrinks. If the one-sided differences still disagree at the
+// smallest step, the kink is at the point itself (a ReLU input of exactly
+// 0, a tie in a max-pooling window), where any value between the two
+// one-sided derivatives is a valid (sub)gradient, and ana must lie between
+// them. Where the layer is smooth the check is the plain central one.
+func checkElement(d []float32, j int, ana, f0 float64, project func() (float64, error), cfg *config) error {
+	if math.IsNaN(ana) || math.IsInf(ana, 0) {
+		return fmt.Errorf("backward %v", ana)
+	}
+	agree := func(a, b float64) bool {
+		return math.Abs(a-b) <= cfg.atol+cfg.rtol*math.Max(math.Abs(a), math.Abs(b))
+	}
+	orig := d[j]
+	defer func() { d[j] = orig }()
+	eps := float32(cfg.eps)
+	var central, fwd, bwd float64
+	for level := 0; level <= kinkRefinements; level++ {
+		hi, lo := orig+eps, orig-eps
+		d[j] = hi
+		up, err1 := project()
+		d[j] = lo
+		down, err2 := project()
+		d[j] = orig
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		central = (up - down) / (float64(hi) - float64(lo))
+		if agree(ana, central) {
+			return nil
+		}
+		fwd, bwd = (up-f0)/(float64(hi)-float64(orig)), (f0-down)/(float64(orig)-float64(lo))
+		if agree(fwd, bwd) {
+			// Smooth around the point, and the gradient is wrong.
+			return fmt.Errorf("backward %.6g, finite differences %.6g", ana, central)
+		}
+		eps /= 10
+	}
+	// A kink at the point: ana must be a subgradient.
+	lo, hi := math.Min(fwd, bwd), math.Max(fwd, bwd)
+	tol := cfg.atol + cfg.rtol*math.Max(math.Abs(lo), math.Abs(hi))
+	if ana < lo-tol || ana > hi+tol {
+		return fmt.Errorf("backward %.6g at a kink whose one-sided derivatives are %.6g (left) and %.6g (right); it must lie between them",
+			ana, bwd, fwd)
 	}
 	return nil
 }
@@ -364,6 +422,16 @@ func checkSpec(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) er
 	if string(js) != string(js2) {
 		return fmt.Errorf("Spec changed in the round trip:\n  %s\n  %s", js, js2)
 	}
+	n, err := nn.SpecElements(s)
+	if err != nil {
+		return fmt.Errorf("SpecElements(%s): %w", js, err)
+	}
+	if have := elements(m); n != have {
+		return fmt.Errorf("SpecElements(%s) = %d, but the layer holds %d parameter and buffer elements (fix the Sizer given to nn.RegisterSized)", js, n, have)
+	}
+	if _, err := nn.BuildLimited(s, tensor.NewRNG(77), n); err != nil {
+		return fmt.Errorf("BuildLimited(%s) with the limit %d, its own size: %w", js, n, err)
+	}
 	copyVars := func(kind string, a, c []*autograd.Var) error {
 		if len(a) != len(c) {
 			return fmt.Errorf("%d %s, rebuilt layer has %d", len(a), kind, len(c))
@@ -392,6 +460,15 @@ func checkSpec(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) er
 		return errors.New("the rebuilt layer, with the same weights, computes a different output")
 	}
 	return nil
+}
+
+// elements counts m's parameter and buffer elements.
+func elements(m nn.Module) int64 {
+	var n int64
+	for _, v := range append(m.Params(), buffers(m)...) {
+		n += int64(v.Value.Len())
+	}
+	return n
 }
 
 func checkSeed(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) error {

@@ -1,6 +1,8 @@
 package layertest
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -22,7 +24,8 @@ type scale struct {
 	calls      int
 	name       string
 	unnamedW   bool
-	noBatchFix bool // output drops the batch axis
+	noBatchFix bool   // output drops the batch axis
+	specType   string // "layertest-scale" unless set
 }
 
 func newScale(d int, rng *rand.Rand) *scale {
@@ -57,7 +60,11 @@ func (s *scale) Spec() nn.Spec {
 	if s.badSpec {
 		d++
 	}
-	return nn.MakeSpec("layertest-scale", s.name, map[string]int{"d": d})
+	typ := s.specType
+	if typ == "" {
+		typ = "layertest-scale"
+	}
+	return nn.MakeSpec(typ, s.name, map[string]int{"d": d})
 }
 
 func (s *scale) LayerName() string { return s.name }
@@ -70,15 +77,40 @@ func (s *scale) SetName(n string) {
 }
 
 func init() {
-	nn.Register("layertest-scale", func(sp nn.Spec, rng *rand.Rand) (nn.Module, error) {
-		var a struct{ D int }
-		if err := sp.UnmarshalArgs(&a); err != nil {
-			return nil, err
+	// layertest-scale is sized correctly; layertest-scale-unsized has no
+	// Sizer and layertest-scale-badsize a wrong one.
+	for typ, size := range map[string]nn.Sizer{
+		"layertest-scale":         func(sp nn.Spec) (int64, error) { d, err := scaleSize(sp); return int64(d), err },
+		"layertest-scale-unsized": nil,
+		"layertest-scale-badsize": func(sp nn.Spec) (int64, error) { d, err := scaleSize(sp); return int64(d) - 1, err },
+	} {
+		build := func(sp nn.Spec, rng *rand.Rand) (nn.Module, error) {
+			d, err := scaleSize(sp)
+			if err != nil {
+				return nil, err
+			}
+			l := newScale(d, rng)
+			l.specType = typ
+			l.SetName(sp.Name)
+			return l, nil
 		}
-		l := newScale(a.D, rng)
-		l.SetName(sp.Name)
-		return l, nil
-	})
+		if size == nil {
+			nn.Register(typ, build)
+		} else {
+			nn.RegisterSized(typ, build, size)
+		}
+	}
+}
+
+func scaleSize(sp nn.Spec) (int, error) {
+	var a struct{ D int }
+	if err := sp.UnmarshalArgs(&a); err != nil {
+		return 0, err
+	}
+	if a.D < 1 || a.D > nn.MaxDim {
+		return 0, fmt.Errorf("d=%d out of range", a.D)
+	}
+	return a.D, nil
 }
 
 func TestGoodLayerPasses(t *testing.T) {
@@ -97,6 +129,8 @@ func TestKitCatchesBrokenLayers(t *testing.T) {
 		{"random eval", func(s *scale) { s.noisyEval = true }, "eval", "differ"},
 		{"SetName forgets params", func(s *scale) { s.unnamedW = true }, "names", "probe/"},
 		{"drops batch axis", func(s *scale) { s.noBatchFix = true }, "shape", "batch of"},
+		{"type without a Sizer", func(s *scale) { s.specType = "layertest-scale-unsized" }, "spec", "RegisterSized"},
+		{"wrong Sizer", func(s *scale) { s.specType = "layertest-scale-badsize" }, "spec", "layer holds 3"},
 	}
 	for _, c := range cases {
 		newLayer := func(rng *rand.Rand) nn.Module {
@@ -128,5 +162,42 @@ func TestIndices(t *testing.T) {
 	got := indices(1000, 4)
 	if len(got) != 4 || got[0] != 0 || got[3] != 999 {
 		t.Fatalf("indices(1000, 4) = %v", got)
+	}
+}
+
+// TestCheckElementKinks: at a kink the backward value must lie between the
+// one-sided derivatives; near a kink (within the step) the step shrinks
+// and the check is strict again; where the function is smooth it is the
+// plain central difference.
+func TestCheckElementKinks(t *testing.T) {
+	cfg := config{eps: 1e-2, rtol: 2e-2, atol: 2e-3}
+	cases := []struct {
+		name string
+		x    float32
+		f    func(x float64) float64
+		ana  float64
+		ok   bool
+	}{
+		{"relu at 0, left derivative", 0, func(x float64) float64 { return max(x, 0) }, 0, true},
+		{"relu at 0, right derivative", 0, func(x float64) float64 { return max(x, 0) }, 1, true},
+		{"relu at 0, outside", 0, func(x float64) float64 { return max(x, 0) }, -0.5, false},
+		{"abs at 0, between", 0, math.Abs, 0.3, true},
+		{"abs at 0, outside", 0, math.Abs, 1.5, false},
+		{"kink within the step, right value", 0, func(x float64) float64 { return max(x-0.005, 0) }, 0, true},
+		{"kink within the step, other side's slope", 0, func(x float64) float64 { return max(x-0.005, 0) }, 1, false},
+		{"smooth, right", 1, func(x float64) float64 { return x * x }, 2, true},
+		{"smooth, wrong", 1, func(x float64) float64 { return x * x }, 1.9, false},
+		{"NaN", 1, func(x float64) float64 { return x }, math.NaN(), false},
+	}
+	for _, c := range cases {
+		d := []float32{c.x}
+		project := func() (float64, error) { return c.f(float64(d[0])), nil }
+		err := checkElement(d, 0, c.ana, c.f(float64(c.x)), project, &cfg)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: backward %v: err = %v", c.name, c.ana, err)
+		}
+		if d[0] != c.x {
+			t.Errorf("%s: the element was left at %v", c.name, d[0])
+		}
 	}
 }
