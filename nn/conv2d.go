@@ -117,8 +117,11 @@ func (a *conv2DArgs) validate() error {
 		return fmt.Errorf("kernel %d×%d must be at least 1×1 and at most MaxDim = %d", a.KH, a.KW, MaxDim)
 	case !dimsOK(a.StrideH, a.StrideW):
 		return fmt.Errorf("stride %d×%d must be between 1 and MaxDim = %d", a.StrideH, a.StrideW, MaxDim)
-	case a.PadH < 0 || a.PadW < 0 || a.PadH > MaxDim || a.PadW > MaxDim:
-		return fmt.Errorf("padding %d×%d must be between 0 and MaxDim = %d", a.PadH, a.PadW, MaxDim)
+	case a.PadH < 0 || a.PadW < 0 || a.PadH >= a.KH || a.PadW >= a.KW:
+		// Padding by the whole kernel or more only adds outputs that see
+		// nothing but zeros; refusing it also stops a crafted file from
+		// making the first forward pass allocate a huge output.
+		return fmt.Errorf("padding %d×%d must be between 0 and the kernel's size minus one (%d×%d)", a.PadH, a.PadW, a.KH-1, a.KW-1)
 	case a.Groups < 1 || a.In%a.Groups != 0 || a.Out%a.Groups != 0:
 		return fmt.Errorf("groups=%d must divide in=%d and out=%d", a.Groups, a.In, a.Out)
 	}
