@@ -1,0 +1,139 @@
+package onnx
+
+// The in-memory form of an ONNX model: the parts of onnx.proto that
+// glassbox reads and writes (ModelProto, GraphProto, NodeProto,
+// AttributeProto, TensorProto, ValueInfoProto), with tensor payloads
+// decoded into typed slices.
+
+// Model is an ONNX ModelProto.
+type Model struct {
+	IRVersion int64
+	// Opsets maps an operator-set domain ("" is the default ai.onnx
+	// domain) to its version.
+	Opsets          map[string]int64
+	ProducerName    string
+	ProducerVersion string
+	Domain          string
+	ModelVersion    int64
+	DocString       string
+	Graph           *Graph
+	// Metadata holds metadata_props.
+	Metadata map[string]string
+}
+
+// Opset is the version of the default (ai.onnx) operator set.
+func (m *Model) Opset() int64 { return m.Opsets[""] }
+
+// Graph is an ONNX GraphProto: nodes in topological order, the weights
+// (initialisers) and the graph's inputs and outputs.
+type Graph struct {
+	Name         string
+	Nodes        []*Node
+	Initializers []*Tensor
+	// Inputs lists the graph inputs (which may include initialisers, as
+	// older exporters write them); Outputs the graph outputs; ValueInfo
+	// the shapes of intermediate values, when the file records them.
+	Inputs    []*ValueInfo
+	Outputs   []*ValueInfo
+	ValueInfo []*ValueInfo
+	DocString string
+}
+
+// Node is an ONNX NodeProto: one operator application. An empty input
+// name means an omitted optional input.
+type Node struct {
+	Name    string
+	OpType  string
+	Domain  string
+	Inputs  []string
+	Outputs []string
+	Attrs   map[string]*Attribute
+}
+
+// AttrType is AttributeProto.AttributeType.
+type AttrType int32
+
+// The attribute types.
+const (
+	AttrUndefined AttrType = 0
+	AttrFloat     AttrType = 1
+	AttrInt       AttrType = 2
+	AttrString    AttrType = 3
+	AttrTensor    AttrType = 4
+	AttrGraph     AttrType = 5
+	AttrFloats    AttrType = 6
+	AttrInts      AttrType = 7
+	AttrStrings   AttrType = 8
+	AttrTensors   AttrType = 9
+	AttrGraphs    AttrType = 10
+)
+
+// Attribute is an ONNX AttributeProto; the field that Type names holds
+// the value.
+type Attribute struct {
+	Name    string
+	Type    AttrType
+	F       float32
+	I       int64
+	S       []byte
+	T       *Tensor
+	G       *Graph
+	Floats  []float32
+	Ints    []int64
+	Strings [][]byte
+	Tensors []*Tensor
+	Graphs  []*Graph
+}
+
+// DataType is TensorProto.DataType.
+type DataType int32
+
+// The element types.
+const (
+	Undefined  DataType = 0
+	Float      DataType = 1
+	Uint8      DataType = 2
+	Int8       DataType = 3
+	Uint16     DataType = 4
+	Int16      DataType = 5
+	Int32      DataType = 6
+	Int64      DataType = 7
+	String     DataType = 8
+	Bool       DataType = 9
+	Float16    DataType = 10
+	Double     DataType = 11
+	Uint32     DataType = 12
+	Uint64     DataType = 13
+	Complex64  DataType = 14
+	Complex128 DataType = 15
+	BFloat16   DataType = 16
+)
+
+// Tensor is an ONNX TensorProto with its payload decoded: floating types
+// (float, double, float16, bfloat16) into Floats, integer and boolean
+// types into Ints, strings into Strings. Raw keeps nothing: raw_data and
+// external data are decoded as they are read.
+type Tensor struct {
+	Name     string
+	DataType DataType
+	Dims     []int64
+	Floats   []float32
+	Ints     []int64
+	Strings  [][]byte
+}
+
+// Dim is one dimension of a ValueInfo's shape: a fixed size (Value > 0),
+// or a named symbolic one (Param, such as "batch"), or unknown (both
+// zero).
+type Dim struct {
+	Value int64
+	Param string
+}
+
+// ValueInfo is an ONNX ValueInfoProto of a tensor: its name, element type
+// and (possibly partial) shape. Shape is nil when unknown.
+type ValueInfo struct {
+	Name     string
+	ElemType DataType
+	Shape    []Dim
+}
