@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/internal/atomicfile"
@@ -257,12 +258,35 @@ func readHeader(r io.Reader, size int64) (map[string]json.RawMessage, []byte, er
 	if err := json.Unmarshal(hb, &header); err != nil {
 		return nil, nil, fmt.Errorf("corrupt header JSON: %v", err)
 	}
-	bodyLen := size - 8 - int64(hl)
-	body := make([]byte, bodyLen)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, nil, fmt.Errorf("truncated data: %v", err)
+	body, err := readBody(r, size-8-int64(hl))
+	if err != nil {
+		return nil, nil, err
 	}
 	return header, body, nil
+}
+
+// readChunk is the most readBody allocates ahead of the bytes that have
+// arrived.
+const readChunk = 1 << 20
+
+// readBody reads exactly n bytes from r. It grows its buffer as the bytes
+// arrive (doubling, never past n), so a reader that promises more than it
+// holds makes it allocate at most about twice what it delivered plus
+// readChunk, never n.
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	buf := make([]byte, 0, min(n, readChunk))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), n-int64(len(buf)))))
+		}
+		end := int(min(int64(cap(buf)), n)) // Grow may round the capacity up past n
+		k, err := io.ReadFull(r, buf[len(buf):end])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			return nil, fmt.Errorf("truncated data: the header promises %d bytes of tensor data, the file holds %d: %v", n, len(buf), err)
+		}
+	}
+	return buf, nil
 }
 
 // fill copies the file's tensors into m, checking that the sets of names
