@@ -2,6 +2,9 @@ package model
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -70,5 +73,86 @@ func TestReadBodyExact(t *testing.T) {
 	}
 	if _, err := readBody(bytes.NewReader(data), int64(len(data))+1); err == nil {
 		t.Fatal("a short reader gave no error")
+	}
+}
+
+// craft returns a safetensors file with the given header (marshalled as
+// JSON) and body.
+func craft(t *testing.T, header map[string]any, body []byte) []byte {
+	t.Helper()
+	hb, err := json.Marshal(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(hb)))
+	return append(append(out, hb...), body...)
+}
+
+func writeFile(t *testing.T, raw []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "x.safetensors")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func entry(dtype string, shape []int, lo, hi int) map[string]any {
+	return map[string]any{"dtype": dtype, "shape": shape, "data_offsets": []int{lo, hi}}
+}
+
+// A shape whose element count is far beyond the body must be refused
+// before the tensor is allocated. ReadTensors's old check let [1, d]
+// through for any d (it compared 1 with len(body)/4/d+1), so a 48-byte
+// file asked for 256 MiB here, and [1, 1<<40] killed the process.
+func TestReadTensorsRefusesImpossibleShapes(t *testing.T) {
+	body := make([]byte, 48)
+	for _, shape := range [][]int{{1, 1 << 26}, {1, 1 << 40}, {1 << 31, 1 << 31, 4}, {1 << 62, 4}, {-1, -4}, {3, -4}} {
+		path := writeFile(t, craft(t, map[string]any{"w": entry("F32", shape, 0, 48)}, body))
+		var err error
+		n := allocated(func() { _, _, err = ReadTensors(path) })
+		if err == nil {
+			t.Errorf("shape %v: no error", shape)
+		}
+		if n > 1<<20 {
+			t.Errorf("shape %v: a 48-byte body made ReadTensors allocate %d bytes", shape, n)
+		}
+	}
+}
+
+// Every entry of the header is checked against the limits before any
+// tensor is allocated.
+func TestReadTensorsHeaderLimits(t *testing.T) {
+	many := map[string]any{}
+	for i := range MaxTensors + 1 {
+		many[fmt.Sprint("t", i)] = entry("F32", []int{0}, 0, 0)
+	}
+	cases := map[string]struct {
+		raw  []byte
+		want string
+	}{
+		"rank":       {craft(t, map[string]any{"w": entry("F32", make([]int, MaxRank+1), 0, 0)}, nil), "MaxRank"},
+		"tensors":    {craft(t, many, nil), "MaxTensors"},
+		"dtype":      {craft(t, map[string]any{"w": entry("F33", []int{1}, 0, 4)}, make([]byte, 4)), "unknown dtype"},
+		"range":      {craft(t, map[string]any{"w": entry("F64", []int{1}, 0, 4)}, make([]byte, 4)), "invalid"},
+		"outside":    {craft(t, map[string]any{"w": entry("F32", []int{2}, 4, 12)}, make([]byte, 8)), "invalid"},
+		"negative":   {craft(t, map[string]any{"w": entry("F32", []int{1}, -4, 0)}, make([]byte, 8)), "invalid"},
+		"entry":      {craft(t, map[string]any{"w": []int{1, 2}}, nil), "bad header entry"},
+		"metadata":   {craft(t, map[string]any{"__metadata__": map[string]int{"a": 1}}, nil), "__metadata__"},
+		"short":      {[]byte{1, 2, 3}, "too short"},
+		"header cap": {binary.LittleEndian.AppendUint64(nil, MaxHeaderBytes+1), "MaxHeaderBytes"},
+	}
+	for name, c := range cases {
+		_, _, err := ReadTensors(writeFile(t, c.raw))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want an error containing %q, got %v", name, c.want, err)
+		}
+	}
+	// A file within the limits reads, a zero-size tensor and a null
+	// __metadata__ included.
+	raw := craft(t, map[string]any{"__metadata__": nil, "e": entry("F32", []int{0, 1 << 40}, 8, 8), "w": entry("F32", []int{2}, 0, 8)}, make([]byte, 8))
+	ts, md, err := ReadTensors(writeFile(t, raw))
+	if err != nil || len(ts) != 2 || md == nil || ts["e"].Len() != 0 || ts["w"].Len() != 2 {
+		t.Fatalf("a sound file: %v, %v, %v", ts, md, err)
 	}
 }
