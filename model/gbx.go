@@ -170,7 +170,13 @@ func Load(path string) (nn.Module, Meta, error) {
 	return m, meta, nil
 }
 
-// Read is Load from a reader of known size.
+// Read is Load from a reader of known size. What it allocates for the
+// file is bounded before it happens: the header by MaxHeaderBytes (parsing
+// it costs a small multiple of its length), the tensor data by the bytes r
+// actually delivers, never by what size claims, and the tensors, which
+// may not share bytes, by the data. The model itself is built from the
+// architecture the header names, and must then hold exactly the file's
+// tensors.
 func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
 	h, body, err := readFile(r, size)
 	if err != nil {

@@ -156,3 +156,34 @@ func TestReadTensorsHeaderLimits(t *testing.T) {
 		t.Fatalf("a sound file: %v, %v, %v", ts, md, err)
 	}
 }
+
+// Tensors whose byte ranges overlap could each claim the whole body: a
+// file of 1 MiB of data and a thousand entries pointing at it asked
+// ReadTensors for a GiB. Overlaps are refused, so the tensors together
+// hold at most the file's data.
+func TestReadTensorsRefusesSharedBytes(t *testing.T) {
+	const n = 1 << 18 // values in the body
+	h := map[string]any{}
+	for i := range 1000 {
+		h[fmt.Sprint("t", i)] = entry("F32", []int{n}, 0, 4*n)
+	}
+	path := writeFile(t, craft(t, h, make([]byte, 4*n)))
+	var err error
+	got := allocated(func() { _, _, err = ReadTensors(path) })
+	if err == nil || !strings.Contains(err.Error(), "share bytes") {
+		t.Errorf("want an error about shared bytes, got %v", err)
+	}
+	if got > 16<<20 {
+		t.Errorf("a file of %d bytes made ReadTensors allocate %d", 4*n, got)
+	}
+	// Partial overlap, and a zero-size tensor inside another's range
+	// (which shares nothing).
+	raw := craft(t, map[string]any{"a": entry("F32", []int{2}, 0, 8), "b": entry("F32", []int{2}, 4, 12)}, make([]byte, 12))
+	if _, _, err := ReadTensors(writeFile(t, raw)); err == nil || !strings.Contains(err.Error(), "share bytes") {
+		t.Errorf("partial overlap: %v", err)
+	}
+	raw = craft(t, map[string]any{"a": entry("F32", []int{2}, 0, 8), "z": entry("F32", []int{0}, 4, 4)}, make([]byte, 8))
+	if _, _, err := ReadTensors(writeFile(t, raw)); err != nil {
+		t.Errorf("zero-size tensor: %v", err)
+	}
+}

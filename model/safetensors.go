@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/glassbox-ml/glassbox/tensor"
 )
@@ -86,7 +88,9 @@ func ReadTensors(path string) (map[string]*tensor.Tensor, map[string]string, err
 	return tensors, md, nil
 }
 
-// readTensors is ReadTensors from a reader of known size.
+// readTensors is ReadTensors from a reader of known size. The tensors it
+// allocates hold at most the file's data bytes (parseHeader refuses
+// ranges that share bytes).
 func readTensors(r io.Reader, size int64) (map[string]*tensor.Tensor, map[string]string, error) {
 	h, body, err := readFile(r, size)
 	if err != nil {
@@ -109,7 +113,8 @@ func readTensors(r io.Reader, size int64) (map[string]*tensor.Tensor, map[string
 // Limits on what a safetensors file may declare. Load, Read, LoadWeights
 // and ReadTensors check a file's header against them, and every tensor's
 // byte range against the file's size, before they allocate anything the
-// header describes.
+// header describes. The tensors they allocate therefore hold at most the
+// file's size in bytes; Read's doc gives the whole bound.
 const (
 	// MaxHeaderBytes bounds the JSON header: the architecture, the meta
 	// and one entry per tensor. A glassbox model's header is a few
@@ -204,7 +209,8 @@ func readBody(r io.Reader, n int64) ([]byte, error) {
 // parseHeader decodes a header and checks every tensor entry: a known
 // dtype, a shape of at most MaxRank dimensions, none negative, whose
 // element count times the dtype's size is exactly the entry's byte range;
-// and every range inside the body of bodyLen bytes.
+// and every range inside the body of bodyLen bytes, no two sharing a byte,
+// so that the tensors together hold at most bodyLen bytes.
 func parseHeader(hb []byte, bodyLen int64) (*header, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(hb, &raw); err != nil {
@@ -219,6 +225,11 @@ func parseHeader(hb []byte, bodyLen int64) (*header, error) {
 		return nil, fmt.Errorf("corrupt file: it lists %d tensors, more than model.MaxTensors = %d", len(raw), MaxTensors)
 	}
 	h := &header{tensors: make(map[string]tensorHeader, len(raw)), metadata: md}
+	type span struct {
+		lo, hi int
+		name   string
+	}
+	spans := make([]span, 0, len(raw))
 	for name, e := range raw {
 		var th tensorHeader
 		if err := json.Unmarshal(e, &th); err != nil {
@@ -237,6 +248,17 @@ func parseHeader(hb []byte, bodyLen int64) (*header, error) {
 			return nil, fmt.Errorf("tensor %q: data range [%d, %d) invalid for %d values of %s in a %d-byte body (corrupt or truncated file)", name, lo, hi, n, th.DType, bodyLen)
 		}
 		h.tensors[name] = th
+		if hi > lo {
+			spans = append(spans, span{lo, hi, name})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		return cmp.Or(cmp.Compare(a.lo, b.lo), cmp.Compare(a.hi, b.hi), strings.Compare(a.name, b.name))
+	})
+	for i := 1; i < len(spans); i++ {
+		if a, b := spans[i-1], spans[i]; b.lo < a.hi {
+			return nil, fmt.Errorf("corrupt file: tensors %q [%d, %d) and %q [%d, %d) share bytes", a.name, a.lo, a.hi, b.name, b.lo, b.hi)
+		}
 	}
 	return h, nil
 }
