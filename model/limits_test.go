@@ -187,3 +187,34 @@ func TestReadTensorsRefusesSharedBytes(t *testing.T) {
 		t.Errorf("zero-size tensor: %v", err)
 	}
 }
+
+// tensorElements sums the values the file's tensors declare: for a saved
+// model, the model's parameter and buffer count.
+func TestTensorElements(t *testing.T) {
+	raw := goodFile(t) // affine 3→2: weight 6, bias 2, count 1
+	h, _, err := readFile(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := tensorElements(h); n != 9 || err != nil {
+		t.Fatalf("tensorElements = %d, %v; want 9", n, err)
+	}
+	raw = craft(t, map[string]any{"a": entry("F32", []int{2, 3}, 0, 24), "b": entry("U8", []int{5}, 24, 29),
+		"z": entry("F64", []int{0, 7}, 29, 29), "s": entry("F16", nil, 30, 32)}, make([]byte, 32))
+	if h, _, err = readFile(bytes.NewReader(raw), int64(len(raw))); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := tensorElements(h); n != 12 || err != nil {
+		t.Fatalf("tensorElements = %d, %v; want 6+5+0+1", n, err)
+	}
+	if n, err := tensorElements(&header{tensors: map[string]tensorHeader{"x": {Shape: []int{-1}}}}); err == nil {
+		t.Fatalf("an unchecked negative shape gave %d", n)
+	}
+	big := &header{tensors: map[string]tensorHeader{}}
+	for i := range 17 { // 17 × 2⁵⁹ > 2⁶³
+		big.tensors[fmt.Sprint(i)] = tensorHeader{Shape: []int{1 << 30, 1 << 29}}
+	}
+	if n, err := tensorElements(big); err == nil {
+		t.Fatalf("an overflowing sum gave %d", n)
+	}
+}

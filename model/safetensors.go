@@ -290,6 +290,26 @@ func elements(shape []int) (int64, error) {
 	return n, nil
 }
 
+// tensorElements is the number of values all the tensors of a checked
+// header declare together. parseHeader refuses byte ranges outside the
+// body or shared between tensors, so it is at most the file's data bytes
+// over the smallest dtype size: the element budget for a model rebuilt
+// to hold the file's tensors.
+func tensorElements(h *header) (int64, error) {
+	var sum int64
+	for name, th := range h.tensors {
+		n, err := elements(th.Shape)
+		if err != nil {
+			return 0, fmt.Errorf("tensor %q: %v", name, err)
+		}
+		if sum > math.MaxInt64-n {
+			return 0, fmt.Errorf("the tensors hold more than %d values together", int64(math.MaxInt64))
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
 // metadataOf decodes the header's string-to-string "__metadata__" (an
 // empty map when there is none).
 func metadataOf(header map[string]json.RawMessage) (map[string]string, error) {
