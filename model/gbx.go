@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,10 +15,6 @@ import (
 
 // FormatVersion is written into every file's metadata.
 const FormatVersion = "1"
-
-// maxHeader bounds the JSON header so a corrupt length cannot make Load
-// allocate gigabytes.
-const maxHeader = 64 << 20
 
 // Meta is what a model file says about the model besides its weights.
 type Meta struct {
@@ -86,12 +81,6 @@ type Recipe struct {
 	Schedule  string  `json:"schedule,omitempty"`
 	Patience  int     `json:"patience,omitempty"`
 	Clip      float64 `json:"clip,omitempty"`
-}
-
-type tensorHeader struct {
-	DType       string `json:"dtype"`
-	Shape       []int  `json:"shape"`
-	DataOffsets [2]int `json:"data_offsets"`
 }
 
 // State returns every saved tensor of m by name: parameters and buffers.
@@ -181,17 +170,19 @@ func Load(path string) (nn.Module, Meta, error) {
 	return m, meta, nil
 }
 
-// Read is Load from a reader of known size.
+// Read is Load from a reader of known size. What it allocates for the
+// file is bounded before it happens: the header by MaxHeaderBytes (parsing
+// it costs a small multiple of its length), the tensor data by the bytes r
+// actually delivers, never by what size claims, and the tensors, which
+// may not share bytes, by the data. The model itself is built from the
+// architecture the header names, and must then hold exactly the file's
+// tensors.
 func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
-	header, body, err := readHeader(r, size)
+	h, body, err := readFile(r, size)
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	metaMap, err := metadataOf(header)
-	if err != nil {
-		return nil, Meta{}, err
-	}
-	archJSON, ok := metaMap["glassbox.architecture"]
+	archJSON, ok := h.metadata["glassbox.architecture"]
 	if !ok {
 		return nil, Meta{}, errors.New("not a glassbox model: the safetensors metadata has no glassbox.architecture (weights only?)")
 	}
@@ -200,7 +191,7 @@ func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
 		return nil, Meta{}, fmt.Errorf("bad architecture JSON: %v", err)
 	}
 	var meta Meta
-	if s, ok := metaMap["glassbox.meta"]; ok {
+	if s, ok := h.metadata["glassbox.meta"]; ok {
 		if err := json.Unmarshal([]byte(s), &meta); err != nil {
 			return nil, Meta{}, fmt.Errorf("bad glassbox.meta: %v", err)
 		}
@@ -212,7 +203,7 @@ func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("rebuilding architecture: %v", err)
 	}
-	if err := fill(m, header, body); err != nil {
+	if err := fill(m, h, body); err != nil {
 		return nil, Meta{}, err
 	}
 	return m, meta, nil
@@ -230,64 +221,33 @@ func LoadWeights(path string, m nn.Module) error {
 	if err != nil {
 		return err
 	}
-	header, body, err := readHeader(f, st.Size())
+	h, body, err := readFile(f, st.Size())
 	if err != nil {
 		return fmt.Errorf("model %s: %w", path, err)
 	}
-	if err := fill(m, header, body); err != nil {
+	if err := fill(m, h, body); err != nil {
 		return fmt.Errorf("model %s: %w", path, err)
 	}
 	return nil
 }
 
-func readHeader(r io.Reader, size int64) (map[string]json.RawMessage, []byte, error) {
-	var nb [8]byte
-	if _, err := io.ReadFull(r, nb[:]); err != nil {
-		return nil, nil, fmt.Errorf("file too short for a safetensors header: %v", err)
-	}
-	hl := binary.LittleEndian.Uint64(nb[:])
-	if hl > maxHeader || int64(hl) > size-8 {
-		return nil, nil, fmt.Errorf("corrupt file: header length %d exceeds the file size %d (or the %d limit)", hl, size, maxHeader)
-	}
-	hb := make([]byte, hl)
-	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, nil, fmt.Errorf("truncated header: %v", err)
-	}
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(hb, &header); err != nil {
-		return nil, nil, fmt.Errorf("corrupt header JSON: %v", err)
-	}
-	bodyLen := size - 8 - int64(hl)
-	body := make([]byte, bodyLen)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, nil, fmt.Errorf("truncated data: %v", err)
-	}
-	return header, body, nil
-}
-
 // fill copies the file's tensors into m, checking that the sets of names
-// agree and each dtype, shape and byte range is valid.
-func fill(m nn.Module, header map[string]json.RawMessage, body []byte) error {
+// agree and each dtype and shape matches the architecture (readFile has
+// checked every byte range).
+func fill(m nn.Module, h *header, body []byte) error {
 	state, names, err := State(m)
 	if err != nil {
 		return err
 	}
-	for name := range header {
-		if name == "__metadata__" {
-			continue
-		}
+	for name := range h.tensors {
 		if _, ok := state[name]; !ok {
 			return fmt.Errorf("file has tensor %q that the architecture does not (expected: %v)", name, names)
 		}
 	}
 	for _, name := range names {
-		raw, ok := header[name]
+		th, ok := h.tensors[name]
 		if !ok {
 			return fmt.Errorf("file lacks tensor %q that the architecture needs (a checkpoint from another architecture?)", name)
-		}
-		var th tensorHeader
-		if err := json.Unmarshal(raw, &th); err != nil {
-			return fmt.Errorf("tensor %q: bad header entry: %v", name, err)
 		}
 		v := state[name].Value
 		if th.DType != "F32" {
