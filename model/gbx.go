@@ -196,8 +196,15 @@ func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
 			return nil, Meta{}, fmt.Errorf("bad glassbox.meta: %v", err)
 		}
 	}
+	// The architecture may ask for no more values than the file's own
+	// tensors hold (checked to fit in its data): a crafted architecture
+	// cannot make glassbox allocate more than the file's size.
+	budget, err := tensorElements(h)
+	if err != nil {
+		return nil, Meta{}, err
+	}
 	var m nn.Module
-	if err := tensor.Catch(func() { m, err = nn.Build(spec, tensor.NewRNG(0)) }); err != nil {
+	if err := tensor.Catch(func() { m, err = nn.BuildLimited(spec, tensor.NewRNG(0), budget) }); err != nil {
 		return nil, Meta{}, fmt.Errorf("rebuilding architecture: %v", err)
 	}
 	if err != nil {

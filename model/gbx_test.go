@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -44,12 +45,21 @@ func (a *affine) Spec() nn.Spec {
 }
 
 func init() {
-	nn.Register("test-affine", func(s nn.Spec, rng *rand.Rand) (nn.Module, error) {
+	nn.RegisterSized("test-affine", func(s nn.Spec, rng *rand.Rand) (nn.Module, error) {
 		var args struct{ In, Out int }
 		if err := s.UnmarshalArgs(&args); err != nil {
 			return nil, err
 		}
 		return newAffine(args.In, args.Out, rng), nil
+	}, func(s nn.Spec) (int64, error) {
+		var a struct{ In, Out int }
+		if err := s.UnmarshalArgs(&a); err != nil {
+			return 0, err
+		}
+		if a.In < 1 || a.In > nn.MaxDim || a.Out < 1 || a.Out > nn.MaxDim {
+			return 0, fmt.Errorf("test-affine: bad sizes %d×%d", a.In, a.Out)
+		}
+		return nn.Elements(a.In+1, a.Out) + 1, nil // W, B, Count[1]
 	})
 }
 

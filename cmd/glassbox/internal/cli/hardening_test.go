@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +176,50 @@ func TestStoppedTrainingHintsResume(t *testing.T) {
 	}
 	if _, err := os.Stat(ckpt); err != nil {
 		t.Fatalf("the checkpoint is gone: %v", err)
+	}
+}
+
+// An architecture that asks for more weights than the file holds
+// (linear in=out=1e9 used to panic in makeslice, 200000 to die out of
+// memory, 20000 to allocate 1.6 GB before failing) is refused before
+// anything is allocated, in every command.
+func TestCraftedArchitectureAllocatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	rows := filepath.Join(dir, "rows.csv")
+	os.WriteFile(rows, []byte("1,2,3,4\n"), 0o644)
+	for _, size := range []int{1_000_000_000, 200_000, 20_000} {
+		lin := nn.NewLinear(4, 3, tensor.NewRNG(1))
+		spec := lin.Spec()
+		arch, _ := json.Marshal(spec)
+		crafted := strings.Replace(strings.Replace(string(arch), `"in":4`, fmt.Sprintf(`"in":%d`, size), 1), `"out":3`, fmt.Sprintf(`"out":%d`, size), 1)
+		if crafted == string(arch) {
+			t.Fatalf("the architecture JSON %s has no in/out to change", arch)
+		}
+		meta, _ := json.Marshal(model.Meta{InputShape: []int{4}})
+		path := filepath.Join(dir, fmt.Sprintf("linear-%d.gbx", size))
+		tensors := map[string]*tensor.Tensor{}
+		for _, p := range lin.Params() {
+			tensors[p.Name] = p.Value
+		}
+		if err := model.WriteTensors(path, tensors, map[string]string{"format": "glassbox", "glassbox.version": model.FormatVersion,
+			"glassbox.architecture": crafted, "glassbox.meta": string(meta)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"predict", "--model", path, "--input", rows},
+			{"explain", "--model", path, "--input", rows, "--method", "saliency", "--out", filepath.Join(dir, "out")},
+			{"serve", "--model", path, "--addr", "127.0.0.1:0"},
+		} {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			code, _, stderr := run(t, args...)
+			runtime.ReadMemStats(&after)
+			if code != ExitFailed || !strings.Contains(stderr, "architecture") {
+				t.Errorf("in=out=%d: %s: exit %d, %q", size, args[0], code, stderr)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+				t.Errorf("in=out=%d: %s allocated %d MB before refusing", size, args[0], grew>>20)
+			}
+		}
 	}
 }
