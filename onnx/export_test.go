@@ -82,3 +82,20 @@ type unknownLayer struct{}
 func (unknownLayer) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var { return x }
 func (unknownLayer) Params() []*autograd.Var                          { return nil }
 func (unknownLayer) Spec() nn.Spec                                    { return nn.Spec{Type: "mine", Name: "mine0"} }
+
+func TestSummaryOfAnExportedLeNet(t *testing.T) {
+	m, err := zoo.New("lenet", zoo.Config{InputShape: []int{1, 28, 28}, Outputs: 10}, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	om, err := Export(m, []int{1, 28, 28}, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summary(om)
+	for _, want := range []string{"opset 13", "input  input", "FLOAT [batch 1 28 28]", "Conv×2", "Gemm×3", "61706 parameters"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
