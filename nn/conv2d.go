@@ -209,11 +209,12 @@ func (l *Conv2D) OutputShape(in []int) ([]int, error) {
 	return []int{in[0], l.Out, tensor.ConvOutSize(in[2], l.KH, p.StrideH, p.PadH), tensor.ConvOutSize(in[3], l.KW, p.StrideW, p.PadW)}, nil
 }
 
-// allocates counts the output and the scratch of tensor.Conv2D: nothing
-// for a 1×1, stride-1, unpadded convolution (a plain GEMM), the padded
-// image and a wide output row block for other stride-1 ones, and the
-// unfolded image (im2col) otherwise, once per concurrent block of images
-// (at most 16), rounded up to a power of two as its buffer pool does.
+// allocates counts the output and the scratch of tensor.Conv2D, once per
+// concurrent block of images (at most 16), its pooled buffers rounded up
+// to a power of two: for a 1×1, stride-1, unpadded convolution (a plain
+// matrix product) the packed image; for other stride-1 ones the padded
+// image, a wide block of output rows and the packed weights; otherwise
+// the unfolded image (im2col) and its packed copy.
 func (l *Conv2D) allocates(in, out []int) int64 {
 	p := l.Conv
 	sh, sw, groups := max(p.StrideH, 1), max(p.StrideW, 1), max(p.Groups, 1)
@@ -222,11 +223,14 @@ func (l *Conv2D) allocates(in, out []int) int64 {
 	var scratch int64
 	switch {
 	case l.KH == 1 && l.KW == 1 && sh == 1 && sw == 1 && p.PadH == 0 && p.PadW == 0:
+		scratch = gemmOperand(cg, in[2]*in[3])
 	case sh == 1 && sw == 1:
 		wp := in[3] + 2*p.PadW
 		scratch = satAdd(pow2Ceil(satAdd(Elements(cg, in[2]+2*p.PadH, wp), int64(l.KW))), pow2Ceil(Elements(og, oh, wp)))
+		scratch = satAdd(scratch, Elements(og+5, cg, l.KH, l.KW))
 	default:
-		scratch = pow2Ceil(Elements(cg, l.KH, l.KW, oh, ow))
+		cols := Elements(cg, l.KH, l.KW, oh, ow)
+		scratch = satAdd(pow2Ceil(cols), satAdd(cols, Elements(cg, l.KH, l.KW, 32)))
 	}
 	return satAdd(Elements(out...), satMul(scratch, int64(min(max(in[0], 1), 16))))
 }

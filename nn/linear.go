@@ -168,6 +168,11 @@ func (l *Linear) OutputShape(in []int) ([]int, error) {
 	return affineShape(layerOpName("linear", l.name), in, l.In, l.Out)
 }
 
+// allocates counts the output and the packed weights of the product.
+func (l *Linear) allocates(_, out []int) int64 {
+	return satAdd(Elements(out...), gemmOperand(l.In, l.Out))
+}
+
 // Params returns the weight and, if present, the bias.
 func (l *Linear) Params() []*autograd.Var {
 	if l.Bias == nil {

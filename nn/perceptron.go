@@ -93,8 +93,11 @@ func (p *Perceptron) OutputShape(in []int) ([]int, error) {
 	return []int{in[0], p.Out}, nil
 }
 
-// allocates counts the weighted sums and the step's output.
-func (p *Perceptron) allocates(_, out []int) int64 { return satMul(2, Elements(out...)) }
+// allocates counts the weighted sums, the step's output and the packed
+// weights of the product.
+func (p *Perceptron) allocates(_, out []int) int64 {
+	return satAdd(satMul(2, Elements(out...)), gemmOperand(p.In, p.Out))
+}
 
 // PerceptronHistory records a run of the perceptron rule.
 type PerceptronHistory struct {

@@ -313,9 +313,12 @@ func (l *recurrent) OutputShape(in []int) ([]int, error) {
 
 // allocates counts the output and, for every stacked layer, the input
 // projection [batch, seq, G·hidden] and the hidden states [batch, seq,
-// hidden] of all steps, with a few steps' gates and cell states.
+// hidden] of all steps, a few steps' gates and cell states, the packed
+// weights of the products and every step's bookkeeping.
 func (l *recurrent) allocates(in, out []int) int64 {
-	perLayer := Elements(in[0], in[1]+3, l.kind.gates+1, l.Hidden)
+	gh := l.kind.gates * l.Hidden
+	perLayer := satAdd(Elements(in[0], in[1]+3, l.kind.gates+1, l.Hidden), Elements(in[1], stepOverhead))
+	perLayer = satAdd(perLayer, gemmOperand(max(l.In, l.Hidden)+l.Hidden, gh))
 	return satAdd(Elements(out...), satMul(int64(len(l.Layers)), perLayer))
 }
 

@@ -70,9 +70,13 @@ func OutputShape(m Module, in []int) ([]int, error) {
 // unfolded image of a convolution, a recurrent layer's gate projections
 // and hidden states, max pooling's argmax indices); a layer whose output
 // is a view of its input (Flatten, Dropout in evaluation) adds nothing.
-// peak is the most of them alive at once: the largest sum of one layer's
-// input, scratch and output. Both are estimates from above that saturate
-// at math.MaxInt64 instead of overflowing.
+// The matrix products' packed copies of their operands count as scratch
+// too; what does not count is a constant of the machine rather than of
+// the input: the few small objects of every operation and the panel
+// buffers each goroutine of a parallel matrix product keeps (at most
+// 256 KiB each). peak is the most of them alive at once: the largest sum
+// of one layer's input, scratch and output. Both are estimates from above
+// that saturate at math.MaxInt64 instead of overflowing.
 //
 // When in does not fit a layer, the error is the one Forward would panic
 // with. When a module on the way does not implement Shaper, the error
@@ -175,6 +179,14 @@ func pow2Ceil(n int64) int64 {
 	}
 	return p
 }
+
+// gemmOperand is what the matrix-product kernels may allocate for a right
+// operand of k×n: a packed copy, its columns padded to whole panels.
+func gemmOperand(k, n int) int64 { return Elements(k, n+32) }
+
+// stepOverhead is the bookkeeping of one time step of a recurrent layer
+// (tensor views, closures), in float32 elements: about 1 KiB.
+const stepOverhead = 256
 
 // shapeErr returns a *tensor.ShapeError as an error.
 func shapeErr(op, format string, args ...any) error {
