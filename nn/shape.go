@@ -79,14 +79,18 @@ func OutputShape(m Module, in []int) ([]int, error) {
 // that saturate at math.MaxInt64 instead of overflowing.
 //
 // When in does not fit a layer, the error is the one Forward would panic
-// with. When a module on the way does not implement Shaper, the error
-// wraps ErrUnknownShape and the caller decides (run it, or refuse it).
+// with (and the counts are 0). When a module on the way does not
+// implement Shaper, the error wraps ErrUnknownShape, peak and total count
+// the layers before it, and the caller decides (run it, or refuse it).
 func ActivationElements(m Module, in []int) (peak, total int64, err error) {
 	if err := checkInShape(in); err != nil {
 		return 0, 0, err
 	}
 	var a activations
 	if _, err := a.walk(m, in); err != nil {
+		if errors.Is(err, ErrUnknownShape) {
+			return a.peak, a.total, err
+		}
 		return 0, 0, err
 	}
 	return a.peak, a.total, nil

@@ -209,10 +209,15 @@ func TestActivationElements(t *testing.T) {
 		}
 	})
 	t.Run("unknown layer", func(t *testing.T) {
-		m := nn.NewSequential(nn.NewLinear(4, 4, rng), nn.NewSequential(nn.NewReLU(), opaque{}))
-		_, _, err := nn.ActivationElements(m, []int{1, 4})
+		lin := nn.NewLinear(4, 4, rng)
+		m := nn.NewSequential(lin, nn.NewSequential(nn.NewReLU(), opaque{}, nn.NewTanh()))
+		peak, total, err := nn.ActivationElements(m, []int{1, 4})
 		if !errors.Is(err, nn.ErrUnknownShape) || !strings.Contains(err.Error(), "sequential layer 1: sequential layer 1: nn: opaque (nn_test.opaque)") {
 			t.Fatalf("err = %v", err)
+		}
+		// The counts cover the layers before the unknown one.
+		if wantPeak, wantTotal := count(t, nn.NewSequential(lin, nn.NewReLU()), 1, 4); peak != wantPeak || total != wantTotal {
+			t.Fatalf("peak %d, total %d before the unknown layer; want %d, %d", peak, total, wantPeak, wantTotal)
 		}
 		if _, err := nn.OutputShape(opaque{}, []int{1}); !errors.Is(err, nn.ErrUnknownShape) {
 			t.Fatalf("OutputShape of a non-Shaper: %v", err)
