@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/glassbox-ml/glassbox/autograd"
-	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // Activation layers: elementwise non-linearities (and Softmax) as modules
@@ -59,6 +58,12 @@ var (
 	_ Named  = (*ReLU)(nil)
 	_ Named  = (*LeakyReLU)(nil)
 	_ Named  = (*Softmax)(nil)
+	_ Shaper = (*ReLU)(nil)
+	_ Shaper = (*Sigmoid)(nil)
+	_ Shaper = (*Tanh)(nil)
+	_ Shaper = (*GELU)(nil)
+	_ Shaper = (*LeakyReLU)(nil)
+	_ Shaper = (*Softmax)(nil)
 )
 
 // NewReLU returns a ReLU layer.
@@ -100,10 +105,33 @@ func (l *LeakyReLU) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 // Forward normalises the last axis: x [batch, …, k] → same shape, rows
 // summing to 1.
 func (l *Softmax) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	if x.Value.Rank() == 0 {
-		panic(&tensor.ShapeError{Op: layerOpName("softmax", l.name), Msg: "input is a scalar; softmax needs an axis to normalise"})
+	if _, err := l.OutputShape(x.Shape()); err != nil {
+		panic(err)
 	}
 	return c.Tape.Softmax(x, -1)
+}
+
+// OutputShape is the input's shape (elementwise layers keep it).
+func (l *ReLU) OutputShape(in []int) ([]int, error) { return sameShape(in), nil }
+
+// OutputShape is the input's shape.
+func (l *Sigmoid) OutputShape(in []int) ([]int, error) { return sameShape(in), nil }
+
+// OutputShape is the input's shape.
+func (l *Tanh) OutputShape(in []int) ([]int, error) { return sameShape(in), nil }
+
+// OutputShape is the input's shape.
+func (l *GELU) OutputShape(in []int) ([]int, error) { return sameShape(in), nil }
+
+// OutputShape is the input's shape.
+func (l *LeakyReLU) OutputShape(in []int) ([]int, error) { return sameShape(in), nil }
+
+// OutputShape is the input's shape, which must have an axis to normalise.
+func (l *Softmax) OutputShape(in []int) ([]int, error) {
+	if len(in) == 0 {
+		return nil, shapeErr(layerOpName("softmax", l.name), "input is a scalar; softmax needs an axis to normalise")
+	}
+	return sameShape(in), nil
 }
 
 // Spec describes the layer for saving.

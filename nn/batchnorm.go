@@ -51,6 +51,7 @@ var (
 	_ Module   = (*BatchNorm)(nil)
 	_ Named    = (*BatchNorm)(nil)
 	_ Buffered = (*BatchNorm)(nil)
+	_ Shaper   = (*BatchNorm)(nil)
 )
 
 type batchNormArgs struct {
@@ -114,21 +115,10 @@ func newBatchNorm(a batchNormArgs, spatial bool) (*BatchNorm, error) {
 
 // Forward normalises x (see the type's comment for shapes).
 func (l *BatchNorm) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	typ := batchNormType(l.spatial)
-	op := layerOpName(typ, l.name)
+	op := layerOpName(batchNormType(l.spatial), l.name)
 	sh := x.Shape()
-	if l.spatial && len(sh) != 4 {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input must be [batch, %d, height, width], got %v", l.Features, sh)})
-	}
-	if !l.spatial && len(sh) != 2 && len(sh) != 3 {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input must be [batch, %d] (or [batch, %d, length]), got %v", l.Features, l.Features, sh)})
-	}
-	if sh[1] != l.Features {
-		what := "features"
-		if l.spatial {
-			what = "channels"
-		}
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has %d %s (shape %v), layer expects %d", sh[1], what, sh, l.Features)})
+	if _, err := l.OutputShape(sh); err != nil {
+		panic(err)
 	}
 	g := bnGeom{n: sh[0], c: sh[1], inner: tensor.Numel(sh[2:])}
 	if c.Training {
@@ -138,6 +128,27 @@ func (l *BatchNorm) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 		return l.trainForward(c.Tape, x, g)
 	}
 	return l.evalForward(c.Tape, x, g)
+}
+
+// OutputShape is the input's shape, which must be [batch, features] or
+// [batch, features, length] (BatchNorm1D) or [batch, channels, h, w]
+// (BatchNorm2D).
+func (l *BatchNorm) OutputShape(in []int) ([]int, error) {
+	op := layerOpName(batchNormType(l.spatial), l.name)
+	if l.spatial && len(in) != 4 {
+		return nil, shapeErr(op, "input must be [batch, %d, height, width], got %v", l.Features, in)
+	}
+	if !l.spatial && len(in) != 2 && len(in) != 3 {
+		return nil, shapeErr(op, "input must be [batch, %d] (or [batch, %d, length]), got %v", l.Features, l.Features, in)
+	}
+	if in[1] != l.Features {
+		what := "features"
+		if l.spatial {
+			what = "channels"
+		}
+		return nil, shapeErr(op, "input has %d %s (shape %v), layer expects %d", in[1], what, in, l.Features)
+	}
+	return sameShape(in), nil
 }
 
 // bnGeom views a contiguous input as [n, c, inner].

@@ -3,6 +3,7 @@ package nn_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -67,6 +68,12 @@ func FuzzBuild(f *testing.F) {
 		}
 		if js2, _ := json.Marshal(m2.Spec()); !bytes.Equal(js, js2) {
 			t.Fatalf("Spec changed when rebuilt:\n%s\n%s", js, js2)
+		}
+		// Sizing a forward pass never panics, whatever the input shape.
+		for _, in := range [][]int{{}, {1}, {2, 3}, {1, 4, 3}, {2, 1, 5, 5}, {1, 3, 1 << 20, 1 << 20}} {
+			if _, _, err := nn.ActivationElements(m, in); err != nil && errors.Is(err, nn.ErrUnknownShape) {
+				t.Fatalf("a built-in module cannot be sized: %v", err)
+			}
 		}
 	})
 }

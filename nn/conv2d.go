@@ -36,6 +36,7 @@ type Conv2D struct {
 var (
 	_ Module = (*Conv2D)(nil)
 	_ Named  = (*Conv2D)(nil)
+	_ Shaper = (*Conv2D)(nil)
 )
 
 // conv2DArgs is Conv2D's Spec: everything needed to rebuild it.
@@ -163,20 +164,21 @@ func spatialOp(typ, name string) string {
 	return fmt.Sprintf("%s %q", typ, name)
 }
 
-// checkSpatialInput panics with a *tensor.ShapeError unless shape is [batch,
+// spatialInputErr returns a *tensor.ShapeError unless shape is [batch,
 // channels, h, w] with the wanted channels (want < 0: any) and at least
 // the minimum spatial size (after padding) the layer's window needs.
-func checkSpatialInput(op string, shape []int, want, kh, kw, ph, pw int, window string) {
+func spatialInputErr(op string, shape []int, want, kh, kw, ph, pw int, window string) error {
 	if len(shape) != 4 {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input must be [batch, channels, height, width], got %v", shape)})
+		return shapeErr(op, "input must be [batch, channels, height, width], got %v", shape)
 	}
 	if want >= 0 && shape[1] != want {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has %d channels, layer expects %d", shape[1], want)})
+		return shapeErr(op, "input has %d channels, layer expects %d", shape[1], want)
 	}
 	if shape[2]+2*ph < kh || shape[3]+2*pw < kw {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input %d×%d (padding %d×%d) is smaller than the %d×%d %s; use a larger input or a smaller %s",
-			shape[2], shape[3], ph, pw, kh, kw, window, window)})
+		return shapeErr(op, "input %d×%d (padding %d×%d) is smaller than the %d×%d %s; use a larger input or a smaller %s",
+			shape[2], shape[3], ph, pw, kh, kw, window, window)
 	}
+	return nil
 }
 
 // Forward convolves x: [batch, in, h, w] → [batch, out, h', w'].
@@ -192,7 +194,45 @@ func (l *Conv2D) forwardReLU(c *Ctx, x *autograd.Var) *autograd.Var {
 }
 
 func (l *Conv2D) checkInput(x *autograd.Var) {
-	checkSpatialInput(spatialOp("conv2d", l.name), x.Shape(), l.In, l.KH, l.KW, l.Conv.PadH, l.Conv.PadW, "kernel")
+	if _, err := l.OutputShape(x.Shape()); err != nil {
+		panic(err)
+	}
+}
+
+// OutputShape is [batch, out, h', w'] for an input [batch, in, h, w]
+// (see the type's comment for h' and w').
+func (l *Conv2D) OutputShape(in []int) ([]int, error) {
+	p := l.Conv
+	if err := spatialInputErr(spatialOp("conv2d", l.name), in, l.In, l.KH, l.KW, p.PadH, p.PadW, "kernel"); err != nil {
+		return nil, err
+	}
+	return []int{in[0], l.Out, tensor.ConvOutSize(in[2], l.KH, p.StrideH, p.PadH), tensor.ConvOutSize(in[3], l.KW, p.StrideW, p.PadW)}, nil
+}
+
+// allocates counts the output and the scratch of tensor.Conv2D, once per
+// concurrent block of images (at most 16), its pooled buffers rounded up
+// to a power of two: for a 1×1, stride-1, unpadded convolution (a plain
+// matrix product) the packed image; for other stride-1 ones the padded
+// image, a wide block of output rows and the packed weights; otherwise
+// the unfolded image (im2col) and its packed copy.
+func (l *Conv2D) allocates(in, out []int) int64 {
+	p := l.Conv
+	sh, sw, groups := max(p.StrideH, 1), max(p.StrideW, 1), max(p.Groups, 1)
+	cg, og := l.In/groups, l.Out/groups
+	oh, ow := out[2], out[3]
+	var scratch int64
+	switch {
+	case l.KH == 1 && l.KW == 1 && sh == 1 && sw == 1 && p.PadH == 0 && p.PadW == 0:
+		scratch = gemmOperand(cg, in[2]*in[3])
+	case sh == 1 && sw == 1:
+		wp := in[3] + 2*p.PadW
+		scratch = satAdd(pow2Ceil(satAdd(Elements(cg, in[2]+2*p.PadH, wp), int64(l.KW))), pow2Ceil(Elements(og, oh, wp)))
+		scratch = satAdd(scratch, Elements(og+5, cg, l.KH, l.KW))
+	default:
+		cols := Elements(cg, l.KH, l.KW, oh, ow)
+		scratch = satAdd(pow2Ceil(cols), satAdd(cols, Elements(cg, l.KH, l.KW, 32)))
+	}
+	return satAdd(Elements(out...), satMul(scratch, int64(min(max(in[0], 1), 16))))
 }
 
 // Params returns the weight and, if present, the bias.

@@ -14,6 +14,15 @@
 // passes the size of the file's own tensors), Build one larger than
 // DefaultMaxElements.
 //
+// A file's architecture also decides how large the activations of a
+// forward pass are, which its parameter count does not bound (a 1×1
+// convolution to 4096 channels has 4096 weights). Every layer is
+// therefore a Shaper: OutputShape tells the output's shape, or the shape
+// error Forward would report, from the input's shape alone, and
+// ActivationElements adds up what a forward pass would allocate, layer
+// by layer, without running it. A layer of the user's own that is not a
+// Shaper makes them report ErrUnknownShape.
+//
 // Shapes follow the tensor package's policy: a wrong input shape panics
 // with a *tensor.ShapeError whose message names the layer and the fix
 // ("conv2d: input has 3 channels, layer expects 1"); Forward, the training

@@ -26,6 +26,7 @@ type Dropout struct {
 var (
 	_ Module = (*Dropout)(nil)
 	_ Named  = (*Dropout)(nil)
+	_ Shaper = (*Dropout)(nil)
 )
 
 type dropoutArgs struct {
@@ -69,6 +70,12 @@ func (l *Dropout) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	}
 	return c.Tape.Dropout(x, mask)
 }
+
+// OutputShape is the input's shape.
+func (l *Dropout) OutputShape(in []int) ([]int, error) { return sameShape(in), nil }
+
+// allocates is nothing: in evaluation mode Dropout returns its input.
+func (l *Dropout) allocates(_, _ []int) int64 { return 0 }
 
 // Params returns nothing.
 func (l *Dropout) Params() []*autograd.Var { return nil }

@@ -29,6 +29,7 @@ type Embedding struct {
 var (
 	_ Module = (*Embedding)(nil)
 	_ Named  = (*Embedding)(nil)
+	_ Shaper = (*Embedding)(nil)
 )
 
 type embeddingArgs struct {
@@ -64,9 +65,9 @@ func newEmbedding(a embeddingArgs, rng *rand.Rand) (*Embedding, error) {
 // Forward looks the ids up: x [batch, seq] → [batch, seq, dim].
 func (l *Embedding) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	op := layerOpName("embedding", l.name)
-	sh := x.Shape()
-	if len(sh) == 0 {
-		panic(&tensor.ShapeError{Op: op, Msg: "input is a scalar; give ids as [batch, seq]"})
+	out, err := l.OutputShape(x.Shape())
+	if err != nil {
+		panic(err)
 	}
 	d := x.Value.Data()
 	ids := make([]int, len(d))
@@ -80,8 +81,21 @@ func (l *Embedding) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 		}
 		ids[i] = id
 	}
-	out := c.Tape.IndexSelect(l.Weight, 0, ids)
-	return c.Tape.Reshape(out, append(append([]int(nil), sh...), l.Dim)...)
+	return c.Tape.Reshape(c.Tape.IndexSelect(l.Weight, 0, ids), out...)
+}
+
+// OutputShape is S + [dim] for ids of shape S ([batch, seq, dim] for
+// [batch, seq]). Whether the ids are in range is checked by Forward.
+func (l *Embedding) OutputShape(in []int) ([]int, error) {
+	if len(in) == 0 {
+		return nil, shapeErr(layerOpName("embedding", l.name), "input is a scalar; give ids as [batch, seq]")
+	}
+	return append(sameShape(in), l.Dim), nil
+}
+
+// allocates counts the output and the ids as ints (two float32 each).
+func (l *Embedding) allocates(in, out []int) int64 {
+	return satAdd(Elements(out...), satMul(2, Elements(in...)))
 }
 
 // Params returns the table.

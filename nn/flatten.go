@@ -1,11 +1,10 @@
 package nn
 
 import (
-	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/glassbox-ml/glassbox/autograd"
-	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // Flatten keeps the batch axis and folds all the others into one, to feed
@@ -19,6 +18,7 @@ type Flatten struct {
 var (
 	_ Module = (*Flatten)(nil)
 	_ Named  = (*Flatten)(nil)
+	_ Shaper = (*Flatten)(nil)
 )
 
 // NewFlatten returns a Flatten layer.
@@ -27,13 +27,28 @@ func NewFlatten() *Flatten { return &Flatten{} }
 // Forward reshapes x: [batch, d1, d2, …] → [batch, d1·d2·…] (a view, no copy
 // for contiguous inputs).
 func (l *Flatten) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	s := x.Shape()
-	if len(s) < 2 {
-		panic(&tensor.ShapeError{Op: spatialOp("flatten", l.name),
-			Msg: fmt.Sprintf("input must be [batch, features...] with at least 2 axes, got %v; add a batch axis", s)})
+	out, err := l.OutputShape(x.Shape())
+	if err != nil {
+		panic(err)
 	}
-	return c.Tape.Reshape(x, s[0], tensor.Numel(s[1:]))
+	return c.Tape.Reshape(x, out...)
 }
+
+// OutputShape is [batch, d1·d2·…] for an input [batch, d1, d2, …].
+func (l *Flatten) OutputShape(in []int) ([]int, error) {
+	if len(in) < 2 {
+		return nil, shapeErr(spatialOp("flatten", l.name),
+			"input must be [batch, features...] with at least 2 axes, got %v; add a batch axis", in)
+	}
+	n := Elements(in[1:]...)
+	if n >= math.MaxInt {
+		return nil, shapeErr(spatialOp("flatten", l.name), "input %v has too many features to fold into one axis", in)
+	}
+	return []int{in[0], int(n)}, nil
+}
+
+// allocates is nothing: the output is a view of the (contiguous) input.
+func (l *Flatten) allocates(_, _ []int) int64 { return 0 }
 
 // Params returns nothing.
 func (l *Flatten) Params() []*autograd.Var { return nil }

@@ -32,6 +32,7 @@ type GRU struct{ recurrent }
 var (
 	_ Module = (*GRU)(nil)
 	_ Named  = (*GRU)(nil)
+	_ Shaper = (*GRU)(nil)
 )
 
 // gruKind is what makes a GRU: three gate blocks (r, z, n), a separate

@@ -33,6 +33,7 @@ type Linear struct {
 var (
 	_ Module = (*Linear)(nil)
 	_ Named  = (*Linear)(nil)
+	_ Shaper = (*Linear)(nil)
 )
 
 type linearArgs struct {
@@ -115,11 +116,9 @@ func (l *Linear) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 func affineForward(tp *autograd.Tape, op string, x, w, b *autograd.Var) *autograd.Var {
 	in, out := w.Value.Dim(0), w.Value.Dim(1)
 	sh := x.Shape()
-	if len(sh) < 2 {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input must be [batch, %d] (or [batch, …, %d]), got %v; add a batch axis", in, in, sh)})
-	}
-	if sh[len(sh)-1] != in {
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has %d features (shape %v), layer expects %d", sh[len(sh)-1], sh, in)})
+	outShape, err := affineShape(op, sh, in, out)
+	if err != nil {
+		panic(err)
 	}
 	rows := tensor.Numel(sh[:len(sh)-1])
 	x2 := x.Value.Reshape(rows, in)
@@ -132,7 +131,6 @@ func affineForward(tp *autograd.Tape, op string, x, w, b *autograd.Var) *autogra
 		}
 	}
 	tensor.MatMulInto(y, x2, w.Value, b != nil)
-	outShape := append(append([]int(nil), sh[:len(sh)-1]...), out)
 	return tp.Custom(y.Reshape(outShape...), func(g *tensor.Tensor) []*tensor.Tensor {
 		g2 := g.Reshape(rows, out)
 		grads := make([]*tensor.Tensor, 3)
@@ -151,6 +149,28 @@ func affineForward(tp *autograd.Tape, op string, x, w, b *autograd.Var) *autogra
 		}
 		return grads
 	}, x, w, b)
+}
+
+// affineShape is the output shape of affineForward for an input of shape
+// sh, or its shape error.
+func affineShape(op string, sh []int, in, out int) ([]int, error) {
+	if len(sh) < 2 {
+		return nil, shapeErr(op, "input must be [batch, %d] (or [batch, …, %d]), got %v; add a batch axis", in, in, sh)
+	}
+	if sh[len(sh)-1] != in {
+		return nil, shapeErr(op, "input has %d features (shape %v), layer expects %d", sh[len(sh)-1], sh, in)
+	}
+	return append(append([]int(nil), sh[:len(sh)-1]...), out), nil
+}
+
+// OutputShape is [batch, …, out] for an input [batch, …, in].
+func (l *Linear) OutputShape(in []int) ([]int, error) {
+	return affineShape(layerOpName("linear", l.name), in, l.In, l.Out)
+}
+
+// allocates counts the output and the packed weights of the product.
+func (l *Linear) allocates(_, out []int) int64 {
+	return satAdd(Elements(out...), gemmOperand(l.In, l.Out))
 }
 
 // Params returns the weight and, if present, the bias.

@@ -31,6 +31,7 @@ type LSTM struct{ recurrent }
 var (
 	_ Module = (*LSTM)(nil)
 	_ Named  = (*LSTM)(nil)
+	_ Shaper = (*LSTM)(nil)
 )
 
 // lstmKind is what makes an LSTM: four gate blocks (i, f, g, o), a cell

@@ -34,6 +34,7 @@ type Perceptron struct {
 var (
 	_ Module = (*Perceptron)(nil)
 	_ Named  = (*Perceptron)(nil)
+	_ Shaper = (*Perceptron)(nil)
 )
 
 type perceptronArgs struct {
@@ -78,14 +79,24 @@ func (p *Perceptron) Score(c *Ctx, x *autograd.Var) *autograd.Var {
 // Forward returns step(x·W + b), a constant on the tape (see the type's
 // comment): x [batch, in] → [batch, out].
 func (p *Perceptron) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	p.checkInput(x.Shape())
+	if _, err := p.OutputShape(x.Shape()); err != nil {
+		panic(err)
+	}
 	return autograd.Const(tensor.Step(p.Score(&Ctx{Tape: autograd.NoGrad()}, x).Value))
 }
 
-func (p *Perceptron) checkInput(sh []int) {
-	if len(sh) != 2 || sh[1] != p.In {
-		panic(&tensor.ShapeError{Op: layerOpName("perceptron", p.name), Msg: fmt.Sprintf("input must be [batch, %d], got %v", p.In, sh)})
+// OutputShape is [batch, out] for an input [batch, in].
+func (p *Perceptron) OutputShape(in []int) ([]int, error) {
+	if len(in) != 2 || in[1] != p.In {
+		return nil, shapeErr(layerOpName("perceptron", p.name), "input must be [batch, %d], got %v", p.In, in)
 	}
+	return []int{in[0], p.Out}, nil
+}
+
+// allocates counts the weighted sums, the step's output and the packed
+// weights of the product.
+func (p *Perceptron) allocates(_, out []int) int64 {
+	return satAdd(satMul(2, Elements(out...)), gemmOperand(p.In, p.Out))
 }
 
 // PerceptronHistory records a run of the perceptron rule.

@@ -70,6 +70,7 @@ type MaxPool2D struct {
 var (
 	_ Module = (*MaxPool2D)(nil)
 	_ Named  = (*MaxPool2D)(nil)
+	_ Shaper = (*MaxPool2D)(nil)
 )
 
 // NewMaxPool2D returns a max-pooling layer over kernel×kernel windows
@@ -84,9 +85,42 @@ func NewMaxPool2D(kernel, stride, padding int) *MaxPool2D {
 
 // Forward pools x: [batch, channels, h, w] → [batch, channels, h', w'].
 func (l *MaxPool2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	p := l.Pool
-	checkSpatialInput(spatialOp("maxpool2d", l.name), x.Shape(), -1, p.KH, p.KW, p.PadH, p.PadW, "window")
-	return c.Tape.MaxPool2D(x, p)
+	if _, err := l.OutputShape(x.Shape()); err != nil {
+		panic(err)
+	}
+	return c.Tape.MaxPool2D(x, l.Pool)
+}
+
+// OutputShape is [batch, channels, h', w'] for an input [batch, channels,
+// h, w] (see the type's comment for h' and w').
+func (l *MaxPool2D) OutputShape(in []int) ([]int, error) {
+	return poolShape(spatialOp("maxpool2d", l.name), "MaxPool2D", in, l.Pool)
+}
+
+// allocates counts the output and the argmax index of every output
+// element (int32, the size of a float32).
+func (l *MaxPool2D) allocates(_, out []int) int64 { return satMul(2, Elements(out...)) }
+
+// poolShape is the output shape of a window pooling layer, or the error
+// its Forward panics with: the layer's own check (op), then the tensor
+// package's (tensorOp), for windows set directly in the Pool field.
+func poolShape(op, tensorOp string, in []int, p tensor.PoolParams) ([]int, error) {
+	if err := spatialInputErr(op, in, -1, p.KH, p.KW, p.PadH, p.PadW, "window"); err != nil {
+		return nil, err
+	}
+	if p.StrideH == 0 {
+		p.StrideH = p.KH
+	}
+	if p.StrideW == 0 {
+		p.StrideW = p.KW
+	}
+	if p.KH < 1 || p.KW < 1 || p.StrideH < 1 || p.StrideW < 1 || p.PadH < 0 || p.PadW < 0 {
+		return nil, shapeErr(tensorOp, "window %d×%d, stride %d×%d, padding %d×%d: sizes and strides must be ≥ 1, padding ≥ 0", p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW)
+	}
+	if 2*p.PadH > p.KH || 2*p.PadW > p.KW {
+		return nil, shapeErr(tensorOp, "padding %d×%d is more than half the %d×%d window", p.PadH, p.PadW, p.KH, p.KW)
+	}
+	return []int{in[0], in[1], tensor.ConvOutSize(in[2], p.KH, p.StrideH, p.PadH), tensor.ConvOutSize(in[3], p.KW, p.StrideW, p.PadW)}, nil
 }
 
 // Params returns nothing: pooling has no parameters.
@@ -116,6 +150,7 @@ type AvgPool2D struct {
 var (
 	_ Module = (*AvgPool2D)(nil)
 	_ Named  = (*AvgPool2D)(nil)
+	_ Shaper = (*AvgPool2D)(nil)
 )
 
 // NewAvgPool2D returns an average-pooling layer over kernel×kernel windows
@@ -128,9 +163,16 @@ func NewAvgPool2D(kernel, stride, padding int) *AvgPool2D {
 
 // Forward pools x: [batch, channels, h, w] → [batch, channels, h', w'].
 func (l *AvgPool2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	p := l.Pool
-	checkSpatialInput(spatialOp("avgpool2d", l.name), x.Shape(), -1, p.KH, p.KW, p.PadH, p.PadW, "window")
-	return c.Tape.AvgPool2D(x, p)
+	if _, err := l.OutputShape(x.Shape()); err != nil {
+		panic(err)
+	}
+	return c.Tape.AvgPool2D(x, l.Pool)
+}
+
+// OutputShape is [batch, channels, h', w'] for an input [batch, channels,
+// h, w] (see the type's comment for h' and w').
+func (l *AvgPool2D) OutputShape(in []int) ([]int, error) {
+	return poolShape(spatialOp("avgpool2d", l.name), "AvgPool2D", in, l.Pool)
 }
 
 // Params returns nothing: pooling has no parameters.
@@ -156,6 +198,7 @@ type GlobalAvgPool2D struct {
 var (
 	_ Module = (*GlobalAvgPool2D)(nil)
 	_ Named  = (*GlobalAvgPool2D)(nil)
+	_ Shaper = (*GlobalAvgPool2D)(nil)
 )
 
 // NewGlobalAvgPool2D returns a global average-pooling layer.
@@ -163,8 +206,18 @@ func NewGlobalAvgPool2D() *GlobalAvgPool2D { return &GlobalAvgPool2D{} }
 
 // Forward averages x: [batch, channels, h, w] → [batch, channels].
 func (l *GlobalAvgPool2D) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	checkSpatialInput(spatialOp("globalavgpool2d", l.name), x.Shape(), -1, 1, 1, 0, 0, "window")
+	if _, err := l.OutputShape(x.Shape()); err != nil {
+		panic(err)
+	}
 	return c.Tape.GlobalAvgPool2D(x)
+}
+
+// OutputShape is [batch, channels] for an input [batch, channels, h, w].
+func (l *GlobalAvgPool2D) OutputShape(in []int) ([]int, error) {
+	if err := spatialInputErr(spatialOp("globalavgpool2d", l.name), in, -1, 1, 1, 0, 0, "window"); err != nil {
+		return nil, err
+	}
+	return []int{in[0], in[1]}, nil
 }
 
 // Params returns nothing.

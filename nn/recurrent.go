@@ -275,19 +275,51 @@ func (s *RecurrentState) Detach() *RecurrentState {
 // in] with seq ≥ 1, and returns batch.
 func checkRecurrentInput(op string, x *autograd.Var, in int) int {
 	sh := x.Shape()
-	switch {
-	case len(sh) == 2 && sh[1] == in:
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v, layer expects [batch, seq, %d]; add the sequence axis (x.Reshape(batch, 1, %d) for one step)", sh, in, in)})
-	case len(sh) == 2:
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v, layer expects [batch, seq, %d]; token ids go through an Embedding first", sh, in)})
-	case len(sh) != 3:
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v, layer expects [batch, seq, %d]", sh, in)})
-	case sh[2] != in:
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has %d features (shape %v), layer expects [batch, seq, %d]", sh[2], sh, in)})
-	case sh[1] < 1:
-		panic(&tensor.ShapeError{Op: op, Msg: fmt.Sprintf("input has shape %v: the sequence is empty, layer expects [batch, seq ≥ 1, %d]", sh, in)})
+	if err := recurrentInputErr(op, sh, in); err != nil {
+		panic(err)
 	}
 	return sh[0]
+}
+
+// recurrentInputErr returns a ShapeError unless sh is [batch, seq, in]
+// with seq ≥ 1.
+func recurrentInputErr(op string, sh []int, in int) error {
+	switch {
+	case len(sh) == 2 && sh[1] == in:
+		return shapeErr(op, "input has shape %v, layer expects [batch, seq, %d]; add the sequence axis (x.Reshape(batch, 1, %d) for one step)", sh, in, in)
+	case len(sh) == 2:
+		return shapeErr(op, "input has shape %v, layer expects [batch, seq, %d]; token ids go through an Embedding first", sh, in)
+	case len(sh) != 3:
+		return shapeErr(op, "input has shape %v, layer expects [batch, seq, %d]", sh, in)
+	case sh[2] != in:
+		return shapeErr(op, "input has %d features (shape %v), layer expects [batch, seq, %d]", sh[2], sh, in)
+	case sh[1] < 1:
+		return shapeErr(op, "input has shape %v: the sequence is empty, layer expects [batch, seq ≥ 1, %d]", sh, in)
+	}
+	return nil
+}
+
+// OutputShape is [batch, hidden] for an input [batch, seq, in], or
+// [batch, seq, hidden] with ReturnSequences.
+func (l *recurrent) OutputShape(in []int) ([]int, error) {
+	if err := recurrentInputErr(layerOpName(l.kind.typ, l.name), in, l.In); err != nil {
+		return nil, err
+	}
+	if l.ReturnSequences {
+		return []int{in[0], in[1], l.Hidden}, nil
+	}
+	return []int{in[0], l.Hidden}, nil
+}
+
+// allocates counts the output and, for every stacked layer, the input
+// projection [batch, seq, G·hidden] and the hidden states [batch, seq,
+// hidden] of all steps, a few steps' gates and cell states, the packed
+// weights of the products and every step's bookkeeping.
+func (l *recurrent) allocates(in, out []int) int64 {
+	gh := l.kind.gates * l.Hidden
+	perLayer := satAdd(Elements(in[0], in[1]+3, l.kind.gates+1, l.Hidden), Elements(in[1], stepOverhead))
+	perLayer = satAdd(perLayer, gemmOperand(max(l.In, l.Hidden)+l.Hidden, gh))
+	return satAdd(Elements(out...), satMul(int64(len(l.Layers)), perLayer))
 }
 
 // initialState returns layer l's initial h (and c) from s, checking shapes;

@@ -26,6 +26,7 @@ type RNN struct{ recurrent }
 var (
 	_ Module = (*RNN)(nil)
 	_ Named  = (*RNN)(nil)
+	_ Shaper = (*RNN)(nil)
 )
 
 // rnnKind is what makes an RNN: one gate block (the tanh candidate) and

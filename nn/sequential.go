@@ -22,7 +22,10 @@ type Sequential struct {
 	Layers []Module
 }
 
-var _ Module = (*Sequential)(nil)
+var (
+	_ Module = (*Sequential)(nil)
+	_ Shaper = (*Sequential)(nil)
+)
 
 // NewSequential chains layers. Layers without a unique name are named
 // after their type and position ("linear2"), so parameter names are

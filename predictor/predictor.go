@@ -42,6 +42,16 @@ type Recipe = model.Recipe
 // float32).
 const MaxInputValues = 1 << 24
 
+// MaxActivationValues bounds what one forward pass of a model over one
+// input may allocate, as nn.ActivationElements counts it: every layer's
+// output and the scratch its computation needs, in float32 values (1<<26,
+// 256 MiB). New refuses a model over it before running the model, so a
+// small crafted file (a 1×1 convolution to thousands of channels, a huge
+// sequence through a recurrent layer) cannot make it allocate gigabytes.
+// A model with a layer that is not an nn.Shaper (a user's own) is sized
+// up to that layer and then run as it is.
+const MaxActivationValues = 1 << 26
+
 // Predictor is a trained model ready for use. Build one with Load, Train
 // or New; its fields may be read freely but are set by those calls.
 type Predictor struct {
@@ -94,7 +104,8 @@ type Preprocessing struct {
 // New makes a Predictor of m described by meta (as model.Load returns
 // them). It checks that the description is sound (a known task,
 // preprocessing that fits the input shape, an input shape within
-// MaxInputValues) and that m runs on one input of that shape.
+// MaxInputValues), that one forward pass stays within
+// MaxActivationValues and that m runs on one input of that shape.
 func New(m nn.Module, meta model.Meta) (*Predictor, error) {
 	if m == nil {
 		return nil, errors.New("predictor: the model is nil")
@@ -130,9 +141,17 @@ func (p *Predictor) validate() error {
 	if err := p.Prep.check(p.Kind, p.InputShape); err != nil {
 		return err
 	}
+	// Size the forward pass before running it (up to a layer that cannot
+	// be sized, which is then run as it is).
+	in := append([]int{1}, p.InputShape...)
+	if _, total, err := nn.ActivationElements(p.Module, in); total > MaxActivationValues {
+		return fmt.Errorf("predictor: one forward pass of the model on its input shape %v needs about %d values of activations, over the limit of %d (predictor.MaxActivationValues)",
+			p.InputShape, total, MaxActivationValues)
+	} else if err != nil && !errors.Is(err, nn.ErrUnknownShape) {
+		return fmt.Errorf("predictor: the model does not run on its input shape %v: %w", p.InputShape, err)
+	}
 	// A zero input: for text, token id 0 (padding) in every position.
-	x := tensor.New(append([]int{1}, p.InputShape...)...)
-	out, err := nn.Predict(p.Module, x)
+	out, err := nn.Predict(p.Module, tensor.New(in...))
 	if err != nil {
 		return fmt.Errorf("predictor: the model does not run on its input shape %v: %w", p.InputShape, err)
 	}

@@ -4,16 +4,20 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/data"
 	"github.com/glassbox-ml/glassbox/datasets"
 	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/tensor"
+	"github.com/glassbox-ml/glassbox/zoo"
 )
 
 // regressionPair returns two predictors of the same function of three raw
@@ -340,5 +344,118 @@ func TestTextEncoding(t *testing.T) {
 	}
 	if !slices.Equal(x.Shape(), []int{2, 4}) || x.Data()[0] != float32(v.ID("good")) || x.Data()[2] != 0 || x.Data()[4] != float32(v.ID("bad")) {
 		t.Fatalf("encoded %v", x.Data())
+	}
+}
+
+// opaque is a user's layer that is not an nn.Shaper: the identity.
+type opaque struct{}
+
+func (opaque) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var { return x }
+func (opaque) Params() []*autograd.Var                          { return nil }
+func (opaque) Spec() nn.Spec                                    { return nn.Spec{Type: "predictor-test-opaque"} }
+
+// TestNewRefusesHugeActivations: a small model whose first forward pass
+// would allocate gigabytes of activations is refused before it runs,
+// quickly and with little memory, by a message naming the limit.
+func TestNewRefusesHugeActivations(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	image := []int{1, 4096, 4096} // MaxInputValues
+	cases := []struct {
+		name  string
+		m     nn.Module
+		shape []int
+		want  string
+	}{
+		{"1×1 conv to 4096 channels", nn.NewSequential(nn.NewConv2D(1, 4096, 1, rng), nn.NewGlobalAvgPool2D(), nn.NewLinear(4096, 2, rng)),
+			image, "MaxActivationValues"},
+		{"conv, pool, flatten", nn.NewSequential(nn.NewConv2D(1, 64, 3, rng, nn.ConvPadding(1)), nn.NewReLU(), nn.NewMaxPool2D(2, 0, 0),
+			nn.NewConv2D(64, 1, 1, rng), nn.NewFlatten(), nn.NewSoftmax()), image, "MaxActivationValues"},
+		{"linear chain over a long axis", nn.NewSequential(nn.NewLinear(1, 4096, rng), nn.NewReLU(), nn.NewLinear(4096, 1, rng), nn.NewFlatten()),
+			[]int{1 << 24, 1}, "MaxActivationValues"},
+		{"embedding of a huge sequence", nn.NewSequential(nn.NewEmbedding(10, 64, rng), nn.NewLSTM(64, 8, rng), nn.NewLinear(8, 2, rng)),
+			[]int{1 << 24}, "MaxActivationValues"},
+		{"lstm over a huge sequence", nn.NewSequential(nn.NewLSTM(4, 64, rng), nn.NewLinear(64, 2, rng)), []int{1 << 22, 4}, "MaxActivationValues"},
+		{"stacked rnn steps", nn.NewSequential(nn.NewRNN(1, 1, rng, nn.RecurrentLayers(64)), nn.NewLinear(1, 2, rng)), []int{1 << 24, 1}, "MaxActivationValues"},
+		// A huge layer followed by one that refuses its output: the shape
+		// error comes without running the huge one.
+		{"huge conv, then a misfit", nn.NewSequential(nn.NewConv2D(1, 4096, 1, rng), nn.NewFlatten(), nn.NewLinear(3, 2, rng)),
+			image, "input has 68719476736 features"},
+		// A layer that cannot be sized after a huge one: refused on what
+		// comes before it.
+		{"huge conv, then a layer of one's own", nn.NewSequential(nn.NewConv2D(1, 4096, 1, rng), opaque{}, nn.NewGlobalAvgPool2D()),
+			image, "MaxActivationValues"},
+	}
+	for _, c := range cases {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		_, err := New(c.m, model.Meta{InputShape: c.shape})
+		elapsed := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
+		}
+		if used := after.TotalAlloc - before.TotalAlloc; used > 64<<20 {
+			t.Errorf("%s: refusing it allocated %d MB", c.name, used>>20)
+		}
+		if elapsed > 2*time.Second {
+			t.Errorf("%s: refusing it took %v", c.name, elapsed)
+		}
+	}
+}
+
+// TestLoadRefusesHugeActivations: the same through a model file, whose
+// architecture is small and whose weights are a few kilobytes.
+func TestLoadRefusesHugeActivations(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	path := filepath.Join(t.TempDir(), "wide.gbx")
+	m := nn.NewSequential(nn.NewConv2D(1, 4096, 1, rng), nn.NewGlobalAvgPool2D(), nn.NewLinear(4096, 2, rng))
+	if err := model.Save(path, m, model.Meta{Task: "classification", InputShape: []int{1, 4096, 4096}}); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Load(path)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "predictor.MaxActivationValues") {
+		t.Fatalf("Load: %v, want the activation limit", err)
+	}
+	if used := after.TotalAlloc - before.TotalAlloc; used > 64<<20 {
+		t.Fatalf("refusing it allocated %d MB", used>>20)
+	}
+}
+
+// TestNewAcceptsUsualModels: the zoo's models on their usual inputs, and a
+// model with a layer that cannot be sized, stay well within the limit.
+func TestNewAcceptsUsualModels(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	for _, c := range []struct {
+		name   string
+		config zoo.Config
+	}{
+		{"lenet", zoo.Config{InputShape: []int{1, 28, 28}, Outputs: 10}},
+		{"cnn", zoo.Config{InputShape: []int{3, 64, 64}, Outputs: 10}},
+		{"mlp", zoo.Config{InputShape: []int{3, 32, 32}, Outputs: 10}},
+		{"deep", zoo.Config{InputShape: []int{20}, Outputs: 3}},
+		{"lstm", zoo.Config{InputShape: []int{512}, Outputs: 2, Vocab: 5000}},
+		{"gru-lm", zoo.Config{InputShape: []int{256}, Outputs: 1, Vocab: 100}},
+	} {
+		m, err := zoo.New(c.name, c.config, rng)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if _, err := New(m, model.Meta{InputShape: c.config.InputShape}); err != nil {
+			t.Errorf("%s on %v: %v", c.name, c.config.InputShape, err)
+		}
+		_, total, err := nn.ActivationElements(m, append([]int{1}, c.config.InputShape...))
+		if err != nil || total > MaxActivationValues/8 {
+			t.Errorf("%s on %v: %d values of activations (%v), want well under the limit", c.name, c.config.InputShape, total, err)
+		}
+	}
+	p, err := New(nn.NewSequential(nn.NewLinear(3, 2, rng), opaque{}), model.Meta{InputShape: []int{3}})
+	if err != nil || p.Outputs != 2 {
+		t.Fatalf("a model with a layer of one's own: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package layertest is a conformance kit for glassbox layers, in the
 // spirit of testing/fstest: one call checks that a layer has stable
-// output shapes, correct gradients with respect to its input and every
+// output shapes (that nn.Shaper's OutputShape predicts, with the same
+// errors as Forward), correct gradients with respect to its input and every
 // parameter, a Spec that survives JSON and nn.Build, deterministic
 // initialisation, and deterministic evaluation mode.
 //

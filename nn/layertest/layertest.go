@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,14 @@ func MaxChecks(n int) Option { return func(c *config) { c.maxChecks = n } }
 //   - shape: the output shape is the same in training and evaluation mode
 //     and for different inputs of the same shape, and one more example in
 //     the batch gives one more output row; outputs are finite.
+//   - outputshape: for an nn.Shaper (every layer of package nn is one),
+//     OutputShape agrees with Forward in evaluation mode on the given
+//     shape, a larger batch and shapes one size off, one axis short and
+//     one axis long: the same output shape where Forward runs, the same
+//     error where it refuses the shape; it leaves its argument alone,
+//     and nn.ActivationElements counts the layer. A layer that is not a
+//     Shaper skips this check (loaders then cannot size its activations
+//     before running it).
 //   - names: parameters (and buffers) have non-empty, unique names, and for
 //     nn.Named layers SetName("probe") prefixes them all with "probe/".
 //   - gradients: in training and in evaluation mode, the gradients that
@@ -109,7 +118,7 @@ type check struct {
 }
 
 func checks(cfg *config) []check {
-	cs := []check{{"shape", checkShape}, {"names", checkNames}}
+	cs := []check{{"shape", checkShape}, {"outputshape", checkOutputShape}, {"names", checkNames}}
 	if cfg.differentiable {
 		cs = append(cs, check{"gradients", func(nl func(*rand.Rand) nn.Module, shape []int, cfg *config) error {
 			if err := checkGradients(nl, shape, cfg, true); err != nil {
@@ -204,6 +213,100 @@ func checkShape(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) e
 		}
 	}
 	return nil
+}
+
+// checkOutputShape compares OutputShape with what Forward does on shape
+// and on shapes around it.
+func checkOutputShape(newLayer func(*rand.Rand) nn.Module, shape []int, cfg *config) error {
+	m := newLayer(tensor.NewRNG(2))
+	sh, ok := m.(nn.Shaper)
+	if !ok {
+		return nil
+	}
+	rng := tensor.NewRNG(12)
+	for i, in := range shapesAround(shape) {
+		arg := slices.Clone(in)
+		got, serr := sh.OutputShape(arg)
+		if !slices.Equal(arg, in) {
+			return fmt.Errorf("OutputShape(%v) changed its argument to %v", in, arg)
+		}
+		if serr == nil && len(got) > 0 && len(arg) > 0 && &got[0] == &arg[0] {
+			return fmt.Errorf("OutputShape(%v) returned its argument; it must return a new slice", in)
+		}
+		y, ferr := forwardAny(m, inputOf(cfg, rng, in))
+		switch {
+		case ferr == nil && serr != nil:
+			return fmt.Errorf("OutputShape(%v) refuses the shape (%v), but Forward runs on it and gives %v", in, serr, y.Shape())
+		case ferr != nil && serr == nil:
+			if i == 0 {
+				return ferr
+			}
+			return fmt.Errorf("OutputShape(%v) = %v, but Forward refuses the shape: %v", in, got, ferr)
+		case ferr != nil && serr.Error() != ferr.Error():
+			return fmt.Errorf("for input %v Forward reports %q, OutputShape %q (report the same error)", in, ferr, serr)
+		case ferr == nil && !tensor.SameShape(got, y.Shape()):
+			return fmt.Errorf("OutputShape(%v) = %v, but Forward gives %v", in, got, y.Shape())
+		}
+		if i == 0 {
+			if serr != nil {
+				return fmt.Errorf("OutputShape(%v): %v", in, serr)
+			}
+			peak, total, err := nn.ActivationElements(m, in)
+			if err != nil {
+				return fmt.Errorf("ActivationElements(%v): %v", in, err)
+			}
+			_, seq := m.(*nn.Sequential)
+			if peak < int64(tensor.Numel(in)) || total < 0 || (!seq && peak < total) {
+				return fmt.Errorf("ActivationElements(%v) = peak %d, total %d; the peak holds the input and, for one layer, the total", in, peak, total)
+			}
+		}
+	}
+	return nil
+}
+
+// shapesAround returns shape, shape with one more example, each axis one
+// larger and (when it stays ≥ 1) one smaller, shape without its last axis
+// and with one more axis of 2.
+func shapesAround(shape []int) [][]int {
+	out := [][]int{slices.Clone(shape)}
+	for ax := range shape {
+		for _, d := range []int{1, -1} {
+			if v := shape[ax] + d; v >= 1 {
+				s := slices.Clone(shape)
+				s[ax] = v
+				out = append(out, s)
+			}
+		}
+	}
+	return append(out, slices.Clone(shape[:len(shape)-1]), append(slices.Clone(shape), 2))
+}
+
+// inputOf draws an input of the given shape with cfg.input, or zeros when
+// the generator does not serve that shape.
+func inputOf(cfg *config, rng *rand.Rand, shape []int) (x *tensor.Tensor) {
+	defer func() {
+		if r := recover(); r != nil || x == nil || !tensor.SameShape(x.Shape(), shape) {
+			x = tensor.New(shape...)
+		}
+	}()
+	return cfg.input(rng, shape)
+}
+
+// forwardAny runs m in evaluation mode and returns Forward's shape error,
+// or any other panic as an error.
+func forwardAny(m nn.Module, x *tensor.Tensor) (y *autograd.Var, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("Forward on input %v panicked with %T: %v", x.Shape(), r, r)
+		}
+	}()
+	if err := tensor.Catch(func() { y = m.Forward(nn.Eval(), autograd.Const(x)) }); err != nil {
+		return nil, err
+	}
+	if y == nil {
+		return nil, errors.New("Forward returned nil")
+	}
+	return y, nil
 }
 
 func checkNames(newLayer func(*rand.Rand) nn.Module, _ []int, _ *config) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +27,7 @@ type scale struct {
 	unnamedW   bool
 	noBatchFix bool   // output drops the batch axis
 	specType   string // "layertest-scale" unless set
+	shapeFlaw  string // OutputShape "wrong" (one size off), "lax" (no check) or "words" (other error)
 }
 
 func newScale(d int, rng *rand.Rand) *scale {
@@ -34,6 +36,9 @@ func newScale(d int, rng *rand.Rand) *scale {
 
 func (s *scale) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	s.calls++
+	if sh := x.Shape(); len(sh) != 2 || sh[1] != s.D {
+		panic(&tensor.ShapeError{Op: "layertest-scale", Msg: fmt.Sprintf("input must be [batch, %d], got %v", s.D, sh)})
+	}
 	var y *autograd.Var
 	if s.badGrad {
 		// Correct value, gradient with respect to x missing the factor w.
@@ -51,6 +56,24 @@ func (s *scale) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 		y = c.Tape.Sum(y, false, 0)
 	}
 	return y
+}
+
+func (s *scale) OutputShape(in []int) ([]int, error) {
+	if s.shapeFlaw != "lax" && (len(in) != 2 || in[1] != s.D) {
+		msg := fmt.Sprintf("input must be [batch, %d], got %v", s.D, in)
+		if s.shapeFlaw == "words" {
+			msg = "bad input"
+		}
+		return nil, &tensor.ShapeError{Op: "layertest-scale", Msg: msg}
+	}
+	out := slices.Clone(in)
+	if s.shapeFlaw == "wrong" {
+		out[len(out)-1]++
+	}
+	if s.noBatchFix {
+		out = out[1:]
+	}
+	return out, nil
 }
 
 func (s *scale) Params() []*autograd.Var { return []*autograd.Var{s.W} }
@@ -131,6 +154,9 @@ func TestKitCatchesBrokenLayers(t *testing.T) {
 		{"drops batch axis", func(s *scale) { s.noBatchFix = true }, "shape", "batch of"},
 		{"type without a Sizer", func(s *scale) { s.specType = "layertest-scale-unsized" }, "spec", "RegisterSized"},
 		{"wrong Sizer", func(s *scale) { s.specType = "layertest-scale-badsize" }, "spec", "layer holds 3"},
+		{"OutputShape one size off", func(s *scale) { s.shapeFlaw = "wrong" }, "outputshape", "Forward gives [2 3]"},
+		{"OutputShape without checks", func(s *scale) { s.shapeFlaw = "lax" }, "outputshape", "Forward refuses the shape"},
+		{"OutputShape in other words", func(s *scale) { s.shapeFlaw = "words" }, "outputshape", "report the same error"},
 	}
 	for _, c := range cases {
 		newLayer := func(rng *rand.Rand) nn.Module {
