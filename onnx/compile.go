@@ -186,7 +186,11 @@ func (c *compiler) outputs(k int) {
 			c.unsupported("output %d (%q) is not implemented; only the first %d", i, o, k)
 		}
 	}
-	if len(c.n.Outputs) == 0 || c.n.Outputs[0] == "" {
+	named := false
+	for _, o := range c.n.Outputs {
+		named = named || o != ""
+	}
+	if !named {
 		c.bad("has no output")
 	}
 }

@@ -12,11 +12,13 @@ import (
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
-// Opset range the importer implements: ai.onnx operator sets 6 to 21.
+// Opset range the importer implements: ai.onnx operator sets 1 to 21.
 // Operators whose meaning changed within the range are read the way the
-// model's opset defines them.
+// model's opset defines them; attributes of old versions that the
+// importer does not implement are errors (every attribute a node carries
+// must be understood).
 const (
-	MinOpset = 6
+	MinOpset = 1
 	MaxOpset = 21
 )
 
@@ -101,6 +103,16 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 			opset = m.Opsets["ai.onnx"]
 		}
 	}
+	if _, ok := m.Opsets[""]; !ok && len(m.Opsets) > 0 {
+		if _, ok2 := m.Opsets["ai.onnx"]; !ok2 {
+			var ds []string
+			for d := range m.Opsets {
+				ds = append(ds, d)
+			}
+			slices.Sort(ds)
+			return nil, fmt.Errorf("onnx: import: the model imports no ai.onnx opset, only the domains %s, which the importer does not implement", strings.Join(ds, ", "))
+		}
+	}
 	if opset == 0 && len(m.Opsets) == 0 {
 		opset = MinOpset // no opset_import: the oldest we know
 	}
@@ -157,10 +169,16 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 	// Inputs and outputs.
 	for _, in := range g.Inputs {
 		if !initNames[in.Name] {
+			if in.Kind != KindTensor {
+				return nil, fmt.Errorf("onnx: import: input %q is a %s; the importer takes tensors only", in.Name, in.Kind)
+			}
 			mod.inputs = append(mod.inputs, in)
 		}
 	}
 	for _, out := range g.Outputs {
+		if out.Kind != KindTensor {
+			return nil, fmt.Errorf("onnx: import: output %q is a %s; the importer produces tensors only", out.Name, out.Kind)
+		}
 		mod.outputs = append(mod.outputs, out.Name)
 	}
 	if err := mod.chooseIO(opt); err != nil {
@@ -239,9 +257,6 @@ func (mod *Module) chooseIO(opt ImportOptions) error {
 		in := mod.inputs[slices.IndexFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == mod.input })]
 		if in.ElemType != Undefined && !isFloatType(in.ElemType) && !isIntType(in.ElemType) {
 			return fmt.Errorf("onnx: import: input %q has element type %s; the importer takes float or integer inputs", in.Name, typeName(in.ElemType))
-		}
-		if in.ElemType == Bool {
-			return fmt.Errorf("onnx: import: input %q is boolean; Forward takes float or integer (token id) inputs", in.Name)
 		}
 		if len(in.Shape) > 0 && in.Shape[0].Param == "" && in.Shape[0].Value > 0 {
 			mod.batch = int(in.Shape[0].Value)
@@ -465,8 +480,10 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		if v == nil {
 			continue // an error only if a needed node reads it
 		}
-		if err := checkInput(in, v.dims()); err != nil {
-			return nil, err
+		if _, fwd := vars[in.Name]; fwd {
+			if err := checkInput(in, v.dims()); err != nil {
+				return nil, err
+			}
 		}
 		if in.Name == mod.input || (mod.input == "" && e.batch == 0 && len(v.dims()) > 0) {
 			if len(v.dims()) > 0 {

@@ -303,7 +303,26 @@ func init() {
 		}
 		return r
 	})
-	arith("PRelu", preluVar, nil)
+	register("PRelu", nil, func(c *compiler) kernel {
+		c.inputs(2, 2)
+		c.outputs(1)
+		if c.opset < 6 {
+			c.ignore("consumed_inputs")
+		}
+		legacy := c.opset < 7
+		return func(e *env, x []*val) []*val {
+			slope := x[1].asVar()
+			d, sd := x[0].dims(), slope.Value.Shape()
+			if legacy && len(sd) == 1 && sd[0] != 1 && len(d) >= 2 && sd[0] == d[1] {
+				// Before opset 7 a vector slope is per channel (axis 1).
+				slope = e.tp.Reshape(slope, channelShape(len(d), d[1])...)
+			}
+			if s, ok := tensor.BroadcastShapes(d, slope.Value.Shape()); !ok || !slices.Equal(s, d) {
+				fail("slope of shape %v does not broadcast to the input's %v", slope.Value.Shape(), d)
+			}
+			return []*val{floatVal(preluVar(e.tp, x[0].asVar(), slope), x[0].dt)}
+		}
+	})
 	register("Mod", nil, func(c *compiler) kernel {
 		c.inputs(2, 2)
 		c.outputs(1)

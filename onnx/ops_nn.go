@@ -847,20 +847,20 @@ func compileConvTranspose(c *compiler) kernel {
 			full := s*(in[off+i]-1) + op + ke
 			pb, pe := 0, 0
 			switch {
-			case hasOutShape:
-				want := int(outShape[len(outShape)-n+i])
-				total := full - want
-				if sa.autoPad == "SAME_UPPER" {
-					pb, pe = total/2, total-total/2
-				} else {
-					pb, pe = total-total/2, total/2
+			case hasOutShape || sa.autoPad == "SAME_UPPER" || sa.autoPad == "SAME_LOWER":
+				want := in[off+i] * s
+				if hasOutShape {
+					if len(outShape) < n {
+						fail("output_shape %v has fewer than %d entries", outShape, n)
+					}
+					want = int(outShape[len(outShape)-n+i])
 				}
-			case sa.autoPad == "SAME_UPPER" || sa.autoPad == "SAME_LOWER":
-				total := full - in[off+i]*s
+				total := full - want
+				half := floorDiv(total, 2) // as the reference's Python //
 				if sa.autoPad == "SAME_UPPER" {
-					pb, pe = total/2, total-total/2
+					pb, pe = half, total-half
 				} else {
-					pb, pe = total-total/2, total/2
+					pb, pe = total-half, half
 				}
 			case sa.autoPad == "NOTSET" && sa.pads != nil:
 				pb, pe = get(sa.pads[:n], i, 0, "pads"), int(sa.pads[n+i])
@@ -886,7 +886,7 @@ func compileConvTranspose(c *compiler) kernel {
 			shape := []int{ys[0], ys[1], out[0], out[1]}
 			m := indexMap(shape, func(ix []int) int {
 				r, cc := ix[2]+begin[0], ix[3]+begin[1]
-				if r >= ys[2] || cc >= ys[3] {
+				if r < 0 || cc < 0 || r >= ys[2] || cc >= ys[3] {
 					return -1
 				}
 				return ((ix[0]*ys[1]+ix[1])*ys[2]+r)*ys[3] + cc
@@ -905,6 +905,14 @@ func compileConvTranspose(c *compiler) kernel {
 		}
 		return []*val{floatVal(y, x[0].dt)}
 	}
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }
 
 // convTranspose2d is the unpadded transposed convolution of x [N, C, H, W]

@@ -359,6 +359,12 @@ func init() {
 			if len(x) > 1 && x[1] != nil {
 				r = x[1].scalarFloat("ratio")
 			}
+			if len(x) > 2 && x[2] != nil && x[2].scalarInt("training_mode") != 0 && r > 0 {
+				// The graph asks for dropout with its own random stream,
+				// which glassbox cannot reproduce; Ctx.Training drops
+				// with the context's generator instead.
+				unsupportedAt("training_mode=true (dropout inside the graph); glassbox drops out when the nn.Ctx is training")
+			}
 			mask := func() *val {
 				ones := make([]int64, x[0].numel())
 				for i := range ones {

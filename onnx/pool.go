@@ -44,14 +44,16 @@ func compilePool(c *compiler, kind poolKind) kernel {
 			c.bad("p=%v must be at least 1", p)
 		}
 	}
-	indices := false
+	indices, colMajor := false, false
 	if kind == poolMax {
 		c.outputs(2)
 		indices = len(c.n.Outputs) > 1 && c.n.Outputs[1] != ""
 		if c.opset >= 8 {
-			if so := c.int("storage_order", 0); so != 0 && indices {
-				c.unsupported("storage_order=%d with the Indices output (row-major indices are implemented)", so)
+			so := c.int("storage_order", 0)
+			if so != 0 && so != 1 {
+				c.bad("storage_order %d (want 0 or 1)", so)
 			}
+			colMajor = so == 1
 		}
 	} else {
 		c.outputs(1)
@@ -70,7 +72,7 @@ func compilePool(c *compiler, kind poolKind) kernel {
 		for i := range out {
 			out[i] = g.outSize(i, d[2+i], ceil)
 		}
-		if len(d) == 4 && !indices && kind != poolLp {
+		if len(d) == 4 && !indices && kind != poolLp && x[0].v != nil {
 			if pp, ok := fastPool(g, d, out, kind, countPad); ok {
 				xc := contiguous(e.tp, v)
 				if kind == poolMax {
@@ -79,8 +81,11 @@ func compilePool(c *compiler, kind poolKind) kernel {
 				return []*val{floatVal(e.tp.AvgPool2D(xc, pp), x[0].dt)}
 			}
 		}
-		y, idx := poolND(e.tp, v, g, out, kind, countPad, p)
+		y, idx := poolND(e.tp, v, g, out, kind, countPad, p, colMajor)
 		res := []*val{floatVal(y, x[0].dt)}
+		if x[0].v == nil { // integer input (MaxPool of uint8): exact in float32
+			res[0] = castVal(res[0], x[0].dt)
+		}
 		if indices {
 			res = append(res, intVal(idx, y.Value.Shape(), Int64))
 		}
@@ -111,7 +116,11 @@ func fastPool(g convGeometry, d, out []int, kind poolKind, countPad bool) (tenso
 // visits the window's taps; taps in the padding are skipped (AveragePool
 // with count_include_pad counts those within the declared pads, not those
 // that ceil_mode adds past them).
-func poolND(tp *autograd.Tape, x *autograd.Var, g convGeometry, out []int, kind poolKind, countPad bool, p float64) (*autograd.Var, []int64) {
+//
+// For MaxPool it also returns the Indices output: each maximum's flat
+// index in the input, with the spatial axes in row-major order or, with
+// colMajor (storage_order=1), column-major.
+func poolND(tp *autograd.Tape, x *autograd.Var, g convGeometry, out []int, kind poolKind, countPad bool, p float64, colMajor bool) (*autograd.Var, []int64) {
 	d := x.Value.Shape()
 	sp := d[2:]
 	planes := d[0] * d[1]
@@ -199,8 +208,23 @@ func poolND(tp *autograd.Tape, x *autograd.Var, g convGeometry, out []int, kind 
 	var idx []int64
 	if kind == poolMax {
 		idx = make([]int64, len(arg))
+		colSt := make([]int, len(sp))
+		s := 1
+		for i := range sp {
+			colSt[i] = s
+			s *= sp[i]
+		}
 		for k, a := range arg {
-			idx[k] = int64(k/outPlane*inPlane) + int64(a)
+			in := int(a)
+			if colMajor {
+				in = 0
+				r := int(a)
+				for i := range sp {
+					in += (r / inSt[i]) * colSt[i]
+					r %= inSt[i]
+				}
+			}
+			idx[k] = int64(k/outPlane*inPlane) + int64(in)
 		}
 	}
 	return tp.Custom(y, func(gr *tensor.Tensor) []*tensor.Tensor {
