@@ -309,7 +309,7 @@ func init() {
 		}
 	})
 	register("Split", []int{1}, compileSplit)
-	register("Pad", []int{1, 2, 3}, compilePad)
+	register("Pad", []int{1, 3}, compilePad)
 	register("Range", []int{0, 1, 2}, func(c *compiler) kernel {
 		c.inputs(3, 3)
 		c.outputs(1)
@@ -1086,6 +1086,18 @@ func compilePad(c *compiler) kernel {
 			}
 			return s
 		})
-		return []*val{remap(e.tp, x[0], m, shape, value)}
+		y := remap(e.tp, x[0], m, shape, value)
+		if mode == "constant" && y.v != nil && len(x) > 2 && x[2] != nil && x[2].v != nil && x[2].v.RequiresGrad() {
+			// The pad value takes the gradient of every padded element.
+			mask := tensor.New(shape...)
+			md := mask.Data()
+			for k, i := range m {
+				if i < 0 {
+					md[k] = 1
+				}
+			}
+			y.v = e.tp.Add(gatherMap(e.tp, x[0].v, m, shape, 0), e.tp.Mul(autograd.Const(mask), e.tp.Reshape(x[2].v)))
+		}
+		return []*val{y}
 	}
 }
