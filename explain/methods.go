@@ -18,7 +18,7 @@ func init() {
 		summary: "the gradient of the explained output with respect to each input value"})
 	Register(gradientMethod{name: "ig", title: "Integrated gradients",
 		summary: "gradients averaged along the straight path from a baseline; they add up to the output's change",
-		budget:  "integration steps", defaults: "50"})
+		budget:  "integration steps", defaults: "adaptive: 50, doubling up to 1600 until the attributions add up within 1e-3"})
 	Register(gradientMethod{name: "smoothgrad", title: "SmoothGrad",
 		summary: "saliency averaged over noisy copies of the input (noise 15% of its range)",
 		budget:  "noisy copies", defaults: "50"})
@@ -137,6 +137,14 @@ func (kernelSHAPMethod) Explain(ctx context.Context, s *Subject, x []float32, op
 	return nil
 }
 
+// IGTolerance is the completeness residual (relative) the default
+// integrated-gradients budget doubles its steps to reach, and IGMaxSteps
+// where it stops trying.
+const (
+	IGTolerance = 1e-3
+	IGMaxSteps  = 1600
+)
+
 // gradientMethod is saliency, integrated gradients or SmoothGrad.
 type gradientMethod struct {
 	name, title, summary, budget, defaults string
@@ -166,9 +174,24 @@ func (g gradientMethod) Explain(ctx context.Context, s *Subject, x []float32, op
 		if baseline != nil {
 			baseline = toZ(baseline)
 		}
-		e, err := IntegratedGradients(ctx, grad, z, baseline, res.Label, IGOptions{Steps: opt.Samples})
-		if err != nil {
-			return err
+		// The default budget is adaptive: ReLU kinks along the path make
+		// any fixed quadrature miss completeness, so the steps double
+		// from 50 until the attributions add up within IGTolerance (or
+		// IGMaxSteps is reached; the residual says how it went).
+		steps := opt.Samples
+		if steps == 0 {
+			steps = 50
+		}
+		var e *IGExplanation
+		for {
+			var err error
+			if e, err = IntegratedGradients(ctx, grad, z, baseline, res.Label, IGOptions{Steps: steps}); err != nil {
+				return err
+			}
+			if opt.Samples != 0 || e.Completeness.Relative <= IGTolerance || steps*2 > IGMaxSteps {
+				break
+			}
+			steps *= 2
 		}
 		res.Details, res.Samples, res.Warnings, a = e, e.Steps, e.Warnings, &e.Attribution
 		res.Quality["completeness_residual"] = e.Completeness.Relative

@@ -184,8 +184,8 @@ type Result struct {
 	// Top lists the features, largest |weight| first.
 	Top      []FeatureWeight `json:"top,omitempty"`
 	Warnings []string        `json:"warnings,omitempty"`
-	// ModelCalls counts the model's evaluations (batches) the explanation
-	// took, ModelRows the inputs in them.
+	// ModelCalls counts the model's evaluations (batches; a gradient call
+	// counts once) the explanation took, ModelRows the inputs in them.
 	ModelCalls int     `json:"model_calls,omitempty"`
 	ModelRows  int     `json:"model_rows,omitempty"`
 	Seconds    float64 `json:"seconds"`
@@ -323,6 +323,18 @@ func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options)
 	calls := &countingFunc{f: s.Predict}
 	sub := *s
 	sub.Predict = calls.call
+	if s.Gradient != nil {
+		sub.Gradient = func(ctx context.Context, x []float32, n, label int) ([]float32, []float32, error) {
+			calls.count(n)
+			return s.Gradient(ctx, x, n, label)
+		}
+	}
+	if s.CAM != nil {
+		sub.CAM = func(ctx context.Context, x []float32, label int) ([]float32, []float32, int, int, int, []float32, error) {
+			calls.count(1)
+			return s.CAM(ctx, x, label)
+		}
+	}
 	out, err := sub.Predict(ctx, x, 1)
 	if err != nil {
 		return nil, err
@@ -402,7 +414,7 @@ func (s *Subject) check(x []float32) error {
 }
 
 // countingFunc counts a Func's calls and rows (Run hands methods a
-// counting Predict, so every result says what it cost).
+// counting Predict, Gradient and CAM, so every result says what it cost).
 type countingFunc struct {
 	f     Func
 	mu    sync.Mutex
@@ -411,11 +423,17 @@ type countingFunc struct {
 }
 
 func (c *countingFunc) call(ctx context.Context, x []float32, n int) ([]float32, error) {
+	c.count(n)
+	return c.f(ctx, x, n)
+}
+
+// count records one call of the model (forward, or forward and backward)
+// on n inputs.
+func (c *countingFunc) count(n int) {
 	c.mu.Lock()
 	c.calls++
 	c.rows += n
 	c.mu.Unlock()
-	return c.f(ctx, x, n)
 }
 
 func argmax(v []float32) int {

@@ -61,15 +61,23 @@ func (p *Predictor) Subject() *explain.Subject {
 		// the standardised network sees as all zeros.
 		s.Baseline = p.Prep.Mean
 	}
+	var cam explain.CAMFunc
 	if seq, ok := p.Module.(*nn.Sequential); ok && p.Kind == explain.Image {
 		if layer, err := adapt.LastConv(seq); err == nil {
-			cam := adapt.CAM(seq, layer, shape)
-			s.CAM = func(ctx context.Context, x []float32, label int) ([]float32, []float32, int, int, int, []float32, error) {
-				in := append([]float32(nil), x...)
-				p.ToModel(in)
-				return cam(ctx, in, label)
-			}
+			cam = adapt.CAM(seq, layer, shape)
 			s.CAMLayer = inspect.LayerName(seq.Layers[layer], layer)
+		}
+	}
+	if src, ok := p.Module.(camSource); ok && p.Kind == explain.Image {
+		if layer, err := src.LastConv(); err == nil {
+			cam, s.CAMLayer = src.CAM(layer), layer
+		}
+	}
+	if cam != nil {
+		s.CAM = func(ctx context.Context, x []float32, label int) ([]float32, []float32, int, int, int, []float32, error) {
+			in := append([]float32(nil), x...)
+			p.ToModel(in)
+			return cam(ctx, in, label)
 		}
 	}
 	return s

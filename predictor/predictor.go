@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/glassbox-ml/glassbox/datasets"
 	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/onnx"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -238,8 +241,13 @@ func (pr *Preprocessing) check(kind explain.InputKind, shape []int) error {
 	return nil
 }
 
-// Load reads a .gbx model file and makes it a Predictor.
+// Load reads a model file and makes it a Predictor: a glassbox .gbx file,
+// or an ONNX file (.onnx; see LoadONNX, whose sidecar JSON it reads when
+// present).
 func Load(path string) (*Predictor, error) {
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		return LoadONNX(path, "")
+	}
 	m, meta, err := model.Load(path)
 	if err != nil {
 		return nil, err
@@ -267,11 +275,16 @@ func (p *Predictor) Meta() (model.Meta, error) {
 	return meta, nil
 }
 
-// Save writes p as a .gbx file (atomically).
+// Save writes p as a .gbx file (atomically). A predictor of an imported
+// ONNX graph is saved as ONNX instead (see onnx.WriteFile), with its
+// description in the sidecar JSON.
 func (p *Predictor) Save(path string) error {
 	meta, err := p.Meta()
 	if err != nil {
 		return err
+	}
+	if _, ok := p.Module.(*onnx.Module); ok {
+		return fmt.Errorf("%s: this model was imported from ONNX; write it back with onnx.WriteFile (its graph and weights) and its description as %s", path, SidecarPath(path))
 	}
 	return model.Save(path, p.Module, meta)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/glassbox-ml/glassbox/internal/atomicfile"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/onnx"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -28,6 +29,7 @@ type inspectResult struct {
 	Layers          int              `json:"layers"`
 	Params          int              `json:"params"`
 	Files           []string         `json:"files"`
+	Summary         string           `json:"summary"`
 	Representations []inspectRep     `json:"representations,omitempty"`
 	Maximised       *inspectMaximise `json:"maximised,omitempty"`
 	Warnings        []string         `json:"warnings,omitempty"`
@@ -102,10 +104,14 @@ func inspectModel(ctx context.Context, env *Env, f inspectFlags) (*inspectResult
 			fmt.Fprintf(env.Stderr, format, a...)
 		}
 	}
-	summary, err := model.Summary(m, shape)
-	if err != nil {
+	var summary string
+	if g, ok := m.(*onnx.Module); ok {
+		// An imported graph: its operators, shapes and parameters.
+		summary = onnx.Summary(g.Model())
+	} else if summary, err = model.Summary(m, shape); err != nil {
 		return nil, err
 	}
+	res.Summary = summary
 	path := filepath.Join(f.out, "summary.txt")
 	if err := atomicfile.WriteBytes(path, []byte(summary)); err != nil {
 		return nil, err
@@ -247,6 +253,7 @@ func fileName(layers []nn.Module, i int) string {
 
 func printInspect(w io.Writer, res *inspectResult) {
 	fmt.Fprintf(w, "%s: %d layers, %d parameters\n", res.Model, res.Layers, res.Params)
+	fmt.Fprint(w, res.Summary)
 	for _, r := range res.Representations {
 		fmt.Fprintf(w, "  %-12s %5d dims, PC1+PC2 keep %5.1f%% of the variance", r.Name, r.Dim, 100*(r.Explained[0]+r.Explained[1]))
 		if r.Scores != nil {
