@@ -1,15 +1,23 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/datasets"
+	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
+	"github.com/glassbox-ml/glassbox/serve"
 )
 
 // copyFixture puts the PyTorch-exported CNN (predictor/testdata, made by
@@ -85,5 +93,35 @@ func TestONNXModelThroughTheCLI(t *testing.T) {
 	code, stdout, stderr = run(t, "inspect", "--model", mdl, "--out", filepath.Join(dir, "look"))
 	if code != 0 || !strings.Contains(stdout, "Conv×2") || !strings.Contains(stdout, "4266 parameters") {
 		t.Fatalf("inspect: exit %d, %q, %q", code, stdout, stderr)
+	}
+}
+
+// The server serves an imported ONNX model like a glassbox one: its
+// methods include Grad-CAM, and an image request is explained.
+func TestServeONNXModel(t *testing.T) {
+	dir := t.TempDir()
+	p, err := predictor.Load(copyFixture(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := serve.New(p, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	var h serve.Health
+	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil || !slices.Contains(h.Methods, "gradcam") || h.Outputs != 10 {
+		t.Fatalf("health %s (%v)", rec.Body, err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, datasets.PixelsToImage(make([]float32, 784), 1, 28, 28)); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"image": "` + base64.StdEncoding.EncodeToString(buf.Bytes()) + `", "method": "gradcam", "picture": false}`
+	var ex serve.ExplainResponse
+	serveJSON(t, p, "/v1/explain", body, &ex)
+	if ex.Explanation.Method != "gradcam" || ex.Explanation.Layer == "" {
+		t.Fatalf("explanation %+v", ex.Explanation)
 	}
 }
