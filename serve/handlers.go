@@ -286,8 +286,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 		return "", opt, httpErrorf(http.StatusBadRequest, "label %d: want an output index; leave it out for the predicted class", *opt.Label)
 	case !slices.Contains(hides, string(opt.Hide)):
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
-	case !finite(req.HideValue):
-		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v is not a finite number", req.HideValue)
+	case !finite(req.HideValue) || math.Abs(req.HideValue) > math.MaxFloat32:
+		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v: want a number between about ±3.4e38", req.HideValue)
 	}
 	return method, opt, nil
 }

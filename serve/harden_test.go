@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -171,7 +172,8 @@ func TestHostCheckOnLoopback(t *testing.T) {
 }
 
 // pngHeader is a PNG that declares a w×h image of the given bit depth and
-// colour type (6: RGBA) and holds no pixels: a few dozen bytes.
+// colour type (6: RGBA; interlace 1: Adam7) and holds almost no pixels:
+// a few dozen bytes.
 func pngHeader(w, h uint32, depth, colorType byte, interlace ...byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
@@ -192,6 +194,13 @@ func pngHeader(w, h uint32, depth, colorType byte, interlace ...byte) []byte {
 		ihdr[12] = interlace[0]
 	}
 	chunk("IHDR", ihdr)
+	// A few bytes of compressed zeros: the decoder allocates the whole
+	// image, then runs out of pixel data.
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(make([]byte, 64))
+	zw.Close()
+	chunk("IDAT", z.Bytes())
 	chunk("IEND", nil)
 	return b.Bytes()
 }
@@ -520,8 +529,21 @@ var leakWords = []string{"--", "csv: ", "png: ", "jpeg: ", "json: ", "zlib: ", "
 // itself contain.
 func leak(answer, request string) string {
 	for _, w := range leakWords {
-		if strings.Contains(answer, w) && !strings.Contains(request, w) {
-			return w
+		if strings.Contains(request, w) {
+			continue
+		}
+		for i := 0; ; {
+			j := strings.Index(answer[i:], w)
+			if j < 0 {
+				break
+			}
+			i += j
+			// A package prefix ("csv: ") counts as a word of its own, not
+			// as the end of a path such as /v1/explain: .
+			if !strings.HasSuffix(w, ": ") || i == 0 || !strings.ContainsRune("/-_.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", rune(answer[i-1])) {
+				return w
+			}
+			i += len(w)
 		}
 	}
 	return ""

@@ -263,9 +263,20 @@ func (s *Server) image(ctx context.Context, l *lease, b64 string) (*tensor.Tenso
 
 // userWords rewrites a library's error text for an HTTP client: it drops
 // the Go package prefixes ("png: ", "csv: ", …) that say where in the
-// code the error arose, not what is wrong with the request.
+// code the error arose, not what is wrong with the request, and names the
+// budget by its JSON field.
+// It also drops the advice that names the library's own options (say,
+// "declare the column in CSVOptions.Categorical"), which a client of the
+// server cannot set.
 func userWords(msg string) string {
-	return libPrefixes.Replace(msg)
+	parts := strings.Split(libPrefixes.Replace(msg), "; ")
+	kept := parts[:1]
+	for _, p := range parts[1:] {
+		if !strings.Contains(p, "Options") && !strings.Contains(p, "datasets.") {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "; ")
 }
 
 var libPrefixes = strings.NewReplacer(
@@ -284,7 +295,6 @@ var libPrefixes = strings.NewReplacer(
 	"json: ", "",
 	"zlib: ", "",
 	"flate: ", "",
-	"; declare the column in CSVOptions.Categorical or fix the value", "; send numbers only",
 	"Samples is ", "samples ",
 	"Steps is ", "samples (integration steps) ",
 )

@@ -155,8 +155,15 @@ func New(p *predictor.Predictor, opts Options) (*Server, error) {
 	mux.Handle("/v1/explain", s.endpoint("/v1/explain", http.MethodPost, s.explain))
 	mux.Handle("/healthz", s.endpoint("/healthz", http.MethodGet, s.healthz))
 	mux.Handle("/metrics", s.endpoint("/metrics", http.MethodGet, s.metrics))
-	mux.Handle("/", s.endpoint("/", http.MethodGet, s.index))
-	s.handler = mux
+	page := s.endpoint("/", http.MethodGet, s.index)
+	mux.Handle("/", page)
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.RequestURI == "*" { // which ServeMux answers with an empty 400
+			page.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	return s, nil
 }
 
