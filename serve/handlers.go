@@ -68,18 +68,22 @@ type ExplainResponse struct {
 	Picture string `json:"picture,omitempty"`
 }
 
+// A request's body is read before it takes a slot (under the memory
+// budget, as it arrives), so that a client sending slowly holds no slot;
+// the slot covers decoding the input and running the model.
+
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
-	release, err := s.acquireSlot(r.Context(), s.predictSlots, s.opt.QueueWait, "prediction")
-	if err != nil {
-		return err
-	}
-	defer release()
 	l := &lease{s: s}
 	defer l.done()
 	var req predictWire
 	if err := s.decodeBody(w, r, l, &req); err != nil {
 		return err
 	}
+	release, err := s.acquireSlot(r.Context(), s.predictSlots, s.opt.QueueWait, "prediction")
+	if err != nil {
+		return err
+	}
+	defer release()
 	x, err := s.input(r.Context(), l, &req)
 	if err != nil {
 		return err
@@ -125,12 +129,6 @@ func (s *Server) contextError(err error) error {
 var hides = []string{"auto", "mean", "constant", "blur"}
 
 func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		return httpErrorf(http.StatusTooManyRequests, "the server is busy: all %d explanation slots are in use; retry in a moment", cap(s.slots))
-	}
 	l := &lease{s: s}
 	defer l.done()
 	var req explainWire
@@ -140,6 +138,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	method, opt, err := s.explainOptions(&req)
 	if err != nil {
 		return err
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		return httpErrorf(http.StatusTooManyRequests, "the server is busy: all %d explanation slots are in use; retry in a moment", cap(s.slots))
 	}
 	x, err := s.input(r.Context(), l, &req.predictWire)
 	if err != nil {

@@ -575,3 +575,59 @@ func TestWireTypesMatchRequests(t *testing.T) {
 		t.Errorf("ExplainRequest %v, explainWire %v", a, b)
 	}
 }
+
+// A client that sends its body slowly holds neither a slot nor more
+// memory than it sent.
+func TestSlowBodyHoldsNoSlot(t *testing.T) {
+	f := iris(t)
+	p := mustPredictor(t, f.m, f.meta)
+	s, err := New(p, Options{MaxConcurrentPredict: 1, MaxConcurrentExplain: 1, QueueWait: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	var pws []*io.PipeWriter
+	for _, path := range []string{"/v1/predict", "/v1/explain"} {
+		pr, pw := io.Pipe()
+		pws = append(pws, pw)
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+path, pr)
+		req.Header.Set("Content-Type", "application/json")
+		go func() {
+			if resp, err := ts.Client().Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		io.WriteString(pw, `{"method": "saliency", "rows": [[6.7, `)
+	}
+	t.Cleanup(func() {
+		for _, pw := range pws {
+			pw.CloseWithError(io.ErrUnexpectedEOF)
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); s.met.inFlight.Load() < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow requests never arrived")
+		}
+	}
+	if code, b, _ := send(t, ts, http.MethodPost, "/v1/predict", "application/json", irisRow); code != http.StatusOK {
+		t.Errorf("predict beside a slow upload: %d %s", code, b)
+	}
+	if code, b, _ := send(t, ts, http.MethodPost, "/v1/explain", "application/json", `{"method": "saliency", "rows": [[6.7, 3.0, 5.2, 2.3]]}`); code != http.StatusOK {
+		t.Errorf("explain beside a slow upload: %d %s", code, b)
+	}
+	if held := s.mem.inUse(); held > bodyFactor*bodyStep*2 {
+		t.Errorf("two slow uploads of a few bytes hold %d bytes of the budget", held)
+	}
+	// A body that alone needs more than the budget is refused as it comes.
+	small, err := New(p, Options{MemoryBudget: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(small.Handler())
+	t.Cleanup(ts2.Close)
+	big := `{"csv": "` + strings.Repeat("5.1,3.5,1.4,0.2\\n", 20000) + `"}`
+	if code, b, _ := send(t, ts2, http.MethodPost, "/v1/predict", "application/json", big); code != http.StatusRequestEntityTooLarge || !strings.Contains(b, "the request body needs about") {
+		t.Errorf("a 340 KB body with a 1 MiB budget: %d %s", code, b)
+	}
+}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,14 +54,17 @@ type Options struct {
 	// (times the input's features and the model's outputs); it is
 	// estimated and taken from MemoryBudget before the work starts.
 	MaxSamples int
-	// MaxConcurrentPredict is how many predict requests run at once
-	// (default 4×GOMAXPROCS); a request beyond them waits up to QueueWait
-	// for a slot, then is answered 429 with Retry-After.
+	// MaxConcurrentPredict is how many predict requests decode their
+	// input and run the model at once (default 4×GOMAXPROCS); a request
+	// beyond them waits up to QueueWait for a slot, then is answered 429
+	// with Retry-After. Bodies are read before a slot is taken, so a
+	// client sending slowly holds none (the same holds for explanations).
 	MaxConcurrentPredict int
 	// MemoryBudget bounds the bytes that requests in progress may hold
 	// for their bodies, decoded images, parsed CSV and explanations
 	// (default 256 MiB). Each request takes an estimate before it
-	// allocates: an image's from its header (width × height × the bytes
+	// allocates: a body's as it arrives (5× its bytes), an image's from
+	// its header (width × height × the bytes
 	// per pixel of its colour model, plus the float32 planes of the
 	// resize), before it is decoded. A request that alone needs more than
 	// the budget is answered 413; one that finds it in use by others
@@ -388,24 +392,18 @@ func (s *Server) writeError(w http.ResponseWriter, e *httpError) {
 // strings or raw rows it yields, and the values parsed from them.
 const bodyFactor = 5
 
+// bodyStep is how much body a request reserves memory for at a time.
+const bodyStep = 64 << 10
+
 // decodeBody reads one JSON object from the request body into v, with
 // the body size limit and unknown fields refused. What it holds is taken
-// from the request's memory lease before reading: from Content-Length,
-// or the body limit when the length is unknown, then trimmed to the
-// bytes read.
+// from the request's memory lease as the body arrives (bodyFactor times
+// its bytes), so that a client sending slowly holds only what it sent.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, l *lease, v any) error {
-	n := r.ContentLength
-	if n > s.opt.MaxBodyBytes {
+	if r.ContentLength > s.opt.MaxBodyBytes {
 		return httpErrorf(http.StatusRequestEntityTooLarge, "request body is larger than this server's limit of %d bytes", s.opt.MaxBodyBytes)
 	}
-	if n < 0 {
-		n = s.opt.MaxBodyBytes
-	}
-	if err := l.take(r.Context(), bodyFactor*n, fmt.Sprintf("a request body of %d bytes", n)); err != nil {
-		return err
-	}
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)}
-	defer func() { l.give(bodyFactor * max(0, n-body.n)) }()
+	body := &budgetReader{ctx: r.Context(), l: l, r: http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)}
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -423,6 +421,8 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, l *lease, v 
 		typ    *json.UnmarshalTypeError
 	)
 	switch {
+	case body.err != nil:
+		return body.err
 	case errors.As(err, &tooBig):
 		return httpErrorf(http.StatusRequestEntityTooLarge, "request body is larger than this server's limit of %d bytes", tooBig.Limit)
 	case r.Context().Err() != nil:
@@ -443,15 +443,34 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, l *lease, v 
 	return httpErrorf(http.StatusBadRequest, "bad request body: %s", userWords(err.Error()))
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
+// budgetReader reserves memory from a lease for the bytes it reads,
+// before reading them, bodyStep at a time.
+type budgetReader struct {
+	ctx      context.Context
+	l        *lease
+	r        io.Reader
+	read     int64 // bytes read
+	reserved int64 // bytes reserved for
+	err      error // the reservation that failed
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if len(p) > bodyStep {
+		p = p[:bodyStep]
+	}
+	if need := b.read + int64(len(p)); need > b.reserved {
+		step := max(need-b.reserved, bodyStep)
+		if err := b.l.take(b.ctx, bodyFactor*step, "the request body"); err != nil {
+			b.err = err
+			return 0, err
+		}
+		b.reserved += step
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
 	return n, err
 }
 
