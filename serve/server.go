@@ -64,11 +64,13 @@ type Options struct {
 	// for their bodies, decoded images, parsed CSV and explanations
 	// (default 256 MiB). Each request takes an estimate before it
 	// allocates: a body's as it arrives (5× its bytes), an image's from
-	// its header (width × height × the bytes
-	// per pixel of its colour model, plus the float32 planes of the
-	// resize), before it is decoded. A request that alone needs more than
-	// the budget is answered 413; one that finds it in use by others
-	// waits up to QueueWait, then is answered 429.
+	// its header before it is decoded (width × height × the bytes per
+	// pixel of its colour model, plus the float32 planes of the resize),
+	// an explanation's from its method, samples, features and outputs. A
+	// request that alone needs more than the budget is answered 413; one
+	// that finds it in use by others waits up to QueueWait, then is
+	// answered 429. Keep it at least 5×MaxBodyBytes, or the largest
+	// bodies are refused.
 	MemoryBudget int64
 	// QueueWait is how long a request waits for a prediction slot or for
 	// memory before it is answered 429 (default 500 ms). Explanations
