@@ -36,11 +36,13 @@ func ExampleNew() {
 	h := s.Handler() // mount it: http.ListenAndServe(addr, h)
 
 	req := httptest.NewRequest(http.MethodPost, "/v1/predict", strings.NewReader(`{"rows": [[60, 20], [40, 30]]}`))
+	req.Header.Set("Content-Type", "application/json") // any other type is refused (415)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	fmt.Print(rec.Code, " ", rec.Body.String())
 
 	req = httptest.NewRequest(http.MethodPost, "/v1/explain", strings.NewReader(`{"rows": [[60, 20]], "method": "saliency", "picture": false}`))
+	req.Header.Set("Content-Type", "application/json")
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	// Saliency: |∂ logit / ∂ input| per unit of each input, the weights

@@ -16,7 +16,6 @@ import (
 
 	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/predictor"
-	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // PredictRequest is the body of POST /v1/predict: exactly one of Rows,
@@ -69,12 +68,23 @@ type ExplainResponse struct {
 	Picture string `json:"picture,omitempty"`
 }
 
+// A request's body is read before it takes a slot (under the memory
+// budget, as it arrives), so that a client sending slowly holds no slot;
+// the slot covers decoding the input and running the model.
+
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
-	var req PredictRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
+	l := &lease{s: s}
+	defer l.done()
+	var req predictWire
+	if err := s.decodeBody(w, r, l, &req); err != nil {
 		return err
 	}
-	x, err := s.input(&req)
+	release, err := s.acquireSlot(r.Context(), s.predictSlots, s.opt.QueueWait, "prediction")
+	if err != nil {
+		return err
+	}
+	defer release()
+	x, err := s.input(r.Context(), l, &req)
 	if err != nil {
 		return err
 	}
@@ -93,7 +103,12 @@ func (s *Server) modelError(ctx context.Context, err error) error {
 	var nf *predictor.NonFiniteError
 	switch {
 	case errors.As(err, &nf):
-		return httpErrorf(http.StatusUnprocessableEntity, "%v", err)
+		row := ""
+		var i int
+		if _, serr := fmt.Sscanf(err.Error(), "row %d:", &i); serr == nil {
+			row = fmt.Sprintf("row %d: ", i)
+		}
+		return httpErrorf(http.StatusUnprocessableEntity, "%sthe model's output %d is %v for this input, not a finite number: no prediction can be made from it; check the input's scale and units", row, nf.Output, nf.Value)
 	case ctx.Err() != nil:
 		return s.contextError(ctx.Err())
 	}
@@ -111,65 +126,26 @@ func (s *Server) contextError(err error) error {
 	return err
 }
 
-// input turns a request's rows, CSV or image into a preprocessed batch.
-func (s *Server) input(req *PredictRequest) (*tensor.Tensor, error) {
-	given := 0
-	for _, set := range []bool{req.Rows != nil, req.CSV != "", req.Image != ""} {
-		if set {
-			given++
-		}
-	}
-	if given != 1 {
-		return nil, httpErrorf(http.StatusBadRequest, `send exactly one of "rows" (an array of rows of %d numbers), "csv" or "image" (base64 PNG/JPEG); got %d`, tensor.Numel(s.p.InputShape), given)
-	}
-	var x *tensor.Tensor
-	var err error
-	switch {
-	case req.Image != "":
-		raw := req.Image
-		if strings.HasPrefix(raw, "data:") {
-			_, raw, _ = strings.Cut(raw, ",")
-		}
-		b, derr := base64.StdEncoding.DecodeString(raw)
-		if derr != nil {
-			return nil, httpErrorf(http.StatusBadRequest, "image: not valid base64: %v", derr)
-		}
-		x, err = s.p.DecodeImage(b)
-	case req.CSV != "":
-		x, err = s.p.ParseCSV([]byte(req.CSV))
-	default:
-		if len(req.Rows) > s.opt.MaxBatch {
-			return nil, httpErrorf(http.StatusRequestEntityTooLarge, "%d rows: at most %d per request on this server; split the batch", len(req.Rows), s.opt.MaxBatch)
-		}
-		x, err = s.p.Rows(req.Rows)
-	}
-	if err != nil {
-		return nil, httpErrorf(http.StatusBadRequest, "%v", err)
-	}
-	if x.Dim(0) > s.opt.MaxBatch {
-		return nil, httpErrorf(http.StatusRequestEntityTooLarge, "%d rows: at most %d per request on this server; split the batch", x.Dim(0), s.opt.MaxBatch)
-	}
-	return x, nil
-}
-
 var hides = []string{"auto", "mean", "constant", "blur"}
 
 func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		return httpErrorf(http.StatusTooManyRequests, "all %d explanation slots are busy; retry in a moment", cap(s.slots))
-	}
-	var req ExplainRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
+	l := &lease{s: s}
+	defer l.done()
+	var req explainWire
+	if err := s.decodeBody(w, r, l, &req); err != nil {
 		return err
 	}
 	method, opt, err := s.explainOptions(&req)
 	if err != nil {
 		return err
 	}
-	x, err := s.input(&req.PredictRequest)
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		return httpErrorf(http.StatusTooManyRequests, "the server is busy: all %d explanation slots are in use; retry in a moment", cap(s.slots))
+	}
+	x, err := s.input(r.Context(), l, &req.predictWire)
 	if err != nil {
 		return err
 	}
@@ -179,6 +155,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	if opt.Label != nil && *opt.Label >= s.p.Outputs {
 		return httpErrorf(http.StatusBadRequest, "label %d: the model has %d outputs (0 to %d; leave label out for the predicted class)", *opt.Label, s.p.Outputs, s.p.Outputs-1)
 	}
+	if c := s.explainCost(method, opt.Samples); l.held+c.bytes() > s.mem.total {
+		return httpErrorf(http.StatusRequestEntityTooLarge, "explain %s with %s needs about %s of memory, more than this server's budget of %s for work in progress; ask for at most %d samples",
+			method, c.samplesPhrase(opt.Samples), mib(l.held+c.bytes()), mib(s.mem.total), c.maxSamples(s.mem.total-l.held))
+	} else if err := l.take(r.Context(), c.bytes(), "explain "+method); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.Timeout)
 	defer cancel()
 	preds, err := s.p.Predict(ctx, x)
@@ -186,16 +168,16 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 		return s.modelError(ctx, err)
 	}
 	t0 := time.Now()
-	res, err := s.p.Explain(ctx, method, x.Data(), opt)
+	res, err := s.runExplain(ctx, method, x.Data(), opt)
 	if err != nil {
-		if ctx.Err() != nil {
-			return s.contextError(ctx.Err())
-		}
 		var nf *predictor.NonFiniteError
-		if errors.As(err, &nf) {
-			return httpErrorf(http.StatusUnprocessableEntity, "explain %s: %v", method, err)
+		switch {
+		case ctx.Err() != nil:
+			return s.contextError(ctx.Err())
+		case errors.As(err, &nf):
+			return httpErrorf(http.StatusUnprocessableEntity, "explain %s: the model's output %d is %v, not a finite number, on an input near this one that the method tried; the model cannot be explained here: check the input's scale and units", method, nf.Output, nf.Value)
 		}
-		return httpErrorf(http.StatusBadRequest, "explain %s: %v", method, err)
+		return httpErrorf(http.StatusBadRequest, "explain %s: %s", method, userWords(err.Error()))
 	}
 	s.met.explained(method, time.Since(t0).Seconds())
 	finiteResult(res)
@@ -212,8 +194,60 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// runExplain explains x as Predictor.Explain does, with the model's
+// functions checked: an output or gradient that is not finite, on any
+// input the method tries, is a *NonFiniteError (answered 422) instead of
+// a method's own complaint.
+func (s *Server) runExplain(ctx context.Context, method string, x []float32, opt explain.Options) (*explain.Result, error) {
+	sub := s.p.Subject()
+	if f := sub.Predict; f != nil {
+		sub.Predict = func(ctx context.Context, x []float32, n int) ([]float32, error) {
+			out, err := f(ctx, x, n)
+			if err == nil {
+				err = checkFinite(out, n)
+			}
+			return out, err
+		}
+	}
+	if g := sub.Gradient; g != nil {
+		sub.Gradient = func(ctx context.Context, x []float32, n, label int) ([]float32, []float32, error) {
+			out, grad, err := g(ctx, x, n, label)
+			if err == nil {
+				err = checkFinite(out, n)
+			}
+			if err == nil {
+				err = checkFinite(grad, n)
+			}
+			return out, grad, err
+		}
+	}
+	if c := sub.CAM; c != nil {
+		sub.CAM = func(ctx context.Context, x []float32, label int) ([]float32, []float32, int, int, int, []float32, error) {
+			a, b, ch, h, w, out, err := c(ctx, x, label)
+			for _, v := range [][]float32{a, b, out} {
+				if err == nil {
+					err = checkFinite(v, 1)
+				}
+			}
+			return a, b, ch, h, w, out, err
+		}
+	}
+	return explain.Run(ctx, method, sub, x, opt)
+}
+
+// checkFinite returns a *NonFiniteError for the first value of v (n rows)
+// that is NaN or ±Inf.
+func checkFinite(v []float32, n int) error {
+	for i, f := range v {
+		if f-f != 0 {
+			return &predictor.NonFiniteError{Output: i % max(1, len(v)/max(n, 1)), Value: float64(f)}
+		}
+	}
+	return nil
+}
+
 // explainOptions checks an explain request's options against the model.
-func (s *Server) explainOptions(req *ExplainRequest) (string, explain.Options, error) {
+func (s *Server) explainOptions(req *explainWire) (string, explain.Options, error) {
 	if req.Label != nil && *req.Label == -1 {
 		req.Label = nil // the old spelling of "the predicted class"
 	}
@@ -229,30 +263,46 @@ func (s *Server) explainOptions(req *ExplainRequest) (string, explain.Options, e
 		opt.Hide = "auto"
 	}
 	if !slices.Contains(s.methods, method) {
-		if _, err := explain.Lookup(method); err != nil {
-			return "", opt, httpErrorf(http.StatusBadRequest, "%v; this server offers %v", err, s.methods)
+		m, err := explain.Lookup(method)
+		if err != nil {
+			return "", opt, httpErrorf(http.StatusBadRequest, "%s; this server offers %v", userWords(err.Error()), s.methods)
 		}
-		why := explain.MethodInfo{Name: method}
-		if m, err := explain.Lookup(method); err == nil {
-			why = m.Info()
+		info := m.Info()
+		reason := fmt.Sprintf("%s does not apply to this model", method)
+		switch {
+		case !slices.Contains(info.Inputs, s.p.Kind):
+			reason = fmt.Sprintf("%s explains %s inputs, this model takes %s inputs", method, kinds(info.Inputs), s.p.Kind)
+		case info.Needs&explain.NeedsBackground != 0 && s.p.Kind == explain.Table && len(s.p.Background) == 0:
+			reason = fmt.Sprintf("%s on a table samples from the model's training rows, and this server has none", method)
+		case info.Needs&explain.NeedsCAM != 0:
+			reason = fmt.Sprintf("%s needs a convolutional layer in a sequential model; this model has none", method)
+		case info.Needs&explain.NeedsGradient != 0:
+			reason = fmt.Sprintf("%s needs the model's gradients, which this model does not provide", method)
 		}
-		reason := why.Applies(s.p.Subject())
-		if reason == nil {
-			reason = fmt.Errorf("%s does not apply to this model", method)
-		}
-		return "", opt, httpErrorf(http.StatusBadRequest, "method %s: %v; this server offers %v", method, reason, s.methods)
+		return "", opt, httpErrorf(http.StatusBadRequest, "method %s: %s; this server offers %v", method, reason, s.methods)
 	}
 	switch {
 	case opt.Samples < 0 || opt.Samples > s.opt.MaxSamples:
 		return "", opt, httpErrorf(http.StatusBadRequest, "samples %d: want 0 (the method's default) to %d", opt.Samples, s.opt.MaxSamples)
+	case opt.Samples == 1 && method == "lime":
+		return "", opt, httpErrorf(http.StatusBadRequest, "samples 1: lime needs at least 2 (or 0 for its adaptive default)")
 	case opt.Label != nil && *opt.Label < 0:
 		return "", opt, httpErrorf(http.StatusBadRequest, "label %d: want an output index; leave it out for the predicted class", *opt.Label)
 	case !slices.Contains(hides, string(opt.Hide)):
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
-	case !finite(req.HideValue):
-		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v is not a finite number", req.HideValue)
+	case !finite(req.HideValue) || math.Abs(req.HideValue) > math.MaxFloat32:
+		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v: want a number between about ±3.4e38", req.HideValue)
 	}
 	return method, opt, nil
+}
+
+// kinds lists input kinds for a message.
+func kinds(ks []explain.InputKind) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = string(k)
+	}
+	return strings.Join(names, " and ")
 }
 
 // finiteResult drops figures JSON cannot carry (NaN, ±Inf) from res,

@@ -373,11 +373,11 @@ func TestErrors(t *testing.T) {
 		{"body too large", table, "/v1/predict", `{"csv": "` + strings.Repeat("1,2,3,4\\n", 1000) + `"}`, 413, "limit of 4096 bytes"},
 		{"image to a table model", table, "/v1/predict", PredictRequest{Image: gifBase64(t)}, 400, "not images"},
 		{"GIF image", images, "/v1/predict", PredictRequest{Image: gifBase64(t)}, 400, "gif is not accepted, send a PNG or JPEG"},
-		{"garbage image", images, "/v1/predict", PredictRequest{Image: base64.StdEncoding.EncodeToString([]byte("not a picture at all"))}, 400, "cannot read the header"},
+		{"garbage image", images, "/v1/predict", PredictRequest{Image: base64.StdEncoding.EncodeToString([]byte("not a picture at all"))}, 400, "not a PNG or JPEG file"},
 		{"not base64", images, "/v1/predict", PredictRequest{Image: "@@@@"}, 400, "not valid base64"},
 		{"unknown method", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "magic"}, 400, `unknown explanation method "magic"`},
 		{"gradcam on a table", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "gradcam"}, 400, "explains image inputs"},
-		{"lime without training rows", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}}, 400, "--data SPEC"},
+		{"lime without training rows", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}}, 400, "samples from the model's training rows, and this server has none"},
 		{"label out of range", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "saliency", Label: &nine}, 400, "the model has 3 outputs"},
 		{"negative label", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "saliency", Label: &two}, 400, "label -2"},
 		{"too many samples", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "ig", Samples: 1 << 30}, 400, "samples 1073741824"},
@@ -520,6 +520,7 @@ func TestTimeoutAndClientGone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	raw, _ := json.Marshal(ExplainRequest{PredictRequest: PredictRequest{Rows: [][]float64{{6.7, 3.0, 5.2, 2.3}}}, Method: "smoothgrad", Samples: 50})
 	hreq, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/explain", bytes.NewReader(raw))
+	hreq.Header.Set("Content-Type", "application/json")
 	errc := make(chan error)
 	go func() {
 		resp, err := srv.Client().Do(hreq)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/glassbox-ml/glassbox/predictor"
@@ -20,10 +21,36 @@ func init() {
 	register("serve", "serve a model over HTTP: predict, explain, health, metrics and a web page", runServe)
 }
 
-// shutdownGrace is how long requests in flight may finish after the
-// command is stopped; then their connections are closed and their work
-// cancelled.
-const shutdownGrace = 10 * time.Second
+// defaultGrace is how long requests in flight may finish after the
+// command is stopped (SIGTERM, SIGINT); then their work is cancelled and
+// their connections closed.
+const defaultGrace = 10 * time.Second
+
+// Timeouts of the HTTP server. A request's headers must arrive within
+// readHeaderTimeout and its whole body within readTimeout; its answer
+// must be written within the time it may take to read the body, wait for
+// a slot or memory, do the work (--timeout) and write the answer.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeMargin       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// listFlag is a repeatable flag whose values may also be comma separated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
+}
 
 // serveResult is what serve --json prints once it listens.
 type serveResult struct {
@@ -38,6 +65,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	dataSpec := fs.String("data", "", "data SPEC whose training split LIME and Kernel SHAP sample from on tables (default: the model's own training data)")
 	timeout := fs.Duration("timeout", serve.DefaultTimeout, "time limit of one request; past it the work stops and the answer is 503")
 	maxExplain := fs.Int("max-explain", 0, "explanations running at once (0: one per CPU); more are answered 429")
+	maxPredict := fs.Int("max-predict", 0, "predict requests running at once (0: four per CPU); more wait briefly, then are answered 429")
+	memoryMiB := fs.Int64("memory-mib", serve.DefaultMemoryBudget>>20, "MiB that requests in progress may hold for bodies, decoded images and explanations; more wait briefly, then are answered 429 (one alone over it: 413)")
+	grace := fs.Duration("grace", defaultGrace, "on SIGTERM or Ctrl-C, how long requests in flight may finish before they are cut off")
+	var allowOrigins listFlag
+	fs.Var(&allowOrigins, "allow-origin", "a web origin (https://host[:port], or *) whose pages may call the API; repeat it or separate with commas (default: only the server's own page)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,11 +82,21 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if *maxExplain < 0 {
 		return usagef("--max-explain %d: want 0 (one per CPU) or more", *maxExplain)
 	}
+	if *maxPredict < 0 {
+		return usagef("--max-predict %d: want 0 (four per CPU) or more", *maxPredict)
+	}
+	if *memoryMiB < 1 || *memoryMiB > 1<<30 {
+		return usagef("--memory-mib %d: want a positive number of MiB such as 256", *memoryMiB)
+	}
+	if *grace < 0 {
+		return usagef("--grace %v: want 0 or a positive duration such as 10s", *grace)
+	}
 	p, err := predictor.Load(*modelPath)
 	if err != nil {
 		return err
 	}
-	opts := serve.Options{Name: filepath.Base(*modelPath), Timeout: *timeout, MaxConcurrentExplain: *maxExplain}
+	opts := serve.Options{Name: filepath.Base(*modelPath), Timeout: *timeout, MaxConcurrentExplain: *maxExplain,
+		MaxConcurrentPredict: *maxPredict, MemoryBudget: *memoryMiB << 20, AllowOrigins: allowOrigins}
 	if err := p.LoadBackground(ctx, *dataSpec); err != nil {
 		if *dataSpec != "" {
 			return err
@@ -71,19 +113,28 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	s, err := serve.New(p, opts)
 	if err != nil {
+		if len(allowOrigins) > 0 && strings.Contains(err.Error(), "allowed origin") {
+			return usagef("--allow-origin: %s", strings.TrimPrefix(err.Error(), "serve: "))
+		}
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", *addr, err)
 	}
+	// Requests run under base; cancelling it stops their work when the
+	// grace period is over.
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      *timeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      readTimeout + serve.DefaultQueueWait + *timeout + writeMargin,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errorLog,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -99,16 +150,25 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	// Stop accepting, let the requests in flight finish within the grace
+	// period, then cancel their work and close their connections.
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	cut := srv.Shutdown(sctx) != nil
+	if cut {
+		cancelBase()
 		srv.Close()
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	if !env.JSON && !env.Quiet {
-		fmt.Fprintln(env.Stderr, "stopped")
+	if !env.Quiet {
+		if cut {
+			fmt.Fprintf(env.Stderr, "glassbox serve: requests still running after the %v grace period were cut off\n", *grace)
+		}
+		if !env.JSON {
+			fmt.Fprintln(env.Stderr, "stopped")
+		}
 	}
 	return nil
 }
