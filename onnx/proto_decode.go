@@ -91,6 +91,13 @@ var wireNames = map[protowire.Type]string{
 	protowire.EndGroupType:   "end-group",
 }
 
+func wireName(t protowire.Type) string {
+	if s, ok := wireNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("wire type %d", t)
+}
+
 // fields iterates over the fields of a message, calling fn for each; it
 // stops at the first error, of the framing or of fn.
 func fields(b []byte, fn func(f field) error) error {
@@ -116,7 +123,7 @@ func fields(b []byte, fn func(f field) error) error {
 			n = protowire.ConsumeFieldValue(num, typ, b)
 		}
 		if n < 0 {
-			return fmt.Errorf("field %d (%s): %w", num, wireNames[typ], wireError(n))
+			return fmt.Errorf("field %d (%s): %w", num, wireName(typ), wireError(n))
 		}
 		b = b[n:]
 		if err := fn(f); err != nil {
@@ -139,7 +146,7 @@ func wireError(n int) error {
 // want checks f's wire type.
 func (f field) want(name string, typ protowire.Type) error {
 	if f.typ != typ {
-		return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireNames[f.typ], wireNames[typ])
+		return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireName(f.typ), wireName(typ))
 	}
 	return nil
 }
@@ -200,7 +207,7 @@ func varints(f field, name string, fn func(v uint64) error) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("field %s (%d) has wire type %s, want varint", name, f.num, wireNames[f.typ])
+	return fmt.Errorf("field %s (%d) has wire type %s, want varint", name, f.num, wireName(f.typ))
 }
 
 // countVarints counts the varints of a packed run, checking its framing.
@@ -244,7 +251,7 @@ func fixeds(f field, name string, size int, fn func(v uint64) error) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireNames[f.typ], wireNames[typ])
+	return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireName(f.typ), wireName(typ))
 }
 
 // countRepeated counts the elements a repeated scalar field occurrence
@@ -419,7 +426,7 @@ func (d *decoder) graph(b []byte, depth int) (*Graph, error) {
 			}
 			var t *Tensor
 			if t, err = d.tensor(f.b); err != nil {
-				return fmt.Errorf("initializer %d%s: %w", len(g.Initializers), describe(f.b, 8, 0), err)
+				return fmt.Errorf("initializer %d: %w", len(g.Initializers), err)
 			}
 			g.Initializers = append(g.Initializers, t)
 		case 10:
@@ -675,7 +682,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 			}
 			t, err := d.tensor(f.b)
 			if err != nil {
-				return fmt.Errorf("tensor %d%s: %w", len(a.Tensors), describe(f.b, 8, 0), err)
+				return fmt.Errorf("tensors[%d]: %w", len(a.Tensors), err)
 			}
 			a.Tensors = append(a.Tensors, t)
 		case 11:
@@ -687,7 +694,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 			}
 			g, err := d.graph(f.b, depth+1)
 			if err != nil {
-				return fmt.Errorf("graph %d: %w", len(a.Graphs), err)
+				return fmt.Errorf("graphs[%d]: %w", len(a.Graphs), err)
 			}
 			a.Graphs = append(a.Graphs, g)
 		case 14, 15:
@@ -1134,7 +1141,11 @@ func (d *decoder) elements(dims []int64) (int64, error) {
 	n := int64(1)
 	for _, v := range dims {
 		if v > max/n {
-			return 0, limitError(fmt.Sprintf("the number of elements of dims %v", fmtDims(dims)), "more than "+fmt.Sprint(max), "MaxTensorElements", max)
+			p := 1.0
+			for _, v := range dims {
+				p *= float64(v)
+			}
+			return 0, limitError(fmt.Sprintf("the number of elements of dims %v", fmtDims(dims)), fmt.Sprintf("%.4g", p), "MaxTensorElements", max)
 		}
 		n *= v
 	}
