@@ -549,7 +549,8 @@ func (t AttrType) String() string {
 func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 	a := &Attribute{}
 	var hasType bool
-	present := map[AttrType]bool{}
+	var present [AttrTypeProtos + 1]bool
+	nPresent := 0
 	err := fields(b, func(f field) error {
 		var err error
 		switch f.num {
@@ -565,8 +566,9 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 				err = fmt.Errorf("refers to the function attribute %q; functions are not supported", s)
 			}
 		default:
-			if t, ok := attrFields[f.num]; ok {
+			if t, ok := attrFields[f.num]; ok && !present[t] {
 				present[t] = true
+				nPresent++
 			}
 		}
 		return err
@@ -578,11 +580,13 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 		return nil, errors.New("the attribute has no name")
 	}
 	if !hasType || a.Type == AttrUndefined {
-		if len(present) != 1 {
-			return nil, fmt.Errorf("attribute %q has no type and %d value fields; it must have one", a.Name, len(present))
+		if nPresent != 1 {
+			return nil, fmt.Errorf("attribute %q has no type and %d value fields; it must have one", a.Name, nPresent)
 		}
-		for t := range present {
-			a.Type = t
+		for t, ok := range present {
+			if ok {
+				a.Type = AttrType(t)
+			}
 		}
 	}
 	switch {
@@ -910,7 +914,7 @@ type tensorProto struct {
 	dataType   DataType
 	raw        []byte
 	hasRaw     bool
-	counts     map[int]int // elements in each typed data field
+	counts     [fieldUint64Data + 1]int // elements in each typed data field
 	location   int32
 	external   map[string]string
 	hasSegment bool
@@ -936,7 +940,7 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 	}
 	d.tensors++
 	t := &Tensor{}
-	p := tensorProto{counts: map[int]int{}}
+	var p tensorProto
 	err := fields(b, func(f field) error {
 		var err error
 		switch f.num {
