@@ -530,20 +530,6 @@ var attrFields = map[protowire.Number]AttrType{
 	14: AttrTypeProto, 15: AttrTypeProtos,
 }
 
-var attrTypeNames = map[int32]string{
-	0: "UNDEFINED", 1: "FLOAT", 2: "INT", 3: "STRING", 4: "TENSOR", 5: "GRAPH",
-	6: "FLOATS", 7: "INTS", 8: "STRINGS", 9: "TENSORS", 10: "GRAPHS",
-	11: "SPARSE_TENSOR", 12: "SPARSE_TENSORS", 13: "TYPE_PROTO", 14: "TYPE_PROTOS",
-}
-
-// String is the type's name in onnx.proto, such as "INTS".
-func (t AttrType) String() string {
-	if s, ok := attrTypeNames[int32(t)]; ok {
-		return s
-	}
-	return fmt.Sprintf("AttrType(%d)", int32(t))
-}
-
 // AttributeProto. The type field says which field holds the value; the
 // oldest files omit it, and then the one value field present says.
 func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
@@ -581,7 +567,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 	}
 	if !hasType || a.Type == AttrUndefined {
 		if nPresent != 1 {
-			return nil, fmt.Errorf("attribute %q has no type and %d value fields; it must have one", a.Name, nPresent)
+			return nil, fmt.Errorf("the attribute has no type and %d value fields; it must have one", nPresent)
 		}
 		for t, ok := range present {
 			if ok {
@@ -591,15 +577,15 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 	}
 	switch {
 	case a.Type == 11 || a.Type == 12:
-		return nil, fmt.Errorf("attribute %q has type %v: sparse tensors are not supported", a.Name, a.Type)
+		return nil, fmt.Errorf("the attribute has type %v: sparse tensors are not supported", a.Type)
 	case a.Type < AttrFloat || a.Type > AttrTypeProtos:
-		return nil, fmt.Errorf("attribute %q has unknown type %d", a.Name, int32(a.Type))
+		return nil, fmt.Errorf("the attribute has unknown type %d", int32(a.Type))
 	}
 	var seen bool
 	count := 0
 	grow := func() error {
 		if count >= d.lim.MaxAttributeElements {
-			return limitError("the length of attribute "+a.Name, count+1, "MaxAttributeElements", d.lim.MaxAttributeElements)
+			return limitError("the length of the attribute", count+1, "MaxAttributeElements", d.lim.MaxAttributeElements)
 		}
 		count++
 		return nil
@@ -648,7 +634,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 				return err
 			}
 			if count+c > d.lim.MaxAttributeElements {
-				return limitError("the length of attribute "+a.Name, count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
+				return limitError("the length of the attribute", count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
 			}
 			count += c
 			a.Floats = growCap(a.Floats, c)
@@ -662,7 +648,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 				return err
 			}
 			if count+c > d.lim.MaxAttributeElements {
-				return limitError("the length of attribute "+a.Name, count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
+				return limitError("the length of the attribute", count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
 			}
 			count += c
 			a.Ints = growCap(a.Ints, c)
@@ -736,13 +722,13 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 		return nil, err
 	}
 	if a.Type == AttrTensor && a.T == nil {
-		return nil, fmt.Errorf("attribute %q of type TENSOR has no tensor", a.Name)
+		return nil, errors.New("the TENSOR attribute has no tensor")
 	}
 	if a.Type == AttrGraph && a.G == nil {
-		return nil, fmt.Errorf("attribute %q of type GRAPH has no graph", a.Name)
+		return nil, errors.New("the GRAPH attribute has no graph")
 	}
 	if a.Type == AttrTypeProto && a.TP == nil {
-		return nil, fmt.Errorf("attribute %q of type TYPE_PROTO has no type", a.Name)
+		return nil, errors.New("the TYPE_PROTO attribute has no type")
 	}
 	return a, nil
 }

@@ -180,7 +180,7 @@ func TestHostileModels(t *testing.T) {
 		}(), small, []string{"MaxAttributeElements"}},
 		{"duplicate attribute", model(pb{}.bytes(1, node.bytes(5, pb{}.str(1, "a").varint(20, 2)).bytes(5, pb{}.str(1, "a").varint(20, 2)))), ReadOptions{}, []string{`attribute "a" occurs twice`}},
 		{"attribute without name", model(pb{}.bytes(1, node.bytes(5, pb{}.varint(20, 2)))), ReadOptions{}, []string{"no name"}},
-		{"attribute without type or value", model(pb{}.bytes(1, node.bytes(5, pb{}.str(1, "a")))), ReadOptions{}, []string{`attribute "a" has no type`}},
+		{"attribute without type or value", model(pb{}.bytes(1, node.bytes(5, pb{}.str(1, "a")))), ReadOptions{}, []string{`attribute "a": the attribute has no type`}},
 		{"TENSOR attribute without tensor", model(pb{}.bytes(1, node.bytes(5, pb{}.str(1, "a").varint(20, 4)))), ReadOptions{}, []string{"has no tensor"}},
 		{"sparse attribute", model(pb{}.bytes(1, node.bytes(5, pb{}.str(1, "a").varint(20, 11)))), ReadOptions{}, []string{"sparse"}},
 		{"sparse initializer", model(pb{}.bytes(15, pb{})), ReadOptions{}, []string{"sparse"}},
