@@ -721,6 +721,9 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Type == AttrString && a.S == nil {
+		a.S = []byte{} // an absent s is the empty string, as Encode writes it
+	}
 	if a.Type == AttrTensor && a.T == nil {
 		return nil, errors.New("the TENSOR attribute has no tensor")
 	}
