@@ -32,12 +32,6 @@ func omitted() arg                      { return arg{omit: true} }
 func vec(v ...float32) *tensor.Tensor   { return tens([]int{len(v)}, v...) }
 func f64s(t *tensor.Tensor) []float64   { return toF64(t.Data()) }
 func toF64(v []float32) (out []float64) { return appendF64(nil, v) }
-func appendF64(dst []float64, v []float32) []float64 {
-	for _, x := range v {
-		dst = append(dst, float64(x))
-	}
-	return dst
-}
 
 type opCase struct {
 	name  string
