@@ -21,9 +21,12 @@ type arg struct {
 	ints  []int64        // integer data, an initialiser
 	shape []int
 	omit  bool
+	konst bool     // float data as an initialiser (not perturbed by the gradient check)
+	dt    DataType // integer type (default int64)
 }
 
 func F(t *tensor.Tensor) arg            { return arg{f: t} }
+func K(t *tensor.Tensor) arg            { return arg{f: t, konst: true} }
 func I(shape []int, v ...int64) arg     { return arg{ints: v, shape: shape} }
 func S(v ...int64) arg                  { return arg{ints: v, shape: []int{len(v)}} } // 1-D ints
 func scalarI(v int64) arg               { return arg{ints: []int64{v}, shape: []int{}} }
@@ -63,10 +66,15 @@ func (c opCase) model() *Model {
 		switch {
 		case a.omit:
 			name = ""
+		case a.konst:
+			b.floatInit(name, a.f)
 		case a.f != nil:
 			b.input(name, Float)
 		default:
 			b.intInit(name, toInt64s(a.shape), a.ints...)
+			if a.dt != Undefined {
+				b.m.Graph.Initializers[len(b.m.Graph.Initializers)-1].DataType = a.dt
+			}
 		}
 		names[i] = name
 	}
@@ -84,7 +92,7 @@ func (c opCase) floatArgs() ([]string, []*tensor.Tensor) {
 	var names []string
 	var ts []*tensor.Tensor
 	for i, a := range c.in {
-		if a.f != nil {
+		if a.f != nil && !a.konst {
 			names = append(names, fmt.Sprintf("x%d", i))
 			ts = append(ts, a.f)
 		}
