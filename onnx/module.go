@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/nn"
@@ -64,6 +65,8 @@ type Module struct {
 	input   string // Forward's input ("" when AllInputs and none chosen)
 	output  string
 	batch   int // exported batch size of the Forward input, 0 if symbolic
+
+	camMu sync.Mutex // serialises CAM, which sets parameter gradients aside
 }
 
 var _ nn.Module = (*Module)(nil)

@@ -400,7 +400,7 @@ func init() {
 			return []*val{remap(e.tp, x[0], m, d, 0)}
 		}
 	})
-	register("NonZero", nil, func(c *compiler) kernel {
+	register("NonZero", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		return func(e *env, x []*val) []*val {
@@ -519,7 +519,7 @@ func init() {
 			return []*val{floatVal(e.tp.Mul(y, scale), floatType(x[1], x[1]))}
 		}
 	})
-	register("QuantizeLinear", nil, func(c *compiler) kernel {
+	register("QuantizeLinear", []int{0, 1, 2}, func(c *compiler) kernel {
 		c.inputs(2, 3)
 		c.outputs(1)
 		axis := int64(1)

@@ -13,7 +13,7 @@ import (
 // indices, folded as they are computed).
 
 func init() {
-	register("Shape", nil, func(c *compiler) kernel {
+	register("Shape", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		start, end := int64(0), int64(math.MaxInt64)
@@ -27,7 +27,7 @@ func init() {
 			return []*val{intVal(toInt64s(d[lo:max(lo, hi)]), []int{max(hi-lo, 0)}, Int64)}
 		}
 	})
-	register("Size", nil, func(c *compiler) kernel {
+	register("Size", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		return func(e *env, x []*val) []*val {
@@ -472,7 +472,7 @@ func init() {
 			return []*val{remap(e.tp, x[0], m, d, 0)}
 		}
 	})
-	register("EyeLike", nil, func(c *compiler) kernel {
+	register("EyeLike", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		k := c.int("k", 0)
