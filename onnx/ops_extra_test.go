@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -201,4 +203,87 @@ func TestIndexOps(t *testing.T) {
 		}
 	}
 	runCases(t, []opCase{{op: "MeanVarianceNormalization", in: []arg{F(x)}, want64: want, shape: x.Shape(), grad: true, tol: 1e-4}})
+}
+
+// einsumRef evaluates an explicit equation over letters by brute force.
+func einsumRef(eq string, xs ...*tensor.Tensor) ([]float64, []int) {
+	lhs, rhs, _ := strings.Cut(eq, "->")
+	terms := strings.Split(lhs, ",")
+	size := map[rune]int{}
+	var letters []rune
+	for i, t := range terms {
+		for j, r := range t {
+			size[r] = xs[i].Dim(j)
+			if !slices.Contains(letters, r) {
+				letters = append(letters, r)
+			}
+		}
+	}
+	var shape []int
+	for _, r := range rhs {
+		shape = append(shape, size[r])
+	}
+	out := make([]float64, tensor.Numel(shape))
+	idx := map[rune]int{}
+	var rec func(k int)
+	rec = func(k int) {
+		if k == len(letters) {
+			p := 1.0
+			for i, t := range terms {
+				var ix []int
+				for _, r := range t {
+					ix = append(ix, idx[r])
+				}
+				p *= float64(xs[i].At(ix...))
+			}
+			o := 0
+			for _, r := range rhs {
+				o = o*size[r] + idx[r]
+			}
+			out[o] += p
+			return
+		}
+		for v := 0; v < size[letters[k]]; v++ {
+			idx[letters[k]] = v
+			rec(k + 1)
+		}
+	}
+	rec(0)
+	return out, orEmpty(shape)
+}
+
+func TestEinsum(t *testing.T) {
+	rng := tensor.NewRNG(23)
+	a, b := randT(rng, 2, 3, 4), randT(rng, 2, 4, 5)
+	sq := randT(rng, 3, 3)
+	v, w := randT(rng, 4), randT(rng, 4)
+	c3 := randT(rng, 3, 4, 2)
+	var cases []opCase
+	for _, c := range []struct {
+		eq string
+		xs []*tensor.Tensor
+	}{
+		{"bij,bjk->bik", []*tensor.Tensor{a, b}},
+		{"ii->i", []*tensor.Tensor{sq}},
+		{"ii->", []*tensor.Tensor{sq}},
+		{"i,i->", []*tensor.Tensor{v, w}},
+		{"i,j->ij", []*tensor.Tensor{v, w}},
+		{"bij->jbi", []*tensor.Tensor{a}},
+		{"bij->b", []*tensor.Tensor{a}},
+		{"ijk,jkl,bjl->ib", []*tensor.Tensor{c3, randT(rng, 4, 2, 3), randT(rng, 2, 4, 3)}},
+	} {
+		want, shape := einsumRef(c.eq, c.xs...)
+		var in []arg
+		for _, x := range c.xs {
+			in = append(in, F(x))
+		}
+		cases = append(cases, opCase{name: c.eq, op: "Einsum", at: []*Attribute{tStr("equation", c.eq)}, in: in, want64: want, shape: shape, grad: true, tol: 1e-4})
+	}
+	// Implicit output (alphabetical single subscripts) and an ellipsis.
+	want, shape := einsumRef("bij,bjk->bik", a, b)
+	cases = append(cases,
+		opCase{name: "implicit", op: "Einsum", at: []*Attribute{tStr("equation", "ij,jk")}, in: []arg{F(a.Slice(0, 0, 1).Reshape(3, 4)), F(b.Slice(0, 0, 1).Reshape(4, 5))}, want64: want[:15], shape: []int{3, 5}, grad: true, tol: 1e-4},
+		opCase{name: "ellipsis", op: "Einsum", at: []*Attribute{tStr("equation", "...ij,...jk->...ik")}, in: []arg{F(a), F(b)}, want64: want, shape: shape, grad: true, tol: 1e-4},
+	)
+	runCases(t, cases)
 }
