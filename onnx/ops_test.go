@@ -409,6 +409,9 @@ func TestShapeOps(t *testing.T) {
 		{name: "Cast_to_int", op: "Cast", at: []*Attribute{tInt("to", int64(Int64))}, in: []arg{F(vec(1.7, -1.7, 3))}, wantI: []int64{1, -1, 3}, shape: []int{3}},
 		{name: "Cast_to_float", op: "Cast", at: []*Attribute{tInt("to", int64(Float))}, in: []arg{S(1, 2)}, want: vec(1, 2)},
 		{name: "Cast_float_float", op: "Cast", at: []*Attribute{tInt("to", int64(Float))}, in: []arg{F(vec(1, 2))}, want: vec(1, 2), grad: true},
+		// Rounding to float16 passes its gradient straight through (as a
+		// framework's cast does), which finite differences cannot see.
+		{name: "Cast_float16", op: "Cast", at: []*Attribute{tInt("to", int64(Float16))}, in: []arg{F(vec(1.0001, -2.3))}, want: vec(1, -2.30078125), tol: 1e-7},
 		{name: "Cast_uint8_wraps", op: "Cast", at: []*Attribute{tInt("to", int64(Uint8))}, in: []arg{S(300, -1)}, wantI: []int64{44, 255}, shape: []int{2}},
 		{op: "ConstantOfShape", in: []arg{S(2, 3)}, want: tensor.New(2, 3)},
 		{name: "ConstantOfShape_int", op: "ConstantOfShape", at: []*Attribute{tTensor("value", &Tensor{DataType: Int64, Dims: []int64{1}, Ints: []int64{7}})}, in: []arg{S(2)}, wantI: []int64{7, 7}, shape: []int{2}},
