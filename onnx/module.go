@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/nn"
@@ -64,6 +65,8 @@ type Module struct {
 	input   string // Forward's input ("" when AllInputs and none chosen)
 	output  string
 	batch   int // exported batch size of the Forward input, 0 if symbolic
+
+	camMu sync.Mutex // serialises CAM, which sets parameter gradients aside
 }
 
 var _ nn.Module = (*Module)(nil)
@@ -71,8 +74,9 @@ var _ nn.Buffered = (*Module)(nil)
 
 // cnode is a node compiled for execution.
 type cnode struct {
-	n   *Node
-	run kernel
+	n     *Node
+	run   kernel
+	index int // position in the graph's node list
 }
 
 // kernel runs one node: its inputs (nil for an omitted optional one) to
@@ -133,28 +137,88 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		}
 		initNames[t.Name] = true
 	}
-	// Which float initialisers reach a differentiable operand.
+	// Inputs and outputs. With a chosen output (every module but one
+	// imported with AllInputs), only the nodes it depends on are imported:
+	// a ZipMap or a label ArgMax beside the probabilities does not matter.
+	for _, in := range g.Inputs {
+		if !initNames[in.Name] {
+			mod.inputs = append(mod.inputs, in)
+		}
+	}
+	for _, out := range g.Outputs {
+		mod.outputs = append(mod.outputs, out.Name)
+	}
+	if err := mod.chooseOutput(opt); err != nil {
+		return nil, err
+	}
+	wants := mod.outputs
+	if mod.output != "" {
+		wants = []string{mod.output}
+	}
+	for _, out := range g.Outputs {
+		if slices.Contains(wants, out.Name) && out.Kind != KindTensor {
+			return nil, fmt.Errorf("onnx: import: output %q is a %s; the importer produces tensors only", out.Name, out.Kind)
+		}
+	}
+	need := make([]bool, len(g.Nodes))
+	reads := map[string]bool{}
+	for _, w := range wants {
+		reads[w] = true
+	}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		if n == nil {
+			return nil, fmt.Errorf("onnx: import: node %d is empty", i)
+		}
+		for _, o := range n.Outputs {
+			if o != "" && reads[o] {
+				need[i] = true
+			}
+		}
+		if need[i] {
+			for _, in := range n.Inputs {
+				reads[in] = true
+			}
+		}
+	}
+	var active []*ValueInfo // the graph inputs the wanted outputs read
+	for _, in := range mod.inputs {
+		if reads[in.Name] || opt.AllInputs {
+			if in.Kind != KindTensor {
+				return nil, fmt.Errorf("onnx: import: input %q is a %s; the importer takes tensors only", in.Name, in.Kind)
+			}
+			active = append(active, in)
+		}
+	}
+	if err := mod.chooseInput(opt, active); err != nil {
+		return nil, err
+	}
+
+	// Initialisers: those float ones that reach a differentiable operand
+	// are parameters, the other float ones buffers.
 	trainable := map[string]bool{}
-	for _, n := range g.Nodes {
+	usedInit := map[string]bool{}
+	for i, n := range g.Nodes {
 		def := ops[n.OpType]
-		if def == nil || (n.Domain != "" && n.Domain != "ai.onnx") {
+		if !need[i] || def == nil {
 			continue
 		}
-		for i, in := range n.Inputs {
-			if initNames[in] && !slices.Contains(def.nondiff, i) {
+		for j, in := range n.Inputs {
+			usedInit[in] = true
+			if initNames[in] && !slices.Contains(def.nondiff, j) {
 				trainable[in] = true
 			}
 		}
 	}
-	used := map[string]bool{}
+	usedName := map[string]bool{}
 	for _, t := range g.Initializers {
 		v, err := tensorVal(t)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: import: initialiser %q: %w", t.Name, err)
 		}
 		v.static = true
-		if v.v != nil {
-			name := safeName(t.Name, used)
+		if v.v != nil && (usedInit[t.Name] || slices.Contains(wants, t.Name)) {
+			name := safeName(t.Name, usedName)
 			if trainable[t.Name] {
 				v.v = autograd.Param(v.v.Value, name)
 				mod.params = append(mod.params, v.v)
@@ -166,25 +230,6 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		mod.inits[t.Name] = v
 	}
 
-	// Inputs and outputs.
-	for _, in := range g.Inputs {
-		if !initNames[in.Name] {
-			if in.Kind != KindTensor {
-				return nil, fmt.Errorf("onnx: import: input %q is a %s; the importer takes tensors only", in.Name, in.Kind)
-			}
-			mod.inputs = append(mod.inputs, in)
-		}
-	}
-	for _, out := range g.Outputs {
-		if out.Kind != KindTensor {
-			return nil, fmt.Errorf("onnx: import: output %q is a %s; the importer produces tensors only", out.Name, out.Kind)
-		}
-		mod.outputs = append(mod.outputs, out.Name)
-	}
-	if err := mod.chooseIO(opt); err != nil {
-		return nil, err
-	}
-
 	// Nodes.
 	known := map[string]bool{}
 	for name := range mod.inits {
@@ -194,8 +239,8 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		known[in.Name] = true
 	}
 	for i, n := range g.Nodes {
-		if n == nil {
-			return nil, fmt.Errorf("onnx: import: node %d is empty", i)
+		if !need[i] {
+			continue
 		}
 		label := nodeLabel(n, i)
 		if n.Domain != "" && n.Domain != "ai.onnx" {
@@ -220,58 +265,72 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 				known[out] = true
 			}
 		}
-		mod.nodes = append(mod.nodes, &cnode{n: n, run: run})
+		mod.nodes = append(mod.nodes, &cnode{n: n, run: run, index: i})
 	}
-	for _, out := range mod.outputs {
+	for _, out := range wants {
 		if !known[out] {
-			return nil, fmt.Errorf("onnx: import: graph output %q is produced by no node", out)
+			return nil, fmt.Errorf("onnx: import: output %q is produced by no node", out)
 		}
 	}
 	return mod, nil
 }
 
-// chooseIO picks Forward's input and output.
-func (mod *Module) chooseIO(opt ImportOptions) error {
-	names := make([]string, len(mod.inputs))
-	for i, in := range mod.inputs {
-		names[i] = fmt.Sprintf("%s (%s)", in.Name, describeInput(in))
-	}
-	switch {
-	case opt.Input != "":
-		if !slices.ContainsFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == opt.Input }) {
-			return fmt.Errorf("onnx: import: ImportOptions.Input %q is not a graph input; the inputs are %s", opt.Input, strings.Join(names, ", "))
-		}
-		mod.input = opt.Input
-	case len(mod.inputs) == 1:
-		mod.input = mod.inputs[0].Name
-	case !opt.AllInputs:
-		if len(mod.inputs) == 0 {
-			return fmt.Errorf("onnx: import: the graph has no inputs (besides initialisers); a module needs exactly one")
-		}
-		return fmt.Errorf("onnx: import: the graph has %d inputs: %s; a glassbox module takes one — name it in ImportOptions.Input if the others are optional, or set ImportOptions.AllInputs and evaluate with Eval", len(mod.inputs), strings.Join(names, ", "))
-	}
-	if !opt.AllInputs && len(mod.inputs) > 1 {
-		return fmt.Errorf("onnx: import: the graph has %d inputs: %s; Forward feeds only %q, so the others would be missing: set ImportOptions.AllInputs and evaluate with Eval", len(mod.inputs), strings.Join(names, ", "), mod.input)
-	}
-	if mod.input != "" {
-		in := mod.inputs[slices.IndexFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == mod.input })]
-		if in.ElemType != Undefined && !isFloatType(in.ElemType) && !isIntType(in.ElemType) {
-			return fmt.Errorf("onnx: import: input %q has element type %s; the importer takes float or integer inputs", in.Name, typeName(in.ElemType))
-		}
-		if len(in.Shape) > 0 && in.Shape[0].Param == "" && in.Shape[0].Value > 0 {
-			mod.batch = int(in.Shape[0].Value)
-		}
-	}
+// chooseOutput picks Forward's output: ImportOptions.Output (a graph
+// output or any node's output), or the graph's only output.
+func (mod *Module) chooseOutput(opt ImportOptions) error {
 	switch {
 	case opt.Output != "":
-		if !slices.Contains(mod.outputs, opt.Output) {
-			return fmt.Errorf("onnx: import: ImportOptions.Output %q is not a graph output; the outputs are %s", opt.Output, strings.Join(mod.outputs, ", "))
+		found := slices.Contains(mod.outputs, opt.Output)
+		for _, n := range mod.model.Graph.Nodes {
+			found = found || (n != nil && slices.Contains(n.Outputs, opt.Output))
+		}
+		if !found {
+			return fmt.Errorf("onnx: import: ImportOptions.Output %q is neither a graph output nor a node's output; the graph outputs are %s", opt.Output, strings.Join(mod.outputs, ", "))
 		}
 		mod.output = opt.Output
 	case len(mod.outputs) == 1:
 		mod.output = mod.outputs[0]
 	case !opt.AllInputs:
 		return fmt.Errorf("onnx: import: the graph has %d outputs: %s; name the one Forward returns in ImportOptions.Output", len(mod.outputs), strings.Join(mod.outputs, ", "))
+	}
+	return nil
+}
+
+// chooseInput picks Forward's input among the graph inputs the output
+// reads (active): ImportOptions.Input, or the only one.
+func (mod *Module) chooseInput(opt ImportOptions, active []*ValueInfo) error {
+	names := func(vs []*ValueInfo) string {
+		var s []string
+		for _, in := range vs {
+			s = append(s, fmt.Sprintf("%s (%s)", in.Name, describeInput(in)))
+		}
+		return strings.Join(s, ", ")
+	}
+	switch {
+	case opt.Input != "":
+		if !slices.ContainsFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == opt.Input }) {
+			return fmt.Errorf("onnx: import: ImportOptions.Input %q is not a graph input; the inputs are %s", opt.Input, names(mod.inputs))
+		}
+		mod.input = opt.Input
+		if !opt.AllInputs && (len(active) > 1 || (len(active) == 1 && active[0].Name != opt.Input)) {
+			return fmt.Errorf("onnx: import: output %q reads the inputs %s; Forward feeds only %q: set ImportOptions.AllInputs and evaluate with Eval", mod.output, names(active), opt.Input)
+		}
+	case len(active) == 1:
+		mod.input = active[0].Name
+	case !opt.AllInputs:
+		if len(active) == 0 {
+			return fmt.Errorf("onnx: import: output %q reads no graph input (besides initialisers); a module needs exactly one", mod.output)
+		}
+		return fmt.Errorf("onnx: import: output %q reads %d inputs: %s; a glassbox module takes one: set ImportOptions.AllInputs and evaluate with Eval", mod.output, len(active), names(active))
+	}
+	if mod.input != "" {
+		in := mod.inputs[slices.IndexFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == mod.input })]
+		if in.Kind != KindTensor || (in.ElemType != Undefined && !isFloatType(in.ElemType) && !isIntType(in.ElemType)) {
+			return fmt.Errorf("onnx: import: input %q has type %s; the importer takes float or integer tensors", in.Name, describeInput(in))
+		}
+		if len(in.Shape) > 0 && in.Shape[0].Param == "" && in.Shape[0].Value > 0 {
+			mod.batch = int(in.Shape[0].Value)
+		}
 	}
 	return nil
 }
@@ -509,12 +568,12 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 			}
 			v, ok := vals[name]
 			if !ok {
-				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(n, i), n.OpType, name, mod.inputNames())
+				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(n, cn.index), n.OpType, name, mod.inputNames())
 			}
 			in[j] = v
 			static = static && v.static
 		}
-		outs, err := runNode(e, cn, i, in)
+		outs, err := runNode(e, cn, cn.index, in)
 		if err != nil {
 			return nil, err
 		}

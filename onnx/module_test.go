@@ -448,6 +448,32 @@ func TestImportInputsOutputs(t *testing.T) {
 	if err != nil || y.Data()[0] != -1 {
 		t.Fatalf("Output b: %v %v", y, err)
 	}
+	// As skl2onnx writes a classifier: probabilities, then a ZipMap (of
+	// another domain) into a sequence of maps, and a label from a second
+	// input. Picking the probabilities imports only what they need, and
+	// an intermediate value may be the output.
+	sk := newModel(13).input("x", Float, -1, 2).input("unused", Float).floatInit("w", tensor.Ones(2, 3)).
+		node("MatMul", []string{"x", "w"}, []string{"logits"}).
+		node("Softmax", []string{"logits"}, []string{"probabilities"}).
+		node("ZipMap", []string{"probabilities"}, []string{"output_probability"}).
+		node("ArgMax", []string{"unused"}, []string{"label"}).
+		output("label", "output_probability").m
+	sk.Graph.Nodes[2].Domain = "ai.onnx.ml"
+	sk.Graph.Outputs[1].Kind = KindSequence
+	mod = mustImport(t, sk, ImportOptions{Output: "probabilities"})
+	if mod.Inputs()[0].Name != "x" || len(mod.nodes) != 2 {
+		t.Fatalf("imported %d nodes for input %q", len(mod.nodes), mod.input)
+	}
+	y, err = nn.Predict(mod, tensor.Ones(4, 2))
+	if err != nil || !slices.Equal(y.Shape(), []int{4, 3}) {
+		t.Fatalf("probabilities: %v %v", y, err)
+	}
+	if _, err := Import(sk, ImportOptions{Output: "output_probability"}); err == nil || !strings.Contains(err.Error(), "sequence") {
+		t.Fatalf("sequence output: %v", err)
+	}
+	if _, err := Import(sk, ImportOptions{Output: "nowhere"}); err == nil || !strings.Contains(err.Error(), "label, output_probability") {
+		t.Fatalf("unknown output: %v", err)
+	}
 }
 
 func TestParamsBuffersAndSpec(t *testing.T) {

@@ -254,7 +254,7 @@ func init() {
 			return []*val{boolVal(out, x[0].dims())}
 		}
 	})
-	register("IsNaN", nil, func(c *compiler) kernel {
+	register("IsNaN", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		return func(e *env, x []*val) []*val {
@@ -268,7 +268,7 @@ func init() {
 			return []*val{boolVal(out, x[0].dims())}
 		}
 	})
-	register("IsInf", nil, func(c *compiler) kernel {
+	register("IsInf", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		pos, neg := c.int("detect_positive", 1) != 0, c.int("detect_negative", 1) != 0

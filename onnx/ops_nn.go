@@ -489,7 +489,7 @@ func reduceOp(name string, axesInput int64, fl func(tp *autograd.Tape, x *autogr
 
 // argOp registers ArgMax or ArgMin.
 func argOp(name string, isMax bool) {
-	register(name, nil, func(c *compiler) kernel {
+	register(name, []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		axis := c.int("axis", 0)

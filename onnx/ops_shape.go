@@ -13,7 +13,7 @@ import (
 // indices, folded as they are computed).
 
 func init() {
-	register("Shape", nil, func(c *compiler) kernel {
+	register("Shape", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		start, end := int64(0), int64(math.MaxInt64)
@@ -27,7 +27,7 @@ func init() {
 			return []*val{intVal(toInt64s(d[lo:max(lo, hi)]), []int{max(hi-lo, 0)}, Int64)}
 		}
 	})
-	register("Size", nil, func(c *compiler) kernel {
+	register("Size", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		return func(e *env, x []*val) []*val {
@@ -230,7 +230,7 @@ func init() {
 		if !isFloatType(to) && !isIntType(to) {
 			c.unsupported("cast to %s", typeName(to))
 		}
-		return func(e *env, x []*val) []*val { return []*val{castVal(x[0], to)} }
+		return func(e *env, x []*val) []*val { return []*val{castOnTape(e.tp, x[0], to)} }
 	})
 	register("CastLike", []int{1}, func(c *compiler) kernel {
 		c.inputs(2, 2)
@@ -238,7 +238,7 @@ func init() {
 		if c.opset >= 19 {
 			c.ignore("saturate")
 		}
-		return func(e *env, x []*val) []*val { return []*val{castVal(x[0], x[1].dt)} }
+		return func(e *env, x []*val) []*val { return []*val{castOnTape(e.tp, x[0], x[1].dt)} }
 	})
 	register("Constant", nil, compileConstant)
 	register("ConstantOfShape", []int{0}, func(c *compiler) kernel {
@@ -472,7 +472,7 @@ func init() {
 			return []*val{remap(e.tp, x[0], m, d, 0)}
 		}
 	})
-	register("EyeLike", nil, func(c *compiler) kernel {
+	register("EyeLike", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		k := c.int("k", 0)
@@ -684,6 +684,17 @@ func gatherVal(tp *autograd.Tape, data, indices *val, axis int64) *val {
 		}
 	}
 	return intVal(out, orEmpty(shape), data.dt)
+}
+
+// castOnTape is castVal with the rounding to float16 or bfloat16 recorded
+// on the tape, its gradient passed straight through (as frameworks do
+// for a cast between float types).
+func castOnTape(tp *autograd.Tape, x *val, to DataType) *val {
+	if x.v != nil && (to == Float16 || to == BFloat16) {
+		y := roundFloats(x.v.Value, to)
+		return floatVal(tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{g} }, x.v), to)
+	}
+	return castVal(x, to)
 }
 
 // castVal converts x to element type to. Casting a float that depends on

@@ -21,9 +21,12 @@ type arg struct {
 	ints  []int64        // integer data, an initialiser
 	shape []int
 	omit  bool
+	konst bool     // float data as an initialiser (not perturbed by the gradient check)
+	dt    DataType // integer type (default int64)
 }
 
 func F(t *tensor.Tensor) arg            { return arg{f: t} }
+func K(t *tensor.Tensor) arg            { return arg{f: t, konst: true} }
 func I(shape []int, v ...int64) arg     { return arg{ints: v, shape: shape} }
 func S(v ...int64) arg                  { return arg{ints: v, shape: []int{len(v)}} } // 1-D ints
 func scalarI(v int64) arg               { return arg{ints: []int64{v}, shape: []int{}} }
@@ -32,12 +35,6 @@ func omitted() arg                      { return arg{omit: true} }
 func vec(v ...float32) *tensor.Tensor   { return tens([]int{len(v)}, v...) }
 func f64s(t *tensor.Tensor) []float64   { return toF64(t.Data()) }
 func toF64(v []float32) (out []float64) { return appendF64(nil, v) }
-func appendF64(dst []float64, v []float32) []float64 {
-	for _, x := range v {
-		dst = append(dst, float64(x))
-	}
-	return dst
-}
 
 type opCase struct {
 	name  string
@@ -69,10 +66,15 @@ func (c opCase) model() *Model {
 		switch {
 		case a.omit:
 			name = ""
+		case a.konst:
+			b.floatInit(name, a.f)
 		case a.f != nil:
 			b.input(name, Float)
 		default:
 			b.intInit(name, toInt64s(a.shape), a.ints...)
+			if a.dt != Undefined {
+				b.m.Graph.Initializers[len(b.m.Graph.Initializers)-1].DataType = a.dt
+			}
 		}
 		names[i] = name
 	}
@@ -90,7 +92,7 @@ func (c opCase) floatArgs() ([]string, []*tensor.Tensor) {
 	var names []string
 	var ts []*tensor.Tensor
 	for i, a := range c.in {
-		if a.f != nil {
+		if a.f != nil && !a.konst {
 			names = append(names, fmt.Sprintf("x%d", i))
 			ts = append(ts, a.f)
 		}
@@ -407,6 +409,9 @@ func TestShapeOps(t *testing.T) {
 		{name: "Cast_to_int", op: "Cast", at: []*Attribute{tInt("to", int64(Int64))}, in: []arg{F(vec(1.7, -1.7, 3))}, wantI: []int64{1, -1, 3}, shape: []int{3}},
 		{name: "Cast_to_float", op: "Cast", at: []*Attribute{tInt("to", int64(Float))}, in: []arg{S(1, 2)}, want: vec(1, 2)},
 		{name: "Cast_float_float", op: "Cast", at: []*Attribute{tInt("to", int64(Float))}, in: []arg{F(vec(1, 2))}, want: vec(1, 2), grad: true},
+		// Rounding to float16 passes its gradient straight through (as a
+		// framework's cast does), which finite differences cannot see.
+		{name: "Cast_float16", op: "Cast", at: []*Attribute{tInt("to", int64(Float16))}, in: []arg{F(vec(1.0001, -2.3))}, want: vec(1, -2.30078125), tol: 1e-7},
 		{name: "Cast_uint8_wraps", op: "Cast", at: []*Attribute{tInt("to", int64(Uint8))}, in: []arg{S(300, -1)}, wantI: []int64{44, 255}, shape: []int{2}},
 		{op: "ConstantOfShape", in: []arg{S(2, 3)}, want: tensor.New(2, 3)},
 		{name: "ConstantOfShape_int", op: "ConstantOfShape", at: []*Attribute{tTensor("value", &Tensor{DataType: Int64, Dims: []int64{1}, Ints: []int64{7}})}, in: []arg{S(2)}, wantI: []int64{7, 7}, shape: []int{2}},
