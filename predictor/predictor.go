@@ -159,10 +159,10 @@ func (p *Predictor) checkShape() error {
 		if d <= 0 {
 			return fmt.Errorf("predictor: input shape %v has a dimension ≤ 0", p.InputShape)
 		}
-		n *= int64(d)
-		if n > MaxInputValues {
+		if int64(d) > MaxInputValues/n { // n·d > MaxInputValues, without overflow
 			return fmt.Errorf("predictor: input shape %v holds more than %d values (predictor.MaxInputValues)", p.InputShape, MaxInputValues)
 		}
+		n *= int64(d)
 	}
 	switch {
 	case p.Prep.Vocab != nil:
