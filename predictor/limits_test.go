@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -24,5 +25,23 @@ func TestNewRefusesOverflowingInputShapes(t *testing.T) {
 		if !strings.Contains(err.Error(), "MaxInputValues") {
 			t.Errorf("shape %v: %v", shape, err)
 		}
+	}
+}
+
+// empty is a module whose output holds no values.
+type empty struct{}
+
+func (empty) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
+	return autograd.Const(tensor.New(x.Value.Dim(0), 0))
+}
+func (empty) Params() []*autograd.Var { return nil }
+func (empty) Spec() nn.Spec           { return nn.MakeSpec("flatten", "", nil) }
+
+// A model without outputs has nothing to predict: Predict would index an
+// empty row (softmax reads v[0]). New refuses it.
+func TestNewRefusesModelsWithoutOutputs(t *testing.T) {
+	_, err := New(empty{}, model.Meta{InputShape: []int{3}})
+	if err == nil || !strings.Contains(err.Error(), "no outputs") {
+		t.Fatalf("want an error about no outputs, got %v", err)
 	}
 }

@@ -137,6 +137,9 @@ func (p *Predictor) validate() error {
 		return fmt.Errorf("predictor: the model does not run on its input shape %v: %w", p.InputShape, err)
 	}
 	p.Outputs = out.Len()
+	if p.Outputs == 0 {
+		return fmt.Errorf("predictor: the model has no outputs on its input shape %v", p.InputShape)
+	}
 	if p.Task == Regression && p.Outputs != 1 {
 		return fmt.Errorf("predictor: a regression model must have 1 output, this one has %d", p.Outputs)
 	}
