@@ -39,8 +39,8 @@ type Recipe = model.Recipe
 // MaxInputValues bounds the number of values of one input (the product of
 // InputShape) that a model file may declare: a crafted file cannot make
 // Predict or the server allocate more than this per example (64 MiB of
-// float32).
-const MaxInputValues = 1 << 24
+// float32). It is model.MaxInputValues.
+const MaxInputValues = model.MaxInputValues
 
 // Predictor is a trained model ready for use. Build one with Load, Train
 // or New; its fields may be read freely but are set by those calls.
