@@ -255,10 +255,13 @@ func writeMetaCorpus(t *testing.T) {
 		"bad-std":    `{"input_shape":[4],"mean":[0,0,0,0],"std":[1,0,-1,1e-45]}`,
 		"bad-shape":  `{"input_shape":[4,-1]}`,
 		"huge-shape": `{"input_shape":[65536,65536,4]}`,
-		"bad-vocab":  `{"input_shape":[4],"seq_len":4,"vocab":{"level":"word","tokens":["<pad>","<pad>"]}}`,
-		"bad-seqlen": `{"input_shape":[4],"seq_len":7,"vocab":` + vocab + `}`,
-		"bad-pixels": `{"input_shape":[4],"pixel_mean":[0.5],"pixel_std":[0.5]}`,
-		"classes":    `{"input_shape":[4],"classes":["a","b"]}`,
+		// The product of this shape wrapped to 0 before checkShape was
+		// made overflow-safe.
+		"overflow-shape": `{"input_shape":[4,4611686018427387904,4]}`,
+		"bad-vocab":      `{"input_shape":[4],"seq_len":4,"vocab":{"level":"word","tokens":["<pad>","<pad>"]}}`,
+		"bad-seqlen":     `{"input_shape":[4],"seq_len":7,"vocab":` + vocab + `}`,
+		"bad-pixels":     `{"input_shape":[4],"pixel_mean":[0.5],"pixel_std":[0.5]}`,
+		"classes":        `{"input_shape":[4],"classes":["a","b"]}`,
 	} {
 		var m model.Meta
 		if err := json.Unmarshal([]byte(s), &m); err != nil {
