@@ -269,6 +269,14 @@ func TestWriteReadCorpus(t *testing.T) {
 	mutate("arch-negative", `\"in\":4`, `\"in\":-4`, nil)
 	mutate("meta-bad", `\"task\":`, `\"task\":[`, nil)
 	mutate("meta-shape", `\"input_shape\":[4]`, `\"input_shape\":[4,9223372036854775807]`, nil)
+	// Plain files that reproduce fixed bugs: a shape [1, 2⁴⁰] over a
+	// 24-byte body (the old ReadTensors allocated it) and tensors sharing
+	// bytes.
+	plainFile := func(h string, body []byte) []byte {
+		return append(append(binary.LittleEndian.AppendUint64(nil, uint64(len(h))), h...), body...)
+	}
+	seeds["plain-shape-1xhuge"] = plainFile(`{"a":{"dtype":"F32","shape":[1,1099511627776],"data_offsets":[0,24]}}`, make([]byte, 24))
+	seeds["plain-shared-bytes"] = plainFile(`{"a":{"dtype":"F32","shape":[6],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[6],"data_offsets":[0,24]},"c":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}}`, make([]byte, 24))
 	huge := bytes.Clone(small)
 	binary.LittleEndian.PutUint64(huge, 1<<62)
 	seeds["linear-header-length-huge"] = huge

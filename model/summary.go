@@ -17,11 +17,38 @@ type LayerSummary struct {
 	Params      int    `json:"params"`
 }
 
+// MaxInputValues bounds the number of values of one input (the product of
+// an input shape without the batch axis) that a model file's meta may
+// declare and that Summarize allocates: 64 MiB of float32.
+const MaxInputValues = 1 << 24
+
+// checkInputShape checks that every dimension of one input's shape is
+// positive and that their product, computed without overflow, is at most
+// MaxInputValues.
+func checkInputShape(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d <= 0 {
+			return fmt.Errorf("input shape %v has a dimension ≤ 0", shape)
+		}
+		if d > MaxInputValues/n {
+			return fmt.Errorf("input shape %v holds more than %d values (model.MaxInputValues)", shape, MaxInputValues)
+		}
+		n *= d
+	}
+	return nil
+}
+
 // Summarize runs one example of shape inputShape (without the batch axis)
 // through m and lists each layer of a Sequential model (or m as a whole)
 // with its output shape and parameter count, as Keras's model.summary()
 // does. Token-id inputs are fed as zeros, which every vocabulary holds.
+// An input shape with a dimension ≤ 0 or more than MaxInputValues values
+// is an error.
 func Summarize(m nn.Module, inputShape []int) ([]LayerSummary, error) {
+	if err := checkInputShape(inputShape); err != nil {
+		return nil, fmt.Errorf("model summary: %v", err)
+	}
 	layers := []nn.Module{m}
 	if s, ok := m.(*nn.Sequential); ok {
 		layers = s.Layers

@@ -52,3 +52,18 @@ func ExampleSummary() {
 	// ─────────────────────────────────────────────────────────────────
 	// total parameters: 67 (0.3 KiB as float32)
 }
+
+// An input shape read from a file's meta is outside data: a negative
+// dimension panicked in tensor.New before Summarize's recover, and a huge
+// one allocated whatever it said. Both are errors now.
+func TestSummarizeRefusesBadInputShapes(t *testing.T) {
+	m := nn.NewSequential(nn.NewFlatten(), nn.NewLinear(4, 2, tensor.NewRNG(1)))
+	for _, shape := range [][]int{{-4}, {0}, {2, -2}, {1 << 40}, {1 << 20, 1 << 20, 4}, {4, 1 << 62, 4}} {
+		if _, err := model.Summarize(m, shape); err == nil || !strings.Contains(err.Error(), "input shape") {
+			t.Errorf("shape %v: %v", shape, err)
+		}
+	}
+	if _, err := model.Summarize(m, []int{model.MaxInputValues / 4, 4}); err == nil {
+		t.Error("a shape within the limit but wrong for the model gave no error")
+	}
+}

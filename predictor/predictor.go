@@ -42,8 +42,8 @@ type Recipe = model.Recipe
 // MaxInputValues bounds the number of values of one input (the product of
 // InputShape) that a model file may declare: a crafted file cannot make
 // Predict or the server allocate more than this per example (64 MiB of
-// float32).
-const MaxInputValues = 1 << 24
+// float32). It is model.MaxInputValues.
+const MaxInputValues = model.MaxInputValues
 
 // MaxActivationValues bounds what one forward pass of a model over one
 // input may allocate, as nn.ActivationElements counts it: every layer's
@@ -159,6 +159,9 @@ func (p *Predictor) validate() error {
 		return fmt.Errorf("predictor: the model does not run on its input shape %v: %w", p.InputShape, err)
 	}
 	p.Outputs = out.Len()
+	if p.Outputs == 0 {
+		return fmt.Errorf("predictor: the model has no outputs on its input shape %v", p.InputShape)
+	}
 	if p.Task == Regression && p.Outputs != 1 {
 		return fmt.Errorf("predictor: a regression model must have 1 output, this one has %d", p.Outputs)
 	}
@@ -181,10 +184,10 @@ func (p *Predictor) checkShape() error {
 		if d <= 0 {
 			return fmt.Errorf("predictor: input shape %v has a dimension ≤ 0", p.InputShape)
 		}
-		n *= int64(d)
-		if n > MaxInputValues {
+		if int64(d) > MaxInputValues/n { // n·d > MaxInputValues, without overflow
 			return fmt.Errorf("predictor: input shape %v holds more than %d values (predictor.MaxInputValues)", p.InputShape, MaxInputValues)
 		}
+		n *= int64(d)
 	}
 	switch {
 	case p.Prep.Vocab != nil:
