@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,9 +53,6 @@ func check(t *testing.T, in []byte) {
 	if _, _, err := readTensors(bytes.NewReader(in), size+1); err == nil {
 		t.Fatal("a size one byte larger than the data read without error")
 	}
-	if !buildable(h) {
-		return
-	}
 	m, _, err := Read(bytes.NewReader(in), size)
 	if err != nil {
 		return
@@ -96,78 +92,6 @@ func fixHeaderLength(in []byte) []byte {
 	out := bytes.Clone(in)
 	binary.LittleEndian.PutUint64(out, n)
 	return out
-}
-
-// buildable says whether the architecture in h is small enough to build
-// while fuzzing. nn.Build sizes a layer from its arguments alone, before
-// any tensor is matched against the file, so an architecture asking for
-// a layer of 10⁶ × 10⁶ would allocate terabytes; until the builder takes
-// the file's element budget (tensorElements), the fuzzer skips
-// architectures whose integer arguments are not all small: each at most
-// 1024 and, per layer, a product of at most 2²⁰, summed over the layers
-// to at most 2²².
-func buildable(h *header) bool {
-	arch, ok := h.metadata["glassbox.architecture"]
-	if !ok {
-		return true // Read fails before building
-	}
-	dec := json.NewDecoder(strings.NewReader(arch))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
-		return true // Read fails before building
-	}
-	total := 0.0
-	var walk func(v any, args bool) bool
-	product := func(v any) float64 {
-		p := 1.0
-		var mul func(v any)
-		mul = func(v any) {
-			switch v := v.(type) {
-			case json.Number:
-				if x, err := v.Float64(); err == nil && x == math.Trunc(x) {
-					p *= max(math.Abs(x), 1)
-					if math.Abs(x) > 1024 {
-						p = math.Inf(1)
-					}
-				}
-			case []any:
-				for _, e := range v {
-					mul(e)
-				}
-			case map[string]any:
-				for _, e := range v {
-					mul(e)
-				}
-			}
-		}
-		mul(v)
-		return p
-	}
-	walk = func(v any, _ bool) bool {
-		switch v := v.(type) {
-		case []any:
-			for _, e := range v {
-				if !walk(e, false) {
-					return false
-				}
-			}
-		case map[string]any:
-			for k, e := range v {
-				if k == "args" {
-					p := product(e)
-					if p > 1<<20 {
-						return false
-					}
-					total += p
-				} else if !walk(e, false) {
-					return false
-				}
-			}
-		}
-		return total <= 1<<22
-	}
-	return walk(v, false)
 }
 
 // TestWriteReadCorpus writes FuzzRead's seed corpus. Run it after a change

@@ -175,8 +175,9 @@ func Load(path string) (nn.Module, Meta, error) {
 // it costs a small multiple of its length), the tensor data by the bytes r
 // actually delivers, never by what size claims, and the tensors, which
 // may not share bytes, by the data. The model itself is built from the
-// architecture the header names, and must then hold exactly the file's
-// tensors.
+// architecture the header names with nn.BuildLimited, which refuses an
+// architecture asking for more values than the file's tensors hold before
+// allocating any, and must then hold exactly the file's tensors.
 func Read(r io.Reader, size int64) (nn.Module, Meta, error) {
 	h, body, err := readFile(r, size)
 	if err != nil {
