@@ -84,7 +84,11 @@ const DataSpecs = `mnist-small (embedded), mnist, fashion-mnist (cached, downloa
 //
 // and holds ValFraction of the training part out for validation. The
 // splits depend only on r.Data, the fractions and r.Seed.
-func LoadData(ctx context.Context, r Recipe) (*Data, error) {
+func LoadData(ctx context.Context, r Recipe) (*Data, error) { return loadData(ctx, r, false) }
+
+// loadData is LoadData; offline forbids downloading, for data a model file
+// names (a file must not make glassbox reach the network).
+func loadData(ctx context.Context, r Recipe, offline bool) (*Data, error) {
 	testFrac, valFrac := r.TestFraction, r.ValFraction
 	if testFrac == 0 {
 		testFrac = DefaultTestFraction
@@ -96,7 +100,7 @@ func LoadData(ctx context.Context, r Recipe) (*Data, error) {
 		return nil, fmt.Errorf("data %s: test fraction %v and validation fraction %v must lie in [0, 1)", r.Data, testFrac, valFrac)
 	}
 	seeds := SeedsOf(r.Seed)
-	d, err := resolve(ctx, r.Data, testFrac, seeds.Split)
+	d, err := resolve(ctx, r.Data, testFrac, seeds.Split, offline)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +114,10 @@ func LoadData(ctx context.Context, r Recipe) (*Data, error) {
 	return d, nil
 }
 
-func resolve(ctx context.Context, spec string, testFrac float64, seed uint64) (*Data, error) {
+func resolve(ctx context.Context, spec string, testFrac float64, seed uint64, offline bool) (*Data, error) {
 	kind, rest, hasKind := strings.Cut(spec, ":")
 	if !hasKind {
-		return resolveNamed(ctx, spec, testFrac, seed)
+		return resolveNamed(ctx, spec, testFrac, seed, offline)
 	}
 	switch kind {
 	case "csv":
@@ -137,7 +141,7 @@ func resolve(ctx context.Context, spec string, testFrac float64, seed uint64) (*
 	return nil, fmt.Errorf("unknown data spec %q: use %s", spec, DataSpecs)
 }
 
-func resolveNamed(ctx context.Context, name string, testFrac float64, seed uint64) (*Data, error) {
+func resolveNamed(ctx context.Context, name string, testFrac float64, seed uint64, offline bool) (*Data, error) {
 	var known []string
 	for _, info := range datasets.Catalog() {
 		known = append(known, info.Name)
@@ -149,8 +153,11 @@ func resolveNamed(ctx context.Context, name string, testFrac float64, seed uint6
 		}
 		return nil, fmt.Errorf("%s", msg)
 	}
-	ds, err := datasets.Load(ctx, name, datasets.Options{})
+	ds, err := datasets.Load(ctx, name, datasets.Options{Offline: offline})
 	if err != nil {
+		if offline {
+			return nil, fmt.Errorf("%w (the model file names this data set; give --data %s to allow downloading it)", err, name)
+		}
 		return nil, err
 	}
 	switch ds.Kind {
@@ -283,7 +290,9 @@ func Rows(ds data.Dataset) []float32 {
 // (its recipe's data, fractions and seed), so that its test split is the
 // one it never saw. A non-empty spec replaces the recipe's data SPEC
 // (same fractions and seed); a model without a recipe needs one and is
-// split with seed 1 and the default fractions.
+// split with seed 1 and the default fractions. Data named by the file
+// itself is never downloaded (a file must not make glassbox reach the
+// network); only a spec the caller gives may be.
 func (p *Predictor) OwnData(ctx context.Context, spec string) (*Data, error) {
 	r := Recipe{Data: spec, Seed: 1}
 	if p.Recipe != nil {
@@ -295,7 +304,7 @@ func (p *Predictor) OwnData(ctx context.Context, spec string) (*Data, error) {
 	if r.Data == "" {
 		return nil, fmt.Errorf("the model does not record its training data; give it with --data SPEC")
 	}
-	d, err := LoadData(ctx, r)
+	d, err := loadData(ctx, r, spec == "")
 	if err != nil {
 		return nil, err
 	}

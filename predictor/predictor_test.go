@@ -459,3 +459,21 @@ func TestNewAcceptsUsualModels(t *testing.T) {
 		t.Fatalf("a model with a layer of one's own: %v", err)
 	}
 }
+
+// Data a model file names is never downloaded: a crafted or old file
+// must not make glassbox reach the network. The same SPEC given by the
+// caller may be.
+func TestRecipeDataIsNeverDownloaded(t *testing.T) {
+	t.Setenv("GLASSBOX_DATA", t.TempDir())
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	m := nn.NewLinear(784, 10, tensor.NewRNG(1))
+	p, err := New(nn.NewSequential(nn.NewFlatten(), m), model.Meta{InputShape: []int{1, 28, 28}, Recipe: &Recipe{Data: "mnist", Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.OwnData(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "give --data mnist") {
+		t.Fatalf("recipe data mnist, not cached: %v", err)
+	}
+}
