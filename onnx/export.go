@@ -61,7 +61,18 @@ func Export(m nn.Module, inputShape []int, opt ExportOptions) (*Model, error) {
 	}
 	last := e.g.Nodes[len(e.g.Nodes)-1]
 	last.Outputs[0] = opt.OutputName
-	e.g.Outputs = []*ValueInfo{{Name: opt.OutputName, ElemType: Float}}
+	// onnx.checker requires the output's shape: the batch axis is free,
+	// the rest is what the model computes for one example.
+	out := &ValueInfo{Name: opt.OutputName, ElemType: Float}
+	shape, err := nn.OutputShape(m, append([]int{1}, inputShape...))
+	if err != nil {
+		return nil, fmt.Errorf("onnx: export: the model's output shape: %w", err)
+	}
+	out.Shape = []Dim{{Param: "batch"}}
+	for _, d := range shape[1:] {
+		out.Shape = append(out.Shape, Dim{Value: int64(d)})
+	}
+	e.g.Outputs = []*ValueInfo{out}
 	return &Model{IRVersion: 7, Opsets: map[string]int64{"": ExportOpset}, ProducerName: "glassbox",
 		ProducerVersion: "1", Graph: e.g}, nil
 }
