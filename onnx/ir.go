@@ -1,5 +1,10 @@
 package onnx
 
+import (
+	"fmt"
+	"math"
+)
+
 // The in-memory form of an ONNX model: the parts of onnx.proto that
 // glassbox reads and writes (ModelProto, GraphProto, NodeProto,
 // AttributeProto, TensorProto, ValueInfoProto), with tensor payloads
@@ -66,6 +71,11 @@ const (
 	AttrStrings   AttrType = 8
 	AttrTensors   AttrType = 9
 	AttrGraphs    AttrType = 10
+	// AttrTypeProto and AttrTypeProtos hold types (TypeProto), such as
+	// the type attribute of Optional, in TP and TPs: ValueInfos without
+	// names.
+	AttrTypeProto  AttrType = 13
+	AttrTypeProtos AttrType = 14
 )
 
 // Attribute is an ONNX AttributeProto; the field that Type names holds
@@ -83,6 +93,8 @@ type Attribute struct {
 	Strings [][]byte
 	Tensors []*Tensor
 	Graphs  []*Graph
+	TP      *ValueInfo
+	TPs     []*ValueInfo
 }
 
 // DataType is TensorProto.DataType.
@@ -136,4 +148,91 @@ type ValueInfo struct {
 	Name     string
 	ElemType DataType
 	Shape    []Dim
+	// Kind is the kind of value: a tensor (the zero value, also when the
+	// file gives no type), or a sequence, map, optional or sparse tensor,
+	// whose ElemType and Shape are zero.
+	Kind TypeKind
+
+	// typeProto keeps the TypeProto of a value that is not a tensor, as
+	// read, so that Encode writes it back unchanged.
+	typeProto []byte
+}
+
+// TypeKind is the kind of value a ValueInfo describes: which member of
+// TypeProto's oneof the file sets.
+type TypeKind int32
+
+// The kinds of value.
+const (
+	KindTensor       TypeKind = 0
+	KindSequence     TypeKind = 1
+	KindMap          TypeKind = 2
+	KindOptional     TypeKind = 3
+	KindSparseTensor TypeKind = 4
+)
+
+// String is the kind's name in TypeProto, such as "sequence_type".
+func (k TypeKind) String() string {
+	switch k {
+	case KindTensor:
+		return "tensor_type"
+	case KindSequence:
+		return "sequence_type"
+	case KindMap:
+		return "map_type"
+	case KindOptional:
+		return "optional_type"
+	case KindSparseTensor:
+		return "sparse_tensor_type"
+	}
+	return fmt.Sprintf("TypeKind(%d)", int32(k))
+}
+
+var dataTypeNames = [...]string{
+	Undefined: "UNDEFINED", Float: "FLOAT", Uint8: "UINT8", Int8: "INT8",
+	Uint16: "UINT16", Int16: "INT16", Int32: "INT32", Int64: "INT64",
+	String: "STRING", Bool: "BOOL", Float16: "FLOAT16", Double: "DOUBLE",
+	Uint32: "UINT32", Uint64: "UINT64", Complex64: "COMPLEX64",
+	Complex128: "COMPLEX128", BFloat16: "BFLOAT16",
+}
+
+// String is the type's name in onnx.proto, such as "FLOAT16".
+func (t DataType) String() string {
+	if t >= 0 && int(t) < len(dataTypeNames) {
+		return dataTypeNames[t]
+	}
+	return fmt.Sprintf("DataType(%d)", int32(t))
+}
+
+// Len is the number of elements the tensor's dims declare: their product,
+// 1 for a scalar (no dims). It is -1 when a dim is negative or the
+// product overflows an int.
+func (t *Tensor) Len() int {
+	for _, d := range t.Dims {
+		if d < 0 {
+			return -1
+		}
+	}
+	for _, d := range t.Dims {
+		if d == 0 {
+			return 0
+		}
+	}
+	n := 1
+	for _, d := range t.Dims {
+		if uint64(d) > math.MaxInt/uint64(n) {
+			return -1
+		}
+		n *= int(d)
+	}
+	return n
+}
+
+// Shape is the tensor's dims as ints (empty for a scalar).
+func (t *Tensor) Shape() []int {
+	s := make([]int, len(t.Dims))
+	for i, d := range t.Dims {
+		s[i] = int(d)
+	}
+	return s
 }

@@ -1,0 +1,265 @@
+package onnx
+
+import (
+	"math"
+	"slices"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// The tape operations ONNX needs beyond the ones autograd provides. Each
+// records one Tape.Custom entry with a hand-written backward, which
+// kernels_test.go checks against finite differences with autograd.GradCheck.
+
+// gatherMap returns the tensor of the given shape whose element k is
+// x[m[k]] (row-major flat indices; a negative index gives fill). Every
+// data-movement operator is one: Transpose with steps, Slice with steps,
+// Expand and Tile of integers, Pad in every mode, a dilated kernel, a
+// reversed sequence. The backward adds each output gradient into the
+// element it was read from.
+func gatherMap(tp *autograd.Tape, x *autograd.Var, m []int32, shape []int, fill float32) *autograd.Var {
+	xd := x.Value.Data()
+	out := tensor.New(shape...)
+	od := out.Data()
+	for k, i := range m {
+		if i < 0 {
+			od[k] = fill
+		} else {
+			od[k] = xd[i]
+		}
+	}
+	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+		gx := tensor.New(x.Value.Shape()...)
+		gxd, gd := gx.Data(), g.Data()
+		for k, i := range m {
+			if i >= 0 {
+				gxd[i] += gd[k]
+			}
+		}
+		return []*tensor.Tensor{gx}
+	}, x)
+}
+
+// unaryFn records y = f(x) elementwise, computed in float64, with
+// dy/dx = df(x, y).
+func unaryFn(tp *autograd.Tape, x *autograd.Var, f func(float64) float64, df func(x, y float64) float64) *autograd.Var {
+	xd := x.Value.Data()
+	out := tensor.New(x.Value.Shape()...)
+	od := out.Data()
+	for i, v := range xd {
+		od[i] = float32(f(float64(v)))
+	}
+	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+		if df == nil {
+			return nil
+		}
+		gx := tensor.New(x.Value.Shape()...)
+		gxd, gd := gx.Data(), g.Data()
+		for i, v := range xd {
+			if gd[i] != 0 {
+				gxd[i] = gd[i] * float32(df(float64(v), float64(od[i])))
+			}
+		}
+		return []*tensor.Tensor{gx}
+	}, x)
+}
+
+// binaryFn records z = f(a, b) elementwise with NumPy broadcasting,
+// computed in float64; da and db give ∂z/∂a and ∂z/∂b (nil: no gradient).
+func binaryFn(tp *autograd.Tape, a, b *autograd.Var, f func(x, y float64) float64, da, db func(x, y, z float64) float64) *autograd.Var {
+	shape := broadcastShapes("elementwise operation", a.Value.Shape(), b.Value.Shape())
+	ad := expandData(a.Value, shape)
+	bd := expandData(b.Value, shape)
+	out := tensor.New(shape...)
+	od := out.Data()
+	for i := range od {
+		od[i] = float32(f(float64(ad[i]), float64(bd[i])))
+	}
+	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+		gd := g.Data()
+		grads := make([]*tensor.Tensor, 2)
+		for j, d := range []func(x, y, z float64) float64{da, db} {
+			if d == nil || !([]*autograd.Var{a, b})[j].RequiresGrad() {
+				continue
+			}
+			gt := tensor.New(shape...)
+			gtd := gt.Data()
+			for i := range gtd {
+				if gd[i] != 0 {
+					gtd[i] = gd[i] * float32(d(float64(ad[i]), float64(bd[i]), float64(od[i])))
+				}
+			}
+			grads[j] = gt // the tape sums it down to the operand's shape
+		}
+		return grads
+	}, a, b)
+}
+
+// expandData returns t's elements broadcast to shape, row-major.
+func expandData(t *tensor.Tensor, shape []int) []float32 {
+	if slices.Equal(t.Shape(), shape) {
+		return t.Data()
+	}
+	return tensor.Add(t, tensor.New(shape...)).Data()
+}
+
+// where records out = cond ? a : b with broadcasting of all three.
+func where(tp *autograd.Tape, cond []int64, condShape []int, a, b *autograd.Var) *autograd.Var {
+	shape := broadcastShapes("Where", condShape, a.Value.Shape(), b.Value.Shape())
+	c := gatherInts(cond, broadcastMap(condShape, shape), 0)
+	ad := expandData(a.Value, shape)
+	bd := expandData(b.Value, shape)
+	out := tensor.New(shape...)
+	od := out.Data()
+	for i := range od {
+		if c[i] != 0 {
+			od[i] = ad[i]
+		} else {
+			od[i] = bd[i]
+		}
+	}
+	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+		gd := g.Data()
+		ga, gb := tensor.New(shape...), tensor.New(shape...)
+		gad, gbd := ga.Data(), gb.Data()
+		for i, v := range gd {
+			if c[i] != 0 {
+				gad[i] = v
+			} else {
+				gbd[i] = v
+			}
+		}
+		return []*tensor.Tensor{ga, gb}
+	}, a, b)
+}
+
+// reduceLayout splits shape into the reduced axes and the kept ones: for
+// every element, the flat index of its output element.
+func reduceLayout(shape []int, axes []int, keepDims bool) (outShape []int, outIdx []int32) {
+	red := make([]bool, len(shape))
+	for _, a := range axes {
+		red[a] = true
+	}
+	full := make([]int, len(shape)) // the output shape with kept dims
+	for i, d := range shape {
+		if red[i] {
+			full[i] = 1
+		} else {
+			full[i] = d
+		}
+	}
+	st := stridesOf(full)
+	outIdx = indexMap(shape, func(idx []int) int {
+		s := 0
+		for i, v := range idx {
+			if !red[i] {
+				s += v * st[i]
+			}
+		}
+		return s
+	})
+	if keepDims {
+		return full, outIdx
+	}
+	for i, d := range shape {
+		if !red[i] {
+			outShape = append(outShape, d)
+		}
+	}
+	if outShape == nil {
+		outShape = []int{}
+	}
+	return outShape, outIdx
+}
+
+// reduceExtreme records the maximum (or minimum) over axes; the gradient
+// goes to the first element that attains it.
+func reduceExtreme(tp *autograd.Tape, x *autograd.Var, axes []int, keepDims, isMax bool) *autograd.Var {
+	shape, idx := reduceLayout(x.Value.Shape(), axes, keepDims)
+	xd := x.Value.Data()
+	out := tensor.New(shape...)
+	od := out.Data()
+	if len(xd) > 0 && len(od) == 0 {
+		fail("reduction of an empty tensor")
+	}
+	arg := make([]int32, len(od))
+	for i := range arg {
+		arg[i] = -1
+	}
+	for k, o := range idx {
+		v := xd[k]
+		a := arg[o]
+		if a < 0 || (isMax && v > od[o]) || (!isMax && v < od[o]) || (v != v && od[o] == od[o]) {
+			od[o], arg[o] = v, int32(k)
+		}
+	}
+	if len(xd) == 0 {
+		for i := range od {
+			if isMax {
+				od[i] = float32(math.Inf(-1))
+			} else {
+				od[i] = float32(math.Inf(1))
+			}
+		}
+	}
+	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+		gx := tensor.New(x.Value.Shape()...)
+		gxd := gx.Data()
+		for o, v := range g.Data() {
+			if arg[o] >= 0 {
+				gxd[arg[o]] += v
+			}
+		}
+		return []*tensor.Tensor{gx}
+	}, x)
+}
+
+// reduceProd records the product over axes; the gradient of each factor is
+// the product of the others (computed without dividing, so zeros are
+// handled).
+func reduceProd(tp *autograd.Tape, x *autograd.Var, axes []int, keepDims bool) *autograd.Var {
+	shape, idx := reduceLayout(x.Value.Shape(), axes, keepDims)
+	xd := x.Value.Data()
+	out := tensor.New(shape...)
+	od := out.Data()
+	prod := make([]float64, len(od))
+	groups := make([][]int, len(od))
+	for i := range prod {
+		prod[i] = 1
+	}
+	for k, o := range idx {
+		prod[o] *= float64(xd[k])
+		groups[o] = append(groups[o], k)
+	}
+	for i, p := range prod {
+		od[i] = float32(p)
+	}
+	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+		gx := tensor.New(x.Value.Shape()...)
+		gxd, gd := gx.Data(), g.Data()
+		for o, ks := range groups {
+			// prefix and suffix products
+			n := len(ks)
+			pre := make([]float64, n+1)
+			pre[0] = 1
+			for j, k := range ks {
+				pre[j+1] = pre[j] * float64(xd[k])
+			}
+			suf := 1.0
+			for j := n - 1; j >= 0; j-- {
+				gxd[ks[j]] = gd[o] * float32(pre[j]*suf)
+				suf *= float64(xd[ks[j]])
+			}
+		}
+		return []*tensor.Tensor{gx}
+	}, x)
+}
+
+// erf and its derivative.
+func erf(x float64) float64             { return math.Erf(x) }
+func erfGrad(x, _ float64) float64      { return 2 / math.Sqrt(math.Pi) * math.Exp(-x*x) }
+func sigmoid64(x float64) float64       { return 1 / (1 + math.Exp(-x)) }
+func softplus64(x float64) float64      { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+func zeroGrad(_, _ float64) float64     { return 0 }
+func identityGrad(_, _ float64) float64 { return 1 }

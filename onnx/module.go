@@ -1,0 +1,631 @@
+package onnx
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// Opset range the importer implements: ai.onnx operator sets 1 to 21.
+// Operators whose meaning changed within the range are read the way the
+// model's opset defines them; attributes of old versions that the
+// importer does not implement are errors (every attribute a node carries
+// must be understood).
+const (
+	MinOpset = 1
+	MaxOpset = 21
+)
+
+// ImportOptions choose what Import builds.
+type ImportOptions struct {
+	// Input names the graph input that Forward feeds, and Output the
+	// graph output it returns. Empty means the graph's only input (graph
+	// inputs that are also initialisers do not count) and its only output.
+	Input, Output string
+	// AllInputs imports a graph with any number of inputs and outputs;
+	// Eval and Run then evaluate it, and Forward works only when Input and
+	// Output pick one of each (it fails if the output needs other inputs).
+	AllInputs bool
+}
+
+// Module is an imported ONNX graph. It implements nn.Module: Forward
+// evaluates the nodes in order on the context's tape, so predictions,
+// input gradients (saliency, integrated gradients), Grad-CAM (CAM) and
+// parameter gradients (fine-tuning) all work.
+//
+// Floating-point initialisers that feed a differentiable operand become
+// parameters named after the initialiser (Params); the rest — batch
+// normalisation statistics, Clip bounds, Pad values — are buffers
+// (Buffers), and integer initialisers (shapes, indices) constants. A
+// module's Spec has type "onnx" and is not rebuilt by nn.Build: save a
+// fine-tuned import by exporting it to ONNX again.
+//
+// The batch axis (axis 0 of the input) is free: the input may have a
+// batch size other than the one the graph was exported with. A Reshape or
+// Expand to a constant shape that starts with the exported batch size is
+// given the actual one.
+type Module struct {
+	model  *Model
+	opset  int64
+	name   string
+	nodes  []*cnode
+	inits  map[string]*val // initialisers by name
+	params []*autograd.Var
+	bufs   []*autograd.Var
+
+	inputs  []*ValueInfo // graph inputs that are not initialisers
+	outputs []string
+	input   string // Forward's input ("" when AllInputs and none chosen)
+	output  string
+	batch   int // exported batch size of the Forward input, 0 if symbolic
+}
+
+var _ nn.Module = (*Module)(nil)
+var _ nn.Buffered = (*Module)(nil)
+
+// cnode is a node compiled for execution.
+type cnode struct {
+	n   *Node
+	run kernel
+}
+
+// kernel runs one node: its inputs (nil for an omitted optional one) to
+// its outputs (nil for an output that is not produced).
+type kernel func(e *env, in []*val) []*val
+
+// env is the state of one evaluation of the graph.
+type env struct {
+	tp    *autograd.Tape
+	ctx   *nn.Ctx
+	m     *Module
+	batch int // actual batch size (axis 0 of the Forward input), 0 unknown
+	// hook, when set, sees every node output as it is produced and may
+	// replace it (Grad-CAM swaps in a leaf).
+	hook func(name string, v *val) *val
+}
+
+// Import builds a module that runs m's graph. It checks every node: an
+// operator (or attribute value) the importer does not implement is an
+// error naming the operator, the model's opset and the node.
+func Import(m *Model, opt ImportOptions) (*Module, error) {
+	if m == nil || m.Graph == nil {
+		return nil, fmt.Errorf("onnx: import: the model has no graph")
+	}
+	opset := m.Opset()
+	if _, ok := m.Opsets[""]; !ok {
+		if _, ok2 := m.Opsets["ai.onnx"]; ok2 {
+			opset = m.Opsets["ai.onnx"]
+		}
+	}
+	if _, ok := m.Opsets[""]; !ok && len(m.Opsets) > 0 {
+		if _, ok2 := m.Opsets["ai.onnx"]; !ok2 {
+			var ds []string
+			for d := range m.Opsets {
+				ds = append(ds, d)
+			}
+			slices.Sort(ds)
+			return nil, fmt.Errorf("onnx: import: the model imports no ai.onnx opset, only the domains %s, which the importer does not implement", strings.Join(ds, ", "))
+		}
+	}
+	if opset == 0 && len(m.Opsets) == 0 {
+		opset = MinOpset // no opset_import: the oldest we know
+	}
+	if opset < MinOpset || opset > MaxOpset {
+		return nil, fmt.Errorf("onnx: import: the model uses ai.onnx opset %d; the importer implements opsets %d to %d (re-export the model with one of them, e.g. torch.onnx.export(..., opset_version=17))", opset, MinOpset, MaxOpset)
+	}
+	g := m.Graph
+	mod := &Module{model: m, opset: opset, name: g.Name, inits: map[string]*val{}}
+
+	// Initialisers.
+	initNames := map[string]bool{}
+	for _, t := range g.Initializers {
+		if t == nil || t.Name == "" {
+			return nil, fmt.Errorf("onnx: import: an initialiser has no name")
+		}
+		if initNames[t.Name] {
+			return nil, fmt.Errorf("onnx: import: initialiser %q appears twice", t.Name)
+		}
+		initNames[t.Name] = true
+	}
+	// Which float initialisers reach a differentiable operand.
+	trainable := map[string]bool{}
+	for _, n := range g.Nodes {
+		def := ops[n.OpType]
+		if def == nil || (n.Domain != "" && n.Domain != "ai.onnx") {
+			continue
+		}
+		for i, in := range n.Inputs {
+			if initNames[in] && !slices.Contains(def.nondiff, i) {
+				trainable[in] = true
+			}
+		}
+	}
+	used := map[string]bool{}
+	for _, t := range g.Initializers {
+		v, err := tensorVal(t)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: import: initialiser %q: %w", t.Name, err)
+		}
+		v.static = true
+		if v.v != nil {
+			name := safeName(t.Name, used)
+			if trainable[t.Name] {
+				v.v = autograd.Param(v.v.Value, name)
+				mod.params = append(mod.params, v.v)
+			} else {
+				v.v.Name = name
+				mod.bufs = append(mod.bufs, v.v)
+			}
+		}
+		mod.inits[t.Name] = v
+	}
+
+	// Inputs and outputs.
+	for _, in := range g.Inputs {
+		if !initNames[in.Name] {
+			if in.Kind != KindTensor {
+				return nil, fmt.Errorf("onnx: import: input %q is a %s; the importer takes tensors only", in.Name, in.Kind)
+			}
+			mod.inputs = append(mod.inputs, in)
+		}
+	}
+	for _, out := range g.Outputs {
+		if out.Kind != KindTensor {
+			return nil, fmt.Errorf("onnx: import: output %q is a %s; the importer produces tensors only", out.Name, out.Kind)
+		}
+		mod.outputs = append(mod.outputs, out.Name)
+	}
+	if err := mod.chooseIO(opt); err != nil {
+		return nil, err
+	}
+
+	// Nodes.
+	known := map[string]bool{}
+	for name := range mod.inits {
+		known[name] = true
+	}
+	for _, in := range mod.inputs {
+		known[in.Name] = true
+	}
+	for i, n := range g.Nodes {
+		if n == nil {
+			return nil, fmt.Errorf("onnx: import: node %d is empty", i)
+		}
+		label := nodeLabel(n, i)
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			return nil, fmt.Errorf("onnx: import: operator %s of domain %q (node %s) is not supported: the importer implements the default ai.onnx domain, opsets %d–%d", n.OpType, n.Domain, label, MinOpset, MaxOpset)
+		}
+		def := ops[n.OpType]
+		if def == nil {
+			return nil, fmt.Errorf("onnx: import: operator %s (opset %d, node %s) is not supported; onnx.SupportedOps lists the %d operators the importer implements", n.OpType, opset, label, len(ops))
+		}
+		for _, in := range n.Inputs {
+			if in != "" && !known[in] {
+				return nil, fmt.Errorf("onnx: import: node %s (%s) reads %q, which no earlier node, initialiser or graph input produces (the nodes must be in topological order)", label, n.OpType, in)
+			}
+		}
+		c := &compiler{n: n, opset: opset, label: label}
+		run, err := c.compile(def)
+		if err != nil {
+			return nil, err
+		}
+		for _, out := range n.Outputs {
+			if out != "" {
+				known[out] = true
+			}
+		}
+		mod.nodes = append(mod.nodes, &cnode{n: n, run: run})
+	}
+	for _, out := range mod.outputs {
+		if !known[out] {
+			return nil, fmt.Errorf("onnx: import: graph output %q is produced by no node", out)
+		}
+	}
+	return mod, nil
+}
+
+// chooseIO picks Forward's input and output.
+func (mod *Module) chooseIO(opt ImportOptions) error {
+	names := make([]string, len(mod.inputs))
+	for i, in := range mod.inputs {
+		names[i] = fmt.Sprintf("%s (%s)", in.Name, describeInput(in))
+	}
+	switch {
+	case opt.Input != "":
+		if !slices.ContainsFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == opt.Input }) {
+			return fmt.Errorf("onnx: import: ImportOptions.Input %q is not a graph input; the inputs are %s", opt.Input, strings.Join(names, ", "))
+		}
+		mod.input = opt.Input
+	case len(mod.inputs) == 1:
+		mod.input = mod.inputs[0].Name
+	case !opt.AllInputs:
+		if len(mod.inputs) == 0 {
+			return fmt.Errorf("onnx: import: the graph has no inputs (besides initialisers); a module needs exactly one")
+		}
+		return fmt.Errorf("onnx: import: the graph has %d inputs: %s; a glassbox module takes one — name it in ImportOptions.Input if the others are optional, or set ImportOptions.AllInputs and evaluate with Eval", len(mod.inputs), strings.Join(names, ", "))
+	}
+	if !opt.AllInputs && len(mod.inputs) > 1 {
+		return fmt.Errorf("onnx: import: the graph has %d inputs: %s; Forward feeds only %q, so the others would be missing: set ImportOptions.AllInputs and evaluate with Eval", len(mod.inputs), strings.Join(names, ", "), mod.input)
+	}
+	if mod.input != "" {
+		in := mod.inputs[slices.IndexFunc(mod.inputs, func(v *ValueInfo) bool { return v.Name == mod.input })]
+		if in.ElemType != Undefined && !isFloatType(in.ElemType) && !isIntType(in.ElemType) {
+			return fmt.Errorf("onnx: import: input %q has element type %s; the importer takes float or integer inputs", in.Name, typeName(in.ElemType))
+		}
+		if len(in.Shape) > 0 && in.Shape[0].Param == "" && in.Shape[0].Value > 0 {
+			mod.batch = int(in.Shape[0].Value)
+		}
+	}
+	switch {
+	case opt.Output != "":
+		if !slices.Contains(mod.outputs, opt.Output) {
+			return fmt.Errorf("onnx: import: ImportOptions.Output %q is not a graph output; the outputs are %s", opt.Output, strings.Join(mod.outputs, ", "))
+		}
+		mod.output = opt.Output
+	case len(mod.outputs) == 1:
+		mod.output = mod.outputs[0]
+	case !opt.AllInputs:
+		return fmt.Errorf("onnx: import: the graph has %d outputs: %s; name the one Forward returns in ImportOptions.Output", len(mod.outputs), strings.Join(mod.outputs, ", "))
+	}
+	return nil
+}
+
+func describeInput(v *ValueInfo) string {
+	var b strings.Builder
+	b.WriteString(typeName(v.ElemType))
+	b.WriteString("[")
+	for i, d := range v.Shape {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		switch {
+		case d.Param != "":
+			b.WriteString(d.Param)
+		case d.Value > 0:
+			fmt.Fprint(&b, d.Value)
+		default:
+			b.WriteString("?")
+		}
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// typeName names an element type as ONNX does ("float", "int64").
+func typeName(d DataType) string {
+	names := map[DataType]string{Undefined: "undefined", Float: "float", Uint8: "uint8", Int8: "int8",
+		Uint16: "uint16", Int16: "int16", Int32: "int32", Int64: "int64", String: "string", Bool: "bool",
+		Float16: "float16", Double: "double", Uint32: "uint32", Uint64: "uint64", Complex64: "complex64",
+		Complex128: "complex128", BFloat16: "bfloat16"}
+	if s, ok := names[d]; ok {
+		return s
+	}
+	return fmt.Sprintf("type%d", int32(d))
+}
+
+func nodeLabel(n *Node, i int) string {
+	if n.Name != "" {
+		return fmt.Sprintf("%q", n.Name)
+	}
+	out := ""
+	if len(n.Outputs) > 0 {
+		out = n.Outputs[0]
+	}
+	return fmt.Sprintf("#%d (unnamed, output %q)", i, out)
+}
+
+// safeName makes an initialiser's name usable as a parameter name (as
+// checkpoints store them): characters other than letters, digits and
+// "._/-:" become "_", and a repeat gets a numeric suffix.
+func safeName(s string, used map[string]bool) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("._/-:", r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if name == "" {
+		name = "param"
+	}
+	base := name
+	for i := 2; used[name]; i++ {
+		name = fmt.Sprintf("%s_%d", base, i)
+	}
+	used[name] = true
+	return name
+}
+
+// tensorVal turns an initialiser or a Constant's tensor into a value.
+func tensorVal(t *Tensor) (*val, error) {
+	shape := make([]int, len(t.Dims))
+	n := int64(1)
+	for i, d := range t.Dims {
+		if d < 0 || d > math.MaxInt32 {
+			return nil, fmt.Errorf("dimension %d of %v is out of range", i, t.Dims)
+		}
+		shape[i] = int(d)
+		n *= d
+		if n > maxElements {
+			return nil, fmt.Errorf("shape %v is too large", t.Dims)
+		}
+	}
+	switch {
+	case isFloatType(t.DataType):
+		if int64(len(t.Floats)) != n {
+			return nil, fmt.Errorf("%s tensor of shape %v holds %d values, want %d", typeName(t.DataType), t.Dims, len(t.Floats), n)
+		}
+		return floatVal(autograd.Const(tensor.MustFromSlice(slices.Clone(t.Floats), shape...)), t.DataType), nil
+	case isIntType(t.DataType):
+		if int64(len(t.Ints)) != n {
+			return nil, fmt.Errorf("%s tensor of shape %v holds %d values, want %d", typeName(t.DataType), t.Dims, len(t.Ints), n)
+		}
+		return intVal(slices.Clone(t.Ints), shape, t.DataType), nil
+	}
+	return nil, fmt.Errorf("element type %s is not supported (float, double, float16, bfloat16 and the integer and boolean types are)", typeName(t.DataType))
+}
+
+// Forward runs the graph on x, feeding the chosen input and returning the
+// chosen output. An integer input (token ids) is given as whole-number
+// float32 values. Shape problems panic with a *tensor.ShapeError naming
+// the node, which nn.Apply turns into an error.
+func (mod *Module) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
+	if mod.input == "" || mod.output == "" {
+		panic(&tensor.ShapeError{Op: "onnx", Msg: "the module was imported with AllInputs and no Input/Output chosen; evaluate it with Eval"})
+	}
+	if c == nil {
+		c = nn.Eval()
+	}
+	e := &env{tp: c.Tape, ctx: c, m: mod}
+	vals, err := mod.run(e, map[string]*autograd.Var{mod.input: x}, nil, []string{mod.output})
+	if err != nil {
+		panic(&tensor.ShapeError{Op: "onnx", Msg: err.Error()})
+	}
+	return vals[mod.output].asVar()
+}
+
+// Params returns the trainable initialisers, in the graph's order.
+func (mod *Module) Params() []*autograd.Var { return mod.params }
+
+// Buffers returns the float initialisers that take no gradient (batch
+// normalisation statistics and other non-differentiable operands).
+func (mod *Module) Buffers() []*autograd.Var { return mod.bufs }
+
+// Spec describes the imported graph. Its type "onnx" is not registered
+// with nn.Build: an imported module is re-created by importing the file
+// again, and a fine-tuned one is saved by exporting it to ONNX.
+func (mod *Module) Spec() nn.Spec {
+	type args struct {
+		Graph    string `json:"graph,omitempty"`
+		Producer string `json:"producer,omitempty"`
+		Opset    int64  `json:"opset"`
+		Nodes    int    `json:"nodes"`
+		Input    string `json:"input,omitempty"`
+		Output   string `json:"output,omitempty"`
+	}
+	return nn.MakeSpec("onnx", mod.name, args{Graph: mod.name, Producer: mod.model.ProducerName,
+		Opset: mod.opset, Nodes: len(mod.nodes), Input: mod.input, Output: mod.output})
+}
+
+// Model returns the model the module was imported from.
+func (mod *Module) Model() *Model { return mod.model }
+
+// Opset returns the ai.onnx opset the module's graph uses.
+func (mod *Module) Opset() int64 { return mod.opset }
+
+// Inputs returns the graph's inputs (initialisers excluded).
+func (mod *Module) Inputs() []*ValueInfo { return mod.inputs }
+
+// Outputs returns the names of the graph's outputs.
+func (mod *Module) Outputs() []string { return slices.Clone(mod.outputs) }
+
+// Eval evaluates the graph in inference mode on the named inputs (every
+// graph input that is not an initialiser) and returns every graph output.
+// Tensors carry their ONNX element types: float data in Floats, integer
+// and boolean data in Ints.
+func (mod *Module) Eval(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	ints := map[string]*val{}
+	for name, t := range inputs {
+		if t == nil {
+			return nil, fmt.Errorf("onnx: eval: input %q is nil", name)
+		}
+		v, err := tensorVal(t)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: eval: input %q: %w", name, err)
+		}
+		ints[name] = v
+	}
+	e := &env{tp: autograd.NoGrad(), ctx: nn.Eval(), m: mod}
+	vals, err := mod.run(e, nil, ints, mod.outputs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Tensor{}
+	for _, name := range mod.outputs {
+		v := vals[name]
+		t := &Tensor{Name: name, DataType: v.dt, Dims: toInt64s(v.dims())}
+		if v.v != nil {
+			t.Floats = slices.Clone(v.v.Value.Data())
+		} else {
+			t.Ints = slices.Clone(v.ints)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// run evaluates the nodes needed for wants. Float inputs come as Vars
+// (Forward) or values (Eval).
+func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*val, wants []string) (res map[string]*val, err error) {
+	vals := maps.Clone(mod.inits)
+	for _, in := range mod.inputs {
+		var v *val
+		if x, ok := vars[in.Name]; ok {
+			v = mod.inputVar(in, x)
+		} else if g, ok := given[in.Name]; ok {
+			v = g
+			if isFloatType(in.ElemType) && v.v == nil {
+				v = floatVal(v.asVar(), in.ElemType)
+			}
+		}
+		if v == nil {
+			continue // an error only if a needed node reads it
+		}
+		if _, fwd := vars[in.Name]; fwd {
+			if err := checkInput(in, v.dims()); err != nil {
+				return nil, err
+			}
+		}
+		if in.Name == mod.input || (mod.input == "" && e.batch == 0 && len(v.dims()) > 0) {
+			if len(v.dims()) > 0 {
+				e.batch = v.dims()[0]
+			}
+		}
+		vals[in.Name] = v
+	}
+	need := mod.needed(wants)
+	for i, cn := range mod.nodes {
+		if !need[i] {
+			continue
+		}
+		n := cn.n
+		in := make([]*val, len(n.Inputs))
+		static := true
+		for j, name := range n.Inputs {
+			if name == "" {
+				continue
+			}
+			v, ok := vals[name]
+			if !ok {
+				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(n, i), n.OpType, name, mod.inputNames())
+			}
+			in[j] = v
+			static = static && v.static
+		}
+		outs, err := runNode(e, cn, i, in)
+		if err != nil {
+			return nil, err
+		}
+		for j, name := range n.Outputs {
+			if name == "" || j >= len(outs) || outs[j] == nil {
+				continue
+			}
+			v := outs[j]
+			if static && v.v == nil {
+				v.static = true
+			}
+			if e.hook != nil {
+				v = e.hook(name, v)
+			}
+			vals[name] = v
+		}
+	}
+	res = map[string]*val{}
+	for _, w := range wants {
+		v, ok := vals[w]
+		if !ok {
+			return nil, fmt.Errorf("onnx: output %q was not produced (a node with an optional output left it out)", w)
+		}
+		res[w] = v
+	}
+	return res, nil
+}
+
+func (mod *Module) inputNames() string {
+	var s []string
+	for _, in := range mod.inputs {
+		s = append(s, in.Name)
+	}
+	return strings.Join(s, ", ")
+}
+
+// needed marks the nodes that the wanted values depend on.
+func (mod *Module) needed(wants []string) []bool {
+	need := make([]bool, len(mod.nodes))
+	want := map[string]bool{}
+	for _, w := range wants {
+		want[w] = true
+	}
+	for i := len(mod.nodes) - 1; i >= 0; i-- {
+		n := mod.nodes[i].n
+		for _, o := range n.Outputs {
+			if o != "" && want[o] {
+				need[i] = true
+				break
+			}
+		}
+		if need[i] {
+			for _, in := range n.Inputs {
+				want[in] = true
+			}
+		}
+	}
+	return need
+}
+
+// inputVar turns Forward's x into the value of graph input in.
+func (mod *Module) inputVar(in *ValueInfo, x *autograd.Var) *val {
+	if isIntType(in.ElemType) {
+		v := &val{v: x}
+		ids := v.asInts(fmt.Sprintf("input %q (%s ids)", in.Name, typeName(in.ElemType)))
+		return intVal(ids, x.Value.Shape(), in.ElemType)
+	}
+	return floatVal(x, in.ElemType)
+}
+
+// checkInput compares an input's shape with the graph's declaration: the
+// rank and every fixed size except the batch axis must match.
+func checkInput(in *ValueInfo, got []int) error {
+	if in.Shape == nil {
+		return nil
+	}
+	if len(got) != len(in.Shape) {
+		return fmt.Errorf("onnx: input %q has shape %v; the graph declares %s (rank %d)", in.Name, got, describeInput(in), len(in.Shape))
+	}
+	for i, d := range in.Shape {
+		if i == 0 || d.Param != "" || d.Value <= 0 {
+			continue
+		}
+		if int64(got[i]) != d.Value {
+			return fmt.Errorf("onnx: input %q has shape %v; the graph declares %s: axis %d must be %d", in.Name, got, describeInput(in), i, d.Value)
+		}
+	}
+	return nil
+}
+
+// runNode runs one node, turning a kernel's panic into an error that
+// names the node.
+func runNode(e *env, cn *cnode, i int, in []*val) (outs []*val, err error) {
+	n := cn.n
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		where := fmt.Sprintf("node %s (%s, opset %d)", nodeLabel(n, i), n.OpType, e.m.opset)
+		switch x := r.(type) {
+		case *opError:
+			err = fmt.Errorf("onnx: %s: %s", where, x.msg)
+		case *unsupportedRT:
+			err = fmt.Errorf("onnx: %s: not supported: %s", where, x.msg)
+		case *tensor.ShapeError:
+			err = fmt.Errorf("onnx: %s: %s", where, x.Error())
+		default:
+			panic(r)
+		}
+	}()
+	outs = cn.run(e, in)
+	return outs, nil
+}
+
+// SupportedOps lists the ai.onnx operators the importer implements, sorted.
+func SupportedOps() []string { return slices.Sorted(maps.Keys(ops)) }
