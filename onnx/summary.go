@@ -87,14 +87,3 @@ func describeValue(v *ValueInfo) string {
 	}
 	return v.ElemType.String() + " [" + strings.Join(parts, " ") + "]"
 }
-
-// String names a data type as onnx.proto does (FLOAT, INT64, …).
-func (t DataType) String() string {
-	names := map[DataType]string{Float: "FLOAT", Uint8: "UINT8", Int8: "INT8", Uint16: "UINT16", Int16: "INT16",
-		Int32: "INT32", Int64: "INT64", String: "STRING", Bool: "BOOL", Float16: "FLOAT16", Double: "DOUBLE",
-		Uint32: "UINT32", Uint64: "UINT64", Complex64: "COMPLEX64", Complex128: "COMPLEX128", BFloat16: "BFLOAT16"}
-	if n, ok := names[t]; ok {
-		return n
-	}
-	return fmt.Sprintf("TYPE%d", int32(t))
-}
