@@ -14,6 +14,14 @@ writes into DIR (generated, never committed):
   NAME.ig.bin       integrated gradients of output[0, label] at input[0]
                     from a zero baseline: 50-point Gauss-Legendre, the
                     default of glassbox's explain.IntegratedGradients
+  NAME.grad64.bin,  the same two computed in float64 (the model and input
+  NAME.ig64.bin     cast to double): the exact answer that float32 results,
+                    PyTorch's and glassbox's, are both compared with.
+                    Input gradients of ReLU networks at float32 are noisy:
+                    a unit whose input rounds to the other side of zero
+                    flips its mask, and PyTorch's own float32 gradient
+                    differs from its float64 one by about 1% of the
+                    largest value on these models
   manifest.json     shapes, labels, versions and what each file holds
 
 for NAME in resnet18, mobilenet_v2, gru (token ids -> logits; no
@@ -22,6 +30,7 @@ classifier after its embedding; its input is the embedding of gru's
 input, and it carries the text model's gradients and attributions).
 Weights are random from torch.manual_seed(0) (see models.py).
 """
+import copy
 import json
 import os
 import sys
@@ -117,9 +126,16 @@ def main():
         if spec["dtype"] == "float32":
             grad = input_grad(m, x[:1], label)
             attr, delta = integrated_gradients(m, x[:1], label)
-            entry.update(grad=name + ".grad.bin", ig=name + ".ig.bin", ig_sum=float(attr.double().sum()), ig_delta=delta)
+            m64, x64 = copy.deepcopy(m).double(), x[:1].double()
+            grad64 = input_grad(m64, x64, label)
+            attr64, _ = integrated_gradients(m64, x64, label)
+            del m64
+            entry.update(grad=name + ".grad.bin", ig=name + ".ig.bin", ig_sum=float(attr.double().sum()), ig_delta=delta,
+                         grad64=name + ".grad64.bin", ig64=name + ".ig64.bin")
             save(os.path.join(out, entry["grad"]), grad)
             save(os.path.join(out, entry["ig"]), attr)
+            save(os.path.join(out, entry["grad64"]), grad64)
+            save(os.path.join(out, entry["ig64"]), attr64)
         manifest["models"][name] = entry
         print(f"{name}: {path}, input {list(x.shape[1:])} {spec['dtype']}, {entry['classes']} outputs, "
               f"label {label}, ops {entry['ops']}", file=sys.stderr)

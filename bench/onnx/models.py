@@ -115,6 +115,16 @@ def example_input(name, batch, seed):
     return torch.randn(batch, *spec["shape"], generator=g)
 
 
+def timing_input(folder, entry, batch):
+    """The batch every side times: the fixed examples of export_models.py
+    (entry is the model's manifest entry) repeated to batch rows."""
+    import numpy as np
+    x = np.fromfile(f"{folder}/{entry['x']}", "<f4").reshape(-1, *entry["shape"])
+    x = np.concatenate([x] * (batch // len(x) + 1))[:batch]
+    t = torch.from_numpy(np.ascontiguousarray(x))
+    return t.long() if entry["dtype"] == "int64" else t
+
+
 def set_threads(n):
     torch.set_num_threads(n)
     try:

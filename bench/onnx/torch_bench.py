@@ -4,8 +4,9 @@
     /usr/bin/python3 bench/onnx/torch_bench.py DIR THREADS MODELS BATCHES REPS MIN_TIME
 
 Loads each model's weights from DIR (written by export_models.py), and
-times inference on seeded random inputs at each batch size in two forms,
-so the peer runs at its best: eager under torch.inference_mode, and
+times inference at each batch size on the fixed examples of manifest.json
+(repeated to the batch size, as every side does) in two forms, so the
+peer runs at its best: eager under torch.inference_mode, and
 TorchScript (torch.jit.trace, then torch.jit.freeze, which folds batch
 norm into the convolutions, and torch.jit.optimize_for_inference). A
 measurement is the median seconds per call over REPS repetitions, each
@@ -46,6 +47,8 @@ def main():
     folder, threads, names, batches = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), sys.argv[4].split(",")
     reps, min_time = int(sys.argv[5]), float(sys.argv[6])
     models.set_threads(threads)
+    with open(os.path.join(folder, "manifest.json")) as f:
+        manifest = json.load(f)
     print(json.dumps({"info": {"torch": torch.__version__, "threads": torch.get_num_threads(),
                                "interop_threads": torch.get_num_interop_threads(),
                                "mkldnn": torch.backends.mkldnn.is_available(),
@@ -55,7 +58,7 @@ def main():
         m = models.load(name, folder)
         for b in batches:
             b = int(b)
-            x = models.example_input(name, b, seed=7)
+            x = models.timing_input(folder, manifest["models"][name], b)
             forms = {"eager": lambda: m(x)}
             try:
                 with torch.no_grad():
