@@ -50,7 +50,7 @@ def main():
     with open(os.path.join(folder, "manifest.json")) as f:
         manifest = json.load(f)
     steps, method = manifest["ig_steps"], manifest["ig_method"]
-    print(json.dumps({"info": {"torch": torch.__version__, "threads": torch.get_num_threads(), "captum": "0.8.0 (vendored)",
+    print(json.dumps({"info": {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": models.blas_library(), "captum": "0.8.0 (vendored)",
                                "n_steps": steps, "method": method}}), flush=True)
     for name in names:
         e = manifest["models"][name]

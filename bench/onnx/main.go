@@ -32,9 +32,10 @@
 // (gru_emb), whose input is the embedding of the fixed token ids.
 //
 // The peers run at their best with glassbox's thread count:
-// torch.set_num_threads (OPENBLAS_NUM_THREADS=1 and OPENBLAS_CORETYPE for
-// its BLAS, as bench/train), onnxruntime's intraOpNumThreads with all
-// graph optimisations.
+// torch.set_num_threads (with OPENBLAS_NUM_THREADS=1 for its BLAS, which
+// must be OpenBLAS: Debian's torch otherwise runs Linear and GRU on the
+// reference BLAS; the PyTorch line says which it loaded), onnxruntime's
+// intraOpNumThreads with all graph optimisations.
 package main
 
 import (
@@ -121,7 +122,7 @@ func main() {
 	minTime := flag.Duration("min-time", 300*time.Millisecond, "a repetition repeats the call until this long has passed")
 	batchList := flag.String("batches", "1,32", "inference batch sizes")
 	python := flag.String("python", "/usr/bin/python3", "python with torch, torchvision (and onnx for the checker)")
-	coretype := flag.String("coretype", "Haswell", "OPENBLAS_CORETYPE for the PyTorch processes")
+	coretype := flag.String("coretype", "", "OPENBLAS_CORETYPE for the PyTorch processes (default: OpenBLAS's own pick for this CPU)")
 	ortDir := flag.String("ort-dir", defaultOrtDir(), "folder where `npm install --ignore-scripts onnxruntime-node` ran")
 	noPeer := flag.Bool("no-peer", false, "time glassbox only")
 	noTorch := flag.Bool("no-torch", false, "skip PyTorch inference")
@@ -627,7 +628,10 @@ func joinInts(v []int) string {
 // runPeer runs a peer script and returns its JSON lines; an "info" line is
 // printed the first time each peer reports it.
 func runPeer(cfg config, peer string, cmd *exec.Cmd, printed map[string]bool) ([][]byte, error) {
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", "OPENBLAS_CORETYPE="+cfg.coretype, "GLASSBOX_ORT_DIR="+cfg.ortDir)
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", "GLASSBOX_ORT_DIR="+cfg.ortDir)
+	if cfg.coretype != "" {
+		cmd.Env = append(cmd.Env, "OPENBLAS_CORETYPE="+cfg.coretype)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

@@ -125,6 +125,21 @@ def timing_input(folder, entry, batch):
     return t.long() if entry["dtype"] == "int64" else t
 
 
+def blas_library():
+    """The BLAS library this process loaded (Debian's torch takes whichever
+    libblas.so.3 the alternatives system points to: OpenBLAS when
+    libopenblas0 is installed, else the slow reference BLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line}
+    except OSError:
+        return "unknown"
+    for lib in sorted(libs):
+        if "openblas" in lib:
+            return "OpenBLAS (" + lib + ")"
+    return ", ".join(sorted(libs)) or "none loaded"
+
+
 def set_threads(n):
     torch.set_num_threads(n)
     try:

@@ -49,7 +49,7 @@ def main():
     models.set_threads(threads)
     with open(os.path.join(folder, "manifest.json")) as f:
         manifest = json.load(f)
-    print(json.dumps({"info": {"torch": torch.__version__, "threads": torch.get_num_threads(),
+    print(json.dumps({"info": {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": models.blas_library(),
                                "interop_threads": torch.get_num_interop_threads(),
                                "mkldnn": torch.backends.mkldnn.is_available(),
                                "capability": torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None}}),
