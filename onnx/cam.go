@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/explain"
@@ -23,10 +22,6 @@ func (mod *Module) LastConv() (string, error) {
 	}
 	return "", fmt.Errorf("onnx: grad-cam: the graph has no Conv node; Grad-CAM explains convolutional feature maps: use saliency, integrated gradients or occlusion instead")
 }
-
-// camMu serialises CAM calls per module: they set the parameters'
-// gradients aside while they run.
-var camMu sync.Map // *Module → *sync.Mutex
 
 // CAM returns an explain.CAMFunc probing the value named layer (a node
 // output, such as LastConv's): it runs the graph on one example x (the
@@ -60,10 +55,8 @@ func (mod *Module) CAM(layer string) explain.CAMFunc {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, 0, 0, nil, err
 		}
-		muv, _ := camMu.LoadOrStore(mod, new(sync.Mutex))
-		mu := muv.(*sync.Mutex)
-		mu.Lock()
-		defer mu.Unlock()
+		mod.camMu.Lock() // CAM sets the parameters' gradients aside while it runs
+		defer mod.camMu.Unlock()
 		saved := make([]*tensor.Tensor, len(mod.params))
 		for i, p := range mod.params {
 			saved[i], p.Grad = p.Grad, nil

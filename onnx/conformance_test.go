@@ -42,9 +42,6 @@ const (
 )
 
 func TestBackendConformance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the ONNX backend suite takes a while; run without -short")
-	}
 	var tests []string
 	for _, set := range conformanceSets {
 		dir := filepath.Join(testDataDir, set)

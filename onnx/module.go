@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/glassbox-ml/glassbox/autograd"
 	"github.com/glassbox-ml/glassbox/nn"
@@ -64,6 +65,8 @@ type Module struct {
 	input   string // Forward's input ("" when AllInputs and none chosen)
 	output  string
 	batch   int // exported batch size of the Forward input, 0 if symbolic
+
+	camMu sync.Mutex // serialises CAM, which sets parameter gradients aside
 }
 
 var _ nn.Module = (*Module)(nil)
@@ -470,7 +473,10 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 	for _, in := range mod.inputs {
 		var v *val
 		if x, ok := vars[in.Name]; ok {
-			v = mod.inputVar(in, x)
+			var err error
+			if v, err = mod.inputVar(in, x); err != nil {
+				return nil, err
+			}
 		} else if g, ok := given[in.Name]; ok {
 			v = g
 			if isFloatType(in.ElemType) && v.v == nil {
@@ -572,14 +578,23 @@ func (mod *Module) needed(wants []string) []bool {
 	return need
 }
 
-// inputVar turns Forward's x into the value of graph input in.
-func (mod *Module) inputVar(in *ValueInfo, x *autograd.Var) *val {
-	if isIntType(in.ElemType) {
-		v := &val{v: x}
-		ids := v.asInts(fmt.Sprintf("input %q (%s ids)", in.Name, typeName(in.ElemType)))
-		return intVal(ids, x.Value.Shape(), in.ElemType)
+// inputVar turns Forward's x into the value of graph input in: integer
+// inputs (token ids) arrive as whole-number floats.
+func (mod *Module) inputVar(in *ValueInfo, x *autograd.Var) (v *val, err error) {
+	if !isIntType(in.ElemType) {
+		return floatVal(x, in.ElemType), nil
 	}
-	return floatVal(x, in.ElemType)
+	defer func() {
+		if r := recover(); r != nil {
+			oe, ok := r.(*opError)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("onnx: %s", oe.msg)
+		}
+	}()
+	ids := (&val{v: autograd.Const(x.Value)}).asInts(fmt.Sprintf("input %q (%s ids)", in.Name, typeName(in.ElemType)))
+	return intVal(ids, x.Value.Shape(), in.ElemType), nil
 }
 
 // checkInput compares an input's shape with the graph's declaration: the

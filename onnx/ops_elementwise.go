@@ -234,7 +234,7 @@ func init() {
 		c.unsupported("approximate=%q (want \"none\" or \"tanh\")", approx)
 		return nil
 	})
-	register("Clip", []int{1, 2}, compileClip)
+	register("Clip", nil, compileClip)
 	register("Identity", nil, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
@@ -254,7 +254,7 @@ func init() {
 			return []*val{boolVal(out, x[0].dims())}
 		}
 	})
-	register("IsNaN", nil, func(c *compiler) kernel {
+	register("IsNaN", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		return func(e *env, x []*val) []*val {
@@ -268,7 +268,7 @@ func init() {
 			return []*val{boolVal(out, x[0].dims())}
 		}
 	})
-	register("IsInf", nil, func(c *compiler) kernel {
+	register("IsInf", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		pos, neg := c.int("detect_positive", 1) != 0, c.int("detect_negative", 1) != 0
@@ -625,6 +625,18 @@ func compileClip(c *compiler) kernel {
 		c.inputs(1, 3)
 	}
 	return func(e *env, x []*val) []*val {
+		if x[0].v != nil && ((len(x) > 1 && x[1] != nil && x[1].v != nil && x[1].v.RequiresGrad()) ||
+			(len(x) > 2 && x[2] != nil && x[2].v != nil && x[2].v.RequiresGrad())) {
+			// Bounds that take a gradient: min(max(x, lo), hi) on the tape.
+			y := x[0].v
+			if x[1] != nil {
+				y = e.tp.Maximum(y, x[1].asVar())
+			}
+			if len(x) > 2 && x[2] != nil {
+				y = minVar(e.tp, y, x[2].asVar())
+			}
+			return []*val{floatVal(y, x[0].dt)}
+		}
 		l, h := lo, hi
 		if len(x) > 1 && x[1] != nil {
 			l = float64(x[1].scalarFloat("min"))

@@ -489,7 +489,7 @@ func reduceOp(name string, axesInput int64, fl func(tp *autograd.Tape, x *autogr
 
 // argOp registers ArgMax or ArgMin.
 func argOp(name string, isMax bool) {
-	register(name, nil, func(c *compiler) kernel {
+	register(name, []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		axis := c.int("axis", 0)
@@ -833,7 +833,7 @@ func compileConvTranspose(c *compiler) kernel {
 			return int(v[i])
 		}
 		stride, dil := make([]int, 2), make([]int, 2)
-		begin, end := make([]int, 2), make([]int, 2)
+		begin := make([]int, 2)
 		out := make([]int, 2)
 		off := 2 - n
 		stride[0], dil[0] = 1, 1
@@ -868,7 +868,6 @@ func compileConvTranspose(c *compiler) kernel {
 			stride[off+i], dil[off+i] = s, d
 			begin[off+i] = pb
 			out[off+i] = full - pb - pe
-			_ = end
 			if out[off+i] < 1 {
 				fail("output size %d on spatial axis %d is not positive", out[off+i], i)
 			}

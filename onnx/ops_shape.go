@@ -13,7 +13,7 @@ import (
 // indices, folded as they are computed).
 
 func init() {
-	register("Shape", nil, func(c *compiler) kernel {
+	register("Shape", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		start, end := int64(0), int64(math.MaxInt64)
@@ -27,7 +27,7 @@ func init() {
 			return []*val{intVal(toInt64s(d[lo:max(lo, hi)]), []int{max(hi-lo, 0)}, Int64)}
 		}
 	})
-	register("Size", nil, func(c *compiler) kernel {
+	register("Size", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		return func(e *env, x []*val) []*val {
@@ -309,7 +309,7 @@ func init() {
 		}
 	})
 	register("Split", []int{1}, compileSplit)
-	register("Pad", []int{1, 2, 3}, compilePad)
+	register("Pad", []int{1, 3}, compilePad)
 	register("Range", []int{0, 1, 2}, func(c *compiler) kernel {
 		c.inputs(3, 3)
 		c.outputs(1)
@@ -472,7 +472,7 @@ func init() {
 			return []*val{remap(e.tp, x[0], m, d, 0)}
 		}
 	})
-	register("EyeLike", nil, func(c *compiler) kernel {
+	register("EyeLike", []int{0}, func(c *compiler) kernel {
 		c.inputs(1, 1)
 		c.outputs(1)
 		k := c.int("k", 0)
@@ -1086,6 +1086,18 @@ func compilePad(c *compiler) kernel {
 			}
 			return s
 		})
-		return []*val{remap(e.tp, x[0], m, shape, value)}
+		y := remap(e.tp, x[0], m, shape, value)
+		if mode == "constant" && y.v != nil && len(x) > 2 && x[2] != nil && x[2].v != nil && x[2].v.RequiresGrad() {
+			// The pad value takes the gradient of every padded element.
+			mask := tensor.New(shape...)
+			md := mask.Data()
+			for k, i := range m {
+				if i < 0 {
+					md[k] = 1
+				}
+			}
+			y.v = e.tp.Add(gatherMap(e.tp, x[0].v, m, shape, 0), e.tp.Mul(autograd.Const(mask), e.tp.Reshape(x[2].v)))
+		}
+		return []*val{y}
 	}
 }

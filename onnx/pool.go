@@ -193,9 +193,7 @@ func poolND(tp *autograd.Tape, x *autograd.Var, g convGeometry, out []int, kind 
 				for _, t := range list {
 					s += float64(in[t])
 				}
-				if div[o] > 0 {
-					yd[k] = float32(s / div[o])
-				}
+				yd[k] = float32(s / div[o]) // NaN for a window of padding only, as the reference's nanmean
 			case poolLp:
 				var s float64
 				for _, t := range list {

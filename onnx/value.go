@@ -151,6 +151,14 @@ func toInts(s []int64) []int {
 	return out
 }
 
+// appendF64 appends v's values to dst as float64.
+func appendF64(dst []float64, v []float32) []float64 {
+	for _, x := range v {
+		dst = append(dst, float64(x))
+	}
+	return dst
+}
+
 func toInt64s(s []int) []int64 {
 	out := make([]int64, len(s))
 	for i, v := range s {
