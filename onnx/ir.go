@@ -97,6 +97,20 @@ type Attribute struct {
 	TPs     []*ValueInfo
 }
 
+var attrTypeNames = map[int32]string{
+	0: "UNDEFINED", 1: "FLOAT", 2: "INT", 3: "STRING", 4: "TENSOR", 5: "GRAPH",
+	6: "FLOATS", 7: "INTS", 8: "STRINGS", 9: "TENSORS", 10: "GRAPHS",
+	11: "SPARSE_TENSOR", 12: "SPARSE_TENSORS", 13: "TYPE_PROTO", 14: "TYPE_PROTOS",
+}
+
+// String is the type's name in onnx.proto, such as "INTS".
+func (t AttrType) String() string {
+	if s, ok := attrTypeNames[int32(t)]; ok {
+		return s
+	}
+	return fmt.Sprintf("AttrType(%d)", int32(t))
+}
+
 // DataType is TensorProto.DataType.
 type DataType int32
 

@@ -91,6 +91,13 @@ var wireNames = map[protowire.Type]string{
 	protowire.EndGroupType:   "end-group",
 }
 
+func wireName(t protowire.Type) string {
+	if s, ok := wireNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("wire type %d", t)
+}
+
 // fields iterates over the fields of a message, calling fn for each; it
 // stops at the first error, of the framing or of fn.
 func fields(b []byte, fn func(f field) error) error {
@@ -116,7 +123,7 @@ func fields(b []byte, fn func(f field) error) error {
 			n = protowire.ConsumeFieldValue(num, typ, b)
 		}
 		if n < 0 {
-			return fmt.Errorf("field %d (%s): %w", num, wireNames[typ], wireError(n))
+			return fmt.Errorf("field %d (%s): %w", num, wireName(typ), wireError(n))
 		}
 		b = b[n:]
 		if err := fn(f); err != nil {
@@ -139,7 +146,7 @@ func wireError(n int) error {
 // want checks f's wire type.
 func (f field) want(name string, typ protowire.Type) error {
 	if f.typ != typ {
-		return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireNames[f.typ], wireNames[typ])
+		return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireName(f.typ), wireName(typ))
 	}
 	return nil
 }
@@ -200,7 +207,7 @@ func varints(f field, name string, fn func(v uint64) error) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("field %s (%d) has wire type %s, want varint", name, f.num, wireNames[f.typ])
+	return fmt.Errorf("field %s (%d) has wire type %s, want varint", name, f.num, wireName(f.typ))
 }
 
 // countVarints counts the varints of a packed run, checking its framing.
@@ -244,7 +251,7 @@ func fixeds(f field, name string, size int, fn func(v uint64) error) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireNames[f.typ], wireNames[typ])
+	return fmt.Errorf("field %s (%d) has wire type %s, want %s", name, f.num, wireName(f.typ), wireName(typ))
 }
 
 // countRepeated counts the elements a repeated scalar field occurrence
@@ -419,7 +426,7 @@ func (d *decoder) graph(b []byte, depth int) (*Graph, error) {
 			}
 			var t *Tensor
 			if t, err = d.tensor(f.b); err != nil {
-				return fmt.Errorf("initializer %d%s: %w", len(g.Initializers), describe(f.b, 8, 0), err)
+				return fmt.Errorf("initializer %d: %w", len(g.Initializers), err)
 			}
 			g.Initializers = append(g.Initializers, t)
 		case 10:
@@ -523,26 +530,13 @@ var attrFields = map[protowire.Number]AttrType{
 	14: AttrTypeProto, 15: AttrTypeProtos,
 }
 
-var attrTypeNames = map[int32]string{
-	0: "UNDEFINED", 1: "FLOAT", 2: "INT", 3: "STRING", 4: "TENSOR", 5: "GRAPH",
-	6: "FLOATS", 7: "INTS", 8: "STRINGS", 9: "TENSORS", 10: "GRAPHS",
-	11: "SPARSE_TENSOR", 12: "SPARSE_TENSORS", 13: "TYPE_PROTO", 14: "TYPE_PROTOS",
-}
-
-// String is the type's name in onnx.proto, such as "INTS".
-func (t AttrType) String() string {
-	if s, ok := attrTypeNames[int32(t)]; ok {
-		return s
-	}
-	return fmt.Sprintf("AttrType(%d)", int32(t))
-}
-
 // AttributeProto. The type field says which field holds the value; the
 // oldest files omit it, and then the one value field present says.
 func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 	a := &Attribute{}
 	var hasType bool
-	present := map[AttrType]bool{}
+	var present [AttrTypeProtos + 1]bool
+	nPresent := 0
 	err := fields(b, func(f field) error {
 		var err error
 		switch f.num {
@@ -558,8 +552,9 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 				err = fmt.Errorf("refers to the function attribute %q; functions are not supported", s)
 			}
 		default:
-			if t, ok := attrFields[f.num]; ok {
+			if t, ok := attrFields[f.num]; ok && !present[t] {
 				present[t] = true
+				nPresent++
 			}
 		}
 		return err
@@ -571,24 +566,26 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 		return nil, errors.New("the attribute has no name")
 	}
 	if !hasType || a.Type == AttrUndefined {
-		if len(present) != 1 {
-			return nil, fmt.Errorf("attribute %q has no type and %d value fields; it must have one", a.Name, len(present))
+		if nPresent != 1 {
+			return nil, fmt.Errorf("the attribute has no type and %d value fields; it must have one", nPresent)
 		}
-		for t := range present {
-			a.Type = t
+		for t, ok := range present {
+			if ok {
+				a.Type = AttrType(t)
+			}
 		}
 	}
 	switch {
 	case a.Type == 11 || a.Type == 12:
-		return nil, fmt.Errorf("attribute %q has type %v: sparse tensors are not supported", a.Name, a.Type)
+		return nil, fmt.Errorf("the attribute has type %v: sparse tensors are not supported", a.Type)
 	case a.Type < AttrFloat || a.Type > AttrTypeProtos:
-		return nil, fmt.Errorf("attribute %q has unknown type %d", a.Name, int32(a.Type))
+		return nil, fmt.Errorf("the attribute has unknown type %d", int32(a.Type))
 	}
 	var seen bool
 	count := 0
 	grow := func() error {
 		if count >= d.lim.MaxAttributeElements {
-			return limitError("the length of attribute "+a.Name, count+1, "MaxAttributeElements", d.lim.MaxAttributeElements)
+			return limitError("the length of the attribute", count+1, "MaxAttributeElements", d.lim.MaxAttributeElements)
 		}
 		count++
 		return nil
@@ -637,7 +634,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 				return err
 			}
 			if count+c > d.lim.MaxAttributeElements {
-				return limitError("the length of attribute "+a.Name, count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
+				return limitError("the length of the attribute", count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
 			}
 			count += c
 			a.Floats = growCap(a.Floats, c)
@@ -651,7 +648,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 				return err
 			}
 			if count+c > d.lim.MaxAttributeElements {
-				return limitError("the length of attribute "+a.Name, count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
+				return limitError("the length of the attribute", count+c, "MaxAttributeElements", d.lim.MaxAttributeElements)
 			}
 			count += c
 			a.Ints = growCap(a.Ints, c)
@@ -675,7 +672,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 			}
 			t, err := d.tensor(f.b)
 			if err != nil {
-				return fmt.Errorf("tensor %d%s: %w", len(a.Tensors), describe(f.b, 8, 0), err)
+				return fmt.Errorf("tensors[%d]: %w", len(a.Tensors), err)
 			}
 			a.Tensors = append(a.Tensors, t)
 		case 11:
@@ -687,7 +684,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 			}
 			g, err := d.graph(f.b, depth+1)
 			if err != nil {
-				return fmt.Errorf("graph %d: %w", len(a.Graphs), err)
+				return fmt.Errorf("graphs[%d]: %w", len(a.Graphs), err)
 			}
 			a.Graphs = append(a.Graphs, g)
 		case 14, 15:
@@ -724,14 +721,17 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Type == AttrString && a.S == nil {
+		a.S = []byte{} // an absent s is the empty string, as Encode writes it
+	}
 	if a.Type == AttrTensor && a.T == nil {
-		return nil, fmt.Errorf("attribute %q of type TENSOR has no tensor", a.Name)
+		return nil, errors.New("the TENSOR attribute has no tensor")
 	}
 	if a.Type == AttrGraph && a.G == nil {
-		return nil, fmt.Errorf("attribute %q of type GRAPH has no graph", a.Name)
+		return nil, errors.New("the GRAPH attribute has no graph")
 	}
 	if a.Type == AttrTypeProto && a.TP == nil {
-		return nil, fmt.Errorf("attribute %q of type TYPE_PROTO has no type", a.Name)
+		return nil, errors.New("the TYPE_PROTO attribute has no type")
 	}
 	return a, nil
 }
@@ -903,7 +903,7 @@ type tensorProto struct {
 	dataType   DataType
 	raw        []byte
 	hasRaw     bool
-	counts     map[int]int // elements in each typed data field
+	counts     [fieldUint64Data + 1]int // elements in each typed data field
 	location   int32
 	external   map[string]string
 	hasSegment bool
@@ -929,7 +929,7 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 	}
 	d.tensors++
 	t := &Tensor{}
-	p := tensorProto{counts: map[int]int{}}
+	var p tensorProto
 	err := fields(b, func(f field) error {
 		var err error
 		switch f.num {
@@ -1134,7 +1134,11 @@ func (d *decoder) elements(dims []int64) (int64, error) {
 	n := int64(1)
 	for _, v := range dims {
 		if v > max/n {
-			return 0, limitError(fmt.Sprintf("the number of elements of dims %v", fmtDims(dims)), "more than "+fmt.Sprint(max), "MaxTensorElements", max)
+			p := 1.0
+			for _, v := range dims {
+				p *= float64(v)
+			}
+			return 0, limitError(fmt.Sprintf("the number of elements of dims %v", fmtDims(dims)), fmt.Sprintf("%.4g", p), "MaxTensorElements", max)
 		}
 		n *= v
 	}

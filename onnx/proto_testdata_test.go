@@ -257,3 +257,6 @@ func diff(path string, a, b reflect.Value) string {
 	}
 	return ""
 }
+
+// diffModels describes the first difference between a and b, or returns "".
+func diffModels(a, b *Model) string { return diff("Model", reflect.ValueOf(a), reflect.ValueOf(b)) }
