@@ -33,7 +33,17 @@ type ImportOptions struct {
 	// Eval and Run then evaluate it, and Forward works only when Input and
 	// Output pick one of each (it fails if the output needs other inputs).
 	AllInputs bool
+	// MaxActivationValues bounds the values one evaluation may hold in
+	// node outputs, per example of the batch (0: DefaultMaxActivationValues).
+	// A graph asking for more (a crafted file, or a model far larger than a
+	// CPU serves) is an error before it exhausts the machine's memory.
+	MaxActivationValues int64
 }
+
+// DefaultMaxActivationValues is ImportOptions.MaxActivationValues's
+// default: 2^28 values (1 GiB of float32) per example, ten times what
+// ResNet-50 or MobileNetV2 hold at 224×224.
+const DefaultMaxActivationValues = 1 << 28
 
 // Module is an imported ONNX graph. It implements nn.Module: Forward
 // evaluates the nodes in order on the context's tape, so predictions,
@@ -65,6 +75,8 @@ type Module struct {
 	input   string // Forward's input ("" when AllInputs and none chosen)
 	output  string
 	batch   int // exported batch size of the Forward input, 0 if symbolic
+	// maxActs is the per-example bound on the values held in node outputs.
+	maxActs int64
 
 	camMu sync.Mutex // serialises CAM, which sets parameter gradients aside
 }
@@ -88,7 +100,8 @@ type env struct {
 	tp    *autograd.Tape
 	ctx   *nn.Ctx
 	m     *Module
-	batch int // actual batch size (axis 0 of the Forward input), 0 unknown
+	batch int   // actual batch size (axis 0 of the Forward input), 0 unknown
+	held  int64 // values held in node outputs so far, against m.maxActs
 	// hook, when set, sees every node output as it is produced and may
 	// replace it (Grad-CAM swaps in a leaf).
 	hook func(name string, v *val) *val
@@ -124,7 +137,7 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		return nil, fmt.Errorf("onnx: import: the model uses ai.onnx opset %d; the importer implements opsets %d to %d (re-export the model with one of them, e.g. torch.onnx.export(..., opset_version=17))", opset, MinOpset, MaxOpset)
 	}
 	g := m.Graph
-	mod := &Module{model: m, opset: opset, name: g.Name, inits: map[string]*val{}}
+	mod := &Module{model: m, opset: opset, name: g.Name, inits: map[string]*val{}, maxActs: opt.MaxActivationValues}
 
 	// Initialisers.
 	initNames := map[string]bool{}
@@ -447,7 +460,8 @@ func (mod *Module) Forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 	e := &env{tp: c.Tape, ctx: c, m: mod}
 	vals, err := mod.run(e, map[string]*autograd.Var{mod.input: x}, nil, []string{mod.output})
 	if err != nil {
-		panic(&tensor.ShapeError{Op: "onnx", Msg: err.Error()})
+		// ShapeError puts its Op before the message: say "onnx:" once.
+		panic(&tensor.ShapeError{Op: "onnx", Msg: strings.TrimPrefix(err.Error(), "onnx: ")})
 	}
 	return vals[mod.output].asVar()
 }
@@ -577,6 +591,9 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		if err != nil {
 			return nil, err
 		}
+		if err := e.hold(n, cn.index, outs); err != nil {
+			return nil, err
+		}
 		for j, name := range n.Outputs {
 			if name == "" || j >= len(outs) || outs[j] == nil {
 				continue
@@ -700,3 +717,28 @@ func runNode(e *env, cn *cnode, i int, in []*val) (outs []*val, err error) {
 
 // SupportedOps lists the ai.onnx operators the importer implements, sorted.
 func SupportedOps() []string { return slices.Sorted(maps.Keys(ops)) }
+
+// hold counts a node's outputs against the module's activation budget,
+// scaled by the batch: a graph that keeps asking for more is stopped
+// after the node that crossed the line, before the next one allocates.
+func (e *env) hold(n *Node, index int, outs []*val) error {
+	for _, v := range outs {
+		if v == nil {
+			continue
+		}
+		if v.v != nil {
+			e.held += int64(v.v.Value.Len())
+		} else {
+			e.held += int64(len(v.ints))
+		}
+	}
+	limit := e.m.maxActs
+	if limit <= 0 {
+		limit = DefaultMaxActivationValues
+	}
+	if b := int64(max(e.batch, 1)); e.held > limit*b {
+		return fmt.Errorf("onnx: node %s (%s): the graph's values reach %d for a batch of %d, over the bound of %d per example (ImportOptions.MaxActivationValues)",
+			nodeLabel(n, index), n.OpType, e.held, b, limit)
+	}
+	return nil
+}

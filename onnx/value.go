@@ -220,7 +220,7 @@ func checkNumel(shape []int, what string) int {
 
 // maxElements bounds the size of any tensor the importer creates from
 // sizes it reads from the graph (Expand, ConstantOfShape, Tile, Pad...).
-const maxElements = 1 << 31
+const maxElements = tensor.MaxElements
 
 // indexMap builds, for every element of a tensor of shape out (row-major),
 // the flat index src returns for its multi-index.

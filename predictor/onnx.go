@@ -53,7 +53,9 @@ func LoadONNX(path, meta string) (*Predictor, error) {
 			return nil, err
 		}
 	}
-	mod, err := onnx.Import(om, onnx.ImportOptions{})
+	// The same bound on a forward pass as for glassbox models: an ONNX
+	// graph cannot be sized before it runs, so it is counted as it runs.
+	mod, err := onnx.Import(om, onnx.ImportOptions{MaxActivationValues: MaxActivationValues})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

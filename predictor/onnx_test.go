@@ -2,13 +2,17 @@ package predictor
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/onnx"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -118,5 +122,53 @@ func TestONNXSidecarErrors(t *testing.T) {
 	os.WriteFile(path, b[:len(b)/2], 0o644)
 	if _, err := Load(path); err == nil {
 		t.Error("a truncated ONNX file loaded")
+	}
+}
+
+// Crafted ONNX graphs whose first forward pass would take the machine's
+// memory are refused when they load, with little allocated: one huge
+// node (a 1×1 convolution to 4096 channels of a 4096×4096 image, 4096
+// weights) and many large ones (Expand to 2^24 values, 64 times).
+func TestCraftedONNXActivationsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	huge := &onnx.Model{IRVersion: 7, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Shape: []onnx.Dim{{Param: "batch"}, {Value: 1}, {Value: 4096}, {Value: 4096}}}},
+		Outputs:      []*onnx.ValueInfo{{Name: "y", ElemType: onnx.Float}},
+		Initializers: []*onnx.Tensor{{Name: "w", DataType: onnx.Float, Dims: []int64{4096, 1, 1, 1}, Floats: make([]float32, 4096)}},
+		Nodes:        []*onnx.Node{{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"}}},
+	}}
+	many := &onnx.Model{IRVersion: 7, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Shape: []onnx.Dim{{Param: "batch"}, {Value: 1}}}},
+		Initializers: []*onnx.Tensor{{Name: "shape", DataType: onnx.Int64, Dims: []int64{2}, Ints: []int64{1, 1 << 24}}},
+	}}
+	prev := "x"
+	for i := range 64 {
+		out := fmt.Sprintf("e%d", i)
+		many.Graph.Nodes = append(many.Graph.Nodes, &onnx.Node{Name: out, OpType: "Expand", Inputs: []string{prev, "shape"}, Outputs: []string{out}})
+		if i == 0 {
+			prev = out
+		} else {
+			add := fmt.Sprintf("a%d", i)
+			many.Graph.Nodes = append(many.Graph.Nodes, &onnx.Node{Name: add, OpType: "Add", Inputs: []string{prev, out}, Outputs: []string{add}})
+			prev = add
+		}
+	}
+	many.Graph.Outputs = []*onnx.ValueInfo{{Name: prev, ElemType: onnx.Float}}
+	for name, m := range map[string]*onnx.Model{"huge": huge, "many": many} {
+		path := filepath.Join(dir, name+".onnx")
+		if err := onnx.WriteFile(path, m); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Load(path)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			t.Fatalf("%s: loaded", name)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 2<<30 {
+			t.Errorf("%s: %d MiB allocated before refusing (%v)", name, grew>>20, err)
+		}
+		t.Logf("%s: %v", name, err)
 	}
 }

@@ -69,12 +69,23 @@ func contiguousStrides(shape []int) []int {
 }
 
 func checkShape(op string, shape []int) {
+	n := 1
 	for _, d := range shape {
 		if d < 0 {
 			shapeErr(op, "negative dimension in shape %v", shape)
 		}
+		if d != 0 && n > MaxElements/d {
+			shapeErr(op, "shape %v holds more than tensor.MaxElements (%d) values", shape, MaxElements)
+		}
+		n *= d
 	}
 }
+
+// MaxElements bounds the values of one tensor (2 GiB of float32): a shape
+// past it, computed from a crafted file or an absurd argument, is a
+// ShapeError caught at glassbox's edges instead of an allocation that
+// exhausts the machine or overflows.
+const MaxElements = 1 << 29
 
 // New returns a zero-filled tensor of the given shape.
 func New(shape ...int) *Tensor {
