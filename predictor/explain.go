@@ -27,9 +27,7 @@ func (p *Predictor) Subject() *explain.Subject {
 	s := &explain.Subject{Kind: p.Kind, Shape: shape, Mode: p.Task.Mode(), Outputs: p.Outputs,
 		Background: p.Background, FeatureNames: p.Features, ClassNames: p.Classes}
 	s.Predict = func(ctx context.Context, x []float32, n int) ([]float32, error) {
-		in := append([]float32(nil), x...)
-		p.ToModel(in)
-		out, err := f(ctx, in, n)
+		out, err := f(ctx, p.modelInput(x), n)
 		if err != nil {
 			return nil, err
 		}
@@ -41,9 +39,7 @@ func (p *Predictor) Subject() *explain.Subject {
 	}
 	g := adapt.Grad(p.Module, shape, false)
 	s.Gradient = func(ctx context.Context, x []float32, n, label int) ([]float32, []float32, error) {
-		in := append([]float32(nil), x...)
-		p.ToModel(in)
-		out, grad, err := g(ctx, in, n, label)
+		out, grad, err := g(ctx, p.modelInput(x), n, label)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -75,12 +71,23 @@ func (p *Predictor) Subject() *explain.Subject {
 	}
 	if cam != nil {
 		s.CAM = func(ctx context.Context, x []float32, label int) ([]float32, []float32, int, int, int, []float32, error) {
-			in := append([]float32(nil), x...)
-			p.ToModel(in)
-			return cam(ctx, in, label)
+			return cam(ctx, p.modelInput(x), label)
 		}
 	}
 	return s
+}
+
+// modelInput returns inputs x as the network sees them: x itself when
+// there is no input preprocessing (the explainers' perturbation batches
+// are not copied on that path), else a preprocessed copy (x belongs to
+// the caller).
+func (p *Predictor) modelInput(x []float32) []float32 {
+	if p.Prep.Mean == nil && p.Prep.PixelMean == nil {
+		return x
+	}
+	in := append([]float32(nil), x...)
+	p.ToModel(in)
+	return in
 }
 
 // gradToRaw turns gradients with respect to the network's input into

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/explain/adapt"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
@@ -39,6 +40,8 @@ func (p *Predictor) Predict(ctx context.Context, x *tensor.Tensor) ([]Prediction
 	}
 	n, k := out.Dim(0), out.Dim(1)
 	preds := make([]Prediction, n)
+	// A network ending in a softmax already outputs probabilities.
+	already := adapt.EndsInSoftmax(p.Module)
 	d := out.Data()
 	for i := range preds {
 		row := d[i*k : (i+1)*k]
@@ -47,7 +50,10 @@ func (p *Predictor) Predict(ctx context.Context, x *tensor.Tensor) ([]Prediction
 			preds[i].Value = &v
 			continue
 		}
-		probs := softmax(row)
+		probs := row
+		if !already {
+			probs = softmax(row)
+		}
 		c := argmax(probs)
 		preds[i].Class = &c
 		preds[i].Probabilities = probs
@@ -65,8 +71,7 @@ func (p *Predictor) Forward(ctx context.Context, x *tensor.Tensor) (*tensor.Tens
 	}
 	n := x.Dim(0)
 	dim := p.dim()
-	in := append([]float32(nil), x.Contiguous().Data()...)
-	p.ToModel(in)
+	in := p.modelInput(x.Contiguous().Data())
 	var all []float32
 	k := 0
 	for lo := 0; lo < n; lo += predictChunk {

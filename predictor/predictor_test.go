@@ -477,3 +477,27 @@ func TestRecipeDataIsNeverDownloaded(t *testing.T) {
 		t.Fatalf("recipe data mnist, not cached: %v", err)
 	}
 }
+
+// A classifier whose network ends in a softmax is not softmaxed twice:
+// its outputs are the probabilities Predict reports.
+func TestPredictSoftmaxOnce(t *testing.T) {
+	lin := nn.NewLinear(2, 3, tensor.NewRNG(1))
+	p, err := New(nn.NewSequential(lin, nn.NewSoftmax()), model.Meta{InputShape: []int{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.MustFromSlice([]float32{3, -2}, 1, 2)
+	out, err := nn.Predict(p.Module, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := p.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out.Data() {
+		if math.Abs(float64(preds[0].Probabilities[i]-v)) > 1e-6 {
+			t.Fatalf("probabilities %v, the network's softmax %v", preds[0].Probabilities, out.Data())
+		}
+	}
+}

@@ -52,7 +52,7 @@ func Func(m nn.Module, inputShape []int, opts ...Option) explain.Func {
 		if cfg.maxBatch < 1 {
 			return nil, fmt.Errorf("%s: MaxBatch is %d; use at least 1", what, cfg.maxBatch)
 		}
-		soft := cfg.probs && !endsInSoftmax(m)
+		soft := cfg.probs && !EndsInSoftmax(m)
 		var out []float32
 		k := 0
 		for lo := 0; lo < n; lo += cfg.maxBatch {
@@ -103,7 +103,7 @@ func Grad(m nn.Module, inputShape []int, probs bool) explain.GradFunc {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		soft := probs && !endsInSoftmax(m)
+		soft := probs && !EndsInSoftmax(m)
 		defer lockParams(m)()
 		in := autograd.Input(tensor.MustFromSlice(x[:n*d], append([]int{n}, shape...)...))
 		var inner error
@@ -191,9 +191,9 @@ func flatRowsVar(tp *autograd.Tape, y *autograd.Var, n int) *autograd.Var {
 	return tp.Reshape(y, n, v.Len()/n)
 }
 
-// endsInSoftmax reports whether m's last layer (through nested
+// EndsInSoftmax reports whether m's last layer (through nested
 // Sequentials) is a softmax.
-func endsInSoftmax(m nn.Module) bool {
+func EndsInSoftmax(m nn.Module) bool {
 	for {
 		s, ok := m.(*nn.Sequential)
 		if !ok {
