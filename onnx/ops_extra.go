@@ -50,36 +50,15 @@ func init() {
 		return func(e *env, x []*val) []*val {
 			a := normAxis(x[1].scalarInt("axis"), x[0].rank(), "axis")
 			if x[0].v == nil {
-				out := make([]int64, len(x[0].ints))
 				d := x[0].dims()
-				inner, n := tensor.Numel(d[a+1:]), d[a]
-				for o := 0; o < tensor.Numel(d[:a]); o++ {
-					for i := 0; i < inner; i++ {
-						var s int64
-						for j := 0; j < n; j++ {
-							t := j
-							if rev {
-								t = n - 1 - j
-							}
-							k := (o*n+t)*inner + i
-							if excl {
-								out[k] = s
-								s += x[0].ints[k]
-							} else {
-								s += x[0].ints[k]
-								out[k] = s
-							}
-						}
-					}
-				}
-				return []*val{intVal(out, d, x[0].dt)}
+				return []*val{intVal(cumsum[int64, int64](x[0].ints, d, a, excl, rev), d, x[0].dt)}
 			}
 			v := x[0].v
 			d := v.Value.Shape()
-			y := tensor.MustFromSlice(cumsum(v.Value.Data(), d, a, excl, rev), d...)
+			y := tensor.MustFromSlice(cumsum[float32, float64](v.Value.Data(), d, a, excl, rev), d...)
 			return []*val{floatVal(e.tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor {
 				// The adjoint of a cumulative sum is the one the other way.
-				return []*tensor.Tensor{tensor.MustFromSlice(cumsum(g.Data(), d, a, excl, !rev), d...)}
+				return []*tensor.Tensor{tensor.MustFromSlice(cumsum[float32, float64](g.Data(), d, a, excl, !rev), d...)}
 			}, v), x[0].dt)}
 		}
 	})
@@ -293,28 +272,7 @@ func init() {
 				fail("indices %v and updates %v must have the data's rank (%v) and one shape", id, x[2].dims(), d)
 			}
 			idx := x[1].asInts("indices")
-			st := stridesOf(d)
-			k := 0
-			pos := indexMap(id, func(ix []int) int {
-				j := idx[k]
-				k++
-				if j < 0 {
-					j += int64(d[a])
-				}
-				if j < 0 || j >= int64(d[a]) {
-					fail("index %d is out of range for axis %d of size %d", idx[k-1], a, d[a])
-				}
-				s := 0
-				for i, v := range ix {
-					if i == a {
-						v = int(j)
-					} else if v >= d[i] {
-						fail("indices shape %v exceeds data shape %v", id, d)
-					}
-					s += v * st[i]
-				}
-				return s
-			})
+			pos := elementsIndexMap(d, a, id, idx)
 			return []*val{scatterVal(e.tp, x[0], x[2], pos, red == "add")}
 		}
 	}
@@ -627,13 +585,14 @@ func nllLoss(tp *autograd.Tape, input, target, weight *val, red string, ignore i
 	return floatVal(loss, input.dt)
 }
 
-// cumsum returns the cumulative sums of data (shape d) along axis a.
-func cumsum(data []float32, d []int, a int, excl, rev bool) []float32 {
-	out := make([]float32, len(data))
+// cumsum returns the cumulative sums of data (shape d) along axis a,
+// accumulated in A (float64 for floats, so long sums do not drift).
+func cumsum[T float32 | int64, A float64 | int64](data []T, d []int, a int, excl, rev bool) []T {
+	out := make([]T, len(data))
 	inner, n := tensor.Numel(d[a+1:]), d[a]
 	for o := 0; o < tensor.Numel(d[:a]); o++ {
 		for i := 0; i < inner; i++ {
-			var s float64
+			var s A
 			for j := 0; j < n; j++ {
 				t := j
 				if rev {
@@ -641,11 +600,11 @@ func cumsum(data []float32, d []int, a int, excl, rev bool) []float32 {
 				}
 				k := (o*n+t)*inner + i
 				if excl {
-					out[k] = float32(s)
-					s += float64(data[k])
+					out[k] = T(s)
+					s += A(data[k])
 				} else {
-					s += float64(data[k])
-					out[k] = float32(s)
+					s += A(data[k])
+					out[k] = T(s)
 				}
 			}
 		}

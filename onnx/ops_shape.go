@@ -192,28 +192,7 @@ func init() {
 				fail("indices have rank %d, data rank %d", len(id), len(d))
 			}
 			idx := x[1].asInts("indices")
-			st := stridesOf(d)
-			k := 0
-			m := indexMap(id, func(ix []int) int {
-				j := idx[k]
-				k++
-				if j < 0 {
-					j += int64(d[a])
-				}
-				if j < 0 || j >= int64(d[a]) {
-					fail("index %d is out of range for axis %d of size %d", idx[k-1], a, d[a])
-				}
-				s := 0
-				for i, v := range ix {
-					if i == a {
-						v = int(j)
-					} else if v >= d[i] {
-						fail("indices shape %v exceeds data shape %v", id, d)
-					}
-					s += v * st[i]
-				}
-				return s
-			})
+			m := elementsIndexMap(d, a, id, idx)
 			return []*val{remap(e.tp, x[0], m, id, 0)}
 		}
 	})

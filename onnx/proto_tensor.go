@@ -167,21 +167,7 @@ func int32DataFloat(t DataType, v uint64) float32 {
 // int32DataInt converts an int32_data element of an integer or boolean
 // tensor of 32 bits or fewer to its value, wrapping to the type's width as
 // ONNX's own readers do.
-func int32DataInt(t DataType, v uint64) int64 {
-	switch t {
-	case Uint8:
-		return int64(uint8(v))
-	case Int8:
-		return int64(int8(v))
-	case Uint16:
-		return int64(uint16(v))
-	case Int16:
-		return int64(int16(v))
-	case Bool:
-		return boolInt(uint32(v) != 0)
-	}
-	return int64(int32(v))
-}
+func int32DataInt(t DataType, v uint64) int64 { return wrapInt(int64(int32(v)), t) }
 
 // uint64DataInt converts a uint64_data element of a UINT32 or UINT64
 // tensor; UINT64 values above MaxInt64 wrap to negative Ints.

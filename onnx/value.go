@@ -222,6 +222,35 @@ func checkNumel(shape []int, what string) int {
 // sizes it reads from the graph (Expand, ConstantOfShape, Tile, Pad...).
 const maxElements = tensor.MaxElements
 
+// elementsIndexMap is the flat position in data of shape d of every
+// element of indices (shape id, values idx) along axis a, as
+// GatherElements reads and ScatterElements writes them: negative indices
+// count from the end, out-of-range ones are errors.
+func elementsIndexMap(d []int, a int, id []int, idx []int64) []int32 {
+	st := stridesOf(d)
+	k := 0
+	return indexMap(id, func(ix []int) int {
+		j := idx[k]
+		k++
+		if j < 0 {
+			j += int64(d[a])
+		}
+		if j < 0 || j >= int64(d[a]) {
+			fail("index %d is out of range for axis %d of size %d", idx[k-1], a, d[a])
+		}
+		s := 0
+		for i, v := range ix {
+			if i == a {
+				v = int(j)
+			} else if v >= d[i] {
+				fail("indices shape %v exceeds data shape %v", id, d)
+			}
+			s += v * st[i]
+		}
+		return s
+	})
+}
+
 // indexMap builds, for every element of a tensor of shape out (row-major),
 // the flat index src returns for its multi-index.
 func indexMap(out []int, src func(idx []int) int) []int32 {
