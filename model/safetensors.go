@@ -168,7 +168,7 @@ func readFile(r io.Reader, size int64) (*header, []byte, error) {
 	}
 	hl := binary.LittleEndian.Uint64(nb[:])
 	if hl > MaxHeaderBytes || hl > uint64(size-8) {
-		return nil, nil, fmt.Errorf("corrupt file: header length %d exceeds the file size %d (or the limit model.MaxHeaderBytes = %d)", hl, size, MaxHeaderBytes)
+		return nil, nil, fmt.Errorf("not a glassbox model (.gbx, safetensors) or a truncated one: the header length its first 8 bytes give, %d, exceeds the file's %d bytes (or the limit model.MaxHeaderBytes = %d)", hl, size, MaxHeaderBytes)
 	}
 	hb, err := readBody(r, int64(hl))
 	if err != nil {

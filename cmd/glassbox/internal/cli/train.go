@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/train"
@@ -55,6 +58,18 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		return usagef("--patience %d: want 0 (never stop early) or more", r.Patience)
 	case r.ValFraction >= 1:
 		return usagef("--val %v: want a share below 1 (negative: no validation split)", r.ValFraction)
+	case !(r.LR > 0) || math.IsInf(r.LR, 0):
+		return usagef("--lr %v: want a positive learning rate such as 0.001", r.LR)
+	case r.Schedule != "constant" && r.Schedule != "cosine":
+		return usagef("--schedule %q: want constant or cosine", r.Schedule)
+	}
+	if err := oneOf("--optimizer", r.Optimizer, optimizers); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(r.Model, ".json") {
+		if err := oneOf("--model", r.Model, zoo.Names()); err != nil {
+			return err
+		}
 	}
 	if r.ValFraction == 0 {
 		r.ValFraction = -1 // --val 0 asks for no validation split
@@ -87,6 +102,22 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	return env.emit(res, func(w io.Writer) {
 		fmt.Fprintf(w, "trained %s on %s in %.1fs: test %s\nsaved %s\n", r.Model, r.Data, res.Seconds, figures(res.Test), out)
 	})
+}
+
+// optimizers are the names optim.New knows.
+var optimizers = []string{"adam", "adamw", "sgd", "momentum", "nesterov", "rmsprop"}
+
+// oneOf is a usage error, with a "did you mean" for a typo, when value is
+// not among known.
+func oneOf(flag, value string, known []string) error {
+	if slices.Contains(known, value) {
+		return nil
+	}
+	msg := fmt.Sprintf("%s %q: want one of %s", flag, value, strings.Join(known, ", "))
+	if near := explain.Closest(value, known); near != "" {
+		msg = fmt.Sprintf("%s %q: did you mean %q? (known: %s)", flag, value, near, strings.Join(known, ", "))
+	}
+	return usagef("%s", msg)
 }
 
 // trainResult is what train prints.
