@@ -95,7 +95,7 @@ func TestEarlyBreakAndCancel(t *testing.T) {
 	for range l.Batches(ctx, 0) {
 		m++
 	}
-	if m > 3 {
+	if m != 0 {
 		t.Fatalf("cancelled loader produced %d batches", m)
 	}
 }

@@ -135,6 +135,9 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq[*Batch] {
 		go func() {
 			defer close(ch)
 			for s := 0; s < nb; s++ {
+				if ctx.Err() != nil {
+					return
+				}
 				b := l.fill(ring[s%len(ring)], order, epoch, s)
 				select {
 				case ch <- b:
@@ -146,7 +149,9 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq[*Batch] {
 			}
 		}()
 		for b := range ch {
-			if !yield(b) {
+			// A select with both cases ready picks at random, so a batch may
+			// still arrive after cancellation: the consumer checks too.
+			if ctx.Err() != nil || !yield(b) {
 				return
 			}
 		}
