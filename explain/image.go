@@ -101,6 +101,18 @@ func (e *ImageExplanation) Mask(label, k int, positiveOnly bool) []bool {
 	return out
 }
 
+// checkImageModel validates the model, C×H×W image and label of an image
+// method at the API edge.
+func checkImageModel(what string, model Func, pix []float32, c, h, w, label int) error {
+	if model == nil {
+		return fmt.Errorf("%s: model is nil", what)
+	}
+	if label < 0 {
+		return fmt.Errorf("%s: label %d is negative; labels count outputs from 0", what, label)
+	}
+	return checkImage(what, pix, c, h, w)
+}
+
 // checkImage validates a C×H×W image at the API edge.
 func checkImage(what string, pix []float32, c, h, w int) error {
 	if c < 1 || h < 1 || w < 1 {

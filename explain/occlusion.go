@@ -71,14 +71,8 @@ func gradWindowStarts(n, win, stride int) []int {
 func Occlusion(ctx context.Context, model Func, pix []float32, c, h, w, label int, opt OcclusionOptions) (*OcclusionExplanation, error) {
 	start := time.Now()
 	const what = "occlusion"
-	if model == nil {
-		return nil, fmt.Errorf("%s: model is nil", what)
-	}
-	if err := checkImage(what, pix, c, h, w); err != nil {
+	if err := checkImageModel(what, model, pix, c, h, w, label); err != nil {
 		return nil, err
-	}
-	if label < 0 {
-		return nil, fmt.Errorf("%s: label %d is negative; labels count outputs from 0", what, label)
 	}
 	win := opt.Window
 	if win == 0 {

@@ -145,6 +145,10 @@ func printExplanation(w io.Writer, rec explainRecord) {
 	if res.Layer != "" {
 		fmt.Fprintf(w, "  layer %s\n", res.Layer)
 	}
+	// Rules and counterfactuals say what they found in one line.
+	if s, ok := res.Details.(interface{ Summary() string }); ok {
+		fmt.Fprintf(w, "  %s\n", s.Summary())
+	}
 	keys := make([]string, 0, len(res.Quality))
 	for k := range res.Quality {
 		keys = append(keys, k)
