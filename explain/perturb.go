@@ -209,8 +209,13 @@ func playerDrops(ctx context.Context, f Func, what string, x []float32, label in
 // Run scores with the deletion and insertion curves.
 func setPlayerResult(res *Result, s *Subject, p players, values []float64) {
 	v32 := make([]float32, len(values))
+	zero := true
 	for i, v := range values {
 		v32[i] = float32(v)
+		zero = zero && v32[i] == 0
+	}
+	if zero {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("changing any one feature leaves output %d unchanged: the model's output is saturated here (a probability of %.3f), or it needs several features changed at once; try shapleysampling or kernelshap, which change many together", res.Label, res.Probability))
 	}
 	res.Features = len(values)
 	res.Top = rankTop(v32, p.names)

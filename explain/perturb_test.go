@@ -423,21 +423,27 @@ func TestCounterfactualFlipsTheDecision(t *testing.T) {
 		}
 	}
 	// When no single feature can flip the decision (x0 + x1 ≥ 1.5 needs
-	// both), the gradient search, or the training rows without
-	// gradients, find one changing both.
-	for _, grad := range []bool{true, false} {
-		s := logisticSubject([]float64{8, 8, 0, 0}, -12, bg)
-		if !grad {
-			s.Gradient = nil
+	// both), the gradient search alone finds one changing both, and so
+	// does the search from the training rows.
+	s := logisticSubject([]float64{8, 8, 0, 0}, -12, bg)
+	x = []float32{0.1, 0.1, 0.5, 0.2}
+	p := &cfProblem{ctx: context.Background(), f: s.Predict, grad: s.Gradient, x: x, d: d, target: -1, bg: bg}
+	p.lo, p.hi, p.mad = cfBox(bg, d)
+	if one, err := p.singleFeature(); err != nil || one != nil {
+		t.Fatalf("a single feature flips x0 + x1 ≥ 1.5 from %v: %v %v", x, one, err)
+	}
+	for search, find := range map[string]func() ([]float32, error){
+		"gradient": p.gradientSearch, "nearest-neighbour": func() ([]float32, error) { return p.nearestUnlike(2) }} {
+		z, err := find()
+		if err != nil || z == nil {
+			t.Fatalf("%s: %v %v", search, z, err)
 		}
-		res, err := Run(context.Background(), "counterfactual", s, x, Options{Seed: 2})
-		if err != nil {
+		if z, err = p.refine(z); err != nil {
 			t.Fatal(err)
 		}
-		e := res.Details.(*CounterfactualExplanation)
-		want := map[bool]string{true: "gradient", false: "nearest-neighbour"}[grad]
-		if !e.Flipped || e.Search != want || len(e.Changes) != 2 || e.Changes[0].Feature != 0 || e.Changes[1].Feature != 1 {
-			t.Errorf("gradient %v: %+v", grad, e)
+		out, _ := s.Predict(context.Background(), z, 1)
+		if argmax(out) != 1 || z[0] == x[0] || z[1] == x[1] || z[2] != x[2] || z[3] != x[3] {
+			t.Errorf("%s: %v → %v", search, z, out)
 		}
 	}
 	// A model that always says class 0 has no counterfactual: it says so.

@@ -23,7 +23,7 @@ func init() { Register(anchorsMethod{}) }
 // precision clears the target.
 
 // AnchorOptions tune an anchor search. The zero value gives alibi's
-// defaults with a beam of 2.
+// defaults, with a budget.
 type AnchorOptions struct {
 	// Threshold is the precision target (default 0.95).
 	Threshold float64
@@ -31,13 +31,14 @@ type AnchorOptions struct {
 	// 0.1); Epsilon the tolerance of the precision decisions (default
 	// 0.15).
 	Delta, Epsilon float64
-	// Beam is how many candidate anchors each size keeps (default 2).
+	// Beam is how many candidate anchors each size keeps (default 1, as
+	// alibi: a wider beam costs KL-LUCB many more samples).
 	Beam int
 	// Batch is the number of samples drawn each time a candidate is
 	// sampled (default 100).
 	Batch int
 	// Budget caps the samples (model inputs) of the search (default
-	// 50000); past it the best anchor so far is returned with a warning.
+	// 100000); past it the best anchor so far is returned with a warning.
 	Budget int
 	// MaxSize caps the number of conditions (default: no cap).
 	MaxSize int
@@ -56,13 +57,13 @@ func (o *AnchorOptions) resolve(what string) error {
 		o.Epsilon = 0.15
 	}
 	if o.Beam == 0 {
-		o.Beam = 2
+		o.Beam = 1
 	}
 	if o.Batch == 0 {
 		o.Batch = 100
 	}
 	if o.Budget == 0 {
-		o.Budget = 50000
+		o.Budget = 100000
 	}
 	switch {
 	case !(o.Threshold > 0 && o.Threshold < 1):
@@ -598,7 +599,7 @@ func (anchorsMethod) Info() MethodInfo {
 	return MethodInfo{Name: "anchors", Title: "Anchors",
 		Summary: "a rule (conditions on a few features' quartile bins) under which the classifier keeps its decision with 95% precision, and the share of data it covers",
 		Inputs:  []InputKind{Table}, Needs: NeedsBackground,
-		Budget: "model inputs sampled", DefaultBudget: "up to 50000, KL-LUCB stopping as soon as the bounds decide"}
+		Budget: "model inputs sampled", DefaultBudget: "up to 100000, KL-LUCB stopping as soon as the bounds decide"}
 }
 
 func (anchorsMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {

@@ -17,12 +17,12 @@ func init() { Register(counterfactualMethod{}) }
 // its median absolute deviation in the training data, which favours
 // changing few features (sparsity). Every counterfactual stays inside the
 // box of the training data's ranges (plausibility). The search is
-// gradient descent on Wachter's objective where the model has gradients,
-// and otherwise starts from the nearest training rows the model decides
-// differently; both finish by undoing every change the decision does not
-// need and moving back towards the input up to the decision boundary.
-// Moving single features along their ranges, the sparsest changes there
-// are, is always tried too, and the nearest answer wins.
+// gradient descent on Wachter's objective where the model has gradients;
+// gradient-free, it starts from the nearest training rows the model
+// decides differently, and moves single features along their ranges (the
+// sparsest changes there are). Each finishes by undoing every change the
+// decision does not need and moving back towards the input up to the
+// decision boundary, and the nearest answer wins.
 
 // CounterfactualChange is one feature a counterfactual changes.
 type CounterfactualChange struct {
@@ -56,10 +56,10 @@ type CounterfactualExplanation struct {
 	// deviation of each feature); L1 the plain Σ |change|.
 	Distance float64 `json:"distance"`
 	L1       float64 `json:"l1"`
-	// Search says how the counterfactual was found: "gradient" (Wachter's
-	// objective, descended), "nearest-neighbour" (from the nearest
-	// training rows decided otherwise) or "single-feature" (one feature
-	// moved along its range, nearer than either).
+	// Search says which search found the counterfactual: "gradient"
+	// (Wachter's objective, descended), "nearest-neighbour" (from the
+	// nearest training rows decided otherwise) or "single-feature" (one
+	// feature moved along its range).
 	Search   string   `json:"search"`
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -207,10 +207,24 @@ func (p *cfProblem) nearestUnlike(seed uint64) ([]float32, error) {
 }
 
 // refine undoes the changes of a flipping z that the decision does not
-// need (while z is still past the boundary, so undoing has room), then
+// need (from a point well past the boundary, so undoing has room), then
 // pulls it towards x up to the boundary.
 func (p *cfProblem) refine(z []float32) ([]float32, error) {
-	z, err := p.sparsify(z)
+	// A point just past the boundary (where gradient descent stops) has
+	// no room to undo anything: go twice as far first, when that still
+	// flips inside the box.
+	far := make([]float32, p.d)
+	for j := range p.d {
+		far[j] = min(max(p.x[j]+2*(z[j]-p.x[j]), p.lo[j]), p.hi[j])
+	}
+	out, err := p.evalMany(far, 1)
+	if err != nil {
+		return nil, err
+	}
+	if p.flips(out[0]) {
+		z = far
+	}
+	z, err = p.sparsify(z)
 	if err != nil {
 		return nil, err
 	}
@@ -348,35 +362,38 @@ func Counterfactual(ctx context.Context, model Func, grad GradFunc, x, backgroun
 	p.lo, p.hi, p.mad = cfBox(background, d)
 	e := &CounterfactualExplanation{Method: "counterfactual", Label: p.label, Target: target, NewLabel: p.label,
 		Original: slices.Clone(x), Changes: []CounterfactualChange{}}
+	// Every search that applies proposes one counterfactual; the nearest
+	// wins. The training rows' and the single features' searches cost a
+	// few thousand rows of a table, and often beat the gradient's
+	// (which stops at the first point that flips, wherever it lies).
 	var z []float32
+	consider := func(c []float32, search string) {
+		if c != nil && (z == nil || p.distance(c) < p.distance(z)) {
+			z, e.Search = c, search
+		}
+	}
 	if grad != nil {
-		if z, err = p.gradientSearch(); err != nil {
+		g, err := p.gradientSearch()
+		if err != nil {
 			return nil, err
 		}
-		if z != nil {
-			e.Search = "gradient"
-			if z, err = p.refine(z); err != nil {
-				return nil, err
-			}
-		} else {
-			e.Warnings = append(e.Warnings, "gradient descent found no counterfactual in 500 steps; searched from the training rows instead")
-		}
-	}
-	if z == nil {
-		e.Search = "nearest-neighbour"
-		if z, err = p.nearestUnlike(seed); err != nil {
+		if g == nil {
+			e.Warnings = append(e.Warnings, "gradient descent found no counterfactual in 500 steps")
+		} else if g, err = p.refine(g); err != nil {
 			return nil, err
 		}
+		consider(g, "gradient")
 	}
-	// A change of one feature, when one suffices and is nearer, is the
-	// sparsest answer of all.
+	nn, err := p.nearestUnlike(seed)
+	if err != nil {
+		return nil, err
+	}
+	consider(nn, "nearest-neighbour")
 	one, err := p.singleFeature()
 	if err != nil {
 		return nil, err
 	}
-	if one != nil && (z == nil || p.distance(one) < p.distance(z)) {
-		z, e.Search = one, "single-feature"
-	}
+	consider(one, "single-feature")
 	if z == nil {
 		e.Counterfactual = slices.Clone(x)
 		e.Warnings = append(e.Warnings, "no counterfactual found: neither the search nor any training row gets another decision from the model")
