@@ -352,6 +352,30 @@ func TestAnchorTextFindsTheKeyWord(t *testing.T) {
 	if _, err := AnchorText(context.Background(), model, "  ,, ", 1, AnchorOptions{}); err == nil {
 		t.Error("a document without words accepted")
 	}
+	// A text model's subject takes token ids; the registry's anchors keep
+	// words and replace the others by the unknown token.
+	vocab := []string{"<pad>", "<unk>", "the", "food", "was", "excellent"}
+	ids := func(_ context.Context, x []float32, n int) ([]float32, error) {
+		out := make([]float32, 2*n)
+		for i := range n {
+			out[2*i] = 1
+			if slices.Contains(x[i*6:(i+1)*6], 5) {
+				out[2*i], out[2*i+1] = 0, 1
+			}
+		}
+		return out, nil
+	}
+	s := &Subject{Kind: Text, Shape: []int{6}, Mode: Classification, Outputs: 2, Predict: ids, Vocabulary: vocab}
+	res, err := Run(context.Background(), "anchors", s, []float32{2, 3, 4, 5, 0, 0}, Options{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if te := res.Details.(*AnchorExplanation); len(te.Anchor) != 1 || te.Anchor[0] != `"excellent" (word 4)` || !te.Met {
+		t.Fatalf("token anchor %v", te.Anchor)
+	}
+	if _, err := Run(context.Background(), "anchors", s, make([]float32, 6), Options{}); err == nil || !strings.Contains(err.Error(), "padding") {
+		t.Errorf("an all-padding input: %v", err)
+	}
 }
 
 // logisticSubject is a two-class logistic model with its gradients.

@@ -62,6 +62,9 @@ type Subject struct {
 	// FeatureNames name a table's columns; ClassNames the outputs.
 	FeatureNames []string
 	ClassNames   []string
+	// Vocabulary names a text model's token ids (its inputs), numbered as
+	// datasets.Vocab numbers them: 0 is padding, 1 the unknown token.
+	Vocabulary []string
 }
 
 // Dim is the number of input values of one example.

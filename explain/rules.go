@@ -592,13 +592,53 @@ func AnchorText(ctx context.Context, model TextFunc, text string, label int, opt
 	return explainAnchor(ctx, f, sp, label, opt)
 }
 
-// anchorsMethod registers anchors for tables.
+// Token ids of a text model's input, as datasets.Vocab numbers them.
+const (
+	textPadID = 0
+	textUnkID = 1
+)
+
+// tokenAnchorSpace conditions on the words of token-id row x (padding
+// aside) kept in place: the other words are replaced by the unknown token
+// with probability one half, as AnchorText does with "UNK".
+func tokenAnchorSpace(x []float32, vocab []string) (anchorSpace, error) {
+	var pos []int
+	for i, v := range x {
+		if v != textPadID {
+			pos = append(pos, i)
+		}
+	}
+	if len(pos) == 0 {
+		return anchorSpace{}, fmt.Errorf("anchors: the input has only padding; there are no words to anchor on")
+	}
+	sp := anchorSpace{n: len(pos), dim: len(x), names: make([]string, len(pos))}
+	for f, i := range pos {
+		id := int(x[i])
+		word := fmt.Sprintf("#%d", id)
+		if id >= 0 && id < len(vocab) {
+			word = vocab[id]
+		}
+		sp.names[f] = fmt.Sprintf("%q (word %d)", word, f+1)
+	}
+	sp.sample = func(r *rng, anchor []int, row []float32) {
+		copy(row, x)
+		for f, i := range pos {
+			if r.Float64() < 0.5 && !slices.Contains(anchor, f) {
+				row[i] = textUnkID
+			}
+		}
+	}
+	sp.coverage = func(anchor []int) float64 { return math.Pow(0.5, float64(len(anchor))) }
+	return sp, nil
+}
+
+// anchorsMethod registers anchors for tables and text.
 type anchorsMethod struct{}
 
 func (anchorsMethod) Info() MethodInfo {
 	return MethodInfo{Name: "anchors", Title: "Anchors",
-		Summary: "a rule (conditions on a few features' quartile bins) under which the classifier keeps its decision with 95% precision, and the share of data it covers",
-		Inputs:  []InputKind{Table}, Needs: NeedsBackground,
+		Summary: "a rule (conditions on a few features' quartile bins, or words kept) under which the classifier keeps its decision with 95% precision, and the share of data it covers",
+		Inputs:  []InputKind{Table, Text}, Needs: NeedsBackground,
 		Budget: "model inputs sampled", DefaultBudget: "up to 100000, KL-LUCB stopping as soon as the bounds decide"}
 }
 
@@ -606,7 +646,17 @@ func (anchorsMethod) Explain(ctx context.Context, s *Subject, x []float32, opt O
 	if s.Mode != Classification {
 		return fmt.Errorf("anchors explain a classifier's decision; this model is a regression")
 	}
-	e, err := AnchorTabular(ctx, s.Predict, x, s.Background, res.Label, s.FeatureNames, AnchorOptions{Seed: opt.Seed, Budget: opt.Samples})
+	ao := AnchorOptions{Seed: opt.Seed, Budget: opt.Samples}
+	var e *AnchorExplanation
+	var err error
+	if s.Kind == Text {
+		var sp anchorSpace
+		if sp, err = tokenAnchorSpace(x, s.Vocabulary); err == nil {
+			e, err = explainAnchor(ctx, s.Predict, sp, res.Label, ao)
+		}
+	} else {
+		e, err = AnchorTabular(ctx, s.Predict, x, s.Background, res.Label, s.FeatureNames, ao)
+	}
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,12 @@ func (p *Predictor) Subject() *explain.Subject {
 		return out, nil
 	}
 	if p.Kind == explain.Text {
+		if v := p.Prep.Vocab; v != nil {
+			s.Vocabulary = make([]string, v.Size())
+			for id := range s.Vocabulary {
+				s.Vocabulary[id] = v.Token(id)
+			}
+		}
 		return s
 	}
 	g := adapt.Grad(p.Module, shape, false)
