@@ -169,6 +169,17 @@ func (s *Server) explainCost(method string, samples int) explainEstimate {
 		e.fixed = 3 * 64 * dim * 4 // inputs, gradients, the noisy or path copies
 	case "occlusion":
 		e.fixed = 256 * dim * 4
+	case "ablation", "permutation", "shapleysampling", "rise", "anchors", "counterfactual":
+		// A batch of perturbed inputs at a time (at most 4 Mi values),
+		// with a counterfactual's 2000 training rows; permutation keeps
+		// its reference draws, one input each.
+		e.fixed = 2*min(256*dim, 4<<20)*4 + 2000*dim*4
+		if method == "permutation" {
+			if e.n == 0 {
+				e.n = 50
+			}
+			e.perSample = dim * 4
+		}
 	default: // saliency, gradcam: one input
 		e.fixed = 4 * dim * 4
 	}

@@ -560,7 +560,7 @@ func TestHealthMetricsAndPage(t *testing.T) {
 	if h.Status != "ok" || h.Model != "iris-linear" || h.Task != "classification" || len(h.InputShape) != 1 || h.InputShape[0] != 4 || h.Outputs != 3 {
 		t.Fatalf("health %+v", h)
 	}
-	if strings.Join(h.Methods, ",") != "lime,saliency,ig,smoothgrad,kernelshap" {
+	if strings.Join(h.Methods, ",") != "lime,saliency,ig,smoothgrad,kernelshap,ablation,permutation,anchors,shapleysampling,counterfactual" {
 		t.Fatalf("methods for a table with training rows: %v", h.Methods)
 	}
 	post(t, ts, "/v1/predict", PredictRequest{Rows: [][]float64{{5.1, 3.5, 1.4, 0.2}}})
