@@ -70,8 +70,11 @@ func TestONNXCNNFromPyTorch(t *testing.T) {
 	}
 	for _, m := range names {
 		samples := 200
-		if m == "ig" {
+		switch m {
+		case "ig":
 			samples = 0 // the adaptive default, which reaches completeness
+		case "permutation", "shapleysampling":
+			samples = 10 // each sample is a pass over every superpixel
 		}
 		res, err := p.Explain(ctx, m, x, explain.Options{Seed: 1, Samples: samples})
 		if err != nil {
