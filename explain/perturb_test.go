@@ -72,6 +72,13 @@ func TestAblationAndPermutationOnALinearModel(t *testing.T) {
 			t.Errorf("groups %v accepted", bad)
 		}
 	}
+	// Fewer draws than rows: the seed chooses them.
+	p1, _ := FeaturePermutation(ctx, linearModel(w, 0.7), x, bg, 0, nil, nil, 20, 3)
+	p2, _ := FeaturePermutation(ctx, linearModel(w, 0.7), x, bg, 0, nil, nil, 20, 3)
+	p3, _ := FeaturePermutation(ctx, linearModel(w, 0.7), x, bg, 0, nil, nil, 20, 4)
+	if !slices.Equal(p1.Drops, p2.Drops) || slices.Equal(p1.Drops, p3.Drops) {
+		t.Error("permutation: the same seed gave other drops, or another seed the same")
+	}
 	if _, err := FeaturePermutation(ctx, linearModel(w, 0), x, bg[:5], 0, nil, nil, 10, 1); err == nil {
 		t.Error("a background of 5 values for 4 columns accepted")
 	}
