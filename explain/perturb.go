@@ -273,7 +273,7 @@ func (permutationMethod) Info() MethodInfo {
 	return MethodInfo{Name: "permutation", Title: "Feature permutation",
 		Summary: "how much the output drops, on average, when each feature takes other training rows' values (columns), or each superpixel another superpixel's colour (images)",
 		Inputs:  []InputKind{Table, Image}, Needs: NeedsBackground,
-		Budget: "reference draws per feature", DefaultBudget: "50 training rows (tables), 10 colour shuffles (images)"}
+		Budget: "reference draws per feature", DefaultBudget: "50 training rows (tables), 5 colour shuffles (images)"}
 }
 
 func (permutationMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {
@@ -286,7 +286,7 @@ func (permutationMethod) Explain(ctx context.Context, s *Subject, x []float32, o
 		}
 		draws := opt.Samples
 		if draws == 0 {
-			draws = 10
+			draws = 5
 		}
 		refs = shuffledColours(x, s.Shape[0], p.seg, draws, opt.Seed)
 	} else {

@@ -8,11 +8,13 @@ import (
 
 func init() { Register(riseMethod{}) }
 
-// RISEOptions tune RISE. The zero value draws 1000 masks on a 7×7 grid
-// keeping each cell with probability 0.5 (Petsiuk et al. 2018's
-// settings, DIANNA's defaults).
+// RISEOptions tune RISE. The zero value draws 1000 masks (500 for images
+// of at most 64×64 pixels) on a 7×7 grid keeping each cell with
+// probability 0.5 (Petsiuk et al. 2018's grid and probability, DIANNA's
+// number of masks).
 type RISEOptions struct {
-	// Masks is the number of random masks (default 1000).
+	// Masks is the number of random masks (default 1000; 500 for images
+	// of at most 64×64 pixels).
 	Masks int
 	// Grid is the side of the coarse random grid (default 7, at most the
 	// image's shorter side).
@@ -95,6 +97,11 @@ func RISE(ctx context.Context, model Func, pix []float32, c, h, w, label int, op
 	n, grid, keep := opt.Masks, opt.Grid, opt.Keep
 	if n == 0 {
 		n = 1000
+		if max(h, w) <= 64 {
+			// Small images (digits, icons) have few distinct masks on a
+			// 7×7 grid; half the masks give the same map within noise.
+			n = 500
+		}
 	}
 	if grid == 0 {
 		grid = min(7, h, w)
@@ -154,7 +161,7 @@ func (riseMethod) Info() MethodInfo {
 	return MethodInfo{Name: "rise", Title: "RISE",
 		Summary: "the image multiplied by random smooth masks; each pixel's importance is the output-weighted mean of the masks that show it",
 		Inputs:  []InputKind{Image},
-		Budget:  "random masks", DefaultBudget: "1000 (7×7 grid, half the cells kept)"}
+		Budget:  "random masks", DefaultBudget: "1000, 500 up to 64×64 pixels (7×7 grid, half the cells kept)"}
 }
 
 func (riseMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {

@@ -126,7 +126,7 @@ func (shapleySamplingMethod) Info() MethodInfo {
 	return MethodInfo{Name: "shapleysampling", Title: "Shapley value sampling",
 		Summary: "Shapley values of the features (columns, or superpixels) as mean marginal contributions over random orderings, each with its standard error",
 		Inputs:  []InputKind{Table, Image}, Needs: NeedsBackground,
-		Budget: "random orderings", DefaultBudget: "200 (tables), 25 (images)"}
+		Budget: "random orderings", DefaultBudget: "200 (tables), 10 (images: each is a pass over every superpixel)"}
 }
 
 func (shapleySamplingMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {
@@ -141,7 +141,7 @@ func (shapleySamplingMethod) Explain(ctx context.Context, s *Subject, x []float3
 		}
 		refs = [][]float32{hidden}
 		if perms == 0 {
-			perms = 25
+			perms = 10
 		}
 	} else {
 		d := s.Dim()
