@@ -70,8 +70,10 @@ func (o *AnchorOptions) resolve(what string) error {
 		return fmt.Errorf("%s: precision threshold %v; use a number strictly between 0 and 1", what, o.Threshold)
 	case !(o.Delta > 0 && o.Delta < 1), !(o.Epsilon > 0 && o.Epsilon < 1):
 		return fmt.Errorf("%s: delta %v and epsilon %v must be strictly between 0 and 1", what, o.Delta, o.Epsilon)
-	case o.Beam < 1, o.Batch < 1, o.Budget < o.Batch, o.MaxSize < 0:
-		return fmt.Errorf("%s: beam %d, batch %d, budget %d and max size %d: want beam and batch ≥ 1, a budget of at least one batch, max size ≥ 0", what, o.Beam, o.Batch, o.Budget, o.MaxSize)
+	case o.Beam < 1, o.Batch < 1, o.MaxSize < 0:
+		return fmt.Errorf("%s: beam %d, batch %d and max size %d: want beam and batch ≥ 1, max size ≥ 0", what, o.Beam, o.Batch, o.MaxSize)
+	case o.Budget < o.Batch:
+		return fmt.Errorf("%s: a budget of %d samples is less than one batch of %d; ask for at least %d (--samples), or 0 for the default", what, o.Budget, o.Batch, o.Batch)
 	}
 	return nil
 }

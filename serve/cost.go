@@ -174,11 +174,17 @@ func (s *Server) explainCost(method string, samples int) explainEstimate {
 		// with a counterfactual's 2000 training rows; permutation keeps
 		// its reference draws, one input each.
 		e.fixed = 2*min(256*dim, 4<<20)*4 + 2000*dim*4
-		if method == "permutation" {
+		switch method {
+		case "permutation":
 			if e.n == 0 {
 				e.n = 50
 			}
 			e.perSample = dim * 4
+		case "shapleysampling": // each ordering of the features is kept
+			if e.n == 0 {
+				e.n = 200
+			}
+			e.perSample = 8 * features
 		}
 	default: // saliency, gradcam: one input
 		e.fixed = 4 * dim * 4
