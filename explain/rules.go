@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 func init() { Register(anchorsMethod{}) }
@@ -461,8 +462,8 @@ const anchorTableCoverageRows = 10000
 
 // tableAnchorSpace conditions on the quartile bin (of the background's
 // columns) each feature of x lies in: a sample satisfying an anchor is a
-// training row whose anchored features are replaced by training values
-// from x's bins, as alibi's AnchorTabular samples.
+// training row whose anchored features are replaced by those of a
+// training row satisfying the anchor, as alibi's AnchorTabular samples.
 func tableAnchorSpace(background []float32, d int, x []float32, names []string, seed uint64) anchorSpace {
 	rows := BackgroundRows(background, d, anchorTableCoverageRows, seed)
 	n := len(rows) / d
@@ -503,15 +504,37 @@ func tableAnchorSpace(background []float32, d int, x []float32, names []string, 
 			sp.names[j] = txt[b-1] + " < " + name + " <= " + txt[b]
 		}
 	}
+	// covering lists, per anchor, the training rows that satisfy it: a
+	// sample copies the anchored features from one of them together (as
+	// alibi does), keeping their correlations; the rest comes from any
+	// row. Filled by coverage, which the search calls once per anchor
+	// before sampling it; read by parallel samplers.
+	var mu sync.RWMutex
+	covering := map[string][]int32{}
 	sp.sample = func(r *rng, anchor []int, row []float32) {
 		k := r.IntN(n)
 		copy(row, rows[k*d:(k+1)*d])
+		if len(anchor) == 0 {
+			return
+		}
+		mu.RLock()
+		rs := covering[anchorKey(anchor)]
+		mu.RUnlock()
+		if len(rs) == 0 {
+			// No training row satisfies every condition: draw each
+			// anchored feature from x's bin on its own.
+			for _, j := range anchor {
+				row[j] = inBin[j][r.IntN(len(inBin[j]))]
+			}
+			return
+		}
+		src := int(rs[r.IntN(len(rs))])
 		for _, j := range anchor {
-			row[j] = inBin[j][r.IntN(len(inBin[j]))]
+			row[j] = rows[src*d+j]
 		}
 	}
 	sp.coverage = func(anchor []int) float64 {
-		hits := 0
+		var rs []int32
 		for r := range n {
 			ok := true
 			for _, j := range anchor {
@@ -521,10 +544,13 @@ func tableAnchorSpace(background []float32, d int, x []float32, names []string, 
 				}
 			}
 			if ok {
-				hits++
+				rs = append(rs, int32(r))
 			}
 		}
-		return float64(hits) / float64(n)
+		mu.Lock()
+		covering[anchorKey(anchor)] = rs
+		mu.Unlock()
+		return float64(len(rs)) / float64(n)
 	}
 	return sp
 }
