@@ -2,8 +2,11 @@
 // way that can be checked: LIME for tables, text and images, submodular pick
 // (SP-LIME) over many explanations, Kernel SHAP, gradient attributions
 // (saliency, integrated gradients with a completeness check, SmoothGrad,
-// Grad-CAM), occlusion, and measures of how far an explanation can be
-// trusted (surrogate R² and local error, stability across seeds,
+// Grad-CAM), occlusion, the perturbation family (feature ablation and
+// permutation, Shapley value sampling with standard errors, RISE), rules
+// (Anchors, with precision and coverage) and what-ifs (counterfactuals in
+// the training data's ranges), and measures of how far an explanation can
+// be trusted (surrogate R² and local error, stability across seeds,
 // deletion/insertion curves).
 //
 // explain sees a model only as a batch function (Func for numeric inputs,
