@@ -36,14 +36,17 @@ func finishValues(s *Subject, res *Result, what string, v []float32, out []float
 	return nil
 }
 
-// completeness records |Σ v − delta| / max(|delta|, 1e-9) as the
-// completeness_residual quality figure and warns above 1%.
-func completeness(res *Result, v []float32, delta float64, why string) {
+// completeness records the completeness_residual quality figure:
+// |Σ v − delta| relative to |delta|, or to 1e-3·max(1, |fx|) when delta
+// is smaller (an input the model scores almost as its references, where
+// float32 rounding alone would look large against delta); above 1% it
+// warns, saying why.
+func completeness(res *Result, v []float32, delta, fx float64, why string) {
 	var sum float64
 	for _, a := range v {
 		sum += float64(a)
 	}
-	rel := math.Abs(sum-delta) / math.Max(math.Abs(delta), 1e-9)
+	rel := math.Abs(sum-delta) / math.Max(math.Abs(delta), 1e-3*math.Max(1, math.Abs(fx)))
 	res.Quality["completeness_residual"] = rel
 	if rel > 0.01 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the attributions add up to %.4g, not %.4g (%.1f%% off): %s", sum, delta, 100*rel, why))
