@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math"
+	"slices"
 
 	"github.com/glassbox-ml/glassbox/tensor"
 )
@@ -134,7 +135,7 @@ func (tp *Tape) unaryGrad(kind string, a *Var, y *tensor.Tensor, dfn func(gx, g,
 		if r := tp.rule; r != nil {
 			switch kind {
 			case "relu", "leakyrelu", "sigmoid", "tanh", "gelu":
-				if r.Activation != nil {
+				if r.Activation != nil && (r.Activations == nil || slices.Contains(r.Activations, kind)) {
 					gx = r.Activation(kind, a.Value, y, g, gx)
 				} else {
 					tp.unruled(kind, a)

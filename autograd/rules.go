@@ -23,6 +23,9 @@ type Rule struct {
 	// input, y its output, g the gradient of y and grad the ordinary
 	// gradient of x (f'(x)·g), which the hook may return or overwrite.
 	Activation func(kind string, x, y, g, grad *tensor.Tensor) *tensor.Tensor
+	// Activations lists the kinds Activation covers (nil: all); a strict
+	// rule fails on the others.
+	Activations []string
 	// MaxPool replaces max pooling's input gradient: x its input, y its
 	// output, g the gradient of y; route sends a tensor shaped like y to
 	// the positions of the maxima of each example's windows (the ordinary

@@ -136,7 +136,10 @@ func tapeRule(r explain.BackwardRule) (*autograd.Rule, error) {
 		if r.Epsilon < 0 || r.Gamma < 0 || math.IsNaN(r.Epsilon) || math.IsNaN(r.Gamma) {
 			return nil, fmt.Errorf("adapt: lrp: epsilon %v and gamma %v must be ≥ 0", r.Epsilon, r.Gamma)
 		}
-		return &autograd.Rule{Name: "lrp", Strict: true, Activation: lrpActivation,
+		// Relevance passes through activations that keep the sign and
+		// vanish at 0 (Captum's and Zennit's choice); a sigmoid's y/x
+		// blows up near 0, so the rule does not cover it.
+		return &autograd.Rule{Name: "lrp", Strict: true, Activation: lrpActivation, Activations: []string{"relu", "leakyrelu", "tanh"},
 			Linear: func(op *autograd.LinearOp, g *tensor.Tensor) *tensor.Tensor {
 				rule := r.Dense
 				if op.Kind == "conv2d" {

@@ -260,6 +260,17 @@ func TestRuleMethodErrors(t *testing.T) {
 		}
 	}
 	run(t, "guidedbackprop", s, x, explain.Options{})
+	// LRP passes relevance through ReLU-type and tanh units only; DeepLIFT's
+	// Rescale rule covers a sigmoid, and adds up through it.
+	sig := nn.NewSequential(nn.NewLinear(5, 4, rng), nn.NewSigmoid(), nn.NewLinear(4, 3, rng))
+	randomise(sig, rng, 1)
+	s = ruleSubject(sig, explain.Table, 5)
+	if _, err := explain.Run(ctx, "lrp", s, x, explain.Options{}); err == nil || !strings.Contains(err.Error(), "sigmoid") {
+		t.Errorf("lrp through a sigmoid: err = %v", err)
+	}
+	if r := run(t, "deeplift", s, x, explain.Options{}).Quality["completeness_residual"]; r > 1e-4 {
+		t.Errorf("deeplift through a sigmoid: completeness residual %v", r)
+	}
 	// A final softmax is left out: the scores are explained.
 	withSoftmax := nn.NewSequential(mlp(3, true), nn.NewSoftmax())
 	s, plain := ruleSubject(withSoftmax, explain.Table, 6), ruleSubject(mlp(3, true), explain.Table, 6)
