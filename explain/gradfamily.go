@@ -53,27 +53,32 @@ func completeness(res *Result, v []float32, delta, fx float64, why string) {
 	}
 }
 
-// references returns n reference inputs for the SHAP variants, seeded:
-// rows drawn from the Background for a table; for an image the black
-// image and then images of uniform noise in [0, 1] (an image model has no
-// training rows at hand).
-func references(s *Subject, n int, seed uint64) ([]float32, int, error) {
+// references returns n reference inputs for the SHAP variants, seeded,
+// as a function that writes reference r into dst: rows drawn from the
+// Background for a table; for an image the black image and then images
+// of uniform noise in [0, 1] (an image model has no training rows at
+// hand), each made from its own random stream when asked for, so memory
+// does not grow with n. It also returns how many there are (a table may
+// have fewer rows than n).
+func references(s *Subject, n int, seed uint64) (func(r int, dst []float32), int, error) {
 	d := s.Dim()
 	if s.Kind == Table {
 		rows := BackgroundRows(s.Background, d, n, seed)
 		if len(rows) < d {
 			return nil, 0, fmt.Errorf("no background rows to draw references from; pass the training data (--data SPEC)")
 		}
-		return rows, len(rows) / d, nil
+		return func(r int, dst []float32) { copy(dst, rows[r*d:(r+1)*d]) }, len(rows) / d, nil
 	}
-	out := make([]float32, n*d)
-	for r := 1; r < n; r++ {
-		rng := subStream(seed, streamReference, uint64(r))
-		for i := range d {
-			out[r*d+i] = float32(rng.unit32())
+	return func(r int, dst []float32) {
+		if r == 0 {
+			clear(dst)
+			return
 		}
-	}
-	return out, n, nil
+		rng := subStream(seed, streamReference, uint64(r))
+		for i := range dst {
+			dst[i] = float32(rng.unit32())
+		}
+	}, n, nil
 }
 
 // defaultBaseline is the reference input of DeepLIFT (as of integrated

@@ -24,7 +24,7 @@ func (deepLIFTMethod) Explain(ctx context.Context, s *Subject, x []float32, opt 
 	if len(ref) != len(x) {
 		return fmt.Errorf("deeplift: the baseline has %d values, the input %d", len(ref), len(x))
 	}
-	v, fx, fref, err := deepLIFT(ctx, s, x, ref, 1, res.Label)
+	v, fx, fref, err := deepLIFT(ctx, s, x, func(_ int, dst []float32) { copy(dst, ref) }, 1, res.Label)
 	if err != nil {
 		return err
 	}
@@ -32,30 +32,46 @@ func (deepLIFTMethod) Explain(ctx context.Context, s *Subject, x []float32, opt 
 	return finishValues(s, res, "deeplift", v, fx)
 }
 
-// deepLIFT runs the Rescale rule for n references refs (n×d) against x,
-// and returns the attributions averaged over them, the scores at x and the
-// mean score of the references for label.
-func deepLIFT(ctx context.Context, s *Subject, x, refs []float32, n, label int) (attr []float32, fx []float32, fref float64, err error) {
+// deepLIFTChunk is how many references one rule-gradient call takes:
+// the batch holds each twice (input and reference).
+const deepLIFTChunk = 32
+
+// deepLIFT runs the Rescale rule for n references (ref writes reference r
+// into a buffer) against x, deepLIFTChunk at a time, and returns the
+// attributions averaged over them, the scores at x and the mean score of
+// the references for label.
+func deepLIFT(ctx context.Context, s *Subject, x []float32, ref func(r int, dst []float32), n, label int) (attr []float32, fx []float32, fref float64, err error) {
 	d := len(x)
-	xs := make([]float32, n*d)
-	for r := range n {
+	acc := make([]float64, d)
+	chunk := min(n, deepLIFTChunk)
+	xs := make([]float32, chunk*d)
+	for r := range chunk {
 		copy(xs[r*d:], x)
 	}
-	out, m, err := ruleCall(ctx, s, xs, n, label, BackwardRule{Kind: RuleRescale}, refs)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	k := len(out) / (2 * n)
-	acc := make([]float64, d)
-	for r := range n {
-		for i := range d {
-			acc[i] += float64(x[i]-refs[r*d+i]) * float64(m[r*d+i])
+	refs := make([]float32, chunk*d)
+	for lo := 0; lo < n; lo += chunk {
+		m := min(chunk, n-lo)
+		for r := range m {
+			ref(lo+r, refs[r*d:(r+1)*d])
 		}
-		fref += float64(out[(n+r)*k+label])
+		out, mult, err := ruleCall(ctx, s, xs[:m*d], m, label, BackwardRule{Kind: RuleRescale}, refs[:m*d])
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		k := len(out) / (2 * m)
+		for r := range m {
+			for i := range d {
+				acc[i] += float64(x[i]-refs[r*d+i]) * float64(mult[r*d+i])
+			}
+			fref += float64(out[(m+r)*k+label])
+		}
+		if fx == nil {
+			fx = out[:k]
+		}
 	}
 	attr = make([]float32, d)
 	for i, a := range acc {
 		attr[i] = float32(a / float64(n))
 	}
-	return attr, out[:k], fref / float64(n), nil
+	return attr, fx, fref / float64(n), nil
 }

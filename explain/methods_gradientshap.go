@@ -30,11 +30,15 @@ func (gradientSHAPMethod) Explain(ctx context.Context, s *Subject, x []float32, 
 	if samples == 0 {
 		samples = gradientSHAPSamples
 	}
-	pool, rows, err := references(s, deepLIFTSHAPReferences, opt.Seed)
+	fill, rows, err := references(s, deepLIFTSHAPReferences, opt.Seed)
 	if err != nil {
 		return err
 	}
 	d := len(x)
+	pool := make([]float32, rows*d)
+	for r := range rows {
+		fill(r, pool[r*d:(r+1)*d])
+	}
 	const batch = 64
 	sum := make([]float64, d)
 	sumSq := make([]float64, d)

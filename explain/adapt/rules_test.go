@@ -168,9 +168,10 @@ func TestDeepLIFTAndLRPEpsilonAreComplete(t *testing.T) {
 			if r := run(t, "deeplift", s, x, opt).Quality["completeness_residual"]; r > 1e-4 {
 				t.Errorf("%s label %d: deeplift completeness residual %v", tc.name, label, r)
 			}
-			// DeepLIFT SHAP: Σ = f(x) − mean f(reference).
-			s.Background = make([]float32, 0, 10*d)
-			for r := range 10 {
+			// DeepLIFT SHAP: Σ = f(x) − mean f(reference), over 40
+			// references (two rule-gradient calls).
+			s.Background = make([]float32, 0, 40*d)
+			for r := range 40 {
 				s.Background = append(s.Background, randInput(uint64(10+r), d)...)
 			}
 			if r := run(t, "deepliftshap", s, x, opt).Quality["completeness_residual"]; r > 1e-4 {
