@@ -279,3 +279,31 @@ func TestRuleMethodErrors(t *testing.T) {
 	opt := explain.Options{Label: explain.Class(1)}
 	closeTo(t, "lrp with a final softmax", values(t, run(t, "lrp", s, x, opt)), values(t, run(t, "lrp", plain, x, opt)), 0, 0)
 }
+
+func TestGuidedGradCAMIsGuidedBackpropTimesGradCAM(t *testing.T) {
+	m := poolCNN(8, true)
+	layer, err := LastConv(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ruleSubject(m, explain.Image, 1, 8, 8)
+	s.CAM, s.CAMLayer = CAM(m, layer, []int{1, 8, 8}), "conv2"
+	x := randInput(3, 64)
+	opt := explain.Options{Label: explain.Class(2)}
+	ggc := run(t, "guidedgradcam", s, x, opt)
+	guided := values(t, run(t, "guidedbackprop", s, x, opt))
+	cam := run(t, "gradcam", s, x, opt).Attribution
+	want := make([]float32, 64)
+	for p := range want {
+		want[p] = guided[p] * cam[p]
+	}
+	closeTo(t, "guided grad-cam", ggc.Attribution, want, 1e-5, 1e-7)
+	if ggc.Layer != "conv2" || ggc.Quality["deletion_auc"] == 0 && ggc.Quality["insertion_auc"] == 0 {
+		t.Errorf("guided grad-cam names layer %q, quality %v", ggc.Layer, ggc.Quality)
+	}
+	// The model calls are counted: the prediction, Grad-CAM's, the
+	// guided gradient's and the deletion/insertion curves' batch.
+	if ggc.ModelCalls != 4 {
+		t.Errorf("guided grad-cam: %d model calls, want 4", ggc.ModelCalls)
+	}
+}
