@@ -96,9 +96,12 @@ func nonlinear2(a, b *Var) bool {
 }
 
 // Affine records an operation, computed by the caller, that is affine in
-// its first parent (a dense layer, a batch normalisation in inference
-// mode): like Custom, but a rule treats it as linear. op describes it for
-// Rule.Linear (nil: the rule keeps its ordinary gradient).
+// its parents that depend on the input (a dense layer, a batch
+// normalisation in inference mode, an index map such as a pad or a
+// gather, a selection by a constant mask): like Custom, but a strict rule
+// accepts it. op describes a weighted layer for Rule.Linear, which then
+// replaces the first parent's gradient (nil: the rule keeps the ordinary
+// gradient).
 func (tp *Tape) Affine(value *tensor.Tensor, op *LinearOp, backward func(g *tensor.Tensor) []*tensor.Tensor, parents ...*Var) *Var {
 	return tp.record(value, func(g *tensor.Tensor) {
 		grads := backward(g)
