@@ -11,7 +11,12 @@ import "github.com/glassbox-ml/glassbox/tensor"
 // Its backward gives gradients for x (saliency and Grad-CAM need them),
 // w and b; the input gradient is only computed when x requires one.
 func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
-	return tp.record(tensor.Conv2D(x.Value, w.Value, valueOrNil(b), p), func(g *tensor.Tensor) {
+	z := tensor.Conv2D(x.Value, w.Value, valueOrNil(b), p)
+	return tp.record(z, func(g *tensor.Tensor) {
+		if r := tp.rule; r != nil && r.Linear != nil && x.requiresGrad {
+			accum(x, r.Linear(convOp(x.Value, w.Value, valueOrNil(b), z, p), g), true)
+			return
+		}
 		dx, dw, db := tensor.Conv2DBackward(x.Value, w.Value, g, p, x.requiresGrad)
 		accum(x, dx, true)
 		accum(w, dw, true)
@@ -26,8 +31,24 @@ func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
 func (tp *Tape) MaxPool2D(x *Var, p tensor.PoolParams) *Var {
 	y, argmax := tensor.MaxPool2D(x.Value, p)
 	return tp.record(y, func(g *tensor.Tensor) {
-		accum(x, tensor.MaxPool2DBackward(g, argmax, x.Value.Shape()), true)
+		route := func(g *tensor.Tensor) *tensor.Tensor { return tensor.MaxPool2DBackward(g, argmax, x.Value.Shape()) }
+		if r := tp.rule; r != nil && r.MaxPool != nil {
+			accum(x, r.MaxPool(x.Value, y, g, route), true)
+			return
+		}
+		accum(x, route(g), true)
 	}, x)
+}
+
+// convOp describes a convolution for Rule.Linear.
+func convOp(x, w, b, z *tensor.Tensor, p tensor.ConvParams) *LinearOp {
+	return &LinearOp{Kind: "conv2d", X: x, Z: z, W: w, B: b,
+		Forward: func(w, b *tensor.Tensor) *tensor.Tensor { return tensor.Conv2D(x, w, b, p) },
+		Backward: func(w, g *tensor.Tensor) *tensor.Tensor {
+			dx, _, _ := tensor.Conv2DBackward(x, w, g, p, true)
+			return dx
+		},
+	}
 }
 
 // AvgPool2D returns the mean of each pooling window, padding not counted
@@ -54,6 +75,10 @@ func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
 // neither a pass over the output nor an intermediate tensor for the
 // rectifier. nn.Sequential uses it for a Conv2D followed by a ReLU.
 func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
+	if tp.Rule() != nil {
+		// A rule treats the convolution and the rectifier differently.
+		return tp.ReLU(tp.Conv2D(x, w, b, p))
+	}
 	y := tensor.Conv2DReLU(x.Value, w.Value, valueOrNil(b), p)
 	return tp.record(y, func(g *tensor.Tensor) {
 		dx, dw, db := tensor.Conv2DReLUBackward(x.Value, w.Value, y, g, p, x.requiresGrad)

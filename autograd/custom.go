@@ -17,6 +17,7 @@ import "github.com/glassbox-ml/glassbox/tensor"
 // is copied).
 func (tp *Tape) Custom(value *tensor.Tensor, backward func(g *tensor.Tensor) []*tensor.Tensor, parents ...*Var) *Var {
 	return tp.record(value, func(g *tensor.Tensor) {
+		tp.unruled("custom (opaque)", parents...)
 		grads := backward(g)
 		for i, p := range parents {
 			if i >= len(grads) || grads[i] == nil {

@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math"
+	"slices"
 
 	"github.com/glassbox-ml/glassbox/tensor"
 )
@@ -27,6 +28,9 @@ func (tp *Tape) Sub(a, b *Var) *Var {
 // Mul returns a * b elementwise (broadcasting).
 func (tp *Tape) Mul(a, b *Var) *Var {
 	return tp.record(tensor.Mul(a.Value, b.Value), func(g *tensor.Tensor) {
+		if nonlinear2(a, b) {
+			tp.unruled("product of two activations (mul)", a)
+		}
 		if a.requiresGrad {
 			accum(a, tensor.Mul(g, b.Value), true)
 		}
@@ -40,6 +44,7 @@ func (tp *Tape) Mul(a, b *Var) *Var {
 func (tp *Tape) Div(a, b *Var) *Var {
 	out := tensor.Div(a.Value, b.Value)
 	return tp.record(out, func(g *tensor.Tensor) {
+		tp.unruled("division by an activation (div)", b)
 		if a.requiresGrad {
 			accum(a, tensor.Div(g, b.Value), true)
 		}
@@ -69,9 +74,19 @@ func (tp *Tape) Neg(a *Var) *Var {
 
 // MatMul returns the matrix product a·b (see tensor.MatMul for shapes).
 func (tp *Tape) MatMul(a, b *Var) *Var {
-	return tp.record(tensor.MatMul(a.Value, b.Value), func(g *tensor.Tensor) {
+	z := tensor.MatMul(a.Value, b.Value)
+	return tp.record(z, func(g *tensor.Tensor) {
+		if nonlinear2(a, b) {
+			tp.unruled("product of two activations (matmul)", a)
+		} else if r := tp.rule; r != nil && r.Linear != nil && b.fromInput {
+			tp.unruled("product of a matrix and an activation (matmul, weights on the left)", b)
+		}
 		if a.requiresGrad {
-			accum(a, tensor.MatMul(g, swapLast(b.Value)), true)
+			if r := tp.rule; r != nil && r.Linear != nil && !b.fromInput && b.Value.Rank() == 2 {
+				accum(a, r.Linear(matMulOp(a.Value, b.Value, z), g), true)
+			} else {
+				accum(a, tensor.MatMul(g, swapLast(b.Value)), true)
+			}
 		}
 		if b.requiresGrad {
 			if len(b.Value.Shape()) == 2 && len(a.Value.Shape()) > 2 {
@@ -84,6 +99,20 @@ func (tp *Tape) MatMul(a, b *Var) *Var {
 			}
 		}
 	}, a, b)
+}
+
+// matMulOp describes z = x·w, w a constant matrix, for Rule.Linear.
+func matMulOp(x, w, z *tensor.Tensor) *LinearOp {
+	return &LinearOp{Kind: "matmul", X: x, Z: z, W: w,
+		Forward: func(w, b *tensor.Tensor) *tensor.Tensor {
+			y := tensor.MatMul(x, w)
+			if b != nil {
+				y = tensor.Add(y, b)
+			}
+			return y
+		},
+		Backward: func(w, g *tensor.Tensor) *tensor.Tensor { return tensor.MatMul(g, swapLast(w)) },
+	}
 }
 
 // swapLast transposes the last two axes (a view).
@@ -99,17 +128,29 @@ func swapLast(t *tensor.Tensor) *tensor.Tensor {
 
 // unaryGrad records an elementwise function whose derivative is computed
 // from the input x and output y by dfn, writing g·f'(x) into gx.
-func (tp *Tape) unaryGrad(a *Var, y *tensor.Tensor, dfn func(gx, g, x, y []float32)) *Var {
+func (tp *Tape) unaryGrad(kind string, a *Var, y *tensor.Tensor, dfn func(gx, g, x, y []float32)) *Var {
 	return tp.record(y, func(g *tensor.Tensor) {
 		gx := tensor.New(a.Value.Shape()...)
 		dfn(gx.Data(), g.Data(), a.Value.Data(), y.Data())
+		if r := tp.rule; r != nil {
+			switch kind {
+			case "relu", "leakyrelu", "sigmoid", "tanh", "gelu":
+				if r.Activation != nil && (r.Activations == nil || slices.Contains(r.Activations, kind)) {
+					gx = r.Activation(kind, a.Value, y, g, gx)
+				} else {
+					tp.unruled(kind, a)
+				}
+			default:
+				tp.unruled(kind, a)
+			}
+		}
 		accum(a, gx, true)
 	}, a)
 }
 
 // ReLU returns max(a, 0).
 func (tp *Tape) ReLU(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.ReLU(a.Value), func(gx, g, _, y []float32) {
+	return tp.unaryGrad("relu", a, tensor.ReLU(a.Value), func(gx, g, _, y []float32) {
 		// Branch-free (a branch mispredicts on half the elements): y =
 		// max(x, 0) is +0 or positive, so the sign bit of −bits(y) is set
 		// exactly where y > 0; tensor.ReLUGradSlice does this eight at a time.
@@ -119,7 +160,7 @@ func (tp *Tape) ReLU(a *Var) *Var {
 
 // LeakyReLU returns a where a > 0 and slope·a elsewhere.
 func (tp *Tape) LeakyReLU(a *Var, slope float32) *Var {
-	return tp.unaryGrad(a, tensor.LeakyReLU(a.Value, slope), func(gx, g, x, _ []float32) {
+	return tp.unaryGrad("leakyrelu", a, tensor.LeakyReLU(a.Value, slope), func(gx, g, x, _ []float32) {
 		for i, v := range x {
 			if v > 0 {
 				gx[i] = g[i]
@@ -132,7 +173,7 @@ func (tp *Tape) LeakyReLU(a *Var, slope float32) *Var {
 
 // Sigmoid returns 1/(1+e^-a).
 func (tp *Tape) Sigmoid(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Sigmoid(a.Value), func(gx, g, _, y []float32) {
+	return tp.unaryGrad("sigmoid", a, tensor.Sigmoid(a.Value), func(gx, g, _, y []float32) {
 		for i, s := range y {
 			gx[i] = g[i] * s * (1 - s)
 		}
@@ -141,7 +182,7 @@ func (tp *Tape) Sigmoid(a *Var) *Var {
 
 // Tanh returns tanh(a).
 func (tp *Tape) Tanh(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Tanh(a.Value), func(gx, g, _, y []float32) {
+	return tp.unaryGrad("tanh", a, tensor.Tanh(a.Value), func(gx, g, _, y []float32) {
 		for i, t := range y {
 			gx[i] = g[i] * (1 - t*t)
 		}
@@ -150,7 +191,7 @@ func (tp *Tape) Tanh(a *Var) *Var {
 
 // GELU returns a·Φ(a).
 func (tp *Tape) GELU(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.GELU(a.Value), func(gx, g, x, _ []float32) {
+	return tp.unaryGrad("gelu", a, tensor.GELU(a.Value), func(gx, g, x, _ []float32) {
 		for i, v := range x {
 			z := float64(v)
 			cdf := 0.5 * (1 + math.Erf(z/math.Sqrt2))
@@ -162,7 +203,7 @@ func (tp *Tape) GELU(a *Var) *Var {
 
 // Exp returns e^a.
 func (tp *Tape) Exp(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Exp(a.Value), func(gx, g, _, y []float32) {
+	return tp.unaryGrad("exp", a, tensor.Exp(a.Value), func(gx, g, _, y []float32) {
 		for i, e := range y {
 			gx[i] = g[i] * e
 		}
@@ -171,7 +212,7 @@ func (tp *Tape) Exp(a *Var) *Var {
 
 // Log returns ln(a).
 func (tp *Tape) Log(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Log(a.Value), func(gx, g, x, _ []float32) {
+	return tp.unaryGrad("log", a, tensor.Log(a.Value), func(gx, g, x, _ []float32) {
 		for i, v := range x {
 			gx[i] = g[i] / v
 		}
@@ -180,7 +221,7 @@ func (tp *Tape) Log(a *Var) *Var {
 
 // Sqrt returns √a.
 func (tp *Tape) Sqrt(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Sqrt(a.Value), func(gx, g, _, y []float32) {
+	return tp.unaryGrad("sqrt", a, tensor.Sqrt(a.Value), func(gx, g, _, y []float32) {
 		for i, s := range y {
 			gx[i] = g[i] * 0.5 / s
 		}
@@ -189,7 +230,7 @@ func (tp *Tape) Sqrt(a *Var) *Var {
 
 // Square returns a².
 func (tp *Tape) Square(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Square(a.Value), func(gx, g, x, _ []float32) {
+	return tp.unaryGrad("square", a, tensor.Square(a.Value), func(gx, g, x, _ []float32) {
 		for i, v := range x {
 			gx[i] = 2 * v * g[i]
 		}
@@ -198,7 +239,7 @@ func (tp *Tape) Square(a *Var) *Var {
 
 // Abs returns |a| (gradient sign(a), 0 at 0).
 func (tp *Tape) Abs(a *Var) *Var {
-	return tp.unaryGrad(a, tensor.Abs(a.Value), func(gx, g, x, _ []float32) {
+	return tp.unaryGrad("abs", a, tensor.Abs(a.Value), func(gx, g, x, _ []float32) {
 		for i, v := range x {
 			switch {
 			case v > 0:
@@ -336,6 +377,7 @@ func (tp *Tape) IndexSelect(a *Var, axis int, idx []int) *Var {
 func (tp *Tape) Softmax(a *Var, axis int) *Var {
 	y := tensor.Softmax(a.Value, axis)
 	return tp.record(y, func(g *tensor.Tensor) {
+		tp.unruled("softmax", a)
 		// dx = y ⊙ (g − Σ g⊙y)
 		s := tensor.Sum(tensor.Mul(g, y), true, axis)
 		accum(a, tensor.Mul(y, tensor.Sub(g, s)), true)
@@ -346,6 +388,7 @@ func (tp *Tape) Softmax(a *Var, axis int) *Var {
 func (tp *Tape) LogSoftmax(a *Var, axis int) *Var {
 	y := tensor.LogSoftmax(a.Value, axis)
 	return tp.record(y, func(g *tensor.Tensor) {
+		tp.unruled("log-softmax", a)
 		// dx = g − softmax ⊙ Σ g
 		s := tensor.Sum(g, true, axis)
 		accum(a, tensor.Sub(g, tensor.Mul(tensor.Exp(y), s)), true)
@@ -356,6 +399,9 @@ func (tp *Tape) LogSoftmax(a *Var, axis int) *Var {
 func (tp *Tape) Maximum(a, b *Var) *Var {
 	out := tensor.Maximum(a.Value, b.Value)
 	return tp.record(out, func(g *tensor.Tensor) {
+		if nonlinear2(a, b) {
+			tp.unruled("maximum of two activations", a)
+		}
 		ma := tensor.GreaterEqual(a.Value, b.Value)
 		if a.requiresGrad {
 			accum(a, tensor.Mul(g, ma), true)

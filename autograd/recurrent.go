@@ -314,6 +314,7 @@ func (tp *Tape) LSTMCell(gates, cPrev *Var) (h, c *Var) {
 	})
 	var dcOut *tensor.Tensor
 	h = tp.record(hv, func(g *tensor.Tensor) {
+		tp.unruled("recurrent cell", onInput)
 		gd := g.Data()
 		dc := gradOrZeros(dcOut, bsz*hsz)
 		dgates := tensor.New(bsz, 4*hsz)
@@ -367,6 +368,7 @@ func (tp *Tape) GRUCell(xg, hg, hPrev *Var) *Var {
 		}
 	})
 	return tp.record(hv, func(g *tensor.Tensor) {
+		tp.unruled("recurrent cell", onInput)
 		gd := g.Data()
 		dxv, dhgv := tensor.New(bsz, 3*hsz), tensor.New(bsz, 3*hsz)
 		dx, dhg := dxv.Data(), dhgv.Data()
@@ -408,6 +410,7 @@ func (tp *Tape) RNNCell(xg, hg *Var) *Var {
 		}
 	})
 	return tp.record(hv, func(g *tensor.Tensor) {
+		tp.unruled("recurrent cell", onInput)
 		gd := g.Data()
 		dpv := tensor.New(bsz, hsz)
 		dp := dpv.Data()
@@ -507,6 +510,7 @@ func (tp *Tape) LSTMSeq(xproj, whh, bias, h0, c0 *Var) (hs, hT, cT *Var) {
 	cTv := tensor.MustFromSlice(append([]float32(nil), cs[last:last+bsz*hsz]...), bsz, hsz)
 	var dhT, dcT *tensor.Tensor
 	hs = tp.record(hsv, func(g *tensor.Tensor) {
+		tp.unruled("recurrent layer", onInput)
 		gd := g.Data()
 		dh := gradOrZeros(dhT, bsz*hsz)
 		dc := gradOrZeros(dcT, bsz*hsz)
@@ -605,6 +609,7 @@ func (tp *Tape) GRUSeq(xproj, whh, bih, bhh, h0 *Var) (hs, hT *Var) {
 	hTv := stepView(hsv, steps-1).Clone()
 	var dhT *tensor.Tensor
 	hs = tp.record(hsv, func(g *tensor.Tensor) {
+		tp.unruled("recurrent layer", onInput)
 		gd := g.Data()
 		dh := gradOrZeros(dhT, bsz*hsz)
 		dhm := tensor.MustFromSlice(dh, bsz, hsz)
@@ -683,6 +688,7 @@ func (tp *Tape) RNNSeq(xproj, whh, bias, h0 *Var) (hs, hT *Var) {
 	hTv := stepView(hsv, steps-1).Clone()
 	var dhT *tensor.Tensor
 	hs = tp.record(hsv, func(g *tensor.Tensor) {
+		tp.unruled("recurrent layer", onInput)
 		gd := g.Data()
 		dh := gradOrZeros(dhT, bsz*hsz)
 		dhm := tensor.MustFromSlice(dh, bsz, hsz)

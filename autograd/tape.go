@@ -18,7 +18,11 @@ type Var struct {
 	Name string
 
 	requiresGrad bool
-	backward     func(g *tensor.Tensor)
+	// fromInput says the value depends on an Input (not only on
+	// parameters and constants): explanation rules (Rule) tell an
+	// activation from a weight by it.
+	fromInput bool
+	backward  func(g *tensor.Tensor)
 }
 
 // Param returns a trainable leaf: gradients flow into it and accumulate
@@ -27,7 +31,7 @@ func Param(t *tensor.Tensor, name string) *Var { return &Var{Value: t, Name: nam
 
 // Input returns a leaf whose gradient is wanted (attributions w.r.t. the
 // input of a model).
-func Input(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true} }
+func Input(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true, fromInput: true} }
 
 // Const returns a leaf that never receives a gradient.
 func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
@@ -50,6 +54,10 @@ type Tape struct {
 	nodes    []*Var
 	noGrad   bool
 	backward bool
+	// rule, when set, modifies the backward pass (see Rule); ruleErr is
+	// the first operation a strict rule could not cover.
+	rule    *Rule
+	ruleErr error
 }
 
 // NewTape returns an empty recording tape.
@@ -78,6 +86,7 @@ func (tp *Tape) Reset() {
 	}
 	clear(tp.nodes)
 	tp.nodes = tp.nodes[:0]
+	tp.ruleErr = nil
 }
 
 // record wraps value as the output of an operation on parents. When any
@@ -91,7 +100,7 @@ func (tp *Tape) record(value *tensor.Tensor, backward func(g *tensor.Tensor), pa
 	for _, p := range parents {
 		if p != nil && p.requiresGrad {
 			out.requiresGrad = true
-			break
+			out.fromInput = out.fromInput || p.fromInput
 		}
 	}
 	if out.requiresGrad {
@@ -124,6 +133,9 @@ func (tp *Tape) Backward(loss *Var) error {
 			continue
 		}
 		n.backward(n.Grad)
+		if tp.ruleErr != nil {
+			return tp.ruleErr
+		}
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ type GradFunc func(ctx context.Context, x []float32, n int, label int) (out, gra
 // input and one model output: a value per input feature in the input's
 // layout, the model's outputs at the input, and what went wrong, in words.
 type Attribution struct {
-	// Method is "saliency", "integrated-gradients" or "smoothgrad".
+	// Method is "saliency", "integrated-gradients", "smoothgrad" or the
+	// registry name of a method of the gradient family ("deeplift", …).
 	Method string `json:"method"`
 	// Label is the explained output.
 	Label int `json:"label"`

@@ -65,6 +65,10 @@ type Subject struct {
 	// Vocabulary names a text model's token ids (its inputs), numbered as
 	// datasets.Vocab numbers them: 0 is padding, 1 the unknown token.
 	Vocabulary []string
+	// RuleGradient differentiates the model's scores with a modified
+	// back-propagation (guided backprop, DeepLIFT, LRP); nil for a model
+	// whose structure the rules cannot follow.
+	RuleGradient RuleGradFunc
 }
 
 // Dim is the number of input values of one example.
@@ -86,6 +90,9 @@ const (
 	NeedsBackground
 	// NeedsCAM: the method reads a convolution's activations.
 	NeedsCAM
+	// NeedsRules: the method back-propagates with modified rules
+	// (Subject.RuleGradient).
+	NeedsRules
 )
 
 // MethodInfo describes a registered method: what it is called, what it
@@ -118,6 +125,8 @@ func (mi MethodInfo) Applies(s *Subject) error {
 	switch {
 	case mi.Needs&NeedsGradient != 0 && s.Gradient == nil:
 		return fmt.Errorf("%s needs the model's gradients, which this model does not provide", mi.Name)
+	case mi.Needs&NeedsRules != 0 && s.RuleGradient == nil:
+		return fmt.Errorf("%s needs to back-propagate through the model's layers with modified rules, which this model does not support (a glassbox network or an ONNX model of dense, convolution, pooling and ReLU-type layers does)", mi.Name)
 	case mi.Needs&NeedsCAM != 0 && s.CAM == nil:
 		return fmt.Errorf("%s needs a convolutional layer in a Sequential model; this model has none", mi.Name)
 	case mi.Needs&NeedsBackground != 0 && s.Kind == Table && len(s.Background) == 0:
@@ -152,6 +161,9 @@ type Options struct {
 	// colour); HideValue is the constant for HideConstant.
 	Hide      Hide
 	HideValue float32
+	// Rule chooses LRP's rules (ParseLRPRule): "composite" (default),
+	// "epsilon", "gamma" or "zplus", optionally "epsilon=0.25".
+	Rule string
 }
 
 // MaxSamples bounds Options.Samples: past it an image explanation holds
@@ -330,6 +342,16 @@ func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options)
 		sub.Gradient = func(ctx context.Context, x []float32, n, label int) ([]float32, []float32, error) {
 			calls.count(n)
 			return s.Gradient(ctx, x, n, label)
+		}
+	}
+	if s.RuleGradient != nil {
+		sub.RuleGradient = func(ctx context.Context, x []float32, n, label int, rule BackwardRule, ref []float32) ([]float32, []float32, error) {
+			if ref != nil {
+				calls.count(2 * n) // the references run in the same batch
+			} else {
+				calls.count(n)
+			}
+			return s.RuleGradient(ctx, x, n, label, rule, ref)
 		}
 	}
 	if s.CAM != nil {

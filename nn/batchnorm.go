@@ -328,7 +328,9 @@ func (l *BatchNorm) evalForward(tp *autograd.Tape, x *autograd.Var, g bnGeom) *a
 			}
 		}
 	})
-	return tp.Custom(y, func(gy *tensor.Tensor) []*tensor.Tensor {
+	// In inference mode the layer is affine per channel: rules keep its
+	// ordinary gradient.
+	return tp.Affine(y, nil, func(gy *tensor.Tensor) []*tensor.Tensor {
 		gd := gy.Data()
 		dgamma, dbeta := tensor.New(g.c), tensor.New(g.c)
 		dgd, dbd := dgamma.Data(), dbeta.Data()

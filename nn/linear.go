@@ -131,7 +131,11 @@ func affineForward(tp *autograd.Tape, op string, x, w, b *autograd.Var) *autogra
 		}
 	}
 	tensor.MatMulInto(y, x2, w.Value, b != nil)
-	return tp.Custom(y.Reshape(outShape...), func(g *tensor.Tensor) []*tensor.Tensor {
+	var lin *autograd.LinearOp
+	if tp.Rule() != nil {
+		lin = denseOp(x, w, b, y, outShape)
+	}
+	return tp.Affine(y.Reshape(outShape...), lin, func(g *tensor.Tensor) []*tensor.Tensor {
 		g2 := g.Reshape(rows, out)
 		grads := make([]*tensor.Tensor, 3)
 		if x.RequiresGrad() {
@@ -149,6 +153,31 @@ func affineForward(tp *autograd.Tape, op string, x, w, b *autograd.Var) *autogra
 		}
 		return grads
 	}, x, w, b)
+}
+
+// denseOp describes y = x·w + b for an explanation rule
+// (autograd.Rule.Linear), in x's and the output's own shapes.
+func denseOp(x, w, b *autograd.Var, y *tensor.Tensor, outShape []int) *autograd.LinearOp {
+	sh := x.Shape()
+	in, out := w.Value.Dim(0), w.Value.Dim(1)
+	rows := tensor.Numel(sh[:len(sh)-1])
+	x2 := x.Value.Reshape(rows, in)
+	var bv *tensor.Tensor
+	if b != nil {
+		bv = b.Value
+	}
+	return &autograd.LinearOp{Kind: "dense", X: x.Value, Z: y.Reshape(outShape...), W: w.Value, B: bv,
+		Forward: func(w, b *tensor.Tensor) *tensor.Tensor {
+			z := tensor.MatMul(x2, w)
+			if b != nil {
+				z = tensor.Add(z, b)
+			}
+			return z.Reshape(outShape...)
+		},
+		Backward: func(w, g *tensor.Tensor) *tensor.Tensor {
+			return tensor.MatMul(g.Reshape(rows, out), w.Transpose()).Reshape(sh...)
+		},
+	}
 }
 
 // affineShape is the output shape of affineForward for an input of shape

@@ -29,7 +29,8 @@ func gatherMap(tp *autograd.Tape, x *autograd.Var, m []int32, shape []int, fill 
 			od[k] = xd[i]
 		}
 	}
-	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+	// An index map is linear: explanation rules keep its ordinary gradient.
+	return tp.Affine(out, nil, func(g *tensor.Tensor) []*tensor.Tensor {
 		gx := tensor.New(x.Value.Shape()...)
 		gxd, gd := gx.Data(), g.Data()
 		for k, i := range m {
@@ -119,7 +120,8 @@ func where(tp *autograd.Tape, cond []int64, condShape []int, a, b *autograd.Var)
 			od[i] = bd[i]
 		}
 	}
-	return tp.Custom(out, func(g *tensor.Tensor) []*tensor.Tensor {
+	// A selection by a constant condition is linear in a and b.
+	return tp.Affine(out, nil, func(g *tensor.Tensor) []*tensor.Tensor {
 		gd := g.Data()
 		ga, gb := tensor.New(shape...), tensor.New(shape...)
 		gad, gbd := ga.Data(), gb.Data()

@@ -671,7 +671,7 @@ func gatherVal(tp *autograd.Tape, data, indices *val, axis int64) *val {
 func castOnTape(tp *autograd.Tape, x *val, to DataType) *val {
 	if x.v != nil && (to == Float16 || to == BFloat16) {
 		y := roundFloats(x.v.Value, to)
-		return floatVal(tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{g} }, x.v), to)
+		return floatVal(tp.Affine(y, nil, func(g *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{g} }, x.v), to)
 	}
 	return castVal(x, to)
 }

@@ -58,6 +58,26 @@ func (p *Predictor) Subject() *explain.Subject {
 		}
 		return out, grad, nil
 	}
+	rg := adapt.RuleGrad(p.Module, shape)
+	s.RuleGradient = func(ctx context.Context, x []float32, n, label int, rule explain.BackwardRule, ref []float32) ([]float32, []float32, error) {
+		if ref != nil {
+			ref = p.modelInput(ref)
+		}
+		out, grad, err := rg(ctx, p.modelInput(x), n, label, rule, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rule.Kind != explain.RuleLRP {
+			p.gradToRaw(grad) // LRP's relevance is in the output's units already
+		}
+		if p.Task == Regression && p.Prep.TargetStd != 0 {
+			p.TargetFromModel(out)
+			for i := range grad {
+				grad[i] *= p.Prep.TargetStd
+			}
+		}
+		return out, grad, nil
+	}
 	if p.Kind == explain.Table && p.Prep.Mean != nil {
 		// Integrated gradients start from the training mean, the input
 		// the standardised network sees as all zeros.

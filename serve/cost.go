@@ -118,8 +118,8 @@ func (e explainEstimate) samplesPhrase(asked int) string {
 // perturbation's features as float32 and float64 and its outputs; Kernel
 // SHAP keeps the outputs of every coalition on each of up to 50
 // background rows (the one that grows fastest: samples × 50 × outputs);
-// the gradient methods keep little per step besides their batch of 64
-// inputs. Image methods add the batches of the deletion and insertion
+// the gradient methods (the SHAP variants of DeepLIFT and gradients
+// too) keep little per step besides their batch of 64 inputs. Image methods add the batches of the deletion and insertion
 // curves. The estimate is doubled for the garbage the collector has not
 // reclaimed yet, which the measurements include.
 func (s *Server) explainCost(method string, samples int) explainEstimate {
@@ -167,6 +167,18 @@ func (s *Server) explainCost(method string, samples int) explainEstimate {
 		}
 		e.perSample = 16*k + 128
 		e.fixed = 3 * 64 * dim * 4 // inputs, gradients, the noisy or path copies
+	case "gradientshap":
+		if e.n == 0 {
+			e.n = 200
+		}
+		e.perSample = 16*k + 128
+		e.fixed = (3*64 + 50) * dim * 4 // a batch as for ig, and 50 references
+	case "deepliftshap", "deeplift":
+		if e.n == 0 {
+			e.n = 50
+		}
+		e.perSample = 16*k + 128
+		e.fixed = 4 * 64 * dim * 4 // 32 inputs and their references, their gradients
 	case "occlusion":
 		e.fixed = 256 * dim * 4
 	case "ablation", "permutation", "shapleysampling", "rise", "anchors", "counterfactual":

@@ -56,6 +56,9 @@ type ExplainRequest struct {
 	HideValue float64 `json:"hide_value,omitempty"`
 	// Picture: false leaves the picture out of the answer.
 	Picture *bool `json:"picture,omitempty"`
+	// Rule chooses LRP's rules: composite (default), epsilon, gamma or
+	// zplus, optionally with a parameter ("epsilon=0.25").
+	Rule string `json:"rule,omitempty"`
 }
 
 // ExplainResponse is the answer of POST /v1/explain.
@@ -251,7 +254,7 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 	if req.Label != nil && *req.Label == -1 {
 		req.Label = nil // the old spelling of "the predicted class"
 	}
-	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue)}
+	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue), Rule: req.Rule}
 	method := req.Method
 	if method == "" {
 		method = "lime"
@@ -276,6 +279,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 			reason = fmt.Sprintf("%s on a table samples from the model's training rows, and this server has none", method)
 		case info.Needs&explain.NeedsCAM != 0:
 			reason = fmt.Sprintf("%s needs a convolutional layer in a sequential model; this model has none", method)
+		case info.Needs&explain.NeedsRules != 0 && s.p.Subject().RuleGradient == nil:
+			reason = fmt.Sprintf("%s back-propagates through the model's layers with modified rules, which this model does not support", method)
 		case info.Needs&explain.NeedsGradient != 0:
 			reason = fmt.Sprintf("%s needs the model's gradients, which this model does not provide", method)
 		}
@@ -292,6 +297,9 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
 	case !finite(req.HideValue) || math.Abs(req.HideValue) > math.MaxFloat32:
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v: want a number between about ±3.4e38", req.HideValue)
+	}
+	if _, err := explain.ParseLRPRule(opt.Rule); err != nil {
+		return "", opt, httpErrorf(http.StatusBadRequest, "rule: %s", userWords(err.Error()))
 	}
 	return method, opt, nil
 }

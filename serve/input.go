@@ -36,6 +36,7 @@ type explainWire struct {
 	Hide      string  `json:"hide,omitempty"`
 	HideValue float64 `json:"hide_value,omitempty"`
 	Picture   *bool   `json:"picture,omitempty"`
+	Rule      string  `json:"rule,omitempty"`
 }
 
 func (w *predictWire) hasRows() bool {

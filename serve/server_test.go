@@ -549,6 +549,19 @@ func TestTimeoutAndClientGone(t *testing.T) {
 	}
 }
 
+func TestExplainTakesLRPRule(t *testing.T) {
+	f := iris(t)
+	ts := newServer(t, f.m, f.meta, Options{Name: "iris-linear"}, f.train)
+	// LRP's rule comes with the request; a misspelt one is the client's error.
+	row := PredictRequest{Rows: [][]float64{{5.1, 3.5, 1.4, 0.2}}}
+	if code, b, _ := post(t, ts, "/v1/explain", ExplainRequest{PredictRequest: row, Method: "lrp", Rule: "epsilon=0.01"}); code != http.StatusOK {
+		t.Fatalf("lrp with rule epsilon=0.01: %d %s", code, b)
+	}
+	if code, b, _ := post(t, ts, "/v1/explain", ExplainRequest{PredictRequest: row, Method: "lrp", Rule: "zplsu"}); code != http.StatusBadRequest || !strings.Contains(string(b), "zplus") {
+		t.Fatalf("lrp with rule zplsu: %d %s", code, b)
+	}
+}
+
 func TestHealthMetricsAndPage(t *testing.T) {
 	f := iris(t)
 	ts := newServer(t, f.m, f.meta, Options{Name: "iris-linear"}, f.train)
@@ -560,7 +573,7 @@ func TestHealthMetricsAndPage(t *testing.T) {
 	if h.Status != "ok" || h.Model != "iris-linear" || h.Task != "classification" || len(h.InputShape) != 1 || h.InputShape[0] != 4 || h.Outputs != 3 {
 		t.Fatalf("health %+v", h)
 	}
-	if strings.Join(h.Methods, ",") != "lime,saliency,ig,smoothgrad,kernelshap,ablation,permutation,anchors,shapleysampling,counterfactual" {
+	if strings.Join(h.Methods, ",") != "lime,saliency,ig,smoothgrad,kernelshap,deconvolution,deeplift,deepliftshap,gradientshap,guidedbackprop,inputxgradient,lrp,ablation,permutation,anchors,shapleysampling,counterfactual" {
 		t.Fatalf("methods for a table with training rows: %v", h.Methods)
 	}
 	post(t, ts, "/v1/predict", PredictRequest{Rows: [][]float64{{5.1, 3.5, 1.4, 0.2}}})

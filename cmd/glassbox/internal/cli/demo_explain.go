@@ -105,8 +105,9 @@ img{image-rendering:pixelated;max-width:100%}figure{margin:1.5em 0}</style></hea
 <p>Each digit is explained by every method that applies to the model. Red raises the predicted class, blue lowers it.
 The figures under each picture say how far to trust it: the deletion area (the predicted probability as the most
 important pixels are removed first: lower is better) and insertion area (higher is better) for every method;
-LIME's surrogate R² (how well its linear model fits the network near this image); integrated gradients'
-completeness residual (their sum vs. the change in output it must equal); Kernel SHAP's additivity error.</p>
+LIME's surrogate R² (how well its linear model fits the network near this image); the completeness residual of
+integrated gradients, DeepLIFT and LRP (their sum vs. the change in output it must equal; LRP's relevance also
+leaks into the biases); Kernel SHAP's additivity error; GradientSHAP's relative standard error.</p>
 <table><tr><th>method</th><th>what it does</th></tr>
 {{range .Methods}}<tr><td>{{.Title}}</td><td>{{.Summary}}</td></tr>{{end}}</table>
 {{range .Explained}}<h3>test digit {{.Index}}: true {{.Truth}}, predicted {{.Predicted}} (p = {{printf "%.3f" .Probability}})</h3>

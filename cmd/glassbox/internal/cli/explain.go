@@ -51,6 +51,7 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	out := fs.String("out", "", "folder for explanation.json and the picture")
 	hide := fs.String("hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
 	hideValue := fs.Float64("hide-value", 0, "the colour of hidden superpixels with --hide constant (0: black)")
+	fs.StringVar(&opt.Rule, "rule", "composite", "LRP's rules: composite (ε for dense layers, z⁺ for convolutions), epsilon, gamma or zplus, each optionally with its parameter (epsilon=0.25, gamma=0.25)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +76,9 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 		opt.Hide, opt.HideValue = explain.Hide(*hide), float32(*hideValue)
 	default:
 		return usagef("--hide %q: want auto, mean, constant or blur", *hide)
+	}
+	if _, err := explain.ParseLRPRule(opt.Rule); err != nil {
+		return usagef("--rule: %v", err)
 	}
 	p, err := predictor.Load(*modelPath)
 	if err != nil {

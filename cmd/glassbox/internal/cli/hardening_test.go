@@ -116,6 +116,7 @@ func TestBadFlagsFailBeforeWork(t *testing.T) {
 		{[]string{"explain", "--model", mdl, "--input", rows, "--label", "-5", "--out", dir}, ExitUsage, "--label -5"},
 		{[]string{"explain", "--model", mdl, "--input", rows, "--samples", "1000000000000", "--out", dir}, ExitUsage, "--samples"},
 		{[]string{"explain", "--model", mdl, "--input", rows, "--hide", "sideways", "--out", dir}, ExitUsage, "--hide"},
+		{[]string{"explain", "--model", mdl, "--input", rows, "--method", "lrp", "--rule", "gama", "--out", dir}, ExitUsage, `did you mean "gamma"`},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
