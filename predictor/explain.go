@@ -34,6 +34,7 @@ func (p *Predictor) Subject() *explain.Subject {
 		p.TargetFromModel(out)
 		return out, nil
 	}
+	p.addLayers(s)
 	if p.Kind == explain.Text {
 		return s
 	}
