@@ -56,6 +56,11 @@ type ExplainRequest struct {
 	HideValue float64 `json:"hide_value,omitempty"`
 	// Picture: false leaves the picture out of the answer.
 	Picture *bool `json:"picture,omitempty"`
+	// Layer names the hidden layer of layerig, layerconductance,
+	// neuronig and neuronconductance (default: the method's); Neuron is
+	// the unit of the neuron methods (default: the most activated).
+	Layer  string `json:"layer,omitempty"`
+	Neuron *int   `json:"neuron,omitempty"`
 }
 
 // ExplainResponse is the answer of POST /v1/explain.
@@ -251,7 +256,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 	if req.Label != nil && *req.Label == -1 {
 		req.Label = nil // the old spelling of "the predicted class"
 	}
-	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue)}
+	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue),
+		Layer: req.Layer, Neuron: req.Neuron}
 	method := req.Method
 	if method == "" {
 		method = "lime"
@@ -276,6 +282,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 			reason = fmt.Sprintf("%s on a table samples from the model's training rows, and this server has none", method)
 		case info.Needs&explain.NeedsCAM != 0:
 			reason = fmt.Sprintf("%s needs a convolutional layer in a sequential model; this model has none", method)
+		case info.Needs&explain.NeedsLayer != 0:
+			reason = fmt.Sprintf("%s reads the model's hidden layers, which this model does not expose", method)
 		case info.Needs&explain.NeedsGradient != 0:
 			reason = fmt.Sprintf("%s needs the model's gradients, which this model does not provide", method)
 		}
@@ -292,6 +300,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
 	case !finite(req.HideValue) || math.Abs(req.HideValue) > math.MaxFloat32:
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v: want a number between about ±3.4e38", req.HideValue)
+	case opt.Neuron != nil && *opt.Neuron < 0:
+		return "", opt, httpErrorf(http.StatusBadRequest, "neuron %d: want a unit index (a flat index into the layer's activations); leave it out for the most activated unit", *opt.Neuron)
 	}
 	return method, opt, nil
 }

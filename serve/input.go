@@ -36,6 +36,8 @@ type explainWire struct {
 	Hide      string  `json:"hide,omitempty"`
 	HideValue float64 `json:"hide_value,omitempty"`
 	Picture   *bool   `json:"picture,omitempty"`
+	Layer     string  `json:"layer,omitempty"`
+	Neuron    *int    `json:"neuron,omitempty"`
 }
 
 func (w *predictWire) hasRows() bool {
