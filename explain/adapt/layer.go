@@ -34,15 +34,14 @@ func Layer(seq *nn.Sequential, layer int, name string, inputShape []int, differe
 	if err != nil {
 		return nil, err
 	}
-	front, back := seq.Layers[:layer+1], seq.Layers[layer+1:]
+	// The two parts run as Sequentials, so a convolution followed by its
+	// ReLU still runs as one fused op.
+	front, back := &nn.Sequential{Layers: seq.Layers[:layer+1]}, &nn.Sequential{Layers: seq.Layers[layer+1:]}
 	const maxBatch = 128
 	// One probe finds the layer's activation shape.
 	var actShape []int
 	if err := tensor.Catch(func() {
-		v := autograd.Const(tensor.New(append([]int{1}, shape...)...))
-		for _, l := range front {
-			v = l.Forward(nn.Eval(), v)
-		}
+		v := front.Forward(nn.Eval(), autograd.Const(tensor.New(append([]int{1}, shape...)...)))
 		actShape = slices.Clone(v.Value.Shape()[1:])
 	}); err != nil {
 		return nil, fmt.Errorf("adapt: layer %s: input shape %v: %w", name, shape, err)
@@ -60,10 +59,7 @@ func Layer(seq *nn.Sequential, layer int, name string, inputShape []int, differe
 			}
 			hi := min(lo+maxBatch, n)
 			if err := tensor.Catch(func() {
-				v := autograd.Const(tensor.MustFromSlice(x[lo*d:hi*d], append([]int{hi - lo}, shape...)...))
-				for _, l := range front {
-					v = l.Forward(nn.Eval(), v)
-				}
+				v := front.Forward(nn.Eval(), autograd.Const(tensor.MustFromSlice(x[lo*d:hi*d], append([]int{hi - lo}, shape...)...)))
 				out = append(out, v.Value.Contiguous().Data()...)
 			}); err != nil {
 				return nil, fmt.Errorf("adapt: layer %s: %w", name, err)
@@ -84,11 +80,7 @@ func Layer(seq *nn.Sequential, layer int, name string, inputShape []int, differe
 		var inner error
 		if err := tensor.Catch(func() {
 			c := nn.EvalGrad()
-			y := in
-			for _, l := range back {
-				y = l.Forward(c, y)
-			}
-			y = flatRowsVar(c.Tape, y, n)
+			y := flatRowsVar(c.Tape, back.Forward(c, in), n)
 			k := y.Value.Dim(1)
 			if label < 0 || label >= k {
 				inner = fmt.Errorf("%s %s: label %d out of range: the model returns %d outputs (labels 0..%d)", what, name, label, k, k-1)
@@ -125,11 +117,7 @@ func Layer(seq *nn.Sequential, layer int, name string, inputShape []int, differe
 		in := autograd.Input(tensor.MustFromSlice(x, append([]int{n}, shape...)...))
 		if err := tensor.Catch(func() {
 			c := nn.EvalGrad()
-			v := in
-			for _, l := range front {
-				v = l.Forward(c, v)
-			}
-			v = c.Tape.Reshape(v, n, u)
+			v := c.Tape.Reshape(front.Forward(c, in), n, u)
 			act = slices.Clone(v.Value.Contiguous().Data())
 			inner := backwardLabel(c.Tape, v, unit)
 			if inner != nil {
