@@ -113,9 +113,11 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("--random: %w", err)
 		}
 	} else if *method == "tcav" {
-		if err := p.LoadBackground(ctx, *dataSpec); err != nil {
+		if opt.Random, err = tcavRandom(ctx, p, *dataSpec); err != nil {
 			return fmt.Errorf("tcav draws random counter-examples from the model's training rows: %w; or give --random", err)
 		}
+		// The same rows are the examples of the explained class it scores.
+		p.Background = opt.Random
 	}
 	xi := x.Row(*row).Contiguous().Data()
 	res, err := p.Explain(ctx, *method, xi, opt)
@@ -190,4 +192,19 @@ func printExplanation(w io.Writer, rec explainRecord) {
 	for _, file := range rec.Files {
 		fmt.Fprintf(w, "wrote %s\n", file)
 	}
+}
+
+// tcavMaxRandom bounds the training inputs TCAV draws its random sets from.
+const tcavMaxRandom = 500
+
+// tcavRandom returns up to tcavMaxRandom training inputs of the model (its
+// own data, or spec's) as TCAV's random counter-examples.
+func tcavRandom(ctx context.Context, p *predictor.Predictor, spec string) ([]float32, error) {
+	d, err := p.OwnData(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	rows := predictor.Rows(d.Train)
+	per := max(1, len(rows)/max(1, d.Train.Len()))
+	return rows[:min(len(rows), tcavMaxRandom*per)], nil
 }
