@@ -94,6 +94,10 @@ const (
 	NeedsCAM
 	// NeedsLayer: the method reads a named hidden layer (Subject.Layer).
 	NeedsLayer
+	// NeedsExamples: the method needs examples the user gives besides the
+	// input (TCAV's Options.Concept); front ends that explain an input
+	// alone leave it out of their lists.
+	NeedsExamples
 )
 
 // MethodInfo describes a registered method: what it is called, what it

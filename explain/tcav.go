@@ -404,7 +404,7 @@ type tcavMethod struct{}
 func (tcavMethod) Info() MethodInfo {
 	return MethodInfo{Name: "tcav", Title: "TCAV (concept activation vectors)",
 		Summary: "whether a concept (--concept examples) pushes the output up at a hidden layer, against random directions, with a t-test",
-		Inputs:  []InputKind{Image, Table, Text}, Needs: NeedsLayer,
+		Inputs:  []InputKind{Image, Table, Text}, Needs: NeedsLayer | NeedsExamples,
 		Budget: "concept and random CAVs (runs)", DefaultBudget: "10"}
 }
 

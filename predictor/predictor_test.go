@@ -311,7 +311,7 @@ func TestTrainSaveLoadRoundTrip(t *testing.T) {
 	for _, mi := range p.Methods() {
 		names = append(names, mi.Name)
 	}
-	if !slices.Equal(names, []string{"lime", "saliency", "ig", "smoothgrad", "kernelshap"}) {
+	if !slices.Equal(names, []string{"lime", "saliency", "ig", "smoothgrad", "kernelshap", "layerig", "layerconductance", "neuronig", "neuronconductance"}) {
 		t.Fatalf("methods for a table with a background: %v", names)
 	}
 }

@@ -282,6 +282,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 			reason = fmt.Sprintf("%s on a table samples from the model's training rows, and this server has none", method)
 		case info.Needs&explain.NeedsCAM != 0:
 			reason = fmt.Sprintf("%s needs a convolutional layer in a sequential model; this model has none", method)
+		case info.Needs&explain.NeedsExamples != 0:
+			reason = fmt.Sprintf("%s needs examples besides the input (a concept's), which this server does not take; use glassbox explain --concept or the library", method)
 		case info.Needs&explain.NeedsLayer != 0:
 			reason = fmt.Sprintf("%s reads the model's hidden layers, which this model does not expose", method)
 		case info.Needs&explain.NeedsGradient != 0:
