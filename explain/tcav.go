@@ -252,8 +252,9 @@ func fitCAV(pos, neg [][]float32, split *rng) (cav []float64, accuracy float64) 
 		}
 	}
 	const lambda, iters = 0.01, 300
-	// Rows have mean squared norm u·… = 1 per row after scaling, so the
-	// logistic loss's gradient is (¼ + λ)-Lipschitz at most: step 1/L.
+	// After scaling the rows' mean squared norm is 1, so the Hessian of
+	// the mean logistic loss is at most ¼·tr(ZᵀZ)/n = ¼, plus 2λ for the
+	// penalty: the step 1/L never overshoots.
 	step := 1 / (0.25 + 2*lambda)
 	w := make([]float64, u)
 	var b float64

@@ -172,6 +172,9 @@ func printExplanation(w io.Writer, rec explainRecord) {
 	if res.Layer != "" {
 		fmt.Fprintf(w, "  layer %s\n", res.Layer)
 	}
+	if res.Unit != nil {
+		fmt.Fprintf(w, "  unit %d\n", *res.Unit)
+	}
 	keys := make([]string, 0, len(res.Quality))
 	for k := range res.Quality {
 		keys = append(keys, k)
