@@ -2,6 +2,8 @@ package predictor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,5 +66,32 @@ func TestNeuronIGThroughStandardisation(t *testing.T) {
 	e := res.Details.(*explain.NeuronAttribution)
 	if *res.Unit != 3 || e.Completeness.Relative > 1e-4 || e.Completeness.Delta == 0 {
 		t.Fatalf("unit %d, completeness %+v", *res.Unit, e.Completeness)
+	}
+}
+
+// TCAV's examples: a text model reads a list of words or phrases, one a
+// line, as token-id rows; a folder that is not images is refused.
+func TestReadExamples(t *testing.T) {
+	v, err := datasets.BuildVocab([]string{"a good film", "a bad film", "a dull plot"}, datasets.VocabOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Predictor{Task: Classification, Kind: explain.Text, InputShape: []int{4}, Prep: Preprocessing{Vocab: v, SeqLen: 4}}
+	dir := t.TempDir()
+	words := filepath.Join(dir, "dull.txt")
+	os.WriteFile(words, []byte("dull\n\n dull plot \nbad\n"), 0o644)
+	x, err := p.ReadExamples(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x) != 3*4 || x[0] != float32(v.ID("dull")) || x[4] != float32(v.ID("dull")) || x[5] != float32(v.ID("plot")) || x[8] != float32(v.ID("bad")) {
+		t.Fatalf("examples %v", x)
+	}
+	if _, err := p.ReadExamples(dir); err == nil || !strings.Contains(err.Error(), "folder") {
+		t.Fatalf("a folder for a text model: %v", err)
+	}
+	img := &Predictor{Task: Classification, Kind: explain.Image, InputShape: []int{1, 4, 4}}
+	if _, err := img.ReadExamples(dir); err == nil || !strings.Contains(err.Error(), "no .png") {
+		t.Fatalf("a folder without images: %v", err)
 	}
 }
