@@ -36,12 +36,12 @@ func finishValues(s *Subject, res *Result, what string, v []float32, out []float
 	return nil
 }
 
-// completeness records the completeness_residual quality figure:
+// recordCompleteness records the completeness_residual quality figure:
 // |Σ v − delta| relative to |delta|, or to 1e-3·max(1, |fx|) when delta
 // is smaller (an input the model scores almost as its references, where
 // float32 rounding alone would look large against delta); above 1% it
 // warns, saying why.
-func completeness(res *Result, v []float32, delta, fx float64, why string) {
+func recordCompleteness(res *Result, v []float32, delta, fx float64, why string) {
 	var sum float64
 	for _, a := range v {
 		sum += float64(a)

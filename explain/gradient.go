@@ -363,9 +363,7 @@ func IntegratedGradients(ctx context.Context, f GradFunc, x, baseline []float32,
 		sum += a
 	}
 	e.Output = fx
-	c := Completeness{Sum: sum, Delta: fx - fb, BaselineOutput: fb}
-	c.Residual = math.Abs(c.Sum - c.Delta)
-	c.Relative = c.Residual / math.Max(math.Abs(c.Delta), 1e-9)
+	c := completeness(sum, fx, fb)
 	e.Completeness = c
 	if math.Abs(c.Delta) < 1e-6*math.Max(1, math.Abs(fx)) {
 		e.Warnings = append(e.Warnings, fmt.Sprintf("the model gives almost the same output at the input and at the baseline (%.4g vs %.4g): integrated gradients can only share out that difference, so the attributions say little; choose a baseline the model scores differently (e.g. a blurred or black image)", fx, fb))

@@ -28,7 +28,7 @@ func (deepLIFTMethod) Explain(ctx context.Context, s *Subject, x []float32, opt 
 	if err != nil {
 		return err
 	}
-	completeness(res, v, float64(fx[res.Label])-fref, float64(fx[res.Label]), "a layer outside the Rescale rule's reach changed the output (float32 rounding accounts for about 1e-6)")
+	recordCompleteness(res, v, float64(fx[res.Label])-fref, float64(fx[res.Label]), "a layer outside the Rescale rule's reach changed the output (float32 rounding accounts for about 1e-6)")
 	return finishValues(s, res, "deeplift", v, fx)
 }
 

@@ -33,6 +33,6 @@ func (deepLIFTSHAPMethod) Explain(ctx context.Context, s *Subject, x []float32, 
 		return err
 	}
 	res.Samples = n
-	completeness(res, v, float64(fx[res.Label])-fref, float64(fx[res.Label]), "a layer outside the Rescale rule's reach changed the output")
+	recordCompleteness(res, v, float64(fx[res.Label])-fref, float64(fx[res.Label]), "a layer outside the Rescale rule's reach changed the output")
 	return finishValues(s, res, "deepliftshap", v, fx)
 }

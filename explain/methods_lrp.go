@@ -26,7 +26,7 @@ func (lrpMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Optio
 	if err != nil {
 		return err
 	}
-	completeness(res, rel, float64(out[res.Label]), float64(out[res.Label]), "LRP conserves relevance only up to what the layers' biases (and the γ and z⁺ rules' changed weights) take")
+	recordCompleteness(res, rel, float64(out[res.Label]), float64(out[res.Label]), "LRP conserves relevance only up to what the layers' biases (and the γ and z⁺ rules' changed weights) take")
 	if err := finishValues(s, res, "lrp", rel, out); err != nil {
 		return err
 	}

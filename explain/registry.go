@@ -69,6 +69,15 @@ type Subject struct {
 	// back-propagation (guided backprop, DeepLIFT, LRP); nil for a model
 	// whose structure the rules cannot follow.
 	RuleGradient RuleGradFunc
+	// Layers names the hidden layers that layer, neuron and concept
+	// methods can read (Options.Layer), input to output; Layer opens one
+	// of them (an unknown name is an error listing Layers). Layer is nil
+	// for a model whose hidden values cannot be reached.
+	Layers []string
+	Layer  func(name string) (*LayerAccess, error)
+	// Words names the positions of a text input x: the words its token
+	// ids stand for (nil: positions are named by number).
+	Words func(x []float32) []string
 }
 
 // Dim is the number of input values of one example.
@@ -93,6 +102,12 @@ const (
 	// NeedsRules: the method back-propagates with modified rules
 	// (Subject.RuleGradient).
 	NeedsRules
+	// NeedsLayer: the method reads a named hidden layer (Subject.Layer).
+	NeedsLayer
+	// NeedsExamples: the method needs examples the user gives besides the
+	// input (TCAV's Options.Concept); front ends that explain an input
+	// alone leave it out of their lists.
+	NeedsExamples
 )
 
 // MethodInfo describes a registered method: what it is called, what it
@@ -129,6 +144,8 @@ func (mi MethodInfo) Applies(s *Subject) error {
 		return fmt.Errorf("%s needs to back-propagate through the model's layers with modified rules, which this model does not support (a glassbox network or an ONNX model of dense, convolution, pooling and ReLU-type layers does)", mi.Name)
 	case mi.Needs&NeedsCAM != 0 && s.CAM == nil:
 		return fmt.Errorf("%s needs a convolutional layer in a Sequential model; this model has none", mi.Name)
+	case mi.Needs&NeedsLayer != 0 && s.Layer == nil:
+		return fmt.Errorf("%s needs the model's hidden layers, which this model does not expose (a glassbox Sequential network does)", mi.Name)
 	case mi.Needs&NeedsBackground != 0 && s.Kind == Table && len(s.Background) == 0:
 		return fmt.Errorf("%s on a table needs training rows to sample from (the model's training data, or --data SPEC)", mi.Name)
 	}
@@ -164,6 +181,19 @@ type Options struct {
 	// Rule chooses LRP's rules (ParseLRPRule): "composite" (default),
 	// "epsilon", "gamma" or "zplus", optionally "epsilon=0.25".
 	Rule string
+	// Layer names the hidden layer of layer, neuron and concept methods
+	// (Subject.Layers; "": the method's default layer). Neuron is the
+	// unit of neuron methods, a flat index into the layer's activations
+	// (nil: the unit most activated by the input).
+	Layer  string
+	Neuron *int
+	// Concept holds the examples of a concept for TCAV, rows in the
+	// input's units (images, table rows or token-id rows); ConceptName
+	// names it. Random holds the counter-examples TCAV draws its random
+	// sets from (nil: the Subject's Background).
+	Concept     []float32
+	ConceptName string
+	Random      []float32
 }
 
 // MaxSamples bounds Options.Samples: past it an image explanation holds
@@ -194,8 +224,10 @@ type Result struct {
 	// gradients), sum_error (Kernel SHAP), deletion_auc and insertion_auc
 	// (image attributions).
 	Quality map[string]float64 `json:"quality"`
-	// Layer names the layer a layer method (Grad-CAM) read.
+	// Layer names the layer a layer method (Grad-CAM, the layer, neuron
+	// and concept methods) read; Unit is the unit a neuron method explained.
 	Layer string `json:"layer,omitempty"`
+	Unit  *int   `json:"unit,omitempty"`
 	// Top lists the features, largest |weight| first.
 	Top      []FeatureWeight `json:"top,omitempty"`
 	Warnings []string        `json:"warnings,omitempty"`
@@ -358,6 +390,15 @@ func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options)
 		sub.CAM = func(ctx context.Context, x []float32, label int) ([]float32, []float32, int, int, int, []float32, error) {
 			calls.count(1)
 			return s.CAM(ctx, x, label)
+		}
+	}
+	if s.Layer != nil {
+		sub.Layer = func(name string) (*LayerAccess, error) {
+			la, err := s.Layer(name)
+			if err != nil || la == nil {
+				return la, err
+			}
+			return la.counted(calls.count), nil
 		}
 	}
 	out, err := sub.Predict(ctx, x, 1)

@@ -34,6 +34,7 @@ func (p *Predictor) Subject() *explain.Subject {
 		p.TargetFromModel(out)
 		return out, nil
 	}
+	p.addLayers(s)
 	if p.Kind == explain.Text {
 		if v := p.Prep.Vocab; v != nil {
 			s.Vocabulary = make([]string, v.Size())
@@ -137,8 +138,17 @@ func (p *Predictor) gradToRaw(g []float32) {
 }
 
 // Methods lists the registered explanation methods that apply to this
-// model as it is (with or without Background).
-func (p *Predictor) Methods() []explain.MethodInfo { return explain.Applicable(p.Subject()) }
+// model as it is (with or without Background) and explain an input alone:
+// methods that need examples besides it (TCAV's concept) are left out.
+func (p *Predictor) Methods() []explain.MethodInfo {
+	var out []explain.MethodInfo
+	for _, mi := range explain.Applicable(p.Subject()) {
+		if mi.Needs&explain.NeedsExamples == 0 {
+			out = append(out, mi)
+		}
+	}
+	return out
+}
 
 // Explain explains one input x (in the data's own units) with the
 // registered method called method. The zero Options explain the predicted

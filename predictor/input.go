@@ -31,8 +31,9 @@ const MaxInputBytes = 256 << 20
 // Explain apply the preprocessing.
 
 // ReadFile reads inputs for the model from a file: an image (.png, .jpg,
-// .jpeg) resized to the model's input, or CSV rows of features (with or
-// without a header line); "-" reads CSV from standard input.
+// .jpeg) resized to the model's input, documents one a line (.txt) for a
+// text model, or CSV rows of features (with or without a header line);
+// "-" reads CSV from standard input.
 func (p *Predictor) ReadFile(path string) (*tensor.Tensor, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext == ".png" || ext == ".jpg" || ext == ".jpeg" {
@@ -48,6 +49,22 @@ func (p *Predictor) ReadFile(path string) (*tensor.Tensor, error) {
 	raw, err := readLimited(path, MaxInputBytes)
 	if err != nil {
 		return nil, err
+	}
+	if p.Kind == explain.Text && ext == ".txt" {
+		// A text model's documents, one a line (blank lines skipped).
+		var docs []string
+		for _, line := range strings.Split(string(raw), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				docs = append(docs, line)
+			}
+		}
+		if len(docs) == 0 {
+			return nil, fmt.Errorf("%s holds no text; write one document a line", path)
+		}
+		if len(docs) > MaxExamples {
+			return nil, fmt.Errorf("%s holds %d documents; give at most %d", path, len(docs), MaxExamples)
+		}
+		return p.EncodeText(docs)
 	}
 	return p.ParseCSV(raw)
 }

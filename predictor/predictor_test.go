@@ -311,7 +311,7 @@ func TestTrainSaveLoadRoundTrip(t *testing.T) {
 	for _, mi := range p.Methods() {
 		names = append(names, mi.Name)
 	}
-	if !slices.Equal(names, []string{"lime", "saliency", "ig", "smoothgrad", "kernelshap", "deconvolution", "deeplift", "deepliftshap", "gradientshap", "guidedbackprop", "inputxgradient", "lrp", "ablation", "permutation", "anchors", "shapleysampling", "counterfactual"}) {
+	if !slices.Equal(names, []string{"lime", "saliency", "ig", "smoothgrad", "kernelshap", "deconvolution", "deeplift", "deepliftshap", "gradientshap", "guidedbackprop", "inputxgradient", "layerig", "layerconductance", "neuronig", "neuronconductance", "lrp", "ablation", "permutation", "anchors", "shapleysampling", "counterfactual"}) {
 		t.Fatalf("methods for a table with a background: %v", names)
 	}
 }

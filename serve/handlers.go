@@ -59,6 +59,11 @@ type ExplainRequest struct {
 	// Rule chooses LRP's rules: composite (default), epsilon, gamma or
 	// zplus, optionally with a parameter ("epsilon=0.25").
 	Rule string `json:"rule,omitempty"`
+	// Layer names the hidden layer of layerig, layerconductance,
+	// neuronig and neuronconductance (default: the method's); Neuron is
+	// the unit of the neuron methods (default: the most activated).
+	Layer  string `json:"layer,omitempty"`
+	Neuron *int   `json:"neuron,omitempty"`
 }
 
 // ExplainResponse is the answer of POST /v1/explain.
@@ -254,7 +259,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 	if req.Label != nil && *req.Label == -1 {
 		req.Label = nil // the old spelling of "the predicted class"
 	}
-	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue), Rule: req.Rule}
+	opt := explain.Options{Seed: 1, Samples: req.Samples, Label: req.Label, Hide: explain.Hide(req.Hide), HideValue: float32(req.HideValue),
+		Rule: req.Rule, Layer: req.Layer, Neuron: req.Neuron}
 	method := req.Method
 	if method == "" {
 		method = "lime"
@@ -281,6 +287,10 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 			reason = fmt.Sprintf("%s needs a convolutional layer in a sequential model; this model has none", method)
 		case info.Needs&explain.NeedsRules != 0 && s.p.Subject().RuleGradient == nil:
 			reason = fmt.Sprintf("%s back-propagates through the model's layers with modified rules, which this model does not support", method)
+		case info.Needs&explain.NeedsExamples != 0:
+			reason = fmt.Sprintf("%s needs examples besides the input (a concept's), which this server does not take; use glassbox explain --concept or the library", method)
+		case info.Needs&explain.NeedsLayer != 0:
+			reason = fmt.Sprintf("%s reads the model's hidden layers, which this model does not expose", method)
 		case info.Needs&explain.NeedsGradient != 0:
 			reason = fmt.Sprintf("%s needs the model's gradients, which this model does not provide", method)
 		}
@@ -297,6 +307,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide %q: want one of %v", opt.Hide, hides)
 	case !finite(req.HideValue) || math.Abs(req.HideValue) > math.MaxFloat32:
 		return "", opt, httpErrorf(http.StatusBadRequest, "hide_value %v: want a number between about ±3.4e38", req.HideValue)
+	case opt.Neuron != nil && *opt.Neuron < 0:
+		return "", opt, httpErrorf(http.StatusBadRequest, "neuron %d: want a unit index (a flat index into the layer's activations); leave it out for the most activated unit", *opt.Neuron)
 	}
 	if _, err := explain.ParseLRPRule(opt.Rule); err != nil {
 		return "", opt, httpErrorf(http.StatusBadRequest, "rule: %s", userWords(err.Error()))

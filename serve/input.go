@@ -37,6 +37,8 @@ type explainWire struct {
 	HideValue float64 `json:"hide_value,omitempty"`
 	Picture   *bool   `json:"picture,omitempty"`
 	Rule      string  `json:"rule,omitempty"`
+	Layer     string  `json:"layer,omitempty"`
+	Neuron    *int    `json:"neuron,omitempty"`
 }
 
 func (w *predictWire) hasRows() bool {

@@ -382,6 +382,10 @@ func TestErrors(t *testing.T) {
 		{"negative label", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "saliency", Label: &two}, 400, "label -2"},
 		{"too many samples", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "ig", Samples: 1 << 30}, 400, "samples 1073741824"},
 		{"two rows to explain", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: [][]float64{row[0], row[0]}}, Method: "saliency"}, 400, "one row or image, got 2"},
+		{"layer method on a model without layers", table, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: row}, Method: "layerig"}, 400, "reads the model's hidden layers"},
+		{"tcav without a way to send a concept", images, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: [][]float64{make([]float64, 784)}}, Method: "tcav"}, 400, "needs examples besides the input"},
+		{"unknown layer", images, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: [][]float64{make([]float64, 784)}}, Method: "layerig", Layer: "conv9"}, 400, `unknown layer "conv9"`},
+		{"negative neuron", images, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: [][]float64{make([]float64, 784)}}, Method: "neuronig", Neuron: &two}, 400, "neuron -2"},
 		{"bad hide", images, "/v1/explain", ExplainRequest{PredictRequest: PredictRequest{Rows: [][]float64{make([]float64, 784)}}, Hide: "paint"}, 400, `hide "paint"`},
 	}
 	for _, c := range cases {

@@ -122,6 +122,23 @@ func main() {
 		return probs(ctx, x, len(docs))
 	}
 	classes := []string{"negative", "positive"}
+	// The same model for the registry's methods, with its embedding layer
+	// open: layer integrated gradients over the embedded tokens is the
+	// gradient explanation of a recurrent text model.
+	emb, err := adapt.Layer(m.(*nn.Sequential), 0, "embedding", []int{*seqLen}, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	subject := &explain.Subject{Kind: explain.Text, Shape: []int{*seqLen}, Mode: explain.Classification, Outputs: 2,
+		Predict: probs, ClassNames: classes, Layers: []string{"embedding"},
+		Layer: func(string) (*explain.LayerAccess, error) { return emb, nil },
+		Words: func(x []float32) []string {
+			w := make([]string, len(x))
+			for i, id := range x {
+				w[i] = vocab.Token(int(id))
+			}
+			return w
+		}}
 	for i := 0; i < *nExplain && i < len(teDocs); i++ {
 		doc := teDocs[i]
 		if len(doc) > 1500 {
@@ -134,6 +151,15 @@ func main() {
 		le := e.Labels[0]
 		fmt.Printf("\nreview %d (truth %s): predicted %s p=%.3f, surrogate R² %.2f\n  %q\n  words:", i, classes[teLabels[i]], classes[le.Label], le.ModelPrediction, le.Score, clip(doc, 160))
 		for _, w := range le.Weights {
+			fmt.Printf(" %s(%+.3f)", w.Name, w.Weight)
+		}
+		ids := encode([]string{doc}, []int{0}).X.Data()
+		res, err := explain.Run(ctx, "layerig", subject, ids, explain.Options{Label: explain.Class(le.Label)})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("\n  layer IG on the embedding (%d steps, completeness residual %.1e):", res.Samples, res.Quality["completeness_residual"])
+		for _, w := range res.Top[:min(8, len(res.Top))] {
 			fmt.Printf(" %s(%+.3f)", w.Name, w.Weight)
 		}
 		fmt.Println()

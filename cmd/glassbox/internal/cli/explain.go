@@ -41,7 +41,7 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	var opt explain.Options
 	fs := newFlags("explain", env)
 	modelPath := fs.String("model", "", "a .gbx model file")
-	input := fs.String("input", "", "an image (.png/.jpg) for image models, a CSV file of feature rows (in the data's own units) for tables")
+	input := fs.String("input", "", "an image (.png/.jpg) for image models, a .txt file of documents (one a line) for text models, a CSV file of feature rows (in the data's own units) for tables")
 	method := fs.String("method", "lime", methodHelp())
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed: the same seed gives the same explanation")
 	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default; see --method)")
@@ -52,6 +52,10 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	hide := fs.String("hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
 	hideValue := fs.Float64("hide-value", 0, "the colour of hidden superpixels with --hide constant (0: black)")
 	fs.StringVar(&opt.Rule, "rule", "composite", "LRP's rules: composite (ε for dense layers, z⁺ for convolutions), epsilon, gamma or zplus, each optionally with its parameter (epsilon=0.25, gamma=0.25)")
+	fs.StringVar(&opt.Layer, "layer", "", "hidden layer of layerig, layerconductance, neuronig, neuronconductance and tcav, by the name glassbox inspect shows (default: the method's)")
+	neuron := fs.Int("neuron", -1, "unit of neuronig and neuronconductance: a flat index into the layer's activations (-1: the most activated)")
+	concept := fs.String("concept", "", "tcav's concept examples: a folder of images, a text file of words or phrases (one example a line) for text models, or a CSV of rows")
+	random := fs.String("random", "", "tcav's random counter-examples, in --concept's forms (default: the model's training rows)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +71,12 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 		return usagef("--label %d: want an output index, or -1 for the predicted class", *label)
 	case *label >= 0:
 		opt.Label = explain.Class(*label)
+	}
+	switch {
+	case *neuron < -1:
+		return usagef("--neuron %d: want a unit index, or -1 for the most activated unit", *neuron)
+	case *neuron >= 0:
+		opt.Neuron = explain.Class(*neuron)
 	}
 	if opt.Samples < 0 || opt.Samples > explain.MaxSamples {
 		return usagef("--samples %d: want 0 (the method's default) to %d", opt.Samples, explain.MaxSamples)
@@ -95,6 +105,23 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 		if err := p.LoadBackground(ctx, *dataSpec); err != nil {
 			return fmt.Errorf("%s needs the model's training rows: %w", *method, err)
 		}
+	}
+	if *concept != "" {
+		if opt.Concept, err = p.ReadExamples(*concept); err != nil {
+			return fmt.Errorf("--concept: %w", err)
+		}
+		opt.ConceptName = strings.TrimSuffix(filepath.Base(*concept), filepath.Ext(*concept))
+	}
+	if *random != "" {
+		if opt.Random, err = p.ReadExamples(*random); err != nil {
+			return fmt.Errorf("--random: %w", err)
+		}
+	} else if *method == "tcav" {
+		if opt.Random, err = tcavRandom(ctx, p, *dataSpec); err != nil {
+			return fmt.Errorf("tcav draws random counter-examples from the model's training rows: %w; or give --random", err)
+		}
+		// The same rows are the examples of the explained class it scores.
+		p.Background = opt.Random
 	}
 	xi := x.Row(*row).Contiguous().Data()
 	res, err := p.Explain(ctx, *method, xi, opt)
@@ -153,6 +180,9 @@ func printExplanation(w io.Writer, rec explainRecord) {
 	if s, ok := res.Details.(interface{ Summary() string }); ok {
 		fmt.Fprintf(w, "  %s\n", s.Summary())
 	}
+	if res.Unit != nil {
+		fmt.Fprintf(w, "  unit %d\n", *res.Unit)
+	}
 	keys := make([]string, 0, len(res.Quality))
 	for k := range res.Quality {
 		keys = append(keys, k)
@@ -173,4 +203,19 @@ func printExplanation(w io.Writer, rec explainRecord) {
 	for _, file := range rec.Files {
 		fmt.Fprintf(w, "wrote %s\n", file)
 	}
+}
+
+// tcavMaxRandom bounds the training inputs TCAV draws its random sets from.
+const tcavMaxRandom = 500
+
+// tcavRandom returns up to tcavMaxRandom training inputs of the model (its
+// own data, or spec's) as TCAV's random counter-examples.
+func tcavRandom(ctx context.Context, p *predictor.Predictor, spec string) ([]float32, error) {
+	d, err := p.OwnData(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	rows := predictor.Rows(d.Train)
+	per := max(1, len(rows)/max(1, d.Train.Len()))
+	return rows[:min(len(rows), tcavMaxRandom*per)], nil
 }

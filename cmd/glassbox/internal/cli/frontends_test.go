@@ -292,7 +292,9 @@ func TestEveryFrontEndReadsTheRegistry(t *testing.T) {
 	}
 	var want []string
 	for _, mi := range explain.Applicable(p.Subject()) {
-		want = append(want, mi.Name)
+		if mi.Needs&explain.NeedsExamples == 0 { // TCAV's concept cannot be sent
+			want = append(want, mi.Name)
+		}
 	}
 	s, err := serve.New(p, serve.Options{})
 	if err != nil {
