@@ -262,6 +262,11 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 	if opt.Hide == "" {
 		opt.Hide = "auto"
 	}
+	checks, err := explain.ParseCheckLevel(req.Checks)
+	if err != nil {
+		return "", opt, httpErrorf(http.StatusBadRequest, "%s", userWords(err.Error()))
+	}
+	opt.Checks = checks
 	if !slices.Contains(s.methods, method) {
 		m, err := explain.Lookup(method)
 		if err != nil {

@@ -36,6 +36,10 @@ type explainWire struct {
 	Hide      string  `json:"hide,omitempty"`
 	HideValue float64 `json:"hide_value,omitempty"`
 	Picture   *bool   `json:"picture,omitempty"`
+	// Checks chooses the checks judged on the explanation: "default",
+	// "all" (re-runs the method: randomisation, random logit,
+	// robustness) or "none".
+	Checks string `json:"checks,omitempty"`
 }
 
 func (w *predictWire) hasRows() bool {

@@ -270,7 +270,8 @@ func (n Noise) perturb(rng *rand.Rand, x []float32) []float32 {
 // Sensitivity is what the robustness measures found.
 type Sensitivity struct {
 	// MaxSensitivity is the largest ‖e(x') − e(x)‖ / ‖e(x)‖ over the noisy
-	// copies x' (relative: scale-free, comparable across methods).
+	// copies x' (relative: scale-free, comparable across methods; 1 when
+	// e(x) is all zeros and e(x') is not).
 	MaxSensitivity float64
 	// Lipschitz is the largest ‖e(x') − e(x)‖ / ‖x' − x‖.
 	Lipschitz float64
@@ -318,7 +319,9 @@ func Robustness(ctx context.Context, s *explain.Subject, e Explainer, x []float3
 		case norm > 0:
 			out.MaxSensitivity = math.Max(out.MaxSensitivity, d/norm)
 		case d > 0:
-			out.MaxSensitivity = math.Inf(1)
+			// An all-zero map that becomes nonzero nearby: the change is
+			// the whole of the new map.
+			out.MaxSensitivity = math.Max(out.MaxSensitivity, 1)
 		}
 	}
 	return out, nil
