@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glassbox-ml/glassbox/explain"
@@ -56,6 +57,9 @@ type ExplainRequest struct {
 	HideValue float64 `json:"hide_value,omitempty"`
 	// Picture: false leaves the picture out of the answer.
 	Picture *bool `json:"picture,omitempty"`
+	// Checks: "default" (the cheap checks), "all" (also randomisation,
+	// random logit and robustness, which re-run the method) or "none".
+	Checks string `json:"checks,omitempty"`
 }
 
 // ExplainResponse is the answer of POST /v1/explain.
@@ -139,9 +143,14 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var release func()
 	select {
 	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
+		// The slot is freed once the answer is ready, before it is sent: a
+		// client may read the headers of a long answer and ask again
+		// before its last bytes leave.
+		release = sync.OnceFunc(func() { <-s.slots })
+		defer release()
 	default:
 		return httpErrorf(http.StatusTooManyRequests, "the server is busy: all %d explanation slots are in use; retry in a moment", cap(s.slots))
 	}
@@ -191,6 +200,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 			out.Picture = base64.StdEncoding.EncodeToString(buf.Bytes())
 		}
 	}
+	release()
 	return writeJSON(w, http.StatusOK, out)
 }
 
