@@ -26,8 +26,10 @@ type MethodScore struct {
 	// Poor names the checks that were poor on some input, with the words
 	// of the first such verdict.
 	Poor []string `json:"poor,omitempty"`
-	// Level is the worst overall verdict over the inputs.
+	// Level is the worst overall verdict over the inputs, and Why its
+	// words.
 	Level string `json:"level"`
+	Why   string `json:"why,omitempty"`
 	// ModelCalls counts every call: the explanations and their checks.
 	ModelCalls int    `json:"model_calls"`
 	Error      string `json:"error,omitempty"`
@@ -96,7 +98,7 @@ func Advise(ctx context.Context, s *explain.Subject, inputs [][]float32, opt exp
 	adv.Best = best.Method
 	adv.Words = fmt.Sprintf("%s scores best (%.2f of 1 over %d families on %d inputs)", best.Title, best.Score, len(best.Families), len(inputs))
 	if best.Level != explain.Good {
-		adv.Words += fmt.Sprintf("; even so its verdict is %s: %s", best.Level, strings.Join(best.Poor, "; "))
+		adv.Words += fmt.Sprintf("; even so, on some input: %s", best.Why)
 	}
 	return adv, nil
 }
@@ -120,7 +122,7 @@ func scoreMethod(ctx context.Context, s *explain.Subject, mi explain.MethodInfo,
 		}
 		row.ModelCalls += res.ModelCalls
 		if res.Verdict != nil && rank(res.Verdict.Level) > rank(row.Level) {
-			row.Level = res.Verdict.Level
+			row.Level, row.Why = res.Verdict.Level, res.Verdict.Words
 		}
 		for _, c := range res.Checks {
 			row.ModelCalls += c.ModelCalls
