@@ -44,6 +44,7 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	modelPath := fs.String("model", "", "a .gbx model file")
 	input := fs.String("input", "", "an image (.png/.jpg) for image models, a CSV file of feature rows (in the data's own units) for tables")
 	method := fs.String("method", "lime", methodHelp()+"\n    auto        score every method that applies with all the checks and use the best (prints the table)")
+	maskPath := fs.String("mask", "", "where the evidence should be, for the localisation checks (pointing game, relevance mass): an image of the input's size whose bright pixels mark it, or a CSV row with nonzero values in the columns that should matter")
 	checks := fs.String("checks", "default", "checks judged on the explanation: default (cheap: quality figures, complexity, faithfulness correlation), all (also model randomisation, random logit and robustness, which re-run the method), none")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed: the same seed gives the same explanation")
 	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default; see --method)")
@@ -94,6 +95,11 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	}
 	if *row < 0 || *row >= x.Dim(0) {
 		return fmt.Errorf("--row %d: the input has %d rows", *row, x.Dim(0))
+	}
+	if *maskPath != "" {
+		if opt.Mask, err = readMask(p, *maskPath); err != nil {
+			return err
+		}
 	}
 	var advice *check.Advice
 	if *method == autoMethod {

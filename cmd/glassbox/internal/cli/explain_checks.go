@@ -18,9 +18,9 @@ const autoMethod = "auto"
 // methods on.
 const adviseInputs = 3
 
-// advise runs the method advisor on up to adviseInputs rows of x from
-// row on (the one row explained first), after loading the training rows
-// the table methods sample from.
+// advise runs the method advisor on up to adviseInputs rows of x, the
+// explained row first (only it when opt has a mask), after loading the
+// training rows the table methods sample from.
 func advise(ctx context.Context, p *predictor.Predictor, x *tensor.Tensor, row int, dataSpec string, opt explain.Options) (*check.Advice, error) {
 	if p.Kind == explain.Table {
 		if err := p.LoadBackground(ctx, dataSpec); err != nil {
@@ -28,7 +28,8 @@ func advise(ctx context.Context, p *predictor.Predictor, x *tensor.Tensor, row i
 		}
 	}
 	inputs := [][]float32{x.Row(row).Contiguous().Data()}
-	for r := 0; r < x.Dim(0) && len(inputs) < adviseInputs; r++ {
+	// A --mask marks the explained row only: the other rows join without one.
+	for r := 0; r < x.Dim(0) && len(inputs) < adviseInputs && opt.Mask == nil; r++ {
 		if r != row {
 			inputs = append(inputs, x.Row(r).Contiguous().Data())
 		}
@@ -48,4 +49,29 @@ func printChecks(w io.Writer, res *explain.Result) {
 	if res.Verdict != nil {
 		fmt.Fprintf(w, "verdict (%s): %s\n", res.Verdict.Level, res.Verdict.Words)
 	}
+}
+
+// readMask reads --mask: for an image model a picture of the input's size
+// whose bright pixels (above one half in any channel) mark where the
+// evidence should be; for a table a CSV row with a nonzero value in each
+// column that should matter. It returns one value per feature.
+func readMask(p *predictor.Predictor, path string) ([]float32, error) {
+	m, err := p.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--mask: %w", err)
+	}
+	row := m.Row(0).Contiguous().Data()
+	if p.Kind != explain.Image {
+		return row, nil
+	}
+	c, h, w := p.InputShape[0], p.InputShape[1], p.InputShape[2]
+	out := make([]float32, h*w)
+	for ch := range c {
+		for i := range out {
+			if row[ch*h*w+i] > 0.5 {
+				out[i] = 1
+			}
+		}
+	}
+	return out, nil
 }

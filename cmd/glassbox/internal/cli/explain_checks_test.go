@@ -43,6 +43,13 @@ func TestExplainAutoAndChecks(t *testing.T) {
 	if !strings.Contains(stdout, "verdict (") || !strings.Contains(stdout, "check faithfulness_correlation") || strings.Contains(stdout, "model_randomisation") {
 		t.Errorf("ig with the default checks printed:\n%s", stdout)
 	}
+	// Petal length and width decide the species of this virginica row.
+	mask := filepath.Join(dir, "mask.csv")
+	os.WriteFile(mask, []byte("0,0,1,1\n"), 0o644)
+	code, stdout, stderr = run(t, "explain", "--model", mdl, "--input", rows, "--method", "ig", "--data", "iris", "--mask", mask, "--out", filepath.Join(dir, "mask"))
+	if code != 0 || !strings.Contains(stdout, "check pointing_game") || !strings.Contains(stdout, "check relevance_mass") {
+		t.Errorf("--mask: exit %d, %s%s", code, stdout, stderr)
+	}
 	if code, _, stderr = run(t, "explain", "--model", mdl, "--input", rows, "--checks", "most", "--out", dir); code == 0 || !strings.Contains(stderr, "checks") {
 		t.Errorf("--checks most: exit %d, %s", code, stderr)
 	}
