@@ -39,6 +39,12 @@ func TestAdviseRanksTheBrokenExplainerLast(t *testing.T) {
 			t.Errorf("%s (%.2f) ranks below edges (%.2f)", r.Method, r.Score, adv.Scores[edges].Score)
 		}
 	}
+	// The meta-evaluation: the planted network's faithfulness verdicts
+	// differ from its randomised copy's, so faithfulness weighs; the
+	// randomisation family is itself that comparison.
+	if w := adv.Weights; w["randomisation"] != 1 || w["faithfulness"] <= 0 || w["faithfulness"] > 1 {
+		t.Errorf("family weights %v", w)
+	}
 	if !strings.Contains(adv.Table(), adv.Best) {
 		t.Error("the table does not name the winner")
 	}
