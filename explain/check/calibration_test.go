@@ -2,6 +2,8 @@ package check_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/explain"
@@ -110,6 +112,17 @@ func TestCheckLevels(t *testing.T) {
 	}
 	if _, err := explain.Run(ctx, "saliency", s, x, explain.Options{Mask: []float32{1}}); err == nil {
 		t.Error("a one-value mask for a 64-pixel map was accepted")
+	}
+	// A model that cannot be randomised loses that check, with a warning,
+	// not the explanation.
+	broken := *s
+	broken.Randomized = func([]int, uint64) (*explain.Subject, error) { return nil, errors.New("custom layer") }
+	res, err = explain.Run(ctx, "saliency", &broken, x, explain.Options{Checks: explain.ChecksAll})
+	if err != nil || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[len(res.Warnings)-1], "custom layer") {
+		t.Errorf("unrandomisable model: %v, warnings %v", err, res.Warnings)
+	}
+	if _, ok := checksOf(res)["model_randomisation"]; ok {
+		t.Error("a model_randomisation check without a randomised model")
 	}
 	if _, err := explain.ParseCheckLevel("most"); err == nil {
 		t.Error(`checks "most" was accepted`)

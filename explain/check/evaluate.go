@@ -184,22 +184,17 @@ func costlyChecks(ctx context.Context, s *explain.Subject, x []float32, opt expl
 	var cs []explain.Check
 	e := MethodExplainer(res.Method, opt)
 	if s.Randomized != nil && s.RandomLayers > 0 {
-		r, err := ModelRandomisation(ctx, s, e, x, res.Label, attr, true, opt.Seed+1)
-		if err != nil {
-			return nil, err
+		c, err := randomisationCheck(ctx, s, e, x, res.Label, attr, opt.Seed+1)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			// A model that cannot be rebuilt (a user's own layer) loses
+			// this check, not the explanation.
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the model-parameter randomisation test did not run: %v", err))
+		default:
+			cs = append(cs, c)
 		}
-		v := r.Mean()
-		c := explain.Check{Name: "model_randomisation", Family: "randomisation", Value: v, Verdict: judge(v, RandomSimilarityGood, RandomSimilarityPoor, false), ModelCalls: r.Calls}
-		last := len(r.Spearman) - 1
-		c.Words = fmt.Sprintf("randomising the model's weights from the top layer down, the map keeps a rank correlation of %.2f on average (%.2f with the top layer random, %.2f with %d layers)",
-			v, r.Spearman[0], r.Spearman[last], r.Layers[last])
-		if c.Verdict == explain.Poor {
-			c.Words = fmt.Sprintf("the map barely changes when the model's top layers are randomised (rank correlation %.2f)", v)
-		}
-		if r.SSIM != nil {
-			c.Words += fmt.Sprintf("; SSIM %.2f with the top layer random", r.SSIM[0])
-		}
-		cs = append(cs, c)
 	}
 	if s.Mode == explain.Classification && s.Outputs >= 3 {
 		sim, other, calls, err := RandomLogit(ctx, s, e, x, res.Label, attr, opt.Seed+2)
@@ -226,6 +221,27 @@ func costlyChecks(ctx context.Context, s *explain.Subject, x []float32, opt expl
 	c := explain.Check{Name: "max_sensitivity", Family: "robustness", Value: r.MaxSensitivity, Verdict: judge(r.MaxSensitivity, SensitivityGood, SensitivityPoor, false), ModelCalls: r.Calls}
 	c.Words = fmt.Sprintf("under input noise of %s the map moves by up to %.0f%% of its size (%d noisy copies; local Lipschitz estimate %.3g)", what, 100*r.MaxSensitivity, noise.Samples, r.Lipschitz)
 	return append(cs, c), nil
+}
+
+// randomisationCheck runs the cascading model-parameter randomisation
+// test and judges it.
+func randomisationCheck(ctx context.Context, s *explain.Subject, e Explainer, x []float32, label int, attr []float64, seed uint64) (explain.Check, error) {
+	r, err := ModelRandomisation(ctx, s, e, x, label, attr, true, seed)
+	if err != nil {
+		return explain.Check{}, err
+	}
+	v := r.Mean()
+	c := explain.Check{Name: "model_randomisation", Family: "randomisation", Value: v, Verdict: judge(v, RandomSimilarityGood, RandomSimilarityPoor, false), ModelCalls: r.Calls}
+	last := len(r.Spearman) - 1
+	c.Words = fmt.Sprintf("randomising the model's weights from the top layer down, the map keeps a rank correlation of %.2f on average (%.2f with the top layer random, %.2f with %d layers)",
+		v, r.Spearman[0], r.Spearman[last], r.Layers[last])
+	if c.Verdict == explain.Poor {
+		c.Words = fmt.Sprintf("the map barely changes when the model's top layers are randomised (rank correlation %.2f)", v)
+	}
+	if r.SSIM != nil {
+		c.Words += fmt.Sprintf("; SSIM %.2f with the top layer random", r.SSIM[0])
+	}
+	return c, nil
 }
 
 // columnSpread is each column's standard deviation in the subject's
