@@ -118,8 +118,11 @@ func TestCheckLevels(t *testing.T) {
 	broken := *s
 	broken.Randomized = func([]int, uint64) (*explain.Subject, error) { return nil, errors.New("custom layer") }
 	res, err = explain.Run(ctx, "saliency", &broken, x, explain.Options{Checks: explain.ChecksAll})
-	if err != nil || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[len(res.Warnings)-1], "custom layer") {
-		t.Errorf("unrandomisable model: %v, warnings %v", err, res.Warnings)
+	if err != nil {
+		t.Fatalf("unrandomisable model: %v", err)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[len(res.Warnings)-1], "custom layer") {
+		t.Errorf("unrandomisable model: warnings %v", res.Warnings)
 	}
 	if _, ok := checksOf(res)["model_randomisation"]; ok {
 		t.Error("a model_randomisation check without a randomised model")
