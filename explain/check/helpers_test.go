@@ -125,3 +125,41 @@ func checksOf(res *explain.Result) map[string]explain.Check {
 	}
 	return out
 }
+
+// plantedTable is a classifier of 20 standard-normal columns whose class
+// is decided by columns 0 and 1 only: Linear(20, 4) → ReLU → Linear(4, 2)
+// with small dense weights elsewhere, 300 training rows, and an input
+// where the planted columns speak clearly. The mask marks columns 0, 1.
+func plantedTable(t testing.TB) (*predictor.Predictor, []float32, []float32) {
+	t.Helper()
+	const d = 20
+	rng := rand.New(rand.NewPCG(5, 6))
+	l1, l2 := nn.NewLinear(d, 4, rng), nn.NewLinear(4, 2, rng)
+	w1 := l1.Weight.Value.Data() // [20, 4]
+	for i := range w1 {
+		w1[i] = float32(0.02 * rng.NormFloat64())
+	}
+	w1[0*4+0], w1[1*4+0] = 2, 1.5 // unit 0: the signal
+	w1[0*4+1], w1[1*4+1] = -2, -1.5
+	w2 := l2.Weight.Value.Data() // [4, 2]
+	for i := range w2 {
+		w2[i] = float32(0.02 * rng.NormFloat64())
+	}
+	w2[0*2+1], w2[1*2+0] = 2, 2
+	p, err := predictor.New(nn.NewSequential(l1, nn.NewReLU(), l2), model.Meta{Task: "classification", InputShape: []int{d}, Classes: []string{"no", "yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Background = make([]float32, 300*d)
+	for i := range p.Background {
+		p.Background[i] = float32(rng.NormFloat64())
+	}
+	x := make([]float32, d)
+	for j := range x {
+		x[j] = float32(0.3 * rng.NormFloat64())
+	}
+	x[0], x[1] = 1.3, 1.1
+	mask := make([]float32, d)
+	mask[0], mask[1] = 1, 1
+	return p, x, mask
+}

@@ -9,12 +9,13 @@ import (
 // The thresholds that turn figures into verdicts. Each pair is (good,
 // poor): a figure on the good side of the first is good, past the second
 // poor, between them doubtful. They are calibrated on models whose answer
-// is known — TestCalibration in calibration_test.go holds them: the
-// planted-signal image model (a network that reads only a 3×3 patch) and
-// the linear table model, where saliency, integrated gradients, LIME and
-// Kernel SHAP must come out good; the same networks with random weights
-// and a broken explainer that returns the input's edges whatever the
-// model, which must come out poor.
+// is known — calibration_test.go and metrics_test.go hold them: the
+// planted-signal image model (a network that reads only a 3×3 patch), the
+// planted-signal table (two of twenty columns decide) and the linear
+// table model, where saliency, integrated gradients, LIME and Kernel SHAP
+// must come out good; the same networks with random weights and a broken
+// explainer that returns the input's edges whatever the model, which
+// must come out poor.
 const (
 	// Randomisation (model-parameter and random logit): Spearman
 	// similarity of the map to the original. The edge explainer scores 1
