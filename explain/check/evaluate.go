@@ -45,6 +45,14 @@ func Evaluate(ctx context.Context, s *explain.Subject, x []float32, opt explain.
 		}
 		cs = append(cs, more...)
 	}
+	for i, c := range cs {
+		// JSON has no NaN or ±Inf; a figure that is not a number says
+		// nothing good about the map.
+		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
+			cs[i].Words = fmt.Sprintf("%s is %v, not a number: %s", c.Name, c.Value, c.Words)
+			cs[i].Value, cs[i].Verdict = 0, explain.Poor
+		}
+	}
 	res.Checks = cs
 	res.Verdict = Overall(title, cs)
 	return nil
