@@ -12,7 +12,9 @@
 // explain sees a model only as a batch function (Func for numeric inputs,
 // TextFunc for documents; GradFunc and CAMFunc for the gradient methods), so
 // it explains any model, glassbox's or a user's. Package explain/adapt
-// builds these from a glassbox nn.Module.
+// builds these from a glassbox nn.Module. Package explain/check judges
+// every result Run returns (Result.Checks, Result.Verdict) once it is
+// imported, as package predictor does.
 //
 // # What it fixes in the usual LIME
 //

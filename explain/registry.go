@@ -78,6 +78,15 @@ type Subject struct {
 	// Words names the positions of a text input x: the words its token
 	// ids stand for (nil: positions are named by number).
 	Words func(x []float32) []string
+	// Randomized returns the model with the parameters of some of its
+	// layers replaced by random values (of each tensor's own scale), for
+	// the model-parameter randomisation test: layers counts from the top
+	// (0 is the output layer), so {0, 1, …, k−1} randomises the top k
+	// layers (cascading) and {k} one layer alone (independent). nil for a
+	// model that cannot be randomised. RandomLayers is how many layers it
+	// can randomise.
+	Randomized   func(layers []int, seed uint64) (*Subject, error)
+	RandomLayers int
 }
 
 // Dim is the number of input values of one example.
@@ -194,6 +203,13 @@ type Options struct {
 	Concept     []float32
 	ConceptName string
 	Random      []float32
+	// Checks chooses the checks judged on the result (default: the cheap
+	// ones; ChecksAll adds those that re-run the method).
+	Checks CheckLevel
+	// Mask marks where the evidence should be, one value per feature
+	// (H·W pixels, or columns): nonzero inside. With a mask the
+	// localisation checks (pointing game, relevance mass) run.
+	Mask []float32
 }
 
 // MaxSamples bounds Options.Samples: past it an image explanation holds
@@ -244,6 +260,10 @@ type Result struct {
 	Attribution    []float32             `json:"-"`
 	Segments       *segment.Segmentation `json:"-"`
 	SegmentWeights []float64             `json:"-"`
+	// Checks are the judged figures (package explain/check) and Verdict
+	// the overall verdict in one sentence; absent with ChecksNone.
+	Checks  []Check  `json:"checks,omitempty"`
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 var registry = struct {
@@ -443,6 +463,9 @@ func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options)
 	}
 	res.ModelCalls, res.ModelRows = calls.calls, calls.rows
 	res.Seconds = time.Since(t0).Seconds()
+	if err := runChecks(ctx, s, x, opt, res); err != nil {
+		return nil, fmt.Errorf("checking the %s explanation: %w", name, err)
+	}
 	return res, nil
 }
 

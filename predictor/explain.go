@@ -8,6 +8,8 @@ import (
 	"github.com/glassbox-ml/glassbox/datasets"
 	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/explain/adapt"
+	// The checks judge every explanation (explain.Run applies them).
+	_ "github.com/glassbox-ml/glassbox/explain/check"
 	"github.com/glassbox-ml/glassbox/inspect"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/report"
@@ -26,6 +28,7 @@ func (p *Predictor) Subject() *explain.Subject {
 	f := adapt.Func(p.Module, shape, opts...)
 	s := &explain.Subject{Kind: p.Kind, Shape: shape, Mode: p.Task.Mode(), Outputs: p.Outputs,
 		Background: p.Background, FeatureNames: p.Features, ClassNames: p.Classes}
+	p.randomizable(s)
 	s.Predict = func(ctx context.Context, x []float32, n int) ([]float32, error) {
 		out, err := f(ctx, p.modelInput(x), n)
 		if err != nil {

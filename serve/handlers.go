@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glassbox-ml/glassbox/explain"
@@ -64,6 +65,9 @@ type ExplainRequest struct {
 	// the unit of the neuron methods (default: the most activated).
 	Layer  string `json:"layer,omitempty"`
 	Neuron *int   `json:"neuron,omitempty"`
+	// Checks: "default" (the cheap checks), "all" (also randomisation,
+	// random logit and robustness, which re-run the method) or "none".
+	Checks string `json:"checks,omitempty"`
 }
 
 // ExplainResponse is the answer of POST /v1/explain.
@@ -147,9 +151,14 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var release func()
 	select {
 	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
+		// The slot is freed once the answer is ready, before it is sent: a
+		// client may read the headers of a long answer and ask again
+		// before its last bytes leave.
+		release = sync.OnceFunc(func() { <-s.slots })
+		defer release()
 	default:
 		return httpErrorf(http.StatusTooManyRequests, "the server is busy: all %d explanation slots are in use; retry in a moment", cap(s.slots))
 	}
@@ -199,6 +208,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 			out.Picture = base64.StdEncoding.EncodeToString(buf.Bytes())
 		}
 	}
+	release()
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -271,6 +281,11 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 	if opt.Hide == "" {
 		opt.Hide = "auto"
 	}
+	checks, err := explain.ParseCheckLevel(req.Checks)
+	if err != nil {
+		return "", opt, httpErrorf(http.StatusBadRequest, "%s", userWords(err.Error()))
+	}
+	opt.Checks = checks
 	if !slices.Contains(s.methods, method) {
 		m, err := explain.Lookup(method)
 		if err != nil {

@@ -39,6 +39,10 @@ type explainWire struct {
 	Rule      string  `json:"rule,omitempty"`
 	Layer     string  `json:"layer,omitempty"`
 	Neuron    *int    `json:"neuron,omitempty"`
+	// Checks chooses the checks judged on the explanation: "default",
+	// "all" (re-runs the method: randomisation, random logit,
+	// robustness) or "none".
+	Checks string `json:"checks,omitempty"`
 }
 
 func (w *predictWire) hasRows() bool {

@@ -110,7 +110,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		for _, e := range res.Explain {
 			fmt.Fprintf(w, "  digit %d (true %d, predicted %d, p=%.3f):", e.Index, e.Truth, e.Predicted, e.Probability)
 			for _, m := range e.Methods {
-				fmt.Fprintf(w, " %s %s;", m.Method, m.figures())
+				fmt.Fprintf(w, " %s %s", m.Method, m.figures())
+				if m.Verdict != nil {
+					fmt.Fprintf(w, " (%s)", m.Verdict.Level)
+				}
+				fmt.Fprint(w, ";")
 			}
 			fmt.Fprintln(w)
 		}

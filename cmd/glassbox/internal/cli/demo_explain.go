@@ -35,6 +35,8 @@ type demoMethod struct {
 	Seconds    float64            `json:"seconds"`
 	Quality    map[string]float64 `json:"quality"`
 	Picture    string             `json:"picture"`
+	// Verdict is the checks' verdict in words (package explain/check).
+	Verdict *explain.Verdict `json:"verdict,omitempty"`
 }
 
 // figures is the method's quality figures as one short line.
@@ -82,7 +84,7 @@ func demoExplain(ctx context.Context, dir string, t *predictor.Trained, res demo
 			}
 			e.Predicted, e.Probability = r.Label, r.Probability
 			e.Methods = append(e.Methods, demoMethod{Method: mi.Name, Title: mi.Title, Features: r.Features,
-				ModelCalls: r.ModelCalls, Seconds: r.Seconds, Quality: r.Quality, Picture: files[0]})
+				ModelCalls: r.ModelCalls, Seconds: r.Seconds, Quality: r.Quality, Picture: files[0], Verdict: r.Verdict})
 		}
 		out = append(out, e)
 	}
@@ -107,12 +109,15 @@ The figures under each picture say how far to trust it: the deletion area (the p
 important pixels are removed first: lower is better) and insertion area (higher is better) for every method;
 LIME's surrogate R² (how well its linear model fits the network near this image); the completeness residual of
 integrated gradients, DeepLIFT and LRP (their sum vs. the change in output it must equal; LRP's relevance also
-leaks into the biases); Kernel SHAP's additivity error; GradientSHAP's relative standard error.</p>
+leaks into the biases); Kernel SHAP's additivity error; GradientSHAP's relative standard error.
+The verdict under each picture judges these figures and the cheap checks (faithfulness correlation, sparseness) against
+thresholds calibrated on models whose answer is known; <code>glassbox explain --checks all</code> adds the
+randomisation and robustness tests, and <code>--method auto</code> ranks the methods by all of them.</p>
 <table><tr><th>method</th><th>what it does</th></tr>
 {{range .Methods}}<tr><td>{{.Title}}</td><td>{{.Summary}}</td></tr>{{end}}</table>
 {{range .Explained}}<h3>test digit {{.Index}}: true {{.Truth}}, predicted {{.Predicted}} (p = {{printf "%.3f" .Probability}})</h3>
 {{$pics := index $.Pictures .Index}}{{range $i, $m := .Methods}}<figure><img src="data:image/png;base64,{{index $pics $i}}">
-<figcaption>{{$m.Title}}: {{$m.Features}} features, {{$m.ModelCalls}} model calls, {{printf "%.2fs" $m.Seconds}}. {{$m.Figures}}</figcaption></figure>
+<figcaption>{{$m.Title}}: {{$m.Features}} features, {{$m.ModelCalls}} model calls, {{printf "%.2fs" $m.Seconds}}. {{$m.Figures}}{{with $m.Verdict}}<br><strong>{{.Level}}</strong>: {{.Words}}{{end}}</figcaption></figure>
 {{end}}{{end}}</body></html>
 `))
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/explain/check"
 	"github.com/glassbox-ml/glassbox/internal/atomicfile"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
@@ -42,7 +43,9 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("explain", env)
 	modelPath := fs.String("model", "", "a .gbx model file")
 	input := fs.String("input", "", "an image (.png/.jpg) for image models, a .txt file of documents (one a line) for text models, a CSV file of feature rows (in the data's own units) for tables")
-	method := fs.String("method", "lime", methodHelp())
+	method := fs.String("method", "lime", methodHelp()+"\n    auto        score every method that applies with all the checks and use the best (prints the table)")
+	maskPath := fs.String("mask", "", "where the evidence should be, for the localisation checks (pointing game, relevance mass): an image of the input's size whose bright pixels mark it, or a CSV row with nonzero values in the columns that should matter")
+	checks := fs.String("checks", "default", "checks judged on the explanation: default (cheap: quality figures, complexity, faithfulness correlation), all (also model randomisation, random logit and robustness, which re-run the method), none")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed: the same seed gives the same explanation")
 	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default; see --method)")
 	label := fs.Int("label", -1, "output to explain (-1: the predicted class)")
@@ -62,9 +65,15 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	if *modelPath == "" || *input == "" || *out == "" {
 		return usagef("--model, --input and --out are required")
 	}
-	m, err := explain.Lookup(*method)
-	if err != nil {
-		return usagef("--method: %v", err)
+	var err error
+	if opt.Checks, err = explain.ParseCheckLevel(*checks); err != nil {
+		return usagef("--checks: %v", err)
+	}
+	var m explain.Method
+	if *method != autoMethod {
+		if m, err = explain.Lookup(*method); err != nil {
+			return usagef("--method: %v", err)
+		}
 	}
 	switch {
 	case *label < -1:
@@ -101,6 +110,24 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	if *row < 0 || *row >= x.Dim(0) {
 		return fmt.Errorf("--row %d: the input has %d rows", *row, x.Dim(0))
 	}
+	if *maskPath != "" {
+		if opt.Mask, err = readMask(p, *maskPath); err != nil {
+			return err
+		}
+	}
+	var advice *check.Advice
+	if *method == autoMethod {
+		if advice, err = advise(ctx, p, x, *row, *dataSpec, opt); err != nil {
+			return err
+		}
+		*method = advice.Best
+		if opt.Checks == explain.ChecksDefault {
+			opt.Checks = explain.ChecksAll // the advisor ran them all: show them
+		}
+		if m, err = explain.Lookup(*method); err != nil {
+			return err
+		}
+	}
 	if m.Info().Needs&explain.NeedsBackground != 0 {
 		if err := p.LoadBackground(ctx, *dataSpec); err != nil {
 			return fmt.Errorf("%s needs the model's training rows: %w", *method, err)
@@ -132,7 +159,7 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rec := explainRecord{Result: res, Files: files}
+	rec := explainRecord{Result: res, Files: files, Advice: advice}
 	return env.emit(rec, func(w io.Writer) { printExplanation(w, rec) })
 }
 
@@ -141,6 +168,8 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 type explainRecord struct {
 	*explain.Result
 	Files []string `json:"files,omitempty"`
+	// Advice is the advisor's table with --method auto.
+	Advice *check.Advice `json:"advice,omitempty"`
 }
 
 // writeExplanation writes dir/METHOD.png and dir/explanation.json (the
@@ -159,7 +188,7 @@ func writeExplanation(dir string, res *explain.Result, p *predictor.Predictor, x
 	}
 	jsonPath := filepath.Join(dir, "explanation.json")
 	files = append(files, jsonPath)
-	full, err := json.MarshalIndent(map[string]any{"summary": explainRecord{res, files}, "details": res.Details}, "", " ")
+	full, err := json.MarshalIndent(map[string]any{"summary": explainRecord{Result: res, Files: files}, "details": res.Details}, "", " ")
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +197,9 @@ func writeExplanation(dir string, res *explain.Result, p *predictor.Predictor, x
 
 func printExplanation(w io.Writer, rec explainRecord) {
 	res := rec.Result
+	if rec.Advice != nil {
+		fmt.Fprint(w, rec.Advice.Table())
+	}
 	fmt.Fprintf(w, "%s explanation of output %d", res.Method, res.Label)
 	if res.LabelName != "" {
 		fmt.Fprintf(w, " (%s, p=%.3f)", res.LabelName, res.Probability)
@@ -200,6 +232,7 @@ func printExplanation(w io.Writer, rec explainRecord) {
 	for _, wn := range res.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}
+	printChecks(w, res)
 	for _, file := range rec.Files {
 		fmt.Fprintf(w, "wrote %s\n", file)
 	}
