@@ -81,6 +81,9 @@ type Recipe struct {
 	Schedule  string  `json:"schedule,omitempty"`
 	Patience  int     `json:"patience,omitempty"`
 	Clip      float64 `json:"clip,omitempty"`
+	// Shift is the random-shift augmentation of image inputs in pixels
+	// (0: the model's default, negative: none).
+	Shift int `json:"shift,omitempty"`
 }
 
 // State returns every saved tensor of m by name: parameters and buffers.

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/data"
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/optim"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -17,14 +20,69 @@ import (
 	"github.com/glassbox-ml/glassbox/zoo"
 )
 
-// Defaults of a training recipe's zero fields.
+// Defaults of a training recipe's zero fields (ModelDefaults tunes the
+// learning rate and augmentation per model).
 const (
 	DefaultOptimizer = "adam"
 	DefaultLR        = 1e-3
 	DefaultBatch     = 64
 	DefaultEpochs    = 10
-	DefaultSchedule  = "constant"
+	// DefaultSchedule is cosine decay: with Adam it is what takes LeNet
+	// past 99% on MNIST in ten epochs, where a constant rate stalls near
+	// 98.7% (the last epochs at a small rate settle the weights).
+	DefaultSchedule = "cosine"
 )
+
+// ModelDefault is the training schedule a zoo model gets for a recipe's
+// zero fields, where it differs from the package defaults.
+type ModelDefault struct {
+	// LR is the learning rate.
+	LR float64
+	// Shift is the random-shift augmentation of image inputs, in pixels
+	// (0: none).
+	Shift int
+}
+
+// modelDefaults are the per-model schedules. The convolutional models take
+// a larger rate (their gradients are smaller per weight) and a ±2-pixel
+// random shift, which keeps them from memorising pixel positions: LeNet
+// reaches 99.3% on MNIST with it (examples/mnist).
+var modelDefaults = map[string]ModelDefault{
+	"lenet": {LR: 2e-3, Shift: 2},
+	"cnn":   {LR: 2e-3, Shift: 2},
+}
+
+// ModelDefaults returns the schedule the zoo model name gets for a
+// recipe's zero LR and Shift (the package defaults for a model without
+// its own, and for architecture files).
+func ModelDefaults(name string) ModelDefault {
+	if d, ok := modelDefaults[strings.ToLower(name)]; ok {
+		return d
+	}
+	return ModelDefault{LR: DefaultLR}
+}
+
+// ModelDefaultsText describes the per-model defaults of field ("lr" or
+// "shift") for help texts, e.g. "0.002 for cnn, lenet; 0.001 otherwise".
+func ModelDefaultsText(field string) string {
+	pick := func(d ModelDefault) string {
+		if field == "shift" {
+			return fmt.Sprint(d.Shift)
+		}
+		return fmt.Sprint(d.LR)
+	}
+	byValue := map[string][]string{}
+	for name, d := range modelDefaults {
+		byValue[pick(d)] = append(byValue[pick(d)], name)
+	}
+	var parts []string
+	for _, v := range slices.Sorted(maps.Keys(byValue)) {
+		names := byValue[v]
+		slices.Sort(names)
+		parts = append(parts, v+" for "+strings.Join(names, ", "))
+	}
+	return strings.Join(parts, "; ") + "; " + pick(ModelDefault{LR: DefaultLR}) + " otherwise"
+}
 
 // MaxHidden bounds a recipe's Hidden width: wider layers are more than a
 // CPU trains and would ask for gigabytes before the first step.
@@ -33,9 +91,11 @@ const MaxHidden = 1 << 16
 // TrainOptions are the parts of a training run that do not change the
 // model: where progress goes and the checkpoint files.
 type TrainOptions struct {
-	// Progress receives the progress display (default os.Stderr); Quiet
-	// silences it.
+	// Progress receives the progress display (default os.Stderr): a bar
+	// on a terminal, plain lines elsewhere, JSON lines with JSON (see
+	// train.Config); Quiet silences it.
 	Progress io.Writer
+	JSON     bool
 	Quiet    bool
 	// Checkpoint is written after every epoch; Resume continues from one.
 	Checkpoint, Resume string
@@ -63,8 +123,12 @@ func normalize(r Recipe) (Recipe, error) {
 	if r.Optimizer == "" {
 		r.Optimizer = DefaultOptimizer
 	}
+	md := ModelDefaults(r.Model)
 	if r.LR == 0 {
-		r.LR = DefaultLR
+		r.LR = md.LR
+	}
+	if r.Shift == 0 {
+		r.Shift = md.Shift
 	}
 	if r.Batch == 0 {
 		r.Batch = DefaultBatch
@@ -94,6 +158,8 @@ func normalize(r Recipe) (Recipe, error) {
 		return r, fmt.Errorf("patience %d: want 0 (no early stopping) or more epochs", r.Patience)
 	case r.Clip < 0 || math.IsNaN(r.Clip):
 		return r, fmt.Errorf("clip %v: want 0 (off) or a positive gradient norm", r.Clip)
+	case r.Shift > 8:
+		return r, fmt.Errorf("shift %d: want at most 8 pixels (0: the model's default, -1: none)", r.Shift)
 	case r.Schedule != "constant" && r.Schedule != "cosine":
 		return r, fmt.Errorf("schedule %q: want constant or cosine", r.Schedule)
 	case r.Patience > 0 && r.ValFraction < 0:
@@ -138,12 +204,16 @@ func Train(ctx context.Context, r Recipe, opt TrainOptions) (*Trained, error) {
 	if err != nil {
 		return nil, err
 	}
-	tl, err := data.NewLoader(p.Prepared(d.Train), data.Options{BatchSize: r.Batch, Shuffle: true, Seed: seeds.Shuffle})
+	lo := data.Options{BatchSize: r.Batch, Shuffle: true, Seed: seeds.Shuffle}
+	if r.Shift > 0 && d.Kind == explain.Image {
+		lo.Transforms = []data.Transform{data.RandomShift(r.Shift)}
+	}
+	tl, err := data.NewLoader(p.Prepared(d.Train), lo)
 	if err != nil {
 		return nil, err
 	}
 	cfg := train.Config{Epochs: r.Epochs, Optimizer: o, Task: p.trainTask(), Classes: len(d.Classes), Seed: seeds.Dropout,
-		Progress: opt.Progress, Quiet: opt.Quiet, Checkpoint: opt.Checkpoint, Resume: opt.Resume, ClipNorm: r.Clip, OnEpoch: opt.OnEpoch}
+		Progress: opt.Progress, JSONProgress: opt.JSON, Quiet: opt.Quiet, Checkpoint: opt.Checkpoint, Resume: opt.Resume, ClipNorm: r.Clip, OnEpoch: opt.OnEpoch}
 	if d.Val != nil {
 		if cfg.Val, err = data.NewLoader(p.Prepared(d.Val), data.Options{BatchSize: 256}); err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/predictor"
 )
 
 // command is one subcommand of glassbox.
@@ -147,7 +148,15 @@ func (env *Env) emit(v any, text func(w io.Writer)) error {
 	return nil
 }
 
-// progress is where training progress goes: stderr unless quiet or JSON.
+// progress is where the demo's training progress goes: stderr unless
+// quiet or JSON.
 func (env *Env) progress() (io.Writer, bool) {
 	return env.Stderr, env.Quiet || env.JSON
+}
+
+// trainProgress says where training progress goes: stderr, as a bar on a
+// terminal, plain lines when piped, JSON lines with --json; nothing with
+// --quiet.
+func (env *Env) trainProgress() predictor.TrainOptions {
+	return predictor.TrainOptions{Progress: env.Stderr, JSON: env.JSON, Quiet: env.Quiet}
 }

@@ -30,9 +30,10 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&r.Model, "model", "", "model SPEC: a zoo name ("+strings.Join(zoo.Names(), ", ")+") or a JSON architecture file")
 	fs.IntVar(&r.Epochs, "epochs", predictor.DefaultEpochs, "passes over the training data")
 	fs.IntVar(&r.Batch, "batch", predictor.DefaultBatch, "examples per step")
-	fs.Float64Var(&r.LR, "lr", predictor.DefaultLR, "learning rate")
+	fs.Float64Var(&r.LR, "lr", 0, "learning rate (0: the model's default: "+predictor.ModelDefaultsText("lr")+")")
+	fs.IntVar(&r.Shift, "shift", 0, "random shift of training images in pixels (0: the model's default: "+predictor.ModelDefaultsText("shift")+"; -1: none)")
 	fs.StringVar(&r.Optimizer, "optimizer", predictor.DefaultOptimizer, "adam, adamw, sgd, momentum, nesterov or rmsprop")
-	fs.StringVar(&r.Schedule, "schedule", predictor.DefaultSchedule, "learning-rate schedule: constant, or cosine (decays to lr/20 over the run)")
+	fs.StringVar(&r.Schedule, "schedule", predictor.DefaultSchedule, "learning-rate schedule: cosine (decays to lr/20 over the run) or constant")
 	fs.Uint64Var(&r.Seed, "seed", 1, "base seed: the split, validation, initialisation, shuffling and dropout streams derive from it")
 	fs.Float64Var(&r.ValFraction, "val", predictor.DefaultValFraction, "share of the training split held out for validation (early stopping reads it, never the test split)")
 	fs.StringVar(&out, "out", "", "where to save the trained model (.gbx)")
@@ -58,8 +59,10 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		return usagef("--patience %d: want 0 (never stop early) or more", r.Patience)
 	case r.ValFraction >= 1:
 		return usagef("--val %v: want a share below 1 (negative: no validation split)", r.ValFraction)
-	case !(r.LR > 0) || math.IsInf(r.LR, 0):
-		return usagef("--lr %v: want a positive learning rate such as 0.001", r.LR)
+	case r.LR < 0 || math.IsNaN(r.LR) || math.IsInf(r.LR, 0):
+		return usagef("--lr %v: want a positive learning rate such as 0.001 (0: the model's default)", r.LR)
+	case r.Shift > 8:
+		return usagef("--shift %d: want at most 8 pixels (0: the model's default, -1: none)", r.Shift)
 	case r.Schedule != "constant" && r.Schedule != "cosine":
 		return usagef("--schedule %q: want constant or cosine", r.Schedule)
 	}
@@ -80,8 +83,9 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	t0 := time.Now()
-	progress, quiet := env.progress()
-	t, err := predictor.Train(ctx, r, predictor.TrainOptions{Progress: progress, Quiet: quiet, Checkpoint: checkpoint, Resume: resume})
+	opt := env.trainProgress()
+	opt.Checkpoint, opt.Resume = checkpoint, resume
+	t, err := predictor.Train(ctx, r, opt)
 	if err != nil && ctx.Err() != nil {
 		// Ctrl-C or SIGTERM: say what is kept and how to go on.
 		if checkpoint != "" {
