@@ -182,8 +182,12 @@ type Result struct {
 	// Layer names the layer a layer method (Grad-CAM) read.
 	Layer string `json:"layer,omitempty"`
 	// Top lists the features, largest |weight| first.
-	Top      []FeatureWeight `json:"top,omitempty"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Top []FeatureWeight `json:"top,omitempty"`
+	// Words are a text explanation's document, token by token in input
+	// order, each with its weight for the explained output (0 for a word
+	// the surrogate did not keep).
+	Words    []WordWeight `json:"words,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
 	// ModelCalls counts the model's evaluations (batches; a gradient call
 	// counts once) the explanation took, ModelRows the inputs in them.
 	ModelCalls int     `json:"model_calls,omitempty"`
@@ -197,6 +201,12 @@ type Result struct {
 	Attribution    []float32             `json:"-"`
 	Segments       *segment.Segmentation `json:"-"`
 	SegmentWeights []float64             `json:"-"`
+}
+
+// WordWeight is one word of an explained document and its weight.
+type WordWeight struct {
+	Text   string  `json:"text"`
+	Weight float64 `json:"weight"`
 }
 
 var registry = struct {

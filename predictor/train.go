@@ -50,6 +50,29 @@ type ModelDefault struct {
 var modelDefaults = map[string]ModelDefault{
 	"lenet": {LR: 2e-3, Shift: 2},
 	"cnn":   {LR: 2e-3, Shift: 2},
+	"rnn":   {LR: 2e-3},
+	"lstm":  {LR: 2e-3},
+	"gru":   {LR: 2e-3},
+}
+
+// textClassifiers are the zoo models that classify token sequences.
+var textClassifiers = []string{"gru", "lstm", "rnn"}
+
+func isTextModel(name string) bool {
+	name = strings.ToLower(name)
+	return slices.Contains(textClassifiers, strings.TrimSuffix(name, "-lm"))
+}
+
+// textModel checks that the model can classify documents: a recurrent
+// classifier or an architecture file.
+func textModel(name string) error {
+	switch {
+	case strings.HasSuffix(name, ".json") || slices.Contains(textClassifiers, strings.ToLower(name)):
+		return nil
+	case isTextModel(name):
+		return fmt.Errorf("model %s is a character language model (it predicts the next character); to classify documents use %s", name, strings.TrimSuffix(strings.ToLower(name), "-lm"))
+	}
+	return fmt.Errorf("model %s does not read token sequences; for text use %s (or an architecture file starting with an Embedding)", name, strings.Join(textClassifiers, ", "))
 }
 
 // ModelDefaults returns the schedule the zoo model name gets for a
@@ -192,7 +215,16 @@ func Train(ctx context.Context, r Recipe, opt TrainOptions) (*Trained, error) {
 		outputs = 1
 	}
 	seeds := SeedsOf(r.Seed)
-	m, err := BuildModel(r.Model, zoo.Config{InputShape: d.InputShape, Outputs: outputs, Hidden: r.Hidden}, seeds.Init)
+	cfg := zoo.Config{InputShape: d.InputShape, Outputs: outputs, Hidden: r.Hidden}
+	if d.Kind == explain.Text {
+		if err := textModel(r.Model); err != nil {
+			return nil, err
+		}
+		cfg.Vocab = d.Vocab.Size()
+	} else if isTextModel(r.Model) {
+		return nil, fmt.Errorf("model %s reads token sequences; %s holds %s inputs (text data: imdb-5000, imdb, csv:PATH?text=COL&target=COL)", r.Model, r.Data, d.Kind)
+	}
+	m, err := BuildModel(r.Model, cfg, seeds.Init)
 	if err != nil {
 		return nil, err
 	}
@@ -212,20 +244,20 @@ func Train(ctx context.Context, r Recipe, opt TrainOptions) (*Trained, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := train.Config{Epochs: r.Epochs, Optimizer: o, Task: p.trainTask(), Classes: len(d.Classes), Seed: seeds.Dropout,
+	tc := train.Config{Epochs: r.Epochs, Optimizer: o, Task: p.trainTask(), Classes: len(d.Classes), Seed: seeds.Dropout,
 		Progress: opt.Progress, JSONProgress: opt.JSON, Quiet: opt.Quiet, Checkpoint: opt.Checkpoint, Resume: opt.Resume, ClipNorm: r.Clip, OnEpoch: opt.OnEpoch}
 	if d.Val != nil {
-		if cfg.Val, err = data.NewLoader(p.Prepared(d.Val), data.Options{BatchSize: 256}); err != nil {
+		if tc.Val, err = data.NewLoader(p.Prepared(d.Val), data.Options{BatchSize: 256}); err != nil {
 			return nil, err
 		}
 	}
 	if r.Schedule == "cosine" {
-		cfg.Schedule = optim.Cosine{Base: r.LR, Min: r.LR / 20, Steps: r.Epochs * tl.Len()}.LR
+		tc.Schedule = optim.Cosine{Base: r.LR, Min: r.LR / 20, Steps: r.Epochs * tl.Len()}.LR
 	}
 	if r.Patience > 0 {
-		cfg.EarlyStopping = &train.EarlyStopping{Patience: r.Patience, RestoreBest: true}
+		tc.EarlyStopping = &train.EarlyStopping{Patience: r.Patience, RestoreBest: true}
 	}
-	hist, err := train.Fit(ctx, m, tl, cfg)
+	hist, err := train.Fit(ctx, m, tl, tc)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,57 @@
+package predictor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Text data SPECs: a CSV's text and target columns become documents
+// encoded with a vocabulary of the training documents, front-padded to
+// the longest; mistakes in the SPEC are errors naming the thing and the
+// fix.
+func TestTextDataSpec(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.csv")
+	os.WriteFile(path, []byte("id,review,label\n1,\"good, fine film\",pos\n2,bad film,neg\n3,a good one,pos\n4,\"awful\",neg\n5,so good,pos\n"), 0o644)
+	d, err := LoadData(context.Background(), Recipe{Data: "csv:" + path + "?text=review&target=label", Seed: 1, ValFraction: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != "text" || !slices.Equal(d.Classes, []string{"neg", "pos"}) || d.Train.Len()+d.Test.Len() != 5 || d.Test.Len() != 1 {
+		t.Fatalf("text data: kind %s, classes %v, %d train + %d test", d.Kind, d.Classes, d.Train.Len(), d.Test.Len())
+	}
+	if d.InputShape[0] != 3 || d.Vocab.ID("good") < 2 || len(d.TestDocs) != 1 {
+		t.Fatalf("sequence length %d, vocabulary %d, test docs %v", d.InputShape[0], d.Vocab.Size(), d.TestDocs)
+	}
+	short, err := LoadData(context.Background(), Recipe{Data: "csv:" + path + "?text=review&target=label&len=2&vocab=3", Seed: 1, ValFraction: -1})
+	if err != nil || short.InputShape[0] != 2 || short.Vocab.Size() != 3 {
+		t.Fatalf("len=2&vocab=3: %v", err)
+	}
+	for spec, want := range map[string]string{
+		"?text=review":                       "needs target=COL",
+		"?text=reviw&target=label":           `no column "reviw" for text=; the header has id, review, label; did you mean "review"?`,
+		"?text=review&target=labl":           `did you mean "label"?`,
+		"?text=review&target=review":         "both column",
+		"?text=review&target=label&len=0":    "len=0: want a whole number from 1",
+		"?text=review&target=label&vocab=x":  "vocab=x",
+		"?text=review&target=label&task=reg": `unknown option "task" for text`,
+		"?text=&target=label":                "text= names no column",
+	} {
+		_, err := LoadData(context.Background(), Recipe{Data: "csv:" + path + spec, Seed: 1})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error saying %q", spec, err, want)
+		}
+	}
+	for spec, want := range map[string]string{
+		"imdb-5000?size=3": `unknown option "size" (text takes len=TOKENS, vocab=SIZE)`,
+		"iris?len=3":       "iris takes no options",
+	} {
+		if _, err := LoadData(context.Background(), Recipe{Data: spec, Seed: 1}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", spec, err, want)
+		}
+	}
+}
