@@ -94,9 +94,12 @@ func ModelDefaultsText(field string) string {
 		}
 		return fmt.Sprint(d.LR)
 	}
+	fallback := pick(ModelDefault{LR: DefaultLR})
 	byValue := map[string][]string{}
 	for name, d := range modelDefaults {
-		byValue[pick(d)] = append(byValue[pick(d)], name)
+		if v := pick(d); v != fallback {
+			byValue[v] = append(byValue[v], name)
+		}
 	}
 	var parts []string
 	for _, v := range slices.Sorted(maps.Keys(byValue)) {
@@ -104,7 +107,7 @@ func ModelDefaultsText(field string) string {
 		slices.Sort(names)
 		parts = append(parts, v+" for "+strings.Join(names, ", "))
 	}
-	return strings.Join(parts, "; ") + "; " + pick(ModelDefault{LR: DefaultLR}) + " otherwise"
+	return strings.Join(append(parts, fallback+" otherwise"), "; ")
 }
 
 // MaxHidden bounds a recipe's Hidden width: wider layers are more than a

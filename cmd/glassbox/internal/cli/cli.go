@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"sort"
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/explain"
@@ -50,26 +49,23 @@ const (
 // caught and reported as an internal error, with its trace and a request
 // to report it (ExitInternal), not as a crash.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 0:
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
+		return ExitUsage
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
+		usage(stdout)
+		return ExitOK
+	case args[0] == "help":
+		// glassbox help CMD is glassbox CMD -h.
+		if _, ok := commands[args[1]]; !ok {
+			return unknownCommand(args[1], stderr)
 		}
-		return 0
+		args = []string{args[1], "-h"}
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		names := make([]string, 0, len(commands))
-		for n := range commands {
-			names = append(names, n)
-		}
-		fmt.Fprintf(stderr, "glassbox: unknown command %q", args[0])
-		if near := explain.Closest(args[0], names); near != "" {
-			fmt.Fprintf(stderr, "; did you mean %q?", near)
-		}
-		fmt.Fprint(stderr, "\n\n")
-		usage(stderr)
-		return 2
+		return unknownCommand(args[0], stderr)
 	}
 	env := &Env{Stdout: stdout, Stderr: stderr}
 	defer func() {
@@ -94,17 +90,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "glassbox: deep learning you can see through\n\nUsage: glassbox COMMAND [flags]   (every command takes --json)\n\nCommands:")
-	names := make([]string, 0, len(commands))
+// unknownCommand says so, with the closest command for a typo, and
+// lists the commands.
+func unknownCommand(name string, stderr io.Writer) int {
+	names := []string{"help"}
 	for n := range commands {
 		names = append(names, n)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	fmt.Fprintf(stderr, "glassbox: unknown command %q", name)
+	if near := explain.Closest(name, names); near != "" {
+		fmt.Fprintf(stderr, "; did you mean %q?", near)
 	}
-	fmt.Fprintln(w, "\nRun 'glassbox COMMAND -h' for a command's flags.")
+	fmt.Fprint(stderr, "\n\n")
+	usage(stderr)
+	return ExitUsage
 }
 
 // usageError marks a bad command line (exit code 2).
@@ -114,15 +113,6 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// newFlags returns a flag set with the shared --json and --quiet flags.
-func newFlags(name string, env *Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.BoolVar(&env.JSON, "json", false, "print one JSON object on stdout instead of text")
-	fs.BoolVar(&env.Quiet, "quiet", false, "no progress output")
-	return fs
-}
-
 // parse parses flags, turning flag errors into usage errors and refusing
 // stray positional arguments.
 func parse(fs *flag.FlagSet, args []string) error {
@@ -130,7 +120,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", strings.Join(fs.Args(), " "))

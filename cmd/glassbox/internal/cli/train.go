@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/datasets"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/train"
@@ -74,6 +74,9 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	if err := checkDataName(r.Data); err != nil {
+		return err
+	}
 	if r.ValFraction == 0 {
 		r.ValFraction = -1 // --val 0 asks for no validation split
 	}
@@ -117,11 +120,24 @@ func oneOf(flag, value string, known []string) error {
 	if slices.Contains(known, value) {
 		return nil
 	}
-	msg := fmt.Sprintf("%s %q: want one of %s", flag, value, strings.Join(known, ", "))
-	if near := explain.Closest(value, known); near != "" {
-		msg = fmt.Sprintf("%s %q: did you mean %q? (known: %s)", flag, value, near, strings.Join(known, ", "))
+	return usagef("%s", didYouMean(flag, value, known))
+}
+
+// checkDataName refuses, before any work, a data SPEC that names no known
+// data set (SPECs with a KIND: prefix are checked when read).
+func checkDataName(spec string) error {
+	if strings.Contains(spec, ":") {
+		return nil
 	}
-	return usagef("%s", msg)
+	name, _, _ := strings.Cut(spec, "?")
+	var known []string
+	for _, info := range datasets.Catalog() {
+		known = append(known, info.Name)
+	}
+	if slices.Contains(known, strings.ToLower(strings.TrimSpace(name))) {
+		return nil
+	}
+	return usagef("%s, or csv:PATH?target=COL, csv:PATH?text=COL&target=COL, images:DIR", didYouMean("--data", name, known))
 }
 
 // trainResult is what train prints.
