@@ -53,7 +53,7 @@ func (p *progress) step(epoch, epochs, step, steps int, loss, acc, rate float64,
 		eta := time.Duration(float64(time.Since(p.start)) / float64(p.doneStep) * float64(left))
 		fmt.Fprintf(&b, " ETA %s", fmtDuration(eta))
 	}
-	fmt.Fprintf(&b, " %.0f/s ", rate)
+	fmt.Fprintf(&b, " %.0f/s\033[K", rate)
 	fmt.Fprint(p.w, b.String())
 }
 
