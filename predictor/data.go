@@ -157,20 +157,41 @@ func resolve(ctx context.Context, spec string, testFrac float64, seed uint64, of
 func resolveNamed(ctx context.Context, spec string, testFrac float64, seed uint64, offline bool, enc *encoding) (*Data, error) {
 	name, query, hasQuery := strings.Cut(spec, "?")
 	var known []string
+	kind := datasets.Kind("")
+	key := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "_", "-")
 	for _, info := range datasets.Catalog() {
 		known = append(known, info.Name)
+		if info.Name == key {
+			kind = info.Kind
+		}
 	}
-	if !slices.Contains(known, strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "_", "-")) {
+	if kind == "" {
 		msg := fmt.Sprintf("unknown data set %q: use %s", name, DataSpecs)
 		if near := explain.Closest(name, known); near != "" {
 			msg = fmt.Sprintf("unknown data set %q; did you mean %q? (%s)", name, near, DataSpecs)
 		}
 		return nil, fmt.Errorf("%s", msg)
 	}
-	ds, err := datasets.Load(ctx, name, datasets.Options{Offline: offline})
-	if err == nil && hasQuery && ds.Kind != datasets.KindText {
+	// Options are checked before the data is read (or downloaded).
+	var o textOptions
+	switch {
+	case hasQuery && kind != datasets.KindText:
 		return nil, fmt.Errorf("data spec %q: %s takes no options after '?' (len= and vocab= are for text)", spec, name)
+	case kind == datasets.KindText:
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, fmt.Errorf("data spec %q: bad options after '?': %v", spec, err)
+		}
+		for k := range q {
+			if k != "len" && k != "vocab" {
+				return nil, fmt.Errorf("data spec %q: unknown option %q (text takes len=TOKENS, vocab=SIZE)", spec, k)
+			}
+		}
+		if o, err = parseTextOptions(spec, q); err != nil {
+			return nil, err
+		}
 	}
+	ds, err := datasets.Load(ctx, name, datasets.Options{Offline: offline})
 	if err != nil {
 		if offline {
 			return nil, fmt.Errorf("%w (the model file names this data set; give --data %s to allow downloading it)", err, name)
@@ -192,19 +213,6 @@ func resolveNamed(ctx context.Context, spec string, testFrac float64, seed uint6
 	case datasets.KindTable:
 		return tableData(name, ds.Table, testFrac, seed)
 	case datasets.KindText:
-		q, err := url.ParseQuery(query)
-		if err != nil {
-			return nil, fmt.Errorf("data spec %q: bad options after '?': %v", spec, err)
-		}
-		for k := range q {
-			if k != "len" && k != "vocab" {
-				return nil, fmt.Errorf("data spec %q: unknown option %q (text takes len=TOKENS, vocab=SIZE)", spec, k)
-			}
-		}
-		o, err := parseTextOptions(spec, q)
-		if err != nil {
-			return nil, err
-		}
 		return resolveText(spec, ds.Text, o, testFrac, seed, enc)
 	}
 	return nil, fmt.Errorf("data set %q holds %s, which glassbox cannot train on", name, ds.Kind)

@@ -49,9 +49,42 @@ func TestTextDataSpec(t *testing.T) {
 	for spec, want := range map[string]string{
 		"imdb-5000?size=3": `unknown option "size" (text takes len=TOKENS, vocab=SIZE)`,
 		"iris?len=3":       "iris takes no options",
+		"imdb?len=0":       "len=0: want a whole number", // refused before anything is read or downloaded
 	} {
 		if _, err := LoadData(context.Background(), Recipe{Data: spec, Seed: 1}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want %q", spec, err, want)
 		}
+	}
+}
+
+// A recipe's open fields get the model's own schedule (the
+// convolutional models a larger rate and random shifts), the package's
+// otherwise; fields the recipe sets are kept.
+func TestModelDefaults(t *testing.T) {
+	for _, c := range []struct {
+		in        Recipe
+		lr        float64
+		shift     int
+		scheduled string
+	}{
+		{Recipe{Data: "mnist", Model: "lenet"}, 2e-3, 2, DefaultSchedule},
+		{Recipe{Data: "mnist", Model: "mlp"}, DefaultLR, 0, DefaultSchedule},
+		{Recipe{Data: "imdb-5000", Model: "gru"}, 2e-3, 0, DefaultSchedule},
+		{Recipe{Data: "mnist", Model: "lenet", LR: 0.01, Shift: -1, Schedule: "constant"}, 0.01, -1, "constant"},
+	} {
+		r, err := normalize(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LR != c.lr || r.Shift != c.shift || r.Schedule != c.scheduled || r.Optimizer != DefaultOptimizer || r.Epochs != DefaultEpochs {
+			t.Errorf("%s: lr %v shift %d schedule %s optimizer %s epochs %d; want lr %v shift %d schedule %s",
+				c.in.Model, r.LR, r.Shift, r.Schedule, r.Optimizer, r.Epochs, c.lr, c.shift, c.scheduled)
+		}
+	}
+	if _, err := normalize(Recipe{Data: "mnist", Model: "lenet", Shift: 9}); err == nil || !strings.Contains(err.Error(), "shift 9") {
+		t.Errorf("shift 9: %v", err)
+	}
+	if got := ModelDefaultsText("lr"); got != "0.002 for cnn, gru, lenet, lstm, rnn; 0.001 otherwise" {
+		t.Errorf("ModelDefaultsText(lr) = %q", got)
 	}
 }
