@@ -23,7 +23,8 @@ type command struct {
 // Env carries a command's output streams and shared flags.
 type Env struct {
 	Stdout, Stderr io.Writer
-	// JSON selects one JSON object on stdout instead of text.
+	// JSON selects one JSON object on stdout instead of text (and JSON
+	// lines of training progress on stderr).
 	JSON bool
 	// Quiet silences progress output.
 	Quiet bool
