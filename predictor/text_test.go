@@ -62,23 +62,24 @@ func TestTextDataSpec(t *testing.T) {
 // otherwise; fields the recipe sets are kept.
 func TestModelDefaults(t *testing.T) {
 	for _, c := range []struct {
-		in        Recipe
-		lr        float64
-		shift     int
-		scheduled string
+		in            Recipe
+		lr, clip      float64
+		shift, epochs int
+		scheduled     string
 	}{
-		{Recipe{Data: "mnist", Model: "lenet"}, 2e-3, 2, DefaultSchedule},
-		{Recipe{Data: "mnist", Model: "mlp"}, DefaultLR, 0, DefaultSchedule},
-		{Recipe{Data: "imdb-5000", Model: "gru"}, 2e-3, 0, DefaultSchedule},
-		{Recipe{Data: "mnist", Model: "lenet", LR: 0.01, Shift: -1, Schedule: "constant"}, 0.01, -1, "constant"},
+		{Recipe{Data: "mnist", Model: "lenet"}, 2e-3, 0, 2, DefaultEpochs, DefaultSchedule},
+		{Recipe{Data: "mnist", Model: "mlp"}, DefaultLR, 0, 0, DefaultEpochs, DefaultSchedule},
+		{Recipe{Data: "imdb-5000", Model: "gru"}, 2e-3, 5, 0, 4, DefaultSchedule},
+		{Recipe{Data: "imdb-5000", Model: "lstm", Clip: -1, Epochs: 2}, 2e-3, -1, 0, 2, DefaultSchedule},
+		{Recipe{Data: "mnist", Model: "lenet", LR: 0.01, Shift: -1, Schedule: "constant"}, 0.01, 0, -1, DefaultEpochs, "constant"},
 	} {
 		r, err := normalize(c.in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.LR != c.lr || r.Shift != c.shift || r.Schedule != c.scheduled || r.Optimizer != DefaultOptimizer || r.Epochs != DefaultEpochs {
-			t.Errorf("%s: lr %v shift %d schedule %s optimizer %s epochs %d; want lr %v shift %d schedule %s",
-				c.in.Model, r.LR, r.Shift, r.Schedule, r.Optimizer, r.Epochs, c.lr, c.shift, c.scheduled)
+		if r.LR != c.lr || r.Shift != c.shift || r.Clip != c.clip || r.Epochs != c.epochs || r.Schedule != c.scheduled || r.Optimizer != DefaultOptimizer {
+			t.Errorf("%s: lr %v shift %d clip %v epochs %d schedule %s optimizer %s; want lr %v shift %d clip %v epochs %d schedule %s",
+				c.in.Model, r.LR, r.Shift, r.Clip, r.Epochs, r.Schedule, r.Optimizer, c.lr, c.shift, c.clip, c.epochs, c.scheduled)
 		}
 	}
 	if _, err := normalize(Recipe{Data: "mnist", Model: "lenet", Shift: 9}); err == nil || !strings.Contains(err.Error(), "shift 9") {

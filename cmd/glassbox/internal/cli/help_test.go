@@ -29,7 +29,7 @@ func TestHelpPages(t *testing.T) {
 		"glassbox train: train a model on a data set",
 		"Usage: glassbox train --data SPEC --model NAME --out FILE",
 		"Example:\n  glassbox train --data mnist --model lenet --out lenet.gbx",
-		fmt.Sprintf("--epochs INT\n      passes over the training data (default %d)", predictor.DefaultEpochs),
+		"--epochs INT\n      passes over the training data (0: the model's default: " + predictor.ModelDefaultsText("epochs") + ")",
 		fmt.Sprintf("(default %q)", predictor.DefaultSchedule),
 		fmt.Sprintf("(default %q)", predictor.DefaultOptimizer),
 		"0: the model's default: " + predictor.ModelDefaultsText("lr"),

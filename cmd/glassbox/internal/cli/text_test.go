@@ -15,7 +15,7 @@ import (
 	"github.com/glassbox-ml/glassbox/serve"
 )
 
-// plantedCSV writes 60 five-word sentences of filler words; every second
+// plantedCSV writes 100 five-word sentences of filler words; every second
 // one holds the planted word "zorp" and is labelled pos, the others neg.
 func plantedCSV(t *testing.T, dir string) string {
 	t.Helper()
@@ -23,7 +23,7 @@ func plantedCSV(t *testing.T, dir string) string {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
 	b.WriteString("review,label\n")
-	for i := range 60 {
+	for i := range 100 {
 		w := make([]string, 5)
 		for j := range w {
 			w[j] = fill[rng.IntN(len(fill))]
