@@ -69,7 +69,7 @@ func TestModelDefaults(t *testing.T) {
 	}{
 		{Recipe{Data: "mnist", Model: "lenet"}, 2e-3, 0, 2, DefaultEpochs, DefaultSchedule},
 		{Recipe{Data: "mnist", Model: "mlp"}, DefaultLR, 0, 0, DefaultEpochs, DefaultSchedule},
-		{Recipe{Data: "imdb-5000", Model: "gru"}, 2e-3, 5, 0, 4, DefaultSchedule},
+		{Recipe{Data: "imdb-5000", Model: "gru"}, 2e-3, 5, 0, DefaultEpochs, DefaultSchedule},
 		{Recipe{Data: "imdb-5000", Model: "lstm", Clip: -1, Epochs: 2}, 2e-3, -1, 0, 2, DefaultSchedule},
 		{Recipe{Data: "mnist", Model: "lenet", LR: 0.01, Shift: -1, Schedule: "constant"}, 0.01, 0, -1, DefaultEpochs, "constant"},
 	} {

@@ -41,8 +41,6 @@ type ModelDefault struct {
 	// Shift is the random-shift augmentation of image inputs, in pixels
 	// (0: none).
 	Shift int
-	// Epochs is the number of passes over the training data.
-	Epochs int
 	// Clip is the gradient-norm clip (0: none).
 	Clip float64
 }
@@ -51,19 +49,20 @@ type ModelDefault struct {
 // a larger rate (their gradients are smaller per weight) and a ±2-pixel
 // random shift, which keeps them from memorising pixel positions: LeNet
 // reaches 99.3% on MNIST with it (examples/mnist). The recurrent text
-// classifiers take examples/sentiment's recipe: a larger rate, gradients
-// clipped at norm 5 (recurrences can explode) and 4 epochs, past which
-// they memorise the reviews (100% train, falling validation accuracy).
+// classifiers take examples/sentiment's rate and clip the gradient norm
+// at 5 (a recurrence can explode); they keep the 10 epochs: on the 4,000
+// training reviews of imdb-5000 a GRU tests at 74% after 10 and 71%
+// after the example's 4 (its 4 are for 25,000 reviews).
 var modelDefaults = map[string]ModelDefault{
-	"lenet": {LR: 2e-3, Shift: 2, Epochs: DefaultEpochs},
-	"cnn":   {LR: 2e-3, Shift: 2, Epochs: DefaultEpochs},
-	"rnn":   {LR: 2e-3, Epochs: 4, Clip: 5},
-	"lstm":  {LR: 2e-3, Epochs: 4, Clip: 5},
-	"gru":   {LR: 2e-3, Epochs: 4, Clip: 5},
+	"lenet": {LR: 2e-3, Shift: 2},
+	"cnn":   {LR: 2e-3, Shift: 2},
+	"rnn":   {LR: 2e-3, Clip: 5},
+	"lstm":  {LR: 2e-3, Clip: 5},
+	"gru":   {LR: 2e-3, Clip: 5},
 }
 
 // packageDefault is the schedule of a model without its own.
-var packageDefault = ModelDefault{LR: DefaultLR, Epochs: DefaultEpochs}
+var packageDefault = ModelDefault{LR: DefaultLR}
 
 // textClassifiers are the zoo models that classify token sequences.
 var textClassifiers = []string{"gru", "lstm", "rnn"}
@@ -96,15 +95,13 @@ func ModelDefaults(name string) ModelDefault {
 }
 
 // ModelDefaultsText describes the per-model defaults of field ("lr",
-// "shift", "epochs" or "clip") for help texts, e.g. "0.002 for cnn,
+// "shift" or "clip") for help texts, e.g. "0.002 for cnn,
 // lenet; 0.001 otherwise".
 func ModelDefaultsText(field string) string {
 	pick := func(d ModelDefault) string {
 		switch field {
 		case "shift":
 			return fmt.Sprint(d.Shift)
-		case "epochs":
-			return fmt.Sprint(d.Epochs)
 		case "clip":
 			return fmt.Sprint(d.Clip)
 		}
@@ -176,7 +173,7 @@ func normalize(r Recipe) (Recipe, error) {
 		r.Batch = DefaultBatch
 	}
 	if r.Epochs == 0 {
-		r.Epochs = md.Epochs
+		r.Epochs = DefaultEpochs
 	}
 	if r.Clip == 0 {
 		r.Clip = md.Clip

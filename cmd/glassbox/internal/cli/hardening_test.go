@@ -105,7 +105,7 @@ func TestBadFlagsFailBeforeWork(t *testing.T) {
 		{[]string{"train", "--data", "iris", "--model", "mlp", "--hidden", "-5", "--out", out}, ExitUsage, "--hidden -5"},
 		{[]string{"train", "--data", "iris", "--model", "mlp", "--hidden", "100000000", "--out", out}, ExitUsage, "--hidden 100000000"},
 		{[]string{"train", "--data", "iris", "--model", "mlp", "--batch", "0", "--out", out}, ExitUsage, "--batch 0"},
-		{[]string{"train", "--data", "iris", "--model", "mlp", "--epochs", "-1", "--out", out}, ExitUsage, "--epochs -1"},
+		{[]string{"train", "--data", "iris", "--model", "mlp", "--epochs", "0", "--out", out}, ExitUsage, "--epochs 0"},
 		{[]string{"train", "--data", "iris", "--model", "mlp", "--lr", "-1", "--out", out}, ExitUsage, "--lr -1"},
 		{[]string{"train", "--data", "iris", "--model", "mlp", "--optimizer", "adma", "--out", out}, ExitUsage, `did you mean "adam"`},
 		{[]string{"train", "--data", "iris", "--model", "mlpp", "--out", out}, ExitUsage, `did you mean "mlp"`},

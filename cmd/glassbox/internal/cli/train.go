@@ -28,7 +28,7 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("train", env)
 	fs.StringVar(&r.Data, "data", "", "data SPEC: "+predictor.DataSpecs)
 	fs.StringVar(&r.Model, "model", "", "model SPEC: a zoo name ("+strings.Join(zoo.Names(), ", ")+") or a JSON architecture file")
-	fs.IntVar(&r.Epochs, "epochs", 0, "passes over the training data (0: the model's default: "+predictor.ModelDefaultsText("epochs")+")")
+	fs.IntVar(&r.Epochs, "epochs", predictor.DefaultEpochs, "passes over the training data")
 	fs.IntVar(&r.Batch, "batch", predictor.DefaultBatch, "examples per step")
 	fs.Float64Var(&r.LR, "lr", 0, "learning rate (0: the model's default: "+predictor.ModelDefaultsText("lr")+")")
 	fs.IntVar(&r.Shift, "shift", 0, "random shift of training images in pixels (0: the model's default: "+predictor.ModelDefaultsText("shift")+"; -1: none)")
@@ -49,8 +49,8 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		return usagef("--data, --model and --out are required")
 	}
 	switch {
-	case r.Epochs < 0:
-		return usagef("--epochs %d: want 1 or more (0: the model's default)", r.Epochs)
+	case r.Epochs < 1:
+		return usagef("--epochs %d: want 1 or more", r.Epochs)
 	case r.Batch < 1:
 		return usagef("--batch %d: want 1 or more", r.Batch)
 	case r.Hidden < 0 || r.Hidden > predictor.MaxHidden:
