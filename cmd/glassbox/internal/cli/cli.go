@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/explain"
@@ -91,6 +93,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}
 }
 
+// usage prints the top-level help: every command with its summary.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "glassbox: deep learning you can see through\n\nUsage: glassbox COMMAND [flags]   (every command takes --json)\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'glassbox help COMMAND' (or 'glassbox COMMAND -h') for a command's usage, an example and its flags.")
+}
+
 // unknownCommand says so, with the closest command for a typo, and
 // lists the commands.
 func unknownCommand(name string, stderr io.Writer) int {
@@ -113,6 +129,24 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// newFlags returns a command's flag set with the shared --json and
+// --quiet flags. -h prints the command's help page on stdout; a flag
+// error is returned by parse (the flag package's own messages go to a
+// buffer, whose being empty is how Usage tells -h from an error).
+func newFlags(name string, env *Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var msgs bytes.Buffer
+	fs.SetOutput(&msgs)
+	fs.Usage = func() {
+		if msgs.Len() == 0 {
+			writeHelp(env.Stdout, fs)
+		}
+	}
+	fs.BoolVar(&env.JSON, "json", false, "print JSON on stdout instead of text (training progress: JSON lines on stderr)")
+	fs.BoolVar(&env.Quiet, "quiet", false, "no progress output")
+	return fs
+}
 
 // parse parses flags, turning flag errors into usage errors and refusing
 // stray positional arguments.

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/explain"
@@ -72,38 +70,6 @@ func writeHelp(w io.Writer, fs *flag.FlagSet) {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
 	})
-}
-
-// usage prints the top-level help: every command with its summary.
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "glassbox: deep learning you can see through\n\nUsage: glassbox COMMAND [flags]   (every command takes --json)\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "\nRun 'glassbox help COMMAND' (or 'glassbox COMMAND -h') for a command's usage, an example and its flags.")
-}
-
-// newFlags returns a command's flag set with the shared --json and
-// --quiet flags. -h prints the command's help page on stdout; a flag
-// error is returned by parse (the flag package's own messages go to a
-// buffer, whose being empty is how Usage tells -h from an error).
-func newFlags(name string, env *Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	var msgs bytes.Buffer
-	fs.SetOutput(&msgs)
-	fs.Usage = func() {
-		if msgs.Len() == 0 {
-			writeHelp(env.Stdout, fs)
-		}
-	}
-	fs.BoolVar(&env.JSON, "json", false, "print JSON on stdout instead of text (training progress: JSON lines on stderr)")
-	fs.BoolVar(&env.Quiet, "quiet", false, "no progress output")
-	return fs
 }
 
 // flagError turns the flag package's error into a usage error that names
