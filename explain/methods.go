@@ -34,12 +34,17 @@ type limeMethod struct{}
 
 func (limeMethod) Info() MethodInfo {
 	return MethodInfo{Name: "lime", Title: "LIME",
-		Summary: "a weighted linear model fitted to the model's answers on perturbed copies of the input (superpixels hidden, or rows resampled)",
-		Inputs:  []InputKind{Image, Table}, Needs: NeedsBackground,
-		Budget: "perturbed samples", DefaultBudget: "adaptive: from 1000 (images) or 5000 (tables) until the top features are stable"}
+		Summary: "a weighted linear model fitted to the model's answers on perturbed copies of the input (superpixels hidden, rows resampled, or words removed)",
+		Inputs:  []InputKind{Image, Table, Text}, Needs: NeedsBackground,
+		Budget: "perturbed samples", DefaultBudget: "adaptive: from 1000 (images) or 5000 (tables, text) until the top features are stable"}
 }
 
 func (limeMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {
+	if s.Kind == Text {
+		// A Subject sees token ids; text LIME removes words from the
+		// document itself.
+		return fmt.Errorf("lime on text explains a document, not token ids: use ExplainText (predictor.ExplainText, glassbox explain --text)")
+	}
 	lo := LIMEOptions{Seed: opt.Seed, Samples: opt.Samples, Labels: []int{res.Label}}
 	if s.Kind == Image {
 		c, h, w := s.Shape[0], s.Shape[1], s.Shape[2]

@@ -245,8 +245,12 @@ type Result struct {
 	Layer string `json:"layer,omitempty"`
 	Unit  *int   `json:"unit,omitempty"`
 	// Top lists the features, largest |weight| first.
-	Top      []FeatureWeight `json:"top,omitempty"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Top []FeatureWeight `json:"top,omitempty"`
+	// Words are a text explanation's document, token by token in input
+	// order, each with its weight for the explained output (0 for a word
+	// the surrogate did not keep).
+	Words    []WordWeight `json:"words,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
 	// ModelCalls counts the model's evaluations (batches; a gradient call
 	// counts once) the explanation took, ModelRows the inputs in them.
 	ModelCalls int     `json:"model_calls,omitempty"`
@@ -264,6 +268,12 @@ type Result struct {
 	// the overall verdict in one sentence; absent with ChecksNone.
 	Checks  []Check  `json:"checks,omitempty"`
 	Verdict *Verdict `json:"verdict,omitempty"`
+}
+
+// WordWeight is one word of an explained document and its weight.
+type WordWeight struct {
+	Text   string  `json:"text"`
+	Weight float64 `json:"weight"`
 }
 
 var registry = struct {

@@ -71,7 +71,8 @@ type Recipe struct {
 	Model  string `json:"model,omitempty"`
 	Hidden int    `json:"hidden,omitempty"`
 	// Optimizer, LR, Batch, Epochs, Schedule ("constant" or "cosine"),
-	// Patience (0: no early stopping) and Clip (0: none) are the training
+	// Patience (0: no early stopping) and Clip (negative: none; 0 in a
+	// recipe given to predictor.Train: the model's default) are the training
 	// schedule; EpochsRun how many epochs ran before it stopped.
 	Optimizer string  `json:"optimizer,omitempty"`
 	LR        float64 `json:"lr,omitempty"`
@@ -81,6 +82,9 @@ type Recipe struct {
 	Schedule  string  `json:"schedule,omitempty"`
 	Patience  int     `json:"patience,omitempty"`
 	Clip      float64 `json:"clip,omitempty"`
+	// Shift is the random-shift augmentation of image inputs in pixels
+	// (0: the model's default, negative: none).
+	Shift int `json:"shift,omitempty"`
 }
 
 // State returns every saved tensor of m by name: parameters and buffers.

@@ -67,28 +67,41 @@ type Data struct {
 	InputShape []int
 	Classes    []string
 	Features   []string
+	// Vocab encodes text data (built from the training documents, or the
+	// model's own for OwnData); TestDocs are the test split's documents
+	// as written, in the order of Test.
+	Vocab    *datasets.Vocab
+	TestDocs []string
 }
 
 // DataSpecs describes the data SPEC language LoadData reads, for help
 // texts.
 const DataSpecs = `mnist-small (embedded), mnist, fashion-mnist (cached, downloaded once), ` +
 	`the embedded tables iris, wine, breast-cancer, diabetes, digits, ` +
-	`csv:PATH?target=COL[&task=regression|classification][&categorical=COL,COL][&missing=impute], images:DIR (one sub-folder per class)`
+	`the texts imdb-5000 (embedded) and imdb (50,000 reviews, cached, downloaded once)[?len=TOKENS&vocab=SIZE], ` +
+	`csv:PATH?target=COL[&task=regression|classification][&categorical=COL,COL][&missing=impute], ` +
+	`csv:PATH?text=COL&target=COL[&len=TOKENS&vocab=SIZE] (documents and their classes), images:DIR (one sub-folder per class)`
 
 // LoadData reads the data of recipe r and splits it the way r says:
 //
 //	mnist-small, mnist, fashion-mnist           images with their own test split
 //	iris, wine, breast-cancer, diabetes, digits tables, split TestFraction for test
+//	imdb-5000, imdb [?len=N&vocab=N]            labelled texts, split TestFraction for test
 //	csv:PATH?target=COL[&task=regression]       your own table
+//	csv:PATH?text=COL&target=COL[&len=N]        your own labelled documents
 //	images:DIR                                  your own images (DIR/<class>/*.png|jpg)
 //
 // and holds ValFraction of the training part out for validation. The
-// splits depend only on r.Data, the fractions and r.Seed.
-func LoadData(ctx context.Context, r Recipe) (*Data, error) { return loadData(ctx, r, false) }
+// splits depend only on r.Data, the fractions and r.Seed. Text is encoded
+// with a vocabulary of its training documents (validation ones included),
+// cut to the last len tokens (default: the longest training document, at
+// most DefaultSeqLen).
+func LoadData(ctx context.Context, r Recipe) (*Data, error) { return loadData(ctx, r, false, nil) }
 
 // loadData is LoadData; offline forbids downloading, for data a model file
-// names (a file must not make glassbox reach the network).
-func loadData(ctx context.Context, r Recipe, offline bool) (*Data, error) {
+// names (a file must not make glassbox reach the network); enc, when not
+// nil, encodes text with a model's own vocabulary.
+func loadData(ctx context.Context, r Recipe, offline bool, enc *encoding) (*Data, error) {
 	testFrac, valFrac := r.TestFraction, r.ValFraction
 	if testFrac == 0 {
 		testFrac = DefaultTestFraction
@@ -100,7 +113,7 @@ func loadData(ctx context.Context, r Recipe, offline bool) (*Data, error) {
 		return nil, fmt.Errorf("data %s: test fraction %v and validation fraction %v must lie in [0, 1)", r.Data, testFrac, valFrac)
 	}
 	seeds := SeedsOf(r.Seed)
-	d, err := resolve(ctx, r.Data, testFrac, seeds.Split, offline)
+	d, err := resolve(ctx, r.Data, testFrac, seeds.Split, offline, enc)
 	if err != nil {
 		return nil, err
 	}
@@ -114,14 +127,14 @@ func loadData(ctx context.Context, r Recipe, offline bool) (*Data, error) {
 	return d, nil
 }
 
-func resolve(ctx context.Context, spec string, testFrac float64, seed uint64, offline bool) (*Data, error) {
+func resolve(ctx context.Context, spec string, testFrac float64, seed uint64, offline bool, enc *encoding) (*Data, error) {
 	kind, rest, hasKind := strings.Cut(spec, ":")
 	if !hasKind {
-		return resolveNamed(ctx, spec, testFrac, seed, offline)
+		return resolveNamed(ctx, spec, testFrac, seed, offline, enc)
 	}
 	switch kind {
 	case "csv":
-		return resolveCSV(spec, rest, testFrac, seed)
+		return resolveCSV(spec, rest, testFrac, seed, enc)
 	case "images":
 		im, err := datasets.LoadImageFolder(ctx, rest, datasets.ImageOptions{})
 		if err != nil {
@@ -141,17 +154,42 @@ func resolve(ctx context.Context, spec string, testFrac float64, seed uint64, of
 	return nil, fmt.Errorf("unknown data spec %q: use %s", spec, DataSpecs)
 }
 
-func resolveNamed(ctx context.Context, name string, testFrac float64, seed uint64, offline bool) (*Data, error) {
+func resolveNamed(ctx context.Context, spec string, testFrac float64, seed uint64, offline bool, enc *encoding) (*Data, error) {
+	name, query, hasQuery := strings.Cut(spec, "?")
 	var known []string
+	kind := datasets.Kind("")
+	key := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "_", "-")
 	for _, info := range datasets.Catalog() {
 		known = append(known, info.Name)
+		if info.Name == key {
+			kind = info.Kind
+		}
 	}
-	if !slices.Contains(known, strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "_", "-")) {
+	if kind == "" {
 		msg := fmt.Sprintf("unknown data set %q: use %s", name, DataSpecs)
 		if near := explain.Closest(name, known); near != "" {
 			msg = fmt.Sprintf("unknown data set %q; did you mean %q? (%s)", name, near, DataSpecs)
 		}
 		return nil, fmt.Errorf("%s", msg)
+	}
+	// Options are checked before the data is read (or downloaded).
+	var o textOptions
+	switch {
+	case hasQuery && kind != datasets.KindText:
+		return nil, fmt.Errorf("data spec %q: %s takes no options after '?' (len= and vocab= are for text)", spec, name)
+	case kind == datasets.KindText:
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, fmt.Errorf("data spec %q: bad options after '?': %v", spec, err)
+		}
+		for k := range q {
+			if k != "len" && k != "vocab" {
+				return nil, fmt.Errorf("data spec %q: unknown option %q (text takes len=TOKENS, vocab=SIZE)", spec, k)
+			}
+		}
+		if o, err = parseTextOptions(spec, q); err != nil {
+			return nil, err
+		}
 	}
 	ds, err := datasets.Load(ctx, name, datasets.Options{Offline: offline})
 	if err != nil {
@@ -174,19 +212,40 @@ func resolveNamed(ctx context.Context, name string, testFrac float64, seed uint6
 			InputShape: []int{ds.Train.C, ds.Train.H, ds.Train.W}, Classes: ds.Train.Classes}, nil
 	case datasets.KindTable:
 		return tableData(name, ds.Table, testFrac, seed)
+	case datasets.KindText:
+		return resolveText(spec, ds.Text, o, testFrac, seed, enc)
 	}
-	return nil, fmt.Errorf("data set %q is text; text models are trained with the library in this version (see examples/sentiment)", name)
+	return nil, fmt.Errorf("data set %q holds %s, which glassbox cannot train on", name, ds.Kind)
 }
 
-func resolveCSV(spec, rest string, testFrac float64, seed uint64) (*Data, error) {
+func resolveCSV(spec, rest string, testFrac float64, seed uint64, enc *encoding) (*Data, error) {
 	path, query, _ := strings.Cut(rest, "?")
 	q, err := url.ParseQuery(query)
 	if err != nil {
 		return nil, fmt.Errorf("data spec %q: bad options after '?': %v", spec, err)
 	}
+	if _, isText := q["text"]; isText {
+		for k := range q {
+			if !slices.Contains([]string{"text", "target", "len", "vocab"}, k) {
+				return nil, fmt.Errorf("data spec %q: unknown option %q for text (csv with text=COL takes target=COL, len=TOKENS, vocab=SIZE)", spec, k)
+			}
+		}
+		if q.Get("text") == "" {
+			return nil, fmt.Errorf("data spec %q: text= names no column; write text=COL", spec)
+		}
+		o, err := parseTextOptions(spec, q)
+		if err != nil {
+			return nil, err
+		}
+		t, err := readTextCSV(spec, path, q.Get("text"), q.Get("target"))
+		if err != nil {
+			return nil, err
+		}
+		return resolveText(spec, t, o, testFrac, seed, enc)
+	}
 	for k := range q {
 		if !slices.Contains([]string{"target", "task", "categorical", "missing"}, k) {
-			return nil, fmt.Errorf("data spec %q: unknown option %q (csv takes target=COL, task=classification|regression, categorical=COL,COL, missing=impute)", spec, k)
+			return nil, fmt.Errorf("data spec %q: unknown option %q (csv takes target=COL, task=classification|regression, categorical=COL,COL, missing=impute; or text=COL&target=COL for documents)", spec, k)
 		}
 	}
 	opts := datasets.CSVOptions{Target: q.Get("target")}
@@ -247,9 +306,14 @@ func tableData(spec string, tab *datasets.Table, testFrac float64, seed uint64) 
 // FitPreprocessing fits the preprocessing of a model trained on d, on its
 // training split only: table features standardised, and a regression
 // target scaled to zero mean and unit variance so that default learning
-// rates work whatever its units. Images and text pass through.
+// rates work whatever its units. Images pass through; text keeps its
+// vocabulary and sequence length.
 func FitPreprocessing(d *Data) (Preprocessing, error) {
 	var pr Preprocessing
+	if d.Kind == explain.Text {
+		pr.Vocab, pr.SeqLen = d.Vocab, d.InputShape[0]
+		return pr, nil
+	}
 	if d.Kind != explain.Table {
 		return pr, nil
 	}
@@ -304,7 +368,11 @@ func (p *Predictor) OwnData(ctx context.Context, spec string) (*Data, error) {
 	if r.Data == "" {
 		return nil, fmt.Errorf("the model does not record its training data; give it with --data SPEC")
 	}
-	d, err := loadData(ctx, r, spec == "")
+	var enc *encoding
+	if p.Prep.Vocab != nil {
+		enc = &encoding{vocab: p.Prep.Vocab, seqLen: p.Prep.SeqLen}
+	}
+	d, err := loadData(ctx, r, spec == "", enc)
 	if err != nil {
 		return nil, err
 	}

@@ -31,9 +31,9 @@ const MaxInputBytes = 256 << 20
 // Explain apply the preprocessing.
 
 // ReadFile reads inputs for the model from a file: an image (.png, .jpg,
-// .jpeg) resized to the model's input, documents one a line (.txt) for a
-// text model, or CSV rows of features (with or without a header line);
-// "-" reads CSV from standard input.
+// .jpeg) resized to the model's input, CSV rows of features (with or
+// without a header line), or for a text model documents, one a line; "-"
+// reads standard input.
 func (p *Predictor) ReadFile(path string) (*tensor.Tensor, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext == ".png" || ext == ".jpg" || ext == ".jpeg" {
@@ -46,25 +46,16 @@ func (p *Predictor) ReadFile(path string) (*tensor.Tensor, error) {
 	if p.Kind == explain.Image {
 		return nil, fmt.Errorf("%s: the model takes images; give a .png or .jpg file", path)
 	}
+	if p.Kind == explain.Text {
+		docs, err := ReadText(path)
+		if err != nil {
+			return nil, err
+		}
+		return p.EncodeText(docs)
+	}
 	raw, err := readLimited(path, MaxInputBytes)
 	if err != nil {
 		return nil, err
-	}
-	if p.Kind == explain.Text && ext == ".txt" {
-		// A text model's documents, one a line (blank lines skipped).
-		var docs []string
-		for _, line := range strings.Split(string(raw), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				docs = append(docs, line)
-			}
-		}
-		if len(docs) == 0 {
-			return nil, fmt.Errorf("%s holds no text; write one document a line", path)
-		}
-		if len(docs) > MaxExamples {
-			return nil, fmt.Errorf("%s holds %d documents; give at most %d", path, len(docs), MaxExamples)
-		}
-		return p.EncodeText(docs)
 	}
 	return p.ParseCSV(raw)
 }
@@ -166,12 +157,13 @@ func (p *Predictor) Rows(rows [][]float64) (*tensor.Tensor, error) {
 }
 
 // EncodeText turns documents into token-id rows [n, SeqLen] for a text
-// model, with its own vocabulary, padding and cutting.
+// model, with its own vocabulary, as in training: the last SeqLen tokens
+// kept, padding in front.
 func (p *Predictor) EncodeText(docs []string) (*tensor.Tensor, error) {
 	if p.Prep.Vocab == nil {
 		return nil, fmt.Errorf("the model takes inputs of shape %v, not text", p.InputShape)
 	}
-	ids, _, err := p.Prep.Vocab.Sequences(docs, p.Prep.SeqLen, datasets.SeqOptions{})
+	ids, _, err := p.Prep.Vocab.Sequences(docs, p.Prep.SeqLen, textSeq)
 	if err != nil {
 		return nil, err
 	}

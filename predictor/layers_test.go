@@ -70,7 +70,7 @@ func TestNeuronIGThroughStandardisation(t *testing.T) {
 }
 
 // TCAV's examples: a text model reads a list of words or phrases, one a
-// line, as token-id rows; a folder that is not images is refused.
+// line, as token-id rows padded in front (as EncodeText pads); a folder that is not images is refused.
 func TestReadExamples(t *testing.T) {
 	v, err := datasets.BuildVocab([]string{"a good film", "a bad film", "a dull plot"}, datasets.VocabOptions{})
 	if err != nil {
@@ -84,7 +84,7 @@ func TestReadExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(x) != 3*4 || x[0] != float32(v.ID("dull")) || x[4] != float32(v.ID("dull")) || x[5] != float32(v.ID("plot")) || x[8] != float32(v.ID("bad")) {
+	if len(x) != 3*4 || x[3] != float32(v.ID("dull")) || x[6] != float32(v.ID("dull")) || x[7] != float32(v.ID("plot")) || x[11] != float32(v.ID("bad")) || x[0] != 0 {
 		t.Fatalf("examples %v", x)
 	}
 	if _, err := p.ReadExamples(dir); err == nil || !strings.Contains(err.Error(), "folder") {

@@ -20,7 +20,7 @@ import (
 )
 
 // PredictRequest is the body of POST /v1/predict: exactly one of Rows,
-// CSV or Image.
+// CSV, Image or Text.
 type PredictRequest struct {
 	// Rows are feature rows in the data's own units (the server
 	// standardises them as in training); for an image model, a row is
@@ -31,6 +31,9 @@ type PredictRequest struct {
 	// Image is a base64 PNG or JPEG (a data: URL is accepted too), resized
 	// to the model's input.
 	Image string `json:"image,omitempty"`
+	// Text is a document for a text model (/healthz's kind "text"),
+	// encoded with the model's vocabulary as in training.
+	Text string `json:"text,omitempty"`
 }
 
 // PredictResponse is the answer of POST /v1/predict: one prediction per
@@ -78,6 +81,10 @@ type ExplainResponse struct {
 	Explanation *explain.Result `json:"explanation"`
 	// Picture is a base64 PNG of the explanation.
 	Picture string `json:"picture,omitempty"`
+	// Words are a text model's document, word by word in input order,
+	// with each word's weight for the explained class (0 for words the
+	// explanation did not keep): Explanation.Words, here for pages.
+	Words []explain.WordWeight `json:"words,omitempty"`
 }
 
 // A request's body is read before it takes a slot (under the memory
@@ -185,7 +192,15 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 		return s.modelError(ctx, err)
 	}
 	t0 := time.Now()
-	res, err := s.runExplain(ctx, method, x.Data(), opt)
+	var res *explain.Result
+	if s.p.Kind == explain.Text {
+		if req.Text == "" {
+			return httpErrorf(http.StatusBadRequest, `explaining a text model takes "text": the document (words are what the explanation weighs)`)
+		}
+		res, err = s.p.ExplainText(ctx, method, req.Text, opt)
+	} else {
+		res, err = s.runExplain(ctx, method, x.Data(), opt)
+	}
 	if err != nil {
 		var nf *predictor.NonFiniteError
 		switch {
@@ -198,8 +213,8 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.met.explained(method, time.Since(t0).Seconds())
 	finiteResult(res)
-	out := ExplainResponse{Prediction: preds[0], Explanation: res}
-	if req.Picture == nil || *req.Picture {
+	out := ExplainResponse{Prediction: preds[0], Explanation: res, Words: res.Words}
+	if (req.Picture == nil || *req.Picture) && s.p.Kind != explain.Text {
 		if pic := s.p.Picture(res, x.Data()); pic != nil {
 			var buf bytes.Buffer
 			if err := png.Encode(&buf, pic); err != nil {

@@ -24,6 +24,7 @@ type predictWire struct {
 	Rows  json.RawMessage `json:"rows,omitempty"`
 	CSV   string          `json:"csv,omitempty"`
 	Image string          `json:"image,omitempty"`
+	Text  string          `json:"text,omitempty"`
 }
 
 // explainWire is an ExplainRequest as the server reads it.
@@ -50,21 +51,27 @@ func (w *predictWire) hasRows() bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
-// input turns a request's rows, CSV or image into a batch in the data's
-// own units, taking what it allocates from the request's memory lease.
+// input turns a request's rows, CSV, image or text into a batch in the
+// data's own units, taking what it allocates from the request's memory
+// lease.
 func (s *Server) input(ctx context.Context, l *lease, req *predictWire) (*tensor.Tensor, error) {
 	given := 0
-	for _, set := range []bool{req.hasRows(), req.CSV != "", req.Image != ""} {
+	for _, set := range []bool{req.hasRows(), req.CSV != "", req.Image != "", req.Text != ""} {
 		if set {
 			given++
 		}
 	}
 	if given != 1 {
+		if s.p.Kind == explain.Text {
+			return nil, httpErrorf(http.StatusBadRequest, `send "text": the document to read (or "rows" of %d token ids); got %d inputs`, tensor.Numel(s.p.InputShape), given)
+		}
 		return nil, httpErrorf(http.StatusBadRequest, `send exactly one of "rows" (an array of rows of %d numbers), "csv" or "image" (base64 PNG/JPEG); got %d`, tensor.Numel(s.p.InputShape), given)
 	}
 	var x *tensor.Tensor
 	var err error
 	switch {
+	case req.Text != "":
+		x, err = s.text(ctx, l, req.Text)
 	case req.Image != "":
 		x, err = s.image(ctx, l, req.Image)
 	case req.CSV != "":
@@ -223,6 +230,25 @@ func (s *Server) csv(ctx context.Context, l *lease, text string) (*tensor.Tensor
 		return nil, err
 	}
 	return s.p.ParseCSV([]byte(text))
+}
+
+// maxTextWords bounds the words of one document sent to the server: text
+// LIME's cost grows with them (every perturbed document is rebuilt).
+const maxTextWords = 5000
+
+// text encodes a document for a text model, taking its token rows and
+// the tokenised copy from the memory budget first.
+func (s *Server) text(ctx context.Context, l *lease, doc string) (*tensor.Tensor, error) {
+	if s.p.Kind != explain.Text {
+		return nil, httpErrorf(http.StatusBadRequest, `field "text": the model takes %s inputs of shape %v, not text`, s.p.Kind, s.p.InputShape)
+	}
+	if n := len(strings.Fields(doc)); n > maxTextWords {
+		return nil, httpErrorf(http.StatusRequestEntityTooLarge, `field "text": %d words; at most %d per request on this server`, n, maxTextWords)
+	}
+	if err := l.take(ctx, 4*int64(len(doc))+16*int64(tensor.Numel(s.p.InputShape)), "encoding the text"); err != nil {
+		return nil, err
+	}
+	return s.p.EncodeText([]string{doc})
 }
 
 // image decodes a base64 PNG or JPEG, taking its decoded size from the

@@ -179,9 +179,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Health is the answer of GET /healthz.
 type Health struct {
-	Status     string   `json:"status"`
-	Model      string   `json:"model"`
-	Task       string   `json:"task"`
+	Status string `json:"status"`
+	Model  string `json:"model"`
+	Task   string `json:"task"`
+	// Kind is what one input is: "table", "image" or "text" (send
+	// "text" to a text model).
+	Kind       string   `json:"kind"`
 	InputShape []int    `json:"input_shape"`
 	Outputs    int      `json:"outputs"`
 	Classes    []string `json:"classes,omitempty"`
@@ -194,7 +197,7 @@ type Health struct {
 }
 
 func (s *Server) health() Health {
-	return Health{Status: "ok", Model: s.opt.Name, Task: string(s.p.Task), InputShape: s.p.InputShape, Outputs: s.p.Outputs,
+	return Health{Status: "ok", Model: s.opt.Name, Task: string(s.p.Task), Kind: string(s.p.Kind), InputShape: s.p.InputShape, Outputs: s.p.Outputs,
 		Classes: s.p.Classes, Features: s.p.Features, Methods: s.methods, MethodInfo: s.p.Methods()}
 }
 

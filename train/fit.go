@@ -76,9 +76,12 @@ type Config struct {
 	// Seed drives dropout and other randomness inside the model.
 	Seed uint64
 	// Progress receives the progress display (default os.Stderr). A
-	// terminal gets a live bar, anything else one JSON object per epoch.
-	Progress io.Writer
-	Quiet    bool
+	// terminal gets a live bar (running loss and accuracy, time left),
+	// anything else one plain line per epoch, or with JSONProgress one
+	// JSON object (EpochInfo) per epoch. Quiet silences it.
+	Progress     io.Writer
+	JSONProgress bool
+	Quiet        bool
 	// Checkpoint, when set, is written atomically after every epoch.
 	Checkpoint string
 	// Resume, when set, restores weights, optimizer state and history from
@@ -140,7 +143,7 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 			return nil, errors.New("train: a schedule needs an optimizer with SetLR")
 		}
 	}
-	prog := newProgress(cfg.Progress, cfg.Quiet)
+	prog := newProgress(cfg.Progress, cfg.Quiet, cfg.JSONProgress)
 	hist := &History{}
 	start := 0
 	if cfg.Resume != "" {
@@ -220,7 +223,11 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 					break
 				}
 			}
-			prog.step(epoch, cfg.Epochs, b.Step+1, nb, met.Loss(), float64(seen)/time.Since(t0).Seconds())
+			acc := -1.0
+			if cfg.Task == Classification {
+				acc = met.Accuracy()
+			}
+			prog.step(epoch, cfg.Epochs, b.Step+1, nb, met.Loss(), acc, float64(seen)/time.Since(t0).Seconds(), start)
 		}
 		if stepErr != nil {
 			prog.done()
@@ -242,7 +249,7 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 			info.Val = vm.Summary()
 		}
 		hist.Epochs = append(hist.Epochs, info)
-		prog.epoch(info)
+		prog.epoch(info, cfg.Epochs)
 		if cfg.Checkpoint != "" {
 			if err := SaveCheckpoint(cfg.Checkpoint, m, cfg.Optimizer, hist); err != nil {
 				return hist, err

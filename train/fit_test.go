@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -80,7 +81,7 @@ func TestFitLearnsAndReportsJSONLines(t *testing.T) {
 	var out bytes.Buffer
 	hist, err := Fit(context.Background(), m, loader(t, blobs(300, 1), true), Config{
 		Epochs: 5, Optimizer: newMomentum(m.Params(), 0.05), Task: Classification, Classes: 3,
-		Val: loader(t, blobs(90, 2), false), Progress: &out,
+		Val: loader(t, blobs(90, 2), false), Progress: &out, JSONProgress: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -201,5 +202,26 @@ func TestMetrics(t *testing.T) {
 	// SST of {1,2,4} = 14/3; R² = 1 − 1/(14/3).
 	if d := r.R2() - (1 - 3.0/14); d > 1e-12 || d < -1e-12 {
 		t.Fatalf("r2 %v", r.R2())
+	}
+}
+
+func TestFitPipedProgressIsPlainLines(t *testing.T) {
+	m := newAffine(2, 3, 1)
+	var out bytes.Buffer
+	if _, err := Fit(context.Background(), m, loader(t, blobs(120, 1), true), Config{
+		Epochs: 2, Optimizer: newMomentum(m.Params(), 0.05), Task: Classification, Classes: 3,
+		Val: loader(t, blobs(30, 2), false), Progress: &out,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one line per epoch, got %q", out.String())
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, fmt.Sprintf("epoch %d/2: train loss ", i+1)) || !strings.Contains(l, "| val loss ") ||
+			!strings.Contains(l, "accuracy ") || strings.ContainsAny(l, "{\r") {
+			t.Fatalf("line %d is not a plain progress line: %q", i, l)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/predictor"
 )
 
 // command is one subcommand of glassbox.
@@ -23,7 +25,8 @@ type command struct {
 // Env carries a command's output streams and shared flags.
 type Env struct {
 	Stdout, Stderr io.Writer
-	// JSON selects one JSON object on stdout instead of text.
+	// JSON selects one JSON object on stdout instead of text (and JSON
+	// lines of training progress on stderr).
 	JSON bool
 	// Quiet silences progress output.
 	Quiet bool
@@ -49,26 +52,23 @@ const (
 // caught and reported as an internal error, with its trace and a request
 // to report it (ExitInternal), not as a crash.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 0:
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
+		return ExitUsage
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
+		usage(stdout)
+		return ExitOK
+	case args[0] == "help":
+		// glassbox help CMD is glassbox CMD -h.
+		if _, ok := commands[args[1]]; !ok {
+			return unknownCommand(args[1], stderr)
 		}
-		return 0
+		args = []string{args[1], "-h"}
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		names := make([]string, 0, len(commands))
-		for n := range commands {
-			names = append(names, n)
-		}
-		fmt.Fprintf(stderr, "glassbox: unknown command %q", args[0])
-		if near := explain.Closest(args[0], names); near != "" {
-			fmt.Fprintf(stderr, "; did you mean %q?", near)
-		}
-		fmt.Fprint(stderr, "\n\n")
-		usage(stderr)
-		return 2
+		return unknownCommand(args[0], stderr)
 	}
 	env := &Env{Stdout: stdout, Stderr: stderr}
 	defer func() {
@@ -93,6 +93,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}
 }
 
+// usage prints the top-level help: every command with its summary.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "glassbox: deep learning you can see through\n\nUsage: glassbox COMMAND [flags]   (every command takes --json)\n\nCommands:")
 	names := make([]string, 0, len(commands))
@@ -103,7 +104,23 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'glassbox COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'glassbox help COMMAND' (or 'glassbox COMMAND -h') for a command's usage, an example and its flags.")
+}
+
+// unknownCommand says so, with the closest command for a typo, and
+// lists the commands.
+func unknownCommand(name string, stderr io.Writer) int {
+	names := []string{"help"}
+	for n := range commands {
+		names = append(names, n)
+	}
+	fmt.Fprintf(stderr, "glassbox: unknown command %q", name)
+	if near := explain.Closest(name, names); near != "" {
+		fmt.Fprintf(stderr, "; did you mean %q?", near)
+	}
+	fmt.Fprint(stderr, "\n\n")
+	usage(stderr)
+	return ExitUsage
 }
 
 // usageError marks a bad command line (exit code 2).
@@ -113,11 +130,20 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// newFlags returns a flag set with the shared --json and --quiet flags.
+// newFlags returns a command's flag set with the shared --json and
+// --quiet flags. -h prints the command's help page on stdout; a flag
+// error is returned by parse (the flag package's own messages go to a
+// buffer, whose being empty is how Usage tells -h from an error).
 func newFlags(name string, env *Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.BoolVar(&env.JSON, "json", false, "print one JSON object on stdout instead of text")
+	var msgs bytes.Buffer
+	fs.SetOutput(&msgs)
+	fs.Usage = func() {
+		if msgs.Len() == 0 {
+			writeHelp(env.Stdout, fs)
+		}
+	}
+	fs.BoolVar(&env.JSON, "json", false, "print JSON on stdout instead of text (training progress: JSON lines on stderr)")
 	fs.BoolVar(&env.Quiet, "quiet", false, "no progress output")
 	return fs
 }
@@ -129,7 +155,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", strings.Join(fs.Args(), " "))
@@ -147,7 +173,15 @@ func (env *Env) emit(v any, text func(w io.Writer)) error {
 	return nil
 }
 
-// progress is where training progress goes: stderr unless quiet or JSON.
+// progress is where the demo's training progress goes: stderr unless
+// quiet or JSON.
 func (env *Env) progress() (io.Writer, bool) {
 	return env.Stderr, env.Quiet || env.JSON
+}
+
+// trainProgress says where training progress goes: stderr, as a bar on a
+// terminal, plain lines when piped, JSON lines with --json; nothing with
+// --quiet.
+func (env *Env) trainProgress() predictor.TrainOptions {
+	return predictor.TrainOptions{Progress: env.Stderr, JSON: env.JSON, Quiet: env.Quiet}
 }

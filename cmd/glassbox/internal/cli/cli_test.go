@@ -103,7 +103,7 @@ func TestUsageAndErrors(t *testing.T) {
 		t.Fatalf("missing model: %d %q", code, stderr)
 	}
 	dir := t.TempDir()
-	if code, _, stderr := run(t, "train", "--data", "nosuchset", "--model", "mlp", "--out", filepath.Join(dir, "x.gbx")); code != 1 || !strings.Contains(stderr, "unknown data set") {
+	if code, _, stderr := run(t, "train", "--data", "nosuchset", "--model", "mlp", "--out", filepath.Join(dir, "x.gbx")); code != 2 || !strings.Contains(stderr, `--data "nosuchset": want one of`) {
 		t.Fatalf("unknown data: %d %q", code, stderr)
 	}
 	if code, _, stderr := run(t, "train", "--data", "iris", "--model", "lenet", "--out", filepath.Join(dir, "x.gbx")); code != 1 || !strings.Contains(stderr, "image input") {

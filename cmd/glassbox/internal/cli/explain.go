@@ -42,14 +42,15 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	var opt explain.Options
 	fs := newFlags("explain", env)
 	modelPath := fs.String("model", "", "a .gbx model file")
-	input := fs.String("input", "", "an image (.png/.jpg) for image models, a .txt file of documents (one a line) for text models, a CSV file of feature rows (in the data's own units) for tables")
+	input := fs.String("input", "", "an image (.png/.jpg) for image models, a CSV file of feature rows (in the data's own units) for tables, a file of documents (one a line) for text")
+	text := fs.String("text", "", "the document to explain, for a text model (instead of --input)")
 	method := fs.String("method", "lime", methodHelp()+"\n    auto        score every method that applies with all the checks and use the best (prints the table)")
 	maskPath := fs.String("mask", "", "where the evidence should be, for the localisation checks (pointing game, relevance mass): an image of the input's size whose bright pixels mark it, or a CSV row with nonzero values in the columns that should matter")
 	checks := fs.String("checks", "default", "checks judged on the explanation: default (cheap: quality figures, complexity, faithfulness correlation), all (also model randomisation, random logit and robustness, which re-run the method), none")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed: the same seed gives the same explanation")
 	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default; see --method)")
 	label := fs.Int("label", -1, "output to explain (-1: the predicted class)")
-	row := fs.Int("row", 0, "which CSV row to explain")
+	row := fs.Int("row", 0, "which CSV row (or line of a text file) to explain")
 	dataSpec := fs.String("data", "", "data SPEC whose training split LIME and Kernel SHAP sample from on tables (default: the model's own training data)")
 	out := fs.String("out", "", "folder for explanation.json and the picture")
 	hide := fs.String("hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
@@ -62,8 +63,11 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" || *input == "" || *out == "" {
-		return usagef("--model, --input and --out are required")
+	if *modelPath == "" || (*input == "") == (*text == "") {
+		return usagef("--model and one of --input or --text are required")
+	}
+	if *out == "" && *text == "" {
+		return usagef("--out is required (a folder for explanation.json and the picture)")
 	}
 	var err error
 	if opt.Checks, err = explain.ParseCheckLevel(*checks); err != nil {
@@ -103,7 +107,10 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	x, err := p.ReadFile(*input)
+	if p.Kind == explain.Text {
+		return explainText(ctx, env, p, *method, *input, *text, *row, *out, opt)
+	}
+	x, err := readInput(p, *input, *text)
 	if err != nil {
 		return err
 	}
@@ -160,6 +167,33 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	rec := explainRecord{Result: res, Files: files, Advice: advice}
+	return env.emit(rec, func(w io.Writer) { printExplanation(w, rec) })
+}
+
+// explainText explains one document: --text, or line row of --input.
+func explainText(ctx context.Context, env *Env, p *predictor.Predictor, method, input, text string, row int, out string, opt explain.Options) error {
+	doc := text
+	if doc == "" {
+		docs, err := predictor.ReadText(input)
+		if err != nil {
+			return err
+		}
+		if row < 0 || row >= len(docs) {
+			return fmt.Errorf("--row %d: %s has %d documents", row, input, len(docs))
+		}
+		doc = docs[row]
+	}
+	res, err := p.ExplainText(ctx, method, doc, opt)
+	if err != nil {
+		return err
+	}
+	var files []string
+	if out != "" {
+		if files, err = writeExplanation(out, res, p, nil); err != nil {
+			return err
+		}
+	}
+	rec := explainRecord{Result: res, Files: files}
 	return env.emit(rec, func(w io.Writer) { printExplanation(w, rec) })
 }
 
@@ -228,6 +262,17 @@ func printExplanation(w io.Writer, rec explainRecord) {
 			break
 		}
 		fmt.Fprintf(w, "  %+9.4f  %s\n", t.Weight, t.Name)
+	}
+	if len(res.Words) > 0 {
+		fmt.Fprintf(w, "  words (weight for %s):\n   ", res.LabelName)
+		for _, wd := range res.Words {
+			if wd.Weight == 0 {
+				fmt.Fprintf(w, " %s", wd.Text)
+			} else {
+				fmt.Fprintf(w, " %s(%+.3f)", wd.Text, wd.Weight)
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	for _, wn := range res.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", wn)

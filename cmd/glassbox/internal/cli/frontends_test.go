@@ -269,13 +269,13 @@ func TestPatienceNeverReadsTheTestSplit(t *testing.T) {
 // registration included: the CLI's help, the server's /healthz and its
 // page; and runs them.
 func TestEveryFrontEndReadsTheRegistry(t *testing.T) {
-	code, _, stderr := run(t, "explain", "-h")
+	code, help, _ := run(t, "explain", "-h")
 	if code != 0 {
 		t.Fatalf("explain -h exit %d", code)
 	}
 	for _, name := range explain.MethodNames() {
-		if !strings.Contains(stderr, "    "+name+" ") {
-			t.Errorf("explain -h does not list %s:\n%s", name, stderr)
+		if !strings.Contains(help, "    "+name+" ") {
+			t.Errorf("explain -h does not list %s:\n%s", name, help)
 		}
 	}
 	if !slices.Contains(explain.MethodNames(), "uniform") {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/datasets"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/train"
@@ -30,9 +30,10 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&r.Model, "model", "", "model SPEC: a zoo name ("+strings.Join(zoo.Names(), ", ")+") or a JSON architecture file")
 	fs.IntVar(&r.Epochs, "epochs", predictor.DefaultEpochs, "passes over the training data")
 	fs.IntVar(&r.Batch, "batch", predictor.DefaultBatch, "examples per step")
-	fs.Float64Var(&r.LR, "lr", predictor.DefaultLR, "learning rate")
+	fs.Float64Var(&r.LR, "lr", 0, "learning rate (0: the model's default: "+predictor.ModelDefaultsText("lr")+")")
+	fs.IntVar(&r.Shift, "shift", 0, "random shift of training images in pixels (0: the model's default: "+predictor.ModelDefaultsText("shift")+"; -1: none)")
 	fs.StringVar(&r.Optimizer, "optimizer", predictor.DefaultOptimizer, "adam, adamw, sgd, momentum, nesterov or rmsprop")
-	fs.StringVar(&r.Schedule, "schedule", predictor.DefaultSchedule, "learning-rate schedule: constant, or cosine (decays to lr/20 over the run)")
+	fs.StringVar(&r.Schedule, "schedule", predictor.DefaultSchedule, "learning-rate schedule: cosine (decays to lr/20 over the run) or constant")
 	fs.Uint64Var(&r.Seed, "seed", 1, "base seed: the split, validation, initialisation, shuffling and dropout streams derive from it")
 	fs.Float64Var(&r.ValFraction, "val", predictor.DefaultValFraction, "share of the training split held out for validation (early stopping reads it, never the test split)")
 	fs.StringVar(&out, "out", "", "where to save the trained model (.gbx)")
@@ -40,7 +41,7 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&resume, "resume", "", "resume from this checkpoint")
 	fs.IntVar(&r.Patience, "patience", 0, "stop when the validation loss has not improved for this many epochs (0: never)")
 	fs.IntVar(&r.Hidden, "hidden", 0, fmt.Sprintf("hidden width for mlp, deep and recurrent models (0: the model's default; at most %d)", predictor.MaxHidden))
-	fs.Float64Var(&r.Clip, "clip", 0, "clip the global gradient norm to this value (0: off)")
+	fs.Float64Var(&r.Clip, "clip", 0, "clip the global gradient norm to this value (0: the model's default: "+predictor.ModelDefaultsText("clip")+"; -1: off)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -58,8 +59,10 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		return usagef("--patience %d: want 0 (never stop early) or more", r.Patience)
 	case r.ValFraction >= 1:
 		return usagef("--val %v: want a share below 1 (negative: no validation split)", r.ValFraction)
-	case !(r.LR > 0) || math.IsInf(r.LR, 0):
-		return usagef("--lr %v: want a positive learning rate such as 0.001", r.LR)
+	case r.LR < 0 || math.IsNaN(r.LR) || math.IsInf(r.LR, 0):
+		return usagef("--lr %v: want a positive learning rate such as 0.001 (0: the model's default)", r.LR)
+	case r.Shift > 8:
+		return usagef("--shift %d: want at most 8 pixels (0: the model's default, -1: none)", r.Shift)
 	case r.Schedule != "constant" && r.Schedule != "cosine":
 		return usagef("--schedule %q: want constant or cosine", r.Schedule)
 	}
@@ -71,6 +74,9 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	if err := checkDataName(r.Data); err != nil {
+		return err
+	}
 	if r.ValFraction == 0 {
 		r.ValFraction = -1 // --val 0 asks for no validation split
 	}
@@ -80,8 +86,9 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	t0 := time.Now()
-	progress, quiet := env.progress()
-	t, err := predictor.Train(ctx, r, predictor.TrainOptions{Progress: progress, Quiet: quiet, Checkpoint: checkpoint, Resume: resume})
+	opt := env.trainProgress()
+	opt.Checkpoint, opt.Resume = checkpoint, resume
+	t, err := predictor.Train(ctx, r, opt)
 	if err != nil && ctx.Err() != nil {
 		// Ctrl-C or SIGTERM: say what is kept and how to go on.
 		if checkpoint != "" {
@@ -113,11 +120,24 @@ func oneOf(flag, value string, known []string) error {
 	if slices.Contains(known, value) {
 		return nil
 	}
-	msg := fmt.Sprintf("%s %q: want one of %s", flag, value, strings.Join(known, ", "))
-	if near := explain.Closest(value, known); near != "" {
-		msg = fmt.Sprintf("%s %q: did you mean %q? (known: %s)", flag, value, near, strings.Join(known, ", "))
+	return usagef("%s", didYouMean(flag, value, known))
+}
+
+// checkDataName refuses, before any work, a data SPEC that names no known
+// data set (SPECs with a KIND: prefix are checked when read).
+func checkDataName(spec string) error {
+	if strings.Contains(spec, ":") {
+		return nil
 	}
-	return usagef("%s", msg)
+	name, _, _ := strings.Cut(spec, "?")
+	var known []string
+	for _, info := range datasets.Catalog() {
+		known = append(known, info.Name)
+	}
+	if slices.Contains(known, strings.ToLower(strings.TrimSpace(name))) {
+		return nil
+	}
+	return usagef("%s, or csv:PATH?target=COL, csv:PATH?text=COL&target=COL, images:DIR", didYouMean("--data", name, known))
 }
 
 // trainResult is what train prints.
