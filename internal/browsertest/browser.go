@@ -159,10 +159,13 @@ func (p *Page) Do(timeout time.Duration, actions ...chromedp.Action[chromedp.Voi
 }
 
 // WaitVisible waits up to timeout for an element matching the CSS
-// selector to be visible.
+// selector to be rendered: present, laid out with a box, not hidden by
+// visibility. (It polls in the page's own JavaScript, which works under
+// any Content-Security-Policy the page sets.)
 func (p *Page) WaitVisible(selector string, timeout time.Duration) error {
-	if err := p.Do(timeout, chromedp.WaitVisible(selector)); err != nil {
-		return fmt.Errorf("browsertest: waiting for %q to be visible: %w%s", selector, err, p.errorsSuffix())
+	cond := fmt.Sprintf("(e => !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden')(document.querySelector(%s))", jsString(selector))
+	if err := p.WaitTrue(cond, timeout); err != nil {
+		return fmt.Errorf("browsertest: waiting for %q to be visible: %w", selector, err)
 	}
 	return nil
 }

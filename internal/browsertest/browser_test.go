@@ -27,7 +27,7 @@ console.error("probe error");
 setTimeout(() => { throw new Error("probe exception"); }, 0);
 </script></body></html>`
 
-func TestPageHarness(t *testing.T) {
+func TestHarnessInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b, err := Start(ctx)

@@ -7,8 +7,9 @@
 // strokes and takes screenshots.
 //
 // The tests that use it carry the build tag "browser", so that `go test
-// ./...` passes on a machine without Chromium; .ci/run installs Debian's
-// chromium and runs them with `go test -tags browser`. Chromium is found
+// ./...` passes on a machine without Chromium, and are named *InBrowser:
+// .ci/run installs Debian's chromium and runs `go test -tags browser -run
+// InBrowser` on their packages. Chromium is found
 // as $GLASSBOX_CHROMIUM, or chromium, chromium-browser, google-chrome on
 // the PATH.
 package browsertest
