@@ -241,5 +241,20 @@ func textWords(t *testing.T, b *browsertest.Browser) {
 	if ticks, _ := p.Text("#key .keyscale"); !strings.Contains(ticks, "0.8000") {
 		t.Errorf("key ticks %q, want the scale to reach the largest weight 0.8", ticks)
 	}
+	// The self-checks contract: explanation.checks as a table with a
+	// verdict each, explanation.verdict as the banner.
+	eval[any](t, p, `glassbox.showExplanation({prediction: {class: 1, label: "versicolor", probabilities: [0.1, 0.8, 0.1]},
+		explanation: {method: "lime", label: 1, features: 4, seconds: 0.01, quality: {r2: 0.9}, top: [{feature: 2, name: "petal length (cm) > 4", weight: 0.3}],
+			checks: [{name: "randomised model", family: "sanity", value: 0.12, verdict: "good", words: "the map changes when the weights are randomised", model_calls: 40},
+				{name: "seed stability", family: "stability", value: 0.41, verdict: "poor", words: "another seed ranks other features first", model_calls: 80}],
+			verdict: {level: "poor", words: "another seed tells another story"}}})`)
+	checks := eval[[]string](t, p, `[...document.querySelectorAll("#trust tr")].slice(1).map(tr => [...tr.cells].map(c => c.textContent).join("|"))`)
+	want = []string{"randomised modelsanity|0.1200|good|the map changes when the weights are randomised|40", "seed stabilitystability|0.4100|poor|another seed ranks other features first|80"}
+	if strings.Join(checks, "\n") != strings.Join(want, "\n") {
+		t.Errorf("checks table %q, want %q", checks, want)
+	}
+	if v, _ := p.Text("#verdict"); eval[string](t, p, `document.getElementById("verdict").className`) != "poor" || !strings.Contains(v, "another seed tells another story") {
+		t.Errorf("verdict banner %q, want the server's poor verdict", v)
+	}
 	noConsoleErrors(t, p, "playground-text-stub")
 }
