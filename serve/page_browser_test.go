@@ -102,7 +102,7 @@ func drawAndExplain(t *testing.T, b *browsertest.Browser) {
 	if ink < 10 {
 		t.Errorf("the model's view of the drawing holds %.1f pixels of ink, want a stroke", ink)
 	}
-	waitTrue(t, p, `document.querySelectorAll("#probs tr").length === 10`)
+	waitTrue(t, p, `document.querySelectorAll("#probs .pcol").length === 10`)
 	waitTrue(t, p, explained)
 	// LIME on an image: segments listed by number, the picture drawn.
 	rows := eval[[]string](t, p, `[...document.querySelectorAll("#top tr td:first-child")].map(td => td.textContent)`)
@@ -135,13 +135,15 @@ func drawAndExplain(t *testing.T, b *browsertest.Browser) {
 	noConsoleErrors(t, p, "playground-draw")
 }
 
-// After a file the server cannot read, the old prediction and
+// A stroke drawn with a finger is predicted and explained; after a file
+// the server cannot read, the old prediction and
 // explanation are gone and the server's error is shown.
 func badFileClears(t *testing.T, b *browsertest.Browser) {
 	m, meta := convModel()
 	ts := newServer(t, m, meta, Options{})
 	p := open(t, b, ts, "#draw")
-	if err := p.Stroke("#draw", [][2]float64{{140, 40}, {140, 140}, {140, 240}}); err != nil {
+	// A "1" drawn with a finger.
+	if err := p.TouchStroke("#draw", [][2]float64{{140, 40}, {140, 90}, {140, 140}, {140, 190}, {140, 240}}); err != nil {
 		t.Fatal(err)
 	}
 	waitTrue(t, p, explained)

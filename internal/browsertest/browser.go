@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
@@ -220,8 +221,7 @@ func (p *Page) Stroke(selector string, points [][2]float64) error {
 	if len(points) == 0 {
 		return nil
 	}
-	type box struct{ X, Y float64 }
-	b, err := Eval[box](p, fmt.Sprintf("(() => { const e = document.querySelector(%s); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return {X: r.left, Y: r.top}; })()", jsString(selector)))
+	x0, y0, err := p.origin(selector)
 	if err != nil {
 		return err
 	}
@@ -231,11 +231,52 @@ func (p *Page) Stroke(selector string, points [][2]float64) error {
 		if i == 0 {
 			typ = input.DispatchMouseEventTypeMousePressed
 		}
-		steps = append(steps, chromedp.MouseEvent(typ, b.X+pt[0], b.Y+pt[1], chromedp.ButtonLeft, buttons(1)))
+		steps = append(steps, chromedp.MouseEvent(typ, x0+pt[0], y0+pt[1], chromedp.ButtonLeft, buttons(1)))
 	}
 	last := points[len(points)-1]
-	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, b.X+last[0], b.Y+last[1], chromedp.ButtonLeft))
+	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x0+last[0], y0+last[1], chromedp.ButtonLeft))
 	return p.Do(30*time.Second, steps...)
+}
+
+// TouchStroke drags one finger along points given in the element's own
+// CSS pixels, as Stroke does with the mouse: the browser turns the touch
+// events into pointer events of pointerType "touch".
+func (p *Page) TouchStroke(selector string, points [][2]float64) error {
+	if len(points) == 0 {
+		return nil
+	}
+	x0, y0, err := p.origin(selector)
+	if err != nil {
+		return err
+	}
+	var steps []chromedp.Action[chromedp.Void]
+	for i, pt := range points {
+		typ := input.DispatchTouchEventTypeTouchMove
+		if i == 0 {
+			typ = input.DispatchTouchEventTypeTouchStart
+		}
+		steps = append(steps, touch(typ, []*input.TouchPoint{{X: x0 + pt[0], Y: y0 + pt[1], ID: ptr(0.0)}}))
+	}
+	// A touchEnd lists no touch points.
+	steps = append(steps, touch(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{}))
+	return p.Do(30*time.Second, steps...)
+}
+
+func touch(typ input.DispatchTouchEventType, points []*input.TouchPoint) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: points})
+		return err
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// origin scrolls the element into view and returns its top-left corner
+// in the viewport.
+func (p *Page) origin(selector string) (x, y float64, err error) {
+	type box struct{ X, Y float64 }
+	b, err := Eval[box](p, fmt.Sprintf("(() => { const e = document.querySelector(%s); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return {X: r.left, Y: r.top}; })()", jsString(selector)))
+	return b.X, b.Y, err
 }
 
 // buttons sets the mask of the buttons held during a move, without which

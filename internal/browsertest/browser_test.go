@@ -15,13 +15,13 @@ import (
 // A page that logs an error, throws, and records the pointer events its
 // canvas receives.
 const probePage = `<!doctype html><html><body>
-<canvas id="c" width="200" height="200" style="border:1px solid"></canvas>
+<canvas id="c" width="200" height="200" style="border:1px solid;touch-action:none"></canvas>
 <ul><li>a</li><li>b</li><li>c</li></ul>
 <script>
 window.events = [];
 const c = document.getElementById("c");
 for (const t of ["pointerdown", "pointermove", "pointerup"]) {
-  c.addEventListener(t, e => { if (t !== "pointermove" || e.buttons) window.events.push(t + " " + Math.round(e.offsetX) + "," + Math.round(e.offsetY)); });
+  c.addEventListener(t, e => { if (t !== "pointermove" || e.buttons) window.events.push((e.pointerType === "touch" ? "touch " : "") + t + " " + Math.round(e.offsetX) + "," + Math.round(e.offsetY)); });
 }
 console.error("probe error");
 setTimeout(() => { throw new Error("probe exception"); }, 0);
@@ -64,6 +64,20 @@ func TestHarnessInBrowser(t *testing.T) {
 	want := []string{"pointerdown 19,29", "pointermove 59,69", "pointermove 99,109", "pointerup 99,109"}
 	if !slices.Equal(events, want) {
 		t.Errorf("pointer events %q, want %q", events, want)
+	}
+	// A finger: the same stroke as touch events.
+	if _, err := Eval[int](p, "window.events = []; 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.TouchStroke("#c", [][2]float64{{20, 30}, {60, 70}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitTrue("window.events.length >= 3", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	events, _ = Eval[[]string](p, "window.events")
+	if want := []string{"touch pointerdown 19,29", "touch pointermove 59,69", "touch pointerup 59,69"}; !slices.Equal(events, want) {
+		t.Errorf("touch events %q, want %q", events, want)
 	}
 	err = p.WaitTrue("window.never === 1", 200*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "window.never === 1") {
