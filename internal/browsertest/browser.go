@@ -218,30 +218,43 @@ func (p *Page) Text(selector string) (string, error) {
 // element's own CSS pixels, from its top-left corner: the browser turns
 // the events into pointerdown/move/up on the element, as a real drag.
 func (p *Page) Stroke(selector string, points [][2]float64) error {
-	if len(points) == 0 {
-		return nil
-	}
-	x0, y0, err := p.origin(selector)
-	if err != nil {
-		return err
-	}
-	var steps []chromedp.Action[chromedp.Void]
-	for i, pt := range points {
-		typ := input.DispatchMouseEventTypeMouseMoved
-		if i == 0 {
-			typ = input.DispatchMouseEventTypeMousePressed
+	return p.drag(selector, points, func(phase int, x, y float64) chromedp.Action[chromedp.Void] {
+		switch phase {
+		case dragStart:
+			return chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, buttons(1))
+		case dragMove:
+			return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft, buttons(1))
 		}
-		steps = append(steps, chromedp.MouseEvent(typ, x0+pt[0], y0+pt[1], chromedp.ButtonLeft, buttons(1)))
-	}
-	last := points[len(points)-1]
-	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x0+last[0], y0+last[1], chromedp.ButtonLeft))
-	return p.Do(30*time.Second, steps...)
+		return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft)
+	})
 }
 
 // TouchStroke drags one finger along points given in the element's own
 // CSS pixels, as Stroke does with the mouse: the browser turns the touch
 // events into pointer events of pointerType "touch".
 func (p *Page) TouchStroke(selector string, points [][2]float64) error {
+	return p.drag(selector, points, func(phase int, x, y float64) chromedp.Action[chromedp.Void] {
+		switch phase {
+		case dragStart:
+			return touch(input.DispatchTouchEventTypeTouchStart, []*input.TouchPoint{{X: x, Y: y, ID: ptr(0.0)}})
+		case dragMove:
+			return touch(input.DispatchTouchEventTypeTouchMove, []*input.TouchPoint{{X: x, Y: y, ID: ptr(0.0)}})
+		}
+		// A touchEnd lists no touch points.
+		return touch(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{})
+	})
+}
+
+// The phases of a drag.
+const (
+	dragStart = iota
+	dragMove
+	dragEnd
+)
+
+// drag sends event(start) at the first point, event(move) at the others
+// and event(end) at the last, in viewport coordinates.
+func (p *Page) drag(selector string, points [][2]float64, event func(phase int, x, y float64) chromedp.Action[chromedp.Void]) error {
 	if len(points) == 0 {
 		return nil
 	}
@@ -251,14 +264,14 @@ func (p *Page) TouchStroke(selector string, points [][2]float64) error {
 	}
 	var steps []chromedp.Action[chromedp.Void]
 	for i, pt := range points {
-		typ := input.DispatchTouchEventTypeTouchMove
+		phase := dragMove
 		if i == 0 {
-			typ = input.DispatchTouchEventTypeTouchStart
+			phase = dragStart
 		}
-		steps = append(steps, touch(typ, []*input.TouchPoint{{X: x0 + pt[0], Y: y0 + pt[1], ID: ptr(0.0)}}))
+		steps = append(steps, event(phase, x0+pt[0], y0+pt[1]))
 	}
-	// A touchEnd lists no touch points.
-	steps = append(steps, touch(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{}))
+	last := points[len(points)-1]
+	steps = append(steps, event(dragEnd, x0+last[0], y0+last[1]))
 	return p.Do(30*time.Second, steps...)
 }
 
