@@ -147,6 +147,13 @@ func badFileClears(t *testing.T, b *browsertest.Browser) {
 		t.Fatal(err)
 	}
 	waitTrue(t, p, explained)
+	// A good file replaces the drawing: predicted and explained.
+	png, _ := digitPNG(t)
+	eval[any](t, p, `(() => { const f = document.getElementById("file"); const dt = new DataTransfer();
+		dt.items.add(new File([Uint8Array.from(atob("`+png+`"), c => c.charCodeAt(0))], "digit.png", {type: "image/png"}));
+		f.files = dt.files; f.dispatchEvent(new Event("change")); })()`)
+	waitTrue(t, p, `document.getElementById("exampleNote").textContent === "file digit.png" && document.querySelectorAll("#probs .pcol").length === 10 && `+explained)
+	// Then one the server cannot read.
 	eval[any](t, p, `(() => { const f = document.getElementById("file"); const dt = new DataTransfer(); dt.items.add(new File(["not an image"], "bad.png", {type: "image/png"})); f.files = dt.files; f.dispatchEvent(new Event("change")); })()`)
 	waitTrue(t, p, `document.getElementById("status").className === "err"`)
 	if n, _ := p.Count("#probs"); n != 0 {
