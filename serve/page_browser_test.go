@@ -33,6 +33,9 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	t.Run("text words", func(t *testing.T) { textWords(t, b) })
 }
 
+// open loads the page and waits for the selector; explanations are
+// asked for with a small budget (the page's "samples" field), to keep the
+// test short on two cores.
 func open(t *testing.T, b *browsertest.Browser, ts *httptest.Server, ready string) *browsertest.Page {
 	t.Helper()
 	p, err := b.Open(ts.URL + "/")
@@ -43,6 +46,7 @@ func open(t *testing.T, b *browsertest.Browser, ts *httptest.Server, ready strin
 	if err := p.WaitVisible(ready, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	eval[any](t, p, `document.getElementById("samples").value = "400"`)
 	return p
 }
 
