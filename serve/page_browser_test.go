@@ -4,12 +4,15 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +34,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	t.Run("bad file", func(t *testing.T) { badFileClears(t, b) })
 	t.Run("table what-if", func(t *testing.T) { tableWhatIf(t, b) })
 	t.Run("text words", func(t *testing.T) { textWords(t, b) })
+	t.Run("text page", func(t *testing.T) { textPage(t, b) })
 }
 
 // open loads the page and waits for the selector; explanations are
@@ -270,4 +274,66 @@ func textWords(t *testing.T, b *browsertest.Browser) {
 		t.Errorf("verdict banner %q, want the server's poor verdict", v)
 	}
 	noConsoleErrors(t, p, "playground-text-stub")
+}
+
+// textPage drives the page of a text model against a stand-in for the
+// server's text endpoints (the contract: requests carry {"text": "..."},
+// explanations words [{text, weight}] in input order): typing predicts and
+// explains, and the words come back highlighted in order.
+func textPage(t *testing.T, b *browsertest.Browser) {
+	page, err := renderPage(Health{Status: "ok", Model: "stub-text", Task: "classification", Kind: "text", InputShape: []int{64}, Outputs: 2,
+		Classes: []string{"negative", "positive"}, Methods: []string{"lime"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var texts []string
+	weight := map[string]float64{"good": 0.6, "bad": -0.3}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
+	answer := func(w http.ResponseWriter, r *http.Request, explain bool) {
+		var req map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		text, _ := req["text"].(string)
+		mu.Lock()
+		texts = append(texts, text)
+		mu.Unlock()
+		pred := map[string]any{"class": 1, "label": "positive", "probabilities": []float64{0.3, 0.7}}
+		if !explain {
+			json.NewEncoder(w).Encode(map[string]any{"predictions": []any{pred}})
+			return
+		}
+		var words []map[string]any
+		for _, word := range strings.Fields(text) {
+			words = append(words, map[string]any{"text": word, "weight": weight[word]})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"prediction": pred, "words": words,
+			"explanation": map[string]any{"method": "lime", "label": 1, "features": len(words), "seconds": 0.01, "quality": map[string]float64{"r2": 0.8}}})
+	}
+	mux.HandleFunc("/v1/predict", func(w http.ResponseWriter, r *http.Request) { answer(w, r, false) })
+	mux.HandleFunc("/v1/explain", func(w http.ResponseWriter, r *http.Request) { answer(w, r, true) })
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	p := open(t, b, ts, "#text")
+	eval[any](t, p, `(() => { const a = document.getElementById("text"); a.value = "a good film with a bad end"; a.dispatchEvent(new Event("input")); })()`)
+	waitTrue(t, p, explained+` && document.querySelectorAll("#words span").length === 7`)
+	words := eval[[]string](t, p, `[...document.querySelectorAll("#words span")].map(s => s.textContent + " " + s.title)`)
+	if want := "a 0.0000|good 0.6000|film 0.0000|with 0.0000|a 0.0000|bad -0.3000|end 0.0000"; strings.Join(words, "|") != want {
+		t.Errorf("words %q, want %q", words, want)
+	}
+	if c := eval[string](t, p, `getComputedStyle(document.querySelectorAll("#words span")[1]).backgroundColor`); c != "rgb(192, 57, 43)" {
+		t.Errorf("the strongest word for the class is %s, want the key's full red", c)
+	}
+	if h, _ := p.Text("#headline"); !strings.HasPrefix(h, "positive") {
+		t.Errorf("headline %q", h)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(texts) < 2 || texts[len(texts)-1] != "a good film with a bad end" {
+		t.Errorf("the stand-in server received texts %q", texts)
+	}
+	noConsoleErrors(t, p, "playground-text")
 }
