@@ -219,6 +219,13 @@ func tableWhatIf(t *testing.T, b *browsertest.Browser) {
 	if n, _ := p.Count("#fields td.ev .dbar"); n != 4 {
 		t.Errorf("%d evidence bars beside the fields, want 4", n)
 	}
+	// A pasted CSV row fills the fields; a short one is refused in words.
+	eval[any](t, p, `document.getElementById("paste").value = "5.1, 3.5, 1.4"; document.getElementById("fill").click()`)
+	if msg, _ := p.Text("#status"); msg != "a pasted row needs 4 numbers, got 3" {
+		t.Errorf("short pasted row: status %q", msg)
+	}
+	eval[any](t, p, `document.getElementById("paste").value = "5.1, 3.5, 1.4, 0.2"; document.getElementById("fill").click()`)
+	waitTrue(t, p, `document.getElementById("f2").value === "1.4" && document.getElementById("headline").textContent.startsWith("setosa")`)
 	noConsoleErrors(t, p, "playground-table")
 }
 
