@@ -102,7 +102,16 @@ func drawAndExplain(t *testing.T, b *browsertest.Browser) {
 			stroke = append(stroke, [2]float64{198 - 8*float64(i-8), 60 + 14*float64(i-8)})
 		}
 	}
-	if err := p.Stroke("#draw", stroke); err != nil {
+	// While the button is still down the prediction follows the stroke;
+	// the explanation waits for its end.
+	if err := p.Hold("#draw", stroke); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(t, p, `document.querySelectorAll("#probs .pcol").length === 10`)
+	if !eval[bool](t, p, `document.getElementById("ex").hidden`) {
+		t.Error("an explanation ran before the stroke ended")
+	}
+	if err := p.Release("#draw", stroke[len(stroke)-1]); err != nil {
 		t.Fatal(err)
 	}
 	// The model's view holds ink, and every class has a probability row.

@@ -218,22 +218,41 @@ func (p *Page) Text(selector string) (string, error) {
 // element's own CSS pixels, from its top-left corner: the browser turns
 // the events into pointerdown/move/up on the element, as a real drag.
 func (p *Page) Stroke(selector string, points [][2]float64) error {
-	return p.drag(selector, points, func(phase int, x, y float64) chromedp.Action[chromedp.Void] {
-		switch phase {
-		case dragStart:
-			return chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, buttons(1))
-		case dragMove:
-			return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft, buttons(1))
-		}
-		return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft)
-	})
+	return p.drag(selector, points, true, mouse)
+}
+
+func mouse(phase int, x, y float64) chromedp.Action[chromedp.Void] {
+	switch phase {
+	case dragStart:
+		return chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, buttons(1))
+	case dragMove:
+		return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft, buttons(1))
+	}
+	return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft)
+}
+
+// Hold presses the left mouse button at the first point and moves
+// through the others without releasing it, as a stroke still being drawn;
+// Release ends it.
+func (p *Page) Hold(selector string, points [][2]float64) error {
+	return p.drag(selector, points, false, mouse)
+}
+
+// Release lets the left mouse button go at point, in the element's own
+// CSS pixels.
+func (p *Page) Release(selector string, point [2]float64) error {
+	x0, y0, err := p.origin(selector)
+	if err != nil {
+		return err
+	}
+	return p.Do(30*time.Second, mouse(dragEnd, x0+point[0], y0+point[1]))
 }
 
 // TouchStroke drags one finger along points given in the element's own
 // CSS pixels, as Stroke does with the mouse: the browser turns the touch
 // events into pointer events of pointerType "touch".
 func (p *Page) TouchStroke(selector string, points [][2]float64) error {
-	return p.drag(selector, points, func(phase int, x, y float64) chromedp.Action[chromedp.Void] {
+	return p.drag(selector, points, true, func(phase int, x, y float64) chromedp.Action[chromedp.Void] {
 		switch phase {
 		case dragStart:
 			return touch(input.DispatchTouchEventTypeTouchStart, []*input.TouchPoint{{X: x, Y: y, ID: ptr(0.0)}})
@@ -253,8 +272,8 @@ const (
 )
 
 // drag sends event(start) at the first point, event(move) at the others
-// and event(end) at the last, in viewport coordinates.
-func (p *Page) drag(selector string, points [][2]float64, event func(phase int, x, y float64) chromedp.Action[chromedp.Void]) error {
+// and, when end is true, event(end) at the last, in viewport coordinates.
+func (p *Page) drag(selector string, points [][2]float64, end bool, event func(phase int, x, y float64) chromedp.Action[chromedp.Void]) error {
 	if len(points) == 0 {
 		return nil
 	}
@@ -270,8 +289,10 @@ func (p *Page) drag(selector string, points [][2]float64, event func(phase int, 
 		}
 		steps = append(steps, event(phase, x0+pt[0], y0+pt[1]))
 	}
-	last := points[len(points)-1]
-	steps = append(steps, event(dragEnd, x0+last[0], y0+last[1]))
+	if end {
+		last := points[len(points)-1]
+		steps = append(steps, event(dragEnd, x0+last[0], y0+last[1]))
+	}
 	return p.Do(30*time.Second, steps...)
 }
 
