@@ -1,15 +1,16 @@
 // Package serve puts one trained model behind an HTTP API: predictions
 // and explanations (with the figures that say how far an explanation can
-// be trusted) as JSON, health and Prometheus metrics, and a small web page
-// to try the model from a browser.
+// be trusted) as JSON, health and Prometheus metrics, and a playground
+// page to try the model and see its explanations from a browser.
 //
 // Endpoints:
 //
 //	POST /v1/predict  {"rows": [[...], ...]} | {"csv": "..."} | {"image": "<base64 PNG/JPEG>"}
 //	POST /v1/explain  one row or image, plus {"method", "seed", "samples", "label", "hide", "picture"}
-//	GET  /healthz     {"status": "ok", "model", "task", "input_shape", ...}
+//	GET  /v1/example  ?index=I: one of Options.Examples (a table: its training rows)
+//	GET  /healthz     {"status": "ok", "model", "task", "kind", "input_shape", "feature_stats", ...}
 //	GET  /metrics     Prometheus text format
-//	GET  /            the web page
+//	GET  /            the playground page: draw a digit, edit a table row, type a text
 //
 // Rows are in the data's own units; the server standardises them as the
 // model was trained. The same request with the same seed gives the same

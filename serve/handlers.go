@@ -85,6 +85,58 @@ type ExplainResponse struct {
 	// with each word's weight for the explained class (0 for words the
 	// explanation did not keep): Explanation.Words, here for pages.
 	Words []explain.WordWeight `json:"words,omitempty"`
+	// Map is an image explanation's numbers, for a client that draws
+	// them itself (the web page does, with one colour scale for every
+	// picture and bar).
+	Map *PixelMap `json:"map,omitempty"`
+}
+
+// PixelMap is an image explanation as numbers.
+type PixelMap struct {
+	// Channels, Height and Width are the input's shape; Input its pixels
+	// (C·H·W, in [0, 1]) as the model saw them, after resizing.
+	Channels int       `json:"channels"`
+	Height   int       `json:"height"`
+	Width    int       `json:"width"`
+	Input    []float32 `json:"input"`
+	// Attribution is the H·W per-pixel map, row-major; positive is
+	// evidence for the explained output.
+	Attribution []float32 `json:"attribution"`
+	// Segments, for methods that explain superpixels, is each pixel's
+	// segment (H·W, row-major, 0 to len(SegmentWeights)-1); the segment
+	// named "segment K" in the explanation's top list is K here.
+	Segments       []int     `json:"segments,omitempty"`
+	SegmentWeights []float64 `json:"segment_weights,omitempty"`
+}
+
+// pixelMap is res as a PixelMap, or nil when it has no image map.
+func (s *Server) pixelMap(res *explain.Result, x []float32) *PixelMap {
+	if s.p.Kind != explain.Image || len(s.p.InputShape) != 3 || res.Attribution == nil {
+		return nil
+	}
+	c, h, w := s.p.InputShape[0], s.p.InputShape[1], s.p.InputShape[2]
+	m := &PixelMap{Channels: c, Height: h, Width: w, Input: x, Attribution: finiteOrZero(res.Attribution)}
+	if sg := res.Segments; sg != nil && sg.H == h && sg.W == w && len(res.SegmentWeights) == sg.N {
+		m.Segments = sg.Labels
+		m.SegmentWeights = make([]float64, sg.N)
+		for i, v := range res.SegmentWeights {
+			if finite(v) {
+				m.SegmentWeights[i] = v
+			}
+		}
+	}
+	return m
+}
+
+// finiteOrZero copies v with NaN and ±Inf (which JSON cannot carry) as 0.
+func finiteOrZero(v []float32) []float32 {
+	out := make([]float32, len(v))
+	for i, f := range v {
+		if f-f == 0 {
+			out[i] = f
+		}
+	}
+	return out
 }
 
 // A request's body is read before it takes a slot (under the memory
@@ -213,7 +265,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.met.explained(method, time.Since(t0).Seconds())
 	finiteResult(res)
-	out := ExplainResponse{Prediction: preds[0], Explanation: res, Words: res.Words}
+	out := ExplainResponse{Prediction: preds[0], Explanation: res, Words: res.Words, Map: s.pixelMap(res, x.Data())}
 	if (req.Picture == nil || *req.Picture) && s.p.Kind != explain.Text {
 		if pic := s.p.Picture(res, x.Data()); pic != nil {
 			var buf bytes.Buffer

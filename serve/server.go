@@ -16,6 +16,7 @@ import (
 
 	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/predictor"
+	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // Defaults for the zero fields of Options.
@@ -83,6 +84,14 @@ type Options struct {
 	AllowOrigins []string
 	// Logger receives one line per request and the faults (nil: none).
 	Logger *slog.Logger
+	// Examples are inputs the web page offers to load ("load a test
+	// row", "load a test digit") through GET /v1/example: in the data's
+	// own units, one input's values after another (e.g. the model's test
+	// split). Empty: a table model offers its Background rows instead.
+	Examples []float32
+	// ExampleTargets, when not nil, holds each example's true class
+	// index or value, for the page to show beside it.
+	ExampleTargets []float32
 }
 
 // Server answers predict and explain requests for one model. It is safe
@@ -112,6 +121,9 @@ func New(p *predictor.Predictor, opts Options) (*Server, error) {
 		opts.MaxConcurrentPredict < 0 || opts.MemoryBudget < 0 || opts.QueueWait < 0 {
 		return nil, fmt.Errorf("serve: negative limit in Options (MaxBodyBytes %d, MaxBatch %d, Timeout %v, MaxConcurrentExplain %d, MaxSamples %d, MaxConcurrentPredict %d, MemoryBudget %d, QueueWait %v); use 0 for the default",
 			opts.MaxBodyBytes, opts.MaxBatch, opts.Timeout, opts.MaxConcurrentExplain, opts.MaxSamples, opts.MaxConcurrentPredict, opts.MemoryBudget, opts.QueueWait)
+	}
+	if err := checkExamples(opts, tensor.Numel(p.InputShape)); err != nil {
+		return nil, err
 	}
 	allowed, err := parseOrigins(opts.AllowOrigins)
 	if err != nil {
@@ -160,6 +172,7 @@ func New(p *predictor.Predictor, opts Options) (*Server, error) {
 	mux.Handle("/v1/predict", s.endpoint("/v1/predict", http.MethodPost, s.predict))
 	mux.Handle("/v1/explain", s.endpoint("/v1/explain", http.MethodPost, s.explain))
 	mux.Handle("/healthz", s.endpoint("/healthz", http.MethodGet, s.healthz))
+	mux.Handle("/v1/example", s.endpoint("/v1/example", http.MethodGet, s.example))
 	mux.Handle("/metrics", s.endpoint("/metrics", http.MethodGet, s.metrics))
 	page := s.endpoint("/", http.MethodGet, s.index)
 	mux.Handle("/", page)
@@ -194,11 +207,21 @@ type Health struct {
 	Methods []string `json:"methods"`
 	// MethodInfo describes each of them.
 	MethodInfo []explain.MethodInfo `json:"method_info"`
+	// FeatureStats gives a table model's columns their range and mean
+	// over its training rows (absent without them).
+	FeatureStats []FeatureStat `json:"feature_stats,omitempty"`
+	// Examples is how many inputs GET /v1/example offers.
+	Examples int `json:"examples"`
 }
 
 func (s *Server) health() Health {
-	return Health{Status: "ok", Model: s.opt.Name, Task: string(s.p.Task), Kind: string(s.p.Kind), InputShape: s.p.InputShape, Outputs: s.p.Outputs,
-		Classes: s.p.Classes, Features: s.p.Features, Methods: s.methods, MethodInfo: s.p.Methods()}
+	h := Health{Status: "ok", Model: s.opt.Name, Task: string(s.p.Task), InputShape: s.p.InputShape, Outputs: s.p.Outputs,
+		Classes: s.p.Classes, Features: s.p.Features, Methods: s.methods, MethodInfo: s.p.Methods(),
+		Kind: string(s.p.Kind), Examples: s.exampleCount()}
+	if s.p.Kind == explain.Table {
+		h.FeatureStats = featureStats(s.p.Background, s.p.Features, tensor.Numel(s.p.InputShape))
+	}
+	return h
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -296,7 +319,7 @@ func (s *Server) endpoint(name, method string, h func(http.ResponseWriter, *http
 			return
 		}
 		if label == "other" {
-			s.writeError(rec, httpErrorf(http.StatusNotFound, "no such page %q: the API is POST /v1/predict, POST /v1/explain, GET /healthz, GET /metrics and the page at /", r.URL.Path))
+			s.writeError(rec, httpErrorf(http.StatusNotFound, "no such page %q: the API is POST /v1/predict, POST /v1/explain, GET /v1/example, GET /healthz, GET /metrics and the page at /", r.URL.Path))
 			return
 		}
 		if cors {

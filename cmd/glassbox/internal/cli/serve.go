@@ -105,6 +105,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "glassbox serve: no training rows (%v): LIME and Kernel SHAP are off for this table model\n", err)
 		}
 	}
+	opts.Examples, opts.ExampleTargets = serveExamples(ctx, p, *dataSpec)
 	errorLog := log.New(io.Discard, "", 0)
 	if !env.Quiet {
 		h := slog.NewTextHandler(env.Stderr, nil)

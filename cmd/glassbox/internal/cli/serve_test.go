@@ -68,6 +68,17 @@ func TestServeStartsAndStops(t *testing.T) {
 	if h.Status != "ok" || h.Model != "iris.gbx" || h.Outputs != 3 || !slices.Contains(h.Methods, "lime") {
 		t.Fatalf("health %+v", h)
 	}
+	// The page's "load a test row" reads the model's test split.
+	resp, err = client.Get(res.URL + "v1/example?index=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example serve.Example
+	json.NewDecoder(resp.Body).Decode(&example)
+	resp.Body.Close()
+	if h.Examples == 0 || example.Source != "test split" || example.Count != h.Examples || len(example.Input) != 4 || !slices.Contains([]string{"setosa", "versicolor", "virginica"}, example.Label) {
+		t.Fatalf("%d examples; example 0: %+v", h.Examples, example)
+	}
 	// --data makes LIME available on the table.
 	body := `{"rows": [[6.7, 3.0, 5.2, 2.3]], "method": "lime", "samples": 300, "picture": false}`
 	resp, err = client.Post(res.URL+"v1/explain", "application/json", strings.NewReader(body))
