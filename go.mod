@@ -8,3 +8,8 @@ require (
 )
 
 require google.golang.org/protobuf v1.36.12
+
+require (
+	golang.org/x/image v0.48.0
+	golang.org/x/text v0.44.0 // indirect
+)

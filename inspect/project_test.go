@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"github.com/glassbox-ml/glassbox/report"
 	"image/color"
 	"math"
 	"strings"
@@ -157,7 +158,7 @@ func TestScatterPlot(t *testing.T) {
 	}
 	// Each class's colour shows: dots (discs of radius 2: 21 pixels) plus a
 	// legend square.
-	sq := 16 * 16
+	sq := report.TextHeight(2) * report.TextHeight(2)
 	for _, c := range []struct{ class, dots int }{{0, 2}, {1, 2}, {3, 1}} {
 		if got, want := count[ClassColor(c.class)], c.dots*21+sq; got != want {
 			t.Errorf("class %d colour on %d pixels, want %d (%d dots and a legend square)", c.class, got, want, c.dots)
