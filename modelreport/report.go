@@ -41,6 +41,9 @@ type Input struct {
 	Points int
 	// Steps is the gradient-ascent steps of activation maximisation (0: 150).
 	Steps int
+	// Extra sections are appended after the report's own (the demo's
+	// gallery of every explanation method).
+	Extra []Section
 }
 
 // Row is one model of the comparison table.
@@ -122,6 +125,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 		}
 		r.Sections = append(r.Sections, s)
 	}
+	r.Sections = append(r.Sections, in.Extra...)
 	r.Seconds = time.Since(t0).Seconds()
 	return r, nil
 }

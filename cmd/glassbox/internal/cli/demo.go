@@ -109,9 +109,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	logf("building the report\n")
+	gallery, err := demoGallery(expl, lenet.Methods())
+	if err != nil {
+		return err
+	}
 	rep, err := modelreport.Build(ctx, modelreport.Input{Title: "glassbox demo: what a network learns from digits", Subtitle: res.Data,
 		Name: "lenet", Model: lenet.Predictor, Data: lenet.Data, History: lenet.History, Linear: cmp.Linear.Predictor,
-		Comparison: cmp.Rows, Seed: *seed, Examples: 3, Points: 500, Steps: 100})
+		Comparison: cmp.Rows, Seed: *seed, Examples: 3, Points: 500, Steps: 100, Extra: []modelreport.Section{gallery}})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"github.com/glassbox-ml/glassbox/modelreport"
+	"html/template"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -82,4 +86,35 @@ func demoExplain(ctx context.Context, dir string, t *predictor.Trained, seed uin
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// demoGallery is the report section showing every method's picture of the
+// explained digits, with each method's trust figures.
+func demoGallery(ex []demoExplained, methods []explain.MethodInfo) (modelreport.Section, error) {
+	s := modelreport.Section{ID: "methods", Title: "Every explanation method on the same digits",
+		Intro: "Each digit explained by every method of the registry that applies to LeNet, for the predicted class. In each picture red raises " +
+			"the class and blue lowers it; LIME's segment picture tints the segments that support the class green and those that oppose it " +
+			"magenta. Under each: the deletion area (probability as the most important pixels are removed first: lower is better), insertion " +
+			"area (higher is better), and each method's own check (LIME's surrogate R², integrated gradients' completeness residual, Kernel " +
+			"SHAP's additivity error)."}
+	var b strings.Builder
+	b.WriteString(`<table><tr><th>method</th><th>what it does</th></tr>`)
+	for _, m := range methods {
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td></tr>`, template.HTMLEscapeString(m.Title), template.HTMLEscapeString(m.Summary))
+	}
+	b.WriteString(`</table>`)
+	for _, e := range ex {
+		fmt.Fprintf(&b, `<h3>test digit %d: true %d, predicted %d (p = %.3f)</h3>`, e.Index, e.Truth, e.Predicted, e.Probability)
+		for _, m := range e.Methods {
+			pic, err := os.ReadFile(m.Picture)
+			if err != nil {
+				return s, err
+			}
+			fmt.Fprintf(&b, `<figure><img src="data:image/png;base64,%s" alt="%s"><figcaption>%s: %d features, %d model calls, %.2fs. %s</figcaption></figure>`,
+				base64.StdEncoding.EncodeToString(pic), template.HTMLEscapeString(m.Method), template.HTMLEscapeString(m.Title), m.Features,
+				m.ModelCalls, m.Seconds, template.HTMLEscapeString(m.figures()))
+		}
+	}
+	s.Body = template.HTML(b.String())
+	return s, nil
 }
