@@ -7,7 +7,15 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require google.golang.org/protobuf v1.36.12
+require (
+	github.com/chromedp/chromedp v0.23.1
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	golang.org/x/image v0.48.0
