@@ -60,12 +60,19 @@ func (b *builder) firstLayer() (Section, error) {
 	var h html
 	any := false
 	addTemplates := func(q *predictor.Predictor, title, caption string) {
-		maps, _ := linearTemplates(q, 16)
+		maps, l := linearTemplates(q, 16)
 		if maps == nil {
 			return
 		}
 		any = true
-		pic, m := signedTiles(maps, hh, ww, max(2, 84/max(hh, ww)), min(len(maps), 8))
+		labels := make([]string, len(maps))
+		for j := range labels {
+			labels[j] = fmt.Sprintf("unit %d", j)
+			if l.Out == len(q.Classes) {
+				labels[j] = "class " + name(q.Classes, j)
+			}
+		}
+		pic, m := signedTiles(maps, hh, ww, max(2, 84/max(hh, ww)), min(len(maps), 8), labels)
 		h.add(`<h3>%s</h3><div class="row">`, esc(title))
 		h.figure(img(pngURI(pic), title), caption)
 		h.figure(colourBar(m, "weight", true, 150), "")
@@ -92,7 +99,7 @@ func (b *builder) firstLayer() (Section, error) {
 			}
 			any = true
 			sc := max(4, 100/max(conv.KH, conv.KW))
-			pic, m := signedTiles(maps, conv.KH, conv.KW, sc, min(len(maps), 8*min(in, 3)))
+			pic, m := signedTiles(maps, conv.KH, conv.KW, sc, min(len(maps), 8*min(in, 3)), nil)
 			h.add(`<h3>First convolution: %d filters of %d×%d</h3><div class="row">`, conv.Out, conv.KH, conv.KW)
 			cap := fmt.Sprintf("each filter of %s enlarged (%d screen pixels per weight) on one scale: a filter responds to ink on its red weights and to background on its blue ones, so a red stripe beside a blue one is an edge detector.",
 				inspect.LayerName(conv, convs[0]), sc)
@@ -156,7 +163,7 @@ func (b *builder) activations() (Section, error) {
 			for c := range n {
 				maps[c] = a.Values[c*hh*ww : (c+1)*hh*ww]
 			}
-			pic, m := signedTiles(maps, hh, ww, max(1, 70/max(hh, ww)), 8)
+			pic, m := signedTiles(maps, hh, ww, max(1, 84/max(hh, ww)), 8, nil)
 			h.add(`<div class="row">`)
 			cap := title
 			if n < ch {
@@ -343,7 +350,7 @@ func (b *builder) representations() (Section, error) {
 		if pr.Separation != nil {
 			cap = fmt.Sprintf("%s: probe %.1f%%, silhouette %+.2f", pr.Name, 100*pr.Separation.Probe, pr.Separation.Silhouette)
 		}
-		h.figure(scatterChart(pr, p.Classes, 240), cap)
+		h.add(`<figure>%s</figure>`, scatterChart(pr, p.Classes, 230, cap))
 	}
 	s.Body = h.out()
 	return s, nil

@@ -28,11 +28,15 @@ func maxAbs(maps ...[]float32) float64 {
 // map: red positive, white zero, blue negative) so they compare, each
 // value a scale×scale block, cols per row. It returns the picture and the
 // |value| at the ends of the scale, for the colour key.
-func signedTiles(maps [][]float32, h, w, scale, cols int) (image.Image, float64) {
+// labels, if not nil, titles each tile.
+func signedTiles(maps [][]float32, h, w, scale, cols int, labels []string) (image.Image, float64) {
 	m := maxAbs(maps...)
 	tiles := make([]image.Image, len(maps))
 	for i, v := range maps {
 		tiles[i] = report.Heatmap(v, h, w, report.HeatmapOptions{MaxAbs: m, Scale: scale})
+		if labels != nil {
+			tiles[i] = report.Titled(tiles[i], labels[i], 1)
+		}
 	}
 	return report.Grid(tiles, cols, 4), m
 }

@@ -30,7 +30,7 @@ func TestConfusion(t *testing.T) {
 
 func TestNiceTicks(t *testing.T) {
 	got := niceTicks(0.13, 0.97, 4)
-	want := []float64{0.25, 0.5, 0.75}
+	want := []float64{0, 0.25, 0.5, 0.75, 1}
 	if len(got) != len(want) {
 		t.Fatalf("ticks %v, want %v", got, want)
 	}

@@ -45,7 +45,9 @@ func (s *svgDoc) html(label string) template.HTML {
 		s.w, s.h, s.w, s.h, template.HTMLEscapeString(label), fontSize, ink, s.b.String()))
 }
 
-// niceTicks returns about n round tick values covering [lo, hi].
+// niceTicks returns round tick values, about n steps apart, from the
+// largest multiple of the step at or below lo to the smallest at or above
+// hi, so the ticks cover the range.
 func niceTicks(lo, hi float64, n int) []float64 {
 	if !(hi > lo) {
 		hi = lo + 1
@@ -60,8 +62,9 @@ func niceTicks(lo, hi float64, n int) []float64 {
 		}
 	}
 	var out []float64
-	for v := math.Ceil(lo/step-1e-9) * step; v <= hi+1e-9*step; v += step {
-		out = append(out, math.Round(v/step)*step)
+	first, last := math.Floor(lo/step+1e-9), math.Ceil(hi/step-1e-9)
+	for k := first; k <= last; k++ {
+		out = append(out, k*step)
 	}
 	return out
 }
@@ -100,13 +103,20 @@ func (a axes) draw(s *svgDoc, xticks, yticks []float64, xlabel, ylabel string, x
 	if xfmt == nil {
 		xfmt = tick
 	}
+	inside := func(v, lo, hi float64) bool { return v >= math.Min(lo, hi)-1e-9 && v <= math.Max(lo, hi)+1e-9 }
 	for _, t := range yticks {
+		if !inside(t, a.ylo, a.yhi) {
+			continue
+		}
 		y := a.py(t)
 		s.add(`<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s"/>`, a.x0, a.x1, y, y, gridInk)
 		s.add(`<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s"/>`, a.x0-4, a.x0, y, y, axisInk)
 		s.text(a.x0-6, y+4, "end", tick(t), "")
 	}
 	for _, t := range xticks {
+		if !inside(t, a.xlo, a.xhi) {
+			continue
+		}
 		x := a.px(t)
 		s.add(`<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s"/>`, x, x, a.y1, a.y1+4, axisInk)
 		s.text(x, a.y1+17, "middle", xfmt(t), "")
@@ -287,9 +297,10 @@ func short(s string, n int) string {
 
 // scatterChart draws a 2-D projection: one dot per input coloured by class,
 // equal scales on both axes, ticks, and a legend.
-func scatterChart(p *inspect.Projection, names []string, side int) template.HTML {
-	w, h := side+150, side+70
+func scatterChart(p *inspect.Projection, names []string, side int, title string) template.HTML {
+	w, h := side+150, side+92
 	s := newSVG(w, h)
+	s.text(55, 14, "start", title, `font-weight="bold"`)
 	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, pt := range p.Points {
 		xlo, xhi = math.Min(xlo, pt[0]), math.Max(xhi, pt[0])
@@ -300,7 +311,7 @@ func scatterChart(p *inspect.Projection, names []string, side int) template.HTML
 		span = 1
 	}
 	cx, cy := (xlo+xhi)/2, (ylo+yhi)/2
-	a := axes{x0: 55, y0: 10, x1: float64(55 + side), y1: float64(10 + side), xlo: cx - span/2, xhi: cx + span/2, ylo: cy - span/2, yhi: cy + span/2}
+	a := axes{x0: 55, y0: 32, x1: float64(55 + side), y1: float64(32 + side), xlo: cx - span/2, xhi: cx + span/2, ylo: cy - span/2, yhi: cy + span/2}
 	a.draw(s, niceTicks(a.xlo, a.xhi, 4), niceTicks(a.ylo, a.yhi, 4), fmt.Sprintf("PC1 (%.0f%% of variance)", 100*p.Explained[0]), fmt.Sprintf("PC2 (%.0f%%)", 100*p.Explained[1]), nil)
 	for i, pt := range p.Points {
 		col := ink
@@ -318,7 +329,7 @@ func scatterChart(p *inspect.Projection, names []string, side int) template.HTML
 		if !seen[c] {
 			continue
 		}
-		y := 18 + float64(k)*17
+		y := a.y0 + 8 + float64(k)*17
 		s.add(`<circle cx="%.1f" cy="%.1f" r="5" fill="%s"/>`, a.x1+18, y, hex(inspect.ClassColor(c)))
 		s.text(a.x1+28, y+4, "start", short(name(names, c), 14), "")
 		k++
