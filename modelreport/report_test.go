@@ -2,6 +2,7 @@ package modelreport
 
 import (
 	"context"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -121,7 +122,19 @@ func escaped(s string) string {
 
 func TestReportTableModel(t *testing.T) {
 	tr := trainTiny(t, predictor.Recipe{Data: "iris", Model: "mlp", Epochs: 5})
-	rep, err := Build(context.Background(), Input{Name: "iris-mlp", Model: tr.Predictor, Data: tr.Data, Seed: 1, Examples: 1, Points: 20})
+	// Through a file: the curves come from the per-epoch figures it keeps.
+	path := filepath.Join(t.TempDir(), "iris.gbx")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	p, err := predictor.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Curves) != 5 || p.Curves[4].Epoch != 5 || p.Curves[4].Val["accuracy"] != tr.History.Epochs[4].Val["accuracy"] {
+		t.Fatalf("the file keeps curves %+v; want the 5 epochs of the run", p.Curves)
+	}
+	rep, err := Build(context.Background(), Input{Name: "iris-mlp", Model: p, Data: tr.Data, Seed: 1, Examples: 1, Points: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +144,10 @@ func TestReportTableModel(t *testing.T) {
 			t.Errorf("section %s for a table model: %+v; want it left out because the inputs are not images", id, s)
 		}
 	}
-	for _, id := range []string{"curves", "comparison"} {
-		if s := rep.Section(id); s == nil || s.Omitted == "" {
-			t.Errorf("section %s without a history or comparison should say why it is left out", id)
-		}
+	if s := rep.Section("comparison"); s == nil || s.Omitted == "" {
+		t.Error("the comparison section without a comparison should say why it is left out")
 	}
-	for _, id := range []string{"confusion", "examples", "activations", "representations"} {
+	for _, id := range []string{"curves", "confusion", "examples", "activations", "representations"} {
 		if s := rep.Section(id); s == nil || s.Omitted != "" || s.Body == "" {
 			t.Errorf("section %s should apply to a table classifier: %+v", id, s)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/report"
 	"github.com/glassbox-ml/glassbox/tensor"
+	"github.com/glassbox-ml/glassbox/train"
 )
 
 // builder holds what several sections share: the test split's inputs,
@@ -93,15 +94,8 @@ func (b *builder) predictTest() error {
 	return nil
 }
 
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
+// argmax is the index of v's first largest value.
+func argmax(v []float32) int { return slices.Index(v, slices.Max(v)) }
 
 // runnerUp is the most probable class other than c.
 func runnerUp(v []float32, c int) int {
@@ -157,8 +151,14 @@ func (b *builder) comparison() (Section, error) {
 func (b *builder) curves() (Section, error) {
 	s := Section{ID: "curves", Title: "Training curves"}
 	hist := b.in.History
+	if hist == nil && len(b.in.Model.Curves) > 0 {
+		hist = &train.History{}
+		for _, e := range b.in.Model.Curves {
+			hist.Epochs = append(hist.Epochs, train.EpochInfo{Epoch: e.Epoch, Train: e.Train, Val: e.Val})
+		}
+	}
 	if hist == nil || len(hist.Epochs) == 0 {
-		s.Omitted = "the model file does not record its per-epoch history; the curves are drawn for a model trained in the same run (glassbox demo)."
+		s.Omitted = "the model file does not record its per-epoch figures (models trained by glassbox from this version on do)."
 		return s, nil
 	}
 	s.Intro = "Loss and accuracy after every epoch, on the training digits (solid: averaged over the epoch while the weights still moved, " +

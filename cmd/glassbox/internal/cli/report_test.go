@@ -29,7 +29,7 @@ func TestReportTableModel(t *testing.T) {
 	for _, s := range res.Sections {
 		omitted[s.ID] = s.Omitted
 	}
-	if !strings.Contains(omitted["first-layer"], "not images") || omitted["confusion"] != "" {
+	if !strings.Contains(omitted["first-layer"], "not images") || omitted["confusion"] != "" || omitted["curves"] != "" {
 		t.Errorf("sections %+v", res.Sections)
 	}
 	page, err := os.ReadFile(out)
