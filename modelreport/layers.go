@@ -350,7 +350,7 @@ func (b *builder) representations() (Section, error) {
 		if pr.Separation != nil {
 			cap = fmt.Sprintf("%s: probe %.1f%%, silhouette %+.2f", pr.Name, 100*pr.Separation.Probe, pr.Separation.Silhouette)
 		}
-		h.add(`<figure>%s</figure>`, scatterChart(pr, p.Classes, 230, cap))
+		h.add(`<figure>%s</figure>`, scatterChart(pr, p.Classes, 200, cap))
 	}
 	s.Body = h.out()
 	return s, nil

@@ -29,19 +29,6 @@ func TestConfusion(t *testing.T) {
 	}
 }
 
-func TestNiceTicks(t *testing.T) {
-	got := niceTicks(0.13, 0.97, 4)
-	want := []float64{0, 0.25, 0.5, 0.75, 1}
-	if len(got) != len(want) {
-		t.Fatalf("ticks %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("ticks %v, want %v", got, want)
-		}
-	}
-}
-
 // trainTiny trains a recipe for the report tests (small and quick).
 func trainTiny(t *testing.T, r predictor.Recipe) *predictor.Trained {
 	t.Helper()

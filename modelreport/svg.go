@@ -45,47 +45,11 @@ func (s *svgDoc) html(label string) template.HTML {
 		s.w, s.h, s.w, s.h, template.HTMLEscapeString(label), fontSize, ink, s.b.String()))
 }
 
-// niceTicks returns round tick values, about n steps apart, from the
-// largest multiple of the step at or below lo to the smallest at or above
-// hi, so the ticks cover the range.
-func niceTicks(lo, hi float64, n int) []float64 {
-	if !(hi > lo) {
-		hi = lo + 1
-	}
-	raw := (hi - lo) / float64(max(n, 1))
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
-	var out []float64
-	first, last := math.Floor(lo/step+1e-9), math.Ceil(hi/step-1e-9)
-	for k := first; k <= last; k++ {
-		out = append(out, k*step)
-	}
-	return out
-}
+// niceTicks and tick are report's axis ticks, shared with inspect's
+// PNG plots.
+func niceTicks(lo, hi float64, n int) []float64 { return report.Ticks(lo, hi, n) }
 
-// tick formats a tick value briefly.
-func tick(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	a := math.Abs(v)
-	switch {
-	case a >= 1e4 || a < 1e-3:
-		return fmt.Sprintf("%.0e", v)
-	case a >= 10:
-		return fmt.Sprintf("%.0f", v)
-	default:
-		s := fmt.Sprintf("%.3f", v)
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-		return s
-	}
-}
+func tick(v float64) string { return report.TickLabel(v) }
 
 // axes frames a plot area and draws ticks on both axes, returning the
 // coordinate maps.
