@@ -129,12 +129,12 @@ func confusion(truth []int, probs [][]float32, k int) ([][]int, float64) {
 }
 
 func (b *builder) comparison() (Section, error) {
-	s := Section{ID: "comparison", Title: "Linear or deep? The same digits, four models"}
+	s := Section{ID: "comparison", Title: "Linear or deep? Four models on the same data"}
 	if len(b.in.Comparison) == 0 {
 		s.Omitted = "this report covers one model; the comparison trains four on the same split (glassbox demo, or modelreport.Compare)."
 		return s, nil
 	}
-	s.Intro = "Each model is trained on the same training digits and scored once on the same test digits. A linear model on raw pixels can only " +
+	s.Intro = "Each model is trained on the same training images and scored once on the same test images. A linear model on raw pixels can only " +
 		"weigh each pixel; on HOG features (histograms of edge directions in 7×7-pixel cells, computed by hand) it sees local shape; the MLP " +
 		"learns its own features from pixels; the CNN learns local filters shared across the image. Training time is wall-clock on this machine."
 	var h html
@@ -161,8 +161,8 @@ func (b *builder) curves() (Section, error) {
 		s.Omitted = "the model file does not record its per-epoch figures (models trained by glassbox from this version on do)."
 		return s, nil
 	}
-	s.Intro = "Loss and accuracy after every epoch, on the training digits (solid: averaged over the epoch while the weights still moved, " +
-		"dropout on) and on the validation digits held out from training (dashed: measured at the end of the epoch). A validation curve " +
+	s.Intro = "Loss and accuracy after every epoch, on the training examples (solid: averaged over the epoch while the weights still moved, " +
+		"dropout on) and on the validation examples held out from training (dashed: measured at the end of the epoch). A validation curve " +
 		"that turns up while training keeps falling is overfitting."
 	var h html
 	for _, metric := range []string{"loss", "accuracy"} {
@@ -391,7 +391,12 @@ func (b *builder) explainOne(h *html, method string, i, other int) error {
 	for j, c := range order {
 		vals[j], labels[j] = b.probs[i][c], name(names, c)
 	}
-	h.figure(barsChart("probability", vals, labels, 200, 150, func(float64) string { return "#4d4d4d" }), "the five most probable classes")
+	longest := 0
+	for _, l := range labels {
+		longest = max(longest, len([]rune(l)))
+	}
+	h.figure(barsChart("probability", vals, labels, max(200, 60+len(labels)*(8*min(longest, 12)+8)), 150, func(float64) string { return "#4d4d4d" }),
+		"the most probable classes")
 	h.add(`</div>`)
 	return nil
 }

@@ -209,10 +209,19 @@ func matrixChart(m [][]int, names []string) template.HTML {
 	if k > 12 {
 		cell = max(14, 432/k)
 	}
+	longest := 0
+	for c := range k {
+		longest = max(longest, len([]rune(name(names, c))))
+	}
+	rotate := longest*7 > cell-4
 	left, top := 90, 60
+	if rotate {
+		top = 40 + 7*min(longest, 12)
+	}
 	w, h := left+k*cell+20, top+k*cell+20
 	s := newSVG(w, h)
 	s.text(float64(left+k*cell/2), 16, "middle", "predicted class", "")
+	s.w += 7 * min(longest, 12) // room for rotated labels on the right
 	s.add(`<text transform="translate(20 %d) rotate(-90)" text-anchor="middle">true class</text>`, top+k*cell/2)
 	for i, row := range m {
 		total := 0
@@ -238,7 +247,12 @@ func matrixChart(m [][]int, names []string) template.HTML {
 		s.text(float64(left-6), float64(top+i*cell+cell/2+4), "end", short(name(names, i), 10), "")
 	}
 	for j := range k {
-		s.text(float64(left+j*cell+cell/2), float64(top-8), "middle", short(name(names, j), 6), "")
+		x := float64(left + j*cell + cell/2)
+		if rotate {
+			s.add(`<text transform="translate(%.1f %d) rotate(-45)" text-anchor="start">%s</text>`, x-2, top-6, template.HTMLEscapeString(short(name(names, j), 12)))
+		} else {
+			s.text(x, float64(top-8), "middle", name(names, j), "")
+		}
 	}
 	return s.html("confusion matrix")
 }
@@ -329,7 +343,7 @@ func barsChart(title string, values []float32, labels []string, w, h int, colour
 		s.add(`<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="%s"><title>%s: %.4g</title></rect>`,
 			a.px(float64(i))+bw*0.1, top, math.Max(bw*0.8, 0.6), math.Max(ht, 0.5), colour(float64(v)), template.HTMLEscapeString(unitName(labels, i)), v)
 		if labels != nil {
-			s.text(a.px(float64(i))+bw/2, a.y1+14, "middle", short(labels[i], 4), `font-size="11"`)
+			s.text(a.px(float64(i))+bw/2, a.y1+14, "middle", short(labels[i], 12), `font-size="11"`)
 		}
 	}
 	if labels == nil {
