@@ -58,13 +58,13 @@ func (b *builder) firstLayer() (Section, error) {
 	p := b.in.Model
 	hh, ww := p.InputShape[1], p.InputShape[2]
 	var h html
-	any := false
+	drawn := false
 	addTemplates := func(q *predictor.Predictor, title, caption string) {
 		maps, l := linearTemplates(q, 16)
 		if maps == nil {
 			return
 		}
-		any = true
+		drawn = true
 		labels := make([]string, len(maps))
 		for j := range labels {
 			labels[j] = fmt.Sprintf("unit %d", j)
@@ -97,7 +97,7 @@ func (b *builder) firstLayer() (Section, error) {
 					maps = append(maps, w[k:k+conv.KH*conv.KW])
 				}
 			}
-			any = true
+			drawn = true
 			sc := max(4, 100/max(conv.KH, conv.KW))
 			pic, m := signedTiles(maps, conv.KH, conv.KW, sc, min(len(maps), 8*min(in, 3)), nil)
 			h.add(`<h3>First convolution: %d filters of %d×%d</h3><div class="row">`, conv.Out, conv.KH, conv.KW)
@@ -111,7 +111,7 @@ func (b *builder) firstLayer() (Section, error) {
 			h.add(`</div>`)
 		}
 	}
-	if !any {
+	if !drawn {
 		s.Omitted = "the model's first layer is neither a convolution nor a linear layer on the pixels."
 		return s, nil
 	}
@@ -318,11 +318,19 @@ func (b *builder) representations() (Section, error) {
 		}
 		projs = append(projs, pr)
 	}
+	if classes == 0 {
+		s.Title = "The representation, layer by layer"
+	}
 	s.Intro = fmt.Sprintf("Each layer turns every input into a vector. Here %d test examples are shown at the input and after every layer, "+
 		"projected onto the layer's two principal components (the plane of most variance), one colour per class. The separability score is a "+
 		"linear probe: the accuracy of a nearest-class-mean classifier in the layer's full representation, its class means taken from half "+
 		"of the examples and scored on the other half (chance is 1 in the number of classes). The silhouette (−1 to 1) says how well the "+
 		"classes separate in the 2-D picture itself; a picture keeps only part of the variance, so it understates what the layer achieves.", n)
+	if classes == 0 {
+		s.Intro = fmt.Sprintf("Each layer turns every input into a vector. Here %d test examples are shown at the input and after every layer, "+
+			"projected onto the layer's two principal components (the plane of most variance). A regression model has no classes, so the "+
+			"points are not coloured and no separability is scored.", n)
+	}
 	var h html
 	if classes > 0 {
 		var probe, sil series

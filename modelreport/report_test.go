@@ -146,3 +146,20 @@ func TestReportTableModel(t *testing.T) {
 		t.Error("a report without data: want an error")
 	}
 }
+
+func TestReportRegression(t *testing.T) {
+	tr := trainTiny(t, predictor.Recipe{Data: "diabetes", Model: "mlp", Epochs: 3})
+	rep, err := Build(context.Background(), Input{Name: "diabetes", Model: tr.Predictor, Data: tr.Data, Seed: 1, Points: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"confusion", "examples"} {
+		if s := rep.Section(id); s == nil || !strings.Contains(s.Omitted, "regression") {
+			t.Errorf("section %s of a regression model: %+v; want it left out because there are no classes", id, s)
+		}
+	}
+	r := rep.Section("representations")
+	if r == nil || r.Omitted != "" || strings.Contains(string(r.Body), "probe accuracy") || !strings.Contains(r.Intro, "no classes") {
+		t.Errorf("a regression model's projections are drawn unscored: %+v", r)
+	}
+}
