@@ -136,7 +136,8 @@ func (b *builder) comparison() (Section, error) {
 	}
 	s.Intro = "Each model is trained on the same training images and scored once on the same test images. A linear model on raw pixels can only " +
 		"weigh each pixel; on HOG features (histograms of edge directions in 7×7-pixel cells, computed by hand) it sees local shape; the MLP " +
-		"learns its own features from pixels; the CNN learns local filters shared across the image. Training time is wall-clock on this machine."
+		"learns its own features from pixels; the CNN learns local filters shared across the image. Training time is wall-clock on this machine, " +
+		"loading the data included (and, for HOG, computing the features)."
 	var h html
 	h.add(`<table><tr><th>model</th><th>sees</th><th class="num">test accuracy</th><th class="num">parameters</th><th class="num">epochs</th><th class="num">training time</th></tr>`)
 	for _, r := range b.in.Comparison {
