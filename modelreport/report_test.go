@@ -2,6 +2,7 @@ package modelreport
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -161,5 +162,18 @@ func TestReportRegression(t *testing.T) {
 	r := rep.Section("representations")
 	if r == nil || r.Omitted != "" || strings.Contains(string(r.Body), "probe accuracy") || !strings.Contains(r.Intro, "no classes") {
 		t.Errorf("a regression model's projections are drawn unscored: %+v", r)
+	}
+}
+
+// A loss axis stops at 0 and an accuracy axis at 100%, however the
+// padding falls.
+func TestLineChartBounds(t *testing.T) {
+	loss := lineChart("loss", "epoch", "loss", []series{{X: []float64{1, 2, 3}, Y: []float64{0.48, 0.1, 0.03}}}, 500, 300, 0, math.NaN())
+	if strings.Contains(string(loss), ">-0.") {
+		t.Error("the loss axis has a negative tick")
+	}
+	acc := lineChart("accuracy", "epoch", "accuracy (%)", []series{{X: []float64{1, 2, 3}, Y: []float64{84.7, 96, 99.3}}}, 500, 300, 0, 100)
+	if strings.Contains(string(acc), ">105<") || !strings.Contains(string(acc), ">100<") {
+		t.Error("the accuracy axis should end at 100")
 	}
 }

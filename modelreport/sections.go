@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"image"
+	"math"
 	"slices"
 	"strings"
 
@@ -185,11 +186,11 @@ func (b *builder) curves() (Section, error) {
 		if len(tr.X) == 0 {
 			continue
 		}
-		label := metric
+		label, ceil := metric, math.NaN()
 		if metric == "accuracy" {
-			label = "accuracy (%)"
+			label, ceil = "accuracy (%)", 100
 		}
-		h.figure(lineChart(metric, "epoch", label, ss, 520, 300), fmt.Sprintf("%s per epoch", metric))
+		h.figure(lineChart(metric, "epoch", label, ss, 520, 300, 0, ceil), fmt.Sprintf("%s per epoch", metric))
 	}
 	if hist.Stopped != "" {
 		h.add(`<p>Training stopped early: %s.</p>`, esc(hist.Stopped))

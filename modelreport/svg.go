@@ -102,8 +102,10 @@ type series struct {
 	Dashed bool
 }
 
-// lineChart draws series against a shared x axis, with a legend.
-func lineChart(title, xlabel, ylabel string, ss []series, w, h int) template.HTML {
+// lineChart draws series against a shared x axis, with a legend. The y
+// axis pads the data by 8% but never passes floor or ceil (NaN: no bound),
+// so a loss axis does not dip below 0 nor an accuracy axis pass 100%.
+func lineChart(title, xlabel, ylabel string, ss []series, w, h int, floor, ceil float64) template.HTML {
 	s := newSVG(w, h)
 	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, se := range ss {
@@ -125,7 +127,14 @@ func lineChart(title, xlabel, ylabel string, ss []series, w, h int) template.HTM
 	if pad == 0 {
 		pad = math.Max(math.Abs(yhi)*0.1, 0.05)
 	}
-	yt := niceTicks(ylo-pad, yhi+pad, 5)
+	lo, hi := ylo-pad, yhi+pad
+	if !math.IsNaN(floor) && ylo >= floor {
+		lo = math.Max(lo, floor)
+	}
+	if !math.IsNaN(ceil) && yhi <= ceil {
+		hi = math.Min(hi, ceil)
+	}
+	yt := niceTicks(lo, hi, 5)
 	xt := niceTicks(xlo, xhi, min(8, int(xhi-xlo)+1))
 	a := axes{x0: 60, y0: 28, x1: float64(w) - 130, y1: float64(h) - 42, xlo: xlo, xhi: xhi, ylo: yt[0], yhi: yt[len(yt)-1]}
 	s.text(float64(w-130+60)/2, 16, "middle", title, `font-weight="bold"`)
