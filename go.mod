@@ -14,3 +14,8 @@ require (
 )
 
 require github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+
+require (
+	golang.org/x/image v0.48.0
+	golang.org/x/text v0.44.0 // indirect
+)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"slices"
 
@@ -84,15 +85,14 @@ func shownType(t string) bool {
 }
 
 const (
-	mapSide   = 56  // a channel map is enlarged to at least this many pixels
-	unitsSide = 112 // a vector of units is drawn at least this large
+	mapSide = 56 // a channel map is enlarged to at least this many pixels
 )
 
 // ActivationMaps draws the input x (shape inputShape, without the batch
 // axis) and the layers of acts (from [Activations]) as one picture, top to
 // bottom. A layer whose output is [C, H, W] is a grid of C heat maps, one
-// per channel; a vector output [K] is one heat map of its K units laid out
-// row by row in a near-square block (unused cells grey). Heat maps use
+// per channel; a vector output [K] is a strip of K bars from a zero line
+// (a dense layer's units have no spatial layout to draw). Heat maps use
 // report's RdBu map, symmetric around zero and normalised by the layer's
 // largest |value|, so channels of one layer compare with each other: red is
 // a positive response, blue a negative one, white none. The input is drawn
@@ -175,7 +175,7 @@ func to8(v float32) uint8 {
 
 // valuesPanel draws an activation of any shape: channel maps for rank ≥ 3
 // (trailing two axes spatial, leading ones flattened into channels), a
-// block of units otherwise.
+// strip of bars otherwise.
 func valuesPanel(v []float32, shape []int, maxCh int) image.Image {
 	norm := maxAbs(v)
 	if len(shape) >= 3 {
@@ -190,16 +190,52 @@ func valuesPanel(v []float32, shape []int, maxCh int) image.Image {
 		cols := min(n, max(1, 8*mapSide/max(1, s*w)))
 		return report.Grid(maps, cols, 2)
 	}
+	return unitBars(v, norm)
+}
+
+// Sizes of unitBars' strip.
+const (
+	barsHeight = 96 // pixels from the most negative to the most positive bar
+	barsWidth  = 480
+)
+
+// unitBars draws a vector of units as a strip of vertical bars from a zero
+// line (grey), one per unit in index order, each as long as its value over
+// norm and coloured like the heat maps: units of a dense layer have no
+// spatial layout, so a square block of them would suggest one that is not
+// there. Bars are max(2, min(12, 480/K)) pixels wide; the zero line sits in
+// the middle when any value is negative, else at the bottom.
+func unitBars(v []float32, norm float64) *image.RGBA {
 	k := len(v)
-	cols := int(math.Ceil(math.Sqrt(float64(k))))
-	rows := (k + cols - 1) / cols
-	cells := make([]float32, rows*cols)
-	copy(cells, v)
-	for i := k; i < len(cells); i++ {
-		cells[i] = float32(math.NaN())
+	bw := max(2, min(12, barsWidth/max(k, 1)))
+	neg := false
+	for _, x := range v {
+		neg = neg || x < 0
 	}
-	s := max(1, unitsSide/max(rows, cols))
-	return report.Heatmap(cells, rows, cols, report.HeatmapOptions{MaxAbs: norm, Scale: s})
+	half := barsHeight
+	if neg {
+		half = barsHeight / 2
+	}
+	img := image.NewRGBA(image.Rect(0, 0, max(k*bw, 1), barsHeight+1))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	zero := half // the zero line's row
+	if norm == 0 || math.IsNaN(norm) {
+		norm = 1
+	}
+	for i, x := range v {
+		t := float64(x) / norm
+		n := int(math.Round(math.Min(1, math.Abs(t)) * float64(half)))
+		r := image.Rect(i*bw, zero-n, (i+1)*bw-1, zero)
+		if t < 0 {
+			r = image.Rect(i*bw, zero+1, (i+1)*bw-1, zero+1+n)
+		}
+		if bw <= 2 {
+			r.Max.X = r.Min.X + bw
+		}
+		draw.Draw(img, r, image.NewUniform(report.Diverging(t)), image.Point{}, draw.Src)
+	}
+	draw.Draw(img, image.Rect(0, zero, k*bw, zero+1), image.NewUniform(color.RGBA{0x88, 0x88, 0x88, 0xff}), image.Point{}, draw.Src)
+	return img
 }
 
 func maxAbs(v []float32) float64 {

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"image/color"
 	"math"
 	"slices"
 	"strings"
@@ -108,17 +109,25 @@ func TestValuesPanelColours(t *testing.T) {
 			}
 		}
 	}
-	// Five units: two rows of three, the unused cell grey.
+	// Five units: a strip of five 12-pixel bars around a zero line in the
+	// middle (one value is negative); the largest unit reaches the top in
+	// the darkest red, −1 goes half-way down in blue, 0 draws nothing.
 	img = valuesPanel([]float32{1, -1, 0.5, 0, 2}, []int{5}, 32)
-	s = unitsSide / 3
-	if b := img.Bounds(); b.Dx() != 3*s || b.Dy() != 2*s {
-		t.Fatalf("units block %v, want %d×%d", b, 3*s, 2*s)
+	if b := img.Bounds(); b.Dx() != 5*12 || b.Dy() != barsHeight+1 {
+		t.Fatalf("unit strip %v, want %d×%d", b, 5*12, barsHeight+1)
 	}
-	if got := rgbaAt(img, s+1, s+1); got != report.Diverging(1) {
-		t.Errorf("unit 4 (the largest): %v, want %v", got, report.Diverging(1))
+	zero := barsHeight / 2
+	if got := rgbaAt(img, 4*12+5, 0); got != report.Diverging(1) {
+		t.Errorf("unit 4 (the largest) at the top: %v, want %v", got, report.Diverging(1))
 	}
-	if got := rgbaAt(img, 2*s+1, s+1); got != report.Missing {
-		t.Errorf("unused cell: %v, want grey", got)
+	if got := rgbaAt(img, 1*12+5, zero+zero/2-1); got != report.Diverging(-0.5) {
+		t.Errorf("unit 1 (−1) a quarter of the strip below zero: %v, want %v", got, report.Diverging(-0.5))
+	}
+	if got := rgbaAt(img, 1*12+5, zero+zero/2+3); got != (color.RGBA{255, 255, 255, 255}) {
+		t.Errorf("unit 1 (−1) reaches past half the lower half: %v", got)
+	}
+	if got := rgbaAt(img, 3*12+5, zero-3); got != (color.RGBA{255, 255, 255, 255}) {
+		t.Errorf("unit 3 (0) draws a bar: %v", got)
 	}
 	if math.Abs(maxAbs(v)-4) > 0 {
 		t.Errorf("maxAbs %v", maxAbs(v))

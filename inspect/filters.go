@@ -14,7 +14,7 @@ import (
 const (
 	// filterSide is the size in pixels a kernel tile is enlarged to (at
 	// least): a 5×5 kernel is drawn at 9 pixels per weight, a 3×3 at 16.
-	filterSide = 48
+	filterSide = 96
 	// filterMaxWidth bounds the width of one filter drawn as a row of
 	// per-input-channel tiles; wide layers get smaller tiles.
 	filterMaxWidth = 512
@@ -44,13 +44,14 @@ func tilesPerFilter(conv *nn.Conv2D) int {
 
 // Filters renders the kernels of a convolution, one image per output
 // channel. Weights are normalised symmetrically around zero by the largest
-// |weight| of the whole layer, so filters compare with each other: a weight
-// w is drawn at level 0.5 + 0.5·w/max|w|, zero is mid-grey, the strongest
-// positive weight white and the strongest negative black. A filter over one
-// input channel is a grey tile; over three channels (an RGB input) one
-// colour tile whose red, green and blue levels are the three channels'
-// weights; over any other number one grey tile per input channel, left to
-// right, separated by a white line. Each weight is a FilterScale × FilterScale
+// |weight| of the whole layer, so filters compare with each other. A filter
+// over one input channel is a tile in the diverging RdBu map
+// ([report.Diverging] of w/max|w|: the strongest positive weight dark red,
+// zero near-white, the strongest negative dark blue), so the sign reads at
+// a glance where grey levels looked like noise; over three channels (an RGB
+// input) one colour tile whose red, green and blue levels are
+// 0.5 + 0.5·w/max|w| for the three channels' weights; over any other number
+// one RdBu tile per input channel, left to right, separated by a white line. Each weight is a FilterScale × FilterScale
 // block. conv must not be nil.
 func Filters(conv *nn.Conv2D) []image.Image {
 	w := conv.Weight.Value.Contiguous().Data() // [out, in/groups, kh, kw]
@@ -83,8 +84,7 @@ func Filters(conv *nn.Conv2D) []image.Image {
 					case in == 3:
 						c = color.RGBA{level(k[y*kw+x]), level(k[kh*kw+y*kw+x]), level(k[2*kh*kw+y*kw+x]), 0xff}
 					default:
-						g := level(k[t*kh*kw+y*kw+x])
-						c = color.RGBA{g, g, g, 0xff}
+						c = report.Diverging(float64(k[t*kh*kw+y*kw+x]) / m)
 					}
 					draw.Draw(img, image.Rect(x0+x*s, y*s, x0+(x+1)*s, (y+1)*s), image.NewUniform(c), image.Point{}, draw.Src)
 				}
@@ -105,7 +105,7 @@ func FilterGrid(conv *nn.Conv2D) image.Image {
 	if tilesPerFilter(conv) == 1 {
 		cols = int(math.Ceil(math.Sqrt(float64(len(imgs)))))
 	}
-	return report.Grid(imgs, cols, 2)
+	return report.Grid(imgs, cols, 4)
 }
 
 // LayerFilters draws the filters of layer index layer of m (a Sequential) as

@@ -39,8 +39,8 @@ func TestFiltersGreyKernels(t *testing.T) {
 		t.Fatalf("%d images for 2 output channels", len(imgs))
 	}
 	s := FilterScale(conv)
-	if s != 16 {
-		t.Errorf("scale %d for a 3×3 kernel, want 16 (48 pixels)", s)
+	if s != 32 {
+		t.Errorf("scale %d for a 3×3 kernel, want 32 (96 pixels)", s)
 	}
 	for o, img := range imgs {
 		if b := img.Bounds(); b.Dx() != 3*s || b.Dy() != 3*s {
@@ -48,26 +48,27 @@ func TestFiltersGreyKernels(t *testing.T) {
 		}
 		for y := 0; y < 3; y++ {
 			for x := 0; x < 3; x++ {
-				want := grey(float64(w[o*9+y*3+x]), 2)
-				// Every pixel of the weight's block has its level.
+				want := report.Diverging(float64(w[o*9+y*3+x]) / 2)
+				// Every pixel of the weight's block has its colour.
 				for _, p := range [][2]int{{0, 0}, {s - 1, s - 1}, {s / 2, 1}} {
 					got := rgbaAt(img, x*s+p[0], y*s+p[1])
-					if got.R != want || got.G != want || got.B != want || got.A != 0xff {
-						t.Fatalf("filter %d weight (%d,%d)=%v: pixel %v, want grey %d", o, y, x, w[o*9+y*3+x], got, want)
+					if got != want {
+						t.Fatalf("filter %d weight (%d,%d)=%v: pixel %v, want %v", o, y, x, w[o*9+y*3+x], got, want)
 					}
 				}
 			}
 		}
 	}
-	// Zero is mid-grey, the largest weight white, the most negative black.
-	if g := rgbaAt(imgs[1], s+1, s+1).R; g != 255 {
-		t.Errorf("largest weight drawn at %d, want 255", g)
+	// Zero is RdBu's neutral, the largest weight its darkest red, the most
+	// negative its darkest blue.
+	if g := rgbaAt(imgs[1], s+1, s+1); g != report.Diverging(1) {
+		t.Errorf("largest weight drawn %v, want dark red %v", g, report.Diverging(1))
 	}
-	if g := rgbaAt(imgs[0], 0, s).R; g != 0 {
-		t.Errorf("most negative weight drawn at %d, want 0", g)
+	if g := rgbaAt(imgs[0], 0, s); g != report.Diverging(-1) {
+		t.Errorf("most negative weight drawn %v, want dark blue %v", g, report.Diverging(-1))
 	}
-	if g := rgbaAt(imgs[0], s, 0).R; g != 128 {
-		t.Errorf("zero weight drawn at %d, want 128", g)
+	if g := rgbaAt(imgs[0], s, 0); g != report.Neutral {
+		t.Errorf("zero weight drawn %v, want neutral %v", g, report.Neutral)
 	}
 }
 
@@ -105,8 +106,8 @@ func TestFiltersRGBAndChannelTiles(t *testing.T) {
 		for i := 0; i < 4; i++ {
 			x := ch*(2*s+1) + (i%2)*s + s/2
 			y := (i/2)*s + s/2
-			if got, want := rgbaAt(img, x, y).R, grey(float64(w[ch*4+i]), 1); got != want {
-				t.Errorf("channel %d weight %d: grey %d, want %d", ch, i, got, want)
+			if got, want := rgbaAt(img, x, y), report.Diverging(float64(w[ch*4+i])); got != want {
+				t.Errorf("channel %d weight %d: %v, want %v", ch, i, got, want)
 			}
 		}
 	}

@@ -47,6 +47,13 @@ type Separation struct {
 	CentroidAccuracy float64 `json:"centroid_accuracy"`
 	// Classes is the number of classes present.
 	Classes int `json:"classes"`
+	// Probe is the held-out accuracy of a nearest-class-mean classifier in
+	// the full representation (not the 2-D picture): class means from the
+	// even-numbered inputs, scored on the odd-numbered ones ([CentroidProbe]).
+	// Nearest-mean is a linear classifier, so this is a cheap linear probe
+	// (Alain & Bengio 2016): how linearly separable the layer has made the
+	// classes. Chance is about 1/Classes. Set by [Project]; 0 from [Separate].
+	Probe float64 `json:"probe_accuracy"`
 }
 
 // projectBatch is how many inputs go through the model at once.
@@ -150,6 +157,9 @@ func Project(ctx context.Context, m nn.Module, layer int, xs [][]float32, inputS
 	if labels != nil {
 		p.Labels = append([]int(nil), labels...)
 		p.Separation = Separate(p.Points, p.Labels)
+		if p.Separation != nil {
+			p.Separation.Probe = CentroidProbe(rep, n, p.Dim, p.Labels)
+		}
 	}
 	return p, nil
 }
@@ -259,4 +269,60 @@ func Separate(points [][2]float64, labels []int) *Separation {
 func dist2(a, b [2]float64) float64 {
 	dx, dy := a[0]-b[0], a[1]-b[1]
 	return dx*dx + dy*dy
+}
+
+// CentroidProbe measures how linearly separable labelled vectors are:
+// rep holds n vectors of dimension d (row-major); the class means are
+// taken over the even-numbered vectors and each odd-numbered vector is
+// assigned the class of the nearest mean (Euclidean). It returns the share
+// assigned their own class, or 0 when fewer than two vectors or no
+// held-out vector's class has a mean.
+func CentroidProbe(rep []float64, n, d int, labels []int) float64 {
+	if n < 2 || len(rep) < n*d || len(labels) < n {
+		return 0
+	}
+	k := 0
+	for _, l := range labels[:n] {
+		k = max(k, l+1)
+	}
+	mean := make([]float64, k*d)
+	count := make([]int, k)
+	for i := 0; i < n; i += 2 {
+		l := labels[i]
+		count[l]++
+		for j, v := range rep[i*d : (i+1)*d] {
+			mean[l*d+j] += v
+		}
+	}
+	for c := range count {
+		for j := range d {
+			mean[c*d+j] /= float64(max(count[c], 1))
+		}
+	}
+	correct, scored := 0, 0
+	for i := 1; i < n; i += 2 {
+		best, bd := -1, math.Inf(1)
+		x := rep[i*d : (i+1)*d]
+		for c := range count {
+			if count[c] == 0 {
+				continue
+			}
+			dd := 0.0
+			for j, v := range x {
+				e := v - mean[c*d+j]
+				dd += e * e
+			}
+			if dd < bd {
+				best, bd = c, dd
+			}
+		}
+		scored++
+		if best == labels[i] {
+			correct++
+		}
+	}
+	if scored == 0 {
+		return 0
+	}
+	return float64(correct) / float64(scored)
 }

@@ -2,8 +2,10 @@ package inspect
 
 import (
 	"context"
+	"github.com/glassbox-ml/glassbox/report"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -157,7 +159,7 @@ func TestScatterPlot(t *testing.T) {
 	}
 	// Each class's colour shows: dots (discs of radius 2: 21 pixels) plus a
 	// legend square.
-	sq := 16 * 16
+	sq := report.TextHeight(2) * report.TextHeight(2)
 	for _, c := range []struct{ class, dots int }{{0, 2}, {1, 2}, {3, 1}} {
 		if got, want := count[ClassColor(c.class)], c.dots*21+sq; got != want {
 			t.Errorf("class %d colour on %d pixels, want %d (%d dots and a legend square)", c.class, got, want, c.dots)
@@ -176,5 +178,35 @@ func TestScatterPlot(t *testing.T) {
 				t.Fatalf("unlabelled plot uses class colour %v at (%d, %d)", c, x, y)
 			}
 		}
+	}
+}
+
+// Two planted clusters far apart in 50 dimensions are separable (probe
+// accuracy 1); labels that ignore the data score near chance (½).
+func TestCentroidProbe(t *testing.T) {
+	const n, d = 400, 50
+	rng := rand.New(rand.NewPCG(3, 4))
+	rep := make([]float64, n*d)
+	labels := make([]int, n)
+	for i := range n {
+		labels[i] = rng.IntN(2)
+		for j := range d {
+			rep[i*d+j] = rng.NormFloat64()
+			if j == 7 {
+				rep[i*d+j] += 8 * float64(labels[i])
+			}
+		}
+	}
+	if a := CentroidProbe(rep, n, d, labels); a < 0.99 {
+		t.Errorf("planted clusters: probe accuracy %v, want ≥ 0.99", a)
+	}
+	for i := range n {
+		rep[i*d+7] = rng.NormFloat64() // the signal gone: pure noise
+	}
+	if a := CentroidProbe(rep, n, d, labels); a < 0.35 || a > 0.65 {
+		t.Errorf("noise: probe accuracy %v, want near 0.5", a)
+	}
+	if CentroidProbe(rep, 1, d, labels) != 0 {
+		t.Error("one vector: want 0")
 	}
 }

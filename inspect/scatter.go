@@ -44,10 +44,11 @@ var (
 // ScatterPlot draws a [Projection]: each input a dot at its two principal
 // coordinates, coloured by class ([ClassColor]; dark grey when unlabelled),
 // on equal scales along both axes so distances read true, with faint lines
-// through the origin (the mean), a title naming the layer, its dimension,
-// the variance the two components keep and the separation scores, and a
-// legend of class names (classNames[c] for class c; "class c" where
-// missing). Dots are drawn in input order.
+// through the origin (the mean), ticks on both axes, a title naming the
+// layer, its dimension, the variance the two components keep and the
+// separation scores (linear probe included), and a legend of class names
+// (classNames[c] for class c; "class c" where missing). Dots are drawn in
+// input order.
 func ScatterPlot(p *Projection, classNames []string) image.Image {
 	const fs = 2 // font scale
 	lh := report.TextHeight(fs) + 6
@@ -58,7 +59,7 @@ func ScatterPlot(p *Projection, classNames []string) image.Image {
 	sub := fmt.Sprintf("PC1 %.1f%%  PC2 %.1f%% of variance", 100*p.Explained[0], 100*p.Explained[1])
 	var score string
 	if s := p.Separation; s != nil {
-		score = fmt.Sprintf("silhouette %.2f  centroid acc %.0f%%", s.Silhouette, 100*s.CentroidAccuracy)
+		score = fmt.Sprintf("silhouette %.2f  centroid acc %.0f%%  linear probe %.0f%%", s.Silhouette, 100*s.CentroidAccuracy, 100*s.Probe)
 	}
 	// Legend entries.
 	k := 0
@@ -92,20 +93,7 @@ func ScatterPlot(p *Projection, classNames []string) image.Image {
 	if score != "" {
 		top += lh
 	}
-	width := max(plotMargin+plotSide+plotMargin+legendW,
-		2*plotMargin+report.TextWidth(title, fs), 2*plotMargin+report.TextWidth(sub, fs), 2*plotMargin+report.TextWidth(score, fs))
-	height := max(top+plotSide+plotMargin+lh, top+len(legend)*lh+plotMargin)
-	img := image.NewRGBA(image.Rect(0, 0, width, height))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	y := plotMargin
-	for _, line := range []string{title, sub, score} {
-		if line != "" {
-			report.DrawText(img, plotMargin, y, line, inkColour, fs)
-			y += lh
-		}
-	}
-	// Map points into the plot area with equal scales.
-	x0, y0 := plotMargin, top
+	// Map points into the plot area with equal scales; ticks on both axes.
 	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, pt := range p.Points {
 		minX, maxX = math.Min(minX, pt[0]), math.Max(maxX, pt[0])
@@ -118,6 +106,31 @@ func ScatterPlot(p *Projection, classNames []string) image.Image {
 	inner := float64(plotSide - 2*(dotRadius+4))
 	scale := inner / span
 	cx, cy := (minX+maxX)/2, (minY+maxY)/2
+	if math.IsInf(cx, 0) || math.IsNaN(cx) {
+		cx, cy = 0, 0
+	}
+	half := float64(plotSide) / 2 / scale // data units from the centre to an edge
+	xticks := inRange(report.Ticks(cx-half, cx+half, 5), cx-half, cx+half)
+	yticks := inRange(report.Ticks(cy-half, cy+half, 5), cy-half, cy+half)
+	tickW := 0
+	for _, t := range yticks {
+		tickW = max(tickW, report.TextWidth(report.TickLabel(t), 1))
+	}
+	const tickLen = 4
+	x0, y0 := plotMargin+tickW+tickLen+4, top
+	th := report.TextHeight(1)
+	width := max(x0+plotSide+plotMargin+legendW,
+		2*plotMargin+report.TextWidth(title, fs), 2*plotMargin+report.TextWidth(sub, fs), 2*plotMargin+report.TextWidth(score, fs))
+	height := max(top+plotSide+tickLen+th+lh+plotMargin, top+len(legend)*lh+plotMargin)
+	img := image.NewRGBA(image.Rect(0, 0, width, height))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	y := plotMargin
+	for _, line := range []string{title, sub, score} {
+		if line != "" {
+			report.DrawText(img, plotMargin, y, line, inkColour, fs)
+			y += lh
+		}
+	}
 	px := func(v float64) int { return x0 + plotSide/2 + int(math.Round((v-cx)*scale)) }
 	py := func(v float64) int { return y0 + plotSide/2 - int(math.Round((v-cy)*scale)) }
 	plot := image.Rect(x0, y0, x0+plotSide, y0+plotSide)
@@ -135,8 +148,22 @@ func ScatterPlot(p *Projection, classNames []string) image.Image {
 		drawDot(img, px(pt[0]), py(pt[1]), col)
 	}
 	frame(img, plot, frameColour)
-	report.DrawText(img, x0+plotSide-report.TextWidth("PC1", fs), y0+plotSide+4, "PC1", inkColour, fs)
-	report.DrawText(img, x0+2, y0+plotSide+4, "PC2 up", inkColour, fs)
+	ink := image.NewUniform(inkColour)
+	for _, t := range xticks {
+		x := px(t)
+		draw.Draw(img, image.Rect(x, plot.Max.Y, x+1, plot.Max.Y+tickLen), ink, image.Point{}, draw.Src)
+		l := report.TickLabel(t)
+		report.DrawText(img, x-report.TextWidth(l, 1)/2, plot.Max.Y+tickLen, l, inkColour, 1)
+	}
+	for _, t := range yticks {
+		y := py(t)
+		draw.Draw(img, image.Rect(plot.Min.X-tickLen, y, plot.Min.X, y+1), ink, image.Point{}, draw.Src)
+		l := report.TickLabel(t)
+		report.DrawText(img, plot.Min.X-tickLen-2-report.TextWidth(l, 1), y-th/2, l, inkColour, 1)
+	}
+	axisY := plot.Max.Y + tickLen + th + 2
+	report.DrawText(img, x0+plotSide-report.TextWidth("PC1", fs), axisY, "PC1", inkColour, fs)
+	report.DrawText(img, x0, axisY, "PC2 up", inkColour, fs)
 	// Legend.
 	lx := x0 + plotSide + 2*plotMargin
 	sw := report.TextHeight(fs)
@@ -169,4 +196,15 @@ func frame(img *image.RGBA, r image.Rectangle, c color.RGBA) {
 	draw.Draw(img, image.Rect(r.Min.X, r.Max.Y-1, r.Max.X, r.Max.Y), u, image.Point{}, draw.Src)
 	draw.Draw(img, image.Rect(r.Min.X, r.Min.Y, r.Min.X+1, r.Max.Y), u, image.Point{}, draw.Src)
 	draw.Draw(img, image.Rect(r.Max.X-1, r.Min.Y, r.Max.X, r.Max.Y), u, image.Point{}, draw.Src)
+}
+
+// inRange keeps the ticks within [lo, hi].
+func inRange(ticks []float64, lo, hi float64) []float64 {
+	var out []float64
+	for _, t := range ticks {
+		if t >= lo && t <= hi {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -47,8 +47,19 @@ type Meta struct {
 	// Recipe says how the model was trained: its data, splits, seed and
 	// schedule. Nil for a model saved without one.
 	Recipe *Recipe `json:"recipe,omitempty"`
+	// Curves are the training run's per-epoch figures, so a report on the
+	// saved model can draw its training curves. Nil when unknown.
+	Curves []EpochFigures `json:"curves,omitempty"`
 	// Extra holds free-form string metadata.
 	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// EpochFigures are one epoch's figures: metric name → value on the
+// training split (averaged over the epoch) and on the validation split.
+type EpochFigures struct {
+	Epoch int                `json:"epoch"`
+	Train map[string]float64 `json:"train,omitempty"`
+	Val   map[string]float64 `json:"val,omitempty"`
 }
 
 // Recipe is how a model was trained, recorded so that evaluation,

@@ -77,6 +77,8 @@ type Predictor struct {
 	Prep Preprocessing
 	// Recipe is how the model was trained (nil when unknown).
 	Recipe *Recipe
+	// Curves are the training run's per-epoch figures (nil when unknown).
+	Curves []model.EpochFigures
 	// Background holds training rows of a table in the data's own units,
 	// [rows × d]: LIME samples from their statistics and Kernel SHAP draws
 	// its background from them. LoadBackground fills it from the recipe.
@@ -114,7 +116,7 @@ func New(m nn.Module, meta model.Meta) (*Predictor, error) {
 		return nil, errors.New("predictor: the model is nil")
 	}
 	p := &Predictor{Module: m, Task: Task(meta.Task), InputShape: slices.Clone(meta.InputShape),
-		Classes: meta.Classes, Features: meta.Features, Recipe: meta.Recipe, Extra: meta.Extra,
+		Classes: meta.Classes, Features: meta.Features, Recipe: meta.Recipe, Curves: meta.Curves, Extra: meta.Extra,
 		Prep: Preprocessing{Mean: meta.Mean, Std: meta.Std, PixelMean: meta.PixelMean, PixelStd: meta.PixelStd,
 			TargetMean: meta.TargetMean, TargetStd: meta.TargetStd, SeqLen: meta.SeqLen}}
 	if p.Task == "" {
@@ -267,7 +269,7 @@ func (p *Predictor) Meta() (model.Meta, error) {
 	meta := model.Meta{Task: string(p.Task), Classes: p.Classes, InputShape: p.InputShape, Features: p.Features,
 		Mean: p.Prep.Mean, Std: p.Prep.Std, PixelMean: p.Prep.PixelMean, PixelStd: p.Prep.PixelStd,
 		TargetMean: p.Prep.TargetMean, TargetStd: p.Prep.TargetStd, SeqLen: p.Prep.SeqLen,
-		Recipe: p.Recipe, Extra: p.Extra}
+		Recipe: p.Recipe, Curves: p.Curves, Extra: p.Extra}
 	if p.Prep.Vocab != nil {
 		b, err := json.Marshal(p.Prep.Vocab)
 		if err != nil {

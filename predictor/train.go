@@ -13,6 +13,7 @@ import (
 
 	"github.com/glassbox-ml/glassbox/data"
 	"github.com/glassbox-ml/glassbox/explain"
+	"github.com/glassbox-ml/glassbox/model"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/optim"
 	"github.com/glassbox-ml/glassbox/tensor"
@@ -281,6 +282,7 @@ func Train(ctx context.Context, r Recipe, opt TrainOptions) (*Trained, error) {
 		return nil, err
 	}
 	r.EpochsRun = len(hist.Epochs)
+	p.Curves = curvesOf(hist)
 	test, err := p.Evaluate(ctx, d.Test)
 	if err != nil {
 		return nil, err
@@ -342,4 +344,13 @@ func BuildModel(spec string, cfg zoo.Config, seed uint64) (nn.Module, error) {
 		return m, nil
 	}
 	return zoo.New(spec, cfg, tensor.NewRNG(seed))
+}
+
+// curvesOf keeps a run's per-epoch figures for the model file.
+func curvesOf(h *train.History) []model.EpochFigures {
+	out := make([]model.EpochFigures, len(h.Epochs))
+	for i, e := range h.Epochs {
+		out[i] = model.EpochFigures{Epoch: e.Epoch, Train: e.Train, Val: e.Val}
+	}
+	return out
 }

@@ -20,8 +20,7 @@ type BarOptions struct {
 	// Width is the picture width in pixels; 0 picks 640. It grows if the
 	// labels leave less than 120 pixels for the bars.
 	Width int
-	// FontScale is the size of the 5×7 font's pixels; 0 picks 2 (characters
-	// 12 pixels apart, 14 high).
+	// FontScale is the text size (see [PixelSize]); 0 picks 2 (17 px).
 	FontScale int
 	// MaxLabel cuts names longer than this many characters, ending them with
 	// ".."; 0 picks 28.
@@ -44,7 +43,7 @@ type BarLayout struct {
 // |weight| (ties keep input order), [Positive] red to the right of the zero
 // line and [Negative] blue to its left, all on one scale so lengths are
 // proportional to the weights, each with its name on the left and its value
-// on the right, in the built-in 5×7 font. It panics if len(names) !=
+// on the right, in Go Regular (see [DrawText]). It panics if len(names) !=
 // len(weights).
 func BarChart(names []string, weights []float64, o BarOptions) image.Image {
 	img, _ := BarChartLayout(names, weights, o)

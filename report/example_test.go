@@ -64,7 +64,7 @@ func ExampleBarChart() {
 	}
 	fmt.Println(img.Bounds().Size())
 	// Output:
-	// (640,160)
+	// (640,185)
 }
 
 func ExampleGrid() {

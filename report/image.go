@@ -324,7 +324,7 @@ func Grid(images []image.Image, cols int, pad int) image.Image {
 	return out
 }
 
-// Titled returns img with title written above it in the built-in font at
+// Titled returns img with title written above it in Go Regular at
 // fontScale (0 picks 2), centred, dark grey on white. Long titles widen the
 // picture rather than being cut.
 func Titled(img image.Image, title string, fontScale int) image.Image {

@@ -264,37 +264,44 @@ func TestBarChart(t *testing.T) {
 }
 
 func TestFont(t *testing.T) {
-	seen := map[[5]byte]rune{}
-	for r := rune(33); r <= 126; r++ {
-		g := glyph(r)
-		if g == ([5]byte{}) {
-			t.Errorf("glyph %q is empty", r)
-		}
-		if prev, ok := seen[g]; ok {
-			t.Errorf("glyphs %q and %q are identical", prev, r)
-		}
-		seen[g] = r
-	}
-	if glyph(' ') != ([5]byte{}) || glyph('é') != unknownGlyph {
-		t.Error("space must be blank and non-ASCII a box")
-	}
-	// "T" at scale 2: the top bar is 5 font pixels = 10 px wide, the stem
-	// is the middle column.
-	img := image.NewRGBA(image.Rect(0, 0, 12, 16))
+	// "T" at scale 2 in Go Regular: ink along its top bar, a stem in the
+	// middle, nothing at the far left below the bar.
+	w, h := TextWidth("T", 2), TextHeight(2)
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	DrawText(img, 0, 0, "T", textColour, 2)
-	for x := 0; x < 12; x++ {
-		want := x < 10
-		if got := rgbaAt(img, x, 0) == textColour; got != want {
-			t.Errorf("T top row x=%d inked %v; want %v", x, got, want)
+	inked := func(x, y int) bool { return rgbaAt(img, x, y).A > 0 && rgbaAt(img, x, y).R < 0x80 }
+	top := -1
+	for y := 0; y < h && top < 0; y++ {
+		for x := 0; x < w; x++ {
+			if inked(x, y) {
+				top = y
+				break
+			}
 		}
 	}
-	for y := 0; y < 14; y++ {
-		if rgbaAt(img, 4, y) != textColour || rgbaAt(img, 0, y+2) == textColour {
-			t.Errorf("T stem wrong at row %d", y)
+	if top < 0 {
+		t.Fatal("DrawText drew nothing")
+	}
+	bar := 0
+	for x := 0; x < w; x++ {
+		if inked(x, top) || inked(x, top+1) {
+			bar++
 		}
 	}
-	if TextWidth("abc", 2) != 34 || TextWidth("", 3) != 0 || TextHeight(3) != 24 {
-		t.Errorf("TextWidth/Height = %d %d %d; want 34 0 24", TextWidth("abc", 2), TextWidth("", 3), TextHeight(3))
+	if bar < w/2 {
+		t.Errorf("T's top bar inks %d of %d columns; want most", bar, w)
+	}
+	if !inked(w/2, top+h/3) && !inked(w/2-1, top+h/3) {
+		t.Error("T has no stem in the middle")
+	}
+	if inked(0, top+h/2) {
+		t.Error("T inks its left edge below the bar")
+	}
+	if TextWidth("", 3) != 0 || TextWidth("abc", 2) <= TextWidth("ab", 2) || TextWidth("abc", 3) <= TextWidth("abc", 1) {
+		t.Errorf("TextWidth not growing with text and scale: %d %d %d", TextWidth("abc", 2), TextWidth("ab", 2), TextWidth("abc", 3))
+	}
+	if TextHeight(3) <= TextHeight(1) || TextHeight(1) < 12 {
+		t.Errorf("TextHeight(1)=%d, (3)=%d; want ≥ 12 and growing", TextHeight(1), TextHeight(3))
 	}
 }
 
@@ -338,7 +345,7 @@ func TestUpscaleGridTitled(t *testing.T) {
 		t.Errorf("Grid(nil) bounds %v; want empty", e.Bounds())
 	}
 	ti := Titled(big, "Hi", 1)
-	if ti.Bounds().Dy() != 4+8+4 || ti.Bounds().Dx() != TextWidth("Hi", 1)+4 {
+	if ti.Bounds().Dy() != 4+TextHeight(1)+4 || ti.Bounds().Dx() != TextWidth("Hi", 1)+4 {
 		t.Errorf("Titled bounds %v", ti.Bounds())
 	}
 }

@@ -121,7 +121,7 @@ func TestDemoShort(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("demo --json printed %q: %v", stdout, err)
 	}
-	if len(res.Models) != 2 || res.Models[1].Name != "lenet" || res.Models[1].Accuracy < 0.9 {
+	if len(res.Models) != 4 || res.Models[3].Name != "lenet" || res.Models[3].Accuracy < 0.9 || res.Models[1].Inputs != "HOG features (324)" {
 		t.Fatalf("demo models %+v", res.Models)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "lenet.gbx")); err != nil {

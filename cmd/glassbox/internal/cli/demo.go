@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/modelreport"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/train"
 )
 
 func init() {
-	register("demo", "train a LeNet and a linear baseline on embedded MNIST, explain a few digits with every method, write a report", runDemo)
+	register("demo", "train linear (pixels, HOG), MLP and LeNet models on embedded MNIST, explain digits with every method, write a report", runDemo)
 }
 
 // demoResult is what demo prints with --json.
@@ -29,26 +29,30 @@ type demoResult struct {
 
 type demoModel struct {
 	Name     string            `json:"name"`
+	Inputs   string            `json:"inputs"`
 	Params   int               `json:"params"`
 	Accuracy float64           `json:"test_accuracy"`
 	Epochs   []train.EpochInfo `json:"epochs"`
-	File     string            `json:"file"`
+	File     string            `json:"file,omitempty"`
 	Seconds  float64           `json:"seconds"`
 }
 
-// demoRecipes are how the demo's models are trained: Adam, batch 64,
+// demoPlan is how the demo's four models are trained: Adam, batch 64,
 // cosine decay of the learning rate over the run, on the embedded MNIST
 // subset with a tenth of its training digits held out for validation.
-var demoRecipes = []predictor.Recipe{
-	{Data: "mnist-small", Model: "linear", Epochs: 15, LR: 5e-3, Batch: 64, Schedule: "cosine"},
-	{Data: "mnist-small", Model: "lenet", Epochs: 6, LR: 2e-3, Batch: 64, Schedule: "cosine"},
+var demoPlan = modelreport.Plan{
+	Linear: predictor.Recipe{Data: "mnist-small", Model: "linear", Epochs: 15, LR: 5e-3, Batch: 64, Schedule: "cosine"},
+	HOG:    predictor.Recipe{Data: "mnist-small", Model: "linear", Epochs: 15, LR: 5e-3, Batch: 64, Schedule: "cosine"},
+	MLP:    predictor.Recipe{Data: "mnist-small", Model: "mlp", Epochs: 8, LR: 1e-3, Batch: 64, Schedule: "cosine"},
+	CNN:    predictor.Recipe{Data: "mnist-small", Model: "lenet", Epochs: 6, LR: 2e-3, Batch: 64, Schedule: "cosine"},
 }
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("demo", env)
 	out := fs.String("out", "", "folder for the models, pictures and report (default: a new glassbox-demo-TIME folder)")
 	seed := fs.Uint64("seed", 1, "base seed for the split, initialisation, shuffling and explanations")
-	epochs := fs.Int("epochs", 0, "override the epochs of both models (0: the recipe's 15 for linear, 6 for LeNet)")
+	epochs := fs.Int("epochs", 0, "override the epochs of every model (0: the recipes' 15 for the linear models, 8 for the MLP, 6 for LeNet)")
+	dataSpec := fs.String("data", "mnist-small", "MNIST-like data SPEC of grey digits (mnist-small: embedded; mnist: the full set, downloaded once)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -69,35 +73,54 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	res := demoResult{Out: dir}
-	var lenet *predictor.Trained
 	progress, quiet := env.progress()
-	for _, r := range demoRecipes {
-		r.Seed = *seed
+	plan := demoPlan
+	for _, r := range []*predictor.Recipe{&plan.Linear, &plan.HOG, &plan.MLP, &plan.CNN} {
+		r.Seed, r.Data = *seed, *dataSpec
 		if *epochs > 0 {
 			r.Epochs = *epochs
 		}
-		mt0 := time.Now()
-		logf("training %s (%d epochs)\n", r.Model, r.Epochs)
-		t, err := predictor.Train(ctx, r, predictor.TrainOptions{Progress: progress, Quiet: quiet})
-		if err != nil {
-			return fmt.Errorf("training %s: %w", r.Model, err)
-		}
-		if res.Data == "" {
-			res.Data = fmt.Sprintf("mnist-small (embedded): %d training, %d validation, %d test digits", t.Data.Train.Len(), t.Data.Val.Len(), t.Data.Test.Len())
-			logf("glassbox demo: %s\n", res.Data)
-		}
-		file := filepath.Join(dir, r.Model+".gbx")
+	}
+	plan.Options = predictor.TrainOptions{Progress: progress, Quiet: quiet}
+	logf("training linear (pixels and HOG features), MLP and LeNet on %s\n", *dataSpec)
+	cmp, err := modelreport.Compare(ctx, plan)
+	if err != nil {
+		return err
+	}
+	lenet := cmp.CNN
+	res.Data = fmt.Sprintf("%s: %d training, %d validation, %d test digits", *dataSpec, lenet.Data.Train.Len(), lenet.Data.Val.Len(), lenet.Data.Test.Len())
+	for _, t := range []*predictor.Trained{cmp.Linear, cmp.MLP, cmp.CNN} {
+		file := filepath.Join(dir, t.Recipe.Model+".gbx")
 		if err := t.Save(file); err != nil {
 			return err
 		}
-		res.Models = append(res.Models, demoModel{Name: r.Model, Params: nn.NumParams(t.Module), Accuracy: t.Test.Accuracy(),
-			Epochs: t.History.Epochs, File: file, Seconds: time.Since(mt0).Seconds()})
-		if r.Model == "lenet" {
-			lenet = t
-		}
 	}
-	expl, report, err := demoExplain(ctx, dir, lenet, res, *seed, logf)
+	for _, row := range cmp.Rows {
+		m := demoModel{Name: row.Model, Inputs: row.Inputs, Params: row.Params, Accuracy: row.Accuracy, Seconds: row.Seconds}
+		for _, t := range []*predictor.Trained{cmp.Linear, cmp.MLP, cmp.CNN} {
+			if t.Recipe.Model == row.Model && row.Inputs == "pixels" {
+				m.Epochs, m.File = t.History.Epochs, filepath.Join(dir, t.Recipe.Model+".gbx")
+			}
+		}
+		res.Models = append(res.Models, m)
+	}
+	expl, err := demoExplain(ctx, dir, lenet, *seed, logf)
 	if err != nil {
+		return err
+	}
+	logf("building the report\n")
+	gallery, err := demoGallery(expl, lenet.Methods())
+	if err != nil {
+		return err
+	}
+	rep, err := modelreport.Build(ctx, modelreport.Input{Title: "glassbox demo: what a network learns from digits", Subtitle: res.Data,
+		Name: "lenet", Model: lenet.Predictor, Data: lenet.Data, History: lenet.History, Linear: cmp.Linear.Predictor,
+		Comparison: cmp.Rows, Seed: *seed, Examples: 3, Points: 500, Steps: 100, Extra: []modelreport.Section{gallery}})
+	if err != nil {
+		return err
+	}
+	report := filepath.Join(dir, "report.html")
+	if err := rep.Write(report); err != nil {
 		return err
 	}
 	res.Explain, res.Report = expl, report
@@ -105,7 +128,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	return env.emit(res, func(w io.Writer) {
 		fmt.Fprintf(w, "\nMNIST test accuracy (%d digits):\n", lenet.Data.Test.Len())
 		for _, m := range res.Models {
-			fmt.Fprintf(w, "  %-7s %6.2f%%  (%d parameters, %.1fs)  saved %s\n", m.Name, 100*m.Accuracy, m.Params, m.Seconds, m.File)
+			fmt.Fprintf(w, "  %-7s on %-19s %6.2f%%  (%d parameters, %.1fs)  %s\n", m.Name, m.Inputs, 100*m.Accuracy, m.Params, m.Seconds, m.File)
 		}
 		for _, e := range res.Explain {
 			fmt.Fprintf(w, "  digit %d (true %d, predicted %d, p=%.3f):", e.Index, e.Truth, e.Predicted, e.Probability)
