@@ -125,7 +125,9 @@ not json
 
 	ctx := context.Background()
 	for name, opt := range runs {
-		opt.check()
+		if err := opt.check(); err != nil {
+			t.Fatal(err)
+		}
 		out := filepath.Join(dir, "out", name)
 		pr, err := LoadPredictor(ctx, opt.Model, opt.Data, opt.Method)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -99,7 +100,7 @@ func (f *explainFn) Teardown() { models.release(f.Model, f.Data, f.Method) }
 
 func (f *explainFn) ProcessElement(ctx context.Context, row Row, records, dead func(string), contrib func(Contribution)) {
 	t0 := time.Now()
-	rec, c, err := f.explain(ctx, row)
+	rec, c, err := f.explainInSlot(ctx, row)
 	if err != nil {
 		rowsFailed.Inc(ctx, 1)
 		line, _ := json.Marshal(DeadLetter{ID: row.ID, Source: row.Source, Error: err.Error()})
@@ -120,6 +121,24 @@ func (f *explainFn) ProcessElement(ctx context.Context, row Row, records, dead f
 		rowsPoor.Inc(ctx, 1)
 	}
 	rowMillis.Update(ctx, time.Since(t0).Milliseconds())
+}
+
+// slots bounds the explanations a worker process runs at once to
+// GOMAXPROCS, whatever the number of bundles the runner hands it at the
+// same time (prism runs up to 8): the memory of explanations in flight
+// stays bounded, and the cores are not shared among more explanations
+// than they can run (which costs more CPU in total than running them in
+// turn).
+var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+func (f *explainFn) explainInSlot(ctx context.Context, row Row) (*Record, Contribution, error) {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, Contribution{}, ctx.Err()
+	}
+	defer func() { <-slots }()
+	return f.explain(ctx, row)
 }
 
 // Options of one explanation, as `glassbox explain` builds them for
