@@ -51,6 +51,7 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&opt.Samples, "samples", 0, "sample budget (0: the method's default; see --method)")
 	label := fs.Int("label", -1, "output to explain (-1: the predicted class)")
 	row := fs.Int("row", 0, "which CSV row (or line of a text file) to explain")
+	id := fs.String("id", "", "the row's id in a batch run (glassbox-beam: FILE:ROW for CSV rows, the id field of JSON Lines, the image's path): explain with the seed derived from --seed and the id (explain.RowSeed), giving that run's record for the row")
 	dataSpec := fs.String("data", "", "data SPEC whose training split LIME and Kernel SHAP sample from on tables (default: the model's own training data)")
 	out := fs.String("out", "", "folder for explanation.json and the picture")
 	hide := fs.String("hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
@@ -78,6 +79,9 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 		if m, err = explain.Lookup(*method); err != nil {
 			return usagef("--method: %v", err)
 		}
+	}
+	if *id != "" {
+		opt.Seed = explain.RowSeed(opt.Seed, *id)
 	}
 	switch {
 	case *label < -1:

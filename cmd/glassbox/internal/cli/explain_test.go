@@ -135,3 +135,32 @@ func TestExplainImageSameSeedSameResult(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainRowID: --id explains with the seed a batch run derives for
+// that row (explain.RowSeed of --seed and the id), so the record is the
+// batch run's.
+func TestExplainRowID(t *testing.T) {
+	dir := t.TempDir()
+	mdl := trainedIris(t, dir)
+	rows := filepath.Join(dir, "rows.csv")
+	os.WriteFile(rows, []byte("5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"), 0o644)
+	explainSeed := func(args ...string) uint64 {
+		t.Helper()
+		args = append([]string{"explain", "--model", mdl, "--input", rows, "--row", "1", "--data", "iris", "--out", dir, "--json", "--samples", "200"}, args...)
+		code, stdout, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var r explainRecord
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("printed %q", stdout)
+		}
+		return r.Seed
+	}
+	if got, want := explainSeed("--seed", "7", "--id", "rows.csv:1"), explain.RowSeed(7, "rows.csv:1"); got != want {
+		t.Errorf("--id rows.csv:1 --seed 7 explained with seed %d, want RowSeed %d", got, want)
+	}
+	if got := explainSeed("--seed", "7"); got != 7 {
+		t.Errorf("without --id the seed is %d, want 7", got)
+	}
+}
