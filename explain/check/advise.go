@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/glassbox-ml/glassbox/explain"
 )
@@ -32,8 +33,10 @@ type MethodScore struct {
 	Level string `json:"level"`
 	Why   string `json:"why,omitempty"`
 	// ModelCalls counts every call: the explanations and their checks.
-	ModelCalls int    `json:"model_calls"`
-	Error      string `json:"error,omitempty"`
+	ModelCalls int `json:"model_calls"`
+	// Seconds is the time its explanations and checks took.
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // Advice is the advisor's table, best method first, and its choice.
@@ -107,12 +110,14 @@ func Advise(ctx context.Context, s *explain.Subject, inputs [][]float32, opt exp
 	}
 	sep := separation{}
 	for _, mi := range methods {
+		t0 := time.Now()
 		row, err := scoreMethod(ctx, s, random, sep, mi, inputs, opt)
+		row.Seconds = time.Since(t0).Seconds()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			row = MethodScore{Method: mi.Name, Title: mi.Title, Score: -1, Level: explain.Poor, Error: err.Error()}
+			row = MethodScore{Method: mi.Name, Title: mi.Title, Score: -1, Level: explain.Poor, Error: err.Error(), Seconds: row.Seconds}
 		}
 		adv.Scores = append(adv.Scores, row)
 	}
@@ -292,7 +297,7 @@ func (a *Advice) Table() string {
 	for _, f := range Families {
 		fmt.Fprintf(&b, " %8.8s", f)
 	}
-	fmt.Fprintf(&b, " %8s %7s  %s\n", "verdict", "calls", "poor checks")
+	fmt.Fprintf(&b, " %8s %7s %6s  %s\n", "verdict", "calls", "secs", "poor checks")
 	fmt.Fprintf(&b, "%-15s %6s", "(weight)", "")
 	for _, f := range Families {
 		fmt.Fprintf(&b, " %8.2f", a.Weights[f])
@@ -315,7 +320,7 @@ func (a *Advice) Table() string {
 		for i, p := range r.Poor {
 			names[i], _, _ = strings.Cut(p, ":")
 		}
-		fmt.Fprintf(&b, " %8s %7d  %s\n", r.Level, r.ModelCalls, strings.Join(names, ", "))
+		fmt.Fprintf(&b, " %8s %7d %6.1f  %s\n", r.Level, r.ModelCalls, r.Seconds, strings.Join(names, ", "))
 	}
 	if len(a.Skipped) > 0 {
 		fmt.Fprintf(&b, "not ranked:\n")
