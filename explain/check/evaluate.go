@@ -59,6 +59,11 @@ func Evaluate(ctx context.Context, s *explain.Subject, x []float32, opt explain.
 	}
 	res.Checks, res.NotChecked = cs, skipped
 	res.Verdict = Overall(title, cs)
+	if res.Verdict != nil && res.Verdict.Level == explain.Good && len(skipped) > 0 {
+		// "The model's reason" would claim more than the checks that
+		// apply can show.
+		res.Verdict.Words = fmt.Sprintf("%s: passes the %d checks that apply to it; the others do not (see not checked)", title, len(cs))
+	}
 	if res.Verdict == nil && len(skipped) > 0 {
 		res.Verdict = &explain.Verdict{Level: explain.NotChecked, Words: fmt.Sprintf("%s: not checked — %s", title, skipped[0])}
 	}
