@@ -32,6 +32,9 @@ const (
 	Good     = "good"
 	Doubtful = "doubtful"
 	Poor     = "poor"
+	// NotChecked is a Verdict's level when no check applies to the
+	// result (Result.NotChecked says why).
+	NotChecked = "not checked"
 )
 
 // CheckLevel chooses which checks Run adds to an explanation.

@@ -36,8 +36,12 @@ func (m layerMethod) Info() MethodInfo {
 	if m.neuron() {
 		inputs = inputs[:2] // token ids cannot be differentiated
 	}
+	result := LayerUnits
+	if m.neuron() {
+		result = NeuronUnit
+	}
 	return MethodInfo{Name: m.name, Title: m.title, Summary: m.summary, Inputs: inputs,
-		Needs: NeedsLayer, Budget: m.budget, DefaultBudget: m.defaults}
+		Needs: NeedsLayer, Budget: m.budget, DefaultBudget: m.defaults, Result: result}
 }
 
 func (m layerMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {

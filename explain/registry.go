@@ -135,7 +135,38 @@ type MethodInfo struct {
 	// the method has no budget); DefaultBudget describes the default.
 	Budget        string `json:"budget,omitempty"`
 	DefaultBudget string `json:"default_budget,omitempty"`
+	// Result says what the method's result is ("": an attribution over
+	// the input's features), so that the checks judge it with the
+	// figures that make sense for it.
+	Result ResultKind `json:"result,omitempty"`
 }
+
+// ResultKind says what a method's result is. The checks (package
+// explain/check) judge an input attribution with the full set; the other
+// kinds get the checks that apply to them and say which do not, and why.
+type ResultKind string
+
+const (
+	// InputAttribution (the zero value): a weight per input feature (a
+	// pixel map for images, a weight per column for tables) for the
+	// explained output.
+	InputAttribution ResultKind = ""
+	// LayerUnits: weights over a hidden layer's units (layer integrated
+	// gradients, layer conductance); for an image model's convolution
+	// they are also drawn as a map over the image, like Grad-CAM's.
+	LayerUnits ResultKind = "layer"
+	// NeuronUnit: a weight per input feature for one hidden unit
+	// (neuron integrated gradients, neuron conductance), not for the
+	// explained output alone.
+	NeuronUnit ResultKind = "neuron"
+	// RuleResult: a rule and its precision and coverage (anchors).
+	RuleResult ResultKind = "rule"
+	// WhatIfResult: a changed input that changes the decision
+	// (counterfactual).
+	WhatIfResult ResultKind = "whatif"
+	// ConceptScore: a concept's score against random directions (TCAV).
+	ConceptScore ResultKind = "concept"
+)
 
 // Applies reports whether the method can explain s, and why not.
 func (mi MethodInfo) Applies(s *Subject) error {
@@ -268,6 +299,9 @@ type Result struct {
 	// the overall verdict in one sentence; absent with ChecksNone.
 	Checks  []Check  `json:"checks,omitempty"`
 	Verdict *Verdict `json:"verdict,omitempty"`
+	// NotChecked names the checks that do not apply to this kind of
+	// result, each with the reason ("faithfulness_correlation: …").
+	NotChecked []string `json:"not_checked,omitempty"`
 }
 
 // WordWeight is one word of an explained document and its weight.

@@ -667,7 +667,8 @@ func (anchorsMethod) Info() MethodInfo {
 	return MethodInfo{Name: "anchors", Title: "Anchors",
 		Summary: "a rule (conditions on a few features' quartile bins, or words kept) under which the classifier keeps its decision with 95% precision, and the share of data it covers",
 		Inputs:  []InputKind{Table, Text}, Needs: NeedsBackground,
-		Budget: "model inputs sampled", DefaultBudget: "up to 100000, KL-LUCB stopping as soon as the bounds decide"}
+		Budget: "model inputs sampled", DefaultBudget: "up to 100000, KL-LUCB stopping as soon as the bounds decide",
+		Result: RuleResult}
 }
 
 func (anchorsMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {

@@ -406,7 +406,7 @@ func (tcavMethod) Info() MethodInfo {
 	return MethodInfo{Name: "tcav", Title: "TCAV (concept activation vectors)",
 		Summary: "whether a concept (--concept examples) pushes the output up at a hidden layer, against random directions, with a t-test",
 		Inputs:  []InputKind{Image, Table, Text}, Needs: NeedsLayer | NeedsExamples,
-		Budget: "concept and random CAVs (runs)", DefaultBudget: "10"}
+		Budget: "concept and random CAVs (runs)", DefaultBudget: "10", Result: ConceptScore}
 }
 
 func (tcavMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {

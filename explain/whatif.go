@@ -470,7 +470,7 @@ type counterfactualMethod struct{}
 func (counterfactualMethod) Info() MethodInfo {
 	return MethodInfo{Name: "counterfactual", Title: "Counterfactual",
 		Summary: "the nearest change of a few features, within the training data's ranges, that changes the classifier's decision (to --label when it names another class)",
-		Inputs:  []InputKind{Table}, Needs: NeedsBackground}
+		Inputs:  []InputKind{Table}, Needs: NeedsBackground, Result: WhatIfResult}
 }
 
 func (counterfactualMethod) Explain(ctx context.Context, s *Subject, x []float32, opt Options, res *Result) error {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/glassbox-ml/glassbox/explain"
 )
@@ -32,14 +33,21 @@ type MethodScore struct {
 	Level string `json:"level"`
 	Why   string `json:"why,omitempty"`
 	// ModelCalls counts every call: the explanations and their checks.
-	ModelCalls int    `json:"model_calls"`
-	Error      string `json:"error,omitempty"`
+	ModelCalls int `json:"model_calls"`
+	// Seconds is the time its explanations and checks took.
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // Advice is the advisor's table, best method first, and its choice.
 // Weights are the families' weights in the scores.
 type Advice struct {
-	Scores  []MethodScore      `json:"scores"`
+	Scores []MethodScore `json:"scores"`
+	// Skipped names the applicable methods the advisor does not rank,
+	// each with the reason: their results are not attributions of the
+	// output over the input (a rule, a what-if, a concept score, a hidden
+	// layer's units), so the attribution checks do not compare them.
+	Skipped []string           `json:"skipped,omitempty"`
 	Weights map[string]float64 `json:"weights"`
 	Best    string             `json:"best"`
 	Words   string             `json:"words"`
@@ -71,12 +79,19 @@ func Advise(ctx context.Context, s *explain.Subject, inputs [][]float32, opt exp
 	if len(inputs) == 0 {
 		return nil, fmt.Errorf("advise: no inputs to explain; give at least one")
 	}
-	methods := explain.Applicable(s)
+	adv := &Advice{}
+	var methods []explain.MethodInfo
+	for _, mi := range explain.Applicable(s) {
+		if why := notRanked(mi); why != "" {
+			adv.Skipped = append(adv.Skipped, mi.Name+": "+why)
+			continue
+		}
+		methods = append(methods, mi)
+	}
 	if len(methods) == 0 {
-		return nil, fmt.Errorf("advise: no registered method applies to this %s model", s.Kind)
+		return nil, fmt.Errorf("advise: no registered attribution method applies to this %s model", s.Kind)
 	}
 	opt.Checks, opt.Label = explain.ChecksAll, nil
-	adv := &Advice{}
 	// The meta-evaluation (MetaQuantus's idea, Hedström et al. 2023): a
 	// check that judges a method's maps of the real model and of a fully
 	// randomised one alike says nothing about whether a map follows the
@@ -95,12 +110,14 @@ func Advise(ctx context.Context, s *explain.Subject, inputs [][]float32, opt exp
 	}
 	sep := separation{}
 	for _, mi := range methods {
+		t0 := time.Now()
 		row, err := scoreMethod(ctx, s, random, sep, mi, inputs, opt)
+		row.Seconds = time.Since(t0).Seconds()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			row = MethodScore{Method: mi.Name, Title: mi.Title, Score: -1, Level: explain.Poor, Error: err.Error()}
+			row = MethodScore{Method: mi.Name, Title: mi.Title, Score: -1, Level: explain.Poor, Error: err.Error(), Seconds: row.Seconds}
 		}
 		adv.Scores = append(adv.Scores, row)
 	}
@@ -127,6 +144,26 @@ func Advise(ctx context.Context, s *explain.Subject, inputs [][]float32, opt exp
 		adv.Words += fmt.Sprintf("; even so, on some input: %s", best.Why)
 	}
 	return adv, nil
+}
+
+// notRanked says why the advisor leaves a method out of its table ("" to
+// rank it).
+func notRanked(mi explain.MethodInfo) string {
+	switch {
+	case mi.Needs&explain.NeedsExamples != 0:
+		return "needs examples besides the input (a concept's)"
+	case mi.Result == explain.RuleResult:
+		return "its result is a rule, judged by its precision and coverage, not by the attribution checks"
+	case mi.Result == explain.WhatIfResult:
+		return "its result is a counterfactual input, judged by whether it changes the decision, not by the attribution checks"
+	case mi.Result == explain.ConceptScore:
+		return "its result is a concept's score, not an attribution"
+	case mi.Result == explain.LayerUnits:
+		return "it attributes to a hidden layer's units, not to the input's features"
+	case mi.Result == explain.NeuronUnit:
+		return "it explains one hidden unit, not the output"
+	}
+	return ""
 }
 
 func cmpDesc(a, b float64) int {
@@ -256,22 +293,22 @@ var Families = []string{"faithfulness", "randomisation", "robustness", "complexi
 // each family's points, its verdict and what failed.
 func (a *Advice) Table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-12s %6s", "method", "score")
+	fmt.Fprintf(&b, "%-15s %6s", "method", "score")
 	for _, f := range Families {
 		fmt.Fprintf(&b, " %8.8s", f)
 	}
-	fmt.Fprintf(&b, " %8s %7s  %s\n", "verdict", "calls", "poor checks")
-	fmt.Fprintf(&b, "%-12s %6s", "(weight)", "")
+	fmt.Fprintf(&b, " %8s %7s %6s  %s\n", "verdict", "calls", "secs", "poor checks")
+	fmt.Fprintf(&b, "%-15s %6s", "(weight)", "")
 	for _, f := range Families {
 		fmt.Fprintf(&b, " %8.2f", a.Weights[f])
 	}
 	fmt.Fprintln(&b)
 	for _, r := range a.Scores {
 		if r.Error != "" {
-			fmt.Fprintf(&b, "%-12s %6s  failed: %s\n", r.Method, "-", r.Error)
+			fmt.Fprintf(&b, "%-15s %6s  failed: %s\n", r.Method, "-", r.Error)
 			continue
 		}
-		fmt.Fprintf(&b, "%-12s %6.2f", r.Method, r.Score)
+		fmt.Fprintf(&b, "%-15s %6.2f", r.Method, r.Score)
 		for _, f := range Families {
 			if v, ok := r.Families[f]; ok {
 				fmt.Fprintf(&b, " %8.2f", v)
@@ -283,7 +320,13 @@ func (a *Advice) Table() string {
 		for i, p := range r.Poor {
 			names[i], _, _ = strings.Cut(p, ":")
 		}
-		fmt.Fprintf(&b, " %8s %7d  %s\n", r.Level, r.ModelCalls, strings.Join(names, ", "))
+		fmt.Fprintf(&b, " %8s %7d %6.1f  %s\n", r.Level, r.ModelCalls, r.Seconds, strings.Join(names, ", "))
+	}
+	if len(a.Skipped) > 0 {
+		fmt.Fprintf(&b, "not ranked:\n")
+		for _, sk := range a.Skipped {
+			fmt.Fprintf(&b, "  %s\n", sk)
+		}
 	}
 	fmt.Fprintf(&b, "%s\n", a.Words)
 	return b.String()

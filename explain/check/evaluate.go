@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/glassbox-ml/glassbox/explain"
 )
@@ -25,25 +26,28 @@ const (
 // explain's checker): it fills res.Checks and res.Verdict. opt.Checks
 // chooses the cheap checks (the default) or all of them.
 func Evaluate(ctx context.Context, s *explain.Subject, x []float32, opt explain.Options, res *explain.Result) error {
-	title := res.Method
+	title, kind := res.Method, explain.InputAttribution
 	if m, err := explain.Lookup(res.Method); err == nil {
-		title = m.Info().Title
+		title, kind = m.Info().Title, m.Info().Result
 	}
-	cs := QualityChecks(res)
-	attr := Attribution(s, res)
-	if attr != nil {
-		more, err := mapChecks(ctx, s, x, opt, res, attr)
+	var cs []explain.Check
+	var skipped []string
+	switch kind {
+	case explain.RuleResult:
+		cs = RuleChecks(res)
+		skipped = []string{attributionChecks + ": a rule is not a weight per feature; its precision and coverage are judged instead"}
+	case explain.WhatIfResult:
+		cs = WhatIfChecks(res)
+		skipped = []string{attributionChecks + ": a counterfactual is a changed input, not a weight per feature; whether it changes the decision, and how far it moves, are judged instead"}
+	case explain.ConceptScore:
+		cs = ConceptChecks(res)
+		skipped = []string{attributionChecks + ": a concept's score is one number for the whole layer, not a weight per feature; its significance against random directions is judged instead"}
+	default:
+		var err error
+		cs, skipped, err = mapOrLayerChecks(ctx, s, x, opt, res, kind)
 		if err != nil {
 			return err
 		}
-		cs = append(cs, more...)
-	}
-	if opt.Checks == explain.ChecksAll && attr != nil {
-		more, err := costlyChecks(ctx, s, x, opt, res, attr)
-		if err != nil {
-			return err
-		}
-		cs = append(cs, more...)
 	}
 	for i, c := range cs {
 		// JSON has no NaN or ±Inf; a figure that is not a number says
@@ -53,9 +57,71 @@ func Evaluate(ctx context.Context, s *explain.Subject, x []float32, opt explain.
 			cs[i].Value, cs[i].Verdict = 0, explain.Poor
 		}
 	}
-	res.Checks = cs
+	res.Checks, res.NotChecked = cs, skipped
 	res.Verdict = Overall(title, cs)
+	if res.Verdict != nil && res.Verdict.Level == explain.Good && len(skipped) > 0 {
+		// "The model's reason" would claim more than the checks that
+		// apply can show.
+		res.Verdict.Words = fmt.Sprintf("%s: passes the %d checks that apply to it; the others do not (see not checked)", title, len(cs))
+	}
+	if res.Verdict == nil && len(skipped) > 0 {
+		res.Verdict = &explain.Verdict{Level: explain.NotChecked, Words: fmt.Sprintf("%s: not checked — %s", title, skipped[0])}
+	}
 	return nil
+}
+
+// attributionChecks names the checks that need a weight per input
+// feature, for the records of results that have none.
+const attributionChecks = "faithfulness correlation, deletion and insertion, complexity, localisation, randomisation, random logit and robustness"
+
+// mapOrLayerChecks judges an attribution: the full set for an attribution
+// of the explained output over the input; for a layer method's units
+// only their completeness (and, drawn over an image, the map's checks as
+// for Grad-CAM); for a neuron method's input map the checks that do not
+// measure the explained output.
+func mapOrLayerChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain.Options, res *explain.Result, kind explain.ResultKind) ([]explain.Check, []string, error) {
+	cs := QualityChecks(res)
+	var skipped []string
+	attr := Attribution(s, res)
+	switch {
+	case kind == explain.LayerUnits && res.Attribution == nil:
+		attr = nil
+		skipped = append(skipped, fmt.Sprintf("%s: its attributions are over the %d units of layer %s, not the input's features", attributionChecks, res.Features, res.Layer))
+	case kind == explain.NeuronUnit:
+		// The map explains one hidden unit: the output's deletion and
+		// insertion curves, the faithfulness correlation with the
+		// output and the random-logit test measure something else.
+		cs = slices.DeleteFunc(cs, func(c explain.Check) bool { return c.Name == "deletion" || c.Name == "insertion" })
+		skipped = append(skipped, fmt.Sprintf("deletion, insertion, faithfulness correlation and random logit: the map explains unit %s of layer %s, not the output", unitName(res), res.Layer))
+	case attr == nil:
+		skipped = append(skipped, fmt.Sprintf("%s: they need a weight per input feature, which a %s explanation does not give", attributionChecks, s.Kind))
+	}
+	if attr == nil {
+		return cs, skipped, nil
+	}
+	more, err := mapChecks(ctx, s, x, opt, res, attr, kind != explain.NeuronUnit)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs = append(cs, more...)
+	if opt.Checks == explain.ChecksAll {
+		// Re-runs explain the same layer and unit as this result.
+		o := opt
+		o.Layer, o.Neuron = res.Layer, res.Unit
+		more, err := costlyChecks(ctx, s, x, o, res, attr, kind != explain.NeuronUnit)
+		if err != nil {
+			return nil, nil, err
+		}
+		cs = append(cs, more...)
+	}
+	return cs, skipped, nil
+}
+
+func unitName(res *explain.Result) string {
+	if res.Unit == nil {
+		return "?"
+	}
+	return fmt.Sprint(*res.Unit)
 }
 
 // output is the explained output's size, the unit of the curve areas and
@@ -130,7 +196,7 @@ func Baseline(s *explain.Subject) ([]float32, string) {
 
 // mapChecks are the cheap checks on the attribution map: complexity,
 // localisation (with a mask) and faithfulness correlation.
-func mapChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain.Options, res *explain.Result, attr []float64) ([]explain.Check, error) {
+func mapChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain.Options, res *explain.Result, attr []float64, ofOutput bool) ([]explain.Check, error) {
 	var cs []explain.Check
 	if len(attr) >= MinComplexityFeatures {
 		g := Sparseness(attr)
@@ -169,6 +235,9 @@ func mapChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain
 		c.Words = fmt.Sprintf("%.0f%% of the positive attribution lies inside the mask, which covers %.0f%% of the input", 100*mass, 100*area)
 		cs = append(cs, c)
 	}
+	if !ofOutput {
+		return cs, nil
+	}
 	base, name := Baseline(s)
 	ch := 1
 	if s.Kind == explain.Image {
@@ -188,7 +257,7 @@ func mapChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain
 
 // costlyChecks re-run the method: model randomisation, random logit and
 // robustness.
-func costlyChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain.Options, res *explain.Result, attr []float64) ([]explain.Check, error) {
+func costlyChecks(ctx context.Context, s *explain.Subject, x []float32, opt explain.Options, res *explain.Result, attr []float64, ofOutput bool) ([]explain.Check, error) {
 	var cs []explain.Check
 	e := MethodExplainer(res.Method, opt)
 	if s.Randomized != nil && s.RandomLayers > 0 {
@@ -204,7 +273,7 @@ func costlyChecks(ctx context.Context, s *explain.Subject, x []float32, opt expl
 			cs = append(cs, c)
 		}
 	}
-	if s.Mode == explain.Classification && s.Outputs >= 3 {
+	if ofOutput && s.Mode == explain.Classification && s.Outputs >= 3 {
 		sim, other, calls, err := RandomLogit(ctx, s, e, x, res.Label, attr, opt.Seed+2)
 		if err != nil {
 			return nil, err
@@ -238,13 +307,15 @@ func randomisationCheck(ctx context.Context, s *explain.Subject, e Explainer, x 
 	if err != nil {
 		return explain.Check{}, err
 	}
-	v := r.Mean()
+	if len(r.Spearman) == 0 {
+		return explain.Check{}, fmt.Errorf("model randomisation: the model has no layer to randomise")
+	}
+	v, at := r.Peak()
 	c := explain.Check{Name: "model_randomisation", Family: "randomisation", Value: v, Verdict: judge(v, RandomSimilarityGood, RandomSimilarityPoor, false), ModelCalls: r.Calls}
-	last := len(r.Spearman) - 1
-	c.Words = fmt.Sprintf("randomising the model's weights from the top layer down, the map keeps a rank correlation of %.2f on average (%.2f with the top layer random, %.2f with %d layers)",
-		v, r.Spearman[0], r.Spearman[last], r.Layers[last])
+	c.Words = fmt.Sprintf("randomising the model's weights from the top layer down, the map keeps a rank correlation of at most %.2f (%.2f with the top layer random, %.2f with %d layers; mean %.2f)",
+		v, r.Spearman[0], r.Spearman[len(r.Spearman)-1], r.Layers[len(r.Layers)-1], r.Mean())
 	if c.Verdict == explain.Poor {
-		c.Words = fmt.Sprintf("the map barely changes when the model's top layers are randomised (rank correlation %.2f)", v)
+		c.Words = fmt.Sprintf("the map barely changes when the model's top %d layer(s) are randomised (rank correlation %.2f)", r.Layers[at], v)
 	}
 	if r.SSIM != nil {
 		c.Words += fmt.Sprintf("; SSIM %.2f with the top layer random", r.SSIM[0])

@@ -46,6 +46,9 @@ func printChecks(w io.Writer, res *explain.Result) {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, why := range res.NotChecked {
+		fmt.Fprintf(w, "  not checked: %s\n", why)
+	}
 	if res.Verdict != nil {
 		fmt.Fprintf(w, "verdict (%s): %s\n", res.Verdict.Level, res.Verdict.Words)
 	}

@@ -50,6 +50,12 @@ func TestExplainAutoAndChecks(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "check pointing_game") || !strings.Contains(stdout, "check relevance_mass") {
 		t.Errorf("--mask: exit %d, %s%s", code, stdout, stderr)
 	}
+	// A counterfactual is no attribution: its text names the checks left
+	// out and why, and judges whether it flips the decision.
+	code, stdout, stderr = run(t, "explain", "--model", mdl, "--input", rows, "--method", "counterfactual", "--data", "iris", "--out", filepath.Join(dir, "whatif"))
+	if code != 0 || !strings.Contains(stdout, "not checked: faithfulness correlation") || !strings.Contains(stdout, "check flipped") {
+		t.Errorf("counterfactual: exit %d, %s%s", code, stdout, stderr)
+	}
 	if code, _, stderr = run(t, "explain", "--model", mdl, "--input", rows, "--checks", "most", "--out", dir); code == 0 || !strings.Contains(stderr, "checks") {
 		t.Errorf("--checks most: exit %d, %s", code, stderr)
 	}
