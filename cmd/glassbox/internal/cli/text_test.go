@@ -2,8 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,31 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glassbox-ml/glassbox/internal/plantedtext"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/serve"
 )
 
-// plantedCSV writes 100 five-word sentences of filler words; every second
-// one holds the planted word "zorp" and is labelled pos, the others neg.
+// plantedCSV writes the planted-word sentences (package plantedtext) and
+// returns the file's path.
 func plantedCSV(t *testing.T, dir string) string {
 	t.Helper()
-	fill := strings.Fields("the a movie film story actor scene plot was is very quite long short old new")
-	rng := rand.New(rand.NewPCG(1, 2))
-	var b strings.Builder
-	b.WriteString("review,label\n")
-	for i := range 100 {
-		w := make([]string, 5)
-		for j := range w {
-			w[j] = fill[rng.IntN(len(fill))]
-		}
-		label := "neg"
-		if i%2 == 0 {
-			w[rng.IntN(5)], label = "zorp", "pos"
-		}
-		fmt.Fprintf(&b, "%q,%s\n", strings.Join(w, " "), label)
-	}
-	path := filepath.Join(dir, "reviews.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	_, path, err := plantedtext.Write(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return path
