@@ -63,6 +63,24 @@ func TestTextTrainPredictExplain(t *testing.T) {
 	if code, _, stderr := run(t, "eval", "--model", mdl); code != 0 {
 		t.Fatalf("eval exit %d: %s", code, stderr)
 	}
+	// The report reads the model's own data back and explains its test
+	// documents as words.
+	page := filepath.Join(dir, "report.html")
+	code, stdout, stderr = run(t, "report", "--model", mdl, "--out", page, "--examples", "1", "--json")
+	var rep reportResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("report exit %d: %q %s", code, stdout, stderr)
+	}
+	omitted := map[string]string{}
+	for _, s := range rep.Sections {
+		omitted[s.ID] = s.Omitted
+	}
+	if omitted["examples"] != "" || omitted["confusion"] != "" || !strings.Contains(omitted["first-layer"], "text model") {
+		t.Errorf("report sections of a text model: %+v", rep.Sections)
+	}
+	if html, err := os.ReadFile(page); err != nil || !strings.Contains(string(html), `<p class="words">`) {
+		t.Errorf("the report explains no document as words (%v)", err)
+	}
 
 	code, stdout, stderr = run(t, "predict", "--model", mdl, "--text", "the old zorp was long", "--json")
 	var pred predictor.Prediction
