@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/inspect"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/predictor"
@@ -12,6 +13,10 @@ import (
 
 // notImage is the reason image views are left out.
 func (b *builder) notImage() string {
+	if b.in.Model.Kind == explain.Text {
+		return fmt.Sprintf("a text model reads sequences of %d word ids, not images; pictures of weights and synthesised inputs need a [C H W] image input "+
+			"(the explained examples above show which words the model weighs).", tensor.Numel(b.in.Model.InputShape))
+	}
 	return fmt.Sprintf("the model takes %s inputs of shape %v, not images; pictures of weights and synthesised inputs need a [C H W] image input.",
 		b.in.Model.Kind, b.in.Model.InputShape)
 }
@@ -142,6 +147,11 @@ func (b *builder) activations() (Section, error) {
 		"(the same place in the image, what that channel found there): low layers trace strokes and edges, high layers are coarse and abstract. " +
 		"Dense layers give one number per unit; they have no spatial layout, so they are drawn as bars, not pictures."
 	var h html
+	if b.in.Model.Kind == explain.Text {
+		s.Intro += " A text model's input is the document's word ids: the embedding gives each word a vector (a word-by-dimension " +
+			"output, not drawn); a recurrent layer's output is its state after the last word."
+		h.add(`<p>test example %d (true %s): %s</p>`, i, esc(b.trueName(i)), esc(b.doc(i)))
+	}
 	if b.image() {
 		h.add(`<div class="row">`)
 		h.figure(img(pngURI(inputTile(b.xs[i], p.InputShape, imageScale(p.InputShape[1], p.InputShape[2]))), "input"),

@@ -161,6 +161,7 @@ figure{display:inline-block;margin:.4em 1.2em .8em 0;vertical-align:top}figcapti
 img{image-rendering:pixelated;vertical-align:middle}svg{vertical-align:middle;overflow:visible}
 .omitted{color:#666;font-style:italic}.intro{max-width:52em}.row{display:flex;flex-wrap:wrap;align-items:center;gap:.5em 1.2em}
 .key{font-size:.9em;color:#444}
+.words{max-width:34em;line-height:2;margin:.2em 0}.words span{padding:.15em .3em;border-radius:3px}
 </style></head><body>
 <h1>{{.Title}}</h1>
 {{if .Subtitle}}<p>{{.Subtitle}}</p>{{end}}

@@ -5,9 +5,11 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/glassbox-ml/glassbox/internal/plantedtext"
 	"github.com/glassbox-ml/glassbox/predictor"
 )
 
@@ -162,6 +164,81 @@ func TestReportRegression(t *testing.T) {
 	r := rep.Section("representations")
 	if r == nil || r.Omitted != "" || strings.Contains(string(r.Body), "probe accuracy") || !strings.Contains(r.Intro, "no classes") {
 		t.Errorf("a regression model's projections are drawn unscored: %+v", r)
+	}
+}
+
+// A text classifier's report explains its examples as the documents'
+// words on the signed colour key, the planted word the strongest for pos,
+// and leaves out the image views with the reason.
+func TestReportTextModel(t *testing.T) {
+	spec, _, err := plantedtext.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := trainTiny(t, predictor.Recipe{Data: spec, Model: "gru", Hidden: 16, Epochs: 30, Batch: 8, LR: 0.01})
+	rep, err := Build(context.Background(), Input{Name: "gru", Model: tr.Predictor, Data: tr.Data, History: tr.History, Seed: 1, Examples: 2, Points: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"first-layer", "maximisation"} {
+		if s := rep.Section(id); s == nil || !strings.Contains(s.Omitted, "text model") {
+			t.Errorf("section %s for a text model: %+v; want it left out because the inputs are words", id, s)
+		}
+	}
+	for _, id := range []string{"curves", "confusion", "examples", "activations", "representations"} {
+		if s := rep.Section(id); s == nil || s.Omitted != "" || s.Body == "" {
+			t.Errorf("section %s should apply to a text classifier: %+v", id, s)
+		}
+	}
+	// Every explained example is a word view per explained class: the
+	// test document's words in order, each with its weight as a tooltip;
+	// in an explanation for pos, the planted word weighs the most.
+	body := string(rep.Section("examples").Body)
+	views := regexp.MustCompile(`<p class="words">(.*?)</p>`).FindAllStringSubmatch(body, -1)
+	captions := regexp.MustCompile(`<p class="words">.*?</p></figure>|<figcaption>why (\w+)`).FindAllStringSubmatch(body, -1)
+	var labels []string
+	for _, c := range captions {
+		if c[1] != "" {
+			labels = append(labels, c[1])
+		}
+	}
+	if len(views) < 2 || len(views) != len(labels) {
+		t.Fatalf("%d word views with %d \"why\" captions; want one per explained class", len(views), len(labels))
+	}
+	span := regexp.MustCompile(`<span style="background:#[0-9a-f]{6};color:#[0-9a-f]+" title="([-+][0-9.]+)">([^<]*)</span>`)
+	docs := map[string]bool{}
+	for _, d := range tr.Data.TestDocs {
+		docs[d] = true
+	}
+	sawPlanted := false
+	for k, v := range views {
+		words, best, bestW := []string{}, "", math.Inf(-1)
+		for _, m := range span.FindAllStringSubmatch(v[1], -1) {
+			words = append(words, m[2])
+			w, _ := strconv.ParseFloat(m[1], 64)
+			if w > bestW {
+				best, bestW = m[2], w
+			}
+		}
+		doc := strings.Join(words, " ")
+		if !docs[doc] {
+			t.Errorf("word view %q is not a test document in order", doc)
+		}
+		if labels[k] == "pos" && strings.Contains(doc, plantedtext.Word) {
+			sawPlanted = true
+			if best != plantedtext.Word || bestW <= 0 {
+				t.Errorf("explaining pos for %q: strongest word %q (%+.3f), want the planted word", doc, best, bestW)
+			}
+		}
+	}
+	if !sawPlanted {
+		t.Error("no explained example explains pos on a document holding the planted word")
+	}
+	if !strings.Contains(body, `aria-label="colour key: word weight"`) {
+		t.Error("the word views have no colour bar")
+	}
+	if act := rep.Section("activations"); !strings.Contains(string(act.Body), esc(tr.Data.TestDocs[0])) {
+		t.Error("the activations section should show the document it follows")
 	}
 }
 

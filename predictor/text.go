@@ -218,6 +218,14 @@ func ReadText(path string) ([]string, error) {
 	return docs, nil
 }
 
+// textMethods are the registry's methods ExplainText runs: those that
+// explain a document by its words rather than its token ids.
+var textMethods = []string{"lime"}
+
+// ExplainsText reports whether ExplainText runs method; the others the
+// registry lists for a text model explain token ids (through Explain).
+func ExplainsText(method string) bool { return slices.Contains(textMethods, method) }
+
 // ExplainText explains the model's prediction for one document with the
 // registered text method (LIME over words). The result's Words hold the
 // document's words in order with their weights for the explained output
@@ -233,8 +241,8 @@ func (p *Predictor) ExplainText(ctx context.Context, method, doc string, opt exp
 	if err := m.Info().Applies(p.Subject()); err != nil {
 		return nil, err
 	}
-	if method != "lime" {
-		return nil, fmt.Errorf("%s does not explain text here; use lime", method)
+	if !ExplainsText(method) {
+		return nil, fmt.Errorf("%s does not explain text here; use %s", method, strings.Join(textMethods, ", "))
 	}
 	if opt.Samples < 0 || opt.Samples > explain.MaxSamples {
 		return nil, fmt.Errorf("%s: samples %d: want 0 (the method's default) to %d (explain.MaxSamples)", method, opt.Samples, explain.MaxSamples)

@@ -363,6 +363,8 @@ func (s *Server) explainOptions(req *explainWire) (string, explain.Options, erro
 		switch {
 		case !slices.Contains(info.Inputs, s.p.Kind):
 			reason = fmt.Sprintf("%s explains %s inputs, this model takes %s inputs", method, kinds(info.Inputs), s.p.Kind)
+		case s.p.Kind == explain.Text:
+			reason = fmt.Sprintf("%s explains a text model's token ids, not the words of a document (this server takes text)", method)
 		case info.Needs&explain.NeedsBackground != 0 && s.p.Kind == explain.Table && len(s.p.Background) == 0:
 			reason = fmt.Sprintf("%s on a table samples from the model's training rows, and this server has none", method)
 		case info.Needs&explain.NeedsCAM != 0:

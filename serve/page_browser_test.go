@@ -4,19 +4,19 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/glassbox-ml/glassbox/internal/browsertest"
+	"github.com/glassbox-ml/glassbox/internal/plantedtext"
 )
 
 // The playground page in a real headless Chromium (go test -tags browser;
@@ -294,64 +294,57 @@ func textWords(t *testing.T, b *browsertest.Browser) {
 	noConsoleErrors(t, p, "playground-text-stub")
 }
 
-// textPage drives the page of a text model against a stand-in for the
-// server's text endpoints (the contract: requests carry {"text": "..."},
-// explanations words [{text, weight}] in input order): typing predicts and
-// explains, and the words come back highlighted in order.
+// textPage drives the page of a real text model (a GRU trained in the test
+// on sentences where one planted word decides the class): text typed key
+// by key is predicted and explained, the words come back highlighted in
+// input order, and the planted word is the strongest, in the key's full
+// colour for the class; taking the word out flips the prediction.
 func textPage(t *testing.T, b *browsertest.Browser) {
-	page, err := renderPage(Health{Status: "ok", Model: "stub-text", Task: "classification", Kind: "text", InputShape: []int{64}, Outputs: 2,
-		Classes: []string{"negative", "positive"}, Methods: []string{"lime"}})
-	if err != nil {
+	_, ts := plantedText(t)
+	p := open(t, b, ts, "#text")
+	if methods := eval[[]string](t, p, `[...document.querySelectorAll("#method option")].map(o => o.value)`); strings.Join(methods, ",") != "lime" {
+		t.Errorf("the method choice offers %q; a text server runs only lime", methods)
+	}
+	if !eval[bool](t, p, `getComputedStyle(document.getElementById("ruleBox")).display === "none"`) {
+		t.Error("the LRP rule choice is on screen for LIME")
+	}
+	if help, _ := p.Text("#textHelp"); !strings.Contains(help, "the last 5 tokens") {
+		t.Errorf("the text box's help %q does not say how much of a text the model reads", help)
+	}
+	doc := "the movie " + plantedtext.Word + " was quite long"
+	eval[any](t, p, `document.getElementById("text").focus()`)
+	if err := p.Do(10*time.Second, chromedp.KeyEvent(doc)); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var texts []string
-	weight := map[string]float64{"good": 0.6, "bad": -0.3}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
-	answer := func(w http.ResponseWriter, r *http.Request, explain bool) {
-		var req map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	waitTrue(t, p, explained+` && [...document.querySelectorAll("#words span")].map(s => s.textContent).join(" ") === `+jsQuote(doc))
+	if h, _ := p.Text("#headline"); !strings.HasPrefix(h, "pos") {
+		t.Errorf("headline %q, want pos for a sentence with the planted word", h)
+	}
+	type word struct {
+		Text, Title, Colour string
+	}
+	words := eval[[]word](t, p, `[...document.querySelectorAll("#words span")].map(s => ({text: s.textContent, title: s.title, colour: getComputedStyle(s).backgroundColor}))`)
+	best := 0
+	for i, w := range words {
+		var v float64
+		if _, err := fmt.Sscan(w.Title, &v); err != nil {
+			t.Fatalf("word %q has the tooltip %q, want its weight", w.Text, w.Title)
 		}
-		text, _ := req["text"].(string)
-		mu.Lock()
-		texts = append(texts, text)
-		mu.Unlock()
-		pred := map[string]any{"class": 1, "label": "positive", "probabilities": []float64{0.3, 0.7}}
-		if !explain {
-			json.NewEncoder(w).Encode(map[string]any{"predictions": []any{pred}})
-			return
+		var bv float64
+		fmt.Sscan(words[best].Title, &bv)
+		if v > bv {
+			best = i
 		}
-		var words []map[string]any
-		for _, word := range strings.Fields(text) {
-			words = append(words, map[string]any{"text": word, "weight": weight[word]})
-		}
-		json.NewEncoder(w).Encode(map[string]any{"prediction": pred, "words": words,
-			"explanation": map[string]any{"method": "lime", "label": 1, "features": len(words), "seconds": 0.01, "quality": map[string]float64{"r2": 0.8}}})
 	}
-	mux.HandleFunc("/v1/predict", func(w http.ResponseWriter, r *http.Request) { answer(w, r, false) })
-	mux.HandleFunc("/v1/explain", func(w http.ResponseWriter, r *http.Request) { answer(w, r, true) })
-	ts := httptest.NewServer(mux)
-	defer ts.Close()
-	p := open(t, b, ts, "#text")
-	eval[any](t, p, `(() => { const a = document.getElementById("text"); a.value = "a good film with a bad end"; a.dispatchEvent(new Event("input")); })()`)
-	waitTrue(t, p, explained+` && document.querySelectorAll("#words span").length === 7`)
-	words := eval[[]string](t, p, `[...document.querySelectorAll("#words span")].map(s => s.textContent + " " + s.title)`)
-	if want := "a 0.0000|good 0.6000|film 0.0000|with 0.0000|a 0.0000|bad -0.3000|end 0.0000"; strings.Join(words, "|") != want {
-		t.Errorf("words %q, want %q", words, want)
+	if w := words[best]; w.Text != plantedtext.Word || w.Colour != "rgb(192, 57, 43)" {
+		t.Errorf("the strongest word is %q in %s, want the planted word in the key's full red: %+v", w.Text, w.Colour, words)
 	}
-	if c := eval[string](t, p, `getComputedStyle(document.querySelectorAll("#words span")[1]).backgroundColor`); c != "rgb(192, 57, 43)" {
-		t.Errorf("the strongest word for the class is %s, want the key's full red", c)
-	}
-	if h, _ := p.Text("#headline"); !strings.HasPrefix(h, "positive") {
-		t.Errorf("headline %q", h)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(texts) < 2 || texts[len(texts)-1] != "a good film with a bad end" {
-		t.Errorf("the stand-in server received texts %q", texts)
+	if about, _ := p.Text("#exAbout"); !strings.Contains(about, "why pos") {
+		t.Errorf("the explanation is headed %q, want it to say it explains pos", about)
 	}
 	noConsoleErrors(t, p, "playground-text")
+	// Without the planted word the sentence is neg.
+	eval[any](t, p, `(() => { const a = document.getElementById("text"); a.value = "the movie was quite long"; a.dispatchEvent(new Event("input")); })()`)
+	waitTrue(t, p, explained+` && document.querySelectorAll("#words span").length === 5 && document.getElementById("headline").textContent.startsWith("neg")`)
+	noConsoleErrors(t, p, "playground-text-neg")
 }

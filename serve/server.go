@@ -100,7 +100,8 @@ type Server struct {
 	p            *predictor.Predictor
 	opt          Options
 	methods      []string
-	slots        chan struct{} // explanations running
+	methodInfo   []explain.MethodInfo // of methods, for /healthz
+	slots        chan struct{}        // explanations running
 	predictSlots chan struct{}
 	mem          *memBudget
 	origins      origins
@@ -163,7 +164,13 @@ func New(p *predictor.Predictor, opts Options) (*Server, error) {
 		predictSlots: make(chan struct{}, opts.MaxConcurrentPredict), mem: newMemBudget(opts.MemoryBudget),
 		origins: allowed, met: newMetrics(), log: opts.Logger}
 	for _, mi := range p.Methods() {
+		// A text model takes documents here, so only the methods that
+		// explain a document's words are offered.
+		if p.Kind == explain.Text && !predictor.ExplainsText(mi.Name) {
+			continue
+		}
 		s.methods = append(s.methods, mi.Name)
+		s.methodInfo = append(s.methodInfo, mi)
 	}
 	if s.page, err = renderPage(s.health()); err != nil {
 		return nil, err
@@ -216,7 +223,7 @@ type Health struct {
 
 func (s *Server) health() Health {
 	h := Health{Status: "ok", Model: s.opt.Name, Task: string(s.p.Task), InputShape: s.p.InputShape, Outputs: s.p.Outputs,
-		Classes: s.p.Classes, Features: s.p.Features, Methods: s.methods, MethodInfo: s.p.Methods(),
+		Classes: s.p.Classes, Features: s.p.Features, Methods: s.methods, MethodInfo: s.methodInfo,
 		Kind: string(s.p.Kind), Examples: s.exampleCount()}
 	if s.p.Kind == explain.Table {
 		h.FeatureStats = featureStats(s.p.Background, s.p.Features, tensor.Numel(s.p.InputShape))

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,31 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glassbox-ml/glassbox/internal/plantedtext"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/serve"
 )
 
-// plantedCSV writes 100 five-word sentences of filler words; every second
-// one holds the planted word "zorp" and is labelled pos, the others neg.
+// plantedCSV writes the planted-word sentences (package plantedtext) and
+// returns the file's path.
 func plantedCSV(t *testing.T, dir string) string {
 	t.Helper()
-	fill := strings.Fields("the a movie film story actor scene plot was is very quite long short old new")
-	rng := rand.New(rand.NewPCG(1, 2))
-	var b strings.Builder
-	b.WriteString("review,label\n")
-	for i := range 100 {
-		w := make([]string, 5)
-		for j := range w {
-			w[j] = fill[rng.IntN(len(fill))]
-		}
-		label := "neg"
-		if i%2 == 0 {
-			w[rng.IntN(5)], label = "zorp", "pos"
-		}
-		fmt.Fprintf(&b, "%q,%s\n", strings.Join(w, " "), label)
-	}
-	path := filepath.Join(dir, "reviews.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	_, path, err := plantedtext.Write(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -78,6 +62,24 @@ func TestTextTrainPredictExplain(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "eval", "--model", mdl); code != 0 {
 		t.Fatalf("eval exit %d: %s", code, stderr)
+	}
+	// The report reads the model's own data back and explains its test
+	// documents as words.
+	page := filepath.Join(dir, "report.html")
+	code, stdout, stderr = run(t, "report", "--model", mdl, "--out", page, "--examples", "1", "--json")
+	var rep reportResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("report exit %d: %q %s", code, stdout, stderr)
+	}
+	omitted := map[string]string{}
+	for _, s := range rep.Sections {
+		omitted[s.ID] = s.Omitted
+	}
+	if omitted["examples"] != "" || omitted["confusion"] != "" || !strings.Contains(omitted["first-layer"], "text model") {
+		t.Errorf("report sections of a text model: %+v", rep.Sections)
+	}
+	if html, err := os.ReadFile(page); err != nil || !strings.Contains(string(html), `<p class="words">`) {
+		t.Errorf("the report explains no document as words (%v)", err)
 	}
 
 	code, stdout, stderr = run(t, "predict", "--model", mdl, "--text", "the old zorp was long", "--json")
