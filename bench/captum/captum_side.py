@@ -272,9 +272,11 @@ def exact_shapley(f, x, label, refs):
     return phi[None].float()
 
 
-def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed, refs):
+def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed, refs, segments=None):
     """Runs the Captum counterpart of one glassbox run on one input."""
     args = dict(run.get("args") or {})
+    if args.get("feature_mask") == "segments":
+        args["feature_mask"] = segments
     f = probs if run["output"] == "probs" else model
     layer = getattr(model, layer_name) if run.get("layer") else None
     cls = run["captum"]
@@ -345,7 +347,33 @@ def post(run, a, shape):
     return a.reshape(-1)
 
 
+def paired(folder, n):
+    """The table of paired.sh's n passes: per row the median times and the
+    median of the passes' ratios; ρ from the last pass (the attributions
+    are the same each pass: same seeds)."""
+    passes = []
+    for k in range(1, n + 1):
+        with open(os.path.join(folder, f"results-{k}.json")) as f:
+            passes.append(json.load(f))
+    with open(os.path.join(folder, "manifest.json")) as f:
+        man = json.load(f)
+    print(f"CPU {man['cpu']}, kernel {man.get('kernel', '')}, torch {torch.__version__}, "
+          f"{man['threads']} thread each side, {n} paired passes")
+    rows = []
+    for i, r in enumerate(passes[-1]):
+        if "skip" not in r:
+            same = [p[i] for p in passes]
+            r = dict(r, glassbox_s=statistics.median(p["glassbox_s"] for p in same),
+                     captum_s=statistics.median(p["captum_s"] for p in same),
+                     speedup=statistics.median(p["speedup"] for p in same))
+        rows.append(r)
+    table(rows)
+
+
 def main():
+    if sys.argv[1] == "--paired":
+        paired(sys.argv[2], int(sys.argv[3]))
+        return
     folder = sys.argv[1]
     with open(os.path.join(folder, "manifest.json")) as f:
         man = json.load(f)
@@ -397,22 +425,26 @@ def compare(run, model, folder, reps, peer=None):
         unit = run["units"][i] if run.get("units") else None
         g = np.fromfile(os.path.join(folder, run["files"][i]), "<f4")
         refs = references(rec, folder, 1)
+        seg = None
+        if run.get("segments"):
+            seg = np.fromfile(os.path.join(folder, run["segments"][i]), "<f4").astype(np.int64)
+            seg = torch.from_numpy(seg).view(1, 1, *rec["shape"][1:]).expand(1, *rec["shape"])
         t0 = time.perf_counter()
-        a = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 1, refs), rec["shape"])
+        a = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 1, refs, seg), rec["shape"])
         if run["captum"].startswith("exact"):  # a referee: timed once
             times.append(time.perf_counter() - t0)
         if a.shape != g.shape:
             raise ValueError(f"{run['name']} on {run['model']}: Captum gives {a.shape} values, glassbox {g.shape}")
         rhos.append(spearman(a, g))
         if run.get("stochastic"):
-            a2 = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 2, references(rec, folder, 2)), rec["shape"])
+            a2 = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 2, references(rec, folder, 2), seg), rec["shape"])
             noise.append(spearman(a, a2))
         if peer is not None:
-            a2 = post(peer, captum_attr(peer, m, probs, xi, label, base, unit, layer, 1, refs), rec["shape"])
+            a2 = post(peer, captum_attr(peer, m, probs, xi, label, base, unit, layer, 1, refs, seg), rec["shape"])
             noise.append(spearman(a, a2))
         for _ in range(0 if run["captum"].startswith("exact") else reps):
             t0 = time.perf_counter()
-            captum_attr(run, m, probs, xi, label, base, unit, layer, 1, refs)
+            captum_attr(run, m, probs, xi, label, base, unit, layer, 1, refs, seg)
             times.append(time.perf_counter() - t0)
     t = statistics.median(times)
     row = {"method": run["name"], "model": run["model"], "captum": run["captum"], "layer": layer,

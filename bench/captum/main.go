@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -112,9 +113,17 @@ var Methods = []Method{
 	{Name: "lrp", Captum: "LRP", Models: both, Output: "logits",
 		Note: "Captum's LRP fails with a hook error on torch 1.13: compared with an explicit float64 LRP (bench/rules' rules, glassbox's composite: ε = 1e-6 dense, z⁺ conv)"},
 	{Name: "ablation", Captum: "FeatureAblation", Models: []string{"mlp"}, Output: "probs", Args: map[string]any{"baselines": "baseline"}},
+	{Name: "ablation", Captum: "FeatureAblation", Models: []string{"cnn"}, Output: "probs", Args: map[string]any{"baselines": 0, "feature_mask": "segments"},
+		Note: "glassbox's superpixels (written per input) as Captum's feature_mask, hidden black as glassbox hides them on grey images"},
 	{Name: "permutation", Captum: "FeatureAblation×references", Models: []string{"mlp"}, Output: "probs", Background: true,
 		Args: map[string]any{"baselines": "references"},
 		Note: "Captum's FeaturePermutation shuffles within a batch (nothing for one input); glassbox's is the mean drop over 50 training rows, Captum's FeatureAblation with each row as baseline, averaged"},
+	{Name: "shapleysampling", Captum: "ShapleyValueSampling", Models: []string{"cnn"}, Output: "probs", Stochastic: true,
+		Args: map[string]any{"baselines": 0, "feature_mask": "segments", "n_samples": 10},
+		Note: "glassbox's 10 orderings (its image default) of its superpixels, hidden black; Captum the same"},
+	{Name: "shapleysampling", Captum: "ShapleyValueSampling", Models: []string{"cnn"}, Output: "probs", Stochastic: true, Samples: 200,
+		Args: map[string]any{"baselines": 0, "feature_mask": "segments", "n_samples": 200},
+		Note: "the same at 200 orderings: the two estimates converge together"},
 	{Name: "shapleysampling", Captum: "ShapleyValueSampling×references", Models: []string{"mlp"}, Output: "probs", Stochastic: true, Background: true,
 		Args: map[string]any{"baselines": "references", "n_samples": 4},
 		Note: "glassbox's 200 orderings start from its 50 reference rows in turn; Captum: 4 orderings × the same 50 rows as baselines, averaged"},
@@ -165,6 +174,9 @@ type Run struct {
 	Model string `json:"model"`
 	// Files hold each input's attribution, float32 little-endian.
 	Files []string `json:"files"`
+	// Segments hold, per input, the superpixel of each pixel (float32) of
+	// the perturbation methods on images: Captum's feature_mask.
+	Segments []string `json:"segments,omitempty"`
 	// Units are the neuron methods' units (flat index), per input.
 	Units []int `json:"units,omitempty"`
 	// Layer is the layer read (glassbox's name).
@@ -184,7 +196,18 @@ func main() {
 	inputs := flag.Int("inputs", 3, "test inputs explained per model")
 	reps := flag.Int("reps", 5, "timed repetitions per method (the median is kept)")
 	only := flag.String("method", "", "run only this method")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the glassbox side to this file (go tool pprof)")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	runtime.GOMAXPROCS(*threads)
 	ctx := context.Background()
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
@@ -311,11 +334,22 @@ func explainAll(ctx context.Context, s *explain.Subject, x []float32, d int, lab
 			opt.Neuron = res.Unit
 		}
 		r.Layer, r.ModelCalls = res.Layer, res.ModelCalls
-		file := fmt.Sprintf("%s-%s-%d.f32", r.Model, m.Name, i)
+		file := fmt.Sprintf("%s-%s-%d-%d.f32", r.Model, m.Name, m.Samples, i)
 		if err := writeF32(filepath.Join(dir, file), attribution(s, res)); err != nil {
 			return err
 		}
 		r.Files = append(r.Files, file)
+		if res.Segments != nil {
+			seg := make([]float32, len(res.Segments.Labels))
+			for p, l := range res.Segments.Labels {
+				seg[p] = float32(l)
+			}
+			file := fmt.Sprintf("%s-%s-%d-%d-segments.f32", r.Model, m.Name, m.Samples, i)
+			if err := writeF32(filepath.Join(dir, file), seg); err != nil {
+				return err
+			}
+			r.Segments = append(r.Segments, file)
+		}
 		for range reps {
 			t0 := time.Now()
 			if _, err := explain.Run(ctx, m.Name, s, xi, opt); err != nil {
