@@ -15,6 +15,11 @@ ratio. For stochastic methods it also gives Captum's own seed-to-seed rank
 correlation: agreement within sampling noise means glassbox-vs-Captum is
 about as high.
 
+Environment: REPS (timed repetitions, default 5), SEEDS (Captum seeds the
+stochastic rows are compared over, default 2), METHODS (a comma-separated
+list of the methods to run), REFEREES=0 (leave out the explicit DeepLIFT
+and exact Shapley lines).
+
 Captum is vendored under bench/onnx/third_party/captum (see its README);
 Debian's python3-torch, python3-numpy, python3-tqdm and python3-sklearn
 (Kernel SHAP's linear regression) run it.
@@ -290,6 +295,7 @@ def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed, refs,
     if cls == "NoiseTunnel(Saliency)":
         args["stdevs"] = float(0.15 * (x.max() - x.min()))
         torch.manual_seed(seed)
+        np.random.seed(seed)
         return captum_class("NoiseTunnel")(captum_class("Saliency")(f)).attribute(x, target=label, **args)
     if cls == "explicit DeepLIFT (float64)":
         return explicit_deeplift(model, x, base, label)
@@ -301,6 +307,7 @@ def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed, refs,
         # glassbox's mean over reference rows: the Captum class with each
         # row as one example's baseline, averaged over the batch.
         torch.manual_seed(seed)
+        np.random.seed(seed)
         c = captum_class(cls.removesuffix("×references"))
         xs = x.expand(len(refs), *x.shape[1:]).contiguous()
         if "n_samples" in args:
@@ -315,6 +322,7 @@ def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed, refs,
             kw["target"] = label
         return c(f, layer).attribute(x, **kw)
     torch.manual_seed(seed)
+    np.random.seed(seed)  # GradientShap draws its baselines with numpy
     if layer is not None:
         return c(f, layer).attribute(x, target=label, **args)
     return c(f).attribute(x, target=label, **args)
@@ -393,7 +401,10 @@ def main():
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "captum": "0.8.0 (vendored)",
                       "glassbox_threads": man["threads"], "cpu": man["cpu"], "kernel": man.get("kernel", "")}))
     rows = []
+    only = os.environ.get("METHODS", "")
     for run in man["runs"]:
+        if only and run["name"] not in only.split(","):
+            continue
         if run.get("skip"):
             rows.append({"method": run["name"], "model": run["model"], "captum": run["captum"], "skip": run["skip"]})
             continue
@@ -403,7 +414,7 @@ def main():
             row = {"method": run["name"], "model": run["model"], "captum": run["captum"], "skip": f"Captum failed: {e}"}
         rows.append(row)
         print(json.dumps(row), flush=True)
-        referee = {"DeepLift": "explicit DeepLIFT (float64)", "ShapleyValueSampling×references": "exact Shapley values"}.get(run["captum"])
+        referee = None if os.environ.get("REFEREES") == "0" else {"DeepLift": "explicit DeepLIFT (float64)", "ShapleyValueSampling×references": "exact Shapley values"}.get(run["captum"])
         if referee and "skip" not in row:
             row = compare(dict(run, captum=referee, stochastic=False), models[run["model"]], folder, reps, peer=run)
             rows.append(row)
@@ -419,6 +430,7 @@ def compare(run, model, folder, reps, peer=None):
     rank correlation with the referee."""
     m, probs, x, base, rec = model
     layer = run.get("layer") or ""
+    seeds = max(2, int(os.environ.get("SEEDS", "2")))
     rhos, noise, times = [], [], []
     for i, label in enumerate(rec["labels"]):
         xi = x[i:i + 1]
@@ -435,10 +447,15 @@ def compare(run, model, folder, reps, peer=None):
             times.append(time.perf_counter() - t0)
         if a.shape != g.shape:
             raise ValueError(f"{run['name']} on {run['model']}: Captum gives {a.shape} values, glassbox {g.shape}")
-        rhos.append(spearman(a, g))
         if run.get("stochastic"):
-            a2 = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 2, references(rec, folder, 2), seg), rec["shape"])
-            noise.append(spearman(a, a2))
+            # glassbox against Captum with seeds 1..SEEDS, and Captum
+            # against itself over every pair of those seeds.
+            runs = [a] + [post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, s, references(rec, folder, s), seg),
+                               rec["shape"]) for s in range(2, seeds + 1)]
+            rhos.append(statistics.mean(spearman(r, g) for r in runs))
+            noise.append(statistics.mean(spearman(r1, r2) for j, r1 in enumerate(runs) for r2 in runs[j + 1:]))
+        else:
+            rhos.append(spearman(a, g))
         if peer is not None:
             a2 = post(peer, captum_attr(peer, m, probs, xi, label, base, unit, layer, 1, refs, seg), rec["shape"])
             noise.append(spearman(a, a2))
