@@ -15,6 +15,11 @@ ratio. For stochastic methods it also gives Captum's own seed-to-seed rank
 correlation: agreement within sampling noise means glassbox-vs-Captum is
 about as high.
 
+Environment: REPS (timed repetitions, default 5), SEEDS (Captum seeds the
+stochastic rows are compared over, default 2), METHODS (a comma-separated
+list of the methods to run), REFEREES=0 (leave out the explicit DeepLIFT
+and exact Shapley lines).
+
 Captum is vendored under bench/onnx/third_party/captum (see its README);
 Debian's python3-torch, python3-numpy, python3-tqdm and python3-sklearn
 (Kernel SHAP's linear regression) run it.
@@ -152,21 +157,162 @@ def spearman(a, b):
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed):
+def references(rec, folder, seed):
+    """The references of glassbox's background methods: the training rows
+    it draws (written by the Go side) for a table; for an image, as
+    glassbox makes them, the black image and then uniform-noise images."""
+    shape = rec["shape"]
+    if rec.get("references"):
+        r = np.fromfile(os.path.join(folder, rec["references"]), "<f4").reshape(-1, *shape)
+        return torch.from_numpy(r.copy())
+    g = torch.Generator().manual_seed(seed)
+    r = torch.rand(50, *shape, generator=g)
+    r[0] = 0
+    return r
+
+
+def explicit_lrp(model, x, label, eps=1e-6):
+    """LRP in float64, layer by layer from the rules' definitions (as
+    bench/rules/peers.py): glassbox's default composite — ε for dense
+    layers, z⁺ for convolutions — ReLU passing relevance on, max pooling
+    giving each window's relevance to its maximum. Relevance is of the
+    network's own input (after the preprocessing), as glassbox's."""
+    import torch.nn.functional as F
+    layers = [m for n, m in model.named_children() if n != "prep"]
+    h = x.double()
+    if hasattr(model, "prep"):
+        h = model.prep(x).double()
+    acts = []
+    for m in layers:
+        acts.append(h)
+        if isinstance(m, nn.Linear):
+            h = F.linear(h, m.weight.double(), m.bias.double())
+        elif isinstance(m, nn.Conv2d):
+            h = F.conv2d(h, m.weight.double(), m.bias.double(), m.stride, m.padding)
+        else:
+            h = m(h)
+    R = torch.zeros_like(h)
+    R[0, label] = h[0, label]
+
+    def stab(z):
+        return z + eps * torch.where(z >= 0, 1.0, -1.0).double()
+
+    for m, a in zip(reversed(layers), reversed(acts)):
+        a = a.detach().requires_grad_()
+        if isinstance(m, nn.Linear):
+            z = F.linear(a, m.weight.double(), m.bias.double())
+        elif isinstance(m, nn.Conv2d):
+            z = F.conv2d(a, m.weight.double().clamp(min=0), None, m.stride, m.padding)
+        elif isinstance(m, nn.MaxPool2d):
+            out, idx = F.max_pool2d(a, m.kernel_size, m.stride, m.padding, return_indices=True)
+            R = F.max_unpool2d(R.reshape(out.shape), idx, m.kernel_size, m.stride, m.padding, output_size=a.shape[2:])
+            continue
+        elif isinstance(m, nn.Flatten):
+            R = R.reshape(a.shape)
+            continue
+        elif isinstance(m, nn.ReLU):
+            continue
+        else:
+            raise ValueError(f"explicit LRP: no rule for {type(m).__name__}")
+        (z * (R / stab(z)).detach()).sum().backward()
+        R = (a * a.grad).detach()
+    return R.float()
+
+
+def explicit_deeplift(model, x, base, label, eps=1e-10):
+    """DeepLIFT's Rescale rule in float64, multipliers handed back layer by
+    layer (affine layers by their transpose, ReLU by Δy/Δx, max pooling by
+    the rule glassbox and Captum state: each window's Δy split as
+    (m − y_ref) at the input's maximum and (y − m) at the reference's,
+    m = max(y, y_ref), divided by each position's Δx). A referee where
+    Captum's hooks through max pooling are in doubt."""
+    import copy
+    import torch.nn.functional as F
+    layers = list(copy.deepcopy(model).double().children())
+    a, r = x.double(), base.double()
+    ins = []
+    for m in layers:
+        ins.append((a, r))
+        a, r = m(a), m(r)
+    G = torch.zeros_like(a)
+    G[0, label] = 1
+    for m, (a, r) in zip(reversed(layers), reversed(ins)):
+        d = a - r
+        if isinstance(m, nn.ReLU):
+            G = G * torch.where(d.abs() > eps, (F.relu(a) - F.relu(r)) / torch.where(d.abs() > eps, d, 1.0), (a > 0).double())
+        elif isinstance(m, nn.MaxPool2d):
+            ya, ia = F.max_pool2d(a, m.kernel_size, m.stride, m.padding, return_indices=True)
+            yr, ir = F.max_pool2d(r, m.kernel_size, m.stride, m.padding, return_indices=True)
+            top = torch.max(ya, yr)
+            un = lambda v, i: F.max_unpool2d(v, i, m.kernel_size, m.stride, m.padding, output_size=a.shape[2:])
+            c = un(G * (top - yr), ia) + un(G * (ya - top), ir)
+            G = torch.where(d.abs() > eps, c / torch.where(d.abs() > eps, d, 1.0), un(G, ia))
+        else:  # affine: Linear, Conv2d, Flatten, the preprocessing
+            a = a.detach().requires_grad_()
+            (m(a) * G).sum().backward()
+            G = a.grad
+    return ((x.double() - base.double()) * G).float()
+
+
+def exact_shapley(f, x, label, refs):
+    """The exact Shapley values of the columns of x for f's output label,
+    the value of a coalition S being the mean over the reference rows of
+    f(x on S, the row elsewhere): what glassbox's Shapley sampling (and
+    Captum's, given the same rows) estimates. 2^d coalitions: tables only."""
+    import math
+    d = x.shape[1]
+    masks = torch.tensor([[(s >> j) & 1 for j in range(d)] for s in range(1 << d)], dtype=torch.float32)
+    v = torch.empty(1 << d, dtype=torch.float64)
+    with torch.no_grad():
+        for lo in range(0, 1 << d, 256):
+            m = masks[lo:lo + 256, None, :]
+            rows = m * x[0] + (1 - m) * refs[None]
+            v[lo:lo + 256] = f(rows.reshape(-1, d))[:, label].double().reshape(len(m), -1).mean(1)
+    size = masks.sum(1).long()
+    w = torch.tensor([math.factorial(k) * math.factorial(d - k - 1) / math.factorial(d) for k in range(d)], dtype=torch.float64)
+    phi = torch.zeros(d, dtype=torch.float64)
+    for j in range(d):
+        without = (masks[:, j] == 0).nonzero().squeeze(1)
+        phi[j] = (w[size[without]] * (v[without + (1 << j)] - v[without])).sum()
+    return phi[None].float()
+
+
+def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed, refs, segments=None):
     """Runs the Captum counterpart of one glassbox run on one input."""
     args = dict(run.get("args") or {})
+    if args.get("feature_mask") == "segments":
+        args["feature_mask"] = segments
     f = probs if run["output"] == "probs" else model
     layer = getattr(model, layer_name) if run.get("layer") else None
     cls = run["captum"]
     for k, v in list(args.items()):
         if v == "baseline":
             args[k] = base
+        if v == "references":
+            args[k] = refs
         if k == "sliding_window_shapes" or k == "strides":
             args[k] = tuple(v)
     if cls == "NoiseTunnel(Saliency)":
         args["stdevs"] = float(0.15 * (x.max() - x.min()))
         torch.manual_seed(seed)
+        np.random.seed(seed)
         return captum_class("NoiseTunnel")(captum_class("Saliency")(f)).attribute(x, target=label, **args)
+    if cls == "explicit DeepLIFT (float64)":
+        return explicit_deeplift(model, x, base, label)
+    if cls == "exact Shapley values":
+        return exact_shapley(f, x, label, refs)
+    if cls == "LRP":
+        return explicit_lrp(model, x, label)
+    if cls.endswith("×references"):
+        # glassbox's mean over reference rows: the Captum class with each
+        # row as one example's baseline, averaged over the batch.
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        c = captum_class(cls.removesuffix("×references"))
+        xs = x.expand(len(refs), *x.shape[1:]).contiguous()
+        if "n_samples" in args:
+            args["perturbations_per_eval"] = 1
+        return c(f).attribute(xs, target=label, **args).mean(0, keepdim=True)
     c = captum_class(cls)
     if cls.startswith("Neuron"):
         shape = tuple(getattr_shape(model, layer_name, x))
@@ -176,6 +322,7 @@ def captum_attr(run, model, probs, x, label, base, unit, layer_name, seed):
             kw["target"] = label
         return c(f, layer).attribute(x, **kw)
     torch.manual_seed(seed)
+    np.random.seed(seed)  # GradientShap draws its baselines with numpy
     if layer is not None:
         return c(f, layer).attribute(x, target=label, **args)
     return c(f).attribute(x, target=label, **args)
@@ -208,7 +355,33 @@ def post(run, a, shape):
     return a.reshape(-1)
 
 
+def paired(folder, n):
+    """The table of paired.sh's n passes: per row the median times and the
+    median of the passes' ratios; ρ from the last pass (the attributions
+    are the same each pass: same seeds)."""
+    passes = []
+    for k in range(1, n + 1):
+        with open(os.path.join(folder, f"results-{k}.json")) as f:
+            passes.append(json.load(f))
+    with open(os.path.join(folder, "manifest.json")) as f:
+        man = json.load(f)
+    print(f"CPU {man['cpu']}, kernel {man.get('kernel', '')}, torch {torch.__version__}, "
+          f"{man['threads']} thread each side, {n} paired passes")
+    rows = []
+    for i, r in enumerate(passes[-1]):
+        if "skip" not in r:
+            same = [p[i] for p in passes]
+            r = dict(r, glassbox_s=statistics.median(p["glassbox_s"] for p in same),
+                     captum_s=statistics.median(p["captum_s"] for p in same),
+                     speedup=statistics.median(p["speedup"] for p in same))
+        rows.append(r)
+    table(rows)
+
+
 def main():
+    if sys.argv[1] == "--paired":
+        paired(sys.argv[2], int(sys.argv[3]))
+        return
     folder = sys.argv[1]
     with open(os.path.join(folder, "manifest.json")) as f:
         man = json.load(f)
@@ -226,9 +399,12 @@ def main():
         base = torch.tensor(rec["baseline"], dtype=torch.float32).view(1, *rec["shape"])
         models[name] = (m, probs, x, base, rec)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "captum": "0.8.0 (vendored)",
-                      "glassbox_threads": man["threads"], "cpu": man["cpu"]}))
+                      "glassbox_threads": man["threads"], "cpu": man["cpu"], "kernel": man.get("kernel", "")}))
     rows = []
+    only = os.environ.get("METHODS", "")
     for run in man["runs"]:
+        if only and run["name"] not in only.split(","):
+            continue
         if run.get("skip"):
             rows.append({"method": run["name"], "model": run["model"], "captum": run["captum"], "skip": run["skip"]})
             continue
@@ -238,37 +414,63 @@ def main():
             row = {"method": run["name"], "model": run["model"], "captum": run["captum"], "skip": f"Captum failed: {e}"}
         rows.append(row)
         print(json.dumps(row), flush=True)
+        referee = None if os.environ.get("REFEREES") == "0" else {"DeepLift": "explicit DeepLIFT (float64)", "ShapleyValueSampling×references": "exact Shapley values"}.get(run["captum"])
+        if referee and "skip" not in row:
+            row = compare(dict(run, captum=referee, stochastic=False), models[run["model"]], folder, reps, peer=run)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     with open(os.path.join(folder, "results.json"), "w") as f:
         json.dump(rows, f, indent=1)
     table(rows)
 
 
-def compare(run, model, folder, reps):
-    """Runs Captum for one manifest row on every input and compares."""
+def compare(run, model, folder, reps, peer=None):
+    """Runs Captum for one manifest row on every input and compares. With
+    peer (the Captum row a referee row checks), the row also gives Captum's
+    rank correlation with the referee."""
     m, probs, x, base, rec = model
     layer = run.get("layer") or ""
+    seeds = max(2, int(os.environ.get("SEEDS", "2")))
     rhos, noise, times = [], [], []
     for i, label in enumerate(rec["labels"]):
         xi = x[i:i + 1]
         unit = run["units"][i] if run.get("units") else None
         g = np.fromfile(os.path.join(folder, run["files"][i]), "<f4")
-        a = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 1), rec["shape"])
+        refs = references(rec, folder, 1)
+        seg = None
+        if run.get("segments"):
+            seg = np.fromfile(os.path.join(folder, run["segments"][i]), "<f4").astype(np.int64)
+            seg = torch.from_numpy(seg).view(1, 1, *rec["shape"][1:]).expand(1, *rec["shape"])
+        t0 = time.perf_counter()
+        a = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 1, refs, seg), rec["shape"])
+        if run["captum"].startswith("exact"):  # a referee: timed once
+            times.append(time.perf_counter() - t0)
         if a.shape != g.shape:
             raise ValueError(f"{run['name']} on {run['model']}: Captum gives {a.shape} values, glassbox {g.shape}")
-        rhos.append(spearman(a, g))
         if run.get("stochastic"):
-            a2 = post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, 2), rec["shape"])
+            # glassbox against Captum with seeds 1..SEEDS, and Captum
+            # against itself over every pair of those seeds.
+            runs = [a] + [post(run, captum_attr(run, m, probs, xi, label, base, unit, layer, s, references(rec, folder, s), seg),
+                               rec["shape"]) for s in range(2, seeds + 1)]
+            rhos.append(statistics.mean(spearman(r, g) for r in runs))
+            noise.append(statistics.mean(spearman(r1, r2) for j, r1 in enumerate(runs) for r2 in runs[j + 1:]))
+        else:
+            rhos.append(spearman(a, g))
+        if peer is not None:
+            a2 = post(peer, captum_attr(peer, m, probs, xi, label, base, unit, layer, 1, refs, seg), rec["shape"])
             noise.append(spearman(a, a2))
-        for _ in range(reps):
+        for _ in range(0 if run["captum"].startswith("exact") else reps):
             t0 = time.perf_counter()
-            captum_attr(run, m, probs, xi, label, base, unit, layer, 1)
+            captum_attr(run, m, probs, xi, label, base, unit, layer, 1, refs, seg)
             times.append(time.perf_counter() - t0)
     t = statistics.median(times)
     row = {"method": run["name"], "model": run["model"], "captum": run["captum"], "layer": layer,
            "rho_min": min(rhos), "rho_mean": statistics.mean(rhos), "captum_s": t,
            "glassbox_s": run["method_seconds"], "glassbox_run_s": run["run_seconds"],
            "speedup": t / run["method_seconds"]}
-    if noise:
+    if noise and peer is not None:
+        row["captum_vs_referee_rho_mean"] = statistics.mean(noise)
+    elif noise:
         row["captum_seed_rho_mean"] = statistics.mean(noise)
     return row
 
@@ -283,6 +485,8 @@ def table(rows):
             print(f"| {r['method']} | {r['model']} | {r['captum']} | | | | | | | {r['skip']} |")
             continue
         seed = f"{r['captum_seed_rho_mean']:.3f}" if "captum_seed_rho_mean" in r else ""
+        if "captum_vs_referee_rho_mean" in r:
+            seed = f"Captum vs this: {r['captum_vs_referee_rho_mean']:.4f}"
         print(f"| {r['method']} | {r['model']} | {r['captum']} | {r['layer']} | {r['rho_min']:.4f} | {r['rho_mean']:.4f} | {seed} | "
               f"{1e3 * r['glassbox_s']:.2f} | {1e3 * r['captum_s']:.2f} | {r['speedup']:.1f}× |")
 

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -63,6 +64,10 @@ type Method struct {
 	// Stochastic: agreement is judged against Captum's own seed-to-seed
 	// spread instead of a fixed ρ ≥ 0.99.
 	Stochastic bool `json:"stochastic,omitempty"`
+	// Background: the method runs with the training rows as glassbox's
+	// background (the others with the training mean as the one row); its
+	// references are written for Captum.
+	Background bool `json:"background,omitempty"`
 	// Note says what differs, where something does.
 	Note string `json:"note,omitempty"`
 }
@@ -91,19 +96,37 @@ var Methods = []Method{
 		Args: map[string]any{"baselines": "baseline", "n_steps": 50, "method": "gausslegendre"}},
 	{Name: "neuronconductance", Captum: "NeuronConductance", Models: both, Samples: 50, Output: "logits", Layer: true, Neuron: true,
 		Args: map[string]any{"baselines": "baseline", "n_steps": 50, "method": "riemann_trapezoid"}},
-	// Methods being added on other branches: each runs here once its
-	// registry name exists (check the options against its defaults then).
+	// The gradient family with modified backward passes (defaults: see
+	// explain/methods_*.go).
 	{Name: "inputxgradient", Captum: "InputXGradient", Models: both, Output: "logits"},
 	{Name: "guidedbackprop", Captum: "GuidedBackprop", Models: []string{"cnn"}, Output: "logits"},
 	{Name: "deconvolution", Captum: "Deconvolution", Models: []string{"cnn"}, Output: "logits"},
-	{Name: "guidedgradcam", Captum: "GuidedGradCam", Models: []string{"cnn"}, Output: "logits", Layer: true},
-	{Name: "deeplift", Captum: "DeepLift", Models: both, Output: "logits", Args: map[string]any{"baselines": "baseline"}},
-	{Name: "deepliftshap", Captum: "DeepLiftShap", Models: []string{"mlp"}, Output: "logits", Args: map[string]any{"baselines": "background"}},
-	{Name: "gradientshap", Captum: "GradientShap", Models: both, Output: "logits", Stochastic: true, Args: map[string]any{"baselines": "baseline", "n_samples": 50}},
-	{Name: "lrp", Captum: "LRP", Models: both, Output: "logits"},
+	{Name: "guidedgradcam", Captum: "GuidedGradCam", Models: []string{"cnn"}, Output: "logits", Layer: true,
+		Args: map[string]any{"interpolate_mode": "bilinear"}, Note: "glassbox upsamples the CAM bilinearly; Captum's default is nearest"},
+	{Name: "deeplift", Captum: "DeepLift", Models: both, Output: "logits", Args: map[string]any{"baselines": "baseline"},
+		Note: "Captum's DeepLift does not add up through max pooling on torch 1.13 (the LeNet's row)"},
+	{Name: "deepliftshap", Captum: "DeepLiftShap", Models: []string{"mlp"}, Output: "logits", Background: true,
+		Args: map[string]any{"baselines": "references"}, Note: "the 50 training rows glassbox draws with seed 1, all of them on both sides"},
+	{Name: "gradientshap", Captum: "GradientShap", Models: both, Output: "logits", Stochastic: true, Background: true,
+		Args: map[string]any{"baselines": "references", "n_samples": 200},
+		Note: "200 draws (glassbox's default) from the same references: the 50 training rows; images: black and 49 uniform-noise images"},
+	{Name: "lrp", Captum: "LRP", Models: both, Output: "logits",
+		Note: "Captum's LRP fails with a hook error on torch 1.13: compared with an explicit float64 LRP (bench/rules' rules, glassbox's composite: ε = 1e-6 dense, z⁺ conv)"},
 	{Name: "ablation", Captum: "FeatureAblation", Models: []string{"mlp"}, Output: "probs", Args: map[string]any{"baselines": "baseline"}},
-	{Name: "permutation", Captum: "FeaturePermutation", Models: []string{"mlp"}, Output: "probs", Stochastic: true},
-	{Name: "shapleysampling", Captum: "ShapleyValueSampling", Models: []string{"mlp"}, Output: "probs", Stochastic: true, Args: map[string]any{"baselines": "baseline", "n_samples": 25}},
+	{Name: "ablation", Captum: "FeatureAblation", Models: []string{"cnn"}, Output: "probs", Args: map[string]any{"baselines": 0, "feature_mask": "segments"},
+		Note: "glassbox's superpixels (written per input) as Captum's feature_mask, hidden black as glassbox hides them on grey images"},
+	{Name: "permutation", Captum: "FeatureAblation×references", Models: []string{"mlp"}, Output: "probs", Background: true,
+		Args: map[string]any{"baselines": "references"},
+		Note: "Captum's FeaturePermutation shuffles within a batch (nothing for one input); glassbox's is the mean drop over 50 training rows, Captum's FeatureAblation with each row as baseline, averaged"},
+	{Name: "shapleysampling", Captum: "ShapleyValueSampling", Models: []string{"cnn"}, Output: "probs", Stochastic: true,
+		Args: map[string]any{"baselines": 0, "feature_mask": "segments", "n_samples": 10},
+		Note: "glassbox's 10 orderings (its image default) of its superpixels, hidden black; Captum the same"},
+	{Name: "shapleysampling", Captum: "ShapleyValueSampling", Models: []string{"cnn"}, Output: "probs", Stochastic: true, Samples: 200,
+		Args: map[string]any{"baselines": 0, "feature_mask": "segments", "n_samples": 200},
+		Note: "the same at 200 orderings: the two estimates converge together"},
+	{Name: "shapleysampling", Captum: "ShapleyValueSampling×references", Models: []string{"mlp"}, Output: "probs", Stochastic: true, Background: true,
+		Args: map[string]any{"baselines": "references", "n_samples": 4},
+		Note: "glassbox's 200 orderings start from its 50 reference rows in turn; Captum: 4 orderings × the same 50 rows as baselines, averaged"},
 }
 
 // Skipped lists glassbox methods without a Captum counterpart to compare
@@ -121,6 +144,7 @@ type Manifest struct {
 	Threads int                 `json:"threads"`
 	GOARCH  string              `json:"goarch"`
 	CPU     string              `json:"cpu"`
+	Kernel  string              `json:"kernel"`
 	Models  map[string]ModelRec `json:"models"`
 	Runs    []Run               `json:"runs"`
 	Skipped map[string]string   `json:"skipped"`
@@ -138,6 +162,9 @@ type ModelRec struct {
 	// CAMLayer Grad-CAM's.
 	Layer    string `json:"layer"`
 	CAMLayer string `json:"cam_layer"`
+	// References (tables) holds the training rows glassbox's background
+	// methods draw with seed 1, float32, rows × dim.
+	References string `json:"references,omitempty"`
 }
 
 // Run is one method on one model: glassbox's attributions (one file per
@@ -147,6 +174,9 @@ type Run struct {
 	Model string `json:"model"`
 	// Files hold each input's attribution, float32 little-endian.
 	Files []string `json:"files"`
+	// Segments hold, per input, the superpixel of each pixel (float32) of
+	// the perturbation methods on images: Captum's feature_mask.
+	Segments []string `json:"segments,omitempty"`
 	// Units are the neuron methods' units (flat index), per input.
 	Units []int `json:"units,omitempty"`
 	// Layer is the layer read (glassbox's name).
@@ -166,13 +196,25 @@ func main() {
 	inputs := flag.Int("inputs", 3, "test inputs explained per model")
 	reps := flag.Int("reps", 5, "timed repetitions per method (the median is kept)")
 	only := flag.String("method", "", "run only this method")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the glassbox side to this file (go tool pprof)")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	runtime.GOMAXPROCS(*threads)
 	ctx := context.Background()
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	man := Manifest{Threads: *threads, GOARCH: runtime.GOARCH, CPU: cpuName(), Models: map[string]ModelRec{}, Skipped: Skipped}
+	man := Manifest{Threads: *threads, GOARCH: runtime.GOARCH, CPU: cpuName(), Kernel: kernel(), Models: map[string]ModelRec{}, Skipped: Skipped}
+	fmt.Printf("CPU %s, kernel %s, %s, GOMAXPROCS %d\n", man.CPU, man.Kernel, runtime.Version(), *threads)
 	recipes := map[string]predictor.Recipe{
 		"mlp": {Data: "wine", Model: "mlp", Epochs: 30, Seed: 1},
 		"cnn": {Data: "mnist-small", Model: "lenet", Epochs: 1, Seed: 1},
@@ -188,9 +230,16 @@ func main() {
 		if base == nil {
 			base = make([]float32, d)
 		}
+		full := s
 		if p.Kind == explain.Table {
-			// One background row, the training mean: Kernel SHAP then
-			// computes Shapley values against Captum's single baseline.
+			// The background methods draw training rows; the others get
+			// one background row, the training mean: Kernel SHAP then
+			// computes Shapley values against Captum's single baseline,
+			// and ablation replaces by exactly Captum's baseline.
+			if err := p.LoadBackground(ctx, ""); err != nil {
+				log.Fatal(err)
+			}
+			full = p.Subject()
 			p.Background = slices.Clone(base)
 			s = p.Subject()
 		}
@@ -198,6 +247,12 @@ func main() {
 			Base: base, Layer: explain.DefaultLayer(s), CAMLayer: s.CAMLayer}
 		if err := writeF32(filepath.Join(*dir, rec.Inputs), x); err != nil {
 			log.Fatal(err)
+		}
+		if p.Kind == explain.Table {
+			rec.References = name + "-references.f32"
+			if err := writeF32(filepath.Join(*dir, rec.References), explain.BackgroundRows(full.Background, d, 50, 1)); err != nil {
+				log.Fatal(err)
+			}
 		}
 		man.Models[name] = rec
 		for _, m := range Methods {
@@ -210,7 +265,11 @@ func main() {
 				man.Runs = append(man.Runs, r)
 				continue
 			}
-			if err := explainAll(ctx, s, x, d, labels, m, &r, *dir, *reps); err != nil {
+			sm := s
+			if m.Background {
+				sm = full
+			}
+			if err := explainAll(ctx, sm, x, d, labels, m, &r, *dir, *reps); err != nil {
 				log.Fatalf("%s on %s: %v", m.Name, name, err)
 			}
 			fmt.Printf("%-18s %-4s method %8.2f ms  run %8.2f ms  %d model calls\n", m.Name, name, 1e3*r.MethodSeconds, 1e3*r.RunSeconds, r.ModelCalls)
@@ -275,11 +334,22 @@ func explainAll(ctx context.Context, s *explain.Subject, x []float32, d int, lab
 			opt.Neuron = res.Unit
 		}
 		r.Layer, r.ModelCalls = res.Layer, res.ModelCalls
-		file := fmt.Sprintf("%s-%s-%d.f32", r.Model, m.Name, i)
+		file := fmt.Sprintf("%s-%s-%d-%d.f32", r.Model, m.Name, m.Samples, i)
 		if err := writeF32(filepath.Join(dir, file), attribution(s, res)); err != nil {
 			return err
 		}
 		r.Files = append(r.Files, file)
+		if res.Segments != nil {
+			seg := make([]float32, len(res.Segments.Labels))
+			for p, l := range res.Segments.Labels {
+				seg[p] = float32(l)
+			}
+			file := fmt.Sprintf("%s-%s-%d-%d-segments.f32", r.Model, m.Name, m.Samples, i)
+			if err := writeF32(filepath.Join(dir, file), seg); err != nil {
+				return err
+			}
+			r.Segments = append(r.Segments, file)
+		}
 		for range reps {
 			t0 := time.Now()
 			if _, err := explain.Run(ctx, m.Name, s, xi, opt); err != nil {
@@ -346,6 +416,12 @@ func writeF32(path string, v []float32) error {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// kernel reads the kernel's release ("" elsewhere).
+func kernel() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(string(b))
 }
 
 // cpuName reads the CPU model from /proc/cpuinfo ("" elsewhere).
