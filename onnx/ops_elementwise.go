@@ -661,13 +661,6 @@ func compileClip(c *compiler) kernel {
 		if l == 0 && math.IsInf(h, 1) {
 			return []*val{floatVal(e.tp.ReLU(x[0].v), x[0].dt)}
 		}
-		return []*val{floatVal(unaryFn(e.tp, x[0].v, func(v float64) float64 {
-			return math.Min(math.Max(v, l), h) // min(max) as ONNX: h wins if l > h
-		}, func(v, _ float64) float64 {
-			if v >= l && v <= h {
-				return 1
-			}
-			return 0
-		}), x[0].dt)}
+		return []*val{floatVal(clampVar(e.tp, x[0].v, float32(l), float32(h)), x[0].dt)}
 	}
 }
