@@ -82,7 +82,7 @@ func ParseLRPRule(s string) (BackwardRule, error) {
 	var v float64
 	if hasParam {
 		var err error
-		if v, err = strconv.ParseFloat(param, 64); err != nil || v < 0 || v > 1e6 {
+		if v, err = strconv.ParseFloat(param, 64); err != nil || !(v >= 0 && v <= 1e6) {
 			return r, fmt.Errorf("lrp rule %q: the parameter must be a number from 0 to 1e6, e.g. epsilon=0.25 or gamma=0.25", s)
 		}
 	}
