@@ -38,7 +38,12 @@ func (p *Predictor) addLayers(s *explain.Subject) {
 	s.Layer = func(name string) (*explain.LayerAccess, error) {
 		i := indexOf(names, name)
 		if i < 0 {
-			msg := fmt.Sprintf("unknown layer %q (layers: %s)", name, strings.Join(names, ", "))
+			// The name may come from a client: quote only its start.
+			shown := name
+			if len(shown) > 64 {
+				shown = shown[:64] + "…"
+			}
+			msg := fmt.Sprintf("unknown layer %q (layers: %s)", shown, strings.Join(names, ", "))
 			if near := explain.Closest(name, names); near != "" {
 				msg += fmt.Sprintf("; did you mean %q?", near)
 			}

@@ -46,6 +46,10 @@ func TestLayerIGOnTextModel(t *testing.T) {
 	if _, err := p.Explain(ctx, "layerig", x.Data(), explain.Options{Layer: "gru"}); err == nil || !strings.Contains(err.Error(), `did you mean "gru1"`) {
 		t.Fatalf("unknown layer: %v", err)
 	}
+	// A client's absurd layer name is not echoed whole.
+	if _, err := p.Explain(ctx, "layerig", x.Data(), explain.Options{Layer: strings.Repeat("x", 100000)}); err == nil || len(err.Error()) > 400 {
+		t.Fatalf("a 100 kB layer name: error of %d bytes", len(err.Error()))
+	}
 	if _, err := p.Explain(ctx, "neuronig", x.Data(), explain.Options{}); err == nil {
 		t.Fatal("neuron IG on token ids succeeded")
 	}
