@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glassbox-ml/glassbox/explain"
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/serve"
 )
@@ -97,15 +98,23 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	opts := serve.Options{Name: filepath.Base(*modelPath), Timeout: *timeout, MaxConcurrentExplain: *maxExplain,
 		MaxConcurrentPredict: *maxPredict, MemoryBudget: *memoryMiB << 20, AllowOrigins: allowOrigins}
-	if err := p.LoadBackground(ctx, *dataSpec); err != nil {
-		if *dataSpec != "" {
-			return err
-		}
-		if !env.Quiet {
-			fmt.Fprintf(env.Stderr, "glassbox serve: no training rows (%v): LIME and Kernel SHAP are off for this table model\n", err)
+	// The model's own data, loaded once: a table's training rows are
+	// LIME's and Kernel SHAP's background, the test split the page's
+	// examples.
+	d, err := p.OwnData(ctx, *dataSpec)
+	if p.Kind == explain.Table {
+		if err != nil {
+			if *dataSpec != "" {
+				return err
+			}
+			if !env.Quiet {
+				fmt.Fprintf(env.Stderr, "glassbox serve: no training rows (%v): LIME and Kernel SHAP are off for this table model\n", err)
+			}
+		} else {
+			p.Background = predictor.Rows(d.Train)
 		}
 	}
-	opts.Examples, opts.ExampleTargets = serveExamples(ctx, p, *dataSpec)
+	opts.Examples, opts.ExampleTargets = serveExamples(d)
 	errorLog := log.New(io.Discard, "", 0)
 	if !env.Quiet {
 		h := slog.NewTextHandler(env.Stderr, nil)

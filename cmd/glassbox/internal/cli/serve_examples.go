@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/glassbox-ml/glassbox/predictor"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
@@ -13,11 +11,10 @@ const maxServeExamples = 500
 
 // serveExamples returns up to maxServeExamples inputs of the model's test
 // split (the data it never saw) and their targets (nil unless there is one
-// number per example), for serve.Options; nil when the data cannot be
-// loaded: the page then offers a table's training rows, or nothing.
-func serveExamples(ctx context.Context, p *predictor.Predictor, spec string) (rows, targets []float32) {
-	d, err := p.OwnData(ctx, spec)
-	if err != nil || d.Test == nil || d.Test.Len() == 0 {
+// number per example), for serve.Options; nil without data (d nil): the
+// page then offers a table's training rows, or nothing.
+func serveExamples(d *predictor.Data) (rows, targets []float32) {
+	if d == nil || d.Test == nil || d.Test.Len() == 0 {
 		return nil, nil
 	}
 	n := min(d.Test.Len(), maxServeExamples)
