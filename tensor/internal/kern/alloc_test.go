@@ -34,11 +34,3 @@ func TestSgemmNoAllocs(t *testing.T) {
 		t.Errorf("m=1: %.1f allocations per call, want 0", allocs)
 	}
 }
-
-// TestRunnableThreadsNoAllocs: the load sampling runs inside every parallel
-// call's bookkeeping, so it must not allocate either.
-func TestRunnableThreadsNoAllocs(t *testing.T) {
-	if allocs := testing.AllocsPerRun(100, func() { runnableThreads() }); allocs != 0 {
-		t.Fatalf("runnableThreads allocates %.1f times per call, want 0", allocs)
-	}
-}

@@ -1,7 +1,6 @@
 package kern
 
 import (
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -12,12 +11,26 @@ import (
 // process and park on workCh when idle. A caller that wants help first
 // reserves helper slots (never more than Threads()-1 in use at once, across
 // all callers), hands its job to that many workers and runs the job itself
-// too. Jobs split their work dynamically (atomic counters), so the caller
-// never waits for a helper that has not started: when the caller runs out
-// of work it closes the job, helpers that arrive later skip it, and the
-// caller waits only for helpers that joined and are finishing a piece. On a
-// machine busy with other processes a helper whose thread gets no CPU thus
-// costs nothing.
+// too.
+//
+// A job's work is a list of units (chunks of a loop, blocks of a matrix
+// product) split statically: with P participants (the caller is part 0,
+// helpers are parts 1..P-1 in the order they arrive), part p owns the
+// p-th contiguous 1/P of the units and does them in order. A participant
+// that has finished its own share steals the units left in the others'
+// (see stealer). So when every core is free the work divides evenly with
+// no contention on a shared counter, and when a core is busy with other
+// work its helper only delays the units it has not started: the others
+// take them. The caller never waits for a helper that has not started:
+// when the caller runs out of work it closes the job, helpers that arrive
+// later skip it, and the caller waits only for helpers that joined and are
+// finishing a unit. Which participant does a unit never changes what the
+// unit computes, so results do not depend on timing.
+//
+// Nothing here samples the machine's load: an earlier heuristic that ran
+// calls serially while /proc/loadavg showed other runnable threads misfired
+// on an idle machine and serialised a whole benchmark. Work stealing makes
+// it unnecessary.
 //
 // Nested calls are safe: a call made from inside a worker (or from a caller
 // while every slot is taken) finds no free slot and runs on its own
@@ -48,10 +61,12 @@ func SetThreads(n int) {
 }
 
 // job is work that several goroutines run at once, cut into units that
-// they claim one at a time; run returns when no work is left for the
-// goroutine that called it.
+// they claim one at a time (see stealer). prepare is called once, before
+// any participant runs, with their number; run(part) returns when no work
+// is left for participant part (0 is the caller).
 type job interface {
-	run()
+	prepare(parts int)
+	run(part int)
 	base() *jobBase
 }
 
@@ -63,9 +78,11 @@ const (
 // jobBase is embedded in every job. state packs the use's generation (high
 // 32 bits), whether the caller has closed it, and how many helpers are in
 // it; done carries the last helper's "finished" to a waiting caller; the
-// first panic raised on a helper is kept to be raised again on the caller.
+// first panic raised on a helper is kept to be raised again on the caller;
+// joined numbers the helpers of a use as they arrive (their parts).
 type jobBase struct {
 	state  atomic.Uint64
+	joined atomic.Int32
 	done   chan struct{}
 	mu     sync.Mutex
 	pvalue any
@@ -120,15 +137,14 @@ func worker() {
 		}
 		b := h.j.base()
 		if b.join(h.gen) {
-			runGuarded(h.j)
+			runGuarded(h.j, int(b.joined.Add(1)))
 			b.leave()
 		}
 		busy.Add(-1)
 	}
 }
 
-// waitWork polls workCh for up to idleSpin (unless the machine is
-// oversubscribed), then blocks on it.
+// waitWork polls workCh for up to idleSpin, then blocks on it.
 func waitWork() handoff {
 	start := time.Now()
 	for i := 0; ; i++ {
@@ -139,17 +155,14 @@ func waitWork() handoff {
 			default:
 			}
 		}
-		if i&63 == 63 && (time.Since(start) > idleSpin || contended()) {
-			parked.Add(1)
-			h := <-workCh
-			parked.Add(-1)
-			return h
+		if i&63 == 63 && time.Since(start) > idleSpin {
+			return <-workCh
 		}
 		runtime.Gosched()
 	}
 }
 
-func runGuarded(j job) {
+func runGuarded(j job, part int) {
 	defer func() {
 		if p := recover(); p != nil {
 			b := j.base()
@@ -160,50 +173,7 @@ func runGuarded(j job) {
 			b.mu.Unlock()
 		}
 	}()
-	j.run()
-}
-
-// Helpers only pay when they have a core to themselves. With more runnable
-// threads than cores (other processes at work) a polling helper takes CPU
-// time from its own caller's thread, and a helper taken off the CPU while
-// it holds a unit stalls the caller for a whole time slice: small parallel
-// calls then run at half the serial speed. So callers sample how many
-// threads the system has ready to run (at most every sampleEvery; on Linux
-// from /proc/loadavg, elsewhere never), subtract their own (the caller and
-// the workers not parked) and keep a moving average of the others. While
-// the others would leave the caller and its helpers less than a core each,
-// calls run serially and the workers park.
-const sampleEvery = 5 * time.Millisecond
-
-var (
-	parked     atomic.Int32  // workers blocked waiting for work
-	lastSample atomic.Int64  // Unix nanoseconds
-	othersAvg  atomic.Uint64 // float64 bits: moving average of other runnable threads
-	numCPU     = runtime.NumCPU()
-)
-
-// watchLoad turns the sampling on; tests that need helpers turn it off.
-var watchLoad atomic.Bool
-
-func init() { watchLoad.Store(true) }
-
-// contended reports whether the machine is oversubscribed, sampling it if
-// the last sample is stale.
-func contended() bool {
-	if !watchLoad.Load() {
-		return false
-	}
-	now := time.Now().UnixNano()
-	last := lastSample.Load()
-	avg := math.Float64frombits(othersAvg.Load())
-	if now-last > int64(sampleEvery) && lastSample.CompareAndSwap(last, now) {
-		if n, ok := runnableThreads(); ok {
-			ours := 1 + int(nWorkers.Load()-parked.Load())
-			avg = 0.875*avg + 0.125*float64(max(0, n-ours))
-			othersAvg.Store(math.Float64bits(avg))
-		}
-	}
-	return avg > float64(max(0, numCPU-Threads()))+0.75
+	j.run(part)
 }
 
 // reserve claims up to want helper slots and returns how many it got.
@@ -234,10 +204,13 @@ func reserve(want int) int {
 // and returns when all of them are done with it. A panic on any of them is
 // raised again here.
 func parallel(j job, helpers int) {
-	if helpers > 0 && !contended() {
+	if helpers > 0 {
 		helpers = reserve(helpers)
-	} else {
-		helpers = 0
+	}
+	j.prepare(helpers + 1)
+	if helpers == 0 {
+		j.run(0)
+		return
 	}
 	b := j.base()
 	if b.done == nil {
@@ -245,6 +218,7 @@ func parallel(j job, helpers int) {
 	}
 	gen := uint32(b.state.Load()>>32) + 1
 	b.pset, b.pvalue = false, nil
+	b.joined.Store(0)
 	b.state.Store(uint64(gen) << 32)
 	for i := 0; i < helpers; i++ {
 		workCh <- handoff{j, gen}
@@ -255,7 +229,7 @@ func parallel(j job, helpers int) {
 				<-b.done
 			}
 		}()
-		j.run()
+		j.run(0)
 	}()
 	if b.pset {
 		p := b.pvalue
@@ -268,16 +242,18 @@ type forJob struct {
 	jobBase
 	fn       func(lo, hi int)
 	n, chunk int
-	next     atomic.Int64
+	chunks   stealer
 }
 
-func (f *forJob) run() {
+func (f *forJob) prepare(parts int) { f.chunks.init((f.n+f.chunk-1)/f.chunk, parts) }
+
+func (f *forJob) run(part int) {
 	for {
-		c := int(f.next.Add(1) - 1)
-		lo := c * f.chunk
-		if lo >= f.n {
+		c, ok := f.chunks.claim(part)
+		if !ok {
 			return
 		}
+		lo := c * f.chunk
 		f.fn(lo, min(lo+f.chunk, f.n))
 	}
 }
@@ -297,12 +273,12 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	}
 	grain = max(grain, 1)
 	t := Threads()
-	if n <= grain || t == 1 || contended() {
+	if n <= grain || t == 1 {
 		fn(0, n)
 		return
 	}
-	// Up to 4 chunks per goroutine, so a goroutine slowed down by other
-	// processes does not hold up the rest.
+	// Up to 4 chunks per goroutine, so that when a goroutine is slowed down
+	// by other processes the rest can take over its last chunks.
 	chunks := min(n/grain, 4*t)
 	if chunks <= 1 {
 		fn(0, n)
@@ -313,10 +289,59 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	helpers := min(t-1, chunks-1)
 	f := forJobs.Get().(*forJob)
 	f.fn, f.n, f.chunk = fn, n, chunk
-	f.next.Store(0)
 	defer func() {
 		f.fn = nil
 		forJobs.Put(f)
 	}()
 	parallel(f, helpers)
+}
+
+// stealer hands out the units [0, n) of a job to parts participants: part
+// p owns [p·n/parts, (p+1)·n/parts) and claims its own units in order
+// first, then the units left in the other parts (the next part first). A
+// unit is claimed exactly once. Each part's cursor sits on its own cache
+// line, so the owners of different parts do not contend until one steals.
+type stealer struct {
+	n, parts int
+	next     []paddedCursor
+}
+
+type paddedCursor struct {
+	v atomic.Int64
+	_ [56]byte
+}
+
+// init resets s for n units and parts participants (parts ≥ 1). It must
+// not run concurrently with claim.
+func (s *stealer) init(n, parts int) {
+	s.n, s.parts = n, parts
+	if len(s.next) < parts {
+		s.next = make([]paddedCursor, parts)
+	}
+	for p := 0; p < parts; p++ {
+		s.next[p].v.Store(int64(s.start(p)))
+	}
+}
+
+// start is the first unit of part p; start(parts) == n.
+func (s *stealer) start(p int) int { return int(int64(p) * int64(s.n) / int64(s.parts)) }
+
+// claim returns the next unit for participant part (its own first), or
+// false when every unit has been claimed.
+func (s *stealer) claim(part int) (int, bool) {
+	for q := 0; q < s.parts; q++ {
+		r := part + q
+		if r >= s.parts {
+			r -= s.parts
+		}
+		end := int64(s.start(r + 1))
+		c := &s.next[r].v
+		if c.Load() >= end {
+			continue
+		}
+		if i := c.Add(1) - 1; i < end {
+			return int(i), true
+		}
+	}
+	return 0, false
 }

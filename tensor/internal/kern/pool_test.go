@@ -64,17 +64,7 @@ func TestParallelForUsesWorkers(t *testing.T) {
 	saved := Threads()
 	defer SetThreads(saved)
 	SetThreads(2)
-	// Helpers handed work by earlier tests that arrived after their caller
-	// had finished still hold their slots until they run; wait for them.
-	deadline := time.Now().Add(5 * time.Second)
-	for busy.Load() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d helper slots still reserved after 5s", busy.Load())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	watchLoad.Store(false) // on a loaded test machine helpers would be switched off
-	defer watchLoad.Store(true)
+	waitHelpersFree(t)
 	var inFlight atomic.Int32
 	met := make(chan struct{})
 	var once sync.Once
@@ -153,5 +143,119 @@ func TestSetThreads(t *testing.T) {
 	SetThreads(5)
 	if Threads() != 5 {
 		t.Fatalf("SetThreads(5): Threads() = %d, want 5", Threads())
+	}
+}
+
+// TestStealerOwnShareFirst checks the static split: alone, each part
+// claims exactly its own contiguous share in order, then steals the rest
+// starting with the next part.
+func TestStealerOwnShareFirst(t *testing.T) {
+	var s stealer
+	s.init(10, 3) // shares [0,3) [3,6) [6,10)
+	var got []int
+	for {
+		u, ok := s.claim(1)
+		if !ok {
+			break
+		}
+		got = append(got, u)
+	}
+	want := []int{3, 4, 5, 6, 7, 8, 9, 0, 1, 2}
+	if len(got) != len(want) {
+		t.Fatalf("part 1 alone claimed %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("part 1 alone claimed %v, want %v", got, want)
+		}
+	}
+	s.init(4, 2)
+	if u, _ := s.claim(0); u != 0 {
+		t.Fatalf("after re-init part 0 claimed %d first, want 0", u)
+	}
+	if u, _ := s.claim(1); u != 2 {
+		t.Fatalf("after re-init part 1 claimed %d first, want 2", u)
+	}
+}
+
+// TestStealerClaimsOnce runs several claimers at once, some parts never
+// showing up (a helper whose core is busy): every unit must be claimed
+// exactly once.
+func TestStealerClaimsOnce(t *testing.T) {
+	for _, tc := range []struct{ n, parts, present int }{{1, 1, 1}, {0, 2, 2}, {7, 4, 4}, {1000, 4, 2}, {1000, 8, 1}, {3, 8, 3}} {
+		var s stealer
+		s.init(tc.n, tc.parts)
+		counts := make([]int32, tc.n)
+		var wg sync.WaitGroup
+		for p := 0; p < tc.present; p++ {
+			wg.Add(1)
+			go func(part int) {
+				defer wg.Done()
+				for {
+					u, ok := s.claim(part)
+					if !ok {
+						return
+					}
+					atomic.AddInt32(&counts[u], 1)
+				}
+			}(p)
+		}
+		wg.Wait()
+		for u, c := range counts {
+			if c != 1 {
+				t.Fatalf("n=%d parts=%d present=%d: unit %d claimed %d times", tc.n, tc.parts, tc.present, u, c)
+			}
+		}
+	}
+}
+
+// TestParallelForBlockedHelper: a helper stuck inside its first chunk must
+// not keep the caller from finishing the helper's other chunks (the caller
+// steals them); only the stuck chunk itself is waited for.
+func TestParallelForBlockedHelper(t *testing.T) {
+	saved := Threads()
+	defer SetThreads(saved)
+	SetThreads(2)
+	waitHelpersFree(t)
+	release := make(chan struct{})
+	var done atomic.Int32
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		ParallelFor(8, 1, func(lo, hi int) {
+			if lo == 4 { // the first chunk of the helper's share
+				<-release
+			}
+			done.Add(int32(hi - lo))
+		})
+	}()
+	// Everything but the stuck chunk gets done while it is stuck, whether
+	// the helper got to it or the caller stole it.
+	deadline := time.Now().Add(10 * time.Second)
+	for done.Load() < 7 {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("only %d of 7 free items done while one chunk was stuck", done.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-finished
+	if done.Load() != 8 {
+		t.Fatalf("done %d items, want 8", done.Load())
+	}
+}
+
+// waitHelpersFree waits until no helper slot is reserved: helpers handed
+// work by earlier tests that arrived after their caller had finished hold
+// their slots until they run.
+func waitHelpersFree(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for busy.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d helper slots still reserved after 5s", busy.Load())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

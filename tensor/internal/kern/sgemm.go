@@ -81,11 +81,11 @@ func sgemmChecked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	if m <= 2 || n <= 2 {
-		gemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, par && mnk >= thinParMNK && Threads() > 1 && !contended())
+		gemmThin(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, par && mnk >= thinParMNK && Threads() > 1)
 		return
 	}
-	// Plan for one goroutine when helpers would not pay (see contended).
-	par = par && mnk >= parMNK && Threads() > 1 && !contended()
+	// Below parMNK helpers cost more than they save.
+	par = par && mnk >= parMNK && Threads() > 1
 	g := gemmJobs.Get().(*gemmJob)
 	g.kr = active
 	g.transA, g.transB = transA, transB
@@ -196,13 +196,14 @@ type gemmJob struct {
 	ncPad, nPanels int
 
 	packUnits, unitsPerK, panelsPerUnit int
-	nextPack, donePack                  atomic.Int64
+	packQ                               stealer // hands out the packing units
+	donePack                            atomic.Int64
 	packMu                              sync.Mutex
 	packCond                            sync.Cond
 	packed                              bool
 
 	mc, nSplit, panelsPerSplit, tasks int
-	nextTask                          atomic.Int64
+	taskQ                             stealer // hands out the compute tasks
 }
 
 var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
@@ -243,12 +244,18 @@ func (g *gemmJob) packPanel(d []float32, j, nEff, p0, kLen int) {
 
 // runJob runs the planned tasks on up to threads goroutines.
 func (g *gemmJob) runJob(threads int) {
-	helpers := min(threads-1, max(g.tasks, g.packUnits)-1)
-	if helpers > 0 {
-		parallel(g, helpers)
-	} else {
-		g.run()
-	}
+	parallel(g, min(threads-1, max(g.tasks, g.packUnits)-1))
+}
+
+// prepare splits the packing units and the compute tasks among parts
+// goroutines (see stealer): part p packs the p-th share of op(B) and
+// computes the p-th share of the row blocks, the top rows going to the
+// caller.
+func (g *gemmJob) prepare(parts int) {
+	g.packQ.init(g.packUnits, parts)
+	g.taskQ.init(g.tasks, parts)
+	g.donePack.Store(0)
+	g.packed = false
 }
 
 // planCols sets up column mode: tasks are ranges of B panels, about four
@@ -266,7 +273,6 @@ func (g *gemmJob) planCols(threads int) {
 	g.panelsPerSplit = (g.nPanels + g.nSplit - 1) / g.nSplit
 	g.nSplit = (g.nPanels + g.panelsPerSplit - 1) / g.panelsPerSplit
 	g.tasks = g.nSplit
-	g.nextTask.Store(0)
 }
 
 // planRows sets up row mode for the column block [j0, j0+nLen).
@@ -288,9 +294,6 @@ func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 	}
 	g.unitsPerK = (g.nPanels + g.panelsPerUnit - 1) / g.panelsPerUnit
 	g.packUnits = g.unitsPerK * g.kBlocks
-	g.nextPack.Store(0)
-	g.donePack.Store(0)
-	g.packed = false
 	g.packCond.L = &g.packMu
 
 	// Compute tasks: row blocks of at most kr.mc (balanced, multiples of
@@ -314,17 +317,16 @@ func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 	g.panelsPerSplit = (g.nPanels + g.nSplit - 1) / g.nSplit
 	g.nSplit = (g.nPanels + g.panelsPerSplit - 1) / g.panelsPerSplit
 	g.tasks = mBlocks * g.nSplit
-	g.nextTask.Store(0)
 }
 
-func (g *gemmJob) run() {
+func (g *gemmJob) run(part int) {
 	units := int64(g.packUnits)
 	for {
-		u := g.nextPack.Add(1) - 1
-		if u >= units {
+		u, ok := g.packQ.claim(part)
+		if !ok {
 			break
 		}
-		g.packB(int(u))
+		g.packB(u)
 		if g.donePack.Add(1) == units {
 			g.packMu.Lock()
 			g.packed = true
@@ -335,12 +337,11 @@ func (g *gemmJob) run() {
 	if units > 0 && g.donePack.Load() < units {
 		g.waitPacked()
 	}
-	tasks := int64(g.tasks)
 	var fb *fbuf
 	var buf []float32
 	for {
-		t := g.nextTask.Add(1) - 1
-		if t >= tasks {
+		t, ok := g.taskQ.claim(part)
+		if !ok {
 			break
 		}
 		if fb == nil {
@@ -353,9 +354,9 @@ func (g *gemmJob) run() {
 			}
 		}
 		if g.colMode {
-			g.computeCols(int(t), buf)
+			g.computeCols(t, buf)
 		} else {
-			g.computeRows(int(t), buf)
+			g.computeRows(t, buf)
 		}
 	}
 	if fb != nil {

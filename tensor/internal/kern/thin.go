@@ -2,7 +2,6 @@ package kern
 
 import (
 	"sync"
-	"sync/atomic"
 )
 
 // gemmTiny is plain loops for products too small to repay packing.
@@ -51,15 +50,18 @@ type thinJob struct {
 	axpy           bool
 	bcols          []float32 // dot form, !transB: op(B) columns gathered, n×k
 	total, chunk   int
-	next           atomic.Int64
+	chunks         stealer
 }
 
 var thinJobs = sync.Pool{New: func() any { return new(thinJob) }}
 
 func gemmThin(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, par bool) {
 	t := thinJobs.Get().(*thinJob)
-	*t = thinJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+	// Fields are set one by one: the pooled job keeps its jobBase (whose
+	// generation count must only grow, see parallel) and its stealer.
+	t.transA, t.transB, t.m, t.n, t.k, t.alpha, t.beta = transA, transB, m, n, k, alpha, beta
+	t.a, t.b, t.c, t.lda, t.ldb, t.ldc = a, b, c, lda, ldb, ldc
+	t.axpy, t.bcols = false, nil
 	var fb *fbuf
 	if !transB && m <= 2 {
 		t.axpy = true
@@ -87,26 +89,24 @@ func gemmThin(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 		}
 	}
 	chunks := (t.total + t.chunk - 1) / t.chunk
-	if chunks > 1 {
-		parallel(t, min(Threads()-1, chunks-1))
-	} else {
-		t.run()
-	}
+	parallel(t, min(Threads()-1, chunks-1))
 	if fb != nil {
 		bBufs.Put(fb)
 	}
-	*t = thinJob{}
+	t.a, t.b, t.c, t.bcols = nil, nil, nil, nil
 	thinJobs.Put(t)
 }
 
-func (t *thinJob) run() {
+func (t *thinJob) prepare(parts int) { t.chunks.init((t.total+t.chunk-1)/t.chunk, parts) }
+
+func (t *thinJob) run(part int) {
 	var fb *fbuf
 	for {
-		ch := int(t.next.Add(1) - 1)
-		lo := ch * t.chunk
-		if lo >= t.total {
+		ch, ok := t.chunks.claim(part)
+		if !ok {
 			break
 		}
+		lo := ch * t.chunk
 		hi := min(lo+t.chunk, t.total)
 		if t.axpy {
 			t.axpyCols(lo, hi)
