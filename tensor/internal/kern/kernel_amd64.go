@@ -95,7 +95,7 @@ func packB8T(dst, src *float32, ldb uintptr, k8 int)
 // packB16 packs a full 16-column B micro-panel with AVX2 (see packBPanel);
 // it reports false when it cannot.
 func packB16(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool {
-	if !hasAVX2FMA {
+	if !hasAVX2FMA || !asmPack {
 		return false
 	}
 	if !transB {
@@ -130,7 +130,7 @@ func packA6N(dst, src *float32, lda uintptr, k8 int)
 // it cannot.
 func packA6(d, a []float32, lda, i, p0, kLen int) bool {
 	k8 := kLen / 8
-	if !hasAVX2FMA || k8 == 0 || len(d) < 6*kLen+2 {
+	if !hasAVX2FMA || !asmPack || k8 == 0 || len(d) < 6*kLen+2 {
 		return false
 	}
 	o := i*lda + p0

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "transpose_amd64.h"
 
 // AVX-512F GEMM micro-kernels: tiles of 32 columns of C (two zmm per row),
 // 12 rows (24 accumulators) for the main kernel and 8, 4 or 2 rows for the
@@ -456,5 +457,135 @@ beta2:
 	SCALE2(Z2, Z3)
 	BLEND((CX), 64(CX), Z0, Z1)
 	BLEND((CX)(DX*1), 64(CX)(DX*1), Z2, Z3)
+	VZEROUPPER
+	RET
+
+// Packing for the 12×32 kernel. A is packed as micro-panels of 12 rows
+// (element (i, p) at p*12+i), B as micro-panels of 32 columns (element
+// (p, j) at p*32+j).
+
+// PACK4ROWS transposes 8 values of k from four rows of A (from base, DX =
+// lda, R10 = 3·lda) and stores them as rows i..i+3 of eight packed steps
+// of k (off = 4·i bytes; a packed step is 48 bytes). Y0..Y7 are scratch.
+#define PACK4ROWS(base, off) \
+	VMOVUPS      (base), Y0; \
+	VMOVUPS      (base)(DX*1), Y1; \
+	VMOVUPS      (base)(DX*2), Y2; \
+	VMOVUPS      (base)(R10*1), Y3; \
+	VUNPCKLPS    Y1, Y0, Y4; \
+	VUNPCKHPS    Y1, Y0, Y5; \
+	VUNPCKLPS    Y3, Y2, Y6; \
+	VUNPCKHPS    Y3, Y2, Y7; \
+	VSHUFPS      $0x44, Y6, Y4, Y0; \
+	VSHUFPS      $0xEE, Y6, Y4, Y1; \
+	VSHUFPS      $0x44, Y7, Y5, Y2; \
+	VSHUFPS      $0xEE, Y7, Y5, Y3; \
+	VMOVUPS      X0, off(DI); \
+	VMOVUPS      X1, off+48(DI); \
+	VMOVUPS      X2, off+96(DI); \
+	VMOVUPS      X3, off+144(DI); \
+	VEXTRACTF128 $1, Y0, off+192(DI); \
+	VEXTRACTF128 $1, Y1, off+240(DI); \
+	VEXTRACTF128 $1, Y2, off+288(DI); \
+	VEXTRACTF128 $1, Y3, off+336(DI)
+
+// func packA12N(dst, src *float32, lda uintptr, k8 int)
+// Packs 12 rows of A (lda bytes apart), 8·k8 values of k from each, into
+// 8·k8 packed steps of 12 floats: three 4×8 transposes per 8 steps.
+TEXT ·packA12N(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  lda+16(FP), DX
+	MOVQ  k8+24(FP), CX
+	LEAQ  (DX)(DX*2), R10
+	LEAQ  (SI)(DX*4), R8
+	LEAQ  (R8)(DX*4), R9
+	TESTQ CX, CX
+	JZ    pa12done
+
+pa12loop:
+	PACK4ROWS(SI, 0)
+	PACK4ROWS(R8, 16)
+	PACK4ROWS(R9, 32)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $384, DI
+	DECQ CX
+	JNZ  pa12loop
+
+pa12done:
+	VZEROUPPER
+	RET
+
+// func packB32N(dst, src *float32, ldb uintptr, k int)
+// Copies k rows of 32 floats (ldb bytes apart) into a packed panel.
+TEXT ·packB32N(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), DX
+	MOVQ k+24(FP), CX
+
+pb32n2:
+	CMPQ    CX, $2
+	JLT     pb32n1
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS (SI)(DX*1), Z2
+	VMOVUPS 64(SI)(DX*1), Z3
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	LEAQ    (SI)(DX*2), SI
+	ADDQ    $256, DI
+	SUBQ    $2, CX
+	JMP     pb32n2
+
+pb32n1:
+	TESTQ   CX, CX
+	JZ      pb32ndone
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+
+pb32ndone:
+	VZEROUPPER
+	RET
+
+// func packB8T32(dst, src *float32, ldb uintptr, k8 int)
+// Transposes 8 rows of src (ldb bytes apart) into 8 columns of a 32-wide
+// packed panel: per 8 values along the rows, an 8×8 transpose stored as
+// eight 128-byte-apart panel rows; k8 blocks.
+TEXT ·packB8T32(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ldb+16(FP), DX
+	MOVQ  k8+24(FP), CX
+	LEAQ  (DX)(DX*2), R10
+	LEAQ  (SI)(DX*4), R9
+	TESTQ CX, CX
+	JZ    pb8t32done
+
+pb8t32loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (SI)(R10*1), Y3
+	VMOVUPS (R9), Y4
+	VMOVUPS (R9)(DX*1), Y5
+	VMOVUPS (R9)(DX*2), Y6
+	VMOVUPS (R9)(R10*1), Y7
+
+	TRANSPOSE8X8S(DI, 128)
+
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $1024, DI
+	DECQ CX
+	JNZ  pb8t32loop
+
+pb8t32done:
 	VZEROUPPER
 	RET

@@ -12,3 +12,7 @@ func vecName() string                     { return "purego" }
 func packB16(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool { return false }
 
 func packA6(d, a []float32, lda, i, p0, kLen int) bool { return false }
+
+func packA12(d, a []float32, lda, i, p0, kLen int) bool { return false }
+
+func packB32(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool { return false }

@@ -9,6 +9,15 @@ import (
 // reads them: A as micro-panels of mr rows (element (i, p) at p*mr+i), B as
 // micro-panels of nr columns (element (p, j) at p*nr+j). Rows or columns
 // past the matrix edge are zero, so edge tiles run the same kernel.
+//
+// The full micro-panels of the AVX2 (6×16) and AVX-512 (12×32) kernels
+// are packed by assembly where there is one (packA6, packB16, packA12,
+// packB32); the Go loops here do everything else, and everything under
+// purego. Tests compare the two bit for bit.
+
+// asmPack switches the assembly packers on; tests turn it off to compare
+// them with the Go loops.
+var asmPack = true
 
 // packA packs op(A)[i0:i0+mLen, p0:p0+kLen] into dst as ceil(mLen/mr)
 // consecutive micro-panels of mr*kLen floats. Up to 2 floats of dst past
@@ -18,6 +27,9 @@ func packA(dst, a []float32, lda int, transA bool, i0, mLen, p0, kLen, mr int) {
 		mEff := min(mr, mLen-ib)
 		d := dst[ib*kLen : ib*kLen+mr*kLen]
 		if !transA && mr == 6 && mEff == 6 && packA6(dst[ib*kLen:], a, lda, i0+ib, p0, kLen) {
+			continue
+		}
+		if !transA && mr == 12 && mEff == 12 && packA12(d, a, lda, i0+ib, p0, kLen) {
 			continue
 		}
 		if transA {
@@ -75,6 +87,11 @@ func packANoTrans(d, a []float32, lda, i, mEff, p0, kLen, mr int) {
 func packATrans(d, a []float32, lda, i, mEff, p0, kLen, mr int) {
 	o := p0*lda + i
 	switch {
+	case mr == 12 && mEff == 12:
+		for p := 0; p < kLen; p++ {
+			*(*[12]float32)(d[12*p:]) = *(*[12]float32)(a[o:])
+			o += lda
+		}
 	case mr == 6 && mEff == 6:
 		for p := 0; p < kLen; p++ {
 			*(*[6]float32)(d[6*p:]) = *(*[6]float32)(a[o:])
@@ -102,9 +119,17 @@ func packBPanel(d, b []float32, ldb int, transB bool, j, nEff, p0, kLen, nr int)
 	if nr == 16 && nEff == 16 && packB16(d, b, ldb, transB, j, p0, kLen) {
 		return
 	}
+	if nr == 32 && nEff == 32 && packB32(d, b, ldb, transB, j, p0, kLen) {
+		return
+	}
 	if !transB {
 		o := p0*ldb + j
 		switch {
+		case nr == 32 && nEff == 32:
+			for p := 0; p < kLen; p++ {
+				*(*[32]float32)(d[32*p:]) = *(*[32]float32)(b[o:])
+				o += ldb
+			}
 		case nr == 16 && nEff == 16:
 			for p := 0; p < kLen; p++ {
 				*(*[16]float32)(d[16*p:]) = *(*[16]float32)(b[o:])

@@ -2,7 +2,11 @@
 // Yi) and stores its eight columns at dst, dst+64, …, dst+448: eight rows
 // of one half of a 16-wide packed B panel. Y8..Y15 are scratch. Used by
 // the transposed B packers (packB8T, packB8TRows).
-#define TRANSPOSE8X8(dst) \
+#define TRANSPOSE8X8(dst) TRANSPOSE8X8S(dst, 64)
+
+// TRANSPOSE8X8S is TRANSPOSE8X8 with the columns stored s bytes apart
+// (s = 128 for the 32-wide panels of the AVX-512 kernel).
+#define TRANSPOSE8X8S(dst, s) \
 	VUNPCKLPS  Y1, Y0, Y8; \
 	VUNPCKHPS  Y1, Y0, Y9; \
 	VUNPCKLPS  Y3, Y2, Y10; \
@@ -28,10 +32,10 @@
 	VPERM2F128 $0x31, Y6, Y2, Y14; \
 	VPERM2F128 $0x31, Y7, Y3, Y15; \
 	VMOVUPS    Y8, (dst); \
-	VMOVUPS    Y9, 64(dst); \
-	VMOVUPS    Y10, 128(dst); \
-	VMOVUPS    Y11, 192(dst); \
-	VMOVUPS    Y12, 256(dst); \
-	VMOVUPS    Y13, 320(dst); \
-	VMOVUPS    Y14, 384(dst); \
-	VMOVUPS    Y15, 448(dst)
+	VMOVUPS    Y9, 1*s(dst); \
+	VMOVUPS    Y10, 2*s(dst); \
+	VMOVUPS    Y11, 3*s(dst); \
+	VMOVUPS    Y12, 4*s(dst); \
+	VMOVUPS    Y13, 5*s(dst); \
+	VMOVUPS    Y14, 6*s(dst); \
+	VMOVUPS    Y15, 7*s(dst)
