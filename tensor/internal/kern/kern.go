@@ -22,6 +22,9 @@ type gemmKernel struct {
 	mr, nr int // register tile
 	kc     int // depth of one packed slice of k: a kc×nr B micro-panel stays in L1
 	mc     int // rows of A packed at once (multiple of mr): an mc×kc block stays in L2
+	// cacheBlocked kernels get kc and mc from the detected caches
+	// (blockSizes); the table's values are used when they are unknown.
+	cacheBlocked bool
 	// stridedA is true when the kernel reads A with any row/column strides,
 	// so well-shaped A can be used in place instead of packed.
 	stridedA bool
@@ -38,7 +41,7 @@ type gemmKernel struct {
 // pure-Go kernel last: on amd64 "avx512f 12x32" (when the CPU and OS
 // support AVX-512F) ahead of "avx2-fma 6x16". Nothing else in the driver
 // depends on mr or nr beyond the table.
-var kernels = append(archKernels(), goKernel)
+var kernels = tuneBlocks(append(archKernels(), goKernel), caches)
 
 // kernelEnv is the environment variable that picks the GEMM micro-kernel
 // by the start of its name (e.g. GLASSBOX_KERNEL=avx2 or =purego), read

@@ -8,18 +8,21 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
 
 // avx2Kernel is the AVX2+FMA micro-kernel: a 6×16 tile held in twelve ymm
 // accumulators; per step of k it loads two ymm of B, broadcasts six values
-// of A and issues twelve FMAs (BLIS's Haswell/Zen shape). kc×16 floats of B
-// (16 KiB) sit in L1, mc×kc of A (144 KiB) in L2.
+// of A and issues twelve FMAs (BLIS's Haswell/Zen shape). kc and mc come
+// from the caches (blockSizes: 256 and 252 on Zen 3, 256 and 126 on
+// Haswell); the table's 256 and 144 (16 KiB of B in L1, 144 KiB of A in
+// L2) are used when the caches are unknown.
 var avx2Kernel = &gemmKernel{
-	name:     "avx2-fma 6x16",
-	mr:       6,
-	nr:       16,
-	kc:       256,
-	mc:       144,
-	stridedA: true,
-	micro:    microAVX2,
-	edge:     []microFn{2: microAVX2x2, 4: microAVX2x4, 5: nil},
-	usable:   func() bool { return hasAVX2FMA },
+	name:         "avx2-fma 6x16",
+	mr:           6,
+	nr:           16,
+	kc:           256,
+	mc:           144,
+	stridedA:     true,
+	cacheBlocked: true,
+	micro:        microAVX2,
+	edge:         []microFn{2: microAVX2x2, 4: microAVX2x4, 5: nil},
+	usable:       func() bool { return hasAVX2FMA },
 }
 
 func archKernels() []*gemmKernel { return []*gemmKernel{avx512Kernel, avx2Kernel} }

@@ -12,24 +12,26 @@ var hasAVX512F = cpu.X86.HasAVX512F && hasAVX2FMA
 // avx512Kernel is the AVX-512F micro-kernel: a 12×32 tile held in 24 zmm
 // accumulators; per step of k it loads two zmm of B, broadcasts twelve
 // values of A and issues 24 FMAs (the shape of BLIS's Skylake-X sgemm
-// kernel, transposed for row-major C). A kc×32 micro-panel of B (16 KiB at
-// kc = 128) and a 12×kc micro-panel of A (6 KiB) sit in a 32 KiB L1; an
-// mc×kc block of A (240 KiB) in L2. Edge kernels of 8, 4 and 2 rows cover
-// m = 64 (5·12+4), 128 (10·12+8) and 32 (2·12+8) without padding.
+// kernel, transposed for row-major C). Edge kernels of 8, 4 and 2 rows
+// cover m = 64 (5·12+4), 128 (10·12+8) and 32 (2·12+8) without padding.
 //
-// It was verified under the Bochs emulator (Skylake-X CPU model), not on
-// hardware: see testdata/avx512emu. Block sizes follow BLIS's Skylake-X
-// choices scaled to this driver and are not tuned by measurement.
+// kc and mc come from the caches (blockSizes): kc = 256, mc = 504 on Zen 5
+// (48 KiB L1d, 1 MiB L2: a 32 KiB B micro-panel in L1, a 504 KiB A block
+// in L2), 128 and 1020 on Skylake-X and Zen 4 (32 KiB L1d). The table's
+// kc = 128, mc = 480 (BLIS's Skylake-X choice) are used when the caches
+// are unknown. Verified on Zen 5 hardware and under the Bochs emulator
+// (Skylake-X CPU model, testdata/avx512emu).
 var avx512Kernel = &gemmKernel{
-	name:     "avx512f 12x32",
-	mr:       12,
-	nr:       32,
-	kc:       128,
-	mc:       480,
-	stridedA: true,
-	micro:    microAVX512,
-	edge:     []microFn{2: microAVX512x2, 4: microAVX512x4, 8: microAVX512x8, 11: nil},
-	usable:   func() bool { return hasAVX512F },
+	name:         "avx512f 12x32",
+	mr:           12,
+	nr:           32,
+	kc:           128,
+	mc:           480,
+	stridedA:     true,
+	cacheBlocked: true,
+	micro:        microAVX512,
+	edge:         []microFn{2: microAVX512x2, 4: microAVX512x4, 8: microAVX512x8, 11: nil},
+	usable:       func() bool { return hasAVX512F },
 }
 
 // The assembly kernels (kernel_avx512_amd64.s); strides are in bytes.
