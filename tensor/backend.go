@@ -37,6 +37,16 @@ func Threads() int { return kern.Threads() }
 // name (avx512f, avx2 or purego) when the CPU can run it.
 func KernelName() string { return kern.Name() }
 
+// KernelBlocking describes the GEMM block sizes in use and the cache sizes
+// they were chosen from, e.g. "kc=256 mc=504 (L1d 48 KiB, L2 1024 KiB,
+// from cpuid 0x80000005/6)".
+func KernelBlocking() string { return kern.Blocking() }
+
+// SetThreads sets how many goroutines one parallel kernel call may use
+// (n < 1 means 1: everything on the calling goroutine). Benchmarks use it
+// to measure scaling; it is safe to call at any time.
+func SetThreads(n int) { kern.SetThreads(n) }
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major float32
 // matrices, with BLAS SGEMM's arguments: op(A) is m×k (A stored m×k with
 // row stride lda, or k×m if transA), op(B) is k×n (B stored k×n with row

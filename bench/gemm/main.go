@@ -1,6 +1,7 @@
 // Command gemm measures glassbox's SGEMM (tensor.Sgemm) against numpy's
 // float32 matmul (OpenBLAS) on the same machine in the same run, and prints
-// median GFLOP/s for both and their ratio.
+// median GFLOP/s for both and their ratio, each as a fraction of the CPU's
+// FMA peak, and glassbox's scaling from 1 thread to all at 1024³.
 //
 //	go run ./bench/gemm                 # AVX2/FMA kernel (or whatever the CPU allows)
 //	go run -tags purego ./bench/gemm    # the pure-Go fallback
@@ -12,6 +13,12 @@
 // (SkylakeX needs AVX-512) are dropped and the fastest is kept. These
 // variables are set for the child only. Rounds alternate glassbox and numpy
 // so that noise from other work on the machine falls on both.
+//
+// The peak is measured, not computed from a clock: a register-only loop of
+// independent FMAs (AVX-512 and AVX2, whichever the CPU has) on 1 thread
+// and on glassbox's thread count, best of three. Each figure's "% peak" is
+// against the peak of the instructions its kernel uses: glassbox's by its
+// kernel name, numpy's by its OpenBLAS coretype (SkylakeX: AVX-512).
 package main
 
 import (
@@ -65,6 +72,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "python interpreter with numpy")
 	script := flag.String("script", "", "path of numpy_gemm.py (default: next to this source, bench/gemm/numpy_gemm.py)")
 	noPeer := flag.Bool("no-peer", false, "time glassbox only")
+	scaling := flag.Bool("scaling", true, "each round also times 1024³ on one thread (the scaling line)")
 	flag.Parse()
 	if *rounds < 1 || *reps < 1 {
 		fmt.Fprintln(os.Stderr, "gemm: -rounds and -reps must be ≥ 1")
@@ -75,6 +83,12 @@ func main() {
 	}
 	threads := tensor.Threads()
 	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s\n", tensor.KernelName(), threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("CPU: %s, %d logical CPUs; blocking %s\n", cpuModel(), runtime.NumCPU(), tensor.KernelBlocking())
+	peaks := measurePeaks(threads)
+	for _, p := range peaks {
+		fmt.Printf("FMA peak (register-only loop, best of 3) %s: %.1f GFLOP/s on 1 thread, %.1f on %d (%.2f×)\n",
+			p.name, p.one, p.multi, threads, p.multi/p.one)
+	}
 
 	peerOK := !*noPeer
 	var coretype string
@@ -90,10 +104,16 @@ func main() {
 
 	ours := make([][]float64, len(shapes))
 	theirs := make([][]float64, len(shapes))
+	var serial1024 []float64
 	var peerInfo peerResult
 	for r := 0; r < *rounds; r++ {
 		for i, s := range shapes {
 			ours[i] = append(ours[i], timeGlassbox(s, *reps, *minTime)...)
+		}
+		if *scaling && threads > 1 {
+			tensor.SetThreads(1)
+			serial1024 = append(serial1024, timeGlassbox(shapes[2], *reps, *minTime)...)
+			tensor.SetThreads(threads)
 		}
 		if peerOK {
 			res, err := runPeer(*python, *script, coretype, threads, *reps, *minTime)
@@ -116,19 +136,57 @@ func main() {
 		fmt.Printf("numpy %s: %s, kernel architecture %q, %d threads, OPENBLAS_CORETYPE=%s\n",
 			peerInfo.Numpy, peerInfo.Library, peerInfo.Architecture, peerInfo.Threads, ct)
 	}
-	fmt.Printf("median GFLOP/s over %d rounds × %d repetitions (shapes are m×k×n: C[m×n] = A[m×k]·B[k×n])\n\n", *rounds, *reps)
+	fmt.Printf("median GFLOP/s over %d rounds × %d repetitions (shapes are m×k×n: C[m×n] = A[m×k]·B[k×n])\n", *rounds, *reps)
+	ourISA, theirISA := isaOf(tensor.KernelName()), "avx2"
+	if strings.EqualFold(coretype, "SkylakeX") || strings.Contains(strings.ToLower(peerInfo.Architecture), "skylakex") {
+		theirISA = "avx512"
+	}
+	ourPeak, theirPeak := peakFor(peaks, ourISA), peakFor(peaks, theirISA)
+	if peerOK {
+		fmt.Printf("%% peak: against the %d-thread FMA peak of each side's instructions (glassbox %s, numpy %s)\n\n",
+			threads, peakName(ourPeak, ourISA), peakName(theirPeak, theirISA))
+	} else {
+		fmt.Printf("%% peak: against the %d-thread FMA peak of glassbox's instructions (%s)\n\n", threads, peakName(ourPeak, ourISA))
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "shape\tglassbox\tnumpy\tglassbox/numpy\t")
+	fmt.Fprintln(tw, "shape\tglassbox\t% peak\tnumpy\t% peak\tglassbox/numpy\t")
 	for i, s := range shapes {
 		g := median(ours[i])
 		if peerOK {
 			p := median(theirs[i])
-			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t\n", s.name, g, p, g/p)
+			fmt.Fprintf(tw, "%s\t%.1f\t%s\t%.1f\t%s\t%.2f\t\n", s.name, g, pct(g, ourPeak), p, pct(p, theirPeak), g/p)
 		} else {
-			fmt.Fprintf(tw, "%s\t%.1f\t-\t-\t\n", s.name, g)
+			fmt.Fprintf(tw, "%s\t%.1f\t%s\t-\t-\t-\t\n", s.name, g, pct(g, ourPeak))
 		}
 	}
 	tw.Flush()
+	if len(serial1024) > 0 {
+		one, all := median(serial1024), median(ours[2])
+		fmt.Printf("\nglassbox scaling at 1024³: %.1f GFLOP/s on 1 thread, %.1f on %d: %.2f×\n", one, all, threads, all/one)
+	}
+}
+
+// isaOf names the FMA loop matching a kernel: "avx512" for "avx512f 12x32",
+// "avx2" otherwise (the pure-Go kernel is measured against AVX2 too).
+func isaOf(kernel string) string {
+	if strings.HasPrefix(kernel, "avx512") {
+		return "avx512"
+	}
+	return "avx2"
+}
+
+func peakName(p float64, name string) string {
+	if p <= 0 {
+		return "not measured"
+	}
+	return fmt.Sprintf("%s %.1f GFLOP/s", name, p)
+}
+
+func pct(x, peak float64) string {
+	if peak <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*x/peak)
 }
 
 // findScript locates numpy_gemm.py next to this file, whether run from the
