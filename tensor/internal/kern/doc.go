@@ -17,8 +17,9 @@
 // split depends on the shape of A:
 //
 //   - row mode (large A): op(B) is packed once into a buffer shared by all
-//     goroutines, then each goroutine takes blocks of MC rows, packs them
-//     and runs the micro-kernel;
+//     goroutines (each packs its share), then each goroutine takes blocks
+//     of MC rows, packs them and runs the micro-kernel; the only wait is
+//     for the packed B, once per call;
 //   - column mode (short or small A, e.g. an MLP batch of 128 rows): each
 //     goroutine takes a range of columns, packs its own B panels and reads
 //     A in place, so goroutines share nothing and never wait for each other.
@@ -30,6 +31,15 @@
 // m = 64 or 128 wastes nothing) and a zero-padded scratch tile otherwise.
 // Each element of C sums its k-slices in a fixed order, so results do not
 // depend on the number of goroutines.
+//
+// KC and MC come from the CPU's caches (Blocking reports them): the L1
+// data and L2 sizes are read from /sys/devices/system/cpu/cpu0/cache, or,
+// where that is missing (containers, some VMs), from CPUID (leaf 4 on
+// Intel, 0x8000001D or 0x80000005/6 on AMD, read by a few lines of
+// assembly on amd64; nothing elsewhere and under purego). KC makes a
+// KC×NR micro-panel of B fill L1 but 16 KiB, MC an MC×KC block of A half
+// of L2: 256 and 504 for the 12×32 kernel on Zen 5. When neither source
+// answers, the kernel table's values are used.
 //
 // The micro-kernel is chosen at start-up from what the CPU supports, in
 // this order: "avx512f 12x32" (Go assembly, amd64, 24 zmm accumulators,
@@ -46,11 +56,13 @@
 // cannot run, or an unknown one, is ignored. It picks the GEMM
 // micro-kernel only: the vector kernels use AVX2 whenever the CPU has it.
 //
-// The development machines have no AVX-512, so the AVX-512 kernel is
-// tested under an emulator: testdata/avx512emu/run.sh boots Linux in
-// Bochs with a Skylake-X CPU model and runs this package's tests there
-// (see its README). Its block sizes are chosen from BLIS's Skylake-X
-// settings and the cache sizes, not tuned by measurement on hardware.
+// The AVX-512 kernel runs on Zen 5 hardware (where its block-size rule
+// was measured) and is also tested under an emulator:
+// testdata/avx512emu/run.sh boots Linux in Bochs with a Skylake-X CPU
+// model and runs this package's tests there (see its README). Its full
+// micro-panels of A (12 rows) and B (32 columns) are packed by assembly,
+// as the AVX2 kernel's are (6 rows, 16 columns); the Go packing loops do
+// the rest and everything under purego, and tests compare the two.
 //
 // SgemmIndirectB multiplies by a matrix whose rows are runs of a source
 // slice given by offsets (the implicit im2col of a stride-1 convolution
@@ -66,8 +78,17 @@
 // inside a worker (nested parallelism) finds no free worker and runs on
 // its own goroutine, so it cannot deadlock. Idle workers poll for new work
 // for 100µs before parking, so back-to-back calls (a training loop) do not
-// pay a goroutine wake-up each; a caller never waits for a helper that has
-// not started; and while other processes keep the cores busy (sampled from
-// /proc/loadavg on Linux) calls run serially, since helpers would only
-// take CPU time from their caller.
+// pay a goroutine wake-up each.
+//
+// Parallel calls split their work statically with stealing: with P
+// goroutines (the caller and P−1 helpers), each owns a contiguous 1/P of
+// the units (row blocks of C, B-packing units, ParallelFor chunks) and
+// does them in order, then takes the units the others have not started.
+// So on idle cores the work divides evenly without contention, and a core
+// briefly busy with another process delays only the unit its helper is
+// in: the others take the rest, and a helper that has not started by the
+// time the caller runs out of work is not waited for. Nothing reads the
+// machine's load, and no call is made serial because of it. Each unit
+// computes the same elements with the same k order whoever runs it, so
+// results stay bit-identical from run to run.
 package kern
