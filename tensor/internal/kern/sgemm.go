@@ -203,6 +203,7 @@ type gemmJob struct {
 	packed                              bool
 
 	mc, nSplit, panelsPerSplit, tasks int
+	mPanels, mBlocks                  int // row mode: micro-panels of A, row blocks
 	taskQ                             stealer // hands out the compute tasks
 }
 
@@ -296,9 +297,13 @@ func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 	g.packUnits = g.unitsPerK * g.kBlocks
 	g.packCond.L = &g.packMu
 
-	// Compute tasks: row blocks of at most kr.mc (balanced, multiples of
-	// mr); with several goroutines aim for ≥ 2 tasks each, shrinking the
-	// row blocks first (down to 4·mr rows) and then splitting the columns.
+	// Compute tasks: row blocks of at most kr.mc rows; with several
+	// goroutines aim for ≥ 2 tasks each and a multiple of their number,
+	// shrinking the row blocks first (down to 4·mr rows) and then splitting
+	// the columns. Blocks are whole micro-panels of mr rows, spread evenly
+	// (they differ by at most one micro-panel), so that each goroutine's
+	// static share is the same size.
+	panels := (g.m + mr - 1) / mr
 	mBlocks := (g.m + kr.mc - 1) / kr.mc
 	g.nSplit = 1
 	if threads > 1 {
@@ -307,13 +312,16 @@ func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 			mBlocks = min(want, max(1, g.m/(4*mr)))
 			mBlocks = max(mBlocks, (g.m+kr.mc-1)/kr.mc)
 		}
+		if r := mBlocks % threads; r != 0 && mBlocks-r+threads <= panels {
+			mBlocks += threads - r
+		}
 		if mBlocks < want {
 			g.nSplit = min(g.nPanels, (want+mBlocks-1)/mBlocks)
 		}
 	}
-	mc := (g.m + mBlocks - 1) / mBlocks
-	g.mc = min(kr.mc, (mc+mr-1)/mr*mr)
-	mBlocks = (g.m + g.mc - 1) / g.mc
+	mBlocks = min(mBlocks, panels)
+	g.mPanels, g.mBlocks = panels, mBlocks
+	g.mc = (panels + mBlocks - 1) / mBlocks * mr
 	g.panelsPerSplit = (g.nPanels + g.nSplit - 1) / g.nSplit
 	g.nSplit = (g.nPanels + g.panelsPerSplit - 1) / g.panelsPerSplit
 	g.tasks = mBlocks * g.nSplit
@@ -406,8 +414,8 @@ func (g *gemmJob) computeRows(t int, buf []float32) {
 	kr := g.kr
 	mr, nr := kr.mr, kr.nr
 	ib, js := t/g.nSplit, t%g.nSplit
-	i0 := ib * g.mc
-	mLen := min(g.mc, g.m-i0)
+	i0 := ib * g.mPanels / g.mBlocks * mr
+	mLen := min((ib+1)*g.mPanels/g.mBlocks*mr, g.m) - i0
 	jp0 := js * g.panelsPerSplit
 	jp1 := min(g.nPanels, jp0+g.panelsPerSplit)
 	aBuf := buf[:g.mc*g.kc+8] // 8 floats of slack for packA's overlapping stores
