@@ -3,7 +3,8 @@
 // median GFLOP/s for both and their ratio, each as a fraction of the CPU's
 // FMA peak, and glassbox's scaling from 1 thread to all at 1024³.
 //
-//	go run ./bench/gemm                 # AVX2/FMA kernel (or whatever the CPU allows)
+//	go run ./bench/gemm                 # the best kernel the CPU allows (AVX-512, else AVX2)
+//	GLASSBOX_KERNEL=avx2 go run ./bench/gemm -coretype Haswell   # AVX2 against OpenBLAS's AVX2 kernel
 //	go run -tags purego ./bench/gemm    # the pure-Go fallback
 //
 // numpy runs as a child process (/usr/bin/python3 bench/gemm/numpy_gemm.py)
@@ -72,6 +73,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "python interpreter with numpy")
 	script := flag.String("script", "", "path of numpy_gemm.py (default: next to this source, bench/gemm/numpy_gemm.py)")
 	noPeer := flag.Bool("no-peer", false, "time glassbox only")
+	forceCore := flag.String("coretype", "", "OPENBLAS_CORETYPE for numpy (e.g. Haswell, to compare the AVX2 kernel with OpenBLAS's AVX2 one); default: probe and take the fastest")
 	scaling := flag.Bool("scaling", true, "each round also times 1024³ on one thread (the scaling line)")
 	flag.Parse()
 	if *rounds < 1 || *reps < 1 {
@@ -94,7 +96,11 @@ func main() {
 	var coretype string
 	if peerOK {
 		var err error
-		coretype, err = pickCoretype(*python, *script, threads)
+		if *forceCore != "" {
+			coretype = *forceCore
+		} else {
+			coretype, err = pickCoretype(*python, *script, threads)
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "numpy: %v\n", err)
 			fmt.Fprintln(os.Stderr, "numpy: to compare with numpy/OpenBLAS install it: apt-get install -y python3-numpy python3-threadpoolctl")
