@@ -86,11 +86,6 @@ func main() {
 	threads := tensor.Threads()
 	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s\n", tensor.KernelName(), threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	fmt.Printf("CPU: %s, %d logical CPUs; blocking %s\n", cpuModel(), runtime.NumCPU(), tensor.KernelBlocking())
-	peaks := measurePeaks(threads)
-	for _, p := range peaks {
-		fmt.Printf("FMA peak (register-only loop, best of 3) %s: %.1f GFLOP/s on 1 thread, %.1f on %d (%.2f×)\n",
-			p.name, p.one, p.multi, threads, p.multi/p.one)
-	}
 
 	peerOK := !*noPeer
 	var coretype string
@@ -111,11 +106,13 @@ func main() {
 	ours := make([][]float64, len(shapes))
 	theirs := make([][]float64, len(shapes))
 	var serial1024 []float64
+	var peaks []peak
 	var peerInfo peerResult
 	for r := 0; r < *rounds; r++ {
 		for i, s := range shapes {
 			ours[i] = append(ours[i], timeGlassbox(s, *reps, *minTime)...)
 		}
+		peaks = bestPeaks(peaks, measurePeaks(threads))
 		if *scaling && threads > 1 {
 			tensor.SetThreads(1)
 			serial1024 = append(serial1024, timeGlassbox(shapes[2], *reps, *minTime)...)
@@ -142,9 +139,13 @@ func main() {
 		fmt.Printf("numpy %s: %s, kernel architecture %q, %d threads, OPENBLAS_CORETYPE=%s\n",
 			peerInfo.Numpy, peerInfo.Library, peerInfo.Architecture, peerInfo.Threads, ct)
 	}
+	for _, p := range peaks {
+		fmt.Printf("FMA peak (register-only loop, best of every round's 3 tries) %s: %.1f GFLOP/s on 1 thread, %.1f on %d (%.2f×)\n",
+			p.name, p.one, p.multi, threads, p.multi/p.one)
+	}
 	fmt.Printf("median GFLOP/s over %d rounds × %d repetitions (shapes are m×k×n: C[m×n] = A[m×k]·B[k×n])\n", *rounds, *reps)
 	ourISA, theirISA := isaOf(tensor.KernelName()), "avx2"
-	if strings.EqualFold(coretype, "SkylakeX") || strings.Contains(strings.ToLower(peerInfo.Architecture), "skylakex") {
+	if avx512Arch(coretype) || avx512Arch(peerInfo.Architecture) {
 		theirISA = "avx512"
 	}
 	ourPeak, theirPeak := peakFor(peaks, ourISA), peakFor(peaks, theirISA)
@@ -170,6 +171,16 @@ func main() {
 		one, all := median(serial1024), median(ours[2])
 		fmt.Printf("\nglassbox scaling at 1024³: %.1f GFLOP/s on 1 thread, %.1f on %d: %.2f×\n", one, all, threads, all/one)
 	}
+}
+
+// avx512Arch reports whether an OpenBLAS kernel architecture (or
+// OPENBLAS_CORETYPE) runs AVX-512 code.
+func avx512Arch(name string) bool {
+	switch strings.ToLower(name) {
+	case "skylakex", "cooperlake", "sapphirerapids":
+		return true
+	}
+	return false
 }
 
 // isaOf names the FMA loop matching a kernel: "avx512" for "avx512f 12x32",
