@@ -203,7 +203,7 @@ type gemmJob struct {
 	packed                              bool
 
 	mc, nSplit, panelsPerSplit, tasks int
-	mPanels, mBlocks                  int // row mode: micro-panels of A, row blocks
+	mPanels, mBlocks                  int     // row mode: micro-panels of A, row blocks
 	taskQ                             stealer // hands out the compute tasks
 }
 
