@@ -299,6 +299,11 @@ type convPlan struct {
 	// ([ckk, og] per group), which the GEMM runs faster when og is one
 	// 16-wide panel or the unfolded rows are fewer than the filters.
 	dwT bool
+	// dotDW (modeWide): the weight gradient is one block of dot products
+	// per group, dy·colsᵀ with the rows of cols read from the padded
+	// images and summed over the nb images of a GEMM (kern.SgemmDotImages),
+	// instead of a packed GEMM per image.
+	dotDW bool
 	// taps (modeWide) is where row (c, ki, kj) of the unfolded input
 	// starts in one image's padded group, c·hp·wp + ki·wp + kj: the row
 	// offsets of the indirect GEMM, which reads the rows from the padded
@@ -323,7 +328,11 @@ const wideColumns = 2048
 
 func newConvPlan(g convGeom, wlen int) convPlan {
 	pl := convPlan{convGeom: g, blocks: convBlocks(g.n, wlen), nb: 1}
-	pl.dwT = g.og == 16 || g.ckk < g.og
+	// With the AVX-512 dot kernel the weight gradient of a stride-1
+	// convolution is read straight from the padded images (see
+	// backwardWide), never transposed.
+	pl.dotDW = kern.DotImagesFast()
+	pl.dwT = !pl.dotDW && (g.og == 16 || g.ckk < g.og)
 	switch {
 	case g.onebyone():
 		pl.mode = modeDirect
@@ -848,9 +857,13 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 		}
 		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
 		dwg := dwp[gi*pl.og*pl.ckk:]
-		if pl.dwT {
+		switch {
+		case pl.mode == modeWide && pl.dotDW:
+			img := pl.cg * hpwp
+			kern.SgemmDotImages(pl.og, pl.ckk, L, nb, dyw, ld, L, xp, pl.taps, img, beta, dwg, pl.ckk)
+		case pl.dwT:
 			pl.dwGemm(gm, dyw, cols, ld, beta, dwg)
-		} else {
+		default:
 			// dw += dy·colsᵀ image by image, the rows of cols read from
 			// the padded image.
 			img := pl.cg * hpwp

@@ -91,14 +91,46 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 	const nr = 16
 	var tmp [6 * nr]float32
 	nFull := n / nr * nr
+	wide := indWide()
 	for s := lo; s < hi; s++ {
 		j := s * nr
 		if j >= nFull {
 			indPartialStrip(m, n, k, ap, src, offs, c, ldc, j, tmp[:])
 			continue
 		}
+		if wide && s+1 < hi && j+2*nr <= nFull && indStrip32(m, k, ap, src[j:], offs, c[j:], ldc) {
+			s++ // two strips in one 32-column tile
+			continue
+		}
 		indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
 	}
+}
+
+// indStrip32 computes 32 full columns of C at c with the 32-column
+// (AVX-512) tiles, tile row by tile row, and reports false when a tile
+// height has no such kernel (the caller then computes the columns again,
+// overwriting whatever was written). Rows of a tile beyond m (zero-padded
+// in A) go through a scratch tile.
+func indStrip32(m, k int, ap, src []float32, offs []int32, c []float32, ldc int) bool {
+	var tmp [6 * 32]float32
+	for i := 0; i < m; {
+		mEff, rows := indStep(m - i)
+		panel := ap[i*k : i*k+rows*k]
+		if rows == mEff {
+			if !indTile32(rows, k, panel, src, offs, c[i*ldc:], ldc) {
+				return false
+			}
+		} else {
+			if !indTile32(rows, k, panel, src, offs, tmp[:], 32) {
+				return false
+			}
+			for r := 0; r < mEff; r++ {
+				copy(c[(i+r)*ldc:(i+r)*ldc+32], tmp[r*32:])
+			}
+		}
+		i += mEff
+	}
+	return true
 }
 
 // indStrip computes the w (≤ 16) columns of C at c (row stride ldc) whose

@@ -55,3 +55,50 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool {
 	}
 	return true
 }
+
+//go:noescape
+func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+
+//go:noescape
+func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+
+//go:noescape
+func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+
+// indWide reports whether the indirect products use the 32-column AVX-512
+// tiles: when the GEMM runs the AVX-512 kernel (so GLASSBOX_KERNEL=avx2
+// turns both off together).
+func indWide() bool { return active == avx512Kernel }
+
+// indTile32 is indTile for a rows×32 tile with the AVX-512 kernels (the
+// caller has checked indWide); it reports false for other heights.
+func indTile32(rows, k int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+	switch rows {
+	case 6:
+		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4))
+	case 4:
+		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4))
+	case 2:
+		sgemmInd2x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4))
+	default:
+		return false
+	}
+	return true
+}
+
+//go:noescape
+func sdot4x4(k, nimg int, a *float32, lda, astep uintptr, src *float32, offs *int32, sstep uintptr, out *[16]float32, mask uint64)
+
+// dotBlock runs the AVX-512 4×4 block of SgemmDotImages (rows of A at a
+// with stride lda, runs at offs) and reports whether it could.
+func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []int32, sstep int, out *[16]float32) bool {
+	if !indWide() {
+		return false
+	}
+	sdot4x4(k, nimg, &a[0], uintptr(lda*4), uintptr(astep*4), &src[0], &offs[0], uintptr(sstep*4), out, uint64(1)<<(k&15)-1)
+	return true
+}
+
+// DotImagesFast reports whether SgemmDotImages runs an assembly kernel
+// here (the AVX-512 one); callers keep a packed GEMM elsewhere.
+func DotImagesFast() bool { return indWide() }

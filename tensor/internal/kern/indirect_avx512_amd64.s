@@ -1,0 +1,116 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+#include "indirect_amd64.h"
+
+// AVX-512F indirect-B micro-kernels for SgemmIndirectB: the R×32 tile
+//
+//	C = A·B
+//
+// with A a packed micro-panel (element (i, p) at a[p*R+i]) and row p of B
+// the 32 floats at src + 4·offs[p]. One step of k loads the row's offset,
+// two zmm of B from it, broadcasts R values of A and issues 2·R FMAs into
+// Z0..Z(2R−1); each element of C is the same chain of FMAs in k order as
+// the AVX2 16-column kernels compute, so the two agree bit for bit. C (row
+// stride ldc bytes) is overwritten, never read. Only AVX-512F instructions
+// touch zmm registers.
+
+// ZINDB loads B row u (offset offs[u]) into Z24, Z25.
+#define ZINDB(u) \
+	MOVLQSX u*4(R8), R13; \
+	VMOVUPS (BX)(R13*4), Z24; \
+	VMOVUPS 64(BX)(R13*4), Z25
+
+// ZINDROWS2 broadcasts A elements at byte offsets o and o+4 and updates
+// accumulator rows r0 (r0a, r0b) and r1 (r1a, r1b).
+#define ZINDROWS2(o, r0a, r0b, r1a, r1b) \
+	VBROADCASTSS o(AX), Z26; \
+	VBROADCASTSS o+4(AX), Z27; \
+	VFMADD231PS  Z24, Z26, r0a; \
+	VFMADD231PS  Z25, Z26, r0b; \
+	VFMADD231PS  Z24, Z27, r1a; \
+	VFMADD231PS  Z25, Z27, r1b
+
+#define ZIND6(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*24, Z0, Z1, Z2, Z3); \
+	ZINDROWS2(u*24+8, Z4, Z5, Z6, Z7); \
+	ZINDROWS2(u*24+16, Z8, Z9, Z10, Z11)
+
+#define ZIND4(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*16, Z0, Z1, Z2, Z3); \
+	ZINDROWS2(u*16+8, Z4, Z5, Z6, Z7)
+
+#define ZIND2(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*8, Z0, Z1, Z2, Z3)
+
+// func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-48
+	INDARGS
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	INDLOOP(ZIND6, 24, z6loop4, z6tail, z6loop1, z6done)
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, (CX)(DX*1)
+	VMOVUPS Z3, 64(CX)(DX*1)
+	VMOVUPS Z4, (CX)(DX*2)
+	VMOVUPS Z5, 64(CX)(DX*2)
+	VMOVUPS Z6, (R11)
+	VMOVUPS Z7, 64(R11)
+	VMOVUPS Z8, (R11)(DX*1)
+	VMOVUPS Z9, 64(R11)(DX*1)
+	VMOVUPS Z10, (R11)(DX*2)
+	VMOVUPS Z11, 64(R11)(DX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-48
+	INDARGS
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	INDLOOP(ZIND4, 16, z4loop4, z4tail, z4loop1, z4done)
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, (CX)(DX*1)
+	VMOVUPS Z3, 64(CX)(DX*1)
+	VMOVUPS Z4, (CX)(DX*2)
+	VMOVUPS Z5, 64(CX)(DX*2)
+	VMOVUPS Z6, (R11)
+	VMOVUPS Z7, 64(R11)
+	VZEROUPPER
+	RET
+
+// func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
+TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-48
+	INDARGS
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	INDLOOP(ZIND2, 8, z2loop4, z2tail, z2loop1, z2done)
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, (CX)(DX*1)
+	VMOVUPS Z3, 64(CX)(DX*1)
+	VZEROUPPER
+	RET
