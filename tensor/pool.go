@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
+
 // PoolParams describe a 2-D pooling window: its size, stride and zero
 // padding. A stride of 0 means the window size (non-overlapping windows,
 // the usual choice). Padding may be at most half the window, so every
@@ -106,8 +108,19 @@ func MaxPool2D(x *Tensor, p PoolParams) (y *Tensor, argmax []int32) {
 	return y, argmax
 }
 
-// maxPool2x2 is MaxPool2D's 2×2, stride-2 case (most CNNs), on one plane.
+// maxPool2x2 is MaxPool2D's 2×2, stride-2 case (most CNNs), on one plane:
+// the vector kernel where there is one, this code otherwise and for
+// planes holding a NaN.
 func maxPool2x2(out []float32, arg []int32, in []float32, w, oh, ow int) {
+	if kern.MaxPool2x2(out, arg, in, w, oh, ow) {
+		return
+	}
+	maxPool2x2Go(out, arg, in, w, oh, ow)
+}
+
+// maxPool2x2Go is maxPool2x2 in Go, the reference the kernel is tested
+// against.
+func maxPool2x2Go(out []float32, arg []int32, in []float32, w, oh, ow int) {
 	for oy := 0; oy < oh; oy++ {
 		r0 := in[2*oy*w : 2*oy*w+2*ow]
 		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*ow]

@@ -195,3 +195,44 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		MaxPool2DBackward(dy, arg, x.Shape())
 	}
 }
+
+// TestMaxPool2x2KernelMatchesGo checks the vector 2×2 pooling against the
+// Go loop bit for bit (values and positions) on planes whose widths cover
+// full 16-output steps, a masked tail and both, odd input widths (a last
+// column no window uses), ties, signed zeros and, in some planes, a NaN.
+func TestMaxPool2x2KernelMatchesGo(t *testing.T) {
+	rng := NewRNG(3)
+	for _, ow := range []int{1, 5, 14, 16, 17, 33} {
+		for _, extra := range []int{0, 1} {
+			for _, special := range []string{"random", "ties", "zeros", "nan"} {
+				oh, w := 3, 2*ow+extra
+				in := RandN(rng, 0, 1, 2*oh+extra, w).Data()
+				switch special {
+				case "ties":
+					for i := range in {
+						in[i] = float32(int(in[i] * 2))
+					}
+				case "zeros":
+					for i := range in {
+						if i%3 == 0 {
+							in[i] = float32(math.Copysign(0, float64(in[i])))
+						} else {
+							in[i] = -1
+						}
+					}
+				case "nan":
+					in[len(in)/2] = float32(math.NaN())
+				}
+				got, gotArg := make([]float32, oh*ow), make([]int32, oh*ow)
+				want, wantArg := make([]float32, oh*ow), make([]int32, oh*ow)
+				maxPool2x2(got, gotArg, in, w, oh, ow)
+				maxPool2x2Go(want, wantArg, in, w, oh, ow)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || gotArg[i] != wantArg[i] {
+						t.Fatalf("ow %d w %d %s: output %d = %v at %d, want %v at %d", ow, w, special, i, got[i], gotArg[i], want[i], wantArg[i])
+					}
+				}
+			}
+		}
+	}
+}
