@@ -576,11 +576,7 @@ func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []fl
 				if bias != nil {
 					b = bias[oc]
 				}
-				dst := y[((i0+j)*pl.o+oc)*ohw:][:ohw]
-				src := yw[o*L:][:L]
-				for oy := 0; oy < pl.oh; oy++ {
-					kern.AddBias(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:], b, relu)
-				}
+				kern.AddBiasRows(y[((i0+j)*pl.o+oc)*ohw:][:ohw], pl.ow, yw[o*L:][:L], pl.wp, pl.oh, pl.ow, b, relu)
 			}
 		}
 	}
@@ -838,21 +834,16 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 		if pl.dwT {
 			pl.wideCols(cols, xp, nb)
 		}
+		// The discarded columns stay zero; the rows are written over.
+		clear(dyw)
 		for o := 0; o < pl.og; o++ {
 			for j := 0; j < nb; j++ {
 				at := ((i0+j)*pl.o + gi*pl.og + o) * ohw
-				src := dy[at:][:ohw]
-				dst := dyw[o*ld+j*L:][:L]
-				for oy := 0; oy < pl.oh; oy++ {
-					d := dst[oy*pl.wp:][:pl.wp]
-					if ym != nil {
-						kern.ReLUGrad(d[:pl.ow], src[oy*pl.ow:], ym[at+oy*pl.ow:])
-					} else {
-						copy(d, src[oy*pl.ow:(oy+1)*pl.ow])
-					}
-					clear(d[pl.ow:])
+				var ymo []float32
+				if ym != nil {
+					ymo = ym[at:][:ohw]
 				}
-				sums[(i0+j)*pl.o+gi*pl.og+o] = sum32x8(dst)
+				sums[(i0+j)*pl.o+gi*pl.og+o] = kern.SpreadRows(dyw[o*ld+j*L:][:L], pl.wp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
 			}
 		}
 		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
@@ -933,14 +924,11 @@ func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, w
 		i := i0 + j
 		for o := 0; o < pl.og; o++ {
 			at := (i*pl.o + gi*pl.og + o) * ohw
-			for oy := 0; oy < pl.oh; oy++ {
-				d := dyp[o*plane+(oy+pl.dpH)*pl.dwp+pl.dpW:][:pl.ow]
-				if ym != nil {
-					kern.ReLUGrad(d, dy[at+oy*pl.ow:], ym[at+oy*pl.ow:])
-				} else {
-					copy(d, dy[at+oy*pl.ow:])
-				}
+			var ymo []float32
+			if ym != nil {
+				ymo = ym[at:][:ohw]
 			}
+			kern.SpreadRows(dyp[o*plane+pl.dpH*pl.dwp+pl.dpW:], pl.dwp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
 		}
 		gmi(pl.cg, pl.dwide, pl.og*pl.kh*pl.kw, wf, pl.og*pl.kh*pl.kw, dyp, pl.dtaps, dxw, pl.dwide)
 		for c := 0; c < pl.cg; c++ {

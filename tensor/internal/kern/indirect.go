@@ -94,38 +94,44 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 	wide := indWide()
 	for s := lo; s < hi; s++ {
 		j := s * nr
+		if wide {
+			// Up to two strips in one 32-column tile; the last strip of C,
+			// however narrow, is read and written through the masks.
+			cols := min(2*nr, n-j, (hi-s)*nr)
+			if indStrip32(m, k, cols, ap, src[j:], offs, c[j:], ldc) {
+				s += (cols+nr-1)/nr - 1
+				continue
+			}
+		}
 		if j >= nFull {
 			indPartialStrip(m, n, k, ap, src, offs, c, ldc, j, tmp[:])
-			continue
-		}
-		if wide && s+1 < hi && j+2*nr <= nFull && indStrip32(m, k, ap, src[j:], offs, c[j:], ldc) {
-			s++ // two strips in one 32-column tile
 			continue
 		}
 		indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
 	}
 }
 
-// indStrip32 computes 32 full columns of C at c with the 32-column
-// (AVX-512) tiles, tile row by tile row, and reports false when a tile
-// height has no such kernel (the caller then computes the columns again,
-// overwriting whatever was written). Rows of a tile beyond m (zero-padded
-// in A) go through a scratch tile.
-func indStrip32(m, k int, ap, src []float32, offs []int32, c []float32, ldc int) bool {
+// indStrip32 computes the first cols (≤ 32) columns of C at c with the
+// AVX-512 tiles, tile row by tile row, reading only those columns of B's
+// runs, and reports false when a tile height has no such kernel (the
+// caller then computes the columns again, overwriting whatever was
+// written). Rows of a tile beyond m (zero-padded in A) go through a
+// scratch tile.
+func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ldc int) bool {
 	var tmp [6 * 32]float32
 	for i := 0; i < m; {
 		mEff, rows := indStep(m - i)
 		panel := ap[i*k : i*k+rows*k]
 		if rows == mEff {
-			if !indTile32(rows, k, panel, src, offs, c[i*ldc:], ldc) {
+			if !indTile32(rows, k, cols, panel, src, offs, c[i*ldc:], ldc) {
 				return false
 			}
 		} else {
-			if !indTile32(rows, k, panel, src, offs, tmp[:], 32) {
+			if !indTile32(rows, k, cols, panel, src, offs, tmp[:], 32) {
 				return false
 			}
 			for r := 0; r < mEff; r++ {
-				copy(c[(i+r)*ldc:(i+r)*ldc+32], tmp[r*32:])
+				copy(c[(i+r)*ldc:(i+r)*ldc+cols], tmp[r*32:])
 			}
 		}
 		i += mEff

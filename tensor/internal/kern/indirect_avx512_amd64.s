@@ -7,19 +7,23 @@
 //
 //	C = A·B
 //
+// or its first columns, those the masks select (bits 0–15 of masks: K1,
+// the first zmm; bits 16–31: K2, the second), as the last strip of C needs
 // with A a packed micro-panel (element (i, p) at a[p*R+i]) and row p of B
 // the 32 floats at src + 4·offs[p]. One step of k loads the row's offset,
 // two zmm of B from it, broadcasts R values of A and issues 2·R FMAs into
 // Z0..Z(2R−1); each element of C is the same chain of FMAs in k order as
 // the AVX2 16-column kernels compute, so the two agree bit for bit. C (row
-// stride ldc bytes) is overwritten, never read. Only AVX-512F instructions
-// touch zmm registers.
+// stride ldc bytes) is overwritten in the masked columns, never read.
+// Only AVX-512F instructions touch zmm registers.
 
-// ZINDB loads B row u (offset offs[u]) into Z24, Z25.
+// ZINDB loads B row u (offset offs[u]) into Z24, Z25: the columns the
+// masks K1 (0–15) and K2 (16–31) select, zero elsewhere (nothing past them
+// is read).
 #define ZINDB(u) \
 	MOVLQSX u*4(R8), R13; \
-	VMOVUPS (BX)(R13*4), Z24; \
-	VMOVUPS 64(BX)(R13*4), Z25
+	VMOVUPS.Z (BX)(R13*4), K1, Z24; \
+	VMOVUPS.Z 64(BX)(R13*4), K2, Z25
 
 // ZINDROWS2 broadcasts A elements at byte offsets o and o+4 and updates
 // accumulator rows r0 (r0a, r0b) and r1 (r1a, r1b).
@@ -46,9 +50,13 @@
 	ZINDB(u); \
 	ZINDROWS2(u*8, Z0, Z1, Z2, Z3)
 
-// func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
-TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-48
+// func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64)
+TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-56
 	INDARGS
+	MOVQ   masks+48(FP), R13
+	KMOVW  R13, K1
+	SHRQ   $16, R13
+	KMOVW  R13, K2
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -62,24 +70,28 @@ TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-48
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
 	INDLOOP(ZIND6, 24, z6loop4, z6tail, z6loop1, z6done)
-	VMOVUPS Z0, (CX)
-	VMOVUPS Z1, 64(CX)
-	VMOVUPS Z2, (CX)(DX*1)
-	VMOVUPS Z3, 64(CX)(DX*1)
-	VMOVUPS Z4, (CX)(DX*2)
-	VMOVUPS Z5, 64(CX)(DX*2)
-	VMOVUPS Z6, (R11)
-	VMOVUPS Z7, 64(R11)
-	VMOVUPS Z8, (R11)(DX*1)
-	VMOVUPS Z9, 64(R11)(DX*1)
-	VMOVUPS Z10, (R11)(DX*2)
-	VMOVUPS Z11, 64(R11)(DX*2)
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
+	VMOVUPS Z4, K1, (CX)(DX*2)
+	VMOVUPS Z5, K2, 64(CX)(DX*2)
+	VMOVUPS Z6, K1, (R11)
+	VMOVUPS Z7, K2, 64(R11)
+	VMOVUPS Z8, K1, (R11)(DX*1)
+	VMOVUPS Z9, K2, 64(R11)(DX*1)
+	VMOVUPS Z10, K1, (R11)(DX*2)
+	VMOVUPS Z11, K2, 64(R11)(DX*2)
 	VZEROUPPER
 	RET
 
-// func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
-TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-48
+// func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64)
+TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-56
 	INDARGS
+	MOVQ   masks+48(FP), R13
+	KMOVW  R13, K1
+	SHRQ   $16, R13
+	KMOVW  R13, K2
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -89,28 +101,32 @@ TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-48
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 	INDLOOP(ZIND4, 16, z4loop4, z4tail, z4loop1, z4done)
-	VMOVUPS Z0, (CX)
-	VMOVUPS Z1, 64(CX)
-	VMOVUPS Z2, (CX)(DX*1)
-	VMOVUPS Z3, 64(CX)(DX*1)
-	VMOVUPS Z4, (CX)(DX*2)
-	VMOVUPS Z5, 64(CX)(DX*2)
-	VMOVUPS Z6, (R11)
-	VMOVUPS Z7, 64(R11)
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
+	VMOVUPS Z4, K1, (CX)(DX*2)
+	VMOVUPS Z5, K2, 64(CX)(DX*2)
+	VMOVUPS Z6, K1, (R11)
+	VMOVUPS Z7, K2, 64(R11)
 	VZEROUPPER
 	RET
 
-// func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
-TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-48
+// func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64)
+TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-56
 	INDARGS
+	MOVQ   masks+48(FP), R13
+	KMOVW  R13, K1
+	SHRQ   $16, R13
+	KMOVW  R13, K2
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	INDLOOP(ZIND2, 8, z2loop4, z2tail, z2loop1, z2done)
-	VMOVUPS Z0, (CX)
-	VMOVUPS Z1, 64(CX)
-	VMOVUPS Z2, (CX)(DX*1)
-	VMOVUPS Z3, 64(CX)(DX*1)
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
 	VZEROUPPER
 	RET

@@ -8,7 +8,9 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool { return false
 
 func indWide() bool { return false }
 
-func indTile32(rows, k int, a, src []float32, offs []int32, c []float32, ldc int) bool { return false }
+func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+	return false
+}
 
 func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []int32, sstep int, out *[16]float32) bool {
 	return false

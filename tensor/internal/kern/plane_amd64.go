@@ -1,0 +1,51 @@
+//go:build amd64 && !purego
+
+package kern
+
+//go:noescape
+func maxPool2x2AVX512(out *float32, arg *int32, in *float32, oh, ow, w int, masks uint64, perm *[32]int32) (sawNaN bool)
+
+// pool2Perm holds the VPERMT2PS indices that split 32 floats into their
+// even and odd elements.
+var pool2Perm = func() (p [32]int32) {
+	for i := 0; i < 16; i++ {
+		p[i], p[16+i] = int32(2*i), int32(2*i+1)
+	}
+	return p
+}()
+
+func maxPool2x2Asm(out []float32, arg []int32, in []float32, w, oh, ow int) bool {
+	if !indWide() {
+		return false
+	}
+	t := ow % 16
+	masks := uint64(1)<<t - 1
+	masks |= (uint64(1)<<min(2*t, 16) - 1) << 16
+	masks |= (uint64(1)<<max(0, 2*t-16) - 1) << 32
+	return !maxPool2x2AVX512(&out[0], &arg[0], &in[0], oh, ow, w, masks, &pool2Perm)
+}
+
+//go:noescape
+func addBiasRowsAVX512(dst *float32, dstStride uintptr, src *float32, srcStride uintptr, rows, cols int, b float32, relu bool, mask uint64)
+
+//go:noescape
+func spreadRowsAVX512(dst *float32, dstStride uintptr, grad, y *float32, srcStride uintptr, rows, cols int, mask uint64) (sum float32)
+
+func addBiasRowsAsm(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, b float32, relu bool) bool {
+	if !indWide() {
+		return false
+	}
+	addBiasRowsAVX512(&dst[0], uintptr(dstStride*4), &src[0], uintptr(srcStride*4), rows, cols, b, relu, uint64(1)<<(cols&15)-1)
+	return true
+}
+
+func spreadRowsAsm(dst []float32, dstStride int, g, y []float32, srcStride, rows, cols int) (float32, bool) {
+	if !indWide() {
+		return 0, false
+	}
+	var yp *float32
+	if y != nil {
+		yp = &y[0]
+	}
+	return spreadRowsAVX512(&dst[0], uintptr(dstStride*4), &g[0], yp, uintptr(srcStride*4), rows, cols, uint64(1)<<(cols&15)-1), true
+}
