@@ -49,3 +49,20 @@ func spreadRowsAsm(dst []float32, dstStride int, g, y []float32, srcStride, rows
 	}
 	return spreadRowsAVX512(&dst[0], uintptr(dstStride*4), &g[0], yp, uintptr(srcStride*4), rows, cols, uint64(1)<<(cols&15)-1), true
 }
+
+//go:noescape
+func lstmGradsPass1(n int, ao, tc, dhRec, dhOut, dc, do *float32, mask uint64)
+
+//go:noescape
+func lstmGradsPass2(n int, ai, af, ag, cPrev, dc, di, df, dg *float32, mask uint64)
+
+func lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da []float32) bool {
+	if !indWide() {
+		return false
+	}
+	n := len(dc)
+	m := uint64(1)<<(n&15) - 1
+	lstmGradsPass1(n, &a[3*n], &tc[0], &dhRec[0], &dhOut[0], &dc[0], &da[3*n], m)
+	lstmGradsPass2(n, &a[0], &a[n], &a[2*n], &cPrev[0], &dc[0], &da[0], &da[n], &da[2*n], m)
+	return true
+}
