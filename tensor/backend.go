@@ -80,3 +80,13 @@ func SigmoidSlice(dst, src []float32) { kern.Sigmoid(dst, src) }
 func LSTMGateGrads(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
 	kern.LSTMGateGrads(a, cPrev, tc, dhRec, dhOut, dc, da)
 }
+
+// AdamUpdate applies Adam's update in place, in float32 as
+// torch.optim.Adam does: g' = g + l2·w; m = b1·m + (1−b1)·g';
+// v = b2·v + (1−b2)·g'·g'; w -= stepSize·m / (√v·invSqrtBC2 + eps), with
+// stepSize = lr/(1−β₁ᵗ) and invSqrtBC2 = 1/√(1−β₂ᵗ). Sixteen weights at a
+// time with AVX-512, bit-identical to the Go loop. It panics if g, m or v
+// is shorter than w.
+func AdamUpdate(w, g, m, v []float32, b1, b2, l2, stepSize, invSqrtBC2, eps float32) {
+	kern.AdamUpdate(w, g, m, v, b1, b2, l2, stepSize, invSqrtBC2, eps)
+}

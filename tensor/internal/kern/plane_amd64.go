@@ -66,3 +66,15 @@ func lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da []float32) bool {
 	lstmGradsPass2(n, &a[0], &a[n], &a[2*n], &cPrev[0], &dc[0], &da[0], &da[n], &da[2*n], m)
 	return true
 }
+
+//go:noescape
+func adamAVX512(n int, w, grad, m, v *float32, c *[8]float32, mask uint64)
+
+func adamAsm(w, g, m, v []float32, c *[8]float32) bool {
+	if !indWide() {
+		return false
+	}
+	n := len(w)
+	adamAVX512(n, &w[0], &g[0], &m[0], &v[0], c, uint64(1)<<(n&15)-1)
+	return true
+}
