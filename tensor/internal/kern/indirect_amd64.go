@@ -57,13 +57,13 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool {
 }
 
 //go:noescape
-func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64)
+func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 
 //go:noescape
-func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64)
+func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 
 //go:noescape
-func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64)
+func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 
 // indWide reports whether the indirect products use the 32-column AVX-512
 // tiles: when the GEMM runs the AVX-512 kernel (so GLASSBOX_KERNEL=avx2
@@ -72,16 +72,25 @@ func indWide() bool { return active == avx512Kernel }
 
 // indTile32 is indTile for a rows×cols tile, cols ≤ 32, with the AVX-512
 // kernels (the caller has checked indWide): only the first cols columns
-// of B are read and of C written. It reports false for other heights.
-func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+// of B are read and of C written; ep (when not nil) adds bias and
+// rectifies as it stores. It reports false for other heights.
+func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
 	masks := uint64(1)<<min(cols, 16) - 1 | (uint64(1)<<max(0, cols-16)-1)<<16
+	var bp *float32
+	var mode uint64
+	if ep != nil {
+		bp, mode = &ep.bias[0], 1
+		if ep.relu {
+			mode = 3
+		}
+	}
 	switch rows {
 	case 6:
-		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks)
+		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 4:
-		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks)
+		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 2:
-		sgemmInd2x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks)
+		sgemmInd2x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	default:
 		return false
 	}

@@ -8,7 +8,7 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool { return false
 
 func indWide() bool { return false }
 
-func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
 	return false
 }
 

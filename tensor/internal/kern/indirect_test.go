@@ -264,3 +264,66 @@ func TestSgemmIndirectBSameOnEveryKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmIndirectRowsMatchesWide checks the in-place row product against
+// SgemmIndirectB on the padded width followed by AddBias, bit for bit:
+// a convolution's output rows with and without bias and rectifier, rows
+// wider than one 32-column tile and narrower, channel counts that leave
+// a partial tile.
+func TestSgemmIndirectRowsMatchesWide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, m := range []int{1, 6, 7, 16, 32} {
+		for _, ow := range []int{5, 28, 32, 40} {
+			for _, mode := range []string{"plain", "bias", "bias+relu", "relu"} {
+				oh, wp, k := 3, ow+4, 9
+				src := make([]float32, (oh+2)*wp+k)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				offs := make([]int32, k)
+				for p := range offs {
+					offs[p] = int32((p/3)*wp + p%3)
+				}
+				a := make([]float32, m*k)
+				for i := range a {
+					a[i] = float32(rng.NormFloat64())
+				}
+				var bias []float32
+				if mode == "bias" || mode == "bias+relu" {
+					bias = make([]float32, m)
+					for i := range bias {
+						bias[i] = float32(rng.NormFloat64())
+					}
+				}
+				relu := mode == "relu" || mode == "bias+relu"
+				ohw := oh * ow
+				got := make([]float32, m*ohw)
+				if !SgemmIndirectRows(m, k, a, k, src, offs, oh, ow, wp, bias, relu, got, ohw, ow) {
+					// Only where there is no 32-column kernel (purego, AVX2):
+					// the convolution then keeps the padded-width product.
+					if indWide() {
+						t.Fatal("SgemmIndirectRows refused with the AVX-512 tiles active")
+					}
+					return
+				}
+				L := oh * wp
+				wide := make([]float32, m*L)
+				SgemmIndirectB(m, L, k, a, k, src, offs, wide, L)
+				want := make([]float32, m*ohw)
+				for o := 0; o < m; o++ {
+					var b float32
+					if bias != nil {
+						b = bias[o]
+					}
+					for y := 0; y < oh; y++ {
+						AddBias(want[o*ohw+y*ow:o*ohw+(y+1)*ow], wide[o*L+y*wp:], b, relu)
+						if bias == nil && !relu {
+							copy(want[o*ohw+y*ow:o*ohw+(y+1)*ow], wide[o*L+y*wp:])
+						}
+					}
+				}
+				same(t, fmt.Sprintf("m%d ow%d %s", m, ow, mode), got, want)
+			}
+		}
+	}
+}
