@@ -165,6 +165,14 @@ func pickInt32(c bool, a, b int32) int32 {
 // returning dx of shape xShape. Overlapping windows that share a maximum
 // add their gradients there.
 func MaxPool2DBackward(dy *Tensor, argmax []int32, xShape []int) *Tensor {
+	return MaxPool2DBackwardWindows(dy, argmax, xShape, PoolParams{})
+}
+
+// MaxPool2DBackwardWindows is MaxPool2DBackward told the windows the
+// forward pooled over (p as given to MaxPool2D; the zero value: unknown):
+// for 2×2 windows at stride 2 without padding it writes whole windows at
+// once with a vector kernel where there is one (the result is the same).
+func MaxPool2DBackwardWindows(dy *Tensor, argmax []int32, xShape []int, p PoolParams) *Tensor {
 	const op = "MaxPool2DBackward"
 	if len(xShape) != 4 || dy.Rank() != 4 || dy.shape[0] != xShape[0] || dy.shape[1] != xShape[1] {
 		shapeErr(op, "output gradient %v does not match input shape %v", dy.shape, xShape)
@@ -175,12 +183,21 @@ func MaxPool2DBackward(dy *Tensor, argmax []int32, xShape []int) *Tensor {
 	dx := New(xShape...)
 	dyd := dy.Data()
 	planes := xShape[0] * xShape[1]
-	hw := xShape[2] * xShape[3]
-	ohw := dy.shape[2] * dy.shape[3]
+	h, w := xShape[2], xShape[3]
+	hw := h * w
+	oh, ow := dy.shape[2], dy.shape[3]
+	ohw := oh * ow
+	p = p.norm()
+	fast := p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0 &&
+		oh == h/2 && ow == w/2
 	parallelFor(planes, poolGrain(ohw), func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			d := dx.data[pl*hw : (pl+1)*hw]
-			for k, a := range argmax[pl*ohw : (pl+1)*ohw] {
+			arg := argmax[pl*ohw : (pl+1)*ohw]
+			if fast && kern.MaxPool2x2Backward(d, dyd[pl*ohw:(pl+1)*ohw], arg, w, oh, ow) {
+				continue
+			}
+			for k, a := range arg {
 				d[a] += dyd[pl*ohw+k]
 			}
 		}

@@ -140,3 +140,112 @@ done:
 	SETNE  sawNaN+64(FP)
 	VZEROUPPER
 	RET
+
+// func maxPool2x2BackAVX512(dx *float32, dy *float32, arg *int32, oh, ow, w int, masks uint64, perm *[48]int32)
+//
+// The gradient of 2×2, stride-2 max pooling on one plane: each window's
+// four inputs get dy where arg (the position row·w + column of its
+// maximum) points and 0 elsewhere, sixteen windows per step; the last
+// ow mod 16 windows of a row use the masks as the forward does (bits
+// 0–15: windows; 16–31 and 32–47: the two zmm of each input row). The
+// input rows 2·oy and 2·oy+1 are written in columns [0, 2·ow), the rest
+// of dx is left alone. perm[0:16] and perm[16:32] interleave two vectors
+// (0, 16, 1, 17, …) into their first and second halves; perm[32:48] is
+// 0, 2, …, 30.
+//
+// Registers: R12 the dx row pair, R13 dy row, BX arg row, SI/DI/R8 the
+// current positions, R9 = w·4, DX = ow·4, R10 full steps, R11 counter,
+// CX rows left; Z29 the windows' first positions, Z25 those at the row's
+// start, Z24 = 2w, Z26 = w, Z27 = 1, Z28 = 32, Z23 zero.
+#define BACKSTEP(ldmask, stA, stB) \
+	VMOVUPS.Z   (DI), ldmask, Z0; \
+	VMOVDQU32.Z (R8), ldmask, Z1; \
+	VPCMPEQD    Z29, Z1, K3; \
+	VMOVAPS.Z   Z0, K3, Z2; \
+	VPADDD      Z27, Z29, Z5; \
+	VPCMPEQD    Z5, Z1, K3; \
+	VMOVAPS.Z   Z0, K3, Z3; \
+	VMOVAPS     Z2, Z6; \
+	VPERMT2PS   Z3, Z30, Z6; \
+	VPERMT2PS   Z3, Z31, Z2; \
+	VMOVUPS     Z6, stA, (SI); \
+	VMOVUPS     Z2, stB, 64(SI); \
+	VPADDD      Z26, Z29, Z5; \
+	VPCMPEQD    Z5, Z1, K3; \
+	VMOVAPS.Z   Z0, K3, Z2; \
+	VPADDD      Z27, Z5, Z5; \
+	VPCMPEQD    Z5, Z1, K3; \
+	VMOVAPS.Z   Z0, K3, Z3; \
+	VMOVAPS     Z2, Z6; \
+	VPERMT2PS   Z3, Z30, Z6; \
+	VPERMT2PS   Z3, Z31, Z2; \
+	VMOVUPS     Z6, stA, (SI)(R9*1); \
+	VMOVUPS     Z2, stB, 64(SI)(R9*1)
+
+TEXT ·maxPool2x2BackAVX512(SB), NOSPLIT, $0-64
+	MOVQ   dx+0(FP), R12
+	MOVQ   dy+8(FP), R13
+	MOVQ   arg+16(FP), BX
+	MOVQ   oh+24(FP), CX
+	MOVQ   ow+32(FP), DX
+	MOVQ   w+40(FP), R9
+	MOVQ   masks+48(FP), AX
+	KMOVW  AX, K7
+	SHRQ   $16, AX
+	KMOVW  AX, K5
+	SHRQ   $16, AX
+	KMOVW  AX, K6
+	KXNORW K4, K4, K4
+	MOVQ   perm+56(FP), AX
+	VMOVDQU32 (AX), Z30
+	VMOVDQU32 64(AX), Z31
+	MOVL   $1, AX
+	VPBROADCASTD AX, Z27
+	MOVL   $32, AX
+	VPBROADCASTD AX, Z28
+	VPBROADCASTD R9, Z26
+	VPADDD Z26, Z26, Z24
+	// Z25 = 0, 2, …, 30: the first positions of a row's first windows.
+	MOVQ   perm+56(FP), AX
+	VMOVDQU32 128(AX), Z25
+	MOVQ   DX, R10
+	SHRQ   $4, R10
+	SHLQ   $2, DX
+	SHLQ   $2, R9
+	TESTQ  CX, CX
+	JZ     bdone
+
+brow:
+	MOVQ   R12, SI
+	MOVQ   R13, DI
+	MOVQ   BX, R8
+	VMOVDQA32 Z25, Z29
+	MOVQ   R10, R11
+	TESTQ  R11, R11
+	JZ     btail
+
+bfull:
+	BACKSTEP(K4, K4, K4)
+	ADDQ   $128, SI
+	ADDQ   $64, DI
+	ADDQ   $64, R8
+	VPADDD Z28, Z29, Z29
+	DECQ   R11
+	JNZ    bfull
+
+btail:
+	KORTESTW K7, K7
+	JZ     bnext
+	BACKSTEP(K7, K5, K6)
+
+bnext:
+	LEAQ   (R12)(R9*2), R12
+	ADDQ   DX, R13
+	ADDQ   DX, BX
+	VPADDD Z24, Z25, Z25
+	DECQ   CX
+	JNZ    brow
+
+bdone:
+	VZEROUPPER
+	RET

@@ -18,11 +18,17 @@ func maxPool2x2Asm(out []float32, arg []int32, in []float32, w, oh, ow int) bool
 	if !indWide() {
 		return false
 	}
+	return !maxPool2x2AVX512(&out[0], &arg[0], &in[0], oh, ow, w, poolMasks(ow), &pool2Perm)
+}
+
+// poolMasks packs the masks of a row's last ow mod 16 windows: bits 0–15
+// the windows, 16–31 and 32–47 the two zmm of each input row under them.
+func poolMasks(ow int) uint64 {
 	t := ow % 16
 	masks := uint64(1)<<t - 1
 	masks |= (uint64(1)<<min(2*t, 16) - 1) << 16
 	masks |= (uint64(1)<<max(0, 2*t-16) - 1) << 32
-	return !maxPool2x2AVX512(&out[0], &arg[0], &in[0], oh, ow, w, masks, &pool2Perm)
+	return masks
 }
 
 //go:noescape
@@ -76,5 +82,29 @@ func adamAsm(w, g, m, v []float32, c *[8]float32) bool {
 	}
 	n := len(w)
 	adamAVX512(n, &w[0], &g[0], &m[0], &v[0], c, uint64(1)<<(n&15)-1)
+	return true
+}
+
+//go:noescape
+func maxPool2x2BackAVX512(dx *float32, dy *float32, arg *int32, oh, ow, w int, masks uint64, perm *[48]int32)
+
+// pool2Interleave holds the VPERMT2PS indices that interleave two vectors
+// (first and second halves) and the even numbers 0..30.
+var pool2Interleave = func() (p [48]int32) {
+	for i := 0; i < 8; i++ {
+		p[2*i], p[2*i+1] = int32(i), int32(16+i)
+		p[16+2*i], p[16+2*i+1] = int32(8+i), int32(24+i)
+	}
+	for i := 0; i < 16; i++ {
+		p[32+i] = int32(2 * i)
+	}
+	return p
+}()
+
+func maxPool2x2BackAsm(dx, dy []float32, arg []int32, w, oh, ow int) bool {
+	if !indWide() {
+		return false
+	}
+	maxPool2x2BackAVX512(&dx[0], &dy[0], &arg[0], oh, ow, w, poolMasks(ow), &pool2Interleave)
 	return true
 }

@@ -15,3 +15,5 @@ func spreadRowsAsm(dst []float32, dstStride int, g, y []float32, srcStride, rows
 func lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da []float32) bool { return false }
 
 func adamAsm(w, g, m, v []float32, c *[8]float32) bool { return false }
+
+func maxPool2x2BackAsm(dx, dy []float32, arg []int32, w, oh, ow int) bool { return false }
