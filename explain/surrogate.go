@@ -86,10 +86,13 @@ type Quality struct {
 	// is capped at 100, which it also reads when the top set holds every
 	// feature.
 	RankConfidence float64 `json:"rank_confidence"`
+	// RankTarget is the rank confidence the stopping rule asks for:
+	// RankZTabular for tabular LIME, RankZ for image and text LIME.
+	RankTarget float64 `json:"rank_target"`
 	// StableTop is the size of the top set RankConfidence is about:
 	// the StableTop option, at most the number of features kept.
 	StableTop int `json:"stable_top"`
-	// Stable says RankConfidence reached RankZ: with the default adaptive
+	// Stable says RankConfidence reached RankTarget: with the default adaptive
 	// budget, that the stopping rule was met before MaxSamples.
 	Stable bool `json:"stable"`
 	// Warnings say in words what is wrong, and what to try.
@@ -991,6 +994,8 @@ type fitConfig struct {
 type budget struct {
 	start, max int
 	adaptive   bool
+	// rankZ is the rank confidence the stopping rule asks for.
+	rankZ float64
 }
 
 // addRows adds rows lo..hi−1 to p in chunks of chunk rows: draw(i, a, b)
@@ -1025,14 +1030,14 @@ func (p *problem) addRows(ctx context.Context, o *outputs, width float64, lo, hi
 }
 
 // growUntilStable fits p and, with an adaptive budget, doubles the
-// perturbations until the rank confidence reaches RankZ or the budget's
+// perturbations until the rank confidence reaches b.rankZ or the budget's
 // cap. extend(lo, hi) must add rows lo..hi−1 to p, drawn from the same
 // seeded streams whatever the number of rounds, so the rows of a budget of
 // 2n start with those of n and the decisions depend on the seed only.
 func growUntilStable(p *problem, b budget, labels []int, cfg fitConfig, names []string, extend func(lo, hi int) error) (fitResult, error) {
 	for {
 		res := fit(p, labels, cfg, names)
-		if !b.adaptive || res.rankZ >= RankZ || p.n >= b.max {
+		if !b.adaptive || res.rankZ >= b.rankZ || p.n >= b.max {
 			return res, nil
 		}
 		if err := extend(p.n, min(2*p.n, b.max)); err != nil {
@@ -1065,7 +1070,7 @@ func finishLIME(e *Explanation, p *problem, b budget, labels []int, cfg fitConfi
 // quality fills in the summary and warnings of an explanation.
 func quality(res fitResult, samples int, b budget) Quality {
 	labs, ess := res.labs, res.ess
-	q := Quality{MinScore: math.Inf(1), EffectiveSamples: ess, RankConfidence: res.rankZ, StableTop: res.top, Stable: res.rankZ >= RankZ}
+	q := Quality{MinScore: math.Inf(1), EffectiveSamples: ess, RankConfidence: res.rankZ, RankTarget: b.rankZ, StableTop: res.top, Stable: res.rankZ >= b.rankZ}
 	for _, le := range labs {
 		q.MinScore = math.Min(q.MinScore, le.Score)
 		q.MaxLocalError = math.Max(q.MaxLocalError, le.LocalError)
@@ -1087,9 +1092,9 @@ func quality(res fitResult, samples int, b budget) Quality {
 	}
 	if !q.Stable {
 		if b.adaptive {
-			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not separated from the next ones even at the cap of %d samples (rank confidence z = %.2f < %.1f): features ranked near %d have nearly equal weights, and another seed may swap them; raise MaxSamples, or compare fewer features (StableTop)", q.StableTop, samples, q.RankConfidence, RankZ, q.StableTop))
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not separated from the next ones even at the cap of %d samples (rank confidence z = %.2f < %.1f): features ranked near %d have nearly equal weights, and another seed may swap them; raise MaxSamples, or compare fewer features (StableTop)", q.StableTop, samples, q.RankConfidence, q.RankTarget, q.StableTop))
 		} else {
-			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not clearly separated from the next ones at %d samples (rank confidence z = %.2f < %.1f): another seed may name others; leave Samples at 0 for the adaptive budget, or raise it", q.StableTop, samples, q.RankConfidence, RankZ))
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not clearly separated from the next ones at %d samples (rank confidence z = %.2f < %.1f): another seed may name others; leave Samples at 0 for the adaptive budget, or raise it", q.StableTop, samples, q.RankConfidence, q.RankTarget))
 		}
 	}
 	return q
