@@ -348,7 +348,7 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			}
 		}
 	}
-	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 5000, numFeatures: 10, width: 0.75 * math.Sqrt(float64(t.d)), batch: 1024, rankZ: RankZTabular})
+	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 5000, numFeatures: 10, width: 0.75 * math.Sqrt(float64(t.d)), batch: 1024, rankZ: RankZTabular, futility: true})
 	if err != nil {
 		return nil, err
 	}
