@@ -66,11 +66,13 @@ func newSobolDim(j int, r *rng) sobolDim {
 }
 
 // at returns point i of the coordinate (Gray-code order: the point is the
-// XOR of the directions of the bits set in i ⊕ i>>1).
+// XOR of the directions of the bits set in i ⊕ i>>1). The sequence has 2³²
+// points; past them the directions are reused (index bits mod 32), which
+// keeps every point uniform but no longer spread evenly.
 func (d *sobolDim) at(i uint64) uint32 {
 	x := d.shift
 	for g := i ^ i>>1; g != 0; g &= g - 1 {
-		x ^= d.v[bits.TrailingZeros64(g)]
+		x ^= d.v[bits.TrailingZeros64(g)&31]
 	}
 	return x
 }
@@ -87,7 +89,7 @@ func (d *sobolDim) fill(start uint64, out []float64) {
 		if i > 0 {
 			// Consecutive points in Gray-code order differ by one
 			// direction: the lowest set bit of the index.
-			x ^= d.v[bits.TrailingZeros64(start+uint64(i))]
+			x ^= d.v[bits.TrailingZeros64(start+uint64(i))&31]
 		}
 		out[i] = (float64(x) + 0.5) * 0x1p-32
 	}

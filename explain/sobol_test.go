@@ -114,3 +114,52 @@ func TestTabularQuasiRandomMarginals(t *testing.T) {
 		}
 	}
 }
+
+func TestSobolFillMatchesAtPastTwoToThe32(t *testing.T) {
+	// fill steps by one direction per point; at computes each point
+	// afresh. They agree, also across the 2³² points of the sequence
+	// (where the directions are reused), and no index panics.
+	s := newSobolDim(5, subStream(3, streamScramble, 5))
+	for _, start := range []uint64{0, 1000, 1<<32 - 3, 1 << 40} {
+		u := make([]float64, 8)
+		s.fill(start, u)
+		for i, v := range u {
+			if want := (float64(s.at(start+uint64(i))) + 0.5) * 0x1p-32; v != want {
+				t.Errorf("point %d: fill gives %v, at gives %v", start+uint64(i), v, want)
+			}
+		}
+	}
+}
+
+func TestTabularWideTableSamplesColumnsPastTheSobolDimensions(t *testing.T) {
+	// Columns past the first sobolDims keep the Latin hypercube; both kinds
+	// draw each quartile bin a quarter of the time.
+	const n, d = 400, sobolDims + 8
+	train := gaussianData(n, d, 6, nil)
+	ex, err := NewTabular(train, d, TabularConfig{Mode: Regression})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The design alone (no surrogate fit over 520 columns): the instance
+	// and 1023 rows, then one more row.
+	g := ex.newDesign(train[:d], 2, false)
+	defer g.release()
+	in := make([]float32, 1025*d)
+	g.block(0, 1024, in[:1024*d])
+	g.block(1024, 1025, in[1024*d:])
+	var rows [][]float32
+	for i := 1; i < 1025; i++ {
+		rows = append(rows, in[i*d:(i+1)*d])
+	}
+	for _, j := range []int{0, sobolDims - 1, sobolDims, d - 1} {
+		counts := make([]int, 4)
+		for _, r := range rows {
+			counts[binOf(ex.cols[j].edges, float64(r[j]))]++
+		}
+		for b, c := range counts {
+			if c < 254 || c > 258 {
+				t.Errorf("column %d: quartile bin %d drawn %d times in 1024, want 256 ± 2", j, b, c)
+			}
+		}
+	}
+}
