@@ -405,8 +405,10 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 	return e, nil
 }
 
-// tabularChunk is the number of rows drawn as one Latin hypercube (the
-// first chunk also holds the instance).
+// tabularChunk is the number of rows drawn at a time, while the model
+// evaluates the previous chunk, and drawn as one Latin hypercube in the
+// columns past the Sobol' coordinates (the first chunk also holds the
+// instance).
 const tabularChunk = 1024
 
 // tabularDesign draws the perturbations of one tabular explanation, chunk
