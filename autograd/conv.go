@@ -31,7 +31,9 @@ func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
 func (tp *Tape) MaxPool2D(x *Var, p tensor.PoolParams) *Var {
 	y, argmax := tensor.MaxPool2D(x.Value, p)
 	return tp.record(y, func(g *tensor.Tensor) {
-		route := func(g *tensor.Tensor) *tensor.Tensor { return tensor.MaxPool2DBackward(g, argmax, x.Value.Shape()) }
+		route := func(g *tensor.Tensor) *tensor.Tensor {
+			return tensor.MaxPool2DBackwardWindows(g, argmax, x.Value.Shape(), p)
+		}
 		if r := tp.rule; r != nil && r.MaxPool != nil {
 			accum(x, r.MaxPool(x.Value, y, g, route), true)
 			return

@@ -153,8 +153,8 @@ func ExampleTape_Conv2D() {
 
 // TestConv2DReLUMatchesComposition: the fused op gives the values and
 // gradients of ReLU(Conv2D) in every lowering (wide stride-1 over several
-// blocks, im2col with stride, grouped, 1×1 direct), with or without an
-// input gradient.
+// blocks, rows written in place, im2col with stride, grouped, 1×1
+// direct), with or without an input gradient.
 func TestConv2DReLUMatchesComposition(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -165,6 +165,8 @@ func TestConv2DReLUMatchesComposition(t *testing.T) {
 		{"stride2 pad1", []int{3, 2, 5, 6}, []int{3, 2, 3, 3}, tensor.ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}},
 		{"groups2", []int{2, 4, 4, 4}, []int{4, 2, 3, 3}, tensor.ConvParams{PadH: 1, PadW: 1, Groups: 2}},
 		{"1x1", []int{3, 3, 3, 3}, []int{2, 3, 1, 1}, tensor.ConvParams{}},
+		// Rows that fill 32-column tiles: written in place with AVX-512.
+		{"in-place rows", []int{4, 1, 6, 28}, []int{6, 1, 5, 5}, tensor.ConvParams{PadH: 2, PadW: 2}},
 	} {
 		for _, inputGrad := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/dx=%v", tc.name, inputGrad), func(t *testing.T) {

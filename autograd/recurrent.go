@@ -85,20 +85,7 @@ func lstmRowForward(a, cPrev, c, tc, h []float32) {
 // h, dc the gradient of c on entry and of cPrev on return; da receives the
 // gradient of the gate pre-activations.
 func lstmRowBackward(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
-	n := len(dc)
-	ai, af, ag, ao := a[:n], a[n:2*n], a[2*n:3*n], a[3*n:4*n]
-	di, df, dg, do := da[:n], da[n:2*n], da[2*n:3*n], da[3*n:4*n]
-	cPrev, tc, dhRec, dhOut = cPrev[:n], tc[:n], dhRec[:n], dhOut[:n]
-	for j := range dc {
-		i, f, g, o, t := ai[j], af[j], ag[j], ao[j], tc[j]
-		dh := dhRec[j] + dhOut[j]
-		dct := dc[j] + dh*o*(1-t*t)
-		do[j] = dh * t * o * (1 - o)
-		di[j] = dct * g * i * (1 - i)
-		df[j] = dct * cPrev[j] * f * (1 - f)
-		dg[j] = dct * i * (1 - g*g)
-		dc[j] = dct * f
-	}
+	tensor.LSTMGateGrads(a, cPrev, tc, dhRec, dhOut, dc, da)
 }
 
 // gruRowForward computes one row of a GRU step. x (3H) and hg (3H) are the

@@ -23,20 +23,25 @@
 //     explanations running concurrently share no random state. Parallel
 //     workers draw from sub-streams chosen by column or chunk index, never by
 //     goroutine scheduling.
-//   - Stable: perturbations are drawn with low-variance designs (Latin
-//     hypercube per feature for tabular data, balanced columns for image
-//     segments, stratified removal counts for text), and the default
-//     budget is adaptive: LIME starts at 5000 samples (1000 for images)
-//     and, after each surrogate fit, checks with sandwich standard errors
-//     that every feature of the top StableTop (default 5) is separated
-//     from every feature just outside by RankZ (2.5) standard errors; if
-//     not, it doubles the samples, continuing the same seeded streams, up
-//     to MaxSamples (16× the start). Quality.RankConfidence reports the
-//     separation reached and a warning says when the cap was hit. On a
-//     breast-cancer MLP this takes the median 10-seed top-5 Jaccard from
-//     0.82 at a fixed 5000 samples to 1.00 (bench/explain). Setting
-//     Samples fixes the budget. Stability measures it (mean pairwise
-//     top-k Jaccard across seeds).
+//   - Stable: perturbations are drawn with low-variance designs (a
+//     scrambled Sobol' sequence mapped through each column's inverse CDF
+//     for tabular data, balanced columns for image segments, stratified
+//     removal counts for text), and the default budget is adaptive: LIME
+//     starts at 5000 samples (1000 for images) and, after each surrogate
+//     fit, checks with sandwich standard errors that every feature of the
+//     top StableTop (default 5) is separated from every feature just
+//     outside by RankZTabular (1.5) standard errors for tables, RankZ
+//     (2.5) for images and text; if not, it doubles the samples,
+//     continuing the same seeded sequence, up to MaxSamples (16× the
+//     start); tabular LIME also stops once the separation, projected to
+//     MaxSamples, stays out of reach. Quality.RankConfidence reports the
+//     separation reached, Quality.RankTarget the one asked for,
+//     Quality.Stop why the budget ended, and a warning says when the top
+//     set stayed unseparated. On a breast-cancer MLP this takes the mean
+//     10-seed top-5 Jaccard from 0.85 at a fixed 5000 samples to 0.94 with
+//     a median of 20 000 samples (bench/explain). Setting Samples fixes
+//     the budget.
+//     Stability measures it (mean pairwise top-k Jaccard across seeds).
 //   - Honest: every explanation carries the surrogate's weighted R², its
 //     local prediction next to the model's own, their gap, the effective
 //     number of samples and plain-language warnings when the surrogate fits

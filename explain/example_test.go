@@ -59,13 +59,13 @@ func ExampleTabular_Explain() {
 		}
 	}
 	// Output:
-	// kernel width 1.30: approve: model 0.96, surrogate 1.12, weighted R² 0.56
+	// kernel width 1.30: approve: model 0.96, surrogate 1.11, weighted R² 0.56
 	//   debt <= 0.2344     +0.45
-	//   income > 52.27     +0.37
+	//   income > 52.27     +0.36
 	//   age <= 37.29       +0.00
-	//   warning: label 1: the surrogate predicts 1.119 at the instance where the model gives 0.9569; read its weights with care, or try AutoKernelWidth
+	//   warning: label 1: the surrogate predicts 1.111 at the instance where the model gives 0.9569; read its weights with care, or try AutoKernelWidth
 	// kernel width 0.65: approve: model 0.96, surrogate 1.05, weighted R² 0.58
-	//   debt <= 0.2344     +0.39
+	//   debt <= 0.2344     +0.40
 	//   income > 52.27     +0.31
 	//   age <= 37.29       +0.00
 }

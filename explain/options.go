@@ -24,9 +24,11 @@ type LIMEOptions struct {
 	// documents), the instance included. Left at 0, the budget is adaptive:
 	// it starts at 5000 (tabular, text) or 1000 (image) perturbations and
 	// doubles (extending the same seeded sample) until the StableTop
-	// features are separated from the rest by RankZ standard errors, or
-	// MaxSamples is reached; Explanation.Samples and Quality say how it
-	// went.
+	// features are separated from the rest by RankZTabular (tabular) or
+	// RankZ (image, text) standard errors (Quality.RankTarget), or
+	// MaxSamples is reached, or (tabular) the separation is out of reach
+	// even at MaxSamples; Explanation.Samples, Quality.Stable and
+	// Quality.Stop say how it went.
 	Samples int
 	// MaxSamples caps the adaptive budget (default 16 × its start: 80000
 	// for tabular and text, 16000 for images); it cannot be combined with
@@ -77,6 +79,8 @@ type limeDefaults struct {
 	numFeatures int     // features the surrogate keeps
 	width       float64 // kernel width
 	batch       int     // perturbations per model call
+	rankZ       float64 // rank confidence the stopping rule asks for (0: RankZ)
+	futility    bool    // the adaptive budget may stop when separation is hopeless
 }
 
 // resolve validates o and fills in the defaults, giving the sample budget,
@@ -101,6 +105,8 @@ func (o LIMEOptions) resolve(what string, def limeDefaults) (budget, fitConfig, 
 			bud.start, bud.max = min(def.samples, maxSamples), maxSamples
 		}
 	}
+	bud.rankZ = cmp.Or(def.rankZ, RankZ)
+	bud.futility = bud.adaptive && def.futility
 	stableTop := cmp.Or(o.StableTop, 5)
 	if stableTop < 0 {
 		return bud, cfg, 0, fmt.Errorf("%s: StableTop is %d; use a positive number of top features (default 5)", what, stableTop)

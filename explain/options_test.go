@@ -14,7 +14,7 @@ func TestLIMEOptionsResolveDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bud != (budget{start: 1000, max: 16000, adaptive: true}) || batch != 64 {
+	if bud != (budget{start: 1000, max: 16000, adaptive: true, rankZ: RankZ}) || batch != 64 {
 		t.Errorf("zero options: budget %+v, batch %d; want adaptive 1000..16000, batch 64", bud, batch)
 	}
 	if want := (fitConfig{width: 0.25, numFeatures: 7, selection: SelectAuto, ridge: 1, stableTop: 5}); cfg != want {
@@ -25,14 +25,14 @@ func TestLIMEOptionsResolveDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bud != (budget{start: 300, max: 300}) || batch != 9 {
+	if bud != (budget{start: 300, max: 300, rankZ: RankZ}) || batch != 9 {
 		t.Errorf("Samples 300: budget %+v, batch %d; want fixed 300, batch 9", bud, batch)
 	}
 	if want := (fitConfig{width: 2, autoWidth: true, numFeatures: 3, selection: SelectNone, ridge: 0.5, stableTop: 2}); cfg != want {
 		t.Errorf("set options: config %+v, want %+v", cfg, want)
 	}
 	// A cap below the default start lowers the start too.
-	if bud, _, _, _ := (LIMEOptions{MaxSamples: 500}).resolve("lime test", def); bud != (budget{start: 500, max: 500, adaptive: true}) {
+	if bud, _, _, _ := (LIMEOptions{MaxSamples: 500}).resolve("lime test", def); bud != (budget{start: 500, max: 500, adaptive: true, rankZ: RankZ}) {
 		t.Errorf("MaxSamples 500: budget %+v, want adaptive 500..500", bud)
 	}
 }

@@ -14,6 +14,8 @@ const (
 	streamColumn uint64 = 0x9e3779b97f4a7c15
 	streamChunk  uint64 = 0xbf58476d1ce4e5b9
 	streamOther  uint64 = 0x94d049bb133111eb
+	// streamScramble seeds the scramble of a column's Sobol' coordinate.
+	streamScramble uint64 = 0xd6e8feb86659fd93
 )
 
 // splitmix64 is a bijective mixer; it turns (kind, index) into a well-spread

@@ -86,12 +86,20 @@ type Quality struct {
 	// is capped at 100, which it also reads when the top set holds every
 	// feature.
 	RankConfidence float64 `json:"rank_confidence"`
+	// RankTarget is the rank confidence the stopping rule asks for:
+	// RankZTabular for tabular LIME, RankZ for image and text LIME.
+	RankTarget float64 `json:"rank_target"`
 	// StableTop is the size of the top set RankConfidence is about:
 	// the StableTop option, at most the number of features kept.
 	StableTop int `json:"stable_top"`
-	// Stable says RankConfidence reached RankZ: with the default adaptive
+	// Stable says RankConfidence reached RankTarget: with the default adaptive
 	// budget, that the stopping rule was met before MaxSamples.
 	Stable bool `json:"stable"`
+	// Stop says why the sample budget ended: StopStable (the stopping rule
+	// was met), StopCap (MaxSamples reached first), StopFutile (tabular
+	// LIME: at the rate the rank confidence grows it would stay below
+	// RankTarget even at MaxSamples) or StopFixed (Samples was set).
+	Stop string `json:"stop"`
 	// Warnings say in words what is wrong, and what to try.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -991,7 +999,20 @@ type fitConfig struct {
 type budget struct {
 	start, max int
 	adaptive   bool
+	// rankZ is the rank confidence the stopping rule asks for.
+	rankZ float64
+	// futility lets the budget stop before the cap once it is hopeless
+	// (see growUntilStable).
+	futility bool
 }
+
+// Why an explanation's sample budget ended (Quality.Stop).
+const (
+	StopStable = "stable"
+	StopCap    = "cap"
+	StopFutile = "futile"
+	StopFixed  = "fixed"
+)
 
 // addRows adds rows lo..hi−1 to p in chunks of chunk rows: draw(i, a, b)
 // builds chunk i (rows a..b−1) into its buffer while eval(i−1, …) gives
@@ -1025,18 +1046,33 @@ func (p *problem) addRows(ctx context.Context, o *outputs, width float64, lo, hi
 }
 
 // growUntilStable fits p and, with an adaptive budget, doubles the
-// perturbations until the rank confidence reaches RankZ or the budget's
+// perturbations until the rank confidence reaches b.rankZ or the budget's
 // cap. extend(lo, hi) must add rows lo..hi−1 to p, drawn from the same
 // seeded streams whatever the number of rounds, so the rows of a budget of
 // 2n start with those of n and the decisions depend on the seed only.
-func growUntilStable(p *problem, b budget, labels []int, cfg fitConfig, names []string, extend func(lo, hi int) error) (fitResult, error) {
+//
+// With b.futility it also stops once the budget has grown to 4× its start
+// and the rank confidence z, projected to the cap at the rate standard
+// errors shrink (z·sqrt(cap/n)), stays below b.rankZ: the top set is then a
+// near-tie that the remaining rounds would most likely not separate either,
+// and their model calls would buy little stability. Four times the start
+// keeps an early, noisy z from ending a budget that would have separated.
+// It returns the fit and why the budget ended (Quality.Stop).
+func growUntilStable(p *problem, b budget, labels []int, cfg fitConfig, names []string, extend func(lo, hi int) error) (fitResult, string, error) {
 	for {
 		res := fit(p, labels, cfg, names)
-		if !b.adaptive || res.rankZ >= RankZ || p.n >= b.max {
-			return res, nil
+		switch {
+		case !b.adaptive:
+			return res, StopFixed, nil
+		case res.rankZ >= b.rankZ:
+			return res, StopStable, nil
+		case p.n >= b.max:
+			return res, StopCap, nil
+		case b.futility && p.n >= 4*b.start && res.rankZ*math.Sqrt(float64(b.max)/float64(p.n)) < b.rankZ:
+			return res, StopFutile, nil
 		}
 		if err := extend(p.n, min(2*p.n, b.max)); err != nil {
-			return res, err
+			return res, "", err
 		}
 	}
 }
@@ -1046,7 +1082,7 @@ func growUntilStable(p *problem, b budget, labels []int, cfg fitConfig, names []
 // sample count, quality and total time. It is the common end of the
 // tabular, image and text explainers.
 func finishLIME(e *Explanation, p *problem, b budget, labels []int, cfg fitConfig, names, classNames []string, extend func(lo, hi int) error, start time.Time) error {
-	res, err := growUntilStable(p, b, labels, cfg, names, extend)
+	res, stop, err := growUntilStable(p, b, labels, cfg, names, extend)
 	if err != nil {
 		return err
 	}
@@ -1057,15 +1093,15 @@ func finishLIME(e *Explanation, p *problem, b budget, labels []int, cfg fitConfi
 	}
 	e.Samples = p.n
 	e.Labels, e.KernelWidth, e.KernelWidths = res.labs, res.width, res.grid
-	e.Quality = quality(res, p.n, b)
+	e.Quality = quality(res, p.n, b, stop)
 	e.Timing.Total = time.Since(start)
 	return nil
 }
 
 // quality fills in the summary and warnings of an explanation.
-func quality(res fitResult, samples int, b budget) Quality {
+func quality(res fitResult, samples int, b budget, stop string) Quality {
 	labs, ess := res.labs, res.ess
-	q := Quality{MinScore: math.Inf(1), EffectiveSamples: ess, RankConfidence: res.rankZ, StableTop: res.top, Stable: res.rankZ >= RankZ}
+	q := Quality{MinScore: math.Inf(1), EffectiveSamples: ess, RankConfidence: res.rankZ, RankTarget: b.rankZ, StableTop: res.top, Stable: res.rankZ >= b.rankZ, Stop: stop}
 	for _, le := range labs {
 		q.MinScore = math.Min(q.MinScore, le.Score)
 		q.MaxLocalError = math.Max(q.MaxLocalError, le.LocalError)
@@ -1086,10 +1122,13 @@ func quality(res fitResult, samples int, b budget) Quality {
 		q.Warnings = append(q.Warnings, fmt.Sprintf("only %.1f effective samples of %d carry kernel weight: the kernel width is too small for these distances; widen it or use AutoKernelWidth", ess, samples))
 	}
 	if !q.Stable {
-		if b.adaptive {
-			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not separated from the next ones even at the cap of %d samples (rank confidence z = %.2f < %.1f): features ranked near %d have nearly equal weights, and another seed may swap them; raise MaxSamples, or compare fewer features (StableTop)", q.StableTop, samples, q.RankConfidence, RankZ, q.StableTop))
-		} else {
-			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not clearly separated from the next ones at %d samples (rank confidence z = %.2f < %.1f): another seed may name others; leave Samples at 0 for the adaptive budget, or raise it", q.StableTop, samples, q.RankConfidence, RankZ))
+		switch {
+		case stop == StopFutile:
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not separated from the next ones at %d samples (rank confidence z = %.2f < %.1f), and at the rate z grows with the samples it would stay below %.1f even at the cap of %d, so the budget stopped here: features ranked near %d have nearly equal weights, and another seed may swap them; raise MaxSamples to insist, or compare fewer features (StableTop)", q.StableTop, samples, q.RankConfidence, q.RankTarget, q.RankTarget, b.max, q.StableTop))
+		case b.adaptive:
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not separated from the next ones even at the cap of %d samples (rank confidence z = %.2f < %.1f): features ranked near %d have nearly equal weights, and another seed may swap them; raise MaxSamples, or compare fewer features (StableTop)", q.StableTop, samples, q.RankConfidence, q.RankTarget, q.StableTop))
+		default:
+			q.Warnings = append(q.Warnings, fmt.Sprintf("the top %d features are not clearly separated from the next ones at %d samples (rank confidence z = %.2f < %.1f): another seed may name others; leave Samples at 0 for the adaptive budget, or raise it", q.StableTop, samples, q.RankConfidence, q.RankTarget))
 		}
 	}
 	return q

@@ -314,17 +314,21 @@ func (t *Tabular) NumFeatures() int { return t.d }
 
 // Explain explains model's prediction for instance x (d features).
 //
-// Perturbations are drawn in chunks of 1024 rows, each chunk a Latin
-// hypercube per column: a binned or categorical column takes each bin in
-// proportion to its training frequency (systematic sampling), a discretised
-// value lies at stratified quantiles of the bin's truncated normal, and a
-// continuous column takes the centre of each of m equal-probability strata
-// of N(center, std²) once; each column's values are then shuffled from the
-// column's own random stream for the chunk, so columns are generated in
-// parallel and the result is bit-identical for a seed on any machine. A
-// chunk is drawn while the model evaluates the previous one. The adaptive
-// budget adds chunks from further streams, so the rows of a larger budget
-// start with those of a smaller one.
+// Perturbations are a randomised quasi-Monte Carlo sample: row i (after
+// the instance, row 0) is point i−1 of a scrambled Sobol' sequence, one
+// coordinate per column, mapped through the column's sampling distribution
+// by its inverse CDF: a binned or categorical column takes a bin with its
+// training frequency and, for a discretised value, a quantile of the bin's
+// truncated normal; a continuous column takes N(center, std²). The points
+// are spread more evenly than independent draws, so the surrogate's weights
+// vary less between seeds for the same number of model calls (see
+// sobolDim). Columns past the first sobolDims (512) are drawn as before
+// the sequence existed: a Latin hypercube per chunk of 1024 rows, shuffled
+// from the column's own stream. Rows are drawn in chunks of 1024, each
+// drawn while the model evaluates the previous one, column by column in
+// parallel; the result is bit-identical for a seed on any machine. The
+// adaptive budget extends the same sequence, so the rows of a larger
+// budget start with those of a smaller one.
 func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt TabularOptions) (*Explanation, error) {
 	start := time.Now()
 	const what = "lime tabular"
@@ -344,7 +348,7 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 			}
 		}
 	}
-	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 5000, numFeatures: 10, width: 0.75 * math.Sqrt(float64(t.d)), batch: 1024})
+	bud, cfg, batch, err := opt.resolve(what, limeDefaults{samples: 5000, numFeatures: 10, width: 0.75 * math.Sqrt(float64(t.d)), batch: 1024, rankZ: RankZTabular, futility: true})
 	if err != nil {
 		return nil, err
 	}
@@ -401,8 +405,10 @@ func (t *Tabular) Explain(ctx context.Context, model Func, x []float32, opt Tabu
 	return e, nil
 }
 
-// tabularChunk is the number of rows drawn as one Latin hypercube (the
-// first chunk also holds the instance).
+// tabularChunk is the number of rows drawn at a time, while the model
+// evaluates the previous chunk, and drawn as one Latin hypercube in the
+// columns past the Sobol' coordinates (the first chunk also holds the
+// instance).
 const tabularChunk = 1024
 
 // tabularDesign draws the perturbations of one tabular explanation, chunk
@@ -422,11 +428,18 @@ type tabularDesign struct {
 	hiKey   []uint64
 	// colIn is one block's values, column-major (reused).
 	colIn []float32
+	// sobol holds the scrambled Sobol' coordinate of each of the first
+	// sobolDims columns.
+	sobol []sobolDim
 }
 
 func (t *Tabular) newDesign(x []float32, seed uint64, around bool) *tabularDesign {
 	d := t.d
 	g := &tabularDesign{t: t, x: x, seed: seed, around: around, instBin: make([]int, d), loKey: make([]uint64, d), hiKey: make([]uint64, d)}
+	g.sobol = make([]sobolDim, min(d, sobolDims))
+	for j := range g.sobol {
+		g.sobol[j] = newSobolDim(j, subStream(seed, streamScramble, uint64(j)))
+	}
 	binary := true
 	p := &problem{d: d, z0: make([]float32, d)}
 	for j := range d {
@@ -480,11 +493,12 @@ func (g *tabularDesign) block(lo, hi int, in []float32) {
 		g.colIn = getF32(m * d)
 	}
 	colIn := g.colIn[:m*d]
-	// Continuous columns share the centres of m equal-probability strata of
-	// N(0, 1); each column visits them in its own random order.
+	// Continuous columns past the Sobol' coordinates share the centres of m
+	// equal-probability strata of N(0, 1); each column visits them in its
+	// own random order.
 	var strata []float64
 	if !p.binary {
-		for j := range d {
+		for j := len(g.sobol); j < d; j++ {
 			if !t.cols[j].binned {
 				strata = t.normalStrata(m)
 				break
@@ -492,16 +506,21 @@ func (g *tabularDesign) block(lo, hi int, in []float32) {
 		}
 	}
 	parallelChunks(d, 1, func(_, j, _ int) {
-		r := subStream(g.seed, streamColumn, blockIndex(j, b))
 		col := &t.cols[j]
 		v := colIn[j*m : (j+1)*m]
+		center := float64(g.x[j])
+		if g.around {
+			center = col.mean
+		}
+		if j < len(g.sobol) {
+			// Row r is point r−1 of the sequence (row 0 is the instance).
+			col.quasiValues(&g.sobol[j], uint64(first-1), v, center)
+			return
+		}
+		r := subStream(g.seed, streamColumn, blockIndex(j, b))
 		if col.binned {
 			col.binnedValues(r, v)
 		} else {
-			center := float64(g.x[j])
-			if g.around {
-				center = col.mean
-			}
 			for i, s := range strata {
 				v[i] = float32(center + col.std*s)
 			}
@@ -574,6 +593,62 @@ func sortKey(v float32) uint64 {
 // per value would defeat the branch predictor).
 func inRange(k, lo, hi uint64) uint64 {
 	return ((k-lo)>>63 ^ 1) & ((hi-k)>>63 ^ 1)
+}
+
+// quasiValues fills v with the column's values at points start,
+// start+1, … of its Sobol' coordinate s, each point u in (0, 1) mapped by
+// the inverse CDF of the column's sampling distribution: for a binned
+// column, the bin b with cum[b−1] ≤ u < cum[b] and, for a discretised one,
+// the quantile of the bin's truncated normal at u's position within
+// [cum[b−1], cum[b]); for a continuous column, center + std·Φ⁻¹(u).
+func (col *column) quasiValues(s *sobolDim, start uint64, v []float32, center float64) {
+	var u [256]float64
+	for lo := 0; lo < len(v); lo += len(u) {
+		part := v[lo:min(len(v), lo+len(u))]
+		us := u[:len(part)]
+		s.fill(start+uint64(lo), us)
+		if !col.binned {
+			for i, p := range us {
+				part[i] = float32(center + col.std*normQuantile(p))
+			}
+			continue
+		}
+		for i, p := range us {
+			part[i] = col.binnedAt(p)
+		}
+	}
+}
+
+// binnedAt is the value of a binned column at probability u of its
+// sampling distribution (see quasiValues).
+func (col *column) binnedAt(u float64) float32 {
+	cum := col.cum
+	lo, hi := 0, len(cum)-1 // cum[len−1] is 1 > u
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if u < cum[mid] {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	b := lo
+	if col.categorical {
+		return float32(b)
+	}
+	t := col.binQuant[b]
+	if t == nil {
+		lo32, hi32 := col.binRange32(b)
+		return min(max(float32(col.binMean[b]), lo32), hi32)
+	}
+	prev := 0.0
+	if b > 0 {
+		prev = cum[b-1]
+	}
+	x := (u - prev) / (cum[b] - prev) * quantSteps
+	k := min(int(x), quantSteps-1)
+	f := float32(x - float64(k))
+	return t[k] + f*(t[k+1]-t[k])
 }
 
 // binnedValues fills v with one block of a binned column in sorted order:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"runtime"
@@ -201,7 +202,7 @@ func TestTabularSamplingFollowsTrainingStatistics(t *testing.T) {
 	}
 	spy := &spyModel{d: 2, f: logisticModel([]float64{1, 0.5}, 0)}
 	x := []float32{0.3, 1}
-	const samples = 1001
+	const samples = 1025 // the instance and 2¹⁰ points of the Sobol' sequence
 	e, err := ex.Explain(context.Background(), spy.call, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: 9, Samples: samples}})
 	if err != nil {
 		t.Fatal(err)
@@ -220,15 +221,17 @@ func TestTabularSamplingFollowsTrainingStatistics(t *testing.T) {
 			t.Fatalf("sampled income %v outside the training range", r[0])
 		}
 	}
-	// Stratified sampling: counts are the expected counts up to rounding.
-	for c, want := range []float64{600, 300, 100} {
-		if math.Abs(float64(counts[c])-want) > 1 {
-			t.Errorf("category %d drawn %d times in 1000, want %v", c, counts[c], want)
+	// 2¹⁰ points of a scrambled Sobol' coordinate put one point in each
+	// interval [i/1024, (i+1)/1024), so each bin's count is its training
+	// frequency × 1024 but for the two intervals straddling its ends.
+	for c, want := range []float64{0.6 * 1024, 0.3 * 1024, 0.1 * 1024} {
+		if math.Abs(float64(counts[c])-want) >= 2 {
+			t.Errorf("category %d drawn %d times in 1024, want %.1f", c, counts[c], want)
 		}
 	}
 	for b, got := range binCounts {
-		if math.Abs(float64(got)-250) > 2 {
-			t.Errorf("quartile bin %d drawn %d times in 1000, want 250", b, got)
+		if math.Abs(float64(got)-256) >= 2 {
+			t.Errorf("quartile bin %d drawn %d times in 1024, want 256", b, got)
 		}
 	}
 	if got := e.FeatureNames[1]; got != "city=Lima" {
@@ -594,5 +597,66 @@ func TestBudgetOptionErrors(t *testing.T) {
 	e, err := ex.Explain(context.Background(), model, train[:d], TabularOptions{LIMEOptions: LIMEOptions{MaxSamples: 800}})
 	if err != nil || e.Samples != 800 || e.MaxSamples != 800 {
 		t.Errorf("MaxSamples 800: %v, %d samples, cap %d; want 800 and 800", err, e.Samples, e.MaxSamples)
+	}
+}
+
+func TestAdaptiveBudgetFindsPlantedFeaturesWellBelowTheCap(t *testing.T) {
+	// A logistic model of 12 columns, 5 of them with large effects, seen
+	// through the default quartile bins from an instance in the top
+	// quartile of each planted column: the stopping rule is met long
+	// before the 80 000 cap, names the planted columns as the top 5, and
+	// the budget it records is the number of rows the model saw.
+	const n, d = 1000, 12
+	train := gaussianData(n, d, 11, nil)
+	w := []float64{0, 2.5, 0, -2, 0.1, 0, 1.6, 0, -1.3, 0.15, 1.1, 0}
+	planted := []int{1, 3, 6, 8, 10}
+	x := slices.Clone(train[3*d : 4*d])
+	for _, j := range planted {
+		x[j] = float32(j%3) + 1.5 // gaussianData's mean for column j is j%3
+	}
+	ex, err := NewTabular(train, d, TabularConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		spy := &spyModel{d: d, f: logisticModel(w, -0.5)}
+		e, err := ex.Explain(context.Background(), spy.call, x, TabularOptions{LIMEOptions: LIMEOptions{Seed: seed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := e.Quality
+		if e.Samples > 10000 || e.Samples != len(spy.rows) || e.MaxSamples != 80000 || !q.Stable || q.Stop != StopStable || q.RankTarget != RankZTabular {
+			t.Errorf("seed %d: %d samples recorded, %d model rows, cap %d, stable %v, stop %q, target %v; want ≤ 10000 recorded = seen, cap 80000, stable, %q, %v",
+				seed, e.Samples, len(spy.rows), e.MaxSamples, q.Stable, q.Stop, q.RankTarget, StopStable, RankZTabular)
+		}
+		if got := topK(e.Labels[0].Weights, 5); !slices.Equal(got, planted) {
+			t.Errorf("seed %d: top 5 %v, want the planted %v", seed, got, planted)
+		}
+		b, _ := json.Marshal(e)
+		if !strings.Contains(string(b), `"stop":"stable"`) || !strings.Contains(string(b), `"rank_target":1.5`) || !strings.Contains(string(b), fmt.Sprintf(`"samples":%d`, e.Samples)) {
+			t.Errorf("seed %d: the JSON record lacks the budget, its target or why it stopped: %s", seed, b)
+		}
+	}
+}
+
+func TestAdaptiveBudgetStopsEarlyOnAHopelessTie(t *testing.T) {
+	// An exact tie for the 5th place never separates: with the default cap
+	// the budget stops once it has reached 4× its start (20 000) because
+	// the rank confidence, projected to the cap, stays below the target;
+	// the record says so and warns.
+	train, d, model := tieData()
+	ex, _ := NewTabular(train, d, TabularConfig{Discretizer: DiscretizeNone, Mode: Regression})
+	spy := &spyModel{d: d, f: model}
+	e, err := ex.Explain(context.Background(), spy.call, train[:d], TabularOptions{LIMEOptions: LIMEOptions{Seed: 3, Ridge: 1e-9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := e.Quality
+	if e.Samples != 20000 || len(spy.rows) != 20000 || e.MaxSamples != 80000 || q.Stable || q.Stop != StopFutile {
+		t.Errorf("exact tie, default cap: %d samples (%d model rows, cap %d), stable %v, stop %q; want 20000 of 80000, unstable, %q",
+			e.Samples, len(spy.rows), e.MaxSamples, q.Stable, q.Stop, StopFutile)
+	}
+	if !strings.Contains(strings.Join(q.Warnings, " "), "even at the cap of 80000, so the budget stopped here") {
+		t.Errorf("no warning about the early stop: %q", q.Warnings)
 	}
 }

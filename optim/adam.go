@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/tensor"
 )
 
 // Adam is the Adam optimizer (Kingma & Ba) with optional L2 weight decay,
@@ -57,7 +58,6 @@ func (o *Adam) Step() error {
 		return err
 	}
 	b1, b2 := float32(o.beta1), float32(o.beta2)
-	ob1, ob2 := 1-b1, 1-b2
 	eps := float32(o.eps)
 	for i, p := range o.params {
 		if p.Grad == nil {
@@ -84,14 +84,7 @@ func (o *Adam) Step() error {
 		} else {
 			l2 = float32(o.weightDecay)
 		}
-		for j := range w {
-			gj := g[j] + l2*w[j]
-			mj := b1*m[j] + ob1*gj
-			vj := b2*v[j] + ob2*gj*gj
-			m[j], v[j] = mj, vj
-			denom := float32(math.Sqrt(float64(vj)))*invSqrtBC2 + eps
-			w[j] -= stepSize * mj / denom
-		}
+		tensor.AdamUpdate(w, g, m, v, b1, b2, l2, stepSize, invSqrtBC2, eps)
 	}
 	o.steps++
 	return nil

@@ -299,6 +299,20 @@ type convPlan struct {
 	// ([ckk, og] per group), which the GEMM runs faster when og is one
 	// 16-wide panel or the unfolded rows are fewer than the filters.
 	dwT bool
+	// dotDW (modeWide): the weight gradient is one block of dot products
+	// per group, dy·colsᵀ with the rows of cols read from the padded
+	// images and summed over the nb images of a GEMM (kern.SgemmDotImages),
+	// instead of a packed GEMM per image.
+	dotDW bool
+	// rowOut (modeWide): the forward writes each output row in place with
+	// bias and rectifier (kern.SgemmIndirectRows) instead of computing on
+	// the padded width and copying out — where a row fills its 32-column
+	// tiles at least as well as the padded width would (the copy-out was
+	// a sixth of a CIFAR step) and the batch is split across cores.
+	rowOut bool
+	// dxRows: the input gradient's flipped convolution writes dx's rows
+	// in place the same way (on the geometry of dx and the padded dy).
+	dxRows bool
 	// taps (modeWide) is where row (c, ki, kj) of the unfolded input
 	// starts in one image's padded group, c·hp·wp + ki·wp + kj: the row
 	// offsets of the indirect GEMM, which reads the rows from the padded
@@ -323,7 +337,11 @@ const wideColumns = 2048
 
 func newConvPlan(g convGeom, wlen int) convPlan {
 	pl := convPlan{convGeom: g, blocks: convBlocks(g.n, wlen), nb: 1}
-	pl.dwT = g.og == 16 || g.ckk < g.og
+	// With the AVX-512 dot kernel the weight gradient of a stride-1
+	// convolution is read straight from the padded images (see
+	// backwardWide), never transposed.
+	pl.dotDW = kern.DotImagesFast()
+	pl.dwT = !pl.dotDW && (g.og == 16 || g.ckk < g.og)
 	switch {
 	case g.onebyone():
 		pl.mode = modeDirect
@@ -337,12 +355,14 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		parts := (per + nb - 1) / nb
 		pl.nb = (per + parts - 1) / parts
 		pl.taps = tapOffsets(g.cg, g.kh, g.kw, pl.hp, pl.wp)
+		pl.rowOut = kern.DotImagesFast() && (g.ow+31)/32*32 <= pl.wp
 		if g.p.PadH <= g.kh-1 && g.p.PadW <= g.kw-1 {
 			pl.flipDX = true
 			pl.dpH, pl.dpW = g.kh-1-g.p.PadH, g.kw-1-g.p.PadW
 			pl.dhp, pl.dwp = g.oh+2*pl.dpH, g.ow+2*pl.dpW
 			pl.dwide = g.h * pl.dwp
 			pl.dtaps = tapOffsets(g.og, g.kh, g.kw, pl.dhp, pl.dwp)
+			pl.dxRows = kern.DotImagesFast() && (g.w+31)/32*32 <= pl.dwp
 		}
 	default:
 		pl.mode = modeIm2Col
@@ -498,6 +518,10 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 			i0, i1 := pl.block(k)
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
+					if pl.rowOut && serial {
+						pl.forwardRows(y.data, xd, wd, bd, s, min(pl.nb, i1-s), *xp, relu)
+						continue
+					}
 					pl.forwardWide(y.data, xd, wd, bd, s, min(pl.nb, i1-s), *xp, *yw, gmi, relu)
 				}
 				continue
@@ -567,12 +591,26 @@ func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []fl
 				if bias != nil {
 					b = bias[oc]
 				}
-				dst := y[((i0+j)*pl.o+oc)*ohw:][:ohw]
-				src := yw[o*L:][:L]
-				for oy := 0; oy < pl.oh; oy++ {
-					kern.AddBias(dst[oy*pl.ow:(oy+1)*pl.ow], src[oy*pl.wp:], b, relu)
-				}
+				kern.AddBiasRows(y[((i0+j)*pl.o+oc)*ohw:][:ohw], pl.ow, yw[o*L:][:L], pl.wp, pl.oh, pl.ow, b, relu)
 			}
+		}
+	}
+}
+
+// forwardRows computes images [i0, i0+nb) in modeWide with pl.rowOut:
+// each group of each image is one in-place product writing the output
+// rows, bias added and rectified when relu, straight into y.
+func (pl *convPlan) forwardRows(y, x, w, bias []float32, i0, nb int, xp []float32, relu bool) {
+	ohw, img := pl.ohw(), pl.cg*pl.hp*pl.wp
+	for gi := 0; gi < pl.g; gi++ {
+		pl.padImages(xp, x, i0, nb, gi)
+		var bg []float32
+		if bias != nil {
+			bg = bias[gi*pl.og : (gi+1)*pl.og]
+		}
+		for j := 0; j < nb; j++ {
+			yo := y[((i0+j)*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
+			kern.SgemmIndirectRows(pl.og, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk, xp[j*img:], pl.taps, pl.oh, pl.ow, pl.wp, bg, relu, yo, ohw, pl.ow)
 		}
 	}
 }
@@ -829,28 +867,27 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 		if pl.dwT {
 			pl.wideCols(cols, xp, nb)
 		}
+		// The discarded columns stay zero; the rows are written over.
+		clear(dyw)
 		for o := 0; o < pl.og; o++ {
 			for j := 0; j < nb; j++ {
 				at := ((i0+j)*pl.o + gi*pl.og + o) * ohw
-				src := dy[at:][:ohw]
-				dst := dyw[o*ld+j*L:][:L]
-				for oy := 0; oy < pl.oh; oy++ {
-					d := dst[oy*pl.wp:][:pl.wp]
-					if ym != nil {
-						kern.ReLUGrad(d[:pl.ow], src[oy*pl.ow:], ym[at+oy*pl.ow:])
-					} else {
-						copy(d, src[oy*pl.ow:(oy+1)*pl.ow])
-					}
-					clear(d[pl.ow:])
+				var ymo []float32
+				if ym != nil {
+					ymo = ym[at:][:ohw]
 				}
-				sums[(i0+j)*pl.o+gi*pl.og+o] = sum32x8(dst)
+				sums[(i0+j)*pl.o+gi*pl.og+o] = kern.SpreadRows(dyw[o*ld+j*L:][:L], pl.wp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
 			}
 		}
 		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
 		dwg := dwp[gi*pl.og*pl.ckk:]
-		if pl.dwT {
+		switch {
+		case pl.mode == modeWide && pl.dotDW:
+			img := pl.cg * hpwp
+			kern.SgemmDotImages(pl.og, pl.ckk, L, nb, dyw, ld, L, xp, pl.taps, img, beta, dwg, pl.ckk)
+		case pl.dwT:
 			pl.dwGemm(gm, dyw, cols, ld, beta, dwg)
-		} else {
+		default:
 			// dw += dy·colsᵀ image by image, the rows of cols read from
 			// the padded image.
 			img := pl.cg * hpwp
@@ -912,6 +949,7 @@ func (pl *convPlan) flipFilters(wf, w []float32) {
 // filters wf by the indirect GEMM, and the valid columns are copied out.
 func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, ws *convWork, gmi gemmIndirectFn) {
 	ohw, hw := pl.ohw(), pl.h*pl.w
+	serial := convSerialGemm(pl.n)
 	plane := pl.dhp * pl.dwp
 	dyp := ws.get(3, pl.og*plane+pl.kw)
 	dxw := ws.get(4, pl.cg*pl.dwide)
@@ -920,16 +958,18 @@ func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, w
 		i := i0 + j
 		for o := 0; o < pl.og; o++ {
 			at := (i*pl.o + gi*pl.og + o) * ohw
-			for oy := 0; oy < pl.oh; oy++ {
-				d := dyp[o*plane+(oy+pl.dpH)*pl.dwp+pl.dpW:][:pl.ow]
-				if ym != nil {
-					kern.ReLUGrad(d, dy[at+oy*pl.ow:], ym[at+oy*pl.ow:])
-				} else {
-					copy(d, dy[at+oy*pl.ow:])
-				}
+			var ymo []float32
+			if ym != nil {
+				ymo = ym[at:][:ohw]
 			}
+			kern.SpreadRows(dyp[o*plane+pl.dpH*pl.dwp+pl.dpW:], pl.dwp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
 		}
-		gmi(pl.cg, pl.dwide, pl.og*pl.kh*pl.kw, wf, pl.og*pl.kh*pl.kw, dyp, pl.dtaps, dxw, pl.dwide)
+		kk := pl.og * pl.kh * pl.kw
+		dxi := dx[(i*pl.c+gi*pl.cg)*hw:][:pl.cg*hw]
+		if pl.dxRows && serial && kern.SgemmIndirectRows(pl.cg, kk, wf, kk, dyp, pl.dtaps, pl.h, pl.w, pl.dwp, nil, false, dxi, hw, pl.w) {
+			continue
+		}
+		gmi(pl.cg, pl.dwide, kk, wf, kk, dyp, pl.dtaps, dxw, pl.dwide)
 		for c := 0; c < pl.cg; c++ {
 			dst := dx[(i*pl.c+gi*pl.cg+c)*hw:][:hw]
 			src := dxw[c*pl.dwide:]

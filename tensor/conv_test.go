@@ -168,6 +168,10 @@ var convCases = []convCase{
 	// Padding wider than kernel−1: the input gradient cannot be the
 	// flipped convolution, so it goes through col2im.
 	{"pad beyond kernel", 3, 2, 4, 5, 3, 2, 2, ConvParams{PadH: 2, PadW: 1}, true},
+	// Rows that fill 32-column tiles: with AVX-512 the forward writes them
+	// in place (rowOut); LeNet's first layer, and a partial tile of rows.
+	{"lenet first layer", 3, 1, 28, 28, 6, 5, 5, ConvParams{PadH: 2, PadW: 2}, true},
+	{"32-wide rows", 2, 2, 4, 32, 7, 3, 3, ConvParams{PadH: 1, PadW: 1}, false},
 }
 
 func (tc convCase) tensors(seed uint64) (x, w, b *Tensor) {

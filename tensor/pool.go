@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
+
 // PoolParams describe a 2-D pooling window: its size, stride and zero
 // padding. A stride of 0 means the window size (non-overlapping windows,
 // the usual choice). Padding may be at most half the window, so every
@@ -106,8 +108,19 @@ func MaxPool2D(x *Tensor, p PoolParams) (y *Tensor, argmax []int32) {
 	return y, argmax
 }
 
-// maxPool2x2 is MaxPool2D's 2×2, stride-2 case (most CNNs), on one plane.
+// maxPool2x2 is MaxPool2D's 2×2, stride-2 case (most CNNs), on one plane:
+// the vector kernel where there is one, this code otherwise and for
+// planes holding a NaN.
 func maxPool2x2(out []float32, arg []int32, in []float32, w, oh, ow int) {
+	if kern.MaxPool2x2(out, arg, in, w, oh, ow) {
+		return
+	}
+	maxPool2x2Go(out, arg, in, w, oh, ow)
+}
+
+// maxPool2x2Go is maxPool2x2 in Go, the reference the kernel is tested
+// against.
+func maxPool2x2Go(out []float32, arg []int32, in []float32, w, oh, ow int) {
 	for oy := 0; oy < oh; oy++ {
 		r0 := in[2*oy*w : 2*oy*w+2*ow]
 		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*ow]
@@ -152,6 +165,14 @@ func pickInt32(c bool, a, b int32) int32 {
 // returning dx of shape xShape. Overlapping windows that share a maximum
 // add their gradients there.
 func MaxPool2DBackward(dy *Tensor, argmax []int32, xShape []int) *Tensor {
+	return MaxPool2DBackwardWindows(dy, argmax, xShape, PoolParams{})
+}
+
+// MaxPool2DBackwardWindows is MaxPool2DBackward told the windows the
+// forward pooled over (p as given to MaxPool2D; the zero value: unknown):
+// for 2×2 windows at stride 2 without padding it writes whole windows at
+// once with a vector kernel where there is one (the result is the same).
+func MaxPool2DBackwardWindows(dy *Tensor, argmax []int32, xShape []int, p PoolParams) *Tensor {
 	const op = "MaxPool2DBackward"
 	if len(xShape) != 4 || dy.Rank() != 4 || dy.shape[0] != xShape[0] || dy.shape[1] != xShape[1] {
 		shapeErr(op, "output gradient %v does not match input shape %v", dy.shape, xShape)
@@ -162,12 +183,21 @@ func MaxPool2DBackward(dy *Tensor, argmax []int32, xShape []int) *Tensor {
 	dx := New(xShape...)
 	dyd := dy.Data()
 	planes := xShape[0] * xShape[1]
-	hw := xShape[2] * xShape[3]
-	ohw := dy.shape[2] * dy.shape[3]
+	h, w := xShape[2], xShape[3]
+	hw := h * w
+	oh, ow := dy.shape[2], dy.shape[3]
+	ohw := oh * ow
+	p = p.norm()
+	fast := p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0 &&
+		oh == h/2 && ow == w/2
 	parallelFor(planes, poolGrain(ohw), func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			d := dx.data[pl*hw : (pl+1)*hw]
-			for k, a := range argmax[pl*ohw : (pl+1)*ohw] {
+			arg := argmax[pl*ohw : (pl+1)*ohw]
+			if fast && kern.MaxPool2x2Backward(d, dyd[pl*ohw:(pl+1)*ohw], arg, w, oh, ow) {
+				continue
+			}
+			for k, a := range arg {
 				d[a] += dyd[pl*ohw+k]
 			}
 		}

@@ -195,3 +195,68 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		MaxPool2DBackward(dy, arg, x.Shape())
 	}
 }
+
+// TestMaxPool2x2KernelMatchesGo checks the vector 2×2 pooling against the
+// Go loop bit for bit (values and positions) on planes whose widths cover
+// full 16-output steps, a masked tail and both, odd input widths (a last
+// column no window uses), ties, signed zeros and, in some planes, a NaN.
+func TestMaxPool2x2KernelMatchesGo(t *testing.T) {
+	rng := NewRNG(3)
+	for _, ow := range []int{1, 5, 14, 16, 17, 33} {
+		for _, extra := range []int{0, 1} {
+			for _, special := range []string{"random", "ties", "zeros", "nan"} {
+				oh, w := 3, 2*ow+extra
+				in := RandN(rng, 0, 1, 2*oh+extra, w).Data()
+				switch special {
+				case "ties":
+					for i := range in {
+						in[i] = float32(int(in[i] * 2))
+					}
+				case "zeros":
+					for i := range in {
+						if i%3 == 0 {
+							in[i] = float32(math.Copysign(0, float64(in[i])))
+						} else {
+							in[i] = -1
+						}
+					}
+				case "nan":
+					in[len(in)/2] = float32(math.NaN())
+				}
+				got, gotArg := make([]float32, oh*ow), make([]int32, oh*ow)
+				want, wantArg := make([]float32, oh*ow), make([]int32, oh*ow)
+				maxPool2x2(got, gotArg, in, w, oh, ow)
+				maxPool2x2Go(want, wantArg, in, w, oh, ow)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || gotArg[i] != wantArg[i] {
+						t.Fatalf("ow %d w %d %s: output %d = %v at %d, want %v at %d", ow, w, special, i, got[i], gotArg[i], want[i], wantArg[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMaxPool2DBackwardWindowsMatchesScatter checks that the 2×2 windowed
+// backward (a vector kernel with AVX-512) gives exactly the generic
+// scatter's gradient, for planes with odd sizes (a last row and column no
+// window covers), widths with and without a masked tail, and ties.
+func TestMaxPool2DBackwardWindowsMatchesScatter(t *testing.T) {
+	rng := NewRNG(9)
+	for _, hw := range [][2]int{{4, 4}, {5, 7}, {28, 28}, {10, 66}, {3, 35}} {
+		x := RandN(rng, 0, 1, 2, 3, hw[0], hw[1])
+		for i, v := range x.Data() {
+			if i%5 == 0 {
+				x.Data()[i] = float32(int(v))
+			}
+		}
+		p := PoolParams{KH: 2, KW: 2}
+		y, arg := MaxPool2D(x, p)
+		dy := RandN(rng, 0, 1, y.Shape()...)
+		got := MaxPool2DBackwardWindows(dy, arg, x.Shape(), p)
+		want := MaxPool2DBackward(dy, arg, x.Shape())
+		if !bitsEqual(got.Data(), want.Data()) {
+			t.Fatalf("%v: windowed backward differs from the scatter", hw)
+		}
+	}
+}

@@ -46,6 +46,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/glassbox-ml/glassbox/bench/internal/machine"
 	"math"
 	"os"
 	"os/exec"
@@ -161,7 +162,7 @@ func main() {
 		}
 	}
 
-	fmt.Printf("cpu: %s, %d logical cores (%s); load average %s\n", cpuModel(), runtime.NumCPU(), cpuFlags(), loadAvg())
+	fmt.Println(machine.Describe())
 	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s, %s\n", tensor.KernelName(), cfg.threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
 
 	man, err := ensureModels(cfg)
@@ -199,7 +200,7 @@ func main() {
 	if !*noExport {
 		exportCheck(cfg)
 	}
-	fmt.Printf("\nload average at the end: %s\n", loadAvg())
+	fmt.Printf("\nload average at the end: %s\n", machine.LoadAvg())
 }
 
 func dedup(a, b string) []string {
@@ -709,53 +710,4 @@ func printTable(cfg config, r *results, want []string) {
 		}
 	}
 	tw.Flush()
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
-}
-
-// cpuFlags lists the vector extensions that matter to the kernels.
-func cpuFlags() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "flags unknown"
-	}
-	var have []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "flags" {
-			f := strings.Fields(v)
-			for _, want := range []string{"avx2", "fma", "avx512f"} {
-				if slices.Contains(f, want) {
-					have = append(have, want)
-				}
-			}
-			break
-		}
-	}
-	if len(have) == 0 {
-		return "no AVX2"
-	}
-	return strings.Join(have, " ")
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

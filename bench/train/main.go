@@ -13,10 +13,12 @@
 // every model in glassbox and then in PyTorch (-rounds, default 3); the
 // table gives the medians and the median of the paired ratios, since a
 // shared machine's speed drifts. PyTorch runs in its own process (one per
-// model and round) at its fastest configuration measured here:
-// torch.set_num_threads(2), OPENBLAS_CORETYPE=Haswell (this CPU has no
-// AVX-512, so the SkylakeX kernel dies with SIGILL; the gemm benchmark's
-// probe shows it) and OPENBLAS_NUM_THREADS=1, set for that process only.
+// model and round) at its fastest configuration: torch.set_num_threads(2),
+// OPENBLAS_NUM_THREADS=1 and the OPENBLAS_CORETYPE that trains the MLP
+// (BLAS-bound, like the LSTM; convolutions run in PyTorch's oneDNN) fastest
+// in a short probe of SkylakeX, Haswell, Zen and OpenBLAS's own pick
+// (SkylakeX needs AVX-512 and dies with SIGILL without it, which the probe
+// reports), set for that process only; -coretype skips the probe.
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/glassbox-ml/glassbox/bench/internal/machine"
 	"os"
 	"os/exec"
 	"runtime"
@@ -188,7 +191,7 @@ func main() {
 	reps := flag.Int("reps", 5, "timed repetitions per model (the median is reported)")
 	noPeer := flag.Bool("no-peer", false, "skip PyTorch")
 	rounds := flag.Int("rounds", 3, "rounds of glassbox-then-PyTorch pairs per model (medians are reported)")
-	coretype := flag.String("coretype", "Haswell", "OPENBLAS_CORETYPE for the PyTorch process")
+	coretype := flag.String("coretype", "probe", "OPENBLAS_CORETYPE for the PyTorch process (probe: the fastest on the MLP; empty: OpenBLAS's own pick)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of glassbox's runs to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -204,6 +207,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	want := strings.Split(*models, ",")
+	fmt.Println(machine.Describe())
 	fmt.Printf("glassbox: kernel %q, %d threads, %s/%s\n", tensor.KernelName(), tensor.Threads(), runtime.GOOS, runtime.GOARCH)
 	// Each round measures every model in glassbox and then, right after,
 	// in PyTorch, so the two of a pair see the same machine: on a shared
@@ -213,6 +217,9 @@ func main() {
 	peer := map[string][]result{}
 	ratios := map[string][]float64{}
 	peerOK := !*noPeer
+	if peerOK && *coretype == "probe" {
+		*coretype = probeCoretype()
+	}
 	for round := 1; round <= *rounds; round++ {
 		for _, w := range workloads {
 			if !contains(want, w.name) {
@@ -276,10 +283,38 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// probeCoretype trains PyTorch's MLP with each OPENBLAS_CORETYPE candidate
+// and returns the fastest ("" is OpenBLAS's own choice for this CPU).
+func probeCoretype() string {
+	best, bestRate := "", 0.0
+	var report []string
+	for _, ct := range []string{"SkylakeX", "Haswell", "Zen", ""} {
+		name := ct
+		if name == "" {
+			name = "(unset)"
+		}
+		r, err := runTorch([]string{"mlp"}, ct, false)
+		if err != nil {
+			report = append(report, fmt.Sprintf("%s: failed (%v)", name, err))
+			continue
+		}
+		rate := r["mlp"].SamplesPerSec
+		report = append(report, fmt.Sprintf("%s: %.0f", name, rate))
+		if rate > bestRate {
+			best, bestRate = ct, rate
+		}
+	}
+	fmt.Printf("OPENBLAS_CORETYPE probe (PyTorch MLP samples/s): %s; using %q\n", strings.Join(report, ", "), best)
+	return best
+}
+
 // runTorch runs the PyTorch script and collects its JSON lines.
 func runTorch(models []string, coretype string, printInfo bool) (map[string]result, error) {
 	cmd := exec.Command("/usr/bin/python3", "bench/train/torch_train.py", "2", strings.Join(models, ","))
-	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE="+coretype, "OPENBLAS_NUM_THREADS=1")
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
+	if coretype != "" {
+		cmd.Env = append(cmd.Env, "OPENBLAS_CORETYPE="+coretype)
+	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -91,14 +91,126 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 	const nr = 16
 	var tmp [6 * nr]float32
 	nFull := n / nr * nr
+	wide := indWide()
 	for s := lo; s < hi; s++ {
 		j := s * nr
+		if wide {
+			// Up to two strips in one 32-column tile; the last strip of C,
+			// however narrow, is read and written through the masks.
+			cols := min(2*nr, n-j, (hi-s)*nr)
+			if indStrip32(m, k, cols, ap, src[j:], offs, c[j:], ldc, nil) {
+				s += (cols+nr-1)/nr - 1
+				continue
+			}
+		}
 		if j >= nFull {
 			indPartialStrip(m, n, k, ap, src, offs, c, ldc, j, tmp[:])
 			continue
 		}
 		indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
 	}
+}
+
+// indStrip32 computes the first cols (≤ 32) columns of C at c with the
+// AVX-512 tiles, tile row by tile row, reading only those columns of B's
+// runs, and reports false when a tile height has no such kernel (the
+// caller then computes the columns again, overwriting whatever was
+// written). Rows of a tile beyond m (zero-padded in A) go through a
+// scratch tile. ep, when not nil, holds a bias per row of C (m of them)
+// and whether to rectify, applied as the tiles are stored.
+func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
+	var tmp [6 * 32]float32
+	var padBias [6]float32
+	for i := 0; i < m; {
+		mEff, rows := indStep(m - i)
+		panel := ap[i*k : i*k+rows*k]
+		var tep *epilogue
+		if ep != nil {
+			b := ep.bias[i:]
+			if len(b) < rows {
+				copy(padBias[:], b)
+				b = padBias[:]
+			}
+			tep = &epilogue{bias: b, relu: ep.relu}
+		}
+		if rows == mEff {
+			if !indTile32(rows, k, cols, panel, src, offs, c[i*ldc:], ldc, tep) {
+				return false
+			}
+		} else {
+			if !indTile32(rows, k, cols, panel, src, offs, tmp[:], 32, tep) {
+				return false
+			}
+			for r := 0; r < mEff; r++ {
+				copy(c[(i+r)*ldc:(i+r)*ldc+cols], tmp[r*32:])
+			}
+		}
+		i += mEff
+	}
+	return true
+}
+
+// epilogue is what the 32-column tiles apply to C as they store it: a
+// bias per row and, when relu, the rectifier.
+type epilogue struct {
+	bias []float32
+	relu bool
+}
+
+// SgemmIndirectRows computes a convolution's output rows in place: for
+// each r < rows, columns [r·cStride, r·cStride+cols) of C (m×…, row stride
+// ldc) are A·B_r + bias (rectified when relu), where row p of B_r is the
+// run src[offs[p] + r·srcStride :][:cols]. A stride-1 convolution over a
+// padded image of row stride srcStride writes each output row straight
+// into its plane this way (C's rows are the output channels, ldc the
+// plane size, cStride the output width), with no padded-width result to
+// copy out. bias has m entries (nil: none). The sums are those of
+// SgemmIndirectB, in the same order. It runs on the calling goroutine and
+// reports false, having done nothing, where there is no 32-column kernel
+// (the caller keeps the padded-width product). It panics on bad
+// arguments as SgemmIndirectB does.
+func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
+	if !indWide() {
+		return false
+	}
+	if rows < 0 || cols < 0 || srcStride < 0 || cStride < 0 {
+		panic(fmt.Sprintf("kern.SgemmIndirectRows: negative rows=%d cols=%d srcStride=%d cStride=%d", rows, cols, srcStride, cStride))
+	}
+	if m == 0 || rows == 0 || cols == 0 {
+		return true
+	}
+	n := (rows-1)*cStride + cols
+	checkIndirect("SgemmIndirectRows", m, n, k, a, lda, src, offs, k, (rows-1)*srcStride+cols, c, ldc)
+	if bias != nil && len(bias) < m {
+		panic(fmt.Sprintf("kern.SgemmIndirectRows: %d biases for %d rows of C", len(bias), m))
+	}
+	ep := &epilogue{bias: bias, relu: relu}
+	if bias == nil {
+		if !relu {
+			ep = nil
+		} else {
+			ep.bias = make([]float32, m)
+		}
+	}
+	fb := aBufs.Get().(*fbuf)
+	defer aBufs.Put(fb)
+	mPad := (m + 5) / 6 * 6
+	ap := fb.get(mPad * k)
+	for i := 0; i < m; {
+		mEff, rws := indStep(m - i)
+		packA(ap[i*k:], a, lda, false, i, mEff, 0, k, rws)
+		i += mEff
+	}
+	offs = offs[:k]
+	for r := 0; r < rows; r++ {
+		for x0 := 0; x0 < cols; x0 += 32 {
+			w := min(32, cols-x0)
+			if !indStrip32(m, k, w, ap, src[r*srcStride+x0:], offs, c[r*cStride+x0:], ldc, ep) {
+				panic("kern.SgemmIndirectRows: no 32-column tile for a height indStep chose")
+			}
+		}
+	}
+	return true
 }
 
 // indStrip computes the w (≤ 16) columns of C at c (row stride ldc) whose

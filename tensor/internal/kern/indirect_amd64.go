@@ -55,3 +55,61 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool {
 	}
 	return true
 }
+
+//go:noescape
+func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+//go:noescape
+func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+//go:noescape
+func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+// indWide reports whether the indirect products use the 32-column AVX-512
+// tiles: when the GEMM runs the AVX-512 kernel (so GLASSBOX_KERNEL=avx2
+// turns both off together).
+func indWide() bool { return active == avx512Kernel }
+
+// indTile32 is indTile for a rows×cols tile, cols ≤ 32, with the AVX-512
+// kernels (the caller has checked indWide): only the first cols columns
+// of B are read and of C written; ep (when not nil) adds bias and
+// rectifies as it stores. It reports false for other heights.
+func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
+	masks := uint64(1)<<min(cols, 16) - 1 | (uint64(1)<<max(0, cols-16)-1)<<16
+	var bp *float32
+	var mode uint64
+	if ep != nil {
+		bp, mode = &ep.bias[0], 1
+		if ep.relu {
+			mode = 3
+		}
+	}
+	switch rows {
+	case 6:
+		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+	case 4:
+		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+	case 2:
+		sgemmInd2x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+	default:
+		return false
+	}
+	return true
+}
+
+//go:noescape
+func sdot4x4(k, nimg int, a *float32, lda, astep uintptr, src *float32, offs *int32, sstep uintptr, out *[16]float32, mask uint64)
+
+// dotBlock runs the AVX-512 4×4 block of SgemmDotImages (rows of A at a
+// with stride lda, runs at offs) and reports whether it could.
+func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []int32, sstep int, out *[16]float32) bool {
+	if !indWide() {
+		return false
+	}
+	sdot4x4(k, nimg, &a[0], uintptr(lda*4), uintptr(astep*4), &src[0], &offs[0], uintptr(sstep*4), out, uint64(1)<<(k&15)-1)
+	return true
+}
+
+// DotImagesFast reports whether SgemmDotImages runs an assembly kernel
+// here (the AVX-512 one); callers keep a packed GEMM elsewhere.
+func DotImagesFast() bool { return indWide() }

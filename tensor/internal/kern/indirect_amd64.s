@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "transpose_amd64.h"
+#include "indirect_amd64.h"
 
 // Indirect-B micro-kernels for SgemmIndirectB. Each computes the R×16 tile
 //
@@ -43,44 +44,6 @@
 #define IND2(u) \
 	INDB(u); \
 	INDROWS2(u*8, Y0, Y1, Y2, Y3)
-
-// INDLOOP runs the k loop, four steps at a time then one at a time, with
-// STEP the per-row-count macro and ASTEP the bytes of A per step.
-#define INDLOOP(STEP, ASTEP, loop4, tail, loop1, done) \
-	MOVQ  SI, DI; \
-	SHRQ  $2, DI; \
-	ANDQ  $3, SI; \
-	TESTQ DI, DI; \
-	JZ    tail; \
-loop4: \
-	STEP(0); \
-	STEP(1); \
-	STEP(2); \
-	STEP(3); \
-	ADDQ  $(4*ASTEP), AX; \
-	ADDQ  $16, R8; \
-	DECQ  DI; \
-	JNZ   loop4; \
-tail: \
-	TESTQ SI, SI; \
-	JZ    done; \
-loop1: \
-	STEP(0); \
-	ADDQ  $ASTEP, AX; \
-	ADDQ  $4, R8; \
-	DECQ  SI; \
-	JNZ   loop1; \
-done:
-
-#define INDARGS \
-	MOVQ kc+0(FP), SI; \
-	MOVQ a+8(FP), AX; \
-	MOVQ src+16(FP), BX; \
-	MOVQ offs+24(FP), R8; \
-	MOVQ c+32(FP), CX; \
-	MOVQ ldc+40(FP), DX; \
-	LEAQ (CX)(DX*2), R11; \
-	ADDQ DX, R11
 
 // func sgemmInd6x16(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr)
 TEXT ·sgemmInd6x16(SB), NOSPLIT, $0-48

@@ -5,3 +5,17 @@ package kern
 func indTile(rows, k int, a, src []float32, offs []int32, c []float32, ldc int) bool { return false }
 
 func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool { return false }
+
+func indWide() bool { return false }
+
+func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
+	return false
+}
+
+func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []int32, sstep int, out *[16]float32) bool {
+	return false
+}
+
+// DotImagesFast reports whether SgemmDotImages runs an assembly kernel
+// here; in this build it never does.
+func DotImagesFast() bool { return false }

@@ -216,3 +216,114 @@ func TestSgemmIndirectBTMatchesSgemm(t *testing.T) {
 	}()
 	SgemmIndirectBT(1, 1, 4, 1, make([]float32, 4), 4, make([]float32, 10), []int32{7}, 0, make([]float32, 1), 1)
 }
+
+// TestSgemmIndirectBSameOnEveryKernel checks that the indirect product is
+// bit-identical whichever micro-kernel is active: the AVX-512 32-column
+// tiles and the AVX2 16-column ones both sum each element in k order with
+// one FMA per step (the Go tile, which multiplies and adds separately, is
+// left to the reference test). Widths cover 32-column pairs, a lone
+// 16-column strip after them and a partial strip.
+func TestSgemmIndirectBSameOnEveryKernel(t *testing.T) {
+	saved := active
+	defer func() { active = saved }()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, m := range []int{1, 6, 8, 16, 23} {
+		for _, n := range []int{31, 32, 48, 64, 80, 97} {
+			k := 37
+			a := make([]float32, m*k)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+			}
+			src := make([]float32, 2*n+k+64)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			offs := make([]int32, k)
+			for p := range offs {
+				offs[p] = int32(rng.IntN(len(src) - n + 1))
+			}
+			var ref []float32
+			var refName string
+			for _, kr := range kernels {
+				if !kr.usable() || kr == goKernel {
+					continue
+				}
+				active = kr
+				c := make([]float32, m*n)
+				SgemmIndirectB(m, n, k, a, k, src, offs, c, n)
+				if ref == nil {
+					ref, refName = c, kr.name
+					continue
+				}
+				for i := range c {
+					if c[i] != ref[i] {
+						t.Fatalf("m%d n%d: C[%d] = %v with %s, %v with %s", m, n, i, c[i], kr.name, ref[i], refName)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmIndirectRowsMatchesWide checks the in-place row product against
+// SgemmIndirectB on the padded width followed by AddBias, bit for bit:
+// a convolution's output rows with and without bias and rectifier, rows
+// wider than one 32-column tile and narrower, channel counts that leave
+// a partial tile.
+func TestSgemmIndirectRowsMatchesWide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, m := range []int{1, 6, 7, 16, 32} {
+		for _, ow := range []int{5, 28, 32, 40} {
+			for _, mode := range []string{"plain", "bias", "bias+relu", "relu"} {
+				oh, wp, k := 3, ow+4, 9
+				src := make([]float32, (oh+2)*wp+k)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				offs := make([]int32, k)
+				for p := range offs {
+					offs[p] = int32((p/3)*wp + p%3)
+				}
+				a := make([]float32, m*k)
+				for i := range a {
+					a[i] = float32(rng.NormFloat64())
+				}
+				var bias []float32
+				if mode == "bias" || mode == "bias+relu" {
+					bias = make([]float32, m)
+					for i := range bias {
+						bias[i] = float32(rng.NormFloat64())
+					}
+				}
+				relu := mode == "relu" || mode == "bias+relu"
+				ohw := oh * ow
+				got := make([]float32, m*ohw)
+				if !SgemmIndirectRows(m, k, a, k, src, offs, oh, ow, wp, bias, relu, got, ohw, ow) {
+					// Only where there is no 32-column kernel (purego, AVX2):
+					// the convolution then keeps the padded-width product.
+					if indWide() {
+						t.Fatal("SgemmIndirectRows refused with the AVX-512 tiles active")
+					}
+					return
+				}
+				L := oh * wp
+				wide := make([]float32, m*L)
+				SgemmIndirectB(m, L, k, a, k, src, offs, wide, L)
+				want := make([]float32, m*ohw)
+				for o := 0; o < m; o++ {
+					var b float32
+					if bias != nil {
+						b = bias[o]
+					}
+					for y := 0; y < oh; y++ {
+						AddBias(want[o*ohw+y*ow:o*ohw+(y+1)*ow], wide[o*L+y*wp:], b, relu)
+						if bias == nil && !relu {
+							copy(want[o*ohw+y*ow:o*ohw+(y+1)*ow], wide[o*L+y*wp:])
+						}
+					}
+				}
+				same(t, fmt.Sprintf("m%d ow%d %s", m, ow, mode), got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,249 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+#include "indirect_amd64.h"
+
+// AVX-512F indirect-B micro-kernels for SgemmIndirectB: the R×32 tile
+//
+//	C = A·B
+//
+// or its first columns, those the masks select (bits 0–15 of masks: K1,
+// the first zmm; bits 16–31: K2, the second), as the last strip of C needs,
+// with, by mode, bias[r] added to row r (bit 0) and the sum rectified
+// (bit 1: max(v, 0) keeping a NaN, then +0, as AddBias does), so a
+// convolution can write its output in place
+// with A a packed micro-panel (element (i, p) at a[p*R+i]) and row p of B
+// the 32 floats at src + 4·offs[p]. One step of k loads the row's offset,
+// two zmm of B from it, broadcasts R values of A and issues 2·R FMAs into
+// Z0..Z(2R−1); each element of C is the same chain of FMAs in k order as
+// the AVX2 16-column kernels compute, so the two agree bit for bit. C (row
+// stride ldc bytes) is overwritten in the masked columns, never read.
+// Only AVX-512F instructions touch zmm registers.
+
+// ZINDB loads B row u (offset offs[u]) into Z24, Z25: the columns the
+// masks K1 (0–15) and K2 (16–31) select, zero elsewhere (nothing past them
+// is read).
+#define ZINDB(u) \
+	MOVLQSX u*4(R8), R13; \
+	VMOVUPS.Z (BX)(R13*4), K1, Z24; \
+	VMOVUPS.Z 64(BX)(R13*4), K2, Z25
+
+// ZINDROWS2 broadcasts A elements at byte offsets o and o+4 and updates
+// accumulator rows r0 (r0a, r0b) and r1 (r1a, r1b).
+#define ZINDROWS2(o, r0a, r0b, r1a, r1b) \
+	VBROADCASTSS o(AX), Z26; \
+	VBROADCASTSS o+4(AX), Z27; \
+	VFMADD231PS  Z24, Z26, r0a; \
+	VFMADD231PS  Z25, Z26, r0b; \
+	VFMADD231PS  Z24, Z27, r1a; \
+	VFMADD231PS  Z25, Z27, r1b
+
+#define ZIND6(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*24, Z0, Z1, Z2, Z3); \
+	ZINDROWS2(u*24+8, Z4, Z5, Z6, Z7); \
+	ZINDROWS2(u*24+16, Z8, Z9, Z10, Z11)
+
+#define ZIND4(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*16, Z0, Z1, Z2, Z3); \
+	ZINDROWS2(u*16+8, Z4, Z5, Z6, Z7)
+
+#define ZIND2(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*8, Z0, Z1, Z2, Z3)
+
+// func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-72
+	INDARGS
+	MOVQ   masks+48(FP), R13
+	KMOVW  R13, K1
+	SHRQ   $16, R13
+	KMOVW  R13, K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	INDLOOP(ZIND6, 24, z6loop4, z6tail, z6loop1, z6done)
+	// Epilogue: bias per row (mode bit 0) and the rectifier (bit 1),
+	// as AddBias computes them.
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    z6store
+	MOVQ  bias+56(FP), R12
+	VBROADCASTSS 0(R12), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VBROADCASTSS 4(R12), Z24
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VBROADCASTSS 8(R12), Z24
+	VADDPS Z24, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VBROADCASTSS 12(R12), Z24
+	VADDPS Z24, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	VBROADCASTSS 16(R12), Z24
+	VADDPS Z24, Z8, Z8
+	VADDPS Z24, Z9, Z9
+	VBROADCASTSS 20(R12), Z24
+	VADDPS Z24, Z10, Z10
+	VADDPS Z24, Z11, Z11
+	TESTQ $2, R13
+	JZ    z6store
+	VPXORD Z25, Z25, Z25
+	VMAXPS Z0, Z25, Z0
+	VADDPS Z25, Z0, Z0
+	VMAXPS Z1, Z25, Z1
+	VADDPS Z25, Z1, Z1
+	VMAXPS Z2, Z25, Z2
+	VADDPS Z25, Z2, Z2
+	VMAXPS Z3, Z25, Z3
+	VADDPS Z25, Z3, Z3
+	VMAXPS Z4, Z25, Z4
+	VADDPS Z25, Z4, Z4
+	VMAXPS Z5, Z25, Z5
+	VADDPS Z25, Z5, Z5
+	VMAXPS Z6, Z25, Z6
+	VADDPS Z25, Z6, Z6
+	VMAXPS Z7, Z25, Z7
+	VADDPS Z25, Z7, Z7
+	VMAXPS Z8, Z25, Z8
+	VADDPS Z25, Z8, Z8
+	VMAXPS Z9, Z25, Z9
+	VADDPS Z25, Z9, Z9
+	VMAXPS Z10, Z25, Z10
+	VADDPS Z25, Z10, Z10
+	VMAXPS Z11, Z25, Z11
+	VADDPS Z25, Z11, Z11
+z6store:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
+	VMOVUPS Z4, K1, (CX)(DX*2)
+	VMOVUPS Z5, K2, 64(CX)(DX*2)
+	VMOVUPS Z6, K1, (R11)
+	VMOVUPS Z7, K2, 64(R11)
+	VMOVUPS Z8, K1, (R11)(DX*1)
+	VMOVUPS Z9, K2, 64(R11)(DX*1)
+	VMOVUPS Z10, K1, (R11)(DX*2)
+	VMOVUPS Z11, K2, 64(R11)(DX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-72
+	INDARGS
+	MOVQ   masks+48(FP), R13
+	KMOVW  R13, K1
+	SHRQ   $16, R13
+	KMOVW  R13, K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	INDLOOP(ZIND4, 16, z4loop4, z4tail, z4loop1, z4done)
+	// Epilogue: bias per row (mode bit 0) and the rectifier (bit 1),
+	// as AddBias computes them.
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    z4store
+	MOVQ  bias+56(FP), R12
+	VBROADCASTSS 0(R12), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VBROADCASTSS 4(R12), Z24
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VBROADCASTSS 8(R12), Z24
+	VADDPS Z24, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VBROADCASTSS 12(R12), Z24
+	VADDPS Z24, Z6, Z6
+	VADDPS Z24, Z7, Z7
+	TESTQ $2, R13
+	JZ    z4store
+	VPXORD Z25, Z25, Z25
+	VMAXPS Z0, Z25, Z0
+	VADDPS Z25, Z0, Z0
+	VMAXPS Z1, Z25, Z1
+	VADDPS Z25, Z1, Z1
+	VMAXPS Z2, Z25, Z2
+	VADDPS Z25, Z2, Z2
+	VMAXPS Z3, Z25, Z3
+	VADDPS Z25, Z3, Z3
+	VMAXPS Z4, Z25, Z4
+	VADDPS Z25, Z4, Z4
+	VMAXPS Z5, Z25, Z5
+	VADDPS Z25, Z5, Z5
+	VMAXPS Z6, Z25, Z6
+	VADDPS Z25, Z6, Z6
+	VMAXPS Z7, Z25, Z7
+	VADDPS Z25, Z7, Z7
+z4store:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
+	VMOVUPS Z4, K1, (CX)(DX*2)
+	VMOVUPS Z5, K2, 64(CX)(DX*2)
+	VMOVUPS Z6, K1, (R11)
+	VMOVUPS Z7, K2, 64(R11)
+	VZEROUPPER
+	RET
+
+// func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-72
+	INDARGS
+	MOVQ   masks+48(FP), R13
+	KMOVW  R13, K1
+	SHRQ   $16, R13
+	KMOVW  R13, K2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	INDLOOP(ZIND2, 8, z2loop4, z2tail, z2loop1, z2done)
+	// Epilogue: bias per row (mode bit 0) and the rectifier (bit 1),
+	// as AddBias computes them.
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    z2store
+	MOVQ  bias+56(FP), R12
+	VBROADCASTSS 0(R12), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VBROADCASTSS 4(R12), Z24
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	TESTQ $2, R13
+	JZ    z2store
+	VPXORD Z25, Z25, Z25
+	VMAXPS Z0, Z25, Z0
+	VADDPS Z25, Z0, Z0
+	VMAXPS Z1, Z25, Z1
+	VADDPS Z25, Z1, Z1
+	VMAXPS Z2, Z25, Z2
+	VADDPS Z25, Z2, Z2
+	VMAXPS Z3, Z25, Z3
+	VADDPS Z25, Z3, Z3
+z2store:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
+	VZEROUPPER
+	RET

@@ -1,0 +1,110 @@
+//go:build amd64 && !purego
+
+package kern
+
+//go:noescape
+func maxPool2x2AVX512(out *float32, arg *int32, in *float32, oh, ow, w int, masks uint64, perm *[32]int32) (sawNaN bool)
+
+// pool2Perm holds the VPERMT2PS indices that split 32 floats into their
+// even and odd elements.
+var pool2Perm = func() (p [32]int32) {
+	for i := 0; i < 16; i++ {
+		p[i], p[16+i] = int32(2*i), int32(2*i+1)
+	}
+	return p
+}()
+
+func maxPool2x2Asm(out []float32, arg []int32, in []float32, w, oh, ow int) bool {
+	if !indWide() {
+		return false
+	}
+	return !maxPool2x2AVX512(&out[0], &arg[0], &in[0], oh, ow, w, poolMasks(ow), &pool2Perm)
+}
+
+// poolMasks packs the masks of a row's last ow mod 16 windows: bits 0–15
+// the windows, 16–31 and 32–47 the two zmm of each input row under them.
+func poolMasks(ow int) uint64 {
+	t := ow % 16
+	masks := uint64(1)<<t - 1
+	masks |= (uint64(1)<<min(2*t, 16) - 1) << 16
+	masks |= (uint64(1)<<max(0, 2*t-16) - 1) << 32
+	return masks
+}
+
+//go:noescape
+func addBiasRowsAVX512(dst *float32, dstStride uintptr, src *float32, srcStride uintptr, rows, cols int, b float32, relu bool, mask uint64)
+
+//go:noescape
+func spreadRowsAVX512(dst *float32, dstStride uintptr, grad, y *float32, srcStride uintptr, rows, cols int, mask uint64) (sum float32)
+
+func addBiasRowsAsm(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, b float32, relu bool) bool {
+	if !indWide() {
+		return false
+	}
+	addBiasRowsAVX512(&dst[0], uintptr(dstStride*4), &src[0], uintptr(srcStride*4), rows, cols, b, relu, uint64(1)<<(cols&15)-1)
+	return true
+}
+
+func spreadRowsAsm(dst []float32, dstStride int, g, y []float32, srcStride, rows, cols int) (float32, bool) {
+	if !indWide() {
+		return 0, false
+	}
+	var yp *float32
+	if y != nil {
+		yp = &y[0]
+	}
+	return spreadRowsAVX512(&dst[0], uintptr(dstStride*4), &g[0], yp, uintptr(srcStride*4), rows, cols, uint64(1)<<(cols&15)-1), true
+}
+
+//go:noescape
+func lstmGradsPass1(n int, ao, tc, dhRec, dhOut, dc, do *float32, mask uint64)
+
+//go:noescape
+func lstmGradsPass2(n int, ai, af, ag, cPrev, dc, di, df, dg *float32, mask uint64)
+
+func lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da []float32) bool {
+	if !indWide() {
+		return false
+	}
+	n := len(dc)
+	m := uint64(1)<<(n&15) - 1
+	lstmGradsPass1(n, &a[3*n], &tc[0], &dhRec[0], &dhOut[0], &dc[0], &da[3*n], m)
+	lstmGradsPass2(n, &a[0], &a[n], &a[2*n], &cPrev[0], &dc[0], &da[0], &da[n], &da[2*n], m)
+	return true
+}
+
+//go:noescape
+func adamAVX512(n int, w, grad, m, v *float32, c *[8]float32, mask uint64)
+
+func adamAsm(w, g, m, v []float32, c *[8]float32) bool {
+	if !indWide() {
+		return false
+	}
+	n := len(w)
+	adamAVX512(n, &w[0], &g[0], &m[0], &v[0], c, uint64(1)<<(n&15)-1)
+	return true
+}
+
+//go:noescape
+func maxPool2x2BackAVX512(dx *float32, dy *float32, arg *int32, oh, ow, w int, masks uint64, perm *[48]int32)
+
+// pool2Interleave holds the VPERMT2PS indices that interleave two vectors
+// (first and second halves) and the even numbers 0..30.
+var pool2Interleave = func() (p [48]int32) {
+	for i := 0; i < 8; i++ {
+		p[2*i], p[2*i+1] = int32(i), int32(16+i)
+		p[16+2*i], p[16+2*i+1] = int32(8+i), int32(24+i)
+	}
+	for i := 0; i < 16; i++ {
+		p[32+i] = int32(2 * i)
+	}
+	return p
+}()
+
+func maxPool2x2BackAsm(dx, dy []float32, arg []int32, w, oh, ow int) bool {
+	if !indWide() {
+		return false
+	}
+	maxPool2x2BackAVX512(&dx[0], &dy[0], &arg[0], oh, ow, w, poolMasks(ow), &pool2Interleave)
+	return true
+}
