@@ -39,6 +39,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/glassbox-ml/glassbox/bench/internal/machine"
 	"github.com/glassbox-ml/glassbox/tensor"
 )
 
@@ -85,7 +86,8 @@ func main() {
 	}
 	threads := tensor.Threads()
 	fmt.Printf("glassbox: kernel %q, %d threads (GOMAXPROCS %d), %s/%s\n", tensor.KernelName(), threads, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("CPU: %s, %d logical CPUs; blocking %s\n", cpuModel(), runtime.NumCPU(), tensor.KernelBlocking())
+	fmt.Println(machine.Describe())
+	fmt.Printf("blocking: %s\n", tensor.KernelBlocking())
 
 	peerOK := !*noPeer
 	var coretype string

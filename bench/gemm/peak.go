@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"strings"
 	"sync"
 	"time"
 )
@@ -96,18 +94,4 @@ func peakFor(peaks []peak, name string) float64 {
 		}
 	}
 	return 0
-}
-
-// cpuModel is the "model name" of /proc/cpuinfo, or "unknown".
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
