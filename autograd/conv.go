@@ -17,6 +17,11 @@ func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
 			accum(x, r.Linear(convOp(x.Value, w.Value, valueOrNil(b), z, p), g), true)
 			return
 		}
+		if !paramGrads(w, b) {
+			// Frozen filters (an explanation's input gradient).
+			accum(x, tensor.Conv2DInputGrad(x.Value, w.Value, nil, g, p), true)
+			return
+		}
 		dx, dw, db := tensor.Conv2DBackward(x.Value, w.Value, g, p, x.requiresGrad)
 		accum(x, dx, true)
 		accum(w, dw, true)
@@ -83,9 +88,20 @@ func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
 	}
 	y := tensor.Conv2DReLU(x.Value, w.Value, valueOrNil(b), p)
 	return tp.record(y, func(g *tensor.Tensor) {
+		if !paramGrads(w, b) {
+			accum(x, tensor.Conv2DInputGrad(x.Value, w.Value, y, g, p), true)
+			return
+		}
 		dx, dw, db := tensor.Conv2DReLUBackward(x.Value, w.Value, y, g, p, x.requiresGrad)
 		accum(x, dx, true)
 		accum(w, dw, true)
 		accum(b, db, true) // a nil bias takes nothing
 	}, x, w, b)
+}
+
+// paramGrads reports whether the filters or the bias of a convolution take
+// a gradient: not when they are frozen (see Freeze), as for an
+// explanation's gradient with respect to the input.
+func paramGrads(w, b *Var) bool {
+	return w.requiresGrad || b != nil && b.requiresGrad
 }

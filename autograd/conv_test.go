@@ -236,3 +236,51 @@ func TestConv2DReLUGradCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFreezeSkipsParameterGradients: with the filters and bias frozen,
+// a convolution's backward gives the same input gradient, bit for bit,
+// without computing or storing any parameter gradient; thawing restores
+// the parameters' gradients.
+func TestFreezeSkipsParameterGradients(t *testing.T) {
+	rng := tensor.NewRNG(8)
+	xs := tensor.RandN(rng, 0, 1, 3, 2, 9, 9)
+	w := Param(tensor.RandN(rng, 0, 1, 4, 2, 3, 3), "w")
+	b := Param(tensor.RandN(rng, 0, 1, 4), "b")
+	p := tensor.ConvParams{PadH: 1, PadW: 1}
+	inputGrad := func(relu bool) *tensor.Tensor {
+		tp := NewTape()
+		x := Input(xs)
+		var y *Var
+		if relu {
+			y = tp.Conv2DReLU(x, w, b, p)
+		} else {
+			y = tp.Conv2D(x, w, b, p)
+		}
+		if err := tp.Backward(tp.Sum(tp.Mul(y, y), false)); err != nil {
+			t.Fatal(err)
+		}
+		return x.Grad
+	}
+	for _, relu := range []bool{false, true} {
+		w.ZeroGrad()
+		b.ZeroGrad()
+		want := inputGrad(relu)
+		if w.Grad == nil || b.Grad == nil {
+			t.Fatal("unfrozen parameters got no gradient")
+		}
+		w.ZeroGrad()
+		b.ZeroGrad()
+		thaw := Freeze([]*Var{w, b})
+		got := inputGrad(relu)
+		if w.Grad != nil || b.Grad != nil || w.RequiresGrad() {
+			t.Fatal("frozen parameters took a gradient")
+		}
+		thaw()
+		if !w.RequiresGrad() || !b.RequiresGrad() {
+			t.Fatal("thaw did not restore the parameters")
+		}
+		if !tensor.AllClose(got, want, 0, 0) {
+			t.Fatalf("relu=%v: input gradient with frozen parameters differs", relu)
+		}
+	}
+}

@@ -36,6 +36,28 @@ func Input(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true, fr
 // Const returns a leaf that never receives a gradient.
 func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
 
+// Freeze stops gradients from flowing into vs (parameters, typically)
+// until the returned function is called, which restores each one: an
+// explanation's gradient with respect to the input then skips every
+// parameter gradient (a convolution's or dense layer's weight gradient
+// costs as much as its input gradient) and leaves the parameters' Grad
+// untouched. It changes the Vars themselves, so nothing else may use them
+// for a gradient meanwhile (explain/adapt holds the model's lock).
+func Freeze(vs []*Var) (thaw func()) {
+	var frozen []*Var
+	for _, v := range vs {
+		if v != nil && v.requiresGrad {
+			v.requiresGrad = false
+			frozen = append(frozen, v)
+		}
+	}
+	return func() {
+		for _, v := range frozen {
+			v.requiresGrad = true
+		}
+	}
+}
+
 // RequiresGrad reports whether gradients flow into v.
 func (v *Var) RequiresGrad() bool { return v.requiresGrad }
 

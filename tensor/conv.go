@@ -624,7 +624,7 @@ func (pl *convPlan) forwardRows(y, x, w, bias []float32, i0, nb int, xp []float3
 // partial dw are summed in block order, so the result does not depend on
 // scheduling or on the number of cores.
 func Conv2DBackward(x, w, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Tensor) {
-	return conv2DBackward("Conv2DBackward", x, w, nil, dy, p, needDX)
+	return conv2DBackward("Conv2DBackward", x, w, nil, dy, p, needDX, true)
 }
 
 // Conv2DReLUBackward returns the gradients of y = Conv2DReLU(x, w, b, p)
@@ -632,12 +632,23 @@ func Conv2DBackward(x, w, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Te
 // where y > 0. The mask is applied while dy is read, with no masked copy
 // of dy in the common stride-1 case.
 func Conv2DReLUBackward(x, w, y, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Tensor) {
-	return conv2DBackward("Conv2DReLUBackward", x, w, y, dy, p, needDX)
+	return conv2DBackward("Conv2DReLUBackward", x, w, y, dy, p, needDX, true)
+}
+
+// Conv2DInputGrad returns only the input gradient dx of Conv2D(x, w, b, p)
+// (y nil) or of Conv2DReLU (y its output, whose positive entries pass dy),
+// as Conv2DBackward computes it, without the weight and bias gradients: an
+// explanation's gradient with respect to the input needs no parameter
+// gradient, which costs as much again.
+func Conv2DInputGrad(x, w, y, dy *Tensor, p ConvParams) *Tensor {
+	dx, _, _ := conv2DBackward("Conv2DInputGrad", x, w, y, dy, p, true, false)
+	return dx
 }
 
 // conv2DBackward is Conv2DBackward with an optional ReLU output y whose
-// positive entries mask dy.
-func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (dx, dw, db *Tensor) {
+// positive entries mask dy; without needDW, dw and db are nil and not
+// computed.
+func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW bool) (dx, dw, db *Tensor) {
 	g := convCheck(op, x.shape, w.shape, p)
 	if !SameShape(dy.shape, []int{g.n, g.o, g.oh, g.ow}) {
 		shapeErr(op, "output gradient has shape %v, want %v", dy.shape, []int{g.n, g.o, g.oh, g.ow})
@@ -649,6 +660,9 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 	if g.n == 0 {
 		if needDX {
 			dx = New(x.shape...)
+		}
+		if !needDW {
+			return dx, nil, nil
 		}
 		return dx, New(w.shape...), New(g.o)
 	}
@@ -667,30 +681,32 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 		}
 	}
 
-	db = New(g.o)
 	// The wide mode sums each image's output gradient per channel while
-	// it spreads it (into sums); the others sum dy here.
+	// it spreads it (into sums); the others sum dy here. Without needDW
+	// the partial weight gradients stay nil and are not computed.
 	var sums []float32
-	if pl.mode == modeWide {
-		sb := getCols(g.n * g.o)
-		defer putCols(sb)
-		sums = (*sb)[:g.n*g.o]
-	} else {
-		convBiasGrad(db.data, dyd, g.n, g.o, g.ohw()) // dy is already masked here
-	}
-
-	dw = New(w.shape...)
-	// Every block overwrites its partial with its first image (beta = 0),
-	// so pooled buffers need no clearing.
 	partial := make([][]float32, pl.blocks)
-	for k := range partial {
-		if k == 0 && !pl.dwT {
-			partial[0] = dw.data // summed in place
-			continue
+	if needDW {
+		db = New(g.o)
+		if pl.mode == modeWide {
+			sb := getCols(g.n * g.o)
+			defer putCols(sb)
+			sums = (*sb)[:g.n*g.o]
+		} else {
+			convBiasGrad(db.data, dyd, g.n, g.o, g.ohw()) // dy is already masked here
 		}
-		b := getCols(wlen)
-		defer putCols(b)
-		partial[k] = *b
+		dw = New(w.shape...)
+		// Every block overwrites its partial with its first image (beta =
+		// 0), so pooled buffers need no clearing.
+		for k := range partial {
+			if k == 0 && !pl.dwT {
+				partial[0] = dw.data // summed in place
+				continue
+			}
+			b := getCols(wlen)
+			defer putCols(b)
+			partial[k] = *b
+		}
 	}
 	var dxd []float32
 	if needDX {
@@ -739,6 +755,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 		}
 	}
 	switch {
+	case !needDW:
 	case pl.dwT:
 		// Sum the transposed partials in block order, then transpose
 		// each group's [ckk, og] into dw's [og, ckk].
@@ -821,7 +838,9 @@ func (pl *convPlan) backwardImage(dx, dwp, x, w, dy []float32, i int, first bool
 			bm = ws.get(0, pl.ckk*ohw)
 			Im2Col(bm, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
 		}
-		pl.dwGemm(gm, dyg, bm, ohw, beta, dwp[gi*pl.og*pl.ckk:])
+		if dwp != nil {
+			pl.dwGemm(gm, dyg, bm, ohw, beta, dwp[gi*pl.og*pl.ckk:])
+		}
 		if dx == nil {
 			continue
 		}
@@ -858,13 +877,14 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 	dyw := ws.get(2, pl.og*ld)
 	// The unfolded input is only written out when it is the GEMM's A
 	// (dwT) or the col2im input gradient needs its room.
+	dwT := pl.dwT && dwp != nil
 	var cols []float32
-	if pl.dwT || (dx != nil && wflip == nil) {
+	if dwT || (dx != nil && wflip == nil) {
 		cols = ws.get(1, pl.ckk*ld)
 	}
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
-		if pl.dwT {
+		if dwT {
 			pl.wideCols(cols, xp, nb)
 		}
 		// The discarded columns stay zero; the rows are written over.
@@ -876,12 +896,19 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 				if ym != nil {
 					ymo = ym[at:][:ohw]
 				}
-				sums[(i0+j)*pl.o+gi*pl.og+o] = kern.SpreadRows(dyw[o*ld+j*L:][:L], pl.wp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
+				sum := kern.SpreadRows(dyw[o*ld+j*L:][:L], pl.wp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
+				if sums != nil {
+					sums[(i0+j)*pl.o+gi*pl.og+o] = sum
+				}
 			}
 		}
 		wg := w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk]
-		dwg := dwp[gi*pl.og*pl.ckk:]
+		var dwg []float32
+		if dwp != nil {
+			dwg = dwp[gi*pl.og*pl.ckk:]
+		}
 		switch {
+		case dwp == nil:
 		case pl.mode == modeWide && pl.dotDW:
 			img := pl.cg * hpwp
 			kern.SgemmDotImages(pl.og, pl.ckk, L, nb, dyw, ld, L, xp, pl.taps, img, beta, dwg, pl.ckk)

@@ -225,7 +225,12 @@ func lockParams(m nn.Module) func() {
 	for i, p := range ps {
 		saved[i], p.Grad = p.Grad, nil
 	}
+	// Explanations want gradients with respect to the input (or a
+	// layer's activations), never the parameters': frozen, the backward
+	// pass skips the weight gradients, half of its work.
+	thaw := autograd.Freeze(ps)
 	return func() {
+		thaw()
 		for i, p := range ps {
 			p.Grad = saved[i]
 		}
