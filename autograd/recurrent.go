@@ -39,13 +39,14 @@ func tanhSlice(d, s []float32) { tensor.TanhSlice(d, s) }
 func sigmoidSlice(d, s []float32) { tensor.SigmoidSlice(d, s) }
 
 // recurrentProduct sets dst = h_{t−1}·W_hh for step t: the saved state of
-// step t−1 in hs [B, T, H], or h0 at t = 0 (zeros when h0 is nil).
-func recurrentProduct(dst, hs, h0, whh *tensor.Tensor, t int) {
+// step t−1 in hs [B, T, H], or h0 at t = 0 (zeros when h0 is nil). W_hh is
+// packed once per sequence (tensor.PackRight), not once per step.
+func recurrentProduct(dst, hs, h0 *tensor.Tensor, whh *tensor.PackedMatrix, t int) {
 	switch {
 	case t > 0:
-		tensor.MatMulInto(dst, stepView(hs, t-1), whh, false)
+		tensor.MatMulPackedInto(dst, stepView(hs, t-1), whh, false)
 	case h0 != nil:
-		tensor.MatMulInto(dst, h0, whh, false)
+		tensor.MatMulPackedInto(dst, h0, whh, false)
 	default:
 		dst.Fill(0)
 	}
@@ -467,10 +468,12 @@ func (tp *Tape) LSTMSeq(xproj, whh, bias, h0, c0 *Var) (hs, hT, cT *Var) {
 	hsv := tensor.New(bsz, steps, hsz)
 	hd := hsv.Data()
 	h0v := valueOrNil(h0)
+	whhP := tensor.PackRight(whh.Value)
+	defer whhP.Release()
 	for t := 0; t < steps; t++ {
 		st := t % slots
 		at := acts.Row(st)
-		recurrentProduct(at, hsv, h0v, whh.Value, t)
+		recurrentProduct(at, hsv, h0v, whhP, t)
 		ad := at.Data()
 		var cPrev []float32
 		if t > 0 {
@@ -504,7 +507,8 @@ func (tp *Tape) LSTMSeq(xproj, whh, bias, h0, c0 *Var) (hs, hT, cT *Var) {
 		dhm := tensor.MustFromSlice(dh, bsz, hsz)
 		dxv := tensor.New(bsz, steps, g4)
 		dx := dxv.Data()
-		whhT := whh.Value.Transpose()
+		whhT := tensor.PackRight(whh.Value.Transpose())
+		defer whhT.Release()
 		needH0 := (h0 != nil && h0.requiresGrad)
 		for t := steps - 1; t >= 0; t-- {
 			at := acts.Row(t).Data()
@@ -523,7 +527,7 @@ func (tp *Tape) LSTMSeq(xproj, whh, bias, h0, c0 *Var) (hs, hT, cT *Var) {
 				}
 			})
 			if t > 0 || needH0 {
-				tensor.MatMulInto(dhm, stepView(dxv, t), whhT, false)
+				tensor.MatMulPackedInto(dhm, stepView(dxv, t), whhT, false)
 			}
 		}
 		dx2 := dxv.Reshape(bsz*steps, g4)
@@ -577,8 +581,10 @@ func (tp *Tape) GRUSeq(xproj, whh, bih, bhh, h0 *Var) (hs, hT *Var) {
 	hgd := hg.Data()
 	hsv := tensor.New(bsz, steps, hsz)
 	hd := hsv.Data()
+	whhP := tensor.PackRight(whh.Value)
+	defer whhP.Release()
 	for t := 0; t < steps; t++ {
-		recurrentProduct(hg, hsv, valueOrNil(h0), whh.Value, t)
+		recurrentProduct(hg, hsv, valueOrNil(h0), whhP, t)
 		s := sv[(t%slots)*bsz*g4:]
 		forRows(bsz, g4, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
@@ -603,7 +609,8 @@ func (tp *Tape) GRUSeq(xproj, whh, bih, bhh, h0 *Var) (hs, hT *Var) {
 		dxv := tensor.New(bsz, steps, g3)
 		dhgv := tensor.New(bsz, steps, g3)
 		dx, dhg := dxv.Data(), dhgv.Data()
-		whhT := whh.Value.Transpose()
+		whhT := tensor.PackRight(whh.Value.Transpose())
+		defer whhT.Release()
 		needH0 := h0 != nil && h0.requiresGrad
 		for t := steps - 1; t >= 0; t-- {
 			s := sv[t*bsz*g4:]
@@ -620,7 +627,7 @@ func (tp *Tape) GRUSeq(xproj, whh, bih, bhh, h0 *Var) (hs, hT *Var) {
 				}
 			})
 			if t > 0 || needH0 {
-				tensor.MatMulInto(dhm, stepView(dhgv, t), whhT, true)
+				tensor.MatMulPackedInto(dhm, stepView(dhgv, t), whhT, true)
 			}
 		}
 		if whh.requiresGrad {
@@ -663,8 +670,10 @@ func (tp *Tape) RNNSeq(xproj, whh, bias, h0 *Var) (hs, hT *Var) {
 	hgd := hg.Data()
 	hsv := tensor.New(bsz, steps, hsz)
 	hd := hsv.Data()
+	whhP := tensor.PackRight(whh.Value)
+	defer whhP.Release()
 	for t := 0; t < steps; t++ {
-		recurrentProduct(hg, hsv, valueOrNil(h0), whh.Value, t)
+		recurrentProduct(hg, hsv, valueOrNil(h0), whhP, t)
 		forRows(bsz, hsz, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				o := b*steps + t
@@ -681,7 +690,8 @@ func (tp *Tape) RNNSeq(xproj, whh, bias, h0 *Var) (hs, hT *Var) {
 		dhm := tensor.MustFromSlice(dh, bsz, hsz)
 		dxv := tensor.New(bsz, steps, hsz)
 		dx := dxv.Data()
-		whhT := whh.Value.Transpose()
+		whhT := tensor.PackRight(whh.Value.Transpose())
+		defer whhT.Release()
 		needH0 := h0 != nil && h0.requiresGrad
 		for t := steps - 1; t >= 0; t-- {
 			forRows(bsz, hsz, func(lo, hi int) {
@@ -691,7 +701,7 @@ func (tp *Tape) RNNSeq(xproj, whh, bias, h0 *Var) (hs, hT *Var) {
 				}
 			})
 			if t > 0 || needH0 {
-				tensor.MatMulInto(dhm, stepView(dxv, t), whhT, false)
+				tensor.MatMulPackedInto(dhm, stepView(dxv, t), whhT, false)
 			}
 		}
 		if whh.requiresGrad {

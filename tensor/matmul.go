@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
+
 // matLayout reports how a 2-D view can be handed to GEMM without a copy:
 // row-major with a row stride (trans=false), or as the transpose of a
 // row-major matrix (trans=true). Anything else is copied first.
@@ -94,4 +96,56 @@ func matMulInto(dst, a, b *Tensor, accumulate, serial bool) {
 		g = gemmSerial
 	}
 	g(ta, tb, m, n, k, 1, ad, lda, bd, ldb, beta, dst.data[dst.offset:], n)
+}
+
+// PackedMatrix is the right operand of MatMulPackedInto, packed once for
+// the GEMM kernel: a recurrent layer multiplies by the same W_hh at every
+// time step, and packing it for each small product cost about a third of
+// the product. It holds b's data: b must not change while in use.
+type PackedMatrix struct {
+	pb   *kern.PackedB
+	k, n int
+}
+
+// PackRight packs the matrix b [k, n] (any strides, e.g. a transposed
+// view) as the right operand of MatMulPackedInto.
+func PackRight(b *Tensor) *PackedMatrix {
+	if len(b.shape) != 2 {
+		shapeErr("PackRight", "want a matrix, got shape %v", b.shape)
+	}
+	bd, ldb, tb := matLayout(b)
+	k, n := b.shape[0], b.shape[1]
+	return &PackedMatrix{pb: kern.PackB(tb, k, n, bd, ldb), k: k, n: n}
+}
+
+// Release hands the packed storage back for reuse; b must not be used
+// after.
+func (b *PackedMatrix) Release() { b.pb.Release() }
+
+// MatMulPackedInto computes dst = a·b (accumulate: dst += a·b) with b
+// packed by PackRight: the same bits as MatMulInto(dst, a, b, accumulate).
+func MatMulPackedInto(dst, a *Tensor, b *PackedMatrix, accumulate bool) {
+	if len(a.shape) != 2 || len(dst.shape) != 2 {
+		shapeErr("MatMulPackedInto", "want matrices, got %v · packed [%d %d] → %v", a.shape, b.k, b.n, dst.shape)
+	}
+	m := a.shape[0]
+	if a.shape[1] != b.k || dst.shape[0] != m || dst.shape[1] != b.n {
+		shapeErr("MatMulPackedInto", "shapes %v · [%d %d] do not give %v", a.shape, b.k, b.n, dst.shape)
+	}
+	if !dst.IsContiguous() {
+		shapeErr("MatMulPackedInto", "destination of shape %v is not contiguous", dst.shape)
+	}
+	if m == 0 || b.n == 0 {
+		return
+	}
+	ad, lda, ta := matLayout(a)
+	var beta float32
+	if accumulate {
+		beta = 1
+	}
+	if ta {
+		// The packed product reads A by rows; a transposed A is rare here.
+		ad, lda = a.Contiguous().Data(), b.k
+	}
+	kern.SgemmPackedB(m, 1, ad, lda, b.pb, beta, dst.data[dst.offset:], b.n)
 }

@@ -193,6 +193,7 @@ type gemmJob struct {
 	// Row mode.
 	j0, nLen       int       // the column block of op(B) and C
 	bp             []float32 // packed op(B): k-slice kb starts at kb*kc*ncPad
+	prepacked      []float32 // bp packed before the call (PackB), or nil
 	ncPad, nPanels int
 
 	packUnits, unitsPerK, panelsPerUnit int
@@ -285,7 +286,12 @@ func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 	g.j0, g.nLen = j0, nLen
 	g.nPanels = (nLen + nr - 1) / nr
 	g.ncPad = g.nPanels * nr
-	g.bp = fb.get(g.k * g.ncPad)
+	if g.prepacked != nil {
+		// Packed once by PackB for many products (see SgemmPackedB).
+		g.bp = g.prepacked
+	} else {
+		g.bp = fb.get(g.k * g.ncPad)
+	}
 
 	// Packing units: enough for every goroutine to get a few.
 	g.panelsPerUnit = g.nPanels
@@ -295,6 +301,9 @@ func (g *gemmJob) planRows(j0, nLen, threads int, fb *fbuf) {
 	}
 	g.unitsPerK = (g.nPanels + g.panelsPerUnit - 1) / g.panelsPerUnit
 	g.packUnits = g.unitsPerK * g.kBlocks
+	if g.prepacked != nil {
+		g.packUnits = 0
+	}
 	g.packCond.L = &g.packMu
 
 	// Compute tasks: row blocks of at most kr.mc rows; with several
