@@ -62,11 +62,27 @@ func lstmGradsPass1(n int, ao, tc, dhRec, dhOut, dc, do *float32, mask uint64)
 //go:noescape
 func lstmGradsPass2(n int, ai, af, ag, cPrev, dc, di, df, dg *float32, mask uint64)
 
+//go:noescape
+func lstmGradsPass1AVX2(n int, ao, tc, dhRec, dhOut, dc, do *float32)
+
+//go:noescape
+func lstmGradsPass2AVX2(n int, ai, af, ag, cPrev, dc, di, df, dg *float32)
+
 func lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da []float32) bool {
+	n := len(dc)
+	if indAVX2() {
+		// Whole steps of 8 in assembly, the last n mod 8 units in Go.
+		n8 := n &^ 7
+		if n8 > 0 {
+			lstmGradsPass1AVX2(n8, &a[3*n], &tc[0], &dhRec[0], &dhOut[0], &dc[0], &da[3*n])
+			lstmGradsPass2AVX2(n8, &a[0], &a[n], &a[2*n], &cPrev[0], &dc[0], &da[0], &da[n], &da[2*n])
+		}
+		lstmGateGradsGo(a, cPrev, tc, dhRec, dhOut, dc, da, n8)
+		return true
+	}
 	if !indWide() {
 		return false
 	}
-	n := len(dc)
 	m := uint64(1)<<(n&15) - 1
 	lstmGradsPass1(n, &a[3*n], &tc[0], &dhRec[0], &dhOut[0], &dc[0], &da[3*n], m)
 	lstmGradsPass2(n, &a[0], &a[n], &a[2*n], &cPrev[0], &dc[0], &da[0], &da[n], &da[2*n], m)
@@ -76,11 +92,23 @@ func lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da []float32) bool {
 //go:noescape
 func adamAVX512(n int, w, grad, m, v *float32, c *[8]float32, mask uint64)
 
+//go:noescape
+func adamAVX2(n int, w, grad, m, v *float32, c *[8]float32)
+
 func adamAsm(w, g, m, v []float32, c *[8]float32) bool {
+	n := len(w)
+	if indAVX2() {
+		// Whole steps of 8 in assembly, the last n mod 8 weights in Go.
+		n8 := n &^ 7
+		if n8 > 0 {
+			adamAVX2(n8, &w[0], &g[0], &m[0], &v[0], c)
+		}
+		adamGo(w[n8:], g[n8:n], m[n8:n], v[n8:n], c)
+		return true
+	}
 	if !indWide() {
 		return false
 	}
-	n := len(w)
 	adamAVX512(n, &w[0], &g[0], &m[0], &v[0], c, uint64(1)<<(n&15)-1)
 	return true
 }
