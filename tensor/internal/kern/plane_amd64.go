@@ -37,7 +37,25 @@ func addBiasRowsAVX512(dst *float32, dstStride uintptr, src *float32, srcStride 
 //go:noescape
 func spreadRowsAVX512(dst *float32, dstStride uintptr, grad, y *float32, srcStride uintptr, rows, cols int, mask uint64) (sum float32)
 
+//go:noescape
+func addBiasRowsAVX2(dst *float32, dstStride uintptr, src *float32, srcStride uintptr, rows, cols int, b float32, relu bool, masks, masks2 *int32)
+
+//go:noescape
+func spreadRowsAVX2(dst *float32, dstStride uintptr, grad, y *float32, srcStride uintptr, rows, cols int, masks, masks2 *int32) (sum float32)
+
+// rowMasks returns the VMASKMOVPS masks of a row's last cols mod 16
+// floats: the first eight of them, then the next eight.
+func rowMasks(cols int) (lo, hi *int32) {
+	t := cols & 15
+	return &tailMask[8-min(t, 8)], &tailMask[8-max(0, t-8)]
+}
+
 func addBiasRowsAsm(dst []float32, dstStride int, src []float32, srcStride, rows, cols int, b float32, relu bool) bool {
+	if indAVX2() {
+		lo, hi := rowMasks(cols)
+		addBiasRowsAVX2(&dst[0], uintptr(dstStride*4), &src[0], uintptr(srcStride*4), rows, cols, b, relu, lo, hi)
+		return true
+	}
 	if !indWide() {
 		return false
 	}
@@ -46,12 +64,16 @@ func addBiasRowsAsm(dst []float32, dstStride int, src []float32, srcStride, rows
 }
 
 func spreadRowsAsm(dst []float32, dstStride int, g, y []float32, srcStride, rows, cols int) (float32, bool) {
-	if !indWide() {
-		return 0, false
-	}
 	var yp *float32
 	if y != nil {
 		yp = &y[0]
+	}
+	if indAVX2() {
+		lo, hi := rowMasks(cols)
+		return spreadRowsAVX2(&dst[0], uintptr(dstStride*4), &g[0], yp, uintptr(srcStride*4), rows, cols, lo, hi), true
+	}
+	if !indWide() {
+		return 0, false
 	}
 	return spreadRowsAVX512(&dst[0], uintptr(dstStride*4), &g[0], yp, uintptr(srcStride*4), rows, cols, uint64(1)<<(cols&15)-1), true
 }

@@ -16,7 +16,7 @@ func TestAddBiasRowsAndSpreadRows(t *testing.T) { withEachKernel(t, testAddBiasR
 
 func testAddBiasRowsAndSpreadRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, cols := range []int{1, 5, 14, 16, 28, 33} {
+	for _, cols := range []int{1, 5, 8, 14, 16, 24, 28, 33} {
 		for _, relu := range []bool{false, true} {
 			name := fmt.Sprintf("cols%d_relu%v", cols, relu)
 			rows, sStride, dStride := 4, cols+3, cols+5
