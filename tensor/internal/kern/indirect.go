@@ -166,11 +166,14 @@ type epilogue struct {
 // plane size, cStride the output width), with no padded-width result to
 // copy out. bias has m entries (nil: none). The sums are those of
 // SgemmIndirectB, in the same order. It runs on the calling goroutine and
-// reports false, having done nothing, where there is no 32-column kernel
-// (the caller keeps the padded-width product). It panics on bad
+// reports false, having done nothing, where there is no vector kernel for
+// rows of cols columns: the AVX-512 32-column tiles take any width, the
+// AVX2 16-column ones multiples of 16 (see IndirectRowsFast); the caller
+// then keeps the padded-width product. It panics on bad
 // arguments as SgemmIndirectB does.
 func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
-	if !indWide() {
+	wide := indWide()
+	if !wide && !rows16(cols) {
 		return false
 	}
 	if rows < 0 || cols < 0 || srcStride < 0 || cStride < 0 {
@@ -202,6 +205,26 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 		i += mEff
 	}
 	offs = offs[:k]
+	if !wide {
+		// AVX2: whole 16-column strips, the epilogue applied to each
+		// strip while it is still in L1 (the same operations as the
+		// padded-width product's AddBiasRows).
+		var tmp [6 * 16]float32
+		for r := 0; r < rows; r++ {
+			for x0 := 0; x0 < cols; x0 += 16 {
+				cs := c[r*cStride+x0:]
+				indStrip(m, k, 16, ap, src[r*srcStride+x0:], offs, cs, ldc, tmp[:])
+				if ep == nil {
+					continue
+				}
+				for i, b := range ep.bias[:m] {
+					row := cs[i*ldc : i*ldc+16]
+					addBias(row, row, b, ep.relu)
+				}
+			}
+		}
+		return true
+	}
 	for r := 0; r < rows; r++ {
 		for x0 := 0; x0 < cols; x0 += 32 {
 			w := min(32, cols-x0)

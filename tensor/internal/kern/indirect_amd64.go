@@ -143,6 +143,20 @@ var tailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 // here (AVX-512 or AVX2); callers keep a packed GEMM elsewhere.
 func DotImagesFast() bool { return indWide() || indAVX2() }
 
-// IndirectRowsFast reports whether SgemmIndirectRows has its 32-column
-// AVX-512 tiles here (elsewhere it reports false and does nothing).
-func IndirectRowsFast() bool { return indWide() }
+// IndirectRowsFast reports whether SgemmIndirectRows writes rows of cols
+// columns whose runs lie srcStride apart (a convolution's output width and
+// padded input width) in place here, filling its tiles at least as well
+// as the padded-width product would: with the AVX-512 32-column tiles
+// when the rows' tiles need no more columns than the padded width, with
+// the AVX2 16-column tiles when cols is a multiple of 16 (no partial
+// tiles, which would read past a row's runs).
+func IndirectRowsFast(cols, srcStride int) bool {
+	if indWide() {
+		return (cols+31)/32*32 <= srcStride
+	}
+	return rows16(cols)
+}
+
+// rows16 reports whether SgemmIndirectRows runs the AVX2 16-column tiles
+// for rows of cols columns.
+func rows16(cols int) bool { return indAVX2() && cols%16 == 0 }

@@ -22,6 +22,8 @@ func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []in
 // here; in this build it never does.
 func DotImagesFast() bool { return false }
 
-// IndirectRowsFast reports whether SgemmIndirectRows has its 32-column
-// tiles here; in this build it never does.
-func IndirectRowsFast() bool { return false }
+// IndirectRowsFast reports whether SgemmIndirectRows writes rows of cols
+// columns in place here; in this build it never does.
+func IndirectRowsFast(cols, srcStride int) bool { return false }
+
+func rows16(cols int) bool { return false }
