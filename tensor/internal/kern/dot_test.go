@@ -16,15 +16,7 @@ import (
 // GEMM kernel active, so both the AVX-512 4×4 and the AVX2 4×3 blocks
 // are checked where the CPU has them.
 func TestSgemmDotImages(t *testing.T) {
-	saved := active
-	defer func() { active = saved }()
-	for _, kr := range kernels {
-		if !kr.usable() {
-			continue
-		}
-		active = kr
-		t.Run(strings.ReplaceAll(kr.name, " ", "_"), testSgemmDotImages)
-	}
+	withEachKernel(t, testSgemmDotImages)
 }
 
 func testSgemmDotImages(t *testing.T) {
