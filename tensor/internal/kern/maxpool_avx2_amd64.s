@@ -4,10 +4,10 @@
 
 // 2×2, stride-2 max pooling of one plane and its gradient with AVX2,
 // eight windows per step, the last ow mod 8 of a row through VMASKMOVPS
-// masks. c points at a pool2Consts (see plane_amd64.go): the windows'
-// first positions in the step's lane order (0, 2, 8, 10, 4, 6, 12, 14),
-// the int32 lanes 1, w, 16 and 2w, the masks of a row tail's first and
-// second eight input floats, and the mask of its windows.
+// masks: inLo and inHi those of a row tail's first and second eight input
+// floats, outMask that of its windows. pos0 points at the windows' first
+// positions in the step's lane order (0, 2, 8, 10, 4, 6, 12, 14); the
+// int32 lanes 16 (a step) and 2w (a row) are kept in the frame.
 //
 // VSHUFPS $0x88/$0xDD split the 16 floats of an input row into even and
 // odd columns within 128-bit lanes, so a step's windows sit in lanes in
@@ -16,18 +16,37 @@
 //
 // Registers: R12 the input row pair, R13 out (dy) row, BX arg row,
 // SI/DI/R8 the current positions, R9 = w·4, DX = ow·4, R10 full steps
-// per row, R11 their counter, CX rows left, AX the tail's windows, R14 c;
-// Y15 the windows' first positions, Y14 those at the row's start, Y13
-// the NaN flags (forward), Y12 w, Y11 1.
+// per row, R11 their counter, CX rows left, AX the tail's windows; Y15
+// the windows' first positions, Y14 those at the row's start, Y13 the
+// NaN flags (forward), Y12 w, Y11 1.
 
-#define C_POS0 0
-#define C_ONE 32
-#define C_W 64
-#define C_STEP 96
-#define C_ROW 128
-#define C_INLO 160
-#define C_INHI 192
-#define C_OUT 224
+#define C_STEP 0(SP)
+#define C_ROW 32(SP)
+
+// SETUP loads the arguments and lane constants shared by both kernels.
+#define SETUP \
+	MOVQ         oh+24(FP), CX; \
+	MOVQ         ow+32(FP), DX; \
+	MOVQ         w+40(FP), R9; \
+	MOVQ         pos0+48(FP), AX; \
+	VMOVDQU      (AX), Y14; \
+	MOVQ         $1, AX; \
+	MOVQ         AX, X11; \
+	VPBROADCASTD X11, Y11; \
+	MOVQ         R9, X12; \
+	VPBROADCASTD X12, Y12; \
+	MOVQ         $16, AX; \
+	MOVQ         AX, X10; \
+	VPBROADCASTD X10, Y10; \
+	VMOVDQU      Y10, C_STEP; \
+	VPADDD       Y12, Y12, Y10; \
+	VMOVDQU      Y10, C_ROW; \
+	MOVQ         DX, AX; \
+	ANDQ         $7, AX; \
+	MOVQ         DX, R10; \
+	SHRQ         $3, R10; \
+	SHLQ         $2, DX; \
+	SHLQ         $2, R9
 
 // MAX0 sets d to the larger of a and b as Go's max does for non-NaN
 // values (+0 over −0): VMAXPS returns its second operand on ties, so
@@ -63,25 +82,13 @@
 	VPERMPD   $0xD8, Y2, Y2; \
 	VPERMPD   $0xD8, Y9, Y9
 
-// func maxPool2x2AVX2(out *float32, arg *int32, in *float32, oh, ow, w int, c *pool2Consts) (sawNaN bool)
-TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-57
+// func maxPool2x2AVX2(out *float32, arg *int32, in *float32, oh, ow, w int, pos0, inLo, inHi, outMask *int32) (sawNaN bool)
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $64-81
 	MOVQ    out+0(FP), R13
 	MOVQ    arg+8(FP), BX
 	MOVQ    in+16(FP), R12
-	MOVQ    oh+24(FP), CX
-	MOVQ    ow+32(FP), DX
-	MOVQ    w+40(FP), R9
-	MOVQ    c+48(FP), R14
-	VMOVDQU C_POS0(R14), Y14
-	VMOVDQU C_ONE(R14), Y11
-	VMOVDQU C_W(R14), Y12
+	SETUP
 	VPXOR   Y13, Y13, Y13
-	MOVQ    DX, AX
-	ANDQ    $7, AX
-	MOVQ    DX, R10
-	SHRQ    $3, R10
-	SHLQ    $2, DX
-	SHLQ    $2, R9
 	TESTQ   CX, CX
 	JZ      done
 
@@ -105,21 +112,24 @@ full:
 	ADDQ    $64, SI
 	ADDQ    $32, DI
 	ADDQ    $32, R8
-	VPADDD  C_STEP(R14), Y15, Y15
+	VPADDD  C_STEP, Y15, Y15
 	DECQ    R11
 	JNZ     full
 
 tail:
 	TESTQ      AX, AX
 	JZ         nextrow
-	VMOVUPS    C_INLO(R14), Y10
+	MOVQ       inLo+56(FP), R14
+	VMOVUPS    (R14), Y10
 	VMASKMOVPS (SI), Y10, Y0
 	VMASKMOVPS (SI)(R9*1), Y10, Y2
-	VMOVUPS    C_INHI(R14), Y10
+	MOVQ       inHi+64(FP), R14
+	VMOVUPS    (R14), Y10
 	VMASKMOVPS 32(SI), Y10, Y1
 	VMASKMOVPS 32(SI)(R9*1), Y10, Y3
 	WINDOW8
-	VMOVUPS    C_OUT(R14), Y10
+	MOVQ       outMask+72(FP), R14
+	VMOVUPS    (R14), Y10
 	VMASKMOVPS Y2, Y10, (DI)
 	VMASKMOVPS Y9, Y10, (R8)
 
@@ -127,13 +137,13 @@ nextrow:
 	LEAQ    (R12)(R9*2), R12
 	ADDQ    DX, R13
 	ADDQ    DX, BX
-	VPADDD  C_ROW(R14), Y14, Y14
+	VPADDD  C_ROW, Y14, Y14
 	DECQ    CX
 	JNZ     row
 
 done:
 	VPTEST  Y13, Y13
-	SETNE   sawNaN+56(FP)
+	SETNE   sawNaN+80(FP)
 	VZEROUPPER
 	RET
 
@@ -159,24 +169,12 @@ done:
 	VUNPCKLPS Y5, Y4, Y6; \
 	VUNPCKHPS Y5, Y4, Y7
 
-// func maxPool2x2BackAVX2(dx *float32, dy *float32, arg *int32, oh, ow, w int, c *pool2Consts)
-TEXT ·maxPool2x2BackAVX2(SB), NOSPLIT, $0-56
+// func maxPool2x2BackAVX2(dx *float32, dy *float32, arg *int32, oh, ow, w int, pos0, inLo, inHi, outMask *int32)
+TEXT ·maxPool2x2BackAVX2(SB), NOSPLIT, $64-80
 	MOVQ    dx+0(FP), R12
 	MOVQ    dy+8(FP), R13
 	MOVQ    arg+16(FP), BX
-	MOVQ    oh+24(FP), CX
-	MOVQ    ow+32(FP), DX
-	MOVQ    w+40(FP), R9
-	MOVQ    c+48(FP), R14
-	VMOVDQU C_POS0(R14), Y14
-	VMOVDQU C_ONE(R14), Y11
-	VMOVDQU C_W(R14), Y12
-	MOVQ    DX, AX
-	ANDQ    $7, AX
-	MOVQ    DX, R10
-	SHRQ    $3, R10
-	SHLQ    $2, DX
-	SHLQ    $2, R9
+	SETUP
 	TESTQ   CX, CX
 	JZ      bdone
 
@@ -200,21 +198,24 @@ bfull:
 	ADDQ    $64, SI
 	ADDQ    $32, DI
 	ADDQ    $32, R8
-	VPADDD  C_STEP(R14), Y15, Y15
+	VPADDD  C_STEP, Y15, Y15
 	DECQ    R11
 	JNZ     bfull
 
 btail:
 	TESTQ      AX, AX
 	JZ         bnext
-	VMOVUPS    C_OUT(R14), Y10
+	MOVQ       outMask+72(FP), R14
+	VMOVUPS    (R14), Y10
 	VMASKMOVPS (DI), Y10, Y0
 	VMASKMOVPS (R8), Y10, Y1
 	BACK8
-	VMOVUPS    C_INLO(R14), Y10
+	MOVQ       inLo+56(FP), R14
+	VMOVUPS    (R14), Y10
 	VMASKMOVPS Y2, Y10, (SI)
 	VMASKMOVPS Y6, Y10, (SI)(R9*1)
-	VMOVUPS    C_INHI(R14), Y10
+	MOVQ       inHi+64(FP), R14
+	VMOVUPS    (R14), Y10
 	VMASKMOVPS Y3, Y10, 32(SI)
 	VMASKMOVPS Y7, Y10, 32(SI)(R9*1)
 
@@ -222,7 +223,7 @@ bnext:
 	LEAQ    (R12)(R9*2), R12
 	ADDQ    DX, R13
 	ADDQ    DX, BX
-	VPADDD  C_ROW(R14), Y14, Y14
+	VPADDD  C_ROW, Y14, Y14
 	DECQ    CX
 	JNZ     brow
 

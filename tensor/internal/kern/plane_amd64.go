@@ -15,34 +15,26 @@ var pool2Perm = func() (p [32]int32) {
 }()
 
 //go:noescape
-func maxPool2x2AVX2(out *float32, arg *int32, in *float32, oh, ow, w int, c *pool2Consts) (sawNaN bool)
+func maxPool2x2AVX2(out *float32, arg *int32, in *float32, oh, ow, w int, pos0, inLo, inHi, outMask *int32) (sawNaN bool)
 
 //go:noescape
-func maxPool2x2BackAVX2(dx *float32, dy *float32, arg *int32, oh, ow, w int, c *pool2Consts)
+func maxPool2x2BackAVX2(dx *float32, dy *float32, arg *int32, oh, ow, w int, pos0, inLo, inHi, outMask *int32)
 
-// pool2Consts is what the AVX2 2×2 pooling kernels read (offsets fixed in
-// maxpool_avx2_amd64.s): the first positions of a step's eight windows in
-// the lanes' order, the int32 lanes 1, w, 16 (a step) and 2w (a row),
-// the VMASKMOVPS masks of a row tail's first and second eight input
-// floats and of its windows.
-type pool2Consts struct {
-	pos0, one, w, step, row, inLo, inHi, out [8]int32
-}
+// pool2Pos0 holds the first positions of the AVX2 pooling kernels' eight
+// windows in the order of their lanes.
+var pool2Pos0 = [8]int32{0, 2, 8, 10, 4, 6, 12, 14}
 
-func newPool2Consts(w, ow int) pool2Consts {
-	c := pool2Consts{pos0: [8]int32{0, 2, 8, 10, 4, 6, 12, 14}}
+// pool2Masks returns the VMASKMOVPS masks of a row's last ow mod 8
+// windows: its first and second eight input floats, and its windows.
+func pool2Masks(ow int) (inLo, inHi, out *int32) {
 	t := ow & 7
-	for i := range 8 {
-		c.one[i], c.w[i], c.step[i], c.row[i] = 1, int32(w), 16, int32(2*w)
-		c.inLo[i], c.inHi[i], c.out[i] = tailMask[8-min(2*t, 8)+i], tailMask[8-max(0, 2*t-8)+i], tailMask[8-t+i]
-	}
-	return c
+	return &tailMask[8-min(2*t, 8)], &tailMask[8-max(0, 2*t-8)], &tailMask[8-t]
 }
 
 func maxPool2x2Asm(out []float32, arg []int32, in []float32, w, oh, ow int) bool {
 	if indAVX2() {
-		c := newPool2Consts(w, ow)
-		return !maxPool2x2AVX2(&out[0], &arg[0], &in[0], oh, ow, w, &c)
+		lo, hi, om := pool2Masks(ow)
+		return !maxPool2x2AVX2(&out[0], &arg[0], &in[0], oh, ow, w, &pool2Pos0[0], lo, hi, om)
 	}
 	if !indWide() {
 		return false
@@ -182,8 +174,8 @@ var pool2Interleave = func() (p [48]int32) {
 
 func maxPool2x2BackAsm(dx, dy []float32, arg []int32, w, oh, ow int) bool {
 	if indAVX2() {
-		c := newPool2Consts(w, ow)
-		maxPool2x2BackAVX2(&dx[0], &dy[0], &arg[0], oh, ow, w, &c)
+		lo, hi, om := pool2Masks(ow)
+		maxPool2x2BackAVX2(&dx[0], &dy[0], &arg[0], oh, ow, w, &pool2Pos0[0], lo, hi, om)
 		return true
 	}
 	if !indWide() {
