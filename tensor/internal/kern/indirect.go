@@ -173,7 +173,7 @@ type epilogue struct {
 // arguments as SgemmIndirectB does.
 func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
 	wide := indWide()
-	if !wide && !rows16(cols) {
+	if !wide && !rows16() {
 		return false
 	}
 	if rows < 0 || cols < 0 || srcStride < 0 || cStride < 0 {
@@ -206,19 +206,24 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 	}
 	offs = offs[:k]
 	if !wide {
-		// AVX2: whole 16-column strips, the epilogue applied to each
-		// strip while it is still in L1 (the same operations as the
-		// padded-width product's AddBiasRows).
+		// AVX2: 16-column strips, a row's last one column-masked, the
+		// epilogue applied to each strip while it is still in L1 (the
+		// same operations as the padded-width product's AddBiasRows).
 		var tmp [6 * 16]float32
 		for r := 0; r < rows; r++ {
 			for x0 := 0; x0 < cols; x0 += 16 {
-				cs := c[r*cStride+x0:]
-				indStrip(m, k, 16, ap, src[r*srcStride+x0:], offs, cs, ldc, tmp[:])
+				w := min(16, cols-x0)
+				cs, rs := c[r*cStride+x0:], src[r*srcStride+x0:]
+				if w == 16 {
+					indStrip(m, k, 16, ap, rs, offs, cs, ldc, tmp[:])
+				} else if !indMaskStrip(m, k, w, ap, rs, offs, cs, ldc, tmp[:]) {
+					panic("kern.SgemmIndirectRows: no column-masked tile")
+				}
 				if ep == nil {
 					continue
 				}
 				for i, b := range ep.bias[:m] {
-					row := cs[i*ldc : i*ldc+16]
+					row := cs[i*ldc : i*ldc+w]
 					addBias(row, row, b, ep.relu)
 				}
 			}
@@ -256,11 +261,15 @@ func indStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int
 	}
 }
 
-// indPartialStrip computes the last n−j (< 16) columns of C: their rows
-// of B are gathered into a dense zero-padded k×16 panel first, so no run
-// is read past its n floats.
+// indPartialStrip computes the last n−j (< 16) columns of C: with the
+// column-masked AVX2 tiles where there are, else with their rows of B
+// gathered into a dense zero-padded k×16 panel first, so no run is read
+// past its n floats.
 func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, j int, tmp []float32) {
 	const nr = 16
+	if indMaskStrip(m, k, n-j, ap, src[j:], offs, c[j:], ldc, tmp) {
+		return
+	}
 	fb := bBufs.Get().(*fbuf)
 	defer bBufs.Put(fb)
 	ob := denseOffs.Get().(*[]int32)
@@ -273,6 +282,25 @@ func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, 
 		clear(row[w:])
 	}
 	indStrip(m, k, w, ap, panel, indDenseOffs(ob, k), c[j:], ldc, tmp)
+}
+
+// indMaskStrip computes the first w (1..15) columns of C at c with the
+// column-masked tiles (reading only those columns of B's runs), each tile
+// through tmp (6×16), and reports false, having done nothing, where there
+// are none.
+func indMaskStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) bool {
+	const nr = 16
+	for i := 0; i < m; {
+		mEff, rows := indStep(m - i)
+		if !indTileMask(rows, k, w, ap[i*k:i*k+rows*k], src, offs, tmp, nr) {
+			return false
+		}
+		for r := 0; r < mEff; r++ {
+			copy(c[(i+r)*ldc:(i+r)*ldc+w], tmp[r*nr:])
+		}
+		i += mEff
+	}
+	return true
 }
 
 // indStep picks the next tile for r remaining rows: mEff rows of C done

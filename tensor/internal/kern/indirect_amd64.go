@@ -32,6 +32,41 @@ func indTile(rows, k int, a, src []float32, offs []int32, c []float32, ldc int) 
 }
 
 //go:noescape
+func sgemmInd6x16Mask(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, mask *int32)
+
+//go:noescape
+func sgemmInd4x16Mask(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, mask *int32)
+
+//go:noescape
+func sgemmInd2x16Mask(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, mask *int32)
+
+// tail16 holds sixteen all-ones int32 then sixteen zeros: &tail16[16-w]
+// is the pair of VMASKMOVPS masks of the first w of sixteen floats.
+var tail16 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+// indTileMask is indTile for a tile whose runs of B are read only in
+// their first w (1..15) columns: the rows×16 tile c gets their sums (the
+// same bits as indTile's) in those columns and zeros in the others. It
+// reports false where there is no AVX2.
+func indTileMask(rows, k, w int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	mask := &tail16[16-w]
+	switch rows {
+	case 6:
+		sgemmInd6x16Mask(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), mask)
+	case 4:
+		sgemmInd4x16Mask(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), mask)
+	case 2:
+		sgemmInd2x16Mask(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), mask)
+	default:
+		return false
+	}
+	return true
+}
+
+//go:noescape
 func packB8TRows(dst, src *float32, offs *int32, k8 int)
 
 // packB16Rows packs a full 16-column panel of op(B) = Bᵀ whose stored rows
@@ -146,17 +181,16 @@ func DotImagesFast() bool { return indWide() || indAVX2() }
 // IndirectRowsFast reports whether SgemmIndirectRows writes rows of cols
 // columns whose runs lie srcStride apart (a convolution's output width and
 // padded input width) in place here, filling its tiles at least as well
-// as the padded-width product would: with the AVX-512 32-column tiles
-// when the rows' tiles need no more columns than the padded width, with
-// the AVX2 16-column tiles when cols is a multiple of 16 (no partial
-// tiles, which would read past a row's runs).
+// as the padded-width product would: when the rows' tiles, 32 columns
+// with AVX-512 and 16 with AVX2, need no more columns than the padded
+// width.
 func IndirectRowsFast(cols, srcStride int) bool {
 	if indWide() {
 		return (cols+31)/32*32 <= srcStride
 	}
-	return rows16(cols)
+	return indAVX2() && (cols+15)/16*16 <= srcStride
 }
 
 // rows16 reports whether SgemmIndirectRows runs the AVX2 16-column tiles
-// for rows of cols columns.
-func rows16(cols int) bool { return indAVX2() && cols%16 == 0 }
+// (any width: the last tile of a row is column-masked).
+func rows16() bool { return indAVX2() }

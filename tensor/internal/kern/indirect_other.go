@@ -26,4 +26,8 @@ func DotImagesFast() bool { return false }
 // columns in place here; in this build it never does.
 func IndirectRowsFast(cols, srcStride int) bool { return false }
 
-func rows16(cols int) bool { return false }
+func rows16() bool { return false }
+
+func indTileMask(rows, k, w int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+	return false
+}

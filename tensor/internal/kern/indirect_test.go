@@ -306,7 +306,7 @@ func testSgemmIndirectRowsMatchesWide(t *testing.T) {
 					// Only where there is no vector kernel for the width
 					// (purego; AVX2 below a multiple of 16): the
 					// convolution then keeps the padded-width product.
-					if indWide() || rows16(ow) {
+					if indWide() || rows16() {
 						t.Fatalf("SgemmIndirectRows refused %d columns with %s", ow, active.name)
 					}
 					continue
