@@ -307,8 +307,8 @@ type convPlan struct {
 	// rowOut (modeWide): the forward writes each output row in place with
 	// bias and rectifier (kern.SgemmIndirectRows) instead of computing on
 	// the padded width and copying out — where a row fills the kernel's
-	// tiles (32 columns with AVX-512, whole 16-column ones with AVX2) at
-	// least as well as the padded width would (the copy-out was a sixth
+	// tiles (32 columns with AVX-512, 16 with AVX2) at least as well as
+	// the padded width would (the copy-out was a sixth
 	// of a CIFAR step; kern.IndirectRowsFast) and the batch is split
 	// across cores.
 	rowOut bool

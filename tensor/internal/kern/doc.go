@@ -76,8 +76,9 @@
 // in 16 lanes with AVX-512 and 4×3 blocks in 8 lanes with AVX2, each
 // lane in a fixed order and the lanes in a fixed tree: the same bits run
 // to run on a machine, within rounding of each other across kernels.
-// SgemmIndirectRows takes any width with AVX-512 (32-column masked tiles)
-// and multiples of 16 with AVX2 (IndirectRowsFast says which).
+// SgemmIndirectRows writes rows of any width in place, in 32-column tiles
+// with AVX-512 and 16-column ones with AVX2 (a row's last tile masked on
+// both); IndirectRowsFast says where that beats the padded-width product.
 //
 // Everything here is safe for concurrent use. Scratch buffers come from
 // sync.Pools, so steady-state calls do not allocate. A call made from

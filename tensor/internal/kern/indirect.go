@@ -166,10 +166,10 @@ type epilogue struct {
 // plane size, cStride the output width), with no padded-width result to
 // copy out. bias has m entries (nil: none). The sums are those of
 // SgemmIndirectB, in the same order. It runs on the calling goroutine and
-// reports false, having done nothing, where there is no vector kernel for
-// rows of cols columns: the AVX-512 32-column tiles take any width, the
-// AVX2 16-column ones multiples of 16 (see IndirectRowsFast); the caller
-// then keeps the padded-width product. It panics on bad
+// reports false, having done nothing, where there is no vector kernel
+// (the AVX-512 32-column or AVX2 16-column tiles, a row's last one
+// column-masked; see IndirectRowsFast); the caller then keeps the
+// padded-width product. It panics on bad
 // arguments as SgemmIndirectB does.
 func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
 	wide := indWide()
