@@ -308,9 +308,8 @@ type convPlan struct {
 	// bias and rectifier (kern.SgemmIndirectRows) instead of computing on
 	// the padded width and copying out — where a row fills the kernel's
 	// tiles (32 columns with AVX-512, 16 with AVX2) at least as well as
-	// the padded width would (the copy-out was a sixth
-	// of a CIFAR step; kern.IndirectRowsFast) and the batch is split
-	// across cores.
+	// the padded width would (the copy-out was a sixth of a CIFAR step;
+	// kern.IndirectRowsFast) and the batch is split across cores.
 	rowOut bool
 	// dxRows: the input gradient's flipped convolution writes dx's rows
 	// in place the same way (on the geometry of dx and the padded dy).
