@@ -306,9 +306,10 @@ type convPlan struct {
 	dotDW bool
 	// rowOut (modeWide): the forward writes each output row in place with
 	// bias and rectifier (kern.SgemmIndirectRows) instead of computing on
-	// the padded width and copying out — where a row fills its 32-column
-	// tiles at least as well as the padded width would (the copy-out was
-	// a sixth of a CIFAR step) and the batch is split across cores.
+	// the padded width and copying out — where a row fills the kernel's
+	// tiles (32 columns with AVX-512, 16 with AVX2) at least as well as
+	// the padded width would (the copy-out was a sixth of a CIFAR step;
+	// kern.IndirectRowsFast) and the batch is split across cores.
 	rowOut bool
 	// dxRows: the input gradient's flipped convolution writes dx's rows
 	// in place the same way (on the geometry of dx and the padded dy).
@@ -337,7 +338,7 @@ const wideColumns = 2048
 
 func newConvPlan(g convGeom, wlen int) convPlan {
 	pl := convPlan{convGeom: g, blocks: convBlocks(g.n, wlen), nb: 1}
-	// With the AVX-512 dot kernel the weight gradient of a stride-1
+	// With an assembly dot kernel (AVX-512 or AVX2) the weight gradient of a stride-1
 	// convolution is read straight from the padded images (see
 	// backwardWide), never transposed.
 	pl.dotDW = kern.DotImagesFast()
@@ -355,14 +356,14 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		parts := (per + nb - 1) / nb
 		pl.nb = (per + parts - 1) / parts
 		pl.taps = tapOffsets(g.cg, g.kh, g.kw, pl.hp, pl.wp)
-		pl.rowOut = kern.DotImagesFast() && (g.ow+31)/32*32 <= pl.wp
+		pl.rowOut = kern.IndirectRowsFast(g.ow, pl.wp)
 		if g.p.PadH <= g.kh-1 && g.p.PadW <= g.kw-1 {
 			pl.flipDX = true
 			pl.dpH, pl.dpW = g.kh-1-g.p.PadH, g.kw-1-g.p.PadW
 			pl.dhp, pl.dwp = g.oh+2*pl.dpH, g.ow+2*pl.dpW
 			pl.dwide = g.h * pl.dwp
 			pl.dtaps = tapOffsets(g.og, g.kh, g.kw, pl.dhp, pl.dwp)
-			pl.dxRows = kern.DotImagesFast() && (g.w+31)/32*32 <= pl.dwp
+			pl.dxRows = kern.IndirectRowsFast(g.w, pl.dwp)
 		}
 	default:
 		pl.mode = modeIm2Col

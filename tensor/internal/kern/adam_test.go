@@ -8,9 +8,11 @@ import (
 // TestAdamUpdateMatchesGo checks the vector Adam update against the Go
 // loop bit for bit over a few steps, with and without L2 decay, for sizes
 // with and without a masked tail, and that nothing past n is written.
-func TestAdamUpdateMatchesGo(t *testing.T) {
+func TestAdamUpdateMatchesGo(t *testing.T) { withEachKernel(t, testAdamUpdateMatchesGo) }
+
+func testAdamUpdateMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	for _, n := range []int{1, 15, 16, 100, 1000} {
+	for _, n := range []int{1, 7, 8, 15, 16, 100, 1000} {
 		for _, l2 := range []float32{0, 0.01} {
 			rnd := func(scale float64) []float32 {
 				v := make([]float32, n+2)

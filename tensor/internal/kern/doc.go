@@ -53,8 +53,9 @@
 // (kernels in kern.go) with their own MR, NR, KC and MC. The environment
 // variable GLASSBOX_KERNEL, read once at start-up, picks a kernel by the
 // start of its name instead (avx512f, avx2 or purego); a name the CPU
-// cannot run, or an unknown one, is ignored. It picks the GEMM
-// micro-kernel only: the vector kernels use AVX2 whenever the CPU has it.
+// cannot run, or an unknown one, is ignored. The vector kernels (Saxpy,
+// AddBias, Tanh, ...) use AVX2 whenever the CPU has it; the plane kernels
+// below follow the GEMM kernel.
 //
 // The AVX-512 kernel runs on Zen 5 hardware (where its block-size rule
 // was measured) and is also tested under an emulator:
@@ -72,6 +73,24 @@
 // Sgemm(A, Bᵀ) with such rows, gathered while packing (the weight
 // gradient). The activation kernels are AVX2 with pure-Go fallbacks that
 // compute the same function (bit for bit for AddBias and ReLUGrad).
+//
+// The plane kernels of a training step (SgemmDotImages, the weight
+// gradient of a convolution as dot products over the padded images;
+// SgemmIndirectRows, a convolution's output rows in place with bias and
+// rectifier; MaxPool2x2 and MaxPool2x2Backward; AddBiasRows and
+// SpreadRows; AdamUpdate; LSTMGateGrads) have an AVX-512 version (zmm,
+// row tails under mask registers) used with the AVX-512 GEMM kernel and an
+// AVX2 version (ymm, tails under VMASKMOVPS masks or in Go) used with the
+// AVX2 one, so GLASSBOX_KERNEL=avx2 runs the AVX2 path on any machine;
+// purego and other architectures use Go loops (SgemmIndirectRows and
+// MaxPool2x2 report false and leave the work to the caller). All but
+// SgemmDotImages give the Go loops' bits. SgemmDotImages sums 4×4 blocks
+// in 16 lanes with AVX-512 and 4×3 blocks in 8 lanes with AVX2, each
+// lane in a fixed order and the lanes in a fixed tree: the same bits run
+// to run on a machine, within rounding of each other across kernels.
+// SgemmIndirectRows writes rows of any width in place, in 32-column tiles
+// with AVX-512 and 16-column ones with AVX2 (a row's last tile masked on
+// both); IndirectRowsFast says where that beats the padded-width product.
 //
 // Everything here is safe for concurrent use. Scratch buffers come from
 // sync.Pools, so steady-state calls do not allocate. A call made from

@@ -16,9 +16,12 @@ import "fmt"
 //
 // With the AVX-512 kernel it computes 4×4 blocks of dot products, each
 // kept in 16 lanes (lane p mod 16, images and then p in order) and the
-// lanes added in a fixed tree; so do the other paths (the Go code with a
-// separate multiply and add), hence results are the same run to run and
-// for any split of the work, but not bit-equal to Sgemm's. It runs on the
+// lanes added in a fixed tree; with the AVX2 kernel 4×3 blocks in 8 lanes
+// (lane p mod 8); the Go code (blocks under the kernel's size, or no
+// kernel) uses the 16 lanes with a separate multiply and add. An entry's
+// value depends only on its operands and the path, hence results are the
+// same run to run on a machine, but differ slightly between kernels and
+// from Sgemm's. It runs on the
 // calling goroutine. It panics (a programmer error) on a negative
 // dimension, too few offsets, or a run, row or C out of range.
 func SgemmDotImages(m, n, k, nimg int, a []float32, lda, astep int, src []float32, offs []int32, sstep int, beta float32, c []float32, ldc int) {
@@ -43,21 +46,27 @@ func SgemmDotImages(m, n, k, nimg int, a []float32, lda, astep int, src []float3
 			}
 		}
 	}
+	// Blocks of br rows by bc runs: the assembly kernel's (dotShape), or
+	// 4×4 in Go where there is none.
+	br, bc := dotShape()
+	if br == 0 {
+		br, bc = 4, 4
+	}
 	var out [16]float32
-	for i0 := 0; i0 < m; i0 += 4 {
-		for t0 := 0; t0 < n; t0 += 4 {
+	for i0 := 0; i0 < m; i0 += br {
+		for t0 := 0; t0 < n; t0 += bc {
 			// A last block short of rows or runs is moved back to end at
 			// m (n) and only its new entries are kept; with fewer than
-			// four in all, the Go code does it.
-			bi, bt := min(i0, max(0, m-4)), min(t0, max(0, n-4))
+			// a block's in all, the Go code does it.
+			bi, bt := min(i0, max(0, m-br)), min(t0, max(0, n-bc))
 			if nimg == 0 || k == 0 {
 				clear(out[:])
-			} else if m < 4 || n < 4 || !dotBlock(k, nimg, a[bi*lda:], lda, astep, src, offs[bt:bt+4], sstep, &out) {
-				dotBlockGo(k, nimg, a, bi, min(4, m-bi), lda, astep, src, offs[bt:bt+min(4, n-bt)], sstep, &out)
+			} else if m < br || n < bc || !dotBlock(k, nimg, a[bi*lda:], lda, astep, src, offs[bt:bt+bc], sstep, &out) {
+				dotBlockGo(k, nimg, a, bi, min(br, m-bi), lda, astep, src, offs[bt:bt+min(bc, n-bt)], sstep, &out)
 			}
-			for i := i0; i < min(i0+4, m); i++ {
+			for i := i0; i < min(i0+br, m); i++ {
 				row := c[i*ldc:]
-				for t := t0; t < min(t0+4, n); t++ {
+				for t := t0; t < min(t0+bc, n); t++ {
 					v := out[4*(i-bi)+t-bt]
 					if beta == 0 {
 						row[t] = v

@@ -12,8 +12,14 @@ import (
 // float64 reference for block edges (m, n not multiples of 4, and below
 // 4), k with and without a masked tail, several images, beta 0 and 1,
 // and that the assembly (where present) and the Go lanes agree within
-// rounding; a second call gives the same bits.
+// rounding; a second call gives the same bits. It runs with every usable
+// GEMM kernel active, so both the AVX-512 4×4 and the AVX2 4×3 blocks
+// are checked where the CPU has them.
 func TestSgemmDotImages(t *testing.T) {
+	withEachKernel(t, testSgemmDotImages)
+}
+
+func testSgemmDotImages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, m := range []int{1, 3, 4, 6, 16} {
 		for _, n := range []int{2, 4, 7, 25} {
@@ -67,6 +73,48 @@ func TestSgemmDotImages(t *testing.T) {
 							}
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmDotImagesAnySplit checks that an entry's bits do not depend on
+// the block that computes it: rows and runs taken from the middle of a
+// product (other block boundaries, a moved-back last block) give the same
+// bits as the whole product, with every usable kernel.
+func TestSgemmDotImagesAnySplit(t *testing.T) {
+	saved := active
+	defer func() { active = saved }()
+	rng := rand.New(rand.NewPCG(9, 10))
+	const m, n, k, nimg = 14, 23, 75, 2
+	lda, astep, sstep := k+1, m*(k+1), 3*k
+	a := make([]float32, nimg*astep)
+	src := make([]float32, nimg*sstep+k)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	for i := range src {
+		src[i] = float32(rng.NormFloat64())
+	}
+	offs := make([]int32, n)
+	for i := range offs {
+		offs[i] = int32(rng.IntN(sstep))
+	}
+	for _, kr := range kernels {
+		if !kr.usable() {
+			continue
+		}
+		active = kr
+		whole := make([]float32, m*n)
+		SgemmDotImages(m, n, k, nimg, a, lda, astep, src, offs, sstep, 0, whole, n)
+		const i0, t0, mm, nn = 5, 7, 6, 13
+		part := make([]float32, mm*nn)
+		SgemmDotImages(mm, nn, k, nimg, a[i0*lda:], lda, astep, src, offs[t0:], sstep, 0, part, nn)
+		for i := 0; i < mm; i++ {
+			for j := 0; j < nn; j++ {
+				if math.Float32bits(part[i*nn+j]) != math.Float32bits(whole[(i0+i)*n+t0+j]) {
+					t.Fatalf("%s: C[%d,%d] = %v in a part, %v in the whole", kr.name, i0+i, t0+j, part[i*nn+j], whole[(i0+i)*n+t0+j])
 				}
 			}
 		}

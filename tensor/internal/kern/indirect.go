@@ -166,11 +166,14 @@ type epilogue struct {
 // plane size, cStride the output width), with no padded-width result to
 // copy out. bias has m entries (nil: none). The sums are those of
 // SgemmIndirectB, in the same order. It runs on the calling goroutine and
-// reports false, having done nothing, where there is no 32-column kernel
-// (the caller keeps the padded-width product). It panics on bad
+// reports false, having done nothing, where there is no vector kernel
+// (the AVX-512 32-column or AVX2 16-column tiles, a row's last one
+// column-masked; see IndirectRowsFast); the caller then keeps the
+// padded-width product. It panics on bad
 // arguments as SgemmIndirectB does.
 func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
-	if !indWide() {
+	wide := indWide()
+	if !wide && !rows16() {
 		return false
 	}
 	if rows < 0 || cols < 0 || srcStride < 0 || cStride < 0 {
@@ -202,6 +205,31 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 		i += mEff
 	}
 	offs = offs[:k]
+	if !wide {
+		// AVX2: 16-column strips, a row's last one column-masked, the
+		// epilogue applied to each strip while it is still in L1 (the
+		// same operations as the padded-width product's AddBiasRows).
+		var tmp [6 * 16]float32
+		for r := 0; r < rows; r++ {
+			for x0 := 0; x0 < cols; x0 += 16 {
+				w := min(16, cols-x0)
+				cs, rs := c[r*cStride+x0:], src[r*srcStride+x0:]
+				if w == 16 {
+					indStrip(m, k, 16, ap, rs, offs, cs, ldc, tmp[:])
+				} else if !indMaskStrip(m, k, w, ap, rs, offs, cs, ldc, tmp[:]) {
+					panic("kern.SgemmIndirectRows: no column-masked tile")
+				}
+				if ep == nil {
+					continue
+				}
+				for i, b := range ep.bias[:m] {
+					row := cs[i*ldc : i*ldc+w]
+					addBias(row, row, b, ep.relu)
+				}
+			}
+		}
+		return true
+	}
 	for r := 0; r < rows; r++ {
 		for x0 := 0; x0 < cols; x0 += 32 {
 			w := min(32, cols-x0)
@@ -233,11 +261,15 @@ func indStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int
 	}
 }
 
-// indPartialStrip computes the last n−j (< 16) columns of C: their rows
-// of B are gathered into a dense zero-padded k×16 panel first, so no run
-// is read past its n floats.
+// indPartialStrip computes the last n−j (< 16) columns of C: with the
+// column-masked AVX2 tiles where there are, else with their rows of B
+// gathered into a dense zero-padded k×16 panel first, so no run is read
+// past its n floats.
 func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, j int, tmp []float32) {
 	const nr = 16
+	if indMaskStrip(m, k, n-j, ap, src[j:], offs, c[j:], ldc, tmp) {
+		return
+	}
 	fb := bBufs.Get().(*fbuf)
 	defer bBufs.Put(fb)
 	ob := denseOffs.Get().(*[]int32)
@@ -250,6 +282,25 @@ func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, 
 		clear(row[w:])
 	}
 	indStrip(m, k, w, ap, panel, indDenseOffs(ob, k), c[j:], ldc, tmp)
+}
+
+// indMaskStrip computes the first w (1..15) columns of C at c with the
+// column-masked tiles (reading only those columns of B's runs), each tile
+// through tmp (6×16), and reports false, having done nothing, where there
+// are none.
+func indMaskStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) bool {
+	const nr = 16
+	for i := 0; i < m; {
+		mEff, rows := indStep(m - i)
+		if !indTileMask(rows, k, w, ap[i*k:i*k+rows*k], src, offs, tmp, nr) {
+			return false
+		}
+		for r := 0; r < mEff; r++ {
+			copy(c[(i+r)*ldc:(i+r)*ldc+w], tmp[r*nr:])
+		}
+		i += mEff
+	}
+	return true
 }
 
 // indStep picks the next tile for r remaining rows: mEff rows of C done

@@ -12,6 +12,8 @@ func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, l
 	return false
 }
 
+func dotShape() (rows, runs int) { return 0, 0 }
+
 func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []int32, sstep int, out *[16]float32) bool {
 	return false
 }
@@ -19,3 +21,13 @@ func dotBlock(k, nimg int, a []float32, lda, astep int, src []float32, offs []in
 // DotImagesFast reports whether SgemmDotImages runs an assembly kernel
 // here; in this build it never does.
 func DotImagesFast() bool { return false }
+
+// IndirectRowsFast reports whether SgemmIndirectRows writes rows of cols
+// columns in place here; in this build it never does.
+func IndirectRowsFast(cols, srcStride int) bool { return false }
+
+func rows16() bool { return false }
+
+func indTileMask(rows, k, w int, a, src []float32, offs []int32, c []float32, ldc int) bool {
+	return false
+}

@@ -271,9 +271,13 @@ func TestSgemmIndirectBSameOnEveryKernel(t *testing.T) {
 // wider than one 32-column tile and narrower, channel counts that leave
 // a partial tile.
 func TestSgemmIndirectRowsMatchesWide(t *testing.T) {
+	withEachKernel(t, testSgemmIndirectRowsMatchesWide)
+}
+
+func testSgemmIndirectRowsMatchesWide(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, m := range []int{1, 6, 7, 16, 32} {
-		for _, ow := range []int{5, 28, 32, 40} {
+		for _, ow := range []int{5, 16, 28, 32, 40} {
 			for _, mode := range []string{"plain", "bias", "bias+relu", "relu"} {
 				oh, wp, k := 3, ow+4, 9
 				src := make([]float32, (oh+2)*wp+k)
@@ -299,12 +303,13 @@ func TestSgemmIndirectRowsMatchesWide(t *testing.T) {
 				ohw := oh * ow
 				got := make([]float32, m*ohw)
 				if !SgemmIndirectRows(m, k, a, k, src, offs, oh, ow, wp, bias, relu, got, ohw, ow) {
-					// Only where there is no 32-column kernel (purego, AVX2):
-					// the convolution then keeps the padded-width product.
-					if indWide() {
-						t.Fatal("SgemmIndirectRows refused with the AVX-512 tiles active")
+					// Only where there is no vector kernel for the width
+					// (purego; AVX2 below a multiple of 16): the
+					// convolution then keeps the padded-width product.
+					if indWide() || rows16() {
+						t.Fatalf("SgemmIndirectRows refused %d columns with %s", ow, active.name)
 					}
-					return
+					continue
 				}
 				L := oh * wp
 				wide := make([]float32, m*L)

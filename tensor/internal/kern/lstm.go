@@ -24,15 +24,17 @@ func LSTMGateGrads(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
 	if n == 0 || lstmGateGradsAsm(a, cPrev, tc, dhRec, dhOut, dc, da) {
 		return
 	}
-	lstmGateGradsGo(a, cPrev, tc, dhRec, dhOut, dc, da)
+	lstmGateGradsGo(a, cPrev, tc, dhRec, dhOut, dc, da, 0)
 }
 
-func lstmGateGradsGo(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
+// lstmGateGradsGo is LSTMGateGrads in Go for the units from from on (the
+// AVX2 kernel leaves it the last n mod 8).
+func lstmGateGradsGo(a, cPrev, tc, dhRec, dhOut, dc, da []float32, from int) {
 	n := len(dc)
 	ai, af, ag, ao := a[:n], a[n:2*n], a[2*n:3*n], a[3*n:4*n]
 	di, df, dg, do := da[:n], da[n:2*n], da[2*n:3*n], da[3*n:4*n]
 	cPrev, tc, dhRec, dhOut = cPrev[:n], tc[:n], dhRec[:n], dhOut[:n]
-	for j := range dc {
+	for j := from; j < n; j++ {
 		i, f, g, o, t := ai[j], af[j], ag[j], ao[j], tc[j]
 		dh := dhRec[j] + dhOut[j]
 		dct := dc[j] + dh*o*(1-t*t)

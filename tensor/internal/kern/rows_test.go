@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -11,9 +12,11 @@ import (
 // loops they replace, bit for bit (values, the sum's order, NaN and ±0
 // handling), for widths with and without a masked tail, and that nothing
 // between rows or after the last is written.
-func TestAddBiasRowsAndSpreadRows(t *testing.T) {
+func TestAddBiasRowsAndSpreadRows(t *testing.T) { withEachKernel(t, testAddBiasRowsAndSpreadRows) }
+
+func testAddBiasRowsAndSpreadRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, cols := range []int{1, 5, 14, 16, 28, 33} {
+	for _, cols := range []int{1, 5, 8, 14, 16, 24, 28, 33} {
 		for _, relu := range []bool{false, true} {
 			name := fmt.Sprintf("cols%d_relu%v", cols, relu)
 			rows, sStride, dStride := 4, cols+3, cols+5
@@ -51,6 +54,22 @@ func TestAddBiasRowsAndSpreadRows(t *testing.T) {
 				t.Fatalf("%s: SpreadRows sum %v, Go order %v", name, got, wantSum)
 			}
 		}
+	}
+}
+
+// withEachKernel runs f as a subtest with every usable GEMM kernel active,
+// so the plane kernels' AVX-512 and AVX2 versions and the Go loops are
+// all checked where the CPU has them; with -test.short (the AVX-512
+// emulator) only the kernel in use, as forEachKernel does.
+func withEachKernel(t *testing.T, f func(t *testing.T)) {
+	saved := active
+	defer func() { active = saved }()
+	for _, kr := range kernels {
+		if !kr.usable() || testing.Short() && kr != saved {
+			continue
+		}
+		active = kr
+		t.Run(strings.ReplaceAll(kr.name, " ", "_"), f)
 	}
 }
 
