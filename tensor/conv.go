@@ -476,6 +476,9 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	if b != nil && (b.Len() != g.o) {
 		shapeErr(op, "bias has shape %v, want [%d] (one per output channel)", b.shape, g.o)
 	}
+	if g.isDepthwise() {
+		return depthwiseForward(g, x, w, b, relu)
+	}
 	pl := newConvPlan(g, w.Len())
 	xd, wd := x.Data(), w.Data()
 	var bd []float32
@@ -618,6 +621,15 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 			dx = New(x.shape...)
 		}
 		return dx, New(w.shape...), New(g.o)
+	}
+	if g.isDepthwise() {
+		dyd := dy.Data()
+		if y != nil {
+			m := New(dy.shape...)
+			kern.ReLUGrad(m.data, dyd, y.Data())
+			dyd = m.data
+		}
+		return depthwiseBackward(g, x, w, dyd, needDX)
 	}
 	pl := newConvPlan(g, wlen)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()
