@@ -39,6 +39,9 @@ type compiler struct {
 	opset int64
 	label string
 	read  map[string]bool
+	// fuseRelu asks Conv for a kernel that also rectifies its output (see
+	// Module.fuseConvRelu).
+	fuseRelu bool
 }
 
 type compileError struct{ err error }

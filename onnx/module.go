@@ -89,6 +89,14 @@ type cnode struct {
 	n     *Node
 	run   kernel
 	index int // position in the graph's node list
+	// fused, when set, runs this node (a Conv) together with the Relu
+	// node reluAt (a position in Module.nodes) that alone reads its
+	// output, producing the Relu's output in one pass (the tape's
+	// Conv2DReLU). run skips that Relu node then. It is not used when
+	// a hook must see the Conv's output (Grad-CAM) or when the Conv's
+	// output is wanted and the Relu's is not.
+	fused  kernel
+	reluAt int
 }
 
 // kernel runs one node: its inputs (nil for an omitted optional one) to
@@ -279,6 +287,9 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 			}
 		}
 		mod.nodes = append(mod.nodes, &cnode{n: n, run: run, index: i})
+	}
+	if err := mod.fuseConvRelu(wants); err != nil {
+		return nil, err
 	}
 	for _, out := range wants {
 		if !known[out] {
@@ -569,25 +580,30 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		vals[in.Name] = v
 	}
 	need := mod.needed(wants)
+	skip := make([]bool, len(mod.nodes))
 	for i, cn := range mod.nodes {
-		if !need[i] {
+		if !need[i] || skip[i] {
 			continue
 		}
-		n := cn.n
-		in := make([]*val, len(n.Inputs))
+		n, run := cn.n, cn.run
+		if cn.fused != nil && e.hook == nil && need[cn.reluAt] {
+			// The Relu's output is produced here, under its name.
+			n, run, skip[cn.reluAt] = mod.nodes[cn.reluAt].n, cn.fused, true
+		}
+		in := make([]*val, len(cn.n.Inputs))
 		static := true
-		for j, name := range n.Inputs {
+		for j, name := range cn.n.Inputs {
 			if name == "" {
 				continue
 			}
 			v, ok := vals[name]
 			if !ok {
-				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(n, cn.index), n.OpType, name, mod.inputNames())
+				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(cn.n, cn.index), cn.n.OpType, name, mod.inputNames())
 			}
 			in[j] = v
 			static = static && v.static
 		}
-		outs, err := runNode(e, cn, cn.index, in)
+		outs, err := runNode(e, cn.n, run, cn.index, in)
 		if err != nil {
 			return nil, err
 		}
@@ -692,8 +708,7 @@ func checkInput(in *ValueInfo, got []int) error {
 
 // runNode runs one node, turning a kernel's panic into an error that
 // names the node.
-func runNode(e *env, cn *cnode, i int, in []*val) (outs []*val, err error) {
-	n := cn.n
+func runNode(e *env, n *Node, run kernel, i int, in []*val) (outs []*val, err error) {
 	defer func() {
 		r := recover()
 		if r == nil {
@@ -711,7 +726,7 @@ func runNode(e *env, cn *cnode, i int, in []*val) (outs []*val, err error) {
 			panic(r)
 		}
 	}()
-	outs = cn.run(e, in)
+	outs = run(e, in)
 	return outs, nil
 }
 

@@ -656,6 +656,7 @@ func compileConv(c *compiler) kernel {
 	if group < 1 {
 		c.bad("group %d must be positive", group)
 	}
+	relu := c.fuseRelu
 	return func(e *env, x []*val) []*val {
 		xv, w := x[0].asVar(), x[1].asVar()
 		var b *autograd.Var
@@ -682,22 +683,27 @@ func compileConv(c *compiler) kernel {
 		for i := range xs[2:] {
 			g.outSize(i, xs[2+i], false) // checks the kernel fits
 		}
-		return []*val{floatVal(convND(e.tp, xv, w, b, g, group), x[0].dt)}
+		y := convND(e.tp, xv, w, b, g, group, relu)
+		if relu && len(xs) != 4 {
+			y = e.tp.ReLU(y)
+		}
+		return []*val{floatVal(y, x[0].dt)}
 	}
 }
 
-// convND runs a 1-, 2- or 3-D convolution through the 2-D tape op.
-func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int) *autograd.Var {
+// convND runs a 1-, 2- or 3-D convolution through the 2-D tape op; a
+// 2-D one is rectified too when relu.
+func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int, relu bool) *autograd.Var {
 	xs, ws := x.Value.Shape(), w.Value.Shape()
 	switch len(xs) {
 	case 3:
 		g2 := convGeometry{kernel: []int{1, g.kernel[0]}, stride: []int{1, g.stride[0]}, dil: []int{1, g.dil[0]},
 			padBegin: []int{0, g.padBegin[0]}, padEnd: []int{0, g.padEnd[0]}}
-		y := conv2d(tp, tp.Reshape(x, xs[0], xs[1], 1, xs[2]), tp.Reshape(w, ws[0], ws[1], 1, ws[2]), b, g2, group)
+		y := conv2d(tp, tp.Reshape(x, xs[0], xs[1], 1, xs[2]), tp.Reshape(w, ws[0], ws[1], 1, ws[2]), b, g2, group, false)
 		ys := y.Value.Shape()
 		return tp.Reshape(y, ys[0], ys[1], ys[3])
 	case 4:
-		return conv2d(tp, x, w, b, g, group)
+		return conv2d(tp, x, w, b, g, group, relu)
 	}
 	// 3-D: for each kernel depth j, gather the input planes every output
 	// depth reads at that tap (zeros in the padding), fold the depth into
@@ -718,7 +724,7 @@ func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int)
 		})
 		xj := tp.Reshape(gatherMap(tp, x, m, shape, 0), n*od, ch, xs[3], xs[4])
 		wj := tp.Reshape(tp.Slice(w, 2, j, j+1), ws[0], ws[1], ws[3], ws[4])
-		yj := conv2d(tp, xj, wj, nil, g2, group)
+		yj := conv2d(tp, xj, wj, nil, g2, group, false)
 		if acc == nil {
 			acc = yj
 		} else {
@@ -734,9 +740,10 @@ func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int)
 	return y
 }
 
-// conv2d runs a 2-D convolution: dilations by spreading the kernel out
-// with zeros, asymmetric pads by padding the input first.
-func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int) *autograd.Var {
+// conv2d runs a 2-D convolution, rectified when relu: dilations by
+// spreading the kernel out with zeros, asymmetric pads by padding the
+// input first.
+func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int, relu bool) *autograd.Var {
 	if g.dil[0] != 1 || g.dil[1] != 1 {
 		w = dilateKernel(tp, w, g.dil)
 	}
@@ -745,6 +752,9 @@ func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int)
 		p.PadH, p.PadW = g.padBegin[0], g.padBegin[1]
 	} else {
 		x = padSpatial(tp, x, g.padBegin, g.padEnd)
+	}
+	if relu {
+		return tp.Conv2DReLU(contiguous(tp, x), contiguous(tp, w), b, p)
 	}
 	return tp.Conv2D(contiguous(tp, x), contiguous(tp, w), b, p)
 }
