@@ -543,10 +543,7 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 	var beta float32
 	if bias != nil {
 		for o, v := range bias {
-			row := yi[o*ohw : (o+1)*ohw]
-			for j := range row {
-				row[j] = v
-			}
+			fillFloat(yi[o*ohw:(o+1)*ohw], v)
 		}
 		beta = 1
 	}

@@ -66,13 +66,14 @@ func (d *depthwise) fill(buf, x []float32) {
 		}
 		for q := 0; q < s; q++ {
 			out := row[q*d.we : (q+1)*d.we]
-			for j := range out {
-				c := j*s + q - pw
-				if c >= 0 && c < d.w {
-					out[j] = in[c]
-				} else {
-					out[j] = 0
-				}
+			// Phase columns j whose input column j·s + q − pw is inside.
+			lo, hi := validRange(d.we, d.w, s, pw, q)
+			clear(out[:lo])
+			clear(out[hi:])
+			ix := lo*s + q - pw
+			for j := lo; j < hi; j++ {
+				out[j] = in[ix]
+				ix += s
 			}
 		}
 	}
@@ -90,9 +91,13 @@ func (d *depthwise) unfill(dx, buf []float32) {
 			copy(out, row[pw:])
 			continue
 		}
-		for ix := range out {
-			c := ix + pw
-			out[ix] = row[(c%s)*d.we+c/s]
+		for q := 0; q < s; q++ {
+			lo, hi := validRange(d.we, d.w, s, pw, q)
+			ix := lo*s + q - pw
+			for _, v := range row[q*d.we+lo : q*d.we+hi] {
+				out[ix] = v
+				ix += s
+			}
 		}
 	}
 }
