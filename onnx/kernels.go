@@ -97,6 +97,44 @@ func clampVar(tp *autograd.Tape, x *autograd.Var, lo, hi float32) *autograd.Var 
 	}, x)
 }
 
+// convReluMin records min(Conv2DReLU(x, w, b, p), hi) for hi > 0 (a
+// convolution followed by ReLU6) with the bound applied in place on the
+// convolution's fresh output: no second tensor and one pass fewer than a
+// separate Clip. The gradient passes where 0 < y < hi (at y = hi exactly
+// it stops, where a separate Clip would let x = hi through: a set of
+// measure zero).
+func convReluMin(tp *autograd.Tape, x, w, b *autograd.Var, p tensor.ConvParams, hi float32) *autograd.Var {
+	var bv *tensor.Tensor
+	if b != nil {
+		bv = b.Value
+	}
+	y := tensor.Conv2DReLU(x.Value, w.Value, bv, p)
+	yd := y.Data()
+	tensor.ParallelFor(len(yd), 1<<14, func(a, b int) {
+		o := yd[a:b]
+		for i, v := range o {
+			o[i] = min(v, hi)
+		}
+	})
+	return tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor {
+		gm := tensor.New(g.Shape()...)
+		gmd, gd := gm.Data(), g.Contiguous().Data()
+		tensor.ParallelFor(len(yd), 1<<14, func(a, b int) {
+			o, gs := gmd[a:b], gd[a:b]
+			for i, v := range yd[a:b] {
+				// v − hi is negative (sign bit set) exactly when v < hi.
+				keep := int32(math.Float32bits(v-hi)) >> 31
+				o[i] = math.Float32frombits(math.Float32bits(gs[i]) & uint32(keep))
+			}
+		})
+		dx, dw, db := tensor.Conv2DReLUBackward(x.Value, w.Value, y, gm, p, x.RequiresGrad())
+		if b == nil {
+			return []*tensor.Tensor{dx, dw}
+		}
+		return []*tensor.Tensor{dx, dw, db}
+	}, x, w, b)
+}
+
 // clampGrad returns g when lo ≤ v ≤ hi and 0 otherwise. For finite v the
 // test is the sign bits of v − lo and hi − v (+0 added so that
 // −0 − 0 counts as 0), which compiles without a branch; NaN and ±∞, whose

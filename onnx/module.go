@@ -89,14 +89,16 @@ type cnode struct {
 	n     *Node
 	run   kernel
 	index int // position in the graph's node list
-	// fused, when set, runs this node (a Conv) together with the Relu
-	// node reluAt (a position in Module.nodes) that alone reads its
-	// output, producing the Relu's output in one pass (the tape's
-	// Conv2DReLU). run skips that Relu node then. It is not used when
-	// a hook must see the Conv's output (Grad-CAM) or when the Conv's
-	// output is wanted and the Relu's is not.
-	fused  kernel
-	reluAt int
+	// fused, when set, runs this node (a Conv) together with the
+	// activation node actAt (a position in Module.nodes: a Relu, or a
+	// Clip whose bounds are then read at run time) that alone reads its
+	// output, producing the activation's output in one pass. Its inputs
+	// are the Conv's (padded to three) followed by the activation's
+	// after the first. run skips the activation node then. It is not
+	// used when a hook must see the Conv's output (Grad-CAM) or when the
+	// Conv's output is wanted and the activation's is not.
+	fused kernel
+	actAt int
 }
 
 // kernel runs one node: its inputs (nil for an omitted optional one) to
@@ -288,7 +290,7 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		}
 		mod.nodes = append(mod.nodes, &cnode{n: n, run: run, index: i})
 	}
-	if err := mod.fuseConvRelu(wants); err != nil {
+	if err := mod.fuseConvAct(wants); err != nil {
 		return nil, err
 	}
 	for _, out := range wants {
@@ -585,14 +587,16 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		if !need[i] || skip[i] {
 			continue
 		}
-		n, run := cn.n, cn.run
-		if cn.fused != nil && e.hook == nil && need[cn.reluAt] {
-			// The Relu's output is produced here, under its name.
-			n, run, skip[cn.reluAt] = mod.nodes[cn.reluAt].n, cn.fused, true
+		n, run, names := cn.n, cn.run, cn.n.Inputs
+		if cn.fused != nil && e.hook == nil && need[cn.actAt] {
+			// The activation's output is produced here, under its name.
+			act := mod.nodes[cn.actAt].n
+			n, run, skip[cn.actAt] = act, cn.fused, true
+			names = append(append(slices.Clone(names), make([]string, 3-len(names))...), act.Inputs[1:]...)
 		}
-		in := make([]*val, len(cn.n.Inputs))
+		in := make([]*val, len(names))
 		static := true
-		for j, name := range cn.n.Inputs {
+		for j, name := range names {
 			if name == "" {
 				continue
 			}
