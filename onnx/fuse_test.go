@@ -75,7 +75,8 @@ func TestConvReluFusion(t *testing.T) {
 }
 
 // TestConvClipFusion checks that a depthwise Conv followed by a Clip to
-// [0, 6] (ReLU6, bounds from Constant nodes as PyTorch exports them) runs
+// [0, 6] (ReLU6, bounds from Constant nodes between the two, as PyTorch
+// exports them) runs
 // fused with the same outputs and gradients as the two nodes, and that a
 // Clip with other bounds falls back to the two nodes' values.
 func TestConvClipFusion(t *testing.T) {
@@ -85,9 +86,9 @@ func TestConvClipFusion(t *testing.T) {
 	graph := func(lo, hi float32) *Model {
 		return newModel(13).input("x", Float, -1, 4, 6, 6).
 			floatInit("w", w).floatInit("b", b).
+			node("Conv", []string{"x", "w", "b"}, []string{"c"}, tInt("group", 4), tInts("pads", 1, 1, 1, 1)).
 			node("Constant", nil, []string{"lo"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{lo})))).
 			node("Constant", nil, []string{"hi"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{hi})))).
-			node("Conv", []string{"x", "w", "b"}, []string{"c"}, tInt("group", 4), tInts("pads", 1, 1, 1, 1)).
 			node("Clip", []string{"c", "lo", "hi"}, []string{"y"}).
 			output("y").m
 	}
@@ -99,7 +100,7 @@ func TestConvClipFusion(t *testing.T) {
 		for _, cn := range plain.nodes {
 			cn.fused = nil
 		}
-		if fused.nodes[2].fused == nil {
+		if fused.nodes[0].fused == nil {
 			t.Fatal("the Conv and its Clip were not paired")
 		}
 		fy, fx, fp, fops := runGrads(t, fused, x, r)

@@ -94,7 +94,9 @@ type cnode struct {
 	// Clip whose bounds are then read at run time) that alone reads its
 	// output, producing the activation's output in one pass. Its inputs
 	// are the Conv's (padded to three) followed by the activation's
-	// after the first. run skips the activation node then. It is not
+	// after the first. run then runs the pair at the activation's place
+	// (after any nodes in between, such as a Clip's Constant bounds,
+	// none of which reads the Conv's output). It is not
 	// used when a hook must see the Conv's output (Grad-CAM) or when the
 	// Conv's output is wanted and the activation's is not.
 	fused kernel
@@ -582,17 +584,25 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		vals[in.Name] = v
 	}
 	need := mod.needed(wants)
-	skip := make([]bool, len(mod.nodes))
+	// fusedAt[j] is 1 + the Conv run fused into activation node j: the
+	// pair runs at the activation's place, after the nodes between them
+	// (such as the Constant bounds of a Clip).
+	fusedAt := make([]int, len(mod.nodes))
 	for i, cn := range mod.nodes {
-		if !need[i] || skip[i] {
+		if !need[i] {
+			continue
+		}
+		if cn.fused != nil && e.hook == nil && need[cn.actAt] {
+			fusedAt[cn.actAt] = i + 1
 			continue
 		}
 		n, run, names := cn.n, cn.run, cn.n.Inputs
-		if cn.fused != nil && e.hook == nil && need[cn.actAt] {
-			// The activation's output is produced here, under its name.
-			act := mod.nodes[cn.actAt].n
-			n, run, skip[cn.actAt] = act, cn.fused, true
-			names = append(append(slices.Clone(names), make([]string, 3-len(names))...), act.Inputs[1:]...)
+		if c := fusedAt[i]; c > 0 {
+			// The activation's output, produced by the Conv's fused
+			// kernel; errors name the Conv.
+			conv := mod.nodes[c-1]
+			n, run, cn = cn.n, conv.fused, conv
+			names = append(append(slices.Clone(conv.n.Inputs), make([]string, 3-len(conv.n.Inputs))...), n.Inputs[1:]...)
 		}
 		in := make([]*val, len(names))
 		static := true
