@@ -100,7 +100,8 @@ func clampVar(tp *autograd.Tape, x *autograd.Var, lo, hi float32) *autograd.Var 
 // convReluMin records min(Conv2DReLU(x, w, b, p), hi) for hi > 0 (a
 // convolution followed by ReLU6) with the bound applied in place on the
 // convolution's fresh output: no second tensor and one pass fewer than a
-// separate Clip. The gradient passes where 0 < y < hi (at y = hi exactly
+// separate Clip. The gradient passes where 0 < y < hi, masked in one pass
+// (at y = hi exactly
 // it stops, where a separate Clip would let x = hi through: a set of
 // measure zero).
 func convReluMin(tp *autograd.Tape, x, w, b *autograd.Var, p tensor.ConvParams, hi float32) *autograd.Var {
@@ -122,12 +123,15 @@ func convReluMin(tp *autograd.Tape, x, w, b *autograd.Var, p tensor.ConvParams, 
 		tensor.ParallelFor(len(yd), 1<<14, func(a, b int) {
 			o, gs := gmd[a:b], gd[a:b]
 			for i, v := range yd[a:b] {
-				// v − hi is negative (sign bit set) exactly when v < hi.
-				keep := int32(math.Float32bits(v-hi)) >> 31
+				// v − hi and 0 − v are both negative (sign bits set)
+				// exactly when 0 < v < hi (0 − (±0) is +0).
+				keep := int32(math.Float32bits(v-hi)&math.Float32bits(0-v)) >> 31
 				o[i] = math.Float32frombits(math.Float32bits(gs[i]) & uint32(keep))
 			}
 		})
-		dx, dw, db := tensor.Conv2DReLUBackward(x.Value, w.Value, y, gm, p, x.RequiresGrad())
+		// gm is masked by both bounds already: the plain convolution's
+		// backward, without the rectified one's masked copy of it.
+		dx, dw, db := tensor.Conv2DBackward(x.Value, w.Value, gm, p, x.RequiresGrad())
 		if b == nil {
 			return []*tensor.Tensor{dx, dw}
 		}

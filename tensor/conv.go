@@ -622,8 +622,8 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX bool) (
 	if g.isDepthwise() {
 		dyd := dy.Data()
 		if y != nil {
-			m := New(dy.shape...)
-			kern.ReLUGrad(m.data, dyd, y.Data())
+			m, yd := New(dy.shape...), y.Data()
+			parallelFor(len(dyd), 1<<14, func(lo, hi int) { kern.ReLUGrad(m.data[lo:hi], dyd[lo:hi], yd[lo:hi]) })
 			dyd = m.data
 		}
 		return depthwiseBackward(g, x, w, dyd, needDX)
