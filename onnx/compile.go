@@ -54,26 +54,37 @@ func (c *compiler) unsupported(format string, args ...any) {
 	panic(&compileError{fmt.Errorf("onnx: import: operator %s (opset %d, node %s): not supported: %s", c.n.OpType, c.opset, c.label, fmt.Sprintf(format, args...))})
 }
 
-func (c *compiler) compile(def *opDef) (k kernel, err error) {
-	c.read = map[string]bool{}
+// try runs f, turning a compile error it panics with into an error.
+func (c *compiler) try(f func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ce, ok := r.(*compileError)
 			if !ok {
 				panic(r)
 			}
-			k, err = nil, ce.err
+			err = ce.err
 		}
 	}()
-	k = def.compile(c)
-	var extra []string
-	for _, name := range slices.Sorted(maps.Keys(c.n.Attrs)) {
-		if !c.read[name] {
-			extra = append(extra, name)
+	f()
+	return nil
+}
+
+func (c *compiler) compile(def *opDef) (k kernel, err error) {
+	c.read = map[string]bool{}
+	err = c.try(func() {
+		k = def.compile(c)
+		var extra []string
+		for _, name := range slices.Sorted(maps.Keys(c.n.Attrs)) {
+			if !c.read[name] {
+				extra = append(extra, name)
+			}
 		}
-	}
-	if len(extra) > 0 {
-		c.unsupported("attribute %s is not implemented", strings.Join(extra, ", "))
+		if len(extra) > 0 {
+			c.unsupported("attribute %s is not implemented", strings.Join(extra, ", "))
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return k, nil
 }

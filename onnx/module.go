@@ -89,6 +89,18 @@ type cnode struct {
 	n     *Node
 	run   kernel
 	index int // position in the graph's node list
+	// fused, when set, runs this node (a Conv) together with the
+	// activation node actAt (a position in Module.nodes: a Relu, or a
+	// Clip whose bounds are then read at run time) that alone reads its
+	// output, producing the activation's output in one pass. Its inputs
+	// are the Conv's (padded to three) followed by the activation's
+	// after the first. run then runs the pair at the activation's place
+	// (after any nodes in between, such as a Clip's Constant bounds,
+	// none of which reads the Conv's output). It is not
+	// used when a hook must see the Conv's output (Grad-CAM) or when the
+	// Conv's output is wanted and the activation's is not.
+	fused kernel
+	actAt int
 }
 
 // kernel runs one node: its inputs (nil for an omitted optional one) to
@@ -279,6 +291,9 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 			}
 		}
 		mod.nodes = append(mod.nodes, &cnode{n: n, run: run, index: i})
+	}
+	if err := mod.fuseConvAct(wants); err != nil {
+		return nil, err
 	}
 	for _, out := range wants {
 		if !known[out] {
@@ -569,25 +584,40 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		vals[in.Name] = v
 	}
 	need := mod.needed(wants)
+	// fusedAt[j] is 1 + the Conv run fused into activation node j: the
+	// pair runs at the activation's place, after the nodes between them
+	// (such as the Constant bounds of a Clip).
+	fusedAt := make([]int, len(mod.nodes))
 	for i, cn := range mod.nodes {
 		if !need[i] {
 			continue
 		}
-		n := cn.n
-		in := make([]*val, len(n.Inputs))
+		if cn.fused != nil && e.hook == nil && need[cn.actAt] {
+			fusedAt[cn.actAt] = i + 1
+			continue
+		}
+		n, run, names := cn.n, cn.run, cn.n.Inputs
+		if c := fusedAt[i]; c > 0 {
+			// The activation's output, produced by the Conv's fused
+			// kernel; errors name the Conv.
+			conv := mod.nodes[c-1]
+			n, run, cn = cn.n, conv.fused, conv
+			names = append(append(slices.Clone(conv.n.Inputs), make([]string, 3-len(conv.n.Inputs))...), n.Inputs[1:]...)
+		}
+		in := make([]*val, len(names))
 		static := true
-		for j, name := range n.Inputs {
+		for j, name := range names {
 			if name == "" {
 				continue
 			}
 			v, ok := vals[name]
 			if !ok {
-				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(n, cn.index), n.OpType, name, mod.inputNames())
+				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(cn.n, cn.index), cn.n.OpType, name, mod.inputNames())
 			}
 			in[j] = v
 			static = static && v.static
 		}
-		outs, err := runNode(e, cn, cn.index, in)
+		outs, err := runNode(e, cn.n, run, cn.index, in)
 		if err != nil {
 			return nil, err
 		}
@@ -692,8 +722,7 @@ func checkInput(in *ValueInfo, got []int) error {
 
 // runNode runs one node, turning a kernel's panic into an error that
 // names the node.
-func runNode(e *env, cn *cnode, i int, in []*val) (outs []*val, err error) {
-	n := cn.n
+func runNode(e *env, n *Node, run kernel, i int, in []*val) (outs []*val, err error) {
 	defer func() {
 		r := recover()
 		if r == nil {
@@ -711,7 +740,7 @@ func runNode(e *env, cn *cnode, i int, in []*val) (outs []*val, err error) {
 			panic(r)
 		}
 	}()
-	outs = cn.run(e, in)
+	outs = run(e, in)
 	return outs, nil
 }
 

@@ -649,6 +649,21 @@ func (g convGeometry) outSize(i, in int, ceil bool) int {
 
 // compileConv reads Conv (1-D, 2-D and 3-D, groups, dilations, any pads).
 func compileConv(c *compiler) kernel {
+	run := compileConvAct(c)
+	return func(e *env, x []*val) []*val { return run(e, x, convAct{}) }
+}
+
+// convAct is an activation fused into a convolution's output (see
+// Module.fuseConvAct): none, ReLU, or, with hi > 0, min(ReLU(·), hi)
+// (ReLU6 as a Clip to [0, 6]).
+type convAct struct {
+	relu bool
+	hi   float32
+}
+
+// compileConvAct is compileConv's kernel with the activation to fuse as
+// an argument.
+func compileConvAct(c *compiler) func(e *env, x []*val, act convAct) []*val {
 	c.inputs(2, 3)
 	c.outputs(1)
 	sa := readSpatial(c, true)
@@ -656,7 +671,7 @@ func compileConv(c *compiler) kernel {
 	if group < 1 {
 		c.bad("group %d must be positive", group)
 	}
-	return func(e *env, x []*val) []*val {
+	return func(e *env, x []*val, act convAct) []*val {
 		xv, w := x[0].asVar(), x[1].asVar()
 		var b *autograd.Var
 		if len(x) > 2 && x[2] != nil {
@@ -682,22 +697,31 @@ func compileConv(c *compiler) kernel {
 		for i := range xs[2:] {
 			g.outSize(i, xs[2+i], false) // checks the kernel fits
 		}
-		return []*val{floatVal(convND(e.tp, xv, w, b, g, group), x[0].dt)}
+		y := convND(e.tp, xv, w, b, g, group, act)
+		if act.relu && len(xs) != 4 {
+			if act.hi > 0 {
+				y = clampVar(e.tp, y, 0, act.hi)
+			} else {
+				y = e.tp.ReLU(y)
+			}
+		}
+		return []*val{floatVal(y, x[0].dt)}
 	}
 }
 
-// convND runs a 1-, 2- or 3-D convolution through the 2-D tape op.
-func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int) *autograd.Var {
+// convND runs a 1-, 2- or 3-D convolution through the 2-D tape op; a
+// 2-D one gets act applied too.
+func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int, act convAct) *autograd.Var {
 	xs, ws := x.Value.Shape(), w.Value.Shape()
 	switch len(xs) {
 	case 3:
 		g2 := convGeometry{kernel: []int{1, g.kernel[0]}, stride: []int{1, g.stride[0]}, dil: []int{1, g.dil[0]},
 			padBegin: []int{0, g.padBegin[0]}, padEnd: []int{0, g.padEnd[0]}}
-		y := conv2d(tp, tp.Reshape(x, xs[0], xs[1], 1, xs[2]), tp.Reshape(w, ws[0], ws[1], 1, ws[2]), b, g2, group)
+		y := conv2d(tp, tp.Reshape(x, xs[0], xs[1], 1, xs[2]), tp.Reshape(w, ws[0], ws[1], 1, ws[2]), b, g2, group, convAct{})
 		ys := y.Value.Shape()
 		return tp.Reshape(y, ys[0], ys[1], ys[3])
 	case 4:
-		return conv2d(tp, x, w, b, g, group)
+		return conv2d(tp, x, w, b, g, group, act)
 	}
 	// 3-D: for each kernel depth j, gather the input planes every output
 	// depth reads at that tap (zeros in the padding), fold the depth into
@@ -718,7 +742,7 @@ func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int)
 		})
 		xj := tp.Reshape(gatherMap(tp, x, m, shape, 0), n*od, ch, xs[3], xs[4])
 		wj := tp.Reshape(tp.Slice(w, 2, j, j+1), ws[0], ws[1], ws[3], ws[4])
-		yj := conv2d(tp, xj, wj, nil, g2, group)
+		yj := conv2d(tp, xj, wj, nil, g2, group, convAct{})
 		if acc == nil {
 			acc = yj
 		} else {
@@ -734,9 +758,9 @@ func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int)
 	return y
 }
 
-// conv2d runs a 2-D convolution: dilations by spreading the kernel out
-// with zeros, asymmetric pads by padding the input first.
-func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int) *autograd.Var {
+// conv2d runs a 2-D convolution followed by act: dilations by spreading
+// the kernel out with zeros, asymmetric pads by padding the input first.
+func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int, act convAct) *autograd.Var {
 	if g.dil[0] != 1 || g.dil[1] != 1 {
 		w = dilateKernel(tp, w, g.dil)
 	}
@@ -746,7 +770,16 @@ func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int)
 	} else {
 		x = padSpatial(tp, x, g.padBegin, g.padEnd)
 	}
-	return tp.Conv2D(contiguous(tp, x), contiguous(tp, w), b, p)
+	x, w = contiguous(tp, x), contiguous(tp, w)
+	switch {
+	case act.relu && act.hi > 0 && tp.Rule() == nil:
+		return convReluMin(tp, x, w, b, p, act.hi)
+	case act.relu && act.hi > 0:
+		return clampVar(tp, tp.Conv2DReLU(x, w, b, p), 0, act.hi)
+	case act.relu:
+		return tp.Conv2DReLU(x, w, b, p)
+	}
+	return tp.Conv2D(x, w, b, p)
 }
 
 // dilateKernel spreads a [M, C, kh, kw] kernel over (kh−1)·dh+1 rows and

@@ -488,6 +488,9 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	if b != nil && (b.Len() != g.o) {
 		shapeErr(op, "bias has shape %v, want [%d] (one per output channel)", b.shape, g.o)
 	}
+	if g.isDepthwise() {
+		return depthwiseForward(g, x, w, b, relu)
+	}
 	pl := newConvPlan(g, w.Len())
 	xd, wd := x.Data(), w.Data()
 	var bd []float32
@@ -556,10 +559,7 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 	var beta float32
 	if bias != nil {
 		for o, v := range bias {
-			row := yi[o*ohw : (o+1)*ohw]
-			for j := range row {
-				row[j] = v
-			}
+			fillFloat(yi[o*ohw:(o+1)*ohw], v)
 		}
 		beta = 1
 	}
@@ -666,6 +666,15 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 			return dx, nil, nil
 		}
 		return dx, New(w.shape...), New(g.o)
+	}
+	if g.isDepthwise() {
+		dyd := dy.Data()
+		if y != nil {
+			m, yd := New(dy.shape...), y.Data()
+			parallelFor(len(dyd), 1<<14, func(lo, hi int) { kern.ReLUGrad(m.data[lo:hi], dyd[lo:hi], yd[lo:hi]) })
+			dyd = m.data
+		}
+		return depthwiseBackward(g, x, w, dyd, needDX)
 	}
 	pl := newConvPlan(g, wlen)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()

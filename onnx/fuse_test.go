@@ -1,0 +1,145 @@
+package onnx
+
+import (
+	"math"
+	"testing"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// TestConvReluFusion checks that a Conv read only by a Relu runs as one
+// fused node, with outputs and input and parameter gradients bit for bit
+// those of the two nodes, one tape operation fewer; and that the pair is
+// not fused when the Conv's output is itself wanted or a graph output.
+func TestConvReluFusion(t *testing.T) {
+	seq := smallCNN(4)
+	fused := mustImport(t, cnnGraph(seq, -1), ImportOptions{})
+	plain := mustImport(t, cnnGraph(seq, -1), ImportOptions{})
+	nfused := 0
+	for _, cn := range plain.nodes {
+		if cn.fused != nil {
+			nfused++
+			cn.fused = nil
+		}
+	}
+	if nfused != 1 || fused.nodes[0].fused == nil || fused.nodes[fused.nodes[0].actAt].n.OpType != "Relu" {
+		t.Fatalf("%d fused pairs, want the Conv and its Relu", nfused)
+	}
+	x := randImages(5, 2)
+	r := tensor.RandU(tensor.NewRNG(6), -1, 1, 2, 5)
+	fy, fx, fp, fops := runGrads(t, fused, x, r)
+	py, px, pp, pops := runGrads(t, plain, x, r)
+	if fops != pops-1 {
+		t.Fatalf("fused graph records %d operations, unfused %d: want one fewer", fops, pops)
+	}
+	same := func(what string, a, b *tensor.Tensor) {
+		t.Helper()
+		for i, v := range a.Data() {
+			if math.Float32bits(v) != math.Float32bits(b.Data()[i]) {
+				t.Fatalf("%s[%d]: fused %v, unfused %v", what, i, v, b.Data()[i])
+			}
+		}
+	}
+	same("output", fy, py)
+	same("input gradient", fx, px)
+	for i := range fp {
+		same("parameter gradient", fp[i], pp[i])
+	}
+
+	// The Conv's output wanted, or a graph output: no fusion, and the
+	// value is the unrectified convolution.
+	m := cnnGraph(seq, -1)
+	m.Graph.Outputs = append(m.Graph.Outputs, &ValueInfo{Name: "conv_out", Kind: KindTensor, ElemType: Float})
+	for _, opt := range []ImportOptions{{Output: "conv_out"}, {Output: "logits"}} {
+		mod := mustImport(t, m, opt)
+		for _, cn := range mod.nodes {
+			if cn.fused != nil {
+				t.Fatalf("output %q: a Conv whose output is a graph output was fused", opt.Output)
+			}
+		}
+	}
+	mod := mustImport(t, cnnGraph(seq, -1), ImportOptions{Output: "conv_out"})
+	y, err := nn.Predict(mod, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	neg := false
+	for _, v := range y.Data() {
+		neg = neg || v < 0
+	}
+	if !neg {
+		t.Fatal("the Conv's own output has no negative value: it was rectified")
+	}
+}
+
+// TestConvClipFusion checks that a depthwise Conv followed by a Clip to
+// [0, 6] (ReLU6, bounds from Constant nodes between the two, as PyTorch
+// exports them) runs
+// fused with the same outputs and gradients as the two nodes, and that a
+// Clip with other bounds falls back to the two nodes' values.
+func TestConvClipFusion(t *testing.T) {
+	rng := tensor.NewRNG(8)
+	w := tensor.RandN(rng, 0, 1, 4, 1, 3, 3)
+	b := tensor.RandN(rng, 0, 1, 4)
+	graph := func(lo, hi float32) *Model {
+		return newModel(13).input("x", Float, -1, 4, 6, 6).
+			floatInit("w", w).floatInit("b", b).
+			node("Conv", []string{"x", "w", "b"}, []string{"c"}, tInt("group", 4), tInts("pads", 1, 1, 1, 1)).
+			node("Constant", nil, []string{"lo"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{lo})))).
+			node("Constant", nil, []string{"hi"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{hi})))).
+			node("Clip", []string{"c", "lo", "hi"}, []string{"y"}).
+			output("y").m
+	}
+	x := tensor.RandN(tensor.NewRNG(9), 0, 3, 2, 4, 6, 6)
+	r := tensor.RandU(tensor.NewRNG(10), -1, 1, 2, 4, 6, 6)
+	for _, bounds := range [][2]float32{{0, 6}, {-1, 6}, {0, 1}} {
+		fused := mustImport(t, graph(bounds[0], bounds[1]), ImportOptions{})
+		plain := mustImport(t, graph(bounds[0], bounds[1]), ImportOptions{})
+		for _, cn := range plain.nodes {
+			cn.fused = nil
+		}
+		if fused.nodes[0].fused == nil {
+			t.Fatal("the Conv and its Clip were not paired")
+		}
+		fy, fx, fp, fops := runGrads(t, fused, x, r)
+		py, px, pp, pops := runGrads(t, plain, x, r)
+		fw, fb, pw, pb := fp[0], fp[1], pp[0], pp[1]
+		if fused := bounds[0] == 0; fused && fops != pops-1 || !fused && fops != pops {
+			t.Fatalf("bounds %v: %d tape operations fused, %d unfused", bounds, fops, pops)
+		}
+		sat := 0
+		for _, v := range py.Data() {
+			if v == bounds[1] {
+				sat++
+			}
+		}
+		if sat == 0 {
+			t.Fatalf("bounds %v: no output reaches the upper bound; the test does not exercise it", bounds)
+		}
+		closeTo(t, "output", fy.Data(), py.Data(), 0)
+		closeTo(t, "input gradient", fx.Data(), px.Data(), 1e-6)
+		closeTo(t, "weight gradient", fw.Data(), pw.Data(), 1e-5)
+		closeTo(t, "bias gradient", fb.Data(), pb.Data(), 1e-5)
+	}
+}
+
+// runGrads runs m on x recording, back-propagates Σ output·r and returns
+// the output, the input and parameter gradients and the number of
+// operations the tape recorded.
+func runGrads(t *testing.T, m *Module, x, r *tensor.Tensor) (y, gx *tensor.Tensor, gp []*tensor.Tensor, ops int) {
+	t.Helper()
+	nn.ZeroGrad(m)
+	c := nn.EvalGrad()
+	xv := autograd.Input(x.Clone())
+	out := m.Forward(c, xv)
+	ops = c.Tape.Len()
+	if err := c.Tape.Backward(c.Tape.Sum(c.Tape.Mul(out, autograd.Const(r)), false)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		gp = append(gp, p.Grad)
+	}
+	return out.Value, xv.Grad, gp, ops
+}
