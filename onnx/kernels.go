@@ -131,6 +131,15 @@ func convReluMin(tp *autograd.Tape, x, w, b *autograd.Var, p tensor.ConvParams, 
 		})
 		// gm is masked by both bounds already: the plain convolution's
 		// backward, without the rectified one's masked copy of it.
+		if !w.RequiresGrad() && (b == nil || !b.RequiresGrad()) {
+			// Frozen filters (an explanation's input gradient): no
+			// weight gradient to compute.
+			dx := tensor.Conv2DInputGrad(x.Value, w.Value, nil, gm, p)
+			if b == nil {
+				return []*tensor.Tensor{dx, nil}
+			}
+			return []*tensor.Tensor{dx, nil, nil}
+		}
 		dx, dw, db := tensor.Conv2DBackward(x.Value, w.Value, gm, p, x.RequiresGrad())
 		if b == nil {
 			return []*tensor.Tensor{dx, dw}

@@ -674,7 +674,13 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 			parallelFor(len(dyd), 1<<14, func(lo, hi int) { kern.ReLUGrad(m.data[lo:hi], dyd[lo:hi], yd[lo:hi]) })
 			dyd = m.data
 		}
-		return depthwiseBackward(g, x, w, dyd, needDX)
+		dx, dw, db = depthwiseBackward(g, x, w, dyd, needDX)
+		if !needDW {
+			// The per-channel weight sums are a small share of the
+			// depthwise backward; they are dropped, not skipped.
+			return dx, nil, nil
+		}
+		return dx, dw, db
 	}
 	pl := newConvPlan(g, wlen)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()
