@@ -126,8 +126,11 @@ func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ld
 		panel := ap[i*k : i*k+rows*k]
 		var tep *epilogue
 		if ep != nil {
-			b := ep.bias[i:]
-			if len(b) < rows {
+			var b []float32
+			if ep.bias != nil {
+				b = ep.bias[i:]
+			}
+			if len(b) < rows { // short, or no bias (zeros)
 				copy(padBias[:], b)
 				b = padBias[:]
 			}
@@ -151,7 +154,7 @@ func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ld
 }
 
 // epilogue is what the 32-column tiles apply to C as they store it: a
-// bias per row and, when relu, the rectifier.
+// bias per row (nil: zeros) and, when relu, the rectifier.
 type epilogue struct {
 	bias []float32
 	relu bool
@@ -187,13 +190,9 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 	if bias != nil && len(bias) < m {
 		panic(fmt.Sprintf("kern.SgemmIndirectRows: %d biases for %d rows of C", len(bias), m))
 	}
-	ep := &epilogue{bias: bias, relu: relu}
-	if bias == nil {
-		if !relu {
-			ep = nil
-		} else {
-			ep.bias = make([]float32, m)
-		}
+	var ep *epilogue
+	if bias != nil || relu {
+		ep = &epilogue{bias: bias, relu: relu}
 	}
 	fb := aBufs.Get().(*fbuf)
 	defer aBufs.Put(fb)
@@ -222,7 +221,11 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 				if ep == nil {
 					continue
 				}
-				for i, b := range ep.bias[:m] {
+				for i := 0; i < m; i++ {
+					var b float32
+					if ep.bias != nil {
+						b = ep.bias[i]
+					}
 					row := cs[i*ldc : i*ldc+w]
 					addBias(row, row, b, ep.relu)
 				}
