@@ -20,6 +20,27 @@
 // stride ldc bytes) is overwritten in the masked columns, never read.
 // Only AVX-512F instructions touch zmm registers.
 
+// ZMASKS loads the column masks: K1 (bits 0–15), K2 (bits 16–31).
+#define ZMASKS \
+	MOVQ  masks+48(FP), R13; \
+	KMOVW R13, K1; \
+	SHRQ  $16, R13; \
+	KMOVW R13, K2
+
+// ZBIASROW adds the bias at off(R12) to one row's accumulators za, zb.
+#define ZBIASROW(off, za, zb) \
+	VBROADCASTSS off(R12), Z24; \
+	VADDPS       Z24, za, za; \
+	VADDPS       Z24, zb, zb
+
+// ZRELUROW rectifies one row (Z25 = 0): max(v, 0) keeps a NaN, then +0
+// turns −0 into +0, as AddBias does.
+#define ZRELUROW(za, zb) \
+	VMAXPS za, Z25, za; \
+	VADDPS Z25, za, za; \
+	VMAXPS zb, Z25, zb; \
+	VADDPS Z25, zb, zb
+
 // ZINDB loads B row u (offset offs[u]) into Z24, Z25: the columns the
 // masks K1 (0–15) and K2 (16–31) select, zero elsewhere (nothing past them
 // is read).
@@ -56,10 +77,7 @@
 // func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-72
 	INDARGS
-	MOVQ   masks+48(FP), R13
-	KMOVW  R13, K1
-	SHRQ   $16, R13
-	KMOVW  R13, K2
+	ZMASKS
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -79,51 +97,21 @@ TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-72
 	TESTQ R13, R13
 	JZ    z6store
 	MOVQ  bias+56(FP), R12
-	VBROADCASTSS 0(R12), Z24
-	VADDPS Z24, Z0, Z0
-	VADDPS Z24, Z1, Z1
-	VBROADCASTSS 4(R12), Z24
-	VADDPS Z24, Z2, Z2
-	VADDPS Z24, Z3, Z3
-	VBROADCASTSS 8(R12), Z24
-	VADDPS Z24, Z4, Z4
-	VADDPS Z24, Z5, Z5
-	VBROADCASTSS 12(R12), Z24
-	VADDPS Z24, Z6, Z6
-	VADDPS Z24, Z7, Z7
-	VBROADCASTSS 16(R12), Z24
-	VADDPS Z24, Z8, Z8
-	VADDPS Z24, Z9, Z9
-	VBROADCASTSS 20(R12), Z24
-	VADDPS Z24, Z10, Z10
-	VADDPS Z24, Z11, Z11
+	ZBIASROW(0, Z0, Z1)
+	ZBIASROW(4, Z2, Z3)
+	ZBIASROW(8, Z4, Z5)
+	ZBIASROW(12, Z6, Z7)
+	ZBIASROW(16, Z8, Z9)
+	ZBIASROW(20, Z10, Z11)
 	TESTQ $2, R13
 	JZ    z6store
 	VPXORD Z25, Z25, Z25
-	VMAXPS Z0, Z25, Z0
-	VADDPS Z25, Z0, Z0
-	VMAXPS Z1, Z25, Z1
-	VADDPS Z25, Z1, Z1
-	VMAXPS Z2, Z25, Z2
-	VADDPS Z25, Z2, Z2
-	VMAXPS Z3, Z25, Z3
-	VADDPS Z25, Z3, Z3
-	VMAXPS Z4, Z25, Z4
-	VADDPS Z25, Z4, Z4
-	VMAXPS Z5, Z25, Z5
-	VADDPS Z25, Z5, Z5
-	VMAXPS Z6, Z25, Z6
-	VADDPS Z25, Z6, Z6
-	VMAXPS Z7, Z25, Z7
-	VADDPS Z25, Z7, Z7
-	VMAXPS Z8, Z25, Z8
-	VADDPS Z25, Z8, Z8
-	VMAXPS Z9, Z25, Z9
-	VADDPS Z25, Z9, Z9
-	VMAXPS Z10, Z25, Z10
-	VADDPS Z25, Z10, Z10
-	VMAXPS Z11, Z25, Z11
-	VADDPS Z25, Z11, Z11
+	ZRELUROW(Z0, Z1)
+	ZRELUROW(Z2, Z3)
+	ZRELUROW(Z4, Z5)
+	ZRELUROW(Z6, Z7)
+	ZRELUROW(Z8, Z9)
+	ZRELUROW(Z10, Z11)
 z6store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -143,10 +131,7 @@ z6store:
 // func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-72
 	INDARGS
-	MOVQ   masks+48(FP), R13
-	KMOVW  R13, K1
-	SHRQ   $16, R13
-	KMOVW  R13, K2
+	ZMASKS
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -162,37 +147,17 @@ TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-72
 	TESTQ R13, R13
 	JZ    z4store
 	MOVQ  bias+56(FP), R12
-	VBROADCASTSS 0(R12), Z24
-	VADDPS Z24, Z0, Z0
-	VADDPS Z24, Z1, Z1
-	VBROADCASTSS 4(R12), Z24
-	VADDPS Z24, Z2, Z2
-	VADDPS Z24, Z3, Z3
-	VBROADCASTSS 8(R12), Z24
-	VADDPS Z24, Z4, Z4
-	VADDPS Z24, Z5, Z5
-	VBROADCASTSS 12(R12), Z24
-	VADDPS Z24, Z6, Z6
-	VADDPS Z24, Z7, Z7
+	ZBIASROW(0, Z0, Z1)
+	ZBIASROW(4, Z2, Z3)
+	ZBIASROW(8, Z4, Z5)
+	ZBIASROW(12, Z6, Z7)
 	TESTQ $2, R13
 	JZ    z4store
 	VPXORD Z25, Z25, Z25
-	VMAXPS Z0, Z25, Z0
-	VADDPS Z25, Z0, Z0
-	VMAXPS Z1, Z25, Z1
-	VADDPS Z25, Z1, Z1
-	VMAXPS Z2, Z25, Z2
-	VADDPS Z25, Z2, Z2
-	VMAXPS Z3, Z25, Z3
-	VADDPS Z25, Z3, Z3
-	VMAXPS Z4, Z25, Z4
-	VADDPS Z25, Z4, Z4
-	VMAXPS Z5, Z25, Z5
-	VADDPS Z25, Z5, Z5
-	VMAXPS Z6, Z25, Z6
-	VADDPS Z25, Z6, Z6
-	VMAXPS Z7, Z25, Z7
-	VADDPS Z25, Z7, Z7
+	ZRELUROW(Z0, Z1)
+	ZRELUROW(Z2, Z3)
+	ZRELUROW(Z4, Z5)
+	ZRELUROW(Z6, Z7)
 z4store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -208,10 +173,7 @@ z4store:
 // func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-72
 	INDARGS
-	MOVQ   masks+48(FP), R13
-	KMOVW  R13, K1
-	SHRQ   $16, R13
-	KMOVW  R13, K2
+	ZMASKS
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -223,23 +185,13 @@ TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-72
 	TESTQ R13, R13
 	JZ    z2store
 	MOVQ  bias+56(FP), R12
-	VBROADCASTSS 0(R12), Z24
-	VADDPS Z24, Z0, Z0
-	VADDPS Z24, Z1, Z1
-	VBROADCASTSS 4(R12), Z24
-	VADDPS Z24, Z2, Z2
-	VADDPS Z24, Z3, Z3
+	ZBIASROW(0, Z0, Z1)
+	ZBIASROW(4, Z2, Z3)
 	TESTQ $2, R13
 	JZ    z2store
 	VPXORD Z25, Z25, Z25
-	VMAXPS Z0, Z25, Z0
-	VADDPS Z25, Z0, Z0
-	VMAXPS Z1, Z25, Z1
-	VADDPS Z25, Z1, Z1
-	VMAXPS Z2, Z25, Z2
-	VADDPS Z25, Z2, Z2
-	VMAXPS Z3, Z25, Z3
-	VADDPS Z25, Z3, Z3
+	ZRELUROW(Z0, Z1)
+	ZRELUROW(Z2, Z3)
 z2store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
