@@ -80,6 +80,10 @@ type Tape struct {
 	// the first operation a strict rule could not cover.
 	rule    *Rule
 	ruleErr error
+	// leaves are the parents of recorded operations that are not
+	// themselves recorded (parameters, inputs, constants): Release keeps
+	// every buffer that shares memory with one of them.
+	leaves []*Var
 }
 
 // NewTape returns an empty recording tape.
@@ -108,7 +112,34 @@ func (tp *Tape) Reset() {
 	}
 	clear(tp.nodes)
 	tp.nodes = tp.nodes[:0]
+	clear(tp.leaves)
+	tp.leaves = tp.leaves[:0]
 	tp.ruleErr = nil
+}
+
+// Release is Reset that also hands the memory of every recorded
+// operation's value and gradient back for reuse by the next step's
+// tensors (tensor.Recycle), which spares the garbage collector and the OS
+// the work of freeing and re-faulting them each step: a training loop's
+// usual end of step. After it, no Value or Grad of a Var this tape
+// recorded may be used, nor anything that shares their memory (a model's
+// outputs included: copy what you keep, such as a metric's inputs, before
+// it). Parameters, inputs and constants the operations read, and their
+// gradients, are never handed back, nor is memory shared with them.
+func (tp *Tape) Release() {
+	if tp == nil {
+		return
+	}
+	dead := make([]*tensor.Tensor, 0, 2*len(tp.nodes))
+	for _, n := range tp.nodes {
+		dead = append(dead, n.Value, n.Grad)
+	}
+	keep := make([]*tensor.Tensor, 0, 2*len(tp.leaves))
+	for _, l := range tp.leaves {
+		keep = append(keep, l.Value, l.Grad)
+	}
+	tensor.Recycle(dead, keep)
+	tp.Reset()
 }
 
 // record wraps value as the output of an operation on parents. When any
@@ -119,11 +150,21 @@ func (tp *Tape) record(value *tensor.Tensor, backward func(g *tensor.Tensor), pa
 	if !tp.Recording() {
 		return out
 	}
+	leaves := len(tp.leaves)
 	for _, p := range parents {
-		if p != nil && p.requiresGrad {
+		if p == nil {
+			continue
+		}
+		if p.requiresGrad {
 			out.requiresGrad = true
 			out.fromInput = out.fromInput || p.fromInput
 		}
+		if p.backward == nil {
+			tp.leaves = append(tp.leaves, p)
+		}
+	}
+	if !out.requiresGrad {
+		tp.leaves = tp.leaves[:leaves]
 	}
 	if out.requiresGrad {
 		out.backward = backward

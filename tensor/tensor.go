@@ -17,6 +17,10 @@ type Tensor struct {
 	strides []int
 	offset  int
 	data    []float32
+	// owner marks the tensor New allocated data for (views never are):
+	// only an owner's storage may go back to Recycle's pools, so a view
+	// into part of a buffer never hands out the rest of it.
+	owner bool
 }
 
 // ShapeError is the panic value of an operation whose operands do not fit
@@ -91,7 +95,7 @@ const MaxElements = 1 << 29
 func New(shape ...int) *Tensor {
 	checkShape("tensor.New", shape)
 	sh := append([]int(nil), shape...)
-	return &Tensor{shape: sh, strides: contiguousStrides(sh), data: make([]float32, Numel(sh))}
+	return &Tensor{shape: sh, strides: contiguousStrides(sh), data: newData(Numel(sh)), owner: true}
 }
 
 // Zeros is New: a zero-filled tensor.

@@ -201,7 +201,10 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 				}
 				scoreBatch(met, cfg.Task, out.Value, b)
 			})
-			tape.Reset()
+			// The step's activations and gradients go back for the next
+			// step to reuse (scoreBatch has read the outputs; the
+			// optimizer reads only the parameters' gradients, which stay).
+			tape.Release()
 			if stepErr == nil {
 				stepErr = lossErr
 			}

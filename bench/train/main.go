@@ -131,7 +131,7 @@ func measure(w workload, reps int) result {
 		if err := opt.Step(); err != nil {
 			panic(err)
 		}
-		tp.Reset()
+		tp.Release() // as train.Fit does: the step's memory is reused
 	}
 	for i := 0; i < max(2, w.steps/4); i++ {
 		step()
