@@ -588,6 +588,13 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 	// pair runs at the activation's place, after the nodes between them
 	// (such as the Constant bounds of a Clip).
 	fusedAt := make([]int, len(mod.nodes))
+	type step struct {
+		cn    *cnode // the node errors name (the Conv of a fused pair)
+		n     *Node  // the node whose outputs it writes
+		run   kernel
+		names []string // the values it reads
+	}
+	plan := make([]*step, len(mod.nodes))
 	for i, cn := range mod.nodes {
 		if !need[i] {
 			continue
@@ -596,35 +603,69 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 			fusedAt[cn.actAt] = i + 1
 			continue
 		}
-		n, run, names := cn.n, cn.run, cn.n.Inputs
+		st := &step{cn: cn, n: cn.n, run: cn.run, names: cn.n.Inputs}
 		if c := fusedAt[i]; c > 0 {
 			// The activation's output, produced by the Conv's fused
 			// kernel; errors name the Conv.
 			conv := mod.nodes[c-1]
-			n, run, cn = cn.n, conv.fused, conv
-			names = append(append(slices.Clone(conv.n.Inputs), make([]string, 3-len(conv.n.Inputs))...), n.Inputs[1:]...)
+			st.run, st.cn = conv.fused, conv
+			st.names = append(append(slices.Clone(conv.n.Inputs), make([]string, 3-len(conv.n.Inputs))...), cn.n.Inputs[1:]...)
 		}
-		in := make([]*val, len(names))
+		plan[i] = st
+	}
+	// Without a recording tape nothing refers to a node's output once its
+	// last reader has run, so its memory goes back for the next outputs
+	// (tensor.Recycle), as onnxruntime plans its arena: fresh memory costs
+	// page faults and zeroing, and an inference reused none of it.
+	recycle := !e.tp.Recording() && e.hook == nil
+	var lastUse map[string]int
+	if recycle {
+		lastUse = map[string]int{}
+		for i, st := range plan {
+			if st == nil {
+				continue
+			}
+			for _, name := range st.names {
+				lastUse[name] = i
+			}
+			for _, name := range st.n.Outputs {
+				if _, ok := lastUse[name]; !ok {
+					lastUse[name] = i // read by nobody: dead once written
+				}
+			}
+		}
+		for _, w := range wants {
+			lastUse[w] = len(plan) // never before the end
+		}
+		for name := range vals {
+			lastUse[name] = len(plan) // initialisers and inputs are not ours
+		}
+	}
+	for i, st := range plan {
+		if st == nil {
+			continue
+		}
+		in := make([]*val, len(st.names))
 		static := true
-		for j, name := range names {
+		for j, name := range st.names {
 			if name == "" {
 				continue
 			}
 			v, ok := vals[name]
 			if !ok {
-				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(cn.n, cn.index), cn.n.OpType, name, mod.inputNames())
+				return nil, fmt.Errorf("onnx: node %s (%s) needs %q, which was not given (graph inputs: %s)", nodeLabel(st.cn.n, st.cn.index), st.cn.n.OpType, name, mod.inputNames())
 			}
 			in[j] = v
 			static = static && v.static
 		}
-		outs, err := runNode(e, cn.n, run, cn.index, in)
+		outs, err := runNode(e, st.cn.n, st.run, st.cn.index, in)
 		if err != nil {
 			return nil, err
 		}
-		if err := e.hold(n, cn.index, outs); err != nil {
+		if err := e.hold(st.n, st.cn.index, outs); err != nil {
 			return nil, err
 		}
-		for j, name := range n.Outputs {
+		for j, name := range st.n.Outputs {
 			if name == "" || j >= len(outs) || outs[j] == nil {
 				continue
 			}
@@ -637,6 +678,9 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 			}
 			vals[name] = v
 		}
+		if recycle {
+			releaseDead(vals, lastUse, i, st.names, st.n.Outputs)
+		}
 	}
 	res = map[string]*val{}
 	for _, w := range wants {
@@ -647,6 +691,35 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 		res[w] = v
 	}
 	return res, nil
+}
+
+// releaseDead hands back the float values whose last reader was step i
+// (among names, what it read, and outputs, what it wrote), keeping
+// whatever shares memory with a value still alive.
+func releaseDead(vals map[string]*val, lastUse map[string]int, i int, names, outputs []string) {
+	var dead []*tensor.Tensor
+	for _, group := range [2][]string{names, outputs} {
+		for _, name := range group {
+			v, ok := vals[name]
+			if name == "" || !ok || lastUse[name] != i {
+				continue
+			}
+			delete(vals, name)
+			if v.v != nil {
+				dead = append(dead, v.v.Value)
+			}
+		}
+	}
+	if len(dead) == 0 {
+		return
+	}
+	keep := make([]*tensor.Tensor, 0, len(vals))
+	for _, v := range vals {
+		if v.v != nil {
+			keep = append(keep, v.v.Value)
+		}
+	}
+	tensor.Recycle(dead, keep)
 }
 
 func (mod *Module) inputNames() string {

@@ -503,9 +503,20 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	if serial {
 		gm = gemmSerial
 	}
-	gmi := gemmIndirect
-	if serial {
-		gmi = gemmIndirectSerial
+	// The filters are packed for the indirect GEMM once per call, shared
+	// by every image and core.
+	var packed []*kern.IndirectA
+	if pl.mode == modeWide {
+		packed = pl.packFilters(wd)
+		defer releaseAll(packed)
+	}
+	if pl.mode == modeWide && pl.rowOut && !serial && g.n == 1 {
+		// One image (an explanation, a batch-1 prediction): its output
+		// rows are spread over the cores, written in place.
+		xp := getCols(pl.padLen(1))
+		defer putCols(xp)
+		pl.forwardRowsParallel(y.data, xd, bd, *xp, packed, relu)
+		return y
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
 		var xp, cols, yw *[]float32
@@ -523,10 +534,10 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
 					if pl.rowOut && serial {
-						pl.forwardRows(y.data, xd, wd, bd, s, min(pl.nb, i1-s), *xp, relu)
+						pl.forwardRows(y.data, xd, bd, s, min(pl.nb, i1-s), *xp, packed, relu)
 						continue
 					}
-					pl.forwardWide(y.data, xd, wd, bd, s, min(pl.nb, i1-s), *xp, *yw, gmi, relu)
+					pl.forwardWide(y.data, xd, bd, s, min(pl.nb, i1-s), *xp, *yw, packed, !serial, relu)
 				}
 				continue
 			}
@@ -544,6 +555,22 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 		}
 	})
 	return y
+}
+
+// packFilters packs each group's filters w ([og, ckk] per group) for the
+// indirect GEMM; release them with releaseAll.
+func (pl *convPlan) packFilters(w []float32) []*kern.IndirectA {
+	packed := make([]*kern.IndirectA, pl.g)
+	for gi := range packed {
+		packed[gi] = kern.PackIndirectA(pl.og, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk, true)
+	}
+	return packed
+}
+
+func releaseAll(ps []*kern.IndirectA) {
+	for _, p := range ps {
+		p.Release()
+	}
 }
 
 type gemmIndirectTFn = func(m, n, k int, alpha float32, a []float32, lda int, src []float32, offs []int32, beta float32, c []float32, ldc int)
@@ -576,16 +603,16 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 }
 
 // forwardWide computes images [i0, i0+nb) in modeWide with the indirect
-// GEMM: each group of each image is one product of the weights [og, ckk]
-// with the unfolded rows read straight from the padded image (pl.taps),
-// on the padded width; the valid columns are copied out with the bias
-// added (and rectified when relu).
-func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []float32, gmi gemmIndirectFn, relu bool) {
+// GEMM: each group of each image is one product of the packed weights
+// [og, ckk] with the unfolded rows read straight from the padded image
+// (pl.taps), on the padded width (on several cores when par); the valid
+// columns are copied out with the bias added (and rectified when relu).
+func (pl *convPlan) forwardWide(y, x, bias []float32, i0, nb int, xp, yw []float32, packed []*kern.IndirectA, par, relu bool) {
 	L, ohw, img := pl.wide, pl.ohw(), pl.cg*pl.hp*pl.wp
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
 		for j := 0; j < nb; j++ {
-			gmi(pl.og, L, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk, xp[j*img:], pl.taps, yw, L)
+			kern.SgemmIndirectBPacked(packed[gi], L, xp[j*img:], pl.taps, yw, L, par)
 			for o := 0; o < pl.og; o++ {
 				oc := gi*pl.og + o
 				var b float32
@@ -598,10 +625,10 @@ func (pl *convPlan) forwardWide(y, x, w, bias []float32, i0, nb int, xp, yw []fl
 	}
 }
 
-// forwardRows computes images [i0, i0+nb) in modeWide with pl.rowOut:
-// each group of each image is one in-place product writing the output
-// rows, bias added and rectified when relu, straight into y.
-func (pl *convPlan) forwardRows(y, x, w, bias []float32, i0, nb int, xp []float32, relu bool) {
+// forwardRows computes images [i0, i0+nb) as forwardWide does, with each
+// output row written in place by the indirect GEMM (bias and rectifier
+// applied as it stores): no padded-width result to copy out.
+func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, packed []*kern.IndirectA, relu bool) {
 	ohw, img := pl.ohw(), pl.cg*pl.hp*pl.wp
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
@@ -611,8 +638,27 @@ func (pl *convPlan) forwardRows(y, x, w, bias []float32, i0, nb int, xp []float3
 		}
 		for j := 0; j < nb; j++ {
 			yo := y[((i0+j)*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
-			kern.SgemmIndirectRows(pl.og, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk, xp[j*img:], pl.taps, pl.oh, pl.ow, pl.wp, bg, relu, yo, ohw, pl.ow)
+			kern.SgemmIndirectRowsPacked(packed[gi], xp[j*img:], pl.taps, pl.oh, pl.ow, pl.wp, bg, relu, yo, ohw, pl.ow)
 		}
+	}
+}
+
+// forwardRowsParallel is forwardRows for a batch of one image, its output
+// rows split over the cores (each row is computed as forwardRows computes
+// it, so the split changes no result).
+func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern.IndirectA, relu bool) {
+	ohw := pl.ohw()
+	for gi := 0; gi < pl.g; gi++ {
+		pl.padImages(xp, x, 0, 1, gi)
+		var bg []float32
+		if bias != nil {
+			bg = bias[gi*pl.og : (gi+1)*pl.og]
+		}
+		yo := y[gi*pl.og*ohw:][:pl.og*ohw]
+		pa := packed[gi]
+		parallelFor(pl.oh, max(1, pl.oh/(4*runtime.GOMAXPROCS(0))), func(r0, r1 int) {
+			kern.SgemmIndirectRowsPacked(pa, xp[r0*pl.wp:], pl.taps, r1-r0, pl.ow, pl.wp, bg, relu, yo[r0*pl.ow:], ohw, pl.ow)
+		})
 	}
 }
 
@@ -734,12 +780,18 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 	if serial {
 		gm, gmi, gmt = gemmSerial, gemmIndirectSerial, gemmIndirectTSerial
 	}
-	var wflip []float32
+	// The input gradient's flipped filters, packed once per call.
+	var wflip []*kern.IndirectA
 	if needDX && pl.flipDX {
 		fb := getCols(wlen)
 		defer putCols(fb)
-		wflip = (*fb)[:wlen]
-		pl.flipFilters(wflip, wd)
+		pl.flipFilters((*fb)[:wlen], wd)
+		wflip = make([]*kern.IndirectA, pl.g)
+		kk := pl.og * pl.kh * pl.kw
+		for gi := range wflip {
+			wflip[gi] = kern.PackIndirectA(pl.cg, kk, (*fb)[gi*pl.og*pl.ckk:], kk, true)
+		}
+		defer releaseAll(wflip)
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
 		var ws convWork
@@ -882,7 +934,7 @@ func (pl *convPlan) backwardImage(dx, dwp, x, w, dy []float32, i int, first bool
 // The input gradient, when wflip (the flipped filters) is given, is the
 // stride-1 convolution of the padded dy with them, through the indirect
 // GEMM; otherwise it is wᵀ·dy unfolded back onto the image (col2im).
-func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn, gmi gemmIndirectFn, gmt gemmIndirectTFn) {
+func (pl *convPlan) backwardWide(dx, dwp, x, w []float32, wflip []*kern.IndirectA, dy, ym, sums []float32, i0, nb int, first bool, ws *convWork, gm gemmFn, gmi gemmIndirectFn, gmt gemmIndirectTFn) {
 	L, ld, ohw := pl.wide, nb*pl.wide, pl.ohw()
 	hpwp := pl.hp * pl.wp
 	var beta float32 = 1
@@ -946,7 +998,7 @@ func (pl *convPlan) backwardWide(dx, dwp, x, w, wflip, dy, ym, sums []float32, i
 			continue
 		}
 		if wflip != nil {
-			pl.inputGradFlipped(dx, wflip[gi*pl.og*pl.ckk:], dy, ym, i0, nb, gi, ws, gmi)
+			pl.inputGradFlipped(dx, wflip[gi], dy, ym, i0, nb, gi, ws)
 			continue
 		}
 		// The unfolded input's room holds dcols.
@@ -989,8 +1041,9 @@ func (pl *convPlan) flipFilters(wf, w []float32) {
 // inputGradFlipped writes the input gradient of group gi of images
 // [i0, i0+nb): each image's output gradient (masked by ym when not nil)
 // is zero-padded to dhp×dwp and convolved with the group's flipped
-// filters wf by the indirect GEMM, and the valid columns are copied out.
-func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, ws *convWork, gmi gemmIndirectFn) {
+// filters wf (packed) by the indirect GEMM, and the valid columns are
+// copied out.
+func (pl *convPlan) inputGradFlipped(dx []float32, wf *kern.IndirectA, dy, ym []float32, i0, nb, gi int, ws *convWork) {
 	ohw, hw := pl.ohw(), pl.h*pl.w
 	serial := convSerialGemm(pl.n)
 	plane := pl.dhp * pl.dwp
@@ -1007,12 +1060,20 @@ func (pl *convPlan) inputGradFlipped(dx, wf, dy, ym []float32, i0, nb, gi int, w
 			}
 			kern.SpreadRows(dyp[o*plane+pl.dpH*pl.dwp+pl.dpW:], pl.dwp, dy[at:][:ohw], ymo, pl.ow, pl.oh, pl.ow)
 		}
-		kk := pl.og * pl.kh * pl.kw
 		dxi := dx[(i*pl.c+gi*pl.cg)*hw:][:pl.cg*hw]
-		if pl.dxRows && serial && kern.SgemmIndirectRows(pl.cg, kk, wf, kk, dyp, pl.dtaps, pl.h, pl.w, pl.dwp, nil, false, dxi, hw, pl.w) {
+		if pl.dxRows && kern.IndirectRowsAvailable() {
+			// Rows written in place; split over the cores when the batch
+			// is not (each row is computed the same way either way).
+			if serial {
+				kern.SgemmIndirectRowsPacked(wf, dyp, pl.dtaps, pl.h, pl.w, pl.dwp, nil, false, dxi, hw, pl.w)
+				continue
+			}
+			parallelFor(pl.h, max(1, pl.h/(4*runtime.GOMAXPROCS(0))), func(r0, r1 int) {
+				kern.SgemmIndirectRowsPacked(wf, dyp[r0*pl.dwp:], pl.dtaps, r1-r0, pl.w, pl.dwp, nil, false, dxi[r0*pl.w:], hw, pl.w)
+			})
 			continue
 		}
-		gmi(pl.cg, pl.dwide, kk, wf, kk, dyp, pl.dtaps, dxw, pl.dwide)
+		kern.SgemmIndirectBPacked(wf, pl.dwide, dyp, pl.dtaps, dxw, pl.dwide, !serial)
 		for c := 0; c < pl.cg; c++ {
 			dst := dx[(i*pl.c+gi*pl.cg+c)*hw:][:hw]
 			src := dxw[c*pl.dwide:]

@@ -172,6 +172,10 @@ var convCases = []convCase{
 	// in place (rowOut); LeNet's first layer, and a partial tile of rows.
 	{"lenet first layer", 3, 1, 28, 28, 6, 5, 5, ConvParams{PadH: 2, PadW: 2}, true},
 	{"32-wide rows", 2, 2, 4, 32, 7, 3, 3, ConvParams{PadH: 1, PadW: 1}, false},
+	// One image: its output rows (and its input gradient's) are spread
+	// over the cores.
+	{"one image rows", 1, 3, 28, 28, 8, 5, 5, ConvParams{PadH: 2, PadW: 2}, true},
+	{"one image 32-wide", 1, 2, 9, 32, 13, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 }
 
 func (tc convCase) tensors(seed uint64) (x, w, b *Tensor) {
@@ -285,6 +289,32 @@ func TestConv2DDeterministic(t *testing.T) {
 	runtime.GOMAXPROCS(prev)
 	if !bitsEqual(dw1.Data(), dw0.Data()) || !bitsEqual(db1.Data(), db0.Data()) {
 		t.Fatal("dw or db on one core differs from the multi-core result")
+	}
+}
+
+// An image gets the same bits alone (its rows split over the cores) as in
+// a batch (the batch split over the cores, each image on one).
+func TestConv2DOneImageMatchesBatch(t *testing.T) {
+	rng := NewRNG(5)
+	for _, sh := range [][2]int{{28, 28}, {9, 32}, {14, 14}, {7, 7}} {
+		x := RandN(rng, 0, 1, 4, 3, sh[0], sh[1])
+		w := RandN(rng, 0, 1, 16, 3, 3, 3)
+		b := RandN(rng, 0, 1, 16)
+		p := ConvParams{PadH: 1, PadW: 1}
+		y := Conv2DReLU(x, w, b, p)
+		dy := RandN(rng, 0, 1, y.Shape()...)
+		dx := Conv2DInputGrad(x, w, y, dy, p)
+		for i := 0; i < 4; i++ {
+			xi := x.Slice(0, i, i+1).Contiguous()
+			yi := Conv2DReLU(xi, w, b, p)
+			if !bitsEqual(yi.Data(), y.Slice(0, i, i+1).Contiguous().Data()) {
+				t.Fatalf("%v image %d: forward alone differs from in the batch", sh, i)
+			}
+			dxi := Conv2DInputGrad(xi, w, yi, dy.Slice(0, i, i+1).Contiguous(), p)
+			if !bitsEqual(dxi.Data(), dx.Slice(0, i, i+1).Contiguous().Data()) {
+				t.Fatalf("%v image %d: input gradient alone differs from in the batch", sh, i)
+			}
+		}
 	}
 }
 

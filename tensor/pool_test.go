@@ -67,6 +67,29 @@ func TestMaxPool2DTiesAndNaN(t *testing.T) {
 	}
 }
 
+// The general windows (3×3, stride 2, padded: ResNet's stem) keep the
+// same rules: ties to the first position, a NaN wins at its own.
+func TestMaxPool2DGeneralTiesAndNaN(t *testing.T) {
+	x := RandN(NewRNG(9), 0, 1, 1, 2, 9, 11)
+	for i, v := range x.Data() {
+		x.Data()[i] = float32(math.Round(float64(v))) // many ties
+	}
+	p := PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}
+	y, arg := MaxPool2D(x, p)
+	ref, refArg := poolRef(x, p, true)
+	closeTo(t, "ties", y.Data(), ref)
+	if fmt.Sprint(arg) != fmt.Sprint(refArg) {
+		t.Fatalf("ties: argmax %v, want %v", arg, refArg)
+	}
+	nan := float32(math.NaN())
+	x.Data()[2*11+3], x.Data()[2*11+4] = nan, nan // row 2, columns 3 and 4
+	y, arg = MaxPool2D(x, p)
+	// Output (1, 2) covers rows 1–3 and columns 3–5: the first NaN, at 2·11+3.
+	if o := 1*6 + 2; !math.IsNaN(float64(y.Data()[o])) || arg[o] != 2*11+3 {
+		t.Fatalf("NaN: max %v at %d, want NaN at %d", y.Data()[o], arg[o], 2*11+3)
+	}
+}
+
 func TestAvgPool2DKnownAnswers(t *testing.T) {
 	y := AvgPool2D(poolGrid(), PoolParams{KH: 2, KW: 2})
 	// (1+5+3+4)/4, (2+0+8+6)/4, (−1+0+2−3)/4, (7+9+10+4)/4

@@ -58,6 +58,91 @@ func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int3
 	if m == 0 || n == 0 {
 		return
 	}
+	pa := PackIndirectA(m, k, a, lda, false)
+	defer pa.Release()
+	indirectPacked(pa, n, src, offs, c, ldc, par)
+}
+
+// IndirectA is the A operand of the indirect products packed once into
+// the micro-kernels' row panels, so that many products share one packing:
+// the images of a batch, or the strips of one image spread over cores. A
+// 512-filter 3×3 convolution's weights are 9 MB; packed again for every
+// image, and on one core, they had cost as much as the product itself on
+// a 7×7 image. Its contents are read-only once packed: any number of
+// goroutines may use it at once.
+type IndirectA struct {
+	m, k int
+	ap   []float32
+	fb   *fbuf
+}
+
+// PackIndirectA packs the m×k matrix a (row-major, row stride lda) for
+// SgemmIndirectBPacked and SgemmIndirectRowsPacked; par spreads a large
+// packing over Threads() goroutines. Release it when done. It panics on
+// bad arguments as SgemmIndirectB does.
+func PackIndirectA(m, k int, a []float32, lda int, par bool) *IndirectA {
+	if m < 0 || k < 0 {
+		panic(fmt.Sprintf("kern.PackIndirectA: negative dimension m=%d k=%d", m, k))
+	}
+	checkMat("A", m, k, a, lda, false)
+	fb := aBufs.Get().(*fbuf)
+	// A as micro-panels of ≤ 6 rows, zero-padded.
+	ap := fb.get((m + 5) / 6 * 6 * k)
+	var starts []int
+	for i := 0; i < m && k > 0; {
+		mEff, _ := indStep(m - i)
+		starts = append(starts, i)
+		i += mEff
+	}
+	pack := func(lo, hi int) {
+		for _, i := range starts[lo:hi] {
+			mEff, rows := indStep(m - i)
+			packA(ap[i*k:], a, lda, false, i, mEff, 0, k, rows)
+		}
+	}
+	if par && m*k >= 1<<16 && len(starts) > 1 {
+		ParallelFor(len(starts), max(1, len(starts)/(4*Threads())), pack)
+	} else {
+		pack(0, len(starts))
+	}
+	return &IndirectA{m: m, k: k, ap: ap, fb: fb}
+}
+
+// Rows returns m, the rows of the packed matrix; Cols returns k.
+func (p *IndirectA) Rows() int { return p.m }
+
+// Cols returns k, the columns of the packed matrix.
+func (p *IndirectA) Cols() int { return p.k }
+
+// Release returns the packing's memory for reuse; p must not be used
+// afterwards. Releasing nil or twice does nothing.
+func (p *IndirectA) Release() {
+	if p != nil && p.fb != nil {
+		aBufs.Put(p.fb)
+		p.fb, p.ap = nil, nil
+	}
+}
+
+// SgemmIndirectBPacked is SgemmIndirectB with A packed beforehand
+// (m×k from pa), on Threads() goroutines when par and it pays. Results
+// equal SgemmIndirectB's bit for bit.
+func SgemmIndirectBPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, par bool) {
+	pa.check("SgemmIndirectBPacked")
+	checkIndirectRuns("SgemmIndirectBPacked", pa.m, n, pa.k, src, offs, pa.k, n, c, ldc)
+	if pa.m == 0 || n == 0 {
+		return
+	}
+	indirectPacked(pa, n, src, offs, c, ldc, par)
+}
+
+func (p *IndirectA) check(op string) {
+	if p == nil || (p.fb == nil && p.m*p.k > 0) {
+		panic("kern." + op + ": A is nil or already released")
+	}
+}
+
+func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, par bool) {
+	m, k := pa.m, pa.k
 	if k == 0 {
 		for i := 0; i < m; i++ {
 			clear(c[i*ldc : i*ldc+n])
@@ -66,18 +151,8 @@ func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int3
 	}
 	offs = offs[:k]
 	const nr = 16
-	fb := aBufs.Get().(*fbuf)
-	defer aBufs.Put(fb)
-	// A as micro-panels of ≤ 6 rows, zero-padded, packed once and shared.
-	mPad := (m + 5) / 6 * 6
-	ap := fb.get(mPad * k)
-	for i := 0; i < m; {
-		mEff, rows := indStep(m - i)
-		packA(ap[i*k:], a, lda, false, i, mEff, 0, k, rows)
-		i += mEff
-	}
 	strips := (n + nr - 1) / nr
-	run := func(lo, hi int) { indStrips(m, n, k, ap, src, offs, c, ldc, lo, hi) }
+	run := func(lo, hi int) { indStrips(m, n, k, pa.ap, src, offs, c, ldc, lo, hi) }
 	if par && int64(m)*int64(n)*int64(k) >= parMNK {
 		ParallelFor(strips, max(1, strips/(4*Threads())), run)
 		return
@@ -175,10 +250,33 @@ type epilogue struct {
 // padded-width product. It panics on bad
 // arguments as SgemmIndirectB does.
 func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
+	if !IndirectRowsAvailable() {
+		return false
+	}
+	if m < 0 || k < 0 {
+		panic(fmt.Sprintf("kern.SgemmIndirectRows: negative dimension m=%d k=%d", m, k))
+	}
+	checkMat("A", m, k, a, lda, false)
+	pa := PackIndirectA(m, k, a, lda, false)
+	defer pa.Release()
+	return SgemmIndirectRowsPacked(pa, src, offs, rows, cols, srcStride, bias, relu, c, ldc, cStride)
+}
+
+// IndirectRowsAvailable reports whether SgemmIndirectRows has a vector
+// kernel here (it does nothing and reports false otherwise).
+func IndirectRowsAvailable() bool { return indWide() || rows16() }
+
+// SgemmIndirectRowsPacked is SgemmIndirectRows with A packed beforehand.
+// Calls on disjoint ranges of rows (src and c advanced by r·srcStride
+// and r·cStride) may run at once: that is how one image's output rows are
+// spread over cores.
+func SgemmIndirectRowsPacked(pa *IndirectA, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
 	wide := indWide()
 	if !wide && !rows16() {
 		return false
 	}
+	pa.check("SgemmIndirectRowsPacked")
+	m, k := pa.m, pa.k
 	if rows < 0 || cols < 0 || srcStride < 0 || cStride < 0 {
 		panic(fmt.Sprintf("kern.SgemmIndirectRows: negative rows=%d cols=%d srcStride=%d cStride=%d", rows, cols, srcStride, cStride))
 	}
@@ -186,7 +284,7 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 		return true
 	}
 	n := (rows-1)*cStride + cols
-	checkIndirect("SgemmIndirectRows", m, n, k, a, lda, src, offs, k, (rows-1)*srcStride+cols, c, ldc)
+	checkIndirectRuns("SgemmIndirectRows", m, n, k, src, offs, k, (rows-1)*srcStride+cols, c, ldc)
 	if bias != nil && len(bias) < m {
 		panic(fmt.Sprintf("kern.SgemmIndirectRows: %d biases for %d rows of C", len(bias), m))
 	}
@@ -194,15 +292,7 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 	if bias != nil || relu {
 		ep = &epilogue{bias: bias, relu: relu}
 	}
-	fb := aBufs.Get().(*fbuf)
-	defer aBufs.Put(fb)
-	mPad := (m + 5) / 6 * 6
-	ap := fb.get(mPad * k)
-	for i := 0; i < m; {
-		mEff, rws := indStep(m - i)
-		packA(ap[i*k:], a, lda, false, i, mEff, 0, k, rws)
-		i += mEff
-	}
+	ap := pa.ap
 	offs = offs[:k]
 	if !wide {
 		// AVX2: 16-column strips, a row's last one column-masked, the
@@ -375,10 +465,18 @@ func checkIndirect(op string, m, n, k int, a []float32, lda int, src []float32, 
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kern.%s: negative dimension m=%d n=%d k=%d", op, m, n, k))
 	}
+	checkMat("A", m, k, a, lda, false)
+	checkIndirectRuns(op, m, n, k, src, offs, rows, runLen, c, ldc)
+}
+
+// checkIndirectRuns is checkIndirect less A (packed already).
+func checkIndirectRuns(op string, m, n, k int, src []float32, offs []int32, rows, runLen int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kern.%s: negative dimension m=%d n=%d k=%d", op, m, n, k))
+	}
 	if len(offs) < rows {
 		panic(fmt.Sprintf("kern.%s: %d row offsets for the %d rows of B", op, len(offs), rows))
 	}
-	checkMat("A", m, k, a, lda, false)
 	checkMat("C", m, n, c, ldc, false)
 	if runLen == 0 {
 		return

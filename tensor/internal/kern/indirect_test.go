@@ -332,3 +332,78 @@ func testSgemmIndirectRowsMatchesWide(t *testing.T) {
 		}
 	}
 }
+
+// A packed A shared by many products (the images of a batch, the rows of
+// one image spread over cores) gives what packing it per call gives.
+func TestIndirectPackedMatchesUnpacked(t *testing.T) {
+	withEachKernel(t, testIndirectPackedMatchesUnpacked)
+}
+
+func testIndirectPackedMatchesUnpacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, m := range []int{1, 5, 8, 13, 64, 130} {
+		for _, k := range []int{1, 9, 27, 300} {
+			oh, ow := 7, 33
+			wp := ow + 2
+			src := make([]float32, (oh+3)*wp+k)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			offs := make([]int32, k)
+			for p := range offs {
+				offs[p] = int32((p % 3) + (p/3%3)*wp + p/9)
+			}
+			a := make([]float32, m*(k+3))
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+			}
+			lda := k + 3
+			pa := PackIndirectA(m, k, a, lda, true)
+			if pa.Rows() != m || pa.Cols() != k {
+				t.Fatalf("packed %d×%d reports %d×%d", m, k, pa.Rows(), pa.Cols())
+			}
+			L := oh * wp
+			want := make([]float32, m*L)
+			SgemmIndirectB(m, L, k, a, lda, src, offs, want, L)
+			for _, par := range []bool{false, true} {
+				got := make([]float32, m*L)
+				SgemmIndirectBPacked(pa, L, src, offs, got, L, par)
+				same(t, fmt.Sprintf("B m%d k%d par=%v", m, k, par), got, want)
+			}
+			bias := make([]float32, m)
+			for i := range bias {
+				bias[i] = float32(rng.NormFloat64())
+			}
+			ohw := oh * ow
+			whole := make([]float32, m*ohw)
+			if SgemmIndirectRows(m, k, a, lda, src, offs, oh, ow, wp, bias, true, whole, ohw, ow) {
+				// The same rows in three calls on disjoint row ranges.
+				split := make([]float32, m*ohw)
+				for _, r := range [][2]int{{0, 2}, {2, 3}, {3, oh}} {
+					if !SgemmIndirectRowsPacked(pa, src[r[0]*wp:], offs, r[1]-r[0], ow, wp, bias, true, split[r[0]*ow:], ohw, ow) {
+						t.Fatal("SgemmIndirectRowsPacked refused what SgemmIndirectRows computed")
+					}
+				}
+				same(t, fmt.Sprintf("rows m%d k%d", m, k), split, whole)
+			}
+			pa.Release()
+			pa.Release() // twice is harmless
+		}
+	}
+	mustPanic(t, "released", func() {
+		pa := PackIndirectA(2, 2, []float32{1, 2, 3, 4}, 2, false)
+		pa.Release()
+		SgemmIndirectBPacked(pa, 1, []float32{1, 2}, []int32{0, 1}, make([]float32, 2), 1, false)
+	})
+	mustPanic(t, "short A", func() { PackIndirectA(3, 2, []float32{1, 2, 3, 4}, 2, false) })
+}
+
+func mustPanic(t *testing.T, what string, fn func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Fatalf("%s: no panic", what)
+		}
+	}()
+	fn()
+}
