@@ -34,6 +34,10 @@ func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
 //
 //	x: [batch, channels, h, w] → [batch, channels, oh, ow]
 func (tp *Tape) MaxPool2D(x *Var, p tensor.PoolParams) *Var {
+	if !tp.Recording() || !x.requiresGrad {
+		// Nothing will route a gradient: no positions to keep.
+		return tp.record(tensor.MaxPool2DValues(x.Value, p), nil, x)
+	}
 	y, argmax := tensor.MaxPool2D(x.Value, p)
 	return tp.record(y, func(g *tensor.Tensor) {
 		route := func(g *tensor.Tensor) *tensor.Tensor {

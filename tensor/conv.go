@@ -491,13 +491,17 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	if g.isDepthwise() {
 		return depthwiseForward(g, x, w, b, relu)
 	}
-	pl := newConvPlan(g, w.Len())
+	// The forward keeps no partial weight gradients, so its batch
+	// partition need not shrink for large filters (it had put a whole
+	// batch of ResNet's last stage on one core); any partition gives
+	// the same results, each image being computed alone.
+	pl := newConvPlan(g, 0)
 	xd, wd := x.Data(), w.Data()
 	var bd []float32
 	if b != nil {
 		bd = b.Data()
 	}
-	y := New(g.n, g.o, g.oh, g.ow)
+	y := newUninit(g.n, g.o, g.oh, g.ow) // every element is written
 	serial := convSerialGemm(g.n)
 	gm := gemm
 	if serial {
@@ -728,7 +732,11 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 		}
 		return dx, dw, db
 	}
-	pl := newConvPlan(g, wlen)
+	partialLen := wlen
+	if !needDW {
+		partialLen = 0 // no partial weight gradients to bound the partition
+	}
+	pl := newConvPlan(g, partialLen)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()
 	var yd []float32 // ReLU output masking dy, or nil
 	if y != nil {

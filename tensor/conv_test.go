@@ -292,6 +292,32 @@ func TestConv2DDeterministic(t *testing.T) {
 	}
 }
 
+// The forward writes every element of its output, which may be recycled
+// memory holding anything (NaN here).
+func TestConv2DOverwritesRecycledMemory(t *testing.T) {
+	big := []convCase{ // outputs of at least recycleMin floats in every mode
+		{"big stride2", 2, 3, 40, 40, 16, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, false},
+		{"big 1x1", 2, 8, 24, 24, 8, 1, 1, ConvParams{}, false},
+		{"big 1x1 bias", 1, 8, 24, 24, 8, 1, 1, ConvParams{}, true},
+		{"big wide", 3, 2, 20, 20, 12, 3, 3, ConvParams{PadH: 1, PadW: 1}, false},
+	}
+	for i, tc := range append(big, convCases...) {
+		x, w, b := tc.tensors(uint64(i + 300))
+		want := Conv2D(x, w, b, tc.p)
+		for try := 0; try < 3; try++ {
+			junk := New(want.Shape()...)
+			for j := range junk.data {
+				junk.data[j] = float32(math.NaN())
+			}
+			Recycle([]*Tensor{junk}, nil)
+			got := Conv2D(x, w, b, tc.p)
+			if !bitsEqual(got.Data(), want.Data()) {
+				t.Fatalf("%s: output over recycled NaNs differs", tc.name)
+			}
+		}
+	}
+}
+
 // An image gets the same bits alone (its rows split over the cores) as in
 // a batch (the batch split over the cores, each image on one).
 func TestConv2DOneImageMatchesBatch(t *testing.T) {

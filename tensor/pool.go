@@ -97,6 +97,60 @@ func MaxPool2D(x *Tensor, p PoolParams) (y *Tensor, argmax []int32) {
 	return y, argmax
 }
 
+// MaxPool2DValues is MaxPool2D without the positions of the maxima, for
+// inference, where no gradient is routed: the maximum over the window's
+// rows first, whole rows at a time, then over its columns. Its values are
+// MaxPool2D's.
+func MaxPool2DValues(x *Tensor, p PoolParams) *Tensor {
+	g := poolCheck("MaxPool2D", x.shape, p)
+	if g.p.KH == 2 && g.p.KW == 2 && g.p.StrideH == 2 && g.p.StrideW == 2 && g.p.PadH == 0 && g.p.PadW == 0 {
+		y, _ := MaxPool2D(x, p) // the vector 2×2 kernel
+		return y
+	}
+	xd := x.Data()
+	y := newUninit(x.shape[0], x.shape[1], g.oh, g.ow)
+	ohw, hw := g.oh*g.ow, g.h*g.w
+	parallelFor(g.planes, poolGrain(ohw), func(lo, hi int) {
+		rb := getCols(g.w)
+		defer putCols(rb)
+		row := (*rb)[:g.w]
+		for pl := lo; pl < hi; pl++ {
+			in := xd[pl*hw : (pl+1)*hw]
+			out := y.data[pl*ohw : (pl+1)*ohw]
+			for oy := 0; oy < g.oh; oy++ {
+				y0, y1, _, _ := g.window(oy, 0)
+				copy(row, in[y0*g.w:(y0+1)*g.w])
+				for iy := y0 + 1; iy < y1; iy++ {
+					maxInto(row, in[iy*g.w:(iy+1)*g.w])
+				}
+				o := out[oy*g.ow : (oy+1)*g.ow]
+				for ox := range o {
+					_, _, x0, x1 := g.window(oy, ox)
+					m := row[x0]
+					for _, v := range row[x0+1 : x1] {
+						m = max(m, v)
+					}
+					o[ox] = m
+				}
+			}
+		}
+	})
+	return y
+}
+
+// maxInto sets d[i] = max(d[i], s[i]) (a NaN wins).
+func maxInto(d, s []float32) {
+	s = s[:len(d)]
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		dd, ss := (*[4]float32)(d[i:]), (*[4]float32)(s[i:])
+		dd[0], dd[1], dd[2], dd[3] = max(dd[0], ss[0]), max(dd[1], ss[1]), max(dd[2], ss[2]), max(dd[3], ss[3])
+	}
+	for ; i < len(d); i++ {
+		d[i] = max(d[i], s[i])
+	}
+}
+
 // maxPoolPlane is MaxPool2D on one plane for any window: the maxima by
 // two separable branch-free passes (each row's maximum over every
 // window's columns into hb [h, ow], then the maximum of those over the

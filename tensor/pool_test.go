@@ -90,6 +90,34 @@ func TestMaxPool2DGeneralTiesAndNaN(t *testing.T) {
 	}
 }
 
+// MaxPool2DValues (inference: no positions) gives MaxPool2D's values.
+func TestMaxPool2DValuesMatchesMaxPool2D(t *testing.T) {
+	nan := float32(math.NaN())
+	for i, p := range []PoolParams{
+		{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{KH: 2, KW: 2},
+		{KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadW: 1},
+		{KH: 5, KW: 5},
+		{KH: 3, KW: 1, StrideH: 1, StrideW: 1, PadH: 1},
+	} {
+		x := RandN(NewRNG(uint64(i+20)), 0, 1, 2, 3, 11, 13)
+		for j, v := range x.Data() {
+			x.Data()[j] = float32(math.Round(float64(v) * 2)) // ties, and zeros
+		}
+		x.Data()[5], x.Data()[200] = nan, nan
+		want, _ := MaxPool2D(x, p)
+		got := MaxPool2DValues(x, p)
+		if !SameShape(got.Shape(), want.Shape()) {
+			t.Fatalf("case %d: shape %v, want %v", i, got.Shape(), want.Shape())
+		}
+		for j, w := range want.Data() {
+			if g := got.Data()[j]; g != w && !(g != g && w != w) {
+				t.Fatalf("case %d: [%d] = %v, want %v", i, j, g, w)
+			}
+		}
+	}
+}
+
 func TestAvgPool2DKnownAnswers(t *testing.T) {
 	y := AvgPool2D(poolGrid(), PoolParams{KH: 2, KW: 2})
 	// (1+5+3+4)/4, (2+0+8+6)/4, (−1+0+2−3)/4, (7+9+10+4)/4

@@ -67,14 +67,32 @@ func newData(n int) []float32 {
 	if n < recycleMin {
 		return make([]float32, n)
 	}
+	d, recycled := takeData(n)
+	if recycled {
+		clear(d)
+	}
+	return d
+}
+
+// newDataUninit is newData without zeroing what was recycled.
+func newDataUninit(n int) []float32 {
+	d, _ := takeData(n)
+	return d
+}
+
+// takeData returns n floats, recycled (contents unspecified) or fresh
+// (zero).
+func takeData(n int) (d []float32, recycled bool) {
+	if n < recycleMin {
+		return make([]float32, n), false
+	}
 	c := classUp(n)
 	if b, ok := recyclePools[c].Get().(*[]float32); ok {
 		d := (*b)[:n]
 		boxes.Put(b)
-		clear(d)
-		return d
+		return d, true
 	}
-	return make([]float32, n, classSize(c))
+	return make([]float32, n, classSize(c)), false
 }
 
 // boxes holds the *[]float32 headers the pools store, so a Put does not

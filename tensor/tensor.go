@@ -98,6 +98,14 @@ func New(shape ...int) *Tensor {
 	return &Tensor{shape: sh, strides: contiguousStrides(sh), data: newData(Numel(sh)), owner: true}
 }
 
+// newUninit is New for a result every element of which the caller
+// writes: recycled storage is handed out as it is, not zeroed.
+func newUninit(shape ...int) *Tensor {
+	checkShape("tensor.New", shape)
+	sh := append([]int(nil), shape...)
+	return &Tensor{shape: sh, strides: contiguousStrides(sh), data: newDataUninit(Numel(sh)), owner: true}
+}
+
 // Zeros is New: a zero-filled tensor.
 func Zeros(shape ...int) *Tensor { return New(shape...) }
 
