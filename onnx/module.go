@@ -38,6 +38,15 @@ type ImportOptions struct {
 	// A graph asking for more (a crafted file, or a model far larger than a
 	// CPU serves) is an error before it exhausts the machine's memory.
 	MaxActivationValues int64
+	// Frozen says the initialisers' values will not change: the model is
+	// only run and explained, as the CLI and the server use it. Its
+	// convolutions then pack their filters for the GEMM kernels once, on
+	// first use, as onnxruntime does when a session opens, instead of at
+	// every call (47 MB for ResNet-18). Training still works (a forward
+	// that records a filter's gradient drops its packing, so the step's
+	// new values are packed next), but a value changed by hand is not
+	// seen until ReleasePacked.
+	Frozen bool
 }
 
 // DefaultMaxActivationValues is ImportOptions.MaxActivationValues's
@@ -79,6 +88,59 @@ type Module struct {
 	maxActs int64
 
 	camMu sync.Mutex // serialises CAM, which sets parameter gradients aside
+
+	// filters holds the convolutions' filters packed once (see
+	// packedFilters), by initialiser tensor; initTensors says which
+	// tensors are initialisers.
+	frozen      bool // ImportOptions.Frozen
+	filtersMu   sync.Mutex
+	filters     map[*tensor.Tensor]*tensor.ConvFilters
+	initTensors map[*tensor.Tensor]bool
+}
+
+// packedFilters returns the convolution filters w packed once for every
+// call, when the module was imported Frozen, w is one of its initialisers
+// and nothing is about to change it: an imported model that is only run (predictions,
+// explanations, which freeze the parameters) packs its filters on first
+// use, not at every call, as onnxruntime packs them when a session opens.
+// A forward that records a gradient for w (training) drops the packing
+// first, so the next call after an optimiser step packs the new values.
+// Initialiser values changed by hand rather than by training need
+// ReleasePacked.
+func (mod *Module) packedFilters(tp *autograd.Tape, w *autograd.Var, groups int) *tensor.ConvFilters {
+	if mod == nil || !mod.frozen || !mod.initTensors[w.Value] {
+		return nil
+	}
+	mod.filtersMu.Lock()
+	defer mod.filtersMu.Unlock()
+	f := mod.filters[w.Value]
+	if tp.Recording() && w.RequiresGrad() {
+		if f != nil {
+			f.Release()
+			delete(mod.filters, w.Value)
+		}
+		return nil
+	}
+	if f == nil {
+		if mod.filters == nil {
+			mod.filters = map[*tensor.Tensor]*tensor.ConvFilters{}
+		}
+		f = tensor.PrepareConvFilters(w.Value, groups)
+		mod.filters[w.Value] = f
+	}
+	return f
+}
+
+// ReleasePacked drops the convolution filters packed for reuse (see
+// packedFilters): after initialiser values were changed in place other
+// than by training, and to free their memory.
+func (mod *Module) ReleasePacked() {
+	mod.filtersMu.Lock()
+	defer mod.filtersMu.Unlock()
+	for _, f := range mod.filters {
+		f.Release()
+	}
+	mod.filters = nil
 }
 
 var _ nn.Module = (*Module)(nil)
@@ -149,7 +211,7 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		return nil, fmt.Errorf("onnx: import: the model uses ai.onnx opset %d; the importer implements opsets %d to %d (re-export the model with one of them, e.g. torch.onnx.export(..., opset_version=17))", opset, MinOpset, MaxOpset)
 	}
 	g := m.Graph
-	mod := &Module{model: m, opset: opset, name: g.Name, inits: map[string]*val{}, maxActs: opt.MaxActivationValues}
+	mod := &Module{model: m, opset: opset, name: g.Name, inits: map[string]*val{}, maxActs: opt.MaxActivationValues, frozen: opt.Frozen}
 
 	// Initialisers.
 	initNames := map[string]bool{}
@@ -253,6 +315,12 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 			}
 		}
 		mod.inits[t.Name] = v
+		if v.v != nil {
+			if mod.initTensors == nil {
+				mod.initTensors = map[*tensor.Tensor]bool{}
+			}
+			mod.initTensors[v.v.Value] = true
+		}
 	}
 
 	// Nodes.

@@ -697,7 +697,7 @@ func compileConvAct(c *compiler) func(e *env, x []*val, act convAct) []*val {
 		for i := range xs[2:] {
 			g.outSize(i, xs[2+i], false) // checks the kernel fits
 		}
-		y := convND(e.tp, xv, w, b, g, group, act)
+		y := convND(e.tp, e.m, xv, w, b, g, group, act)
 		if act.relu && len(xs) != 4 {
 			if act.hi > 0 {
 				y = clampVar(e.tp, y, 0, act.hi)
@@ -711,17 +711,17 @@ func compileConvAct(c *compiler) func(e *env, x []*val, act convAct) []*val {
 
 // convND runs a 1-, 2- or 3-D convolution through the 2-D tape op; a
 // 2-D one gets act applied too.
-func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int, act convAct) *autograd.Var {
+func convND(tp *autograd.Tape, m *Module, x, w, b *autograd.Var, g convGeometry, group int, act convAct) *autograd.Var {
 	xs, ws := x.Value.Shape(), w.Value.Shape()
 	switch len(xs) {
 	case 3:
 		g2 := convGeometry{kernel: []int{1, g.kernel[0]}, stride: []int{1, g.stride[0]}, dil: []int{1, g.dil[0]},
 			padBegin: []int{0, g.padBegin[0]}, padEnd: []int{0, g.padEnd[0]}}
-		y := conv2d(tp, tp.Reshape(x, xs[0], xs[1], 1, xs[2]), tp.Reshape(w, ws[0], ws[1], 1, ws[2]), b, g2, group, convAct{})
+		y := conv2d(tp, nil, tp.Reshape(x, xs[0], xs[1], 1, xs[2]), tp.Reshape(w, ws[0], ws[1], 1, ws[2]), b, g2, group, convAct{})
 		ys := y.Value.Shape()
 		return tp.Reshape(y, ys[0], ys[1], ys[3])
 	case 4:
-		return conv2d(tp, x, w, b, g, group, act)
+		return conv2d(tp, m, x, w, b, g, group, act)
 	}
 	// 3-D: for each kernel depth j, gather the input planes every output
 	// depth reads at that tap (zeros in the padding), fold the depth into
@@ -742,7 +742,7 @@ func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int,
 		})
 		xj := tp.Reshape(gatherMap(tp, x, m, shape, 0), n*od, ch, xs[3], xs[4])
 		wj := tp.Reshape(tp.Slice(w, 2, j, j+1), ws[0], ws[1], ws[3], ws[4])
-		yj := conv2d(tp, xj, wj, nil, g2, group, convAct{})
+		yj := conv2d(tp, nil, xj, wj, nil, g2, group, convAct{})
 		if acc == nil {
 			acc = yj
 		} else {
@@ -760,7 +760,8 @@ func convND(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int,
 
 // conv2d runs a 2-D convolution followed by act: dilations by spreading
 // the kernel out with zeros, asymmetric pads by padding the input first.
-func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int, act convAct) *autograd.Var {
+// Filters that are m's initialisers are packed once (m nil: never).
+func conv2d(tp *autograd.Tape, m *Module, x, w, b *autograd.Var, g convGeometry, group int, act convAct) *autograd.Var {
 	if g.dil[0] != 1 || g.dil[1] != 1 {
 		w = dilateKernel(tp, w, g.dil)
 	}
@@ -771,6 +772,7 @@ func conv2d(tp *autograd.Tape, x, w, b *autograd.Var, g convGeometry, group int,
 		x = padSpatial(tp, x, g.padBegin, g.padEnd)
 	}
 	x, w = contiguous(tp, x), contiguous(tp, w)
+	p.Prepared = m.packedFilters(tp, w, group)
 	switch {
 	case act.relu && act.hi > 0 && tp.Rule() == nil:
 		return convReluMin(tp, x, w, b, p, act.hi)

@@ -55,7 +55,9 @@ func LoadONNX(path, meta string) (*Predictor, error) {
 	}
 	// The same bound on a forward pass as for glassbox models: an ONNX
 	// graph cannot be sized before it runs, so it is counted as it runs.
-	mod, err := onnx.Import(om, onnx.ImportOptions{MaxActivationValues: MaxActivationValues})
+	// A predictor only runs and explains its model: Frozen packs the
+	// filters once.
+	mod, err := onnx.Import(om, onnx.ImportOptions{MaxActivationValues: MaxActivationValues, Frozen: true})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

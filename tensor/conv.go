@@ -17,6 +17,70 @@ type ConvParams struct {
 	// Groups splits the input and output channels into Groups independent
 	// convolutions (Groups = channels is a depthwise convolution).
 	Groups int
+	// Prepared, when it holds the filters w the convolution is called
+	// with (the same *Tensor), supplies them packed for the GEMM kernels
+	// once for every call, instead of each call packing them again. For
+	// filters that no longer change: see PrepareConvFilters.
+	Prepared *ConvFilters `json:"-"`
+}
+
+// ConvFilters are a convolution's filters packed once for the GEMM
+// kernels, on first use, for every later call with them: a model that is
+// only run (inference, explanations) repacks 47 MB of ResNet-18 weights at
+// every call otherwise, as onnxruntime does not. The filters must not
+// change while it is in use; Release it when they do or when done.
+type ConvFilters struct {
+	w      *Tensor
+	groups int
+	mu     sync.Mutex
+	fwd    []*kern.IndirectA // the forward's filters, per group
+	flip   []*kern.IndirectA // the input gradient's flipped filters, per group
+}
+
+// PrepareConvFilters returns w ([out, in/groups, kh, kw]) to be packed on
+// first use by the convolutions whose ConvParams.Prepared it is set as.
+func PrepareConvFilters(w *Tensor, groups int) *ConvFilters {
+	return &ConvFilters{w: w, groups: max(groups, 1)}
+}
+
+// Release frees the packings; the next use packs them again.
+func (f *ConvFilters) Release() {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	releaseAll(f.fwd)
+	releaseAll(f.flip)
+	f.fwd, f.flip = nil, nil
+}
+
+// prepared returns p.Prepared when it was made for w and pl's groups.
+func (p ConvParams) prepared(w *Tensor, groups int) *ConvFilters {
+	if f := p.Prepared; f != nil && f.w == w && f.groups == groups {
+		return f
+	}
+	return nil
+}
+
+// forward returns the forward's packed filters, packing them once.
+func (f *ConvFilters) forward(pl *convPlan, wd []float32) []*kern.IndirectA {
+	return f.once(&f.fwd, func() []*kern.IndirectA { return pl.packFilters(wd) })
+}
+
+// flipped returns the input gradient's packed flipped filters, once.
+func (f *ConvFilters) flipped(pl *convPlan, wd []float32) []*kern.IndirectA {
+	return f.once(&f.flip, func() []*kern.IndirectA { return pl.packFlipped(wd) })
+}
+
+// once returns *slot, filled by pack the first time.
+func (f *ConvFilters) once(slot *[]*kern.IndirectA, pack func() []*kern.IndirectA) []*kern.IndirectA {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if *slot == nil {
+		*slot = pack()
+	}
+	return *slot
 }
 
 // norm returns p with zero strides and groups replaced by 1.
@@ -511,8 +575,12 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 	// by every image and core.
 	var packed []*kern.IndirectA
 	if pl.mode == modeWide {
-		packed = pl.packFilters(wd)
-		defer releaseAll(packed)
+		if f := p.prepared(w, g.g); f != nil {
+			packed = f.forward(&pl, wd)
+		} else {
+			packed = pl.packFilters(wd)
+			defer releaseAll(packed)
+		}
 	}
 	if pl.mode == modeWide && pl.rowOut && !serial && g.n == 1 {
 		// One image (an explanation, a batch-1 prediction): its output
@@ -571,6 +639,21 @@ func (pl *convPlan) packFilters(w []float32) []*kern.IndirectA {
 	return packed
 }
 
+// packFlipped packs each group's flipped filters (flipFilters) for the
+// input gradient's indirect GEMM.
+func (pl *convPlan) packFlipped(w []float32) []*kern.IndirectA {
+	wlen := pl.g * pl.og * pl.ckk
+	fb := getCols(wlen)
+	defer putCols(fb)
+	pl.flipFilters((*fb)[:wlen], w)
+	packed := make([]*kern.IndirectA, pl.g)
+	kk := pl.og * pl.kh * pl.kw
+	for gi := range packed {
+		packed[gi] = kern.PackIndirectA(pl.cg, kk, (*fb)[gi*pl.og*pl.ckk:], kk, true)
+	}
+	return packed
+}
+
 func releaseAll(ps []*kern.IndirectA) {
 	for _, p := range ps {
 		p.Release()
@@ -599,11 +682,26 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 		xg := x[(i*pl.g+gi)*ghw:][:ghw]
 		bm := xg
 		if pl.mode == modeIm2Col {
-			Im2Col(cols, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+			pl.im2col(cols, xg, !convSerialGemm(pl.n))
 			bm = cols
 		}
 		gm(false, false, pl.og, ohw, pl.ckk, 1, w[gi*pl.og*pl.ckk:], pl.ckk, bm, ohw, beta, yi[gi*pl.og*ohw:], ohw)
 	}
+}
+
+// im2col unfolds one group of one image into cols (Im2Col), its channels
+// split over the cores when par: an image alone (batch 1) would
+// otherwise unfold on one core while the other waits for the GEMM.
+func (pl *convPlan) im2col(cols, xg []float32, par bool) {
+	if !par || pl.cg == 1 {
+		Im2Col(cols, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+		return
+	}
+	rows := pl.kh * pl.kw * pl.ohw() // of cols, per channel
+	hw := pl.h * pl.w
+	parallelFor(pl.cg, max(1, (1<<15)/max(1, rows)), func(c0, c1 int) {
+		Im2Col(cols[c0*rows:c1*rows], xg[c0*hw:c1*hw], c1-c0, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+	})
 }
 
 // forwardWide computes images [i0, i0+nb) in modeWide with the indirect
@@ -791,15 +889,12 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 	// The input gradient's flipped filters, packed once per call.
 	var wflip []*kern.IndirectA
 	if needDX && pl.flipDX {
-		fb := getCols(wlen)
-		defer putCols(fb)
-		pl.flipFilters((*fb)[:wlen], wd)
-		wflip = make([]*kern.IndirectA, pl.g)
-		kk := pl.og * pl.kh * pl.kw
-		for gi := range wflip {
-			wflip[gi] = kern.PackIndirectA(pl.cg, kk, (*fb)[gi*pl.og*pl.ckk:], kk, true)
+		if f := p.prepared(w, g.g); f != nil {
+			wflip = f.flipped(&pl, wd)
+		} else {
+			wflip = pl.packFlipped(wd)
+			defer releaseAll(wflip)
 		}
-		defer releaseAll(wflip)
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
 		var ws convWork

@@ -474,3 +474,38 @@ func BenchmarkConv2DBackward(b *testing.B) {
 		})
 	}
 }
+
+// Filters packed once (ConvParams.Prepared) give what packing them at
+// every call gives, forward and input gradient, and are ignored for other
+// filters.
+func TestConv2DPreparedFilters(t *testing.T) {
+	for i, tc := range convCases {
+		x, w, b := tc.tensors(uint64(i + 500))
+		p := tc.p
+		want := Conv2DReLU(x, w, b, p)
+		dy := RandN(NewRNG(uint64(i+600)), 0, 1, want.Shape()...)
+		wantDX := Conv2DInputGrad(x, w, want, dy, p)
+		f := PrepareConvFilters(w, p.Groups)
+		pp := p
+		pp.Prepared = f
+		for run := 0; run < 2; run++ {
+			got := Conv2DReLU(x, w, b, pp)
+			if !bitsEqual(got.Data(), want.Data()) {
+				t.Fatalf("%s run %d: prepared forward differs", tc.name, run)
+			}
+			if dx := Conv2DInputGrad(x, w, got, dy, pp); !bitsEqual(dx.Data(), wantDX.Data()) {
+				t.Fatalf("%s run %d: prepared input gradient differs", tc.name, run)
+			}
+			f.Release() // the next run packs again
+		}
+		// Prepared for other filters: ignored, never applied to these.
+		other := w.Clone()
+		other.Data()[0] += 1
+		po := p
+		po.Prepared = PrepareConvFilters(other, p.Groups)
+		Conv2D(x, other, b, po) // packs other's filters
+		if got := Conv2DReLU(x, w, b, po); !bitsEqual(got.Data(), want.Data()) {
+			t.Fatalf("%s: filters prepared for another tensor were used", tc.name)
+		}
+	}
+}

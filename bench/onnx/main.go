@@ -263,7 +263,7 @@ func load(dir string, e entry) (*onnx.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return onnx.Import(m, onnx.ImportOptions{})
+	return onnx.Import(m, onnx.ImportOptions{Frozen: true}) // as predictor.LoadONNX opens it
 }
 
 func readF32(path string) ([]float32, error) {

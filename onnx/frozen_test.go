@@ -1,0 +1,80 @@
+package onnx
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
+)
+
+// A Frozen import packs its filters once; it must answer as a plain one
+// does, through inference, input gradients, training steps (which drop
+// the packing) and a value changed by hand (after ReleasePacked).
+func TestFrozenMatchesPlain(t *testing.T) {
+	plain := mustImport(t, cnnGraph(smallCNN(6), -1), ImportOptions{})
+	frozen := mustImport(t, cnnGraph(smallCNN(6), -1), ImportOptions{Frozen: true})
+	x := randImages(7, 3)
+	same := func(what string) {
+		t.Helper()
+		for _, batch := range []int{1, 3} {
+			xb := x.Slice(0, 0, batch).Contiguous()
+			want, err := nn.Predict(plain, xb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for run := 0; run < 2; run++ { // the second run uses the packing
+				got, err := nn.Predict(frozen, xb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got.Data(), want.Data()) {
+					t.Fatalf("%s, batch %d, run %d: frozen output differs", what, batch, run)
+				}
+			}
+			// The input gradient with the parameters frozen, as the
+			// explanations take it.
+			inGrad := func(m *Module) []float32 {
+				thaw := autograd.Freeze(m.Params())
+				defer thaw()
+				c := nn.EvalGrad()
+				xv := autograd.Input(xb.Clone())
+				if err := c.Tape.Backward(c.Tape.Sum(m.Forward(c, xv), false)); err != nil {
+					t.Fatal(err)
+				}
+				return xv.Grad.Data()
+			}
+			if !slices.Equal(inGrad(frozen), inGrad(plain)) {
+				t.Fatalf("%s, batch %d: frozen input gradient differs", what, batch)
+			}
+		}
+	}
+	same("imported")
+	if len(frozen.filters) == 0 {
+		t.Fatal("a frozen import packed no filters")
+	}
+	// Training steps on both: each recording forward drops the packing.
+	target := tensor.RandU(tensor.NewRNG(8), -1, 1, 3, 5)
+	for _, m := range []*Module{plain, frozen} {
+		for i := 0; i < 3; i++ {
+			nn.ZeroGrad(m)
+			c := nn.Train(tensor.NewRNG(1))
+			d := c.Tape.Sub(m.Forward(c, autograd.Const(x)), autograd.Const(target))
+			if err := c.Tape.Backward(c.Tape.Mean(c.Tape.Square(d), false)); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range m.Params() {
+				tensor.AddInPlace(p.Value, tensor.MulScalar(p.Grad, -0.1))
+			}
+			nn.Predict(m, x) // an inference between steps packs the filters again
+		}
+	}
+	same("after training steps")
+	// By hand: both changed, the frozen one told.
+	for _, m := range []*Module{plain, frozen} {
+		m.Params()[0].Value.Data()[0] += 0.5
+	}
+	frozen.ReleasePacked()
+	same("after a change by hand and ReleasePacked")
+}
