@@ -98,9 +98,9 @@ func clampVar(tp *autograd.Tape, x *autograd.Var, lo, hi float32) *autograd.Var 
 }
 
 // convReluMin records min(Conv2DReLU(x, w, b, p), hi) for hi > 0 (a
-// convolution followed by ReLU6) with the bound applied in place on the
-// convolution's fresh output: no second tensor and one pass fewer than a
-// separate Clip. The gradient passes where 0 < y < hi, masked in one pass
+// convolution followed by ReLU6) with the bound applied by the
+// convolution to each image while it is in cache (tensor.Conv2DReLUMax):
+// no second tensor and no pass over the batch as a separate Clip takes. The gradient passes where 0 < y < hi, masked in one pass
 // (at y = hi exactly
 // it stops, where a separate Clip would let x = hi through: a set of
 // measure zero).
@@ -109,14 +109,8 @@ func convReluMin(tp *autograd.Tape, x, w, b *autograd.Var, p tensor.ConvParams, 
 	if b != nil {
 		bv = b.Value
 	}
-	y := tensor.Conv2DReLU(x.Value, w.Value, bv, p)
+	y := tensor.Conv2DReLUMax(x.Value, w.Value, bv, p, hi)
 	yd := y.Data()
-	tensor.ParallelFor(len(yd), 1<<14, func(a, b int) {
-		o := yd[a:b]
-		for i, v := range o {
-			o[i] = min(v, hi)
-		}
-	})
 	return tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor {
 		gm := tensor.New(g.Shape()...)
 		gmd, gd := gm.Data(), g.Contiguous().Data()

@@ -537,23 +537,40 @@ func (pl *convPlan) wideColsAdjoint(dxp, dcols []float32, nb int) {
 // of the padded image, in place. A 1×1, stride-1, unpadded convolution
 // multiplies the input directly. Shapes that do not fit panic with a
 // *ShapeError.
-func Conv2D(x, w, b *Tensor, p ConvParams) *Tensor { return conv2D("Conv2D", x, w, b, p, false) }
+func Conv2D(x, w, b *Tensor, p ConvParams) *Tensor { return conv2D("Conv2D", x, w, b, p, false, 0) }
 
 // Conv2DReLU returns max(Conv2D(x, w, b, p), 0), bit for bit, in one pass:
 // the rectifier is applied while the result is copied out of the GEMM
 // instead of in a second sweep over the output (a conv-ReLU pair is the
 // commonest block of a CNN, and the sweep cost a tenth of a training step).
 func Conv2DReLU(x, w, b *Tensor, p ConvParams) *Tensor {
-	return conv2D("Conv2DReLU", x, w, b, p, true)
+	return conv2D("Conv2DReLU", x, w, b, p, true, 0)
 }
 
-func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
+// Conv2DReLUMax is min(Conv2DReLU(x, w, b, p), hi) for hi > 0 (ReLU6 with
+// hi = 6, as MobileNets use it), the bound applied to each image's output
+// while it is still in cache rather than in a pass over the whole batch
+// afterwards. Its gradient is Conv2DBackward's of dy masked where
+// 0 < y < hi.
+func Conv2DReLUMax(x, w, b *Tensor, p ConvParams, hi float32) *Tensor {
+	if !(hi > 0) {
+		shapeErr("Conv2DReLUMax", "upper bound %v must be positive", hi)
+	}
+	return conv2D("Conv2DReLUMax", x, w, b, p, true, hi)
+}
+
+// clampMax sets d[i] = min(d[i], hi) (a NaN stays).
+func clampMax(d []float32, hi float32) { kern.ClampMax(d, hi) }
+
+// conv2D is the forward of every convolution: rectified when relu, then
+// bounded above by bound when bound > 0.
+func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) *Tensor {
 	g := convCheck(op, x.shape, w.shape, p)
 	if b != nil && (b.Len() != g.o) {
 		shapeErr(op, "bias has shape %v, want [%d] (one per output channel)", b.shape, g.o)
 	}
 	if g.isDepthwise() {
-		return depthwiseForward(g, x, w, b, relu)
+		return depthwiseForward(g, x, w, b, relu, bound)
 	}
 	// The forward keeps no partial weight gradients, so its batch
 	// partition need not shrink for large filters (it had put a whole
@@ -587,7 +604,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 		// rows are spread over the cores, written in place.
 		xp := getCols(pl.padLen(1))
 		defer putCols(xp)
-		pl.forwardRowsParallel(y.data, xd, bd, *xp, packed, relu)
+		pl.forwardRowsParallel(y.data, xd, bd, *xp, packed, relu, bound)
 		return y
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
@@ -606,10 +623,10 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 			if pl.mode == modeWide {
 				for s := i0; s < i1; s += pl.nb {
 					if pl.rowOut && serial {
-						pl.forwardRows(y.data, xd, bd, s, min(pl.nb, i1-s), *xp, packed, relu)
+						pl.forwardRows(y.data, xd, bd, s, min(pl.nb, i1-s), *xp, packed, relu, bound)
 						continue
 					}
-					pl.forwardWide(y.data, xd, bd, s, min(pl.nb, i1-s), *xp, *yw, packed, !serial, relu)
+					pl.forwardWide(y.data, xd, bd, s, min(pl.nb, i1-s), *xp, *yw, packed, !serial, relu, bound)
 				}
 				continue
 			}
@@ -618,11 +635,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool) *Tensor {
 				if cols != nil {
 					c = *cols
 				}
-				pl.forwardImage(y.data, xd, wd, bd, i, c, gm)
-				if relu {
-					n := g.o * g.ohw()
-					kern.AddBias(y.data[i*n:(i+1)*n], y.data[i*n:(i+1)*n], 0, true)
-				}
+				pl.forwardImage(y.data, xd, wd, bd, i, c, gm, relu, bound)
 			}
 		}
 	})
@@ -667,16 +680,9 @@ type gemmIndirectFn = func(m, n, k int, a []float32, lda int, src []float32, off
 type gemmFn = func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // forwardImage computes image i in modeDirect or modeIm2Col.
-func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32, gm gemmFn) {
+func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32, gm gemmFn, relu bool, bound float32) {
 	ohw := pl.ohw()
 	yi := y[i*pl.o*ohw : (i+1)*pl.o*ohw]
-	var beta float32
-	if bias != nil {
-		for o, v := range bias {
-			fillFloat(yi[o*ohw:(o+1)*ohw], v)
-		}
-		beta = 1
-	}
 	ghw := pl.cg * pl.h * pl.w
 	for gi := 0; gi < pl.g; gi++ {
 		xg := x[(i*pl.g+gi)*ghw:][:ghw]
@@ -685,7 +691,25 @@ func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32,
 			pl.im2col(cols, xg, !convSerialGemm(pl.n))
 			bm = cols
 		}
-		gm(false, false, pl.og, ohw, pl.ckk, 1, w[gi*pl.og*pl.ckk:], pl.ckk, bm, ohw, beta, yi[gi*pl.og*ohw:], ohw)
+		gm(false, false, pl.og, ohw, pl.ckk, 1, w[gi*pl.og*pl.ckk:], pl.ckk, bm, ohw, 0, yi[gi*pl.og*ohw:], ohw)
+	}
+	// The epilogue a plane at a time, while it is in cache: bias,
+	// rectifier, upper bound (no bias prefilled for the GEMM to read back).
+	if bias == nil && !relu && bound <= 0 {
+		return
+	}
+	for o := 0; o < pl.o; o++ {
+		plane := yi[o*ohw : (o+1)*ohw]
+		var b float32
+		if bias != nil {
+			b = bias[o]
+		}
+		if bias != nil || relu {
+			kern.AddBias(plane, plane, b, relu)
+		}
+		if bound > 0 {
+			clampMax(plane, bound)
+		}
 	}
 }
 
@@ -709,7 +733,7 @@ func (pl *convPlan) im2col(cols, xg []float32, par bool) {
 // [og, ckk] with the unfolded rows read straight from the padded image
 // (pl.taps), on the padded width (on several cores when par); the valid
 // columns are copied out with the bias added (and rectified when relu).
-func (pl *convPlan) forwardWide(y, x, bias []float32, i0, nb int, xp, yw []float32, packed []*kern.IndirectA, par, relu bool) {
+func (pl *convPlan) forwardWide(y, x, bias []float32, i0, nb int, xp, yw []float32, packed []*kern.IndirectA, par, relu bool, hi float32) {
 	L, ohw, img := pl.wide, pl.ohw(), pl.cg*pl.hp*pl.wp
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
@@ -723,6 +747,9 @@ func (pl *convPlan) forwardWide(y, x, bias []float32, i0, nb int, xp, yw []float
 				}
 				kern.AddBiasRows(y[((i0+j)*pl.o+oc)*ohw:][:ohw], pl.ow, yw[o*L:][:L], pl.wp, pl.oh, pl.ow, b, relu)
 			}
+			if hi > 0 {
+				clampMax(y[((i0+j)*pl.o+gi*pl.og)*ohw:][:pl.og*ohw], hi)
+			}
 		}
 	}
 }
@@ -730,7 +757,7 @@ func (pl *convPlan) forwardWide(y, x, bias []float32, i0, nb int, xp, yw []float
 // forwardRows computes images [i0, i0+nb) as forwardWide does, with each
 // output row written in place by the indirect GEMM (bias and rectifier
 // applied as it stores): no padded-width result to copy out.
-func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, packed []*kern.IndirectA, relu bool) {
+func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, packed []*kern.IndirectA, relu bool, hi float32) {
 	ohw, img := pl.ohw(), pl.cg*pl.hp*pl.wp
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, i0, nb, gi)
@@ -741,6 +768,9 @@ func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, 
 		for j := 0; j < nb; j++ {
 			yo := y[((i0+j)*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
 			kern.SgemmIndirectRowsPacked(packed[gi], xp[j*img:], pl.taps, pl.oh, pl.ow, pl.wp, bg, relu, yo, ohw, pl.ow)
+			if hi > 0 {
+				clampMax(yo, hi)
+			}
 		}
 	}
 }
@@ -748,7 +778,7 @@ func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, 
 // forwardRowsParallel is forwardRows for a batch of one image, its output
 // rows split over the cores (each row is computed as forwardRows computes
 // it, so the split changes no result).
-func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern.IndirectA, relu bool) {
+func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern.IndirectA, relu bool, hi float32) {
 	ohw := pl.ohw()
 	for gi := 0; gi < pl.g; gi++ {
 		pl.padImages(xp, x, 0, 1, gi)
@@ -760,6 +790,11 @@ func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern
 		pa := packed[gi]
 		parallelFor(pl.oh, max(1, pl.oh/(4*runtime.GOMAXPROCS(0))), func(r0, r1 int) {
 			kern.SgemmIndirectRowsPacked(pa, xp[r0*pl.wp:], pl.taps, r1-r0, pl.ow, pl.wp, bg, relu, yo[r0*pl.ow:], ohw, pl.ow)
+			if hi > 0 {
+				for o := 0; o < pl.og; o++ {
+					clampMax(yo[o*ohw+r0*pl.ow:o*ohw+r1*pl.ow], hi)
+				}
+			}
 		})
 	}
 }

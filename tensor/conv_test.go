@@ -509,3 +509,27 @@ func TestConv2DPreparedFilters(t *testing.T) {
 		}
 	}
 }
+
+// Conv2DReLUMax is min(Conv2DReLU, hi), bit for bit, in every mode
+// (depthwise and a lone image included).
+func TestConv2DReLUMax(t *testing.T) {
+	for i, tc := range convCases {
+		x, w, b := tc.tensors(uint64(i + 700))
+		for _, hi := range []float32{0.5, 6} {
+			want := Conv2DReLU(x, w, b, tc.p)
+			for j, v := range want.Data() {
+				want.Data()[j] = min(v, hi)
+			}
+			got := Conv2DReLUMax(x, w, b, tc.p, hi)
+			if !bitsEqual(got.Data(), want.Data()) {
+				t.Fatalf("%s, hi %v: differs from min(Conv2DReLU, hi)", tc.name, hi)
+			}
+		}
+	}
+	x, w, b := convCases[0].tensors(1)
+	for _, hi := range []float32{0, -1, float32(math.NaN())} {
+		if err := Catch(func() { Conv2DReLUMax(x, w, b, convCases[0].p, hi) }); err == nil {
+			t.Fatalf("upper bound %v accepted", hi)
+		}
+	}
+}

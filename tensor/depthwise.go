@@ -103,8 +103,8 @@ func (d *depthwise) unfill(dx, buf []float32) {
 }
 
 // depthwiseForward is conv2D for a depthwise geometry: y = x ⊛ w + b,
-// rectified when relu.
-func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool) *Tensor {
+// rectified when relu, bounded above by bound when bound > 0.
+func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Tensor {
 	d := newDepthwise(g)
 	y := New(g.n, g.o, g.oh, g.ow)
 	xd, wd, yd := x.Data(), w.Data(), y.data
@@ -124,6 +124,9 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool) *Tensor {
 				bias = bd[c]
 			}
 			kern.DepthwiseRows(yd[pc*ohw:(pc+1)*ohw], g.ow, *buf, d.lds, d.offs, wd[c*kk:(c+1)*kk], bias, g.oh, g.ow, relu)
+			if bound > 0 {
+				clampMax(yd[pc*ohw:(pc+1)*ohw], bound)
+			}
 		}
 	})
 	return y

@@ -19,6 +19,18 @@ func AddBias(dst, src []float32, b float32, relu bool) {
 	addBias(dst, src[:len(dst)], b, relu)
 }
 
+// ClampMax sets d[i] = min(d[i], hi); a NaN in d stays (as Go's min
+// keeps it): the upper bound of ReLU6 (hi = 6).
+func ClampMax(d []float32, hi float32) { clampMax(d, hi) }
+
+// clampMaxGo is ClampMax in Go, the reference the vector kernel is tested
+// against.
+func clampMaxGo(d []float32, hi float32) {
+	for i, v := range d {
+		d[i] = min(v, hi)
+	}
+}
+
 // ReLUGrad sets dst[i] = g[i] where y[i], the output of a ReLU, is
 // positive and 0 elsewhere: the gradient through the rectifier. Like
 // autograd's ReLU it tests the sign of −bits(y), so a NaN output passes

@@ -18,6 +18,19 @@ func addBias(dst, src []float32, b float32, relu bool) {
 	addBiasGo(dst[n8:], src[n8:], b, relu)
 }
 
+//go:noescape
+func clampMaxAVX2(d *float32, n int, hi float32)
+
+func clampMax(d []float32, hi float32) {
+	n8 := len(d) &^ 7
+	if !hasAVX2FMA || n8 == 0 {
+		clampMaxGo(d, hi)
+		return
+	}
+	clampMaxAVX2(&d[0], n8, hi)
+	clampMaxGo(d[n8:], hi)
+}
+
 func reluGrad(dst, g, y []float32) {
 	n8 := len(dst) &^ 7
 	if !hasAVX2FMA || n8 == 0 {

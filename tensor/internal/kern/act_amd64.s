@@ -134,3 +134,21 @@ sig16:
 	JNZ         sig16
 	VZEROUPPER
 	RET
+
+// func clampMaxAVX2(d *float32, n int, hi float32)
+// n is a multiple of 8: d = min(d, hi), with hi as MINPS's first source so
+// that a NaN in d (the second) is what comes out.
+TEXT ·clampMaxAVX2(SB), NOSPLIT, $0-20
+	MOVQ         d+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS hi+16(FP), Y0
+
+clamp8:
+	VMOVUPS (DI), Y1
+	VMINPS  Y1, Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     clamp8
+	VZEROUPPER
+	RET

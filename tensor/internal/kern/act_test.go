@@ -128,3 +128,27 @@ func TestTanhSigmoidAccuracy(t *testing.T) {
 		}
 	}
 }
+
+func TestClampMaxMatchesGo(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 33, 100} {
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32((i*7919)%97-48) / 4 // −12 … 12
+		}
+		if n > 3 {
+			d[1], d[2], d[3] = nan, inf, float32(math.Copysign(0, -1))
+		}
+		want := append([]float32(nil), d...)
+		clampMaxGo(want, 6)
+		ClampMax(d, 6)
+		for i := range d {
+			if math.Float32bits(d[i]) != math.Float32bits(want[i]) && !(d[i] != d[i] && want[i] != want[i]) {
+				t.Fatalf("n=%d: [%d] = %v, want %v", n, i, d[i], want[i])
+			}
+		}
+		if n > 3 && (d[1] == d[1] || d[2] != 6) {
+			t.Fatalf("n=%d: NaN → %v, +Inf → %v; want NaN and 6", n, d[1], d[2])
+		}
+	}
+}
