@@ -50,6 +50,13 @@ func newDepthwise(g convGeom) *depthwise {
 // phases.
 func (d *depthwise) fill(buf, x []float32) {
 	s, ph, pw := d.p.StrideW, d.p.PadH, d.p.PadW
+	// Each phase's valid columns are the same on every row.
+	var los, his [8]int
+	if s > 1 && s <= len(los) {
+		for q := 0; q < s; q++ {
+			los[q], his[q] = validRange(d.we, d.w, s, pw, q)
+		}
+	}
 	for r := 0; r < d.hp; r++ {
 		row := buf[r*d.rl : (r+1)*d.rl]
 		iy := r - ph
@@ -58,24 +65,62 @@ func (d *depthwise) fill(buf, x []float32) {
 			continue
 		}
 		in := x[iy*d.w : (iy+1)*d.w]
-		if s == 1 {
+		switch {
+		case s == 1:
 			clear(row[:pw])
 			copy(row[pw:], in)
 			clear(row[pw+d.w:])
-			continue
-		}
-		for q := 0; q < s; q++ {
-			out := row[q*d.we : (q+1)*d.we]
-			// Phase columns j whose input column j·s + q − pw is inside.
-			lo, hi := validRange(d.we, d.w, s, pw, q)
-			clear(out[:lo])
-			clear(out[hi:])
-			ix := lo*s + q - pw
-			for j := lo; j < hi; j++ {
-				out[j] = in[ix]
-				ix += s
+		case s == 2 && pw <= 1:
+			d.fill2(row, in, los, his)
+		default:
+			for q := 0; q < s; q++ {
+				out := row[q*d.we : (q+1)*d.we]
+				// Phase columns j whose input column j·s + q − pw is inside.
+				lo, hi := validRange(d.we, d.w, s, pw, q)
+				clear(out[:lo])
+				clear(out[hi:])
+				ix := lo*s + q - pw
+				for j := lo; j < hi; j++ {
+					out[j] = in[ix]
+					ix += s
+				}
 			}
 		}
+	}
+}
+
+// fill2 is fill's row for stride 2 and padding 0 or 1 (MobileNet's
+// downsampling layers): the even and odd padded columns split in one
+// loop over pairs.
+func (d *depthwise) fill2(row, in []float32, los, his [8]int) {
+	pw := d.p.PadW
+	p0, p1 := row[:d.we], row[d.we:2*d.we]
+	clear(p0[:los[0]])
+	clear(p0[his[0]:])
+	clear(p1[:los[1]])
+	clear(p1[his[1]:])
+	// Padded column c = 2j + q holds input column c − pw.
+	if pw == 0 {
+		// Phase 0 reads in[2j], phase 1 in[2j+1].
+		n := min(his[0], his[1])
+		for j := 0; j < n; j++ {
+			p0[j], p1[j] = in[2*j], in[2*j+1]
+		}
+		for j := n; j < his[0]; j++ {
+			p0[j] = in[2*j]
+		}
+		return
+	}
+	// pw == 1: phase 1 reads in[2j], phase 0 in[2j−1] (from j = 1).
+	n := min(his[1], his[0]-1)
+	for j := 0; j < n; j++ {
+		p1[j], p0[j+1] = in[2*j], in[2*j+1]
+	}
+	for j := n; j < his[1]; j++ {
+		p1[j] = in[2*j]
+	}
+	for j := n + 1; j < his[0]; j++ {
+		p0[j] = in[2*j-1]
 	}
 }
 
