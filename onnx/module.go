@@ -95,6 +95,7 @@ type Module struct {
 	frozen      bool // ImportOptions.Frozen
 	filtersMu   sync.Mutex
 	filters     map[*tensor.Tensor]*tensor.ConvFilters
+	derived     map[derivedKey]*tensor.Tensor // rearranged recurrent weights
 	initTensors map[*tensor.Tensor]bool
 }
 
@@ -131,8 +132,9 @@ func (mod *Module) packedFilters(tp *autograd.Tape, w *autograd.Var, groups int)
 	return f
 }
 
-// ReleasePacked drops the convolution filters packed for reuse (see
-// packedFilters): after initialiser values were changed in place other
+// ReleasePacked drops the convolution filters packed for reuse and the
+// recurrent weights rearranged for reuse (see packedFilters and
+// frozenWeights): after initialiser values were changed in place other
 // than by training, and to free their memory.
 func (mod *Module) ReleasePacked() {
 	mod.filtersMu.Lock()
@@ -141,6 +143,57 @@ func (mod *Module) ReleasePacked() {
 		f.Release()
 	}
 	mod.filters = nil
+	mod.derived = nil
+}
+
+// weightMemo returns the weight named role that compute derives from a
+// recurrent node's initialisers, computed once where that is safe.
+type weightMemo func(role string, compute func() *autograd.Var) *autograd.Var
+
+// derivedKey names one rearranged weight: the node's W, one direction,
+// one role.
+type derivedKey struct {
+	w    *tensor.Tensor
+	dir  int
+	role string
+}
+
+// frozenWeights returns the memo of a recurrent node's rearranged weights
+// (gate blocks reordered, transposed), computed once and kept, under the
+// same rule as packedFilters: the module Frozen, W, R (and B) its
+// initialisers, and no gradient recorded for any of them, whose recording
+// forward drops what was kept. Otherwise the memo computes every time.
+func (mod *Module) frozenWeights(tp *autograd.Tape, W, R, B *autograd.Var, dir int) weightMemo {
+	every := func(_ string, compute func() *autograd.Var) *autograd.Var { return compute() }
+	if mod == nil || !mod.frozen || !mod.initTensors[W.Value] || !mod.initTensors[R.Value] || (B != nil && !mod.initTensors[B.Value]) {
+		return every
+	}
+	grads := W.RequiresGrad() || R.RequiresGrad() || (B != nil && B.RequiresGrad())
+	if tp.Recording() && grads {
+		mod.filtersMu.Lock()
+		for k := range mod.derived {
+			if k.w == W.Value {
+				delete(mod.derived, k)
+			}
+		}
+		mod.filtersMu.Unlock()
+		return every
+	}
+	return func(role string, compute func() *autograd.Var) *autograd.Var {
+		k := derivedKey{W.Value, dir, role}
+		mod.filtersMu.Lock()
+		defer mod.filtersMu.Unlock()
+		if t, ok := mod.derived[k]; ok {
+			return autograd.Const(t)
+		}
+		v := compute()
+		if mod.derived == nil {
+			mod.derived = map[derivedKey]*tensor.Tensor{}
+		}
+		t := v.Value.Contiguous().Clone() // its own memory: not a view of a recycled value
+		mod.derived[k] = t
+		return autograd.Const(t)
+	}
 }
 
 var _ nn.Module = (*Module)(nil)

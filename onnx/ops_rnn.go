@@ -264,7 +264,8 @@ func runRNN(e *env, s *rnnSpec, x []*val) []*val {
 		h0, c0 := pick(h0all, d), pick(c0all, d)
 		var hs, hT, cT *autograd.Var
 		if s.fused && P == nil {
-			hs, hT, cT = rnnFused(tp, s, Xd, Wd, Rd, Wb, Rb, h0, c0, h)
+			memo := e.m.frozenWeights(tp, W, R, B, d)
+			hs, hT, cT = rnnFused(tp, s, Xd, Wd, Rd, Wb, Rb, h0, c0, h, memo)
 		} else {
 			acts := s.acts[d*len(defaultActs[s.kind]) : (d+1)*len(defaultActs[s.kind])]
 			hs, hT, cT = rnnSteps(tp, s, acts, Xd, Wd, Rd, Wb, Rb, h0, c0, pick(P, d), h)
@@ -343,28 +344,30 @@ func gateBlocks(tp *autograd.Tape, v *autograd.Var, kind rnnKind, h int) *autogr
 
 // rnnFused runs one direction with a fused sequence op. X is [B, T, in];
 // W [G·H, in], R [G·H, H]; biases [G·H] or nil; states [B, H] or nil.
-func rnnFused(tp *autograd.Tape, s *rnnSpec, X, W, R, Wb, Rb, h0, c0 *autograd.Var, h int) (hs, hT, cT *autograd.Var) {
-	wih := tp.Transpose(gateBlocks(tp, W, s.kind, h)) // [in, G·H]
-	whh := contiguous(tp, tp.Transpose(gateBlocks(tp, R, s.kind, h)))
+// memo returns the weights rearranged for the op (see frozenWeights).
+func rnnFused(tp *autograd.Tape, s *rnnSpec, X, W, R, Wb, Rb, h0, c0 *autograd.Var, h int, memo weightMemo) (hs, hT, cT *autograd.Var) {
+	wih := memo("wih", func() *autograd.Var { return contiguous(tp, tp.Transpose(gateBlocks(tp, W, s.kind, h))) }) // [in, G·H]
+	whh := memo("whh", func() *autograd.Var { return contiguous(tp, tp.Transpose(gateBlocks(tp, R, s.kind, h))) })
 	xproj := tp.MatMul(X, wih) // [B, T, G·H]
 	switch s.kind {
 	case kindLSTM:
 		var bias *autograd.Var
 		if Wb != nil {
-			bias = gateBlocks(tp, tp.Add(Wb, Rb), s.kind, h)
+			bias = memo("bias", func() *autograd.Var { return gateBlocks(tp, tp.Add(Wb, Rb), s.kind, h) })
 		}
 		return tp.LSTMSeq(xproj, whh, bias, h0, c0)
 	case kindGRU:
 		var bih, bhh *autograd.Var
 		if Wb != nil {
-			bih, bhh = gateBlocks(tp, Wb, s.kind, h), gateBlocks(tp, Rb, s.kind, h)
+			bih = memo("bih", func() *autograd.Var { return gateBlocks(tp, Wb, s.kind, h) })
+			bhh = memo("bhh", func() *autograd.Var { return gateBlocks(tp, Rb, s.kind, h) })
 		}
 		hs, hT = tp.GRUSeq(xproj, whh, bih, bhh, h0)
 		return hs, hT, nil
 	}
 	var bias *autograd.Var
 	if Wb != nil {
-		bias = tp.Add(Wb, Rb)
+		bias = memo("bias", func() *autograd.Var { return tp.Add(Wb, Rb) })
 	}
 	hs, hT = tp.RNNSeq(xproj, whh, bias, h0)
 	return hs, hT, nil
