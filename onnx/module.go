@@ -740,6 +740,9 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 	// page faults and zeroing, and an inference reused none of it.
 	recycle := !e.tp.Recording() && e.hook == nil
 	var lastUse map[string]int
+	// produced holds the live values the nodes made: only their memory can
+	// be shared with a dead value's (initialisers and inputs have their own).
+	produced := map[string]*val{}
 	if recycle {
 		lastUse = map[string]int{}
 		for i, st := range plan {
@@ -798,9 +801,12 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 				v = e.hook(name, v)
 			}
 			vals[name] = v
+			if recycle {
+				produced[name] = v
+			}
 		}
 		if recycle {
-			releaseDead(vals, lastUse, i, st.names, st.n.Outputs)
+			releaseDead(vals, produced, lastUse, i, st.names, st.n.Outputs)
 		}
 	}
 	res = map[string]*val{}
@@ -816,8 +822,9 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 
 // releaseDead hands back the float values whose last reader was step i
 // (among names, what it read, and outputs, what it wrote), keeping
-// whatever shares memory with a value still alive.
-func releaseDead(vals map[string]*val, lastUse map[string]int, i int, names, outputs []string) {
+// whatever shares memory with a value still alive: of those, only what
+// the nodes produced can (produced, kept in step with vals).
+func releaseDead(vals, produced map[string]*val, lastUse map[string]int, i int, names, outputs []string) {
 	var dead []*tensor.Tensor
 	for _, group := range [2][]string{names, outputs} {
 		for _, name := range group {
@@ -826,7 +833,8 @@ func releaseDead(vals map[string]*val, lastUse map[string]int, i int, names, out
 				continue
 			}
 			delete(vals, name)
-			if v.v != nil {
+			delete(produced, name)
+			if v.v != nil && v.v.Value.Len() >= 1024 { // smaller ones are not recycled
 				dead = append(dead, v.v.Value)
 			}
 		}
@@ -834,8 +842,8 @@ func releaseDead(vals map[string]*val, lastUse map[string]int, i int, names, out
 	if len(dead) == 0 {
 		return
 	}
-	keep := make([]*tensor.Tensor, 0, len(vals))
-	for _, v := range vals {
+	keep := make([]*tensor.Tensor, 0, len(produced))
+	for _, v := range produced {
 		if v.v != nil {
 			keep = append(keep, v.v.Value)
 		}
