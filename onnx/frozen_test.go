@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -129,4 +130,36 @@ func TestFrozenRecurrentMatchesPlain(t *testing.T) {
 	}
 	frozen.ReleasePacked()
 	same("after a change by hand and ReleasePacked")
+}
+
+// The server runs predictions of one Frozen module at once: the packing
+// made on first use is shared, and every answer is the sequential one.
+func TestFrozenConcurrentPredictions(t *testing.T) {
+	frozen := mustImport(t, cnnGraph(smallCNN(9), -1), ImportOptions{Frozen: true})
+	x := randImages(10, 2)
+	want, err := nn.Predict(mustImport(t, cnnGraph(smallCNN(9), -1), ImportOptions{}), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 5; i++ {
+				got, err := nn.Predict(frozen, x)
+				if err == nil && !slices.Equal(got.Data(), want.Data()) {
+					err = fmt.Errorf("a concurrent prediction differs")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
