@@ -89,10 +89,8 @@ func PackIndirectA(m, k int, a []float32, lda int, par bool) *IndirectA {
 	// A as micro-panels of ≤ 6 rows, zero-padded.
 	ap := fb.get((m + 5) / 6 * 6 * k)
 	var starts []int
-	for i := 0; i < m && k > 0; {
-		mEff, _ := indStep(m - i)
-		starts = append(starts, i)
-		i += mEff
+	if k > 0 {
+		starts = indPanelStarts(m)
 	}
 	pack := func(lo, hi int) {
 		for _, i := range starts[lo:hi] {
@@ -152,8 +150,28 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 	offs = offs[:k]
 	const nr = 16
 	strips := (n + nr - 1) / nr
+	big := int64(m)*int64(n)*int64(k) >= parMNK
+	if par && big && indWide() && (n+31)/32 < 2*Threads() && m >= 48 {
+		// Too few columns to share out (a 7×7 image's last ResNet stage:
+		// 63 padded columns against 512 filters): the cores take row
+		// panels instead, each streaming its share of A once rather than
+		// all of it per strip.
+		starts := indPanelStarts(m)
+		ParallelFor(len(starts), max(1, len(starts)/(4*Threads())), func(lo, hi int) {
+			i0, i1 := starts[lo], m
+			if hi < len(starts) {
+				i1 = starts[hi]
+			}
+			for j := 0; j < n; j += 32 {
+				if !indStrip32Rows(m, i0, i1, k, min(32, n-j), pa.ap, src[j:], offs, c[j:], ldc, nil) {
+					panic("kern: no 32-column tile for a height indStep chose")
+				}
+			}
+		})
+		return
+	}
 	run := func(lo, hi int) { indStrips(m, n, k, pa.ap, src, offs, c, ldc, lo, hi) }
-	if par && int64(m)*int64(n)*int64(k) >= parMNK {
+	if par && big {
 		ParallelFor(strips, max(1, strips/(4*Threads())), run)
 		return
 	}
@@ -194,9 +212,15 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 // scratch tile. ep, when not nil, holds a bias per row of C (m of them)
 // and whether to rectify, applied as the tiles are stored.
 func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
+	return indStrip32Rows(m, 0, m, k, cols, ap, src, offs, c, ldc, ep)
+}
+
+// indStrip32Rows is indStrip32 for the rows [i0, i1) of C only, i0 and i1
+// starts of A's panels (or m): the panels are those of all m rows.
+func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
 	var tmp [6 * 32]float32
 	var padBias [6]float32
-	for i := 0; i < m; {
+	for i := i0; i < i1; {
 		mEff, rows := indStep(m - i)
 		panel := ap[i*k : i*k+rows*k]
 		var tep *epilogue
@@ -394,6 +418,17 @@ func indMaskStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc
 		i += mEff
 	}
 	return true
+}
+
+// indPanelStarts returns the first rows of A's panels (see indStep).
+func indPanelStarts(m int) []int {
+	var starts []int
+	for i := 0; i < m; {
+		mEff, _ := indStep(m - i)
+		starts = append(starts, i)
+		i += mEff
+	}
+	return starts
 }
 
 // indStep picks the next tile for r remaining rows: mEff rows of C done

@@ -390,6 +390,29 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 			pa.Release() // twice is harmless
 		}
 	}
+	// Few columns, many rows: the cores split the rows (row panels) rather
+	// than the columns; the sums are the same.
+	for _, shape := range [][3]int{{130, 20, 40}, {512, 63, 90}, {50, 9, 7}} {
+		m, n, k := shape[0], shape[1], shape[2]
+		a := make([]float32, m*k)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		src := make([]float32, n+k)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64())
+		}
+		offs := make([]int32, k)
+		for p := range offs {
+			offs[p] = int32(p)
+		}
+		pa := PackIndirectA(m, k, a, k, true)
+		want, got := make([]float32, m*n), make([]float32, m*n)
+		SgemmIndirectBPacked(pa, n, src, offs, want, n, false)
+		SgemmIndirectBPacked(pa, n, src, offs, got, n, true)
+		same(t, fmt.Sprintf("row split m%d n%d k%d", m, n, k), got, want)
+		pa.Release()
+	}
 	mustPanic(t, "released", func() {
 		pa := PackIndirectA(2, 2, []float32{1, 2, 3, 4}, 2, false)
 		pa.Release()
