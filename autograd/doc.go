@@ -15,6 +15,7 @@
 //	y := tp.MatMul(x, w)
 //	loss := tp.Mean(tp.Square(tp.Sub(y, target)))
 //	tp.Backward(loss)   // w.Grad and x.Grad (if x is an Input) now hold dLoss/d·
+//	tp.Release()        // the step's memory back for the next (or Reset to keep it)
 //
 // Shape errors follow the tensor package's policy: they panic with a
 // *tensor.ShapeError, which callers at the edge turn into an error with

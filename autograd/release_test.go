@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -144,4 +145,27 @@ func TestReleaseKeepsInputsAndNilTape(t *testing.T) {
 			t.Fatalf("input gradient changed after Release at %d: %v, was %v", i, v, g.Data()[i])
 		}
 	}
+}
+
+// A training loop ends each step with Release: the step's activations and
+// gradients go back for the next step, and only the parameters (with
+// their gradients, for the optimizer) survive it.
+func ExampleTape_Release() {
+	w := Param(tensor.Full(0.5, 64, 64), "w")
+	x := tensor.Ones(64, 64)
+	tp := NewTape()
+	for step := 0; step < 3; step++ {
+		w.ZeroGrad()
+		loss := tp.Mean(tp.Square(tp.MatMul(Const(x), w)), false)
+		if err := tp.Backward(loss); err != nil {
+			panic(err)
+		}
+		fmt.Printf("step %d: loss %.4g\n", step, loss.Value.Item()) // read before Release
+		tp.Release()
+		tensor.AddInPlace(w.Value, tensor.MulScalar(w.Grad, -0.01))
+	}
+	// Output:
+	// step 0: loss 1024
+	// step 1: loss 983.4
+	// step 2: loss 944.5
 }

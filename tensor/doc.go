@@ -28,4 +28,10 @@
 // benchmarks. A GPU backend would replace the implementations behind these
 // functions without changing the layers, the training loop or the
 // explanation methods.
+//
+// New draws large tensors from size-class pools that Recycle fills with
+// tensors their owner knows dead (the autograd tape at the end of a
+// training step, an imported graph after a value's last reader), so a loop
+// that allocates the same tensors every step reuses warm memory instead of
+// asking the garbage collector and the OS for fresh pages each time.
 package tensor
