@@ -172,6 +172,9 @@ var convCases = []convCase{
 	// in place (rowOut); LeNet's first layer, and a partial tile of rows.
 	{"lenet first layer", 3, 1, 28, 28, 6, 5, 5, ConvParams{PadH: 2, PadW: 2}, true},
 	{"32-wide rows", 2, 2, 4, 32, 7, 3, 3, ConvParams{PadH: 1, PadW: 1}, false},
+	// Filters large enough for their packing to be shared out over the
+	// cores (og·c·kh·kw ≥ 2^16), as ResNet's are.
+	{"many channels", 2, 64, 6, 5, 128, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 	// One image: its output rows (and its input gradient's) are spread
 	// over the cores.
 	{"one image rows", 1, 3, 28, 28, 8, 5, 5, ConvParams{PadH: 2, PadW: 2}, true},

@@ -93,9 +93,17 @@ func PackIndirectA(m, k int, a []float32, lda int, par bool) *IndirectA {
 		starts = indPanelStarts(m)
 	}
 	pack := func(lo, hi int) {
-		for _, i := range starts[lo:hi] {
+		for idx, i := range starts[lo:hi] {
 			mEff, rows := indStep(m - i)
-			packA(ap[i*k:], a, lda, false, i, mEff, 0, k, rows)
+			// The assembly packer may store 2 floats past its panel, into
+			// the next one, which the next iteration then writes over.
+			// The last panel of a share is packed within its bounds (the
+			// Go packer): another goroutine may have packed the next.
+			end := len(ap)
+			if lo+idx == hi-1 {
+				end = i*k + rows*k
+			}
+			packA(ap[i*k:end], a, lda, false, i, mEff, 0, k, rows)
 		}
 	}
 	if par && m*k >= 1<<16 && len(starts) > 1 {

@@ -390,6 +390,26 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 			pa.Release() // twice is harmless
 		}
 	}
+	// A packing large enough to be shared out (m·k ≥ 2^16, k a multiple of
+	// 8, where the assembly packer stores past its panel) is the serial
+	// packing, bit for bit.
+	for _, shape := range [][2]int{{130, 560}, {512, 576}, {64, 1152}, {257, 264}} {
+		m, k := shape[0], shape[1]
+		a := make([]float32, m*k)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for try := 0; try < 5; try++ {
+			serial, shared := PackIndirectA(m, k, a, k, false), PackIndirectA(m, k, a, k, true)
+			starts := indPanelStarts(m)
+			last := starts[len(starts)-1]
+			_, rows := indStep(m - last)
+			n := (last + rows) * k // the end of the last panel
+			same(t, fmt.Sprintf("parallel packing m%d k%d", m, k), shared.ap[:n], serial.ap[:n])
+			serial.Release()
+			shared.Release()
+		}
+	}
 	// Few columns, many rows: the cores split the rows (row panels) rather
 	// than the columns; the sums are the same.
 	for _, shape := range [][3]int{{130, 20, 40}, {512, 63, 90}, {50, 9, 7}} {
