@@ -74,6 +74,7 @@ type IndirectA struct {
 	m, k int
 	ap   []float32
 	fb   *fbuf
+	wide bool // packed for the AVX-512 tiles (12-row panels; see indStep)
 }
 
 // PackIndirectA packs the m×k matrix a (row-major, row stride lda) for
@@ -111,7 +112,7 @@ func PackIndirectA(m, k int, a []float32, lda int, par bool) *IndirectA {
 	} else {
 		pack(0, len(starts))
 	}
-	return &IndirectA{m: m, k: k, ap: ap, fb: fb}
+	return &IndirectA{m: m, k: k, ap: ap, fb: fb, wide: indWide()}
 }
 
 // Rows returns m, the rows of the packed matrix; Cols returns k.
@@ -144,6 +145,11 @@ func SgemmIndirectBPacked(pa *IndirectA, n int, src []float32, offs []int32, c [
 func (p *IndirectA) check(op string) {
 	if p == nil || (p.fb == nil && p.m*p.k > 0) {
 		panic("kern." + op + ": A is nil or already released")
+	}
+	if p.wide != indWide() {
+		// Its panels follow the kernel active when it was packed; only a
+		// test switches kernels.
+		panic("kern." + op + ": A was packed for another kernel")
 	}
 }
 
@@ -226,8 +232,8 @@ func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ld
 // indStrip32Rows is indStrip32 for the rows [i0, i1) of C only, i0 and i1
 // starts of A's panels (or m): the panels are those of all m rows.
 func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
-	var tmp [6 * 32]float32
-	var padBias [6]float32
+	var tmp [6 * 32]float32 // a padded tile is at most 6 rows high
+	var padBias [12]float32
 	for i := i0; i < i1; {
 		mEff, rows := indStep(m - i)
 		panel := ap[i*k : i*k+rows*k]
@@ -446,6 +452,9 @@ func indPanelStarts(m int) []int {
 // m = 32 (5·6 + 2) runs as 4·6 + 2·4.
 func indStep(r int) (mEff, rows int) {
 	switch {
+	case r >= 12 && indWide():
+		// AVX-512: twelve rows a tile while twelve are left.
+		return 12, 12
 	case r == 8:
 		return 4, 4
 	case r >= 6:

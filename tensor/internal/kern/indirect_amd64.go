@@ -92,6 +92,9 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool {
 }
 
 //go:noescape
+func sgemmInd12x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+//go:noescape
 func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 
 //go:noescape
@@ -122,6 +125,8 @@ func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, l
 	switch rows {
 	case 6:
 		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+	case 12:
+		sgemmInd12x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 4:
 		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 2:

@@ -59,6 +59,15 @@
 	VFMADD231PS  Z24, Z27, r1a; \
 	VFMADD231PS  Z25, Z27, r1b
 
+#define ZIND12(u) \
+	ZINDB(u); \
+	ZINDROWS2(u*48, Z0, Z1, Z2, Z3); \
+	ZINDROWS2(u*48+8, Z4, Z5, Z6, Z7); \
+	ZINDROWS2(u*48+16, Z8, Z9, Z10, Z11); \
+	ZINDROWS2(u*48+24, Z12, Z13, Z14, Z15); \
+	ZINDROWS2(u*48+32, Z16, Z17, Z18, Z19); \
+	ZINDROWS2(u*48+40, Z20, Z21, Z22, Z23)
+
 #define ZIND6(u) \
 	ZINDB(u); \
 	ZINDROWS2(u*24, Z0, Z1, Z2, Z3); \
@@ -73,6 +82,104 @@
 #define ZIND2(u) \
 	ZINDB(u); \
 	ZINDROWS2(u*8, Z0, Z1, Z2, Z3)
+
+// func sgemmInd12x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+//
+// Twelve rows: each row of B loaded serves 24 FMAs, twice the 6-row
+// tile's, which halves the loads of B per FMA. Rows 6–11 are stored
+// through R9 = C + 6·ldc and R10 = C + 9·ldc.
+TEXT ·sgemmInd12x32(SB), NOSPLIT, $0-72
+	INDARGS
+	ZMASKS
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	INDLOOP(ZIND12, 48, z12loop4, z12tail, z12loop1, z12done)
+	// Epilogue: bias per row (mode bit 0) and the rectifier (bit 1),
+	// as AddBias computes them.
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    z12store
+	MOVQ  bias+56(FP), R12
+	ZBIASROW(0, Z0, Z1)
+	ZBIASROW(4, Z2, Z3)
+	ZBIASROW(8, Z4, Z5)
+	ZBIASROW(12, Z6, Z7)
+	ZBIASROW(16, Z8, Z9)
+	ZBIASROW(20, Z10, Z11)
+	ZBIASROW(24, Z12, Z13)
+	ZBIASROW(28, Z14, Z15)
+	ZBIASROW(32, Z16, Z17)
+	ZBIASROW(36, Z18, Z19)
+	ZBIASROW(40, Z20, Z21)
+	ZBIASROW(44, Z22, Z23)
+	TESTQ $2, R13
+	JZ    z12store
+	VPXORD Z25, Z25, Z25
+	ZRELUROW(Z0, Z1)
+	ZRELUROW(Z2, Z3)
+	ZRELUROW(Z4, Z5)
+	ZRELUROW(Z6, Z7)
+	ZRELUROW(Z8, Z9)
+	ZRELUROW(Z10, Z11)
+	ZRELUROW(Z12, Z13)
+	ZRELUROW(Z14, Z15)
+	ZRELUROW(Z16, Z17)
+	ZRELUROW(Z18, Z19)
+	ZRELUROW(Z20, Z21)
+	ZRELUROW(Z22, Z23)
+z12store:
+	LEAQ    (R11)(DX*2), R9
+	ADDQ    DX, R9
+	LEAQ    (R9)(DX*2), R10
+	ADDQ    DX, R10
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K2, 64(CX)
+	VMOVUPS Z2, K1, (CX)(DX*1)
+	VMOVUPS Z3, K2, 64(CX)(DX*1)
+	VMOVUPS Z4, K1, (CX)(DX*2)
+	VMOVUPS Z5, K2, 64(CX)(DX*2)
+	VMOVUPS Z6, K1, (R11)
+	VMOVUPS Z7, K2, 64(R11)
+	VMOVUPS Z8, K1, (R11)(DX*1)
+	VMOVUPS Z9, K2, 64(R11)(DX*1)
+	VMOVUPS Z10, K1, (R11)(DX*2)
+	VMOVUPS Z11, K2, 64(R11)(DX*2)
+	VMOVUPS Z12, K1, (R9)
+	VMOVUPS Z13, K2, 64(R9)
+	VMOVUPS Z14, K1, (R9)(DX*1)
+	VMOVUPS Z15, K2, 64(R9)(DX*1)
+	VMOVUPS Z16, K1, (R9)(DX*2)
+	VMOVUPS Z17, K2, 64(R9)(DX*2)
+	VMOVUPS Z18, K1, (R10)
+	VMOVUPS Z19, K2, 64(R10)
+	VMOVUPS Z20, K1, (R10)(DX*1)
+	VMOVUPS Z21, K2, 64(R10)(DX*1)
+	VMOVUPS Z22, K1, (R10)(DX*2)
+	VMOVUPS Z23, K2, 64(R10)(DX*2)
+	VZEROUPPER
+	RET
 
 // func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-72
