@@ -59,6 +59,30 @@ func sdotAVX2(x, y *float32, n int) float32
 //go:noescape
 func sscalAVX2(alpha float32, x *float32, n int)
 
+//go:noescape
+func gemvRowsAVX2(x *float32, k int, b *float32, ldb uintptr, y *float32, n int)
+
+// hasGemv reports whether gemvRows has its kernel here.
+func hasGemv() bool { return hasAVX2FMA }
+
+// gemvRows adds Σ_p x[p]·b[p·ldb : p·ldb+len(y)] to y, bit for bit what
+// Saxpy(x[p], row p of b, y) for p = 0, 1, … gives, and reports false
+// (doing nothing) where there is no kernel or an x[p] is 0, which Saxpy
+// skips.
+func gemvRows(x, b []float32, ldb int, y []float32) bool {
+	if !hasAVX2FMA || len(x) == 0 || len(y) == 0 {
+		return false
+	}
+	for _, v := range x {
+		if v == 0 {
+			return false
+		}
+	}
+	_ = b[(len(x)-1)*ldb+len(y)-1] // the last element read
+	gemvRowsAVX2(&x[0], len(x), &b[0], uintptr(ldb*4), &y[0], len(y))
+	return true
+}
+
 func saxpy(alpha float32, x, y []float32) {
 	if hasAVX2FMA {
 		saxpyAVX2(alpha, &x[0], &y[0], len(x))

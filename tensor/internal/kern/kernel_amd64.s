@@ -705,3 +705,129 @@ pa6loop:
 pa6done:
 	VZEROUPPER
 	RET
+
+// func gemvRowsAVX2(x *float32, k int, b *float32, ldb uintptr, y *float32, n int)
+// y[j] += Σ_p x[p]·b[p·ldb + j] for j < n, p < k, each y[j] a chain of
+// fused multiply-adds in p order, as k Saxpy calls over the rows of b
+// compute it: the same bits, with y held in registers across the rows
+// (96 columns at a time, then 8, then 1) instead of loaded and stored for
+// every row. ldb is in bytes.
+TEXT ·gemvRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ k+8(FP), R8
+	MOVQ b+16(FP), BX
+	MOVQ ldb+24(FP), DX
+	MOVQ y+32(FP), DI
+	MOVQ n+40(FP), CX
+
+gemv96:
+	CMPQ CX, $96
+	JLT  gemv8
+	VMOVUPS     0(DI), Y0
+	VMOVUPS     32(DI), Y1
+	VMOVUPS     64(DI), Y2
+	VMOVUPS     96(DI), Y3
+	VMOVUPS     128(DI), Y4
+	VMOVUPS     160(DI), Y5
+	VMOVUPS     192(DI), Y6
+	VMOVUPS     224(DI), Y7
+	VMOVUPS     256(DI), Y8
+	VMOVUPS     288(DI), Y9
+	VMOVUPS     320(DI), Y10
+	VMOVUPS     352(DI), Y11
+	MOVQ SI, R9
+	MOVQ BX, R10
+	MOVQ R8, R11
+	TESTQ R11, R11
+	JZ   gemv96st
+
+gemv96k:
+	VBROADCASTSS (R9), Y12
+	VFMADD231PS 0(R10), Y12, Y0
+	VFMADD231PS 32(R10), Y12, Y1
+	VFMADD231PS 64(R10), Y12, Y2
+	VFMADD231PS 96(R10), Y12, Y3
+	VFMADD231PS 128(R10), Y12, Y4
+	VFMADD231PS 160(R10), Y12, Y5
+	VFMADD231PS 192(R10), Y12, Y6
+	VFMADD231PS 224(R10), Y12, Y7
+	VFMADD231PS 256(R10), Y12, Y8
+	VFMADD231PS 288(R10), Y12, Y9
+	VFMADD231PS 320(R10), Y12, Y10
+	VFMADD231PS 352(R10), Y12, Y11
+	ADDQ $4, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  gemv96k
+
+gemv96st:
+	VMOVUPS     Y0, 0(DI)
+	VMOVUPS     Y1, 32(DI)
+	VMOVUPS     Y2, 64(DI)
+	VMOVUPS     Y3, 96(DI)
+	VMOVUPS     Y4, 128(DI)
+	VMOVUPS     Y5, 160(DI)
+	VMOVUPS     Y6, 192(DI)
+	VMOVUPS     Y7, 224(DI)
+	VMOVUPS     Y8, 256(DI)
+	VMOVUPS     Y9, 288(DI)
+	VMOVUPS     Y10, 320(DI)
+	VMOVUPS     Y11, 352(DI)
+	ADDQ $384, DI
+	ADDQ $384, BX
+	SUBQ $96, CX
+	JMP  gemv96
+
+gemv8:
+	CMPQ CX, $8
+	JLT  gemv1
+	VMOVUPS (DI), Y0
+	MOVQ    SI, R9
+	MOVQ    BX, R10
+	MOVQ    R8, R11
+	TESTQ   R11, R11
+	JZ      gemv8st
+
+gemv8k:
+	VBROADCASTSS (R9), Y12
+	VFMADD231PS  (R10), Y12, Y0
+	ADDQ         $4, R9
+	ADDQ         DX, R10
+	DECQ         R11
+	JNZ          gemv8k
+
+gemv8st:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JMP     gemv8
+
+gemv1:
+	TESTQ CX, CX
+	JZ    gemvdone
+	VMOVSS (DI), X0
+	MOVQ   SI, R9
+	MOVQ   BX, R10
+	MOVQ   R8, R11
+	TESTQ  R11, R11
+	JZ     gemv1st
+
+gemv1k:
+	VMOVSS      (R9), X12
+	VFMADD231SS (R10), X12, X0
+	ADDQ        $4, R9
+	ADDQ        DX, R10
+	DECQ        R11
+	JNZ         gemv1k
+
+gemv1st:
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   $4, BX
+	DECQ   CX
+	JMP    gemv1
+
+gemvdone:
+	VZEROUPPER
+	RET

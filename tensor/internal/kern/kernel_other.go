@@ -16,3 +16,7 @@ func packA6(d, a []float32, lda, i, p0, kLen int) bool { return false }
 func packA12(d, a []float32, lda, i, p0, kLen int) bool { return false }
 
 func packB32(d, b []float32, ldb int, transB bool, j, p0, kLen int) bool { return false }
+
+func gemvRows(x, b []float32, ldb int, y []float32) bool { return false }
+
+func hasGemv() bool { return false }

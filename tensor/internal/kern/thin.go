@@ -136,6 +136,19 @@ func (t *thinJob) axpyCols(lo, hi int) {
 		default:
 			Sscal(t.beta, row)
 		}
+		// All k rows of B in one pass with the row of C in registers
+		// (a GRU's or LSTM's step on one sequence is such a product),
+		// else row by row.
+		var xs [256]float32
+		if t.k <= len(xs) {
+			x := xs[:t.k]
+			for p := range x {
+				x[p] = t.alpha * t.a[i*sai+p*sap]
+			}
+			if gemvRows(x, t.b[lo:], t.ldb, row) {
+				continue
+			}
+		}
 		for p := 0; p < t.k; p++ {
 			o := p*t.ldb + lo
 			Saxpy(t.alpha*t.a[i*sai+p*sap], t.b[o:o+hi-lo], row)

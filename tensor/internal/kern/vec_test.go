@@ -67,3 +67,48 @@ func TestVecName(t *testing.T) {
 		t.Fatalf("vecName() = %q", n)
 	}
 }
+
+// gemvRows is k Saxpy calls over the rows of b, bit for bit.
+func TestGemvRowsMatchesSaxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, n := range []int{1, 7, 8, 9, 95, 96, 97, 104, 200, 384} {
+		for _, k := range []int{1, 3, 17, 128} {
+			ldb := n + 5
+			b := make([]float32, k*ldb)
+			for i := range b {
+				b[i] = float32(rng.NormFloat64())
+			}
+			if k > 1 {
+				b[ldb+n/2] = float32(math.Inf(1))
+			}
+			x := make([]float32, k)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			y0 := make([]float32, n)
+			for i := range y0 {
+				y0[i] = float32(rng.NormFloat64())
+			}
+			want := append([]float32(nil), y0...)
+			for p := range x {
+				Saxpy(x[p], b[p*ldb:p*ldb+n], want)
+			}
+			got := append([]float32(nil), y0...)
+			if !gemvRows(x, b, ldb, got) {
+				if hasGemv() {
+					t.Fatalf("n=%d k=%d: gemvRows refused", n, k)
+				}
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("n=%d k=%d: y[%d] = %v, Saxpy gives %v", n, k, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	// A zero in x is refused (Saxpy skips it, which an FMA would not).
+	if gemvRows([]float32{1, 0}, make([]float32, 8), 4, make([]float32, 4)) {
+		t.Fatal("gemvRows took an x with a zero")
+	}
+}
