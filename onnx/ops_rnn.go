@@ -349,6 +349,14 @@ func rnnFused(tp *autograd.Tape, s *rnnSpec, X, W, R, Wb, Rb, h0, c0 *autograd.V
 	wih := memo("wih", func() *autograd.Var { return contiguous(tp, tp.Transpose(gateBlocks(tp, W, s.kind, h))) }) // [in, G·H]
 	whh := memo("whh", func() *autograd.Var { return contiguous(tp, tp.Transpose(gateBlocks(tp, R, s.kind, h))) })
 	xproj := tp.MatMul(X, wih) // [B, T, G·H]
+	if !tp.Recording() {
+		// The input projection is read only by the sequence op: once it
+		// has run, its memory serves the next tensors (it is the largest
+		// value of a recurrent inference, and no graph value).
+		defer func() {
+			tensor.Recycle([]*tensor.Tensor{xproj.Value}, valuesOf(hs, hT, cT, X, wih, whh, h0, c0))
+		}()
+	}
 	switch s.kind {
 	case kindLSTM:
 		var bias *autograd.Var
@@ -371,6 +379,17 @@ func rnnFused(tp *autograd.Tape, s *rnnSpec, X, W, R, Wb, Rb, h0, c0 *autograd.V
 	}
 	hs, hT = tp.RNNSeq(xproj, whh, bias, h0)
 	return hs, hT, nil
+}
+
+// valuesOf returns the values of the non-nil vs.
+func valuesOf(vs ...*autograd.Var) []*tensor.Tensor {
+	var ts []*tensor.Tensor
+	for _, v := range vs {
+		if v != nil {
+			ts = append(ts, v.Value)
+		}
+	}
+	return ts
 }
 
 // apply runs activation a on the tape.

@@ -41,10 +41,14 @@ func MatMul(a, b *Tensor) *Tensor {
 		return out
 	}
 	if rb == 2 && a.IsContiguous() {
-		// Shared right operand: fold the batch into the rows.
-		out := MatMul(a.Reshape(-1, k), b)
+		// Shared right operand: fold the batch into the rows. The result
+		// is allocated in its final shape (not a reshaped view of a
+		// matrix), so it owns its memory and can be recycled.
 		shape := append(append([]int(nil), a.shape[:ra-2]...), m, n)
-		return out.Reshape(shape...)
+		out := New(shape...)
+		rows := Numel(a.shape[:ra-1])
+		MatMulInto(out.Reshape(rows, n), a.Reshape(rows, k), b, false)
+		return out
 	}
 	if ra != rb || !SameShape(a.shape[:ra-2], b.shape[:rb-2]) {
 		shapeErr("MatMul", "batch dimensions differ: %v · %v", a.shape, b.shape)
@@ -89,6 +93,14 @@ func matMulInto(dst, a, b *Tensor, accumulate, serial bool) {
 		beta = 1
 	}
 	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		// An empty sum: zeros (or dst unchanged), with no kernel to tell
+		// about leading dimensions of empty matrices.
+		if !accumulate {
+			clear(dst.data[dst.offset : dst.offset+m*n])
+		}
 		return
 	}
 	g := gemm

@@ -211,3 +211,29 @@ func TestParallelLargeElementwise(t *testing.T) {
 		}
 	}
 }
+
+// Products with an empty dimension: the right shapes, zeros where the
+// inner dimension is empty, and no panic from the kernel.
+func TestMatMulEmptyDimensions(t *testing.T) {
+	for _, c := range [][3][]int{
+		{{2, 3, 5}, {5, 0}, {2, 3, 0}},
+		{{2, 0, 5}, {5, 4}, {2, 0, 4}},
+		{{0, 3, 5}, {5, 4}, {0, 3, 4}},
+		{{2, 3, 0}, {0, 4}, {2, 3, 4}},
+		{{3, 0}, {0, 2}, {3, 2}},
+		{{2, 3, 0}, {2, 0, 4}, {2, 3, 4}},
+	} {
+		var y *Tensor
+		if err := Catch(func() { y = MatMul(Full(1, c[0]...), Full(1, c[1]...)) }); err != nil {
+			t.Fatalf("%v · %v: %v", c[0], c[1], err)
+		}
+		if !SameShape(y.Shape(), c[2]) {
+			t.Fatalf("%v · %v: shape %v, want %v", c[0], c[1], y.Shape(), c[2])
+		}
+		for _, v := range y.Data() {
+			if v != 0 {
+				t.Fatalf("%v · %v: %v, want zeros (an empty sum)", c[0], c[1], y.Data())
+			}
+		}
+	}
+}
