@@ -263,6 +263,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 		}
 		return httpErrorf(http.StatusBadRequest, "explain %s: %s", method, userWords(err.Error()))
 	}
+	if err := ctx.Err(); err != nil {
+		// The method finished its last batch after the client went away
+		// (or the time ran out) without asking again: nobody will get
+		// the answer, so it is the 499 or 503 it would have been.
+		return s.contextError(err)
+	}
 	s.met.explained(method, time.Since(t0).Seconds())
 	finiteResult(res)
 	out := ExplainResponse{Prediction: preds[0], Explanation: res, Words: res.Words, Map: s.pixelMap(res, x.Data())}
