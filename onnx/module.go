@@ -109,13 +109,14 @@ type Module struct {
 // Initialiser values changed by hand rather than by training need
 // ReleasePacked.
 func (mod *Module) packedFilters(tp *autograd.Tape, w *autograd.Var, groups int) *tensor.ConvFilters {
-	if mod == nil || !mod.frozen || !mod.initTensors[w.Value] {
+	keep, drop := mod.keepRule(tp, w)
+	if !keep && !drop {
 		return nil
 	}
 	mod.filtersMu.Lock()
 	defer mod.filtersMu.Unlock()
 	f := mod.filters[w.Value]
-	if tp.Recording() && w.RequiresGrad() {
+	if drop {
 		if f != nil {
 			f.Release()
 			delete(mod.filters, w.Value)
@@ -130,6 +131,31 @@ func (mod *Module) packedFilters(tp *autograd.Tape, w *autograd.Var, groups int)
 		mod.filters[w.Value] = f
 	}
 	return f
+}
+
+// keepRule is the rule of what packedFilters and frozenWeights keep: keep
+// says what is derived from vs (nil ones skipped) may be kept for later
+// calls (the module is Frozen, every v is one of its initialisers and this
+// call records no gradient for any); drop says what was kept must go, as
+// this call records a gradient for one of them (training, whose step
+// changes their values).
+func (mod *Module) keepRule(tp *autograd.Tape, vs ...*autograd.Var) (keep, drop bool) {
+	if mod == nil || !mod.frozen {
+		return false, false
+	}
+	for _, v := range vs {
+		if v != nil && !mod.initTensors[v.Value] {
+			return false, false
+		}
+	}
+	if tp.Recording() {
+		for _, v := range vs {
+			if v != nil && v.RequiresGrad() {
+				return false, true
+			}
+		}
+	}
+	return true, false
 }
 
 // ReleasePacked drops the convolution filters packed for reuse and the
@@ -160,16 +186,12 @@ type derivedKey struct {
 
 // frozenWeights returns the memo of a recurrent node's rearranged weights
 // (gate blocks reordered, transposed), computed once and kept, under the
-// same rule as packedFilters: the module Frozen, W, R (and B) its
-// initialisers, and no gradient recorded for any of them, whose recording
-// forward drops what was kept. Otherwise the memo computes every time.
+// same rule as packedFilters (keepRule). Otherwise the memo computes every
+// time.
 func (mod *Module) frozenWeights(tp *autograd.Tape, W, R, B *autograd.Var, dir int) weightMemo {
 	every := func(_ string, compute func() *autograd.Var) *autograd.Var { return compute() }
-	if mod == nil || !mod.frozen || !mod.initTensors[W.Value] || !mod.initTensors[R.Value] || (B != nil && !mod.initTensors[B.Value]) {
-		return every
-	}
-	grads := W.RequiresGrad() || R.RequiresGrad() || (B != nil && B.RequiresGrad())
-	if tp.Recording() && grads {
+	keep, drop := mod.keepRule(tp, W, R, B)
+	if drop {
 		mod.filtersMu.Lock()
 		for k := range mod.derived {
 			if k.w == W.Value {
@@ -177,6 +199,8 @@ func (mod *Module) frozenWeights(tp *autograd.Tape, W, R, B *autograd.Var, dir i
 			}
 		}
 		mod.filtersMu.Unlock()
+	}
+	if !keep {
 		return every
 	}
 	return func(role string, compute func() *autograd.Var) *autograd.Var {
