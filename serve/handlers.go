@@ -263,10 +263,15 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) error {
 		}
 		return httpErrorf(http.StatusBadRequest, "explain %s: %s", method, userWords(err.Error()))
 	}
+	// The method may finish its last batch after the client went away (or
+	// the time ran out) without asking again: nobody will get the answer,
+	// so it is the 499 or 503 it would have been. The request's own
+	// context is asked too: a parent's cancellation reaches its children
+	// a moment after the parent's Done closes, and in that moment ctx
+	// still looks alive.
 	if err := ctx.Err(); err != nil {
-		// The method finished its last batch after the client went away
-		// (or the time ran out) without asking again: nobody will get
-		// the answer, so it is the 499 or 503 it would have been.
+		return s.contextError(err)
+	} else if err := r.Context().Err(); err != nil {
 		return s.contextError(err)
 	}
 	s.met.explained(method, time.Since(t0).Seconds())
