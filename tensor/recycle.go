@@ -22,7 +22,8 @@ import (
 //
 // Buffers are kept in sync.Pools, one per size class, so they are shared
 // between goroutines without a lock and the collector still drops them when
-// nobody asks for them.
+// nobody asks for them; buffers of a mebibyte and more go to bigCache
+// (bigcache.go), which keeps them across collections.
 
 // recycleMin is the smallest buffer worth recycling (16 KiB): the runtime's
 // small-object allocator is cheap below it.
@@ -87,6 +88,12 @@ func takeData(n int) (d []float32, recycled bool) {
 		return make([]float32, n), false
 	}
 	c := classUp(n)
+	if classSize(c) >= bigMin {
+		if d := bigCache.take(c); d != nil {
+			return d[:n], true
+		}
+		return make([]float32, n, classSize(c)), false
+	}
 	if b, ok := recyclePools[c].Get().(*[]float32); ok {
 		d := (*b)[:n]
 		boxes.Put(b)
@@ -181,6 +188,11 @@ func Recycle(dead, keep []*Tensor) {
 		whole := cands[i]
 		if whole.owner && whole.s == g && !overlapsAny(kept, g.lo, g.hi) {
 			c := classDown(cap(whole.data))
+			if classSize(c) >= bigMin {
+				bigCache.put(c, whole.data[:classSize(c)])
+				i = j
+				continue
+			}
 			b := boxes.Get().(*[]float32)
 			*b = whole.data[:classSize(c)]
 			recyclePools[c].Put(b)
