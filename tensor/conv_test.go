@@ -536,3 +536,43 @@ func TestConv2DReLUMax(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkConv2DInference runs single-image inference shapes from
+// MobileNetV2 and ResNet-18 (224×224 inputs) through Conv2DReLUMax with
+// ReLU6's bound, as an imported model runs them: the stem, depthwise
+// layers of stride 1 and 2, the thin 1×1 expansion on the largest plane,
+// and ResNet's 3×3 convolutions.
+func BenchmarkConv2DInference(b *testing.B) {
+	cases := []struct {
+		name                    string
+		c, h, o, k, pad, stride int
+		groups                  int
+	}{
+		{"mbv2-stem", 3, 224, 32, 3, 1, 2, 1},
+		{"mbv2-dw32-112", 32, 112, 32, 3, 1, 1, 32},
+		{"mbv2-expand16-96-112", 16, 112, 96, 1, 0, 1, 1},
+		{"mbv2-dw96-112-s2", 96, 112, 96, 3, 1, 2, 96},
+		{"mbv2-dw144-56", 144, 56, 144, 3, 1, 1, 144},
+		{"mbv2-project144-24-56", 144, 56, 24, 1, 0, 1, 1},
+		{"resnet-stem", 3, 224, 64, 7, 3, 2, 1},
+		{"resnet-64-56", 64, 56, 64, 3, 1, 1, 1},
+		{"resnet-256-14", 256, 14, 256, 3, 1, 1, 1},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			rng := NewRNG(1)
+			x := RandN(rng, 0, 1, 1, bc.c, bc.h, bc.h)
+			w := RandN(rng, 0, 0.1, bc.o, bc.c/bc.groups, bc.k, bc.k)
+			bias := RandN(rng, 0, 0.1, bc.o)
+			p := ConvParams{PadH: bc.pad, PadW: bc.pad, StrideH: bc.stride, StrideW: bc.stride, Groups: bc.groups}
+			p.Prepared = PrepareConvFilters(w, bc.groups)
+			y := Conv2DReLUMax(x, w, bias, p, 6)
+			flops := 2 * float64(y.Len()) * float64(bc.c/bc.groups*bc.k*bc.k)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Recycle([]*Tensor{Conv2DReLUMax(x, w, bias, p, 6)}, nil)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -6,25 +6,29 @@ import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
 // outputs, as in MobileNet) is too thin for the GEMM lowering: a product
 // with one output row per group leaves the micro-kernel's tile almost
 // empty. It runs plane by plane instead. Each input plane is zero-padded
-// into a scratch buffer with every padded row split into its StrideW
-// phases (columns ≡ q mod StrideW, one after another), so that every
-// filter tap reads a unit-stride run at a fixed offset: output (oy, ox)
-// with tap (ki, kj) reads phase kj mod s at column ox + kj/s of padded row
-// oy·StrideH + ki. kern.DepthwiseRows then sums the taps over the whole
-// plane in one call. The input gradient scatters each output gradient
-// row back through the same offsets, and the weight gradient is a dot
-// product per tap and row; channels are independent, so work is split by
-// plane (forward) or channel (backward) and every sum has a fixed order.
+// into a scratch buffer split into its stride phases: sub-plane (a, q)
+// holds the padded rows ≡ a mod StrideH and, of those, the columns ≡ q mod
+// StrideW, each sub-plane we columns wide. Output (oy, ox) with tap
+// (ki, kj) then reads sub-plane (ki mod sh, kj mod sw) at row oy + ki/sh,
+// column ox + kj/sw: at flat position oy·we + ox plus an offset that
+// depends on the tap alone. kern.DepthwiseFlat sums the taps over the
+// whole plane as one run at pitch we, and the plane's rows are copied out
+// without their last we − ow (junk) entries. One long run instead of a
+// row at a time keeps the kernel's eight sums in flight on 7- and 14-wide
+// planes too. The input gradient scatters each output gradient row back
+// through the same offsets, and the weight gradient is a dot product per
+// tap and row; channels are independent, so work is split by plane
+// (forward) or channel (backward) and every sum has a fixed order.
 
 // depthwise describes one depthwise convolution's scratch layout.
 type depthwise struct {
 	convGeom
-	hp    int     // padded rows
-	we    int     // columns per phase of a padded row
-	rl    int     // floats per padded row: StrideW phases of we
-	lds   int     // floats between the first rows of two output rows: StrideH·rl
-	offs  []int32 // where tap (ki, kj) starts relative to its output row
-	plane int     // floats per scratch plane: hp·rl
+	hph   int     // rows of a phase sub-plane
+	we    int     // columns of a phase sub-plane (the output's pitch)
+	sub   int     // floats per sub-plane: hph·we
+	plane int     // floats per scratch plane: StrideH·StrideW·sub
+	flat  int     // outputs of a plane's run: (oh − 1)·we + ow
+	offs  []int32 // where tap (ki, kj) reads relative to its output
 }
 
 // isDepthwise reports a convolution with one input and one output channel
@@ -32,95 +36,76 @@ type depthwise struct {
 func (g *convGeom) isDepthwise() bool { return g.g > 1 && g.cg == 1 && g.og == 1 }
 
 func newDepthwise(g convGeom) *depthwise {
-	s := g.p.StrideW
-	d := &depthwise{convGeom: g, hp: g.h + 2*g.p.PadH}
-	d.we = (g.w + 2*g.p.PadW + s - 1) / s
-	d.rl = s * d.we
-	d.lds = g.p.StrideH * d.rl
-	d.plane = d.hp * d.rl
+	sh, sw := g.p.StrideH, g.p.StrideW
+	hp, wp := g.h+2*g.p.PadH, g.w+2*g.p.PadW
+	d := &depthwise{convGeom: g, hph: (hp + sh - 1) / sh, we: (wp + sw - 1) / sw}
+	d.sub = d.hph * d.we
+	d.plane = sh * sw * d.sub
+	if g.oh > 0 && g.ow > 0 {
+		d.flat = (g.oh-1)*d.we + g.ow
+	}
 	for ki := 0; ki < g.kh; ki++ {
 		for kj := 0; kj < g.kw; kj++ {
-			d.offs = append(d.offs, int32(ki*d.rl+(kj%s)*d.we+kj/s))
+			d.offs = append(d.offs, int32(((ki%sh)*sw+kj%sw)*d.sub+(ki/sh)*d.we+kj/sw))
 		}
 	}
 	return d
 }
 
-// fill writes the input plane x ([h, w]) into buf, padded and split into
-// phases.
-func (d *depthwise) fill(buf, x []float32) {
-	s, ph, pw := d.p.StrideW, d.p.PadH, d.p.PadW
-	// Each phase's valid columns are the same on every row.
-	var los, his [8]int
-	if s > 1 && s <= len(los) {
-		for q := 0; q < s; q++ {
-			los[q], his[q] = validRange(d.we, d.w, s, pw, q)
-		}
-	}
-	for r := 0; r < d.hp; r++ {
-		row := buf[r*d.rl : (r+1)*d.rl]
-		iy := r - ph
-		if iy < 0 || iy >= d.h {
-			clear(row)
-			continue
-		}
-		in := x[iy*d.w : (iy+1)*d.w]
-		switch {
-		case s == 1:
-			clear(row[:pw])
-			copy(row[pw:], in)
-			clear(row[pw+d.w:])
-		case s == 2 && pw <= 1:
-			d.fill2(row, in, los, his)
-		default:
-			for q := 0; q < s; q++ {
-				out := row[q*d.we : (q+1)*d.we]
-				// Phase columns j whose input column j·s + q − pw is inside.
-				lo, hi := validRange(d.we, d.w, s, pw, q)
-				clear(out[:lo])
-				clear(out[hi:])
-				ix := lo*s + q - pw
-				for j := lo; j < hi; j++ {
-					out[j] = in[ix]
-					ix += s
-				}
-			}
-		}
-	}
+// subRow is the row of sub-plane (a, q) that holds padded row r's
+// columns ≡ q mod StrideW (r ≡ a mod StrideH).
+func (d *depthwise) subRow(buf []float32, r, q int) []float32 {
+	sh, sw := d.p.StrideH, d.p.StrideW
+	at := ((r%sh)*sw+q)*d.sub + (r/sh)*d.we
+	return buf[at : at+d.we]
 }
 
-// fill2 is fill's row for stride 2 and padding 0 or 1 (MobileNet's
-// downsampling layers): the even and odd padded columns split in one
-// loop over pairs.
-func (d *depthwise) fill2(row, in []float32, los, his [8]int) {
-	pw := d.p.PadW
-	p0, p1 := row[:d.we], row[d.we:2*d.we]
-	clear(p0[:los[0]])
-	clear(p0[his[0]:])
-	clear(p1[:los[1]])
-	clear(p1[his[1]:])
-	// Padded column c = 2j + q holds input column c − pw.
-	if pw == 0 {
-		// Phase 0 reads in[2j], phase 1 in[2j+1].
-		n := min(his[0], his[1])
-		for j := 0; j < n; j++ {
-			p0[j], p1[j] = in[2*j], in[2*j+1]
-		}
-		for j := n; j < his[0]; j++ {
-			p0[j] = in[2*j]
+// fill writes the input plane x ([h, w]) into buf's entries inside the
+// image, split into phases. The padding is the caller's: fill never
+// writes there, so a buffer cleared once keeps its zero padding over all
+// the planes filled into it. Sub-plane entries past the padded plane
+// (when a stride does not divide it) only the junk outputs read.
+func (d *depthwise) fill(buf, x []float32) {
+	sh, sw, ph, pw := d.p.StrideH, d.p.StrideW, d.p.PadH, d.p.PadW
+	switch {
+	case sw == 1 && sh == 1:
+		kern.CopyRows(buf[ph*d.we+pw:], d.we, x, d.w, d.h, d.w)
+		return
+	case sw == 2:
+		// Input column x sits at padded column x + pw: the even inputs in
+		// phase pw mod 2 from column pw/2 on, the odd ones in the other
+		// phase from (pw+1)/2 on. Input rows go to their row phase, sh
+		// input rows apart, in one call per row phase.
+		for a := 0; a < sh; a++ {
+			iy0 := ((a-ph)%sh + sh) % sh // the first input row in row phase a
+			if iy0 >= d.h {
+				continue
+			}
+			rows := (d.h - iy0 + sh - 1) / sh
+			r0 := iy0 + ph
+			ev := buf[(a*sw+pw%2)*d.sub+(r0/sh)*d.we+pw/2:]
+			od := buf[(a*sw+(pw+1)%2)*d.sub+(r0/sh)*d.we+(pw+1)/2:]
+			kern.Deinterleave2Rows(ev, od, d.we, x[iy0*d.w:], sh*d.w, rows, d.w)
 		}
 		return
 	}
-	// pw == 1: phase 1 reads in[2j], phase 0 in[2j−1] (from j = 1).
-	n := min(his[1], his[0]-1)
-	for j := 0; j < n; j++ {
-		p1[j], p0[j+1] = in[2*j], in[2*j+1]
-	}
-	for j := n; j < his[1]; j++ {
-		p1[j] = in[2*j]
-	}
-	for j := n + 1; j < his[0]; j++ {
-		p0[j] = in[2*j-1]
+	for iy := 0; iy < d.h; iy++ {
+		r := iy + ph
+		in := x[iy*d.w : (iy+1)*d.w]
+		if sw == 1 {
+			copy(d.subRow(buf, r, 0)[pw:], in)
+			continue
+		}
+		for q := 0; q < sw; q++ {
+			out := d.subRow(buf, r, q)
+			// Phase columns j whose input column j·sw + q − pw is inside.
+			lo, hi := validRange(d.we, d.w, sw, pw, q)
+			ix := lo*sw + q - pw
+			for j := lo; j < hi; j++ {
+				out[j] = in[ix]
+				ix += sw
+			}
+		}
 	}
 }
 
@@ -128,20 +113,20 @@ func (d *depthwise) fill2(row, in []float32, los, his [8]int) {
 // plane buf that lie inside the image: the adjoint of fill, padding
 // dropped.
 func (d *depthwise) unfill(dx, buf []float32) {
-	s, ph, pw := d.p.StrideW, d.p.PadH, d.p.PadW
+	sw, ph, pw := d.p.StrideW, d.p.PadH, d.p.PadW
 	for iy := 0; iy < d.h; iy++ {
-		row := buf[(iy+ph)*d.rl : (iy+ph+1)*d.rl]
 		out := dx[iy*d.w : (iy+1)*d.w]
-		if s == 1 {
-			copy(out, row[pw:])
+		if sw == 1 {
+			copy(out, d.subRow(buf, iy+ph, 0)[pw:])
 			continue
 		}
-		for q := 0; q < s; q++ {
-			lo, hi := validRange(d.we, d.w, s, pw, q)
-			ix := lo*s + q - pw
-			for _, v := range row[q*d.we+lo : q*d.we+hi] {
+		for q := 0; q < sw; q++ {
+			row := d.subRow(buf, iy+ph, q)
+			lo, hi := validRange(d.we, d.w, sw, pw, q)
+			ix := lo*sw + q - pw
+			for _, v := range row[lo:hi] {
 				out[ix] = v
-				ix += s
+				ix += sw
 			}
 		}
 	}
@@ -151,16 +136,23 @@ func (d *depthwise) unfill(dx, buf []float32) {
 // rectified when relu, bounded above by bound when bound > 0.
 func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Tensor {
 	d := newDepthwise(g)
-	y := New(g.n, g.o, g.oh, g.ow)
+	y := newUninit(g.n, g.o, g.oh, g.ow) // every element is written
 	xd, wd, yd := x.Data(), w.Data(), y.data
 	var bd []float32
 	if b != nil {
 		bd = b.Data()
 	}
 	hw, ohw, kk := g.h*g.w, g.ohw(), g.kh*g.kw
+	direct := d.we == g.ow // no junk columns: the run is the plane
 	parallelFor(g.n*g.c, max(1, (1<<15)/max(1, d.plane)), func(lo, hi int) {
 		buf := getCols(d.plane)
 		defer putCols(buf)
+		clear(*buf) // the padding, kept by every fill
+		var tmp *[]float32
+		if !direct {
+			tmp = getCols(d.flat)
+			defer putCols(tmp)
+		}
 		for pc := lo; pc < hi; pc++ {
 			c := pc % g.c
 			d.fill(*buf, xd[pc*hw:(pc+1)*hw])
@@ -168,9 +160,13 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 			if bd != nil {
 				bias = bd[c]
 			}
-			kern.DepthwiseRows(yd[pc*ohw:(pc+1)*ohw], g.ow, *buf, d.lds, d.offs, wd[c*kk:(c+1)*kk], bias, g.oh, g.ow, relu)
-			if bound > 0 {
-				clampMax(yd[pc*ohw:(pc+1)*ohw], bound)
+			yp := yd[pc*ohw : (pc+1)*ohw]
+			if direct {
+				kern.DepthwiseFlat(yp, *buf, d.offs, wd[c*kk:(c+1)*kk], bias, relu, bound)
+			} else {
+				run := (*tmp)[:d.flat]
+				kern.DepthwiseFlat(run, *buf, d.offs, wd[c*kk:(c+1)*kk], bias, relu, bound)
+				kern.CopyRows(yp, g.ow, run, d.we, g.oh, g.ow) // without the junk columns
 			}
 		}
 	})
@@ -190,6 +186,7 @@ func depthwiseBackward(g convGeom, x, w *Tensor, dyd []float32, needDX bool) (dx
 	parallelFor(g.c, 1, func(lo, hi int) {
 		buf := getCols(d.plane)
 		defer putCols(buf)
+		clear(*buf) // the padding, kept by every fill
 		var dbuf *[]float32
 		if needDX {
 			dbuf = getCols(d.plane)
@@ -211,7 +208,7 @@ func depthwiseBackward(g convGeom, x, w *Tensor, dyd []float32, needDX bool) (dx
 					dyr := dyp[r*g.ow : (r+1)*g.ow]
 					bsum += float64(sum32x8(dyr))
 					for t, o := range d.offs {
-						at := r*d.lds + int(o)
+						at := r*d.we + int(o)
 						sums[t] += float64(kern.Sdot(dyr, (*buf)[at:]))
 						if needDX {
 							kern.Saxpy(wc[t], dyr, (*dbuf)[at:])

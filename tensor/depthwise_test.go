@@ -16,15 +16,22 @@ var depthwiseCases = []convCase{
 	{"5x5 s2 p2", 1, 3, 11, 10, 3, 5, 5, ConvParams{StrideH: 2, StrideW: 2, PadH: 2, PadW: 2, Groups: 3}, true},
 	{"3x3 s3 unpadded", 2, 2, 10, 11, 2, 3, 3, ConvParams{StrideH: 3, StrideW: 3, Groups: 2}, true},
 	{"mixed strides", 2, 2, 9, 8, 2, 2, 3, ConvParams{StrideH: 1, StrideW: 2, PadH: 0, PadW: 1, Groups: 2}, true},
-	// Stride 2 with padding 0 or 1 splits the phases pairwise (fill2):
-	// even and odd widths, and planes narrower than the kernel.
+	// Stride 2 splits the columns pairwise (kern.Deinterleave2): padding
+	// 0, 1 and 2, even and odd widths, widths past the vector steps, and
+	// planes narrower than the kernel.
 	{"3x3 s2 p0 even", 2, 2, 7, 10, 2, 3, 3, ConvParams{StrideH: 2, StrideW: 2, Groups: 2}, true},
 	{"3x3 s2 p0 odd", 1, 3, 6, 11, 3, 3, 3, ConvParams{StrideH: 2, StrideW: 2, Groups: 3}, false},
 	{"2x2 s2 p0 width 2", 1, 2, 4, 2, 2, 2, 2, ConvParams{StrideH: 2, StrideW: 2, Groups: 2}, true},
 	{"3x3 s2 p1 width 1", 1, 2, 5, 1, 2, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 2}, true},
 	{"3x3 s2 p1 width 2", 2, 2, 3, 2, 2, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 2}, true},
-	// Wider than the kernel's 64-column step, with a masked tail.
+	{"3x3 s2 p1 width 37", 1, 2, 6, 37, 2, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 2}, true},
+	{"3x3 s2 p2 width 40", 1, 2, 5, 40, 2, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 2, PadW: 2, Groups: 2}, false},
+	// Longer than the kernel's 128-output step, with a masked tail.
 	{"wide rows", 2, 2, 5, 83, 2, 3, 3, ConvParams{PadH: 1, PadW: 1, Groups: 2}, true},
+	// No junk columns (the phase pitch is the output width): the run is
+	// written straight into the output plane.
+	{"1x1 unpadded", 2, 3, 5, 6, 3, 1, 1, ConvParams{Groups: 3}, true},
+	{"1x3 stride 1x3", 1, 2, 4, 9, 2, 1, 3, ConvParams{StrideW: 3, Groups: 2}, true},
 }
 
 // TestDepthwiseMatchesDirect checks the depthwise path's output and its

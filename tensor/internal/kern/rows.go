@@ -21,6 +21,27 @@ func AddBiasRows(dst []float32, dstStride int, src []float32, srcStride, rows, c
 	}
 }
 
+// CopyRows copies rows rows of cols floats from src (row stride
+// srcStride) to dst (row stride dstStride), bits unchanged: a plane copied
+// into or out of a padded layout in one call, where a copy per row costs
+// more in calls than in bytes for MobileNet's 7- to 112-wide planes. It
+// panics if a row does not fit.
+func CopyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	checkRows("CopyRows", len(dst), dstStride, rows, cols)
+	checkRows("CopyRows", len(src), srcStride, rows, cols)
+	if rows == 0 || cols == 0 {
+		return
+	}
+	// SpreadRows's kernel without a mask is a strided copy; the sum it
+	// also returns is dropped.
+	if _, ok := spreadRowsAsm(dst, dstStride, src, nil, srcStride, rows, cols); ok {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStride:r*dstStride+cols], src[r*srcStride:])
+	}
+}
+
 // SpreadRows copies rows rows of cols floats from g (row stride srcStride)
 // to dst (row stride dstStride), each masked by ReLUGrad's rule with the
 // rectifier output y (same layout as g) unless y is nil, and returns the

@@ -90,3 +90,37 @@ func TestRowsErrors(t *testing.T) {
 	}()
 	AddBiasRows(make([]float32, 10), 4, make([]float32, 40), 10, 3, 4, 0, false)
 }
+
+// TestCopyRows checks the strided plane copy for widths around the
+// vector steps and their masked tails: bits unchanged (a NaN's payload
+// and −0 included), nothing written between or after the rows, on every
+// path against the Go loop.
+func TestCopyRows(t *testing.T) {
+	const rows, sentinel = 3, 777
+	for cols := 0; cols <= 40; cols++ {
+		srcStride, dstStride := cols+5, cols+2
+		src := make([]float32, rows*srcStride)
+		for i := range src {
+			src[i] = float32(i) - 10.5
+		}
+		if len(src) > 1 {
+			src[0] = math.Float32frombits(0x7fc00123) // a NaN with a payload
+			src[1] = float32(math.Copysign(0, -1))
+		}
+		dst := make([]float32, rows*dstStride+3)
+		for i := range dst {
+			dst[i] = sentinel
+		}
+		CopyRows(dst, dstStride, src, srcStride, rows, cols)
+		for i := range dst {
+			r, j := i/dstStride, i%dstStride
+			want := float32(sentinel)
+			if r < rows && j < cols {
+				want = src[r*srcStride+j]
+			}
+			if math.Float32bits(dst[i]) != math.Float32bits(want) {
+				t.Fatalf("cols %d: row %d column %d = %v, want %v", cols, r, j, dst[i], want)
+			}
+		}
+	}
+}
