@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -287,9 +286,10 @@ func TestConv2DDeterministic(t *testing.T) {
 			t.Fatalf("run %d: forward differs from the first run", run)
 		}
 	}
-	prev := runtime.GOMAXPROCS(1)
+	prev := Threads()
+	SetThreads(1) // the kernels' split follows Threads, not GOMAXPROCS
 	_, dw1, db1 := Conv2DBackward(x, w, dy, p, false)
-	runtime.GOMAXPROCS(prev)
+	SetThreads(prev)
 	if !bitsEqual(dw1.Data(), dw0.Data()) || !bitsEqual(db1.Data(), db0.Data()) {
 		t.Fatal("dw or db on one core differs from the multi-core result")
 	}
@@ -573,6 +573,40 @@ func BenchmarkConv2DInference(b *testing.B) {
 				Recycle([]*Tensor{Conv2DReLUMax(x, w, bias, p, 6)}, nil)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// TestConvBlockedEpilogue checks convolutions large enough that their
+// products are computed a column block at a time with the epilogue right
+// after (gemmFinish), in both lowerings that use it (1×1 and im2col) and
+// with ReLU6's bound: against the float64 definition, and bit-identical
+// on one core and on several, the blocks following from the shape alone.
+func TestConvBlockedEpilogue(t *testing.T) {
+	for i, tc := range []convCase{
+		{"1x1 expansion", 2, 16, 40, 40, 24, 1, 1, ConvParams{}, true},
+		{"1x1 few columns", 1, 160, 7, 7, 96, 1, 1, ConvParams{}, true},
+		{"stride 2 im2col", 2, 3, 48, 48, 32, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+		{"1x1 no bias", 1, 24, 30, 30, 40, 1, 1, ConvParams{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, w, b := tc.tensors(uint64(900 + i))
+			ref := convRef(x, w, b, tc.p)
+			y := Conv2D(x, w, b, tc.p)
+			closeTo(t, "y", y.Data(), ref)
+			for j, v := range ref {
+				ref[j] = math.Min(math.Max(v, 0), 0.5)
+			}
+			y6 := Conv2DReLUMax(x, w, b, tc.p, 0.5)
+			closeTo(t, "relu6 y", y6.Data(), ref)
+			prev := Threads()
+			defer SetThreads(prev)
+			for _, n := range []int{1, 3} {
+				SetThreads(n)
+				if y := Conv2DReLUMax(x, w, b, tc.p, 0.5); !bitsEqual(y.Data(), y6.Data()) {
+					t.Fatalf("results differ between %d threads and %d", n, prev)
+				}
+			}
 		})
 	}
 }

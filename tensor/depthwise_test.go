@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"math"
-	"runtime"
 	"testing"
 )
 
@@ -89,10 +88,11 @@ func TestDepthwiseDeterministic(t *testing.T) {
 	y0 := Conv2D(x, w, b, tc.p)
 	dy := RandN(NewRNG(6), 0, 1, y0.Shape()...)
 	dx0, dw0, db0 := Conv2DBackward(x, w, dy, tc.p, true)
-	prev := runtime.GOMAXPROCS(1)
+	prev := Threads()
+	SetThreads(1)
 	y1 := Conv2D(x, w, b, tc.p)
 	dx1, dw1, db1 := Conv2DBackward(x, w, dy, tc.p, true)
-	runtime.GOMAXPROCS(prev)
+	SetThreads(prev)
 	y2 := Conv2D(x, w, b, tc.p)
 	dx2, dw2, db2 := Conv2DBackward(x, w, dy, tc.p, true)
 	for _, r := range [][2][]float32{{y0.Data(), y1.Data()}, {y0.Data(), y2.Data()}, {dx0.Data(), dx1.Data()}, {dx0.Data(), dx2.Data()},
