@@ -1,6 +1,10 @@
 package tensor
 
-import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
+import (
+	"math"
+
+	"github.com/glassbox-ml/glassbox/tensor/internal/kern"
+)
 
 // PoolParams describe a 2-D pooling window: its size, stride and zero
 // padding. A stride of 0 means the window size (non-overlapping windows,
@@ -110,32 +114,79 @@ func MaxPool2DValues(x *Tensor, p PoolParams) *Tensor {
 	xd := x.Data()
 	y := newUninit(x.shape[0], x.shape[1], g.oh, g.ow)
 	ohw, hw := g.oh*g.ow, g.h*g.w
+	if kern.MaxFlatFast() {
+		maxPoolFlat(g, y.data, xd)
+		return y
+	}
 	parallelFor(g.planes, poolGrain(ohw), func(lo, hi int) {
 		rb := getCols(g.w)
 		defer putCols(rb)
 		row := (*rb)[:g.w]
 		for pl := lo; pl < hi; pl++ {
-			in := xd[pl*hw : (pl+1)*hw]
-			out := y.data[pl*ohw : (pl+1)*ohw]
-			for oy := 0; oy < g.oh; oy++ {
-				y0, y1, _, _ := g.window(oy, 0)
-				copy(row, in[y0*g.w:(y0+1)*g.w])
-				for iy := y0 + 1; iy < y1; iy++ {
-					maxInto(row, in[iy*g.w:(iy+1)*g.w])
-				}
-				o := out[oy*g.ow : (oy+1)*g.ow]
-				for ox := range o {
-					_, _, x0, x1 := g.window(oy, ox)
-					m := row[x0]
-					for _, v := range row[x0+1 : x1] {
-						m = max(m, v)
-					}
-					o[ox] = m
-				}
-			}
+			maxPoolValuesPlane(g, y.data[pl*ohw:(pl+1)*ohw], xd[pl*hw:(pl+1)*hw], row)
 		}
 	})
 	return y
+}
+
+// maxPoolFlat is MaxPool2DValues with the depthwise convolution's flat
+// layout (see depthwise.go): each plane is copied into its stride phases
+// with −Inf padding, the window's maximum is kern.MaxFlat's one run over
+// the plane, and the rows are copied out without their junk columns. A
+// plane with a NaN in it is redone by maxPoolValuesPlane, whose maximum
+// lets a NaN win.
+func maxPoolFlat(g poolGeom, y, x []float32) {
+	p := g.p
+	d := newDepthwise(convGeom{n: 1, c: g.planes, h: g.h, w: g.w, o: g.planes, kh: p.KH, kw: p.KW, oh: g.oh, ow: g.ow,
+		g: g.planes, cg: 1, og: 1, p: ConvParams{StrideH: p.StrideH, StrideW: p.StrideW, PadH: p.PadH, PadW: p.PadW, Groups: g.planes}})
+	ohw, hw := g.oh*g.ow, g.h*g.w
+	direct := d.we == g.ow
+	parallelFor(g.planes, max(1, (1<<15)/max(1, d.plane)), func(lo, hi int) {
+		buf := getCols(d.plane)
+		defer putCols(buf)
+		for i := range *buf {
+			(*buf)[i] = float32(math.Inf(-1)) // the padding, kept by every fill
+		}
+		tmp := getCols(max(d.flat, g.w))
+		defer putCols(tmp)
+		for pl := lo; pl < hi; pl++ {
+			in, out := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+			d.fill(*buf, in)
+			var sawNaN bool
+			if direct {
+				sawNaN = kern.MaxFlat(out, *buf, d.offs)
+			} else {
+				run := (*tmp)[:d.flat]
+				sawNaN = kern.MaxFlat(run, *buf, d.offs)
+				kern.CopyRows(out, g.ow, run, d.we, g.oh, g.ow)
+			}
+			if sawNaN {
+				maxPoolValuesPlane(g, out, in, (*tmp)[:g.w])
+			}
+		}
+	})
+}
+
+// maxPoolValuesPlane computes one output plane of MaxPool2DValues: each
+// output row the maximum of its window's input rows (row, a scratch of w
+// floats), then of each window's columns; a NaN wins.
+func maxPoolValuesPlane(g poolGeom, out, in, row []float32) {
+	for oy := 0; oy < g.oh; oy++ {
+		y0, y1, _, _ := g.window(oy, 0)
+		copy(row, in[y0*g.w:(y0+1)*g.w])
+		for iy := y0 + 1; iy < y1; iy++ {
+			maxInto(row, in[iy*g.w:(iy+1)*g.w])
+		}
+		o := out[oy*g.ow : (oy+1)*g.ow]
+		for ox := range o {
+			_, _, x0, x1 := g.window(oy, ox)
+			m := row[x0]
+			for _, v := range row[x0+1 : x1] {
+				m = max(m, v)
+			}
+			o[ox] = m
+		}
+	}
 }
 
 // maxInto sets d[i] = max(d[i], s[i]) (a NaN wins).

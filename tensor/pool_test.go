@@ -90,7 +90,10 @@ func TestMaxPool2DGeneralTiesAndNaN(t *testing.T) {
 	}
 }
 
-// MaxPool2DValues (inference: no positions) gives MaxPool2D's values.
+// MaxPool2DValues (inference: no positions) gives MaxPool2D's values, on
+// planes narrower and wider than the vector steps, with NaN in some
+// planes (where the flat kernel hands over to the scalar loop) and ±Inf
+// in others.
 func TestMaxPool2DValuesMatchesMaxPool2D(t *testing.T) {
 	nan := float32(math.NaN())
 	for i, p := range []PoolParams{
@@ -99,12 +102,21 @@ func TestMaxPool2DValuesMatchesMaxPool2D(t *testing.T) {
 		{KH: 2, KW: 3, StrideH: 1, StrideW: 2, PadW: 1},
 		{KH: 5, KW: 5},
 		{KH: 3, KW: 1, StrideH: 1, StrideW: 1, PadH: 1},
+		{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1},
+		{KH: 3, KW: 3, StrideH: 3, StrideW: 3},
+		{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{KH: 4, KW: 4, StrideH: 2, StrideW: 2, PadH: 2, PadW: 2},
 	} {
-		x := RandN(NewRNG(uint64(i+20)), 0, 1, 2, 3, 11, 13)
+		h, w := 11, 13
+		if i >= 5 {
+			h, w = 40, 37
+		}
+		x := RandN(NewRNG(uint64(i+20)), 0, 1, 2, 3, h, w)
 		for j, v := range x.Data() {
 			x.Data()[j] = float32(math.Round(float64(v) * 2)) // ties, and zeros
 		}
-		x.Data()[5], x.Data()[200] = nan, nan
+		x.Data()[5], x.Data()[h*w+60] = nan, nan
+		x.Data()[2*h*w+7], x.Data()[3*h*w+9] = float32(math.Inf(1)), float32(math.Inf(-1))
 		want, _ := MaxPool2D(x, p)
 		got := MaxPool2DValues(x, p)
 		if !SameShape(got.Shape(), want.Shape()) {
