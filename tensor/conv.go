@@ -338,7 +338,8 @@ const (
 	// modeDirect: a 1×1, stride-1, unpadded convolution is a GEMM on the
 	// input as it is.
 	modeDirect convMode = iota
-	// modeWide: stride 1. Each image is zero-padded once to hp×wp and the
+	// modeWide: stride 1 (and the forward of any stride, on images split
+	// into their stride phases). Each image is zero-padded once to hp×wp and the
 	// output is computed on the padded width (wp columns per output row,
 	// the last kw−1 of them discarded). Then row (c, ki, kj) of the
 	// im2col matrix is one contiguous run of the padded image, starting at
@@ -348,7 +349,9 @@ const (
 	// except for the transposed weight gradient (dwT) and paddings wider
 	// than the kernel (col2im).
 	modeWide
-	// modeIm2Col: any stride; one Im2Col and GEMM per image.
+	// modeIm2Col: any stride; one Im2Col and GEMM per image (the
+	// backward of strided convolutions: their forward runs in modeWide on
+	// phase-split images, see usePhases).
 	modeIm2Col
 )
 
@@ -393,6 +396,12 @@ type convPlan struct {
 	dhp, dwp int
 	dwide    int
 	dtaps    []int32
+	// phases (forward of a strided convolution in modeWide): each
+	// channel is laid out as the depthwise path lays out its planes (see
+	// depthwise.go), split into its stride phases, so every filter tap is
+	// again one run at a fixed offset and the output comes out at the
+	// phases' pitch. hp·wp is then the phase-split plane and wp its pitch.
+	phases *depthwise
 }
 
 // wideColumns is about how many GEMM columns modeWide pads at once (nb
@@ -455,13 +464,64 @@ func (pl *convPlan) block(k int) (lo, hi int) {
 }
 
 // padLen is the length of the padded-image buffer of nb images of one
-// group, with kw−1 floats of slack: the last unfolded row runs past the
-// final image into columns that are discarded.
-func (pl *convPlan) padLen(nb int) int { return nb*pl.cg*pl.hp*pl.wp + pl.kw }
+// group, with slack: the last unfolded row runs past the final image into
+// columns that are discarded (kw−1 floats at stride 1, up to a pitch
+// with phases).
+func (pl *convPlan) padLen(nb int) int {
+	if pl.phases != nil {
+		return nb*pl.cg*pl.hp*pl.wp + pl.wp
+	}
+	return nb*pl.cg*pl.hp*pl.wp + pl.kw
+}
+
+// usePhases turns a strided convolution's forward from modeIm2Col into
+// modeWide on phase-split images: the indirect GEMM then reads every tap
+// where it lies instead of an unfolded copy (a ResNet stem's 7×7/2 unfolds
+// 147 rows of 12544 columns, 7 MB per image). The backward keeps im2col.
+func (pl *convPlan) usePhases() {
+	if pl.mode != modeIm2Col {
+		return
+	}
+	d := newDepthwise(pl.convGeom)
+	if !kern.IndirectRowsFast(pl.ow, d.we) {
+		// A pitch of whole tiles (at most a quarter more columns) lets the
+		// GEMM write the output rows in place, with no copy out.
+		for _, tile := range []int{16, 32} {
+			if p := (pl.ow + tile - 1) / tile * tile; p <= d.we+d.we/4 && kern.IndirectRowsFast(pl.ow, p) {
+				d = newPhases(pl.convGeom, p)
+				break
+			}
+		}
+	}
+	pl.mode, pl.phases = modeWide, d
+	pl.hp, pl.wp = pl.p.StrideH*pl.p.StrideW*d.hph, d.we
+	pl.wide = pl.oh * pl.wp
+	per := max(1, (pl.n+pl.blocks-1)/pl.blocks)
+	nb := max(1, min(per, wideColumns/pl.wide, (1<<20)/max(1, pl.ckk*pl.wide)))
+	parts := (per + nb - 1) / nb
+	pl.nb = (per + parts - 1) / parts
+	pl.taps = make([]int32, 0, pl.ckk)
+	for c := 0; c < pl.cg; c++ {
+		for _, o := range d.offs {
+			pl.taps = append(pl.taps, int32(c*d.plane)+o)
+		}
+	}
+	pl.rowOut = kern.IndirectRowsFast(pl.ow, pl.wp)
+}
 
 // padImages writes images [i0, i0+nb) of group gi of x into xp, zero
-// padded to hp×wp, followed by zero slack.
+// padded to hp×wp (or split into phases), followed by zero slack.
 func (pl *convPlan) padImages(xp, x []float32, i0, nb, gi int) {
+	if d := pl.phases; d != nil {
+		hw := pl.h * pl.w
+		clear(xp[:pl.padLen(nb)]) // the padding, which fill leaves alone
+		for j := 0; j < nb; j++ {
+			for c := 0; c < pl.cg; c++ {
+				d.fill(xp[(j*pl.cg+c)*d.plane:][:d.plane], x[((i0+j)*pl.c+gi*pl.cg+c)*hw:][:hw])
+			}
+		}
+		return
+	}
 	hw, hpwp := pl.h*pl.w, pl.hp*pl.wp
 	ph, pw := pl.p.PadH, pl.p.PadW
 	for j := 0; j < nb; j++ {
@@ -577,6 +637,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	// batch of ResNet's last stage on one core); any partition gives
 	// the same results, each image being computed alone.
 	pl := newConvPlan(g, 0)
+	pl.usePhases()
 	xd, wd := x.Data(), w.Data()
 	var bd []float32
 	if b != nil {
@@ -604,15 +665,11 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 		return y
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
-		var xp, cols, yw *[]float32
-		switch pl.mode {
-		case modeWide:
+		var xp, yw *[]float32
+		if pl.mode == modeWide {
 			xp, yw = getCols(pl.padLen(pl.nb)), getCols(g.og*pl.wide)
 			defer putCols(xp)
 			defer putCols(yw)
-		case modeIm2Col:
-			cols = getCols(g.ckk * g.ohw())
-			defer putCols(cols)
 		}
 		for k := lo; k < hi; k++ {
 			i0, i1 := pl.block(k)
@@ -627,11 +684,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 				continue
 			}
 			for i := i0; i < i1; i++ {
-				var c []float32
-				if cols != nil {
-					c = *cols
-				}
-				pl.forwardImage(y.data, xd, wd, bd, i, c, serial, relu, bound)
+				pl.forwardImage(y.data, xd, wd, bd, i, serial, relu, bound)
 			}
 		}
 	})
@@ -675,25 +728,20 @@ type gemmIndirectFn = func(m, n, k int, a []float32, lda int, src []float32, off
 
 type gemmFn = func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
-// forwardImage computes image i in modeDirect or modeIm2Col: each
-// group's product with its epilogue (gemmFinish), on the cores unless
-// serial (the batch already is).
-func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32, serial, relu bool, bound float32) {
+// forwardImage computes image i in modeDirect (the forward's only other
+// mode: strided convolutions run on phase-split images): each group's
+// product with its epilogue (gemmFinish), on the cores unless serial (the
+// batch already is).
+func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, serial, relu bool, bound float32) {
 	ohw := pl.ohw()
 	yi := y[i*pl.o*ohw : (i+1)*pl.o*ohw]
 	ghw := pl.cg * pl.h * pl.w
 	for gi := 0; gi < pl.g; gi++ {
-		xg := x[(i*pl.g+gi)*ghw:][:ghw]
-		bm := xg
-		if pl.mode == modeIm2Col {
-			pl.im2col(cols, xg, !serial)
-			bm = cols
-		}
 		var bg []float32
 		if bias != nil {
 			bg = bias[gi*pl.og : (gi+1)*pl.og]
 		}
-		gemmFinish(yi[gi*pl.og*ohw:][:pl.og*ohw], w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk], bm, bg, pl.og, ohw, pl.ckk, serial, relu, bound)
+		gemmFinish(yi[gi*pl.og*ohw:][:pl.og*ohw], w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk], x[(i*pl.g+gi)*ghw:][:ghw], bg, pl.og, ohw, pl.ckk, serial, relu, bound)
 	}
 }
 
@@ -746,21 +794,6 @@ const (
 	gemmSplitMNK    = 1 << 18
 	gemmBlockFloats = 1 << 14
 )
-
-// im2col unfolds one group of one image into cols (Im2Col), its channels
-// split over the cores when par: an image alone (batch 1) would
-// otherwise unfold on one core while the other waits for the GEMM.
-func (pl *convPlan) im2col(cols, xg []float32, par bool) {
-	if !par || pl.cg == 1 {
-		Im2Col(cols, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
-		return
-	}
-	rows := pl.kh * pl.kw * pl.ohw() // of cols, per channel
-	hw := pl.h * pl.w
-	parallelFor(pl.cg, max(1, (1<<15)/max(1, rows)), func(c0, c1 int) {
-		Im2Col(cols[c0*rows:c1*rows], xg[c0*hw:c1*hw], c1-c0, pl.h, pl.w, pl.kh, pl.kw, pl.p)
-	})
-}
 
 // forwardWide computes images [i0, i0+nb) in modeWide with the indirect
 // GEMM: each group of each image is one product of the packed weights

@@ -579,15 +579,22 @@ func BenchmarkConv2DInference(b *testing.B) {
 
 // TestConvBlockedEpilogue checks convolutions large enough that their
 // products are computed a column block at a time with the epilogue right
-// after (gemmFinish), in both lowerings that use it (1×1 and im2col) and
+// after (gemmFinish, for 1×1), and strided ones on phase-split images,
 // with ReLU6's bound: against the float64 definition, and bit-identical
 // on one core and on several, the blocks following from the shape alone.
 func TestConvBlockedEpilogue(t *testing.T) {
 	for i, tc := range []convCase{
 		{"1x1 expansion", 2, 16, 40, 40, 24, 1, 1, ConvParams{}, true},
 		{"1x1 few columns", 1, 160, 7, 7, 96, 1, 1, ConvParams{}, true},
-		{"stride 2 im2col", 2, 3, 48, 48, 32, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+		{"stride 2", 2, 3, 48, 48, 32, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
 		{"1x1 no bias", 1, 24, 30, 30, 40, 1, 1, ConvParams{}, false},
+		// Strided forwards run on phase-split images, the rows written in
+		// place when a pitch of whole tiles fits (ow 30 on a pitch of 32).
+		{"stride 2 rows in place", 1, 3, 60, 60, 20, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+		{"stride 2 rows in place batch", 3, 3, 60, 60, 20, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+		{"7x7 stride 2 stem", 1, 3, 45, 45, 16, 7, 7, ConvParams{StrideH: 2, StrideW: 2, PadH: 3, PadW: 3}, true},
+		{"1x1 stride 2", 2, 16, 28, 28, 32, 1, 1, ConvParams{StrideH: 2, StrideW: 2}, true},
+		{"stride 3x2", 2, 4, 31, 29, 8, 3, 2, ConvParams{StrideH: 3, StrideW: 2, PadH: 1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, w, b := tc.tensors(uint64(900 + i))

@@ -35,10 +35,16 @@ type depthwise struct {
 // per group.
 func (g *convGeom) isDepthwise() bool { return g.g > 1 && g.cg == 1 && g.og == 1 }
 
-func newDepthwise(g convGeom) *depthwise {
+func newDepthwise(g convGeom) *depthwise { return newPhases(g, 0) }
+
+// newPhases lays out g's planes as newDepthwise does, with sub-planes at
+// least minPitch columns wide: a wider pitch only adds junk columns, and
+// one that fits whole kernel tiles lets the convolution write its rows in
+// place.
+func newPhases(g convGeom, minPitch int) *depthwise {
 	sh, sw := g.p.StrideH, g.p.StrideW
 	hp, wp := g.h+2*g.p.PadH, g.w+2*g.p.PadW
-	d := &depthwise{convGeom: g, hph: (hp + sh - 1) / sh, we: (wp + sw - 1) / sw}
+	d := &depthwise{convGeom: g, hph: (hp + sh - 1) / sh, we: max(minPitch, (wp+sw-1)/sw)}
 	d.sub = d.hph * d.we
 	d.plane = sh * sw * d.sub
 	if g.oh > 0 && g.ow > 0 {
