@@ -648,13 +648,28 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	// The filters are packed for the indirect GEMM once per call, shared
 	// by every image and core.
 	var packed []*kern.IndirectA
-	if pl.mode == modeWide {
+	if pl.mode == modeWide || pl.fewColumns() {
 		if f := p.prepared(w, g.g); f != nil {
 			packed = f.forward(&pl, wd)
 		} else {
 			packed = pl.packFilters(wd)
 			defer releaseAll(packed)
 		}
+	}
+	if pl.fewColumns() {
+		taps := tapOffsets(g.c, 1, 1, g.h, g.w)
+		ohw := g.ohw()
+		forBlocks(pl.blocks, serial, func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				i0, i1 := pl.block(k)
+				for i := i0; i < i1; i++ {
+					yi := y.data[i*g.o*ohw : (i+1)*g.o*ohw]
+					kern.SgemmIndirectBPacked(packed[0], ohw, xd[i*g.c*ohw:(i+1)*g.c*ohw], taps, yi, ohw, !serial)
+					kern.BiasRows(yi, ohw, g.o, ohw, bd, relu, bound)
+				}
+			}
+		})
+		return y
 	}
 	if pl.mode == modeWide && pl.rowOut && !serial && g.n == 1 {
 		// One image (an explanation, a batch-1 prediction): its output
@@ -727,6 +742,19 @@ type gemmIndirectTFn = func(m, n, k int, alpha float32, a []float32, lda int, sr
 type gemmIndirectFn = func(m, n, k int, a []float32, lda int, src []float32, offs []int32, c []float32, ldc int)
 
 type gemmFn = func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// fewColumns reports a modeDirect convolution (1×1, stride 1, unpadded,
+// one group) on planes of few pixels (MobileNet's and ResNet's last
+// stages, 7×7 and 14×14): a product of many filters with few columns,
+// whose packed filters are most of its memory traffic. It runs as the
+// indirect GEMM with one run per input channel, the filters packed once
+// (once for the model's life when Prepared) and the cores sharing out
+// row panels, instead of packing them again for every image. A batch
+// that already keeps every core busy with its own images runs the plain
+// GEMM per image, which does as well there.
+func (pl *convPlan) fewColumns() bool {
+	return pl.mode == modeDirect && pl.g == 1 && pl.ohw() <= 256 && kern.IndirectFast() && !convSerialGemm(pl.n)
+}
 
 // forwardImage computes image i in modeDirect (the forward's only other
 // mode: strided convolutions run on phase-split images): each group's

@@ -183,6 +183,10 @@ var tailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 // here (AVX-512 or AVX2); callers keep a packed GEMM elsewhere.
 func DotImagesFast() bool { return indWide() || indAVX2() }
 
+// IndirectFast reports whether the indirect GEMM runs an assembly kernel
+// here (AVX-512 or AVX2).
+func IndirectFast() bool { return indWide() || indAVX2() }
+
 // IndirectRowsFast reports whether SgemmIndirectRows writes rows of cols
 // columns whose runs lie srcStride apart (a convolution's output width and
 // padded input width) in place here, filling its tiles at least as well

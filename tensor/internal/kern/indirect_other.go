@@ -24,6 +24,10 @@ func DotImagesFast() bool { return false }
 
 // IndirectRowsFast reports whether SgemmIndirectRows writes rows of cols
 // columns in place here; in this build it never does.
+// IndirectFast reports whether the indirect GEMM runs an assembly kernel
+// here: never without amd64 assembly.
+func IndirectFast() bool { return false }
+
 func IndirectRowsFast(cols, srcStride int) bool { return false }
 
 func rows16() bool { return false }
