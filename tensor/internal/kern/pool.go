@@ -32,9 +32,22 @@ import (
 // on an idle machine and serialised a whole benchmark. Work stealing makes
 // it unnecessary.
 //
+// Every slot a call reserved is free again when the call returns: a helper
+// that joined frees its slot before it leaves the job (so before the
+// caller can return), and the caller frees the slots of the helpers it
+// handed the job to that never joined; such a helper, arriving late, finds
+// the job closed and goes back to waiting without touching the slots. A
+// late helper that freed its own slot only when it got round to it made
+// the caller's next call find no slot free and run alone: half the
+// parallel calls of a batch-1 inference, which runs them back to back.
+//
 // Nested calls are safe: a call made from inside a worker (or from a caller
 // while every slot is taken) finds no free slot and runs on its own
-// goroutine. workCh has room for every slot, so a hand-off never blocks.
+// goroutine. A hand-off a late helper has not yet taken out of workCh
+// holds no slot any more, so workCh may hold more entries than there are
+// slots; but a free slot means a worker outside any job, taking entries
+// out, so they do not pile up, and workCh has room for four times every
+// slot: a hand-off does not block.
 
 const maxWorkers = 256
 
@@ -43,7 +56,7 @@ var (
 	busy     atomic.Int32 // helper slots currently reserved
 	nWorkers atomic.Int32 // worker goroutines started
 	startMu  sync.Mutex
-	workCh   = make(chan handoff, maxWorkers)
+	workCh   = make(chan handoff, 4*maxWorkers)
 )
 
 func init() { threads.Store(int32(max(1, runtime.GOMAXPROCS(0)))) }
@@ -70,9 +83,15 @@ type job interface {
 	base() *jobBase
 }
 
+// A job's state packs, from the top: the use's generation (32 bits), the
+// closed bit, the helpers admitted to this use in all (15 bits) and those
+// in it now (15 bits).
 const (
-	closedBit = 1 << 31
-	countMask = closedBit - 1
+	closedBit  = 1 << 31
+	admitShift = 15
+	admitOne   = 1 << admitShift
+	admitMask  = (1<<15 - 1) << admitShift
+	countMask  = 1<<15 - 1
 )
 
 // jobBase is embedded in every job. state packs the use's generation (high
@@ -99,7 +118,7 @@ func (b *jobBase) join(gen uint32) bool {
 		if uint32(s>>32) != gen || s&closedBit != 0 {
 			return false
 		}
-		if b.state.CompareAndSwap(s, s+1) {
+		if b.state.CompareAndSwap(s, s+admitOne+1) {
 			return true
 		}
 	}
@@ -138,9 +157,10 @@ func worker() {
 		b := h.j.base()
 		if b.join(h.gen) {
 			runGuarded(h.j, int(b.joined.Add(1)))
+			busy.Add(-1) // before the caller can return
 			b.leave()
 		}
-		busy.Add(-1)
+		// Not admitted: the caller freed the slot when it closed the job.
 	}
 }
 
@@ -225,7 +245,11 @@ func parallel(j job, helpers int) {
 	}
 	func() {
 		defer func() {
-			if old := b.state.Or(closedBit); old&countMask != 0 {
+			old := b.state.Or(closedBit)
+			// The slots of the helpers that never joined are the
+			// caller's to free; those that did free their own.
+			busy.Add(-int32(helpers - int(old&admitMask>>admitShift)))
+			if old&countMask != 0 {
 				<-b.done
 			}
 		}()

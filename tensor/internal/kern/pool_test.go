@@ -259,3 +259,20 @@ func waitHelpersFree(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestParallelForFreesSlotsOnReturn: every helper slot a call reserved is
+// free when it returns, even when the caller finished before its helper
+// arrived, so the next call gets its helper (a late helper that kept its
+// slot made back-to-back calls run alone).
+func TestParallelForFreesSlotsOnReturn(t *testing.T) {
+	saved := Threads()
+	defer SetThreads(saved)
+	SetThreads(2)
+	waitHelpersFree(t)
+	for i := 0; i < 2000; i++ {
+		ParallelFor(2, 1, func(lo, hi int) {}) // over before a helper can join, often
+		if b := busy.Load(); b != 0 {
+			t.Fatalf("call %d returned with %d helper slots still reserved", i, b)
+		}
+	}
+}
