@@ -64,16 +64,28 @@ func IndexSelect(t *Tensor, axis int, idx []int) *Tensor {
 	a := t.axis("IndexSelect", axis)
 	shape := append([]int(nil), t.shape...)
 	shape[a] = len(idx)
-	out := New(shape...)
 	outer := Numel(t.shape[:a])
 	inner := Numel(t.shape[a+1:])
-	d := t.Data()
 	dim := t.shape[a]
 	for _, ix := range idx {
 		if ix < 0 || ix >= dim {
 			shapeErr("IndexSelect", "index %d out of range [0, %d) for axis %d of shape %v", ix, dim, a, t.shape)
 		}
 	}
+	out := newUninit(shape...) // every element is written
+	if !t.IsContiguous() {
+		// A view (a transposed sequence whose last step is taken): copy
+		// only the selected slices out of it, not the whole tensor first.
+		part := make([]float32, outer*inner)
+		for j, ix := range idx {
+			t.Slice(a, ix, ix+1).copyTo(part)
+			for o := 0; o < outer; o++ {
+				copy(out.data[(o*len(idx)+j)*inner:(o*len(idx)+j+1)*inner], part[o*inner:(o+1)*inner])
+			}
+		}
+		return out
+	}
+	d := t.Data()
 	for o := 0; o < outer; o++ {
 		for j, ix := range idx {
 			copy(out.data[(o*len(idx)+j)*inner:(o*len(idx)+j+1)*inner], d[(o*dim+ix)*inner:(o*dim+ix+1)*inner])

@@ -237,3 +237,30 @@ func TestMatMulEmptyDimensions(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexSelectOfView checks IndexSelect on a non-contiguous view (a
+// transposed tensor, as an imported sequence model takes its last step
+// from) against the same selection from the view's contiguous copy, on
+// every axis, with repeated and out-of-order indices; and that a bad index
+// still panics.
+func TestIndexSelectOfView(t *testing.T) {
+	x := RandN(NewRNG(3), 0, 1, 4, 5, 6)
+	v := x.Transpose() // [6, 5, 4], not contiguous
+	if v.IsContiguous() {
+		t.Fatal("the test needs a non-contiguous view")
+	}
+	c := v.Contiguous()
+	for axis := 0; axis < 3; axis++ {
+		idx := []int{v.Dim(axis) - 1, 0, 1, 0}
+		got, want := IndexSelect(v, axis, idx), IndexSelect(c, axis, idx)
+		if !SameShape(got.Shape(), want.Shape()) || !bitsEqual(got.Data(), want.Data()) {
+			t.Fatalf("axis %d: IndexSelect of the view differs from that of its copy", axis)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an index past the axis did not panic")
+		}
+	}()
+	IndexSelect(v, 1, []int{5})
+}
