@@ -93,24 +93,7 @@ func lstmRowBackward(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
 // input and recurrent projections without biases bx, bh; s (4H) receives
 // r, z, n and hn = hg_n + bh_n for the backward; h the new state.
 func gruRowForward(x, bx, hg, bh, hPrev, s, h []float32) {
-	n := len(h)
-	x, bx, hg, bh, s = x[:3*n], bx[:3*n], hg[:3*n], bh[:3*n], s[:4*n]
-	for j := 0; j < 2*n; j++ {
-		s[j] = x[j] + bx[j] + hg[j] + bh[j]
-	}
-	sigmoidSlice(s[:2*n], s[:2*n]) // r, z
-	sr, sz, sn, shn := s[:n], s[n:2*n], s[2*n:3*n], s[3*n:4*n]
-	xn, bxn, hnn, bhn := x[2*n:], bx[2*n:], hg[2*n:], bh[2*n:]
-	for j := range sn {
-		hn := hnn[j] + bhn[j]
-		shn[j] = hn
-		sn[j] = xn[j] + bxn[j] + sr[j]*hn
-	}
-	tanhSlice(sn, sn)
-	hPrev = hPrev[:n]
-	for j := range h {
-		h[j] = sn[j] + sz[j]*(hPrev[j]-sn[j])
-	}
+	tensor.GRURowForward(x, bx, hg, bh, hPrev, s, h)
 }
 
 // gruRowBackward is the closed-form backward of gruRowForward. dh =

@@ -72,6 +72,14 @@ func ReLUGradSlice(dst, g, y []float32) { kern.ReLUGrad(dst, g, y) }
 // shorter than dst.
 func TanhSlice(dst, src []float32) { kern.Tanh(dst, src) }
 
+// GRURowForward computes one batch row of one GRU step from its input
+// and recurrent projections x and hg (3n each, gates r, z, n) and their
+// biases: the gate activations into s (r, z, n and the recurrent n-gate
+// projection hg_n + bh_n, 4n) and the new state h (n) from hPrev, with
+// eight-lane passes where AVX2 is at hand (the same bits as the Go loops).
+// It panics when a slice is short.
+func GRURowForward(x, bx, hg, bh, hPrev, s, h []float32) { kern.GRURowForward(x, bx, hg, bh, hPrev, s, h) }
+
 // SigmoidSlice sets dst[i] = 1/(1+e^−src[i]) (dst and src may be the same
 // slice) as ½ + ½·tanh(src[i]/2) with TanhSlice's approximation (absolute
 // error ≤ 3e-7; large inputs give exactly 0 or 1). It panics if src is
