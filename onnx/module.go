@@ -767,6 +767,7 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 	// produced holds the live values the nodes made: only their memory can
 	// be shared with a dead value's (initialisers and inputs have their own).
 	produced := map[string]*val{}
+	var held []*tensor.Tensor // dead owners a live view still reads (releaseDead)
 	if recycle {
 		lastUse = map[string]int{}
 		for i, st := range plan {
@@ -830,7 +831,7 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 			}
 		}
 		if recycle {
-			releaseDead(vals, produced, lastUse, i, st.names, st.n.Outputs)
+			held = releaseDead(vals, produced, lastUse, i, st.names, st.n.Outputs, held)
 		}
 	}
 	res = map[string]*val{}
@@ -847,9 +848,11 @@ func (mod *Module) run(e *env, vars map[string]*autograd.Var, given map[string]*
 // releaseDead hands back the float values whose last reader was step i
 // (among names, what it read, and outputs, what it wrote), keeping
 // whatever shares memory with a value still alive: of those, only what
-// the nodes produced can (produced, kept in step with vals).
-func releaseDead(vals, produced map[string]*val, lastUse map[string]int, i int, names, outputs []string) {
-	var dead []*tensor.Tensor
+// the nodes produced can (produced, kept in step with vals). held are the
+// dead values an earlier call kept for a live view of them; it returns
+// those it keeps now.
+func releaseDead(vals, produced map[string]*val, lastUse map[string]int, i int, names, outputs []string, held []*tensor.Tensor) []*tensor.Tensor {
+	dead := held // dead before, kept then for a live view of them
 	for _, group := range [2][]string{names, outputs} {
 		for _, name := range group {
 			v, ok := vals[name]
@@ -864,7 +867,7 @@ func releaseDead(vals, produced map[string]*val, lastUse map[string]int, i int, 
 		}
 	}
 	if len(dead) == 0 {
-		return
+		return nil
 	}
 	keep := make([]*tensor.Tensor, 0, len(produced))
 	for _, v := range produced {
@@ -872,7 +875,9 @@ func releaseDead(vals, produced map[string]*val, lastUse map[string]int, i int, 
 			keep = append(keep, v.v.Value)
 		}
 	}
-	tensor.Recycle(dead, keep)
+	// A dead value that a live one views (a Transpose's output) is held
+	// and offered again at the next release, until the view is gone too.
+	return tensor.RecycleOrHold(dead, keep)
 }
 
 func (mod *Module) inputNames() string {

@@ -652,6 +652,11 @@ func gatherVal(tp *autograd.Tape, data, indices *val, axis int64) *val {
 			return floatVal(autograd.Const(tensor.New(shape...)), data.dt)
 		}
 		sel := tp.IndexSelect(data.v, a, idx)
+		if !tp.Recording() {
+			// The selection is ours alone: the shaped result owns its
+			// memory, which the inference can then recycle.
+			return floatVal(autograd.Const(tensor.MoveReshape(sel.Value, orEmpty(shape)...)), data.dt)
+		}
 		return floatVal(tp.Reshape(sel, orEmpty(shape)...), data.dt)
 	}
 	outer, inner := tensor.Numel(d[:a]), tensor.Numel(d[a+1:])

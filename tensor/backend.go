@@ -78,7 +78,9 @@ func TanhSlice(dst, src []float32) { kern.Tanh(dst, src) }
 // projection hg_n + bh_n, 4n) and the new state h (n) from hPrev, with
 // eight-lane passes where AVX2 is at hand (the same bits as the Go loops).
 // It panics when a slice is short.
-func GRURowForward(x, bx, hg, bh, hPrev, s, h []float32) { kern.GRURowForward(x, bx, hg, bh, hPrev, s, h) }
+func GRURowForward(x, bx, hg, bh, hPrev, s, h []float32) {
+	kern.GRURowForward(x, bx, hg, bh, hPrev, s, h)
+}
 
 // SigmoidSlice sets dst[i] = 1/(1+e^−src[i]) (dst and src may be the same
 // slice) as ½ + ½·tanh(src[i]/2) with TanhSlice's approximation (absolute

@@ -118,7 +118,15 @@ var boxes = sync.Pool{New: func() any { return new([]float32) }}
 // Several views of one buffer in dead hand it back once.
 //
 // The autograd tape's Release is the caller this exists for.
-func Recycle(dead, keep []*Tensor) {
+func Recycle(dead, keep []*Tensor) { RecycleOrHold(dead, keep) }
+
+// RecycleOrHold is Recycle, and returns the owners in dead (tensors New
+// made, not views) it left only because a tensor in keep shares their
+// storage: a caller that knows when those views die (an inference's value
+// table, where a Transpose's output outlives the tensor it views) hands
+// them to a later call then, instead of losing the buffer to the
+// collector.
+func RecycleOrHold(dead, keep []*Tensor) (held []*Tensor) {
 	spanOf := func(t *Tensor) (span, bool) {
 		if t == nil || cap(t.data) == 0 {
 			return span{}, false
@@ -130,6 +138,7 @@ func Recycle(dead, keep []*Tensor) {
 		s     span
 		data  []float32
 		owner bool
+		t     *Tensor
 	}
 	var cands []cand
 	for _, t := range dead {
@@ -137,10 +146,10 @@ func Recycle(dead, keep []*Tensor) {
 			continue
 		}
 		s, _ := spanOf(t)
-		cands = append(cands, cand{s, t.data, t.owner})
+		cands = append(cands, cand{s, t.data, t.owner, t})
 	}
 	if len(cands) == 0 {
-		return
+		return nil
 	}
 	var kept []span
 	for _, t := range keep {
@@ -186,6 +195,9 @@ func Recycle(dead, keep []*Tensor) {
 			j++
 		}
 		whole := cands[i]
+		if whole.owner && whole.s == g && overlapsAny(kept, g.lo, g.hi) {
+			held = append(held, whole.t)
+		}
 		if whole.owner && whole.s == g && !overlapsAny(kept, g.lo, g.hi) {
 			c := classDown(cap(whole.data))
 			if classSize(c) >= bigMin {
@@ -199,6 +211,7 @@ func Recycle(dead, keep []*Tensor) {
 		}
 		i = j
 	}
+	return held
 }
 
 // span is the address range [lo, hi) of a buffer's capacity.

@@ -126,3 +126,33 @@ func TestRecycleIgnoresSmallAndNil(t *testing.T) {
 		t.Fatal("small tensor storage reused")
 	}
 }
+
+// MoveReshape passes an owner's storage to the reshaped tensor, which
+// Recycle then hands back; a view's storage stays out of reach; and a
+// reshape of a non-contiguous tensor owns the copy it made.
+func TestMoveReshapeAndReshapeCopyOwn(t *testing.T) {
+	a := New(64, 128)
+	r := MoveReshape(a, 128, 64)
+	if !r.owner || a.owner {
+		t.Fatalf("ownership after MoveReshape: result %v, source %v; want true, false", r.owner, a.owner)
+	}
+	v := a.Slice(0, 0, 32)
+	if MoveReshape(v, 32*128).owner {
+		t.Fatal("a view's storage was handed to the reshaped tensor")
+	}
+	if c := a.Transpose().Reshape(64 * 128); !c.owner {
+		t.Fatal("the copy a reshape of a transposed tensor made is not owned")
+	}
+	if c := a.Reshape(64 * 128); c.owner {
+		t.Fatal("a reshape sharing its source's storage claims to own it")
+	}
+	addr := base(r)
+	var got bool
+	for try := 0; try < 20 && !got; try++ {
+		Recycle([]*Tensor{r}, nil)
+		got = base(New(64, 128)) == addr
+	}
+	if !got {
+		t.Fatal("the moved storage was never handed out again")
+	}
+}

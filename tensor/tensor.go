@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 )
 
 // Tensor is a float32 N-dimensional array. The zero value is not usable;
@@ -246,7 +247,7 @@ func (t *Tensor) Contiguous() *Tensor {
 		}
 		return &Tensor{shape: t.shape, strides: t.strides, data: t.data[t.offset : t.offset+t.Len()]}
 	}
-	out := New(t.shape...)
+	out := newUninit(t.shape...) // copyTo writes every element
 	t.copyTo(out.data)
 	return out
 }
@@ -289,7 +290,7 @@ func (t *Tensor) copyTo(dst []float32) {
 
 // Clone returns a contiguous deep copy.
 func (t *Tensor) Clone() *Tensor {
-	out := New(t.shape...)
+	out := newUninit(t.shape...) // copyTo writes every element
 	t.copyTo(out.data)
 	return out
 }
@@ -353,7 +354,23 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 		shapeErr("Reshape", "cannot reshape %v (%d elements) into %v", t.shape, n, shape)
 	}
 	c := t.Contiguous()
-	return &Tensor{shape: sh, strides: contiguousStrides(sh), offset: c.offset, data: c.data}
+	// A copy Contiguous just made is referenced by nothing else: the
+	// reshaped tensor owns it (and Recycle may hand it back).
+	return &Tensor{shape: sh, strides: contiguousStrides(sh), offset: c.offset, data: c.data, owner: c != t && c.owner}
+}
+
+// MoveReshape is t.Reshape(shape...) for a t its caller gives up: the
+// result takes over ownership of t's storage when t had it (New's tensor,
+// not a view), so Recycle can hand the storage back once the result is
+// dead. t must not be used afterwards. An inference step that builds its
+// output in one shape and returns it in another (a Gather: the selection,
+// then the indices' shape) keeps its memory recyclable this way.
+func MoveReshape(t *Tensor, shape ...int) *Tensor {
+	r := t.Reshape(shape...)
+	if t.owner && r.offset == t.offset && len(r.data) == len(t.data) && unsafe.SliceData(r.data) == unsafe.SliceData(t.data) {
+		r.owner, t.owner = true, false
+	}
+	return r
 }
 
 // Transpose returns a view with the axes permuted. With no arguments it
