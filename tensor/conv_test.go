@@ -602,6 +602,9 @@ func TestConvBlockedEpilogue(t *testing.T) {
 		{"7x7 stride 2 stem", 1, 3, 45, 45, 16, 7, 7, ConvParams{StrideH: 2, StrideW: 2, PadH: 3, PadW: 3}, true},
 		{"1x1 stride 2", 2, 16, 28, 28, 32, 1, 1, ConvParams{StrideH: 2, StrideW: 2}, true},
 		{"stride 3x2", 2, 4, 31, 29, 8, 3, 2, ConvParams{StrideH: 3, StrideW: 2, PadH: 1}, true},
+		// Many small images: several share one GEMM (nb > 1).
+		{"stride 2 many images", 40, 3, 12, 12, 8, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+		{"7x7 stride 2 many images", 40, 2, 14, 14, 4, 7, 7, ConvParams{StrideH: 2, StrideW: 2, PadH: 3, PadW: 3}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, w, b := tc.tensors(uint64(900 + i))
