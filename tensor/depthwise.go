@@ -149,6 +149,23 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 		bd = b.Data()
 	}
 	hw, ohw, kk := g.h*g.w, g.ohw(), g.kh*g.kw
+	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w) {
+		// Small planes (MobileNet's 14×14 and 7×7 stages): a row a vector,
+		// read in place, many planes a call (kern.DepthwiseSmall3x3).
+		bias := bd
+		if bias == nil {
+			bias = make([]float32, g.c)
+		}
+		parallelFor(g.n*g.c, max(1, (1<<14)/max(1, hw)), func(lo, hi int) {
+			for pc := lo; pc < hi; {
+				c := pc % g.c
+				run := min(hi-pc, g.c-c) // planes of one image: consecutive filters
+				kern.DepthwiseSmall3x3(yd[pc*hw:], xd[pc*hw:], g.w, g.h, run, wd[c*kk:], bias[c:], relu, bound)
+				pc += run
+			}
+		})
+		return y
+	}
 	direct := d.we == g.ow // no junk columns: the run is the plane
 	parallelFor(g.n*g.c, max(1, (1<<15)/max(1, d.plane)), func(lo, hi int) {
 		buf := getCols(d.plane)
