@@ -627,3 +627,58 @@ func TestConvBlockedEpilogue(t *testing.T) {
 		})
 	}
 }
+
+// TestConvRandomShapes runs convolutions of random small shapes through
+// every forward path (padded-width and rows-in-place stride 1, phase-split
+// strides, 1×1, depthwise flat and in place, grouped) against the float64
+// definition: strides 1–3, kernels 1–5, padding up to and past the
+// kernel, planes from one pixel, with and without bias and ReLU6's bound.
+func TestConvRandomShapes(t *testing.T) {
+	rng := NewRNG(77)
+	pick := func(lo, hi int) int { return lo + int(rng.Uint64()%uint64(hi-lo+1)) }
+	for i := 0; i < 300; i++ {
+		c := pick(1, 6)
+		groups := 1
+		switch pick(0, 2) {
+		case 1:
+			groups = c // depthwise
+		case 2:
+			if c%2 == 0 {
+				groups = 2
+			}
+		}
+		o := groups * pick(1, 3)
+		if groups == c {
+			o = c
+		}
+		kh, kw := pick(1, 5), pick(1, 5)
+		if pick(0, 1) == 0 {
+			kh, kw = 3, 3
+		}
+		p := ConvParams{StrideH: pick(1, 3), StrideW: pick(1, 3), PadH: pick(0, kh), PadW: pick(0, kw), Groups: groups}
+		if pick(0, 1) == 0 {
+			p.StrideH, p.StrideW, p.PadH, p.PadW = 1, 1, kh/2, kw/2
+		}
+		h := max(pick(1, 20), kh-2*p.PadH)
+		w := max(pick(1, 40), kw-2*p.PadW)
+		tc := convCase{fmt.Sprintf("case %d", i), pick(1, 3), c, h, w, o, kh, kw, p, pick(0, 1) == 1}
+		x, wt, b := tc.tensors(uint64(1000 + i))
+		ref := convRef(x, wt, b, tc.p)
+		y := Conv2D(x, wt, b, tc.p)
+		if len(y.Data()) != len(ref) {
+			t.Fatalf("%s %+v: %d outputs, want %d", tc.name, tc, len(y.Data()), len(ref))
+		}
+		for j, v := range ref {
+			if math.Abs(float64(y.Data()[j])-v) > 1e-4*(1+math.Abs(v)) {
+				t.Fatalf("%s %+v: y[%d] = %v, want %v", tc.name, tc, j, y.Data()[j], v)
+			}
+		}
+		y6 := Conv2DReLUMax(x, wt, b, tc.p, 0.75)
+		for j, v := range ref {
+			v = math.Min(math.Max(v, 0), 0.75)
+			if math.Abs(float64(y6.Data()[j])-v) > 1e-4*(1+math.Abs(v)) {
+				t.Fatalf("%s %+v: relu6 y[%d] = %v, want %v", tc.name, tc, j, y6.Data()[j], v)
+			}
+		}
+	}
+}

@@ -323,3 +323,22 @@ func TestMaxPool2DBackwardWindowsMatchesScatter(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolValuesRandomShapes: MaxPool2DValues (the flat layout) gives
+// MaxPool2D's values on random windows, strides and paddings (up to half
+// the window) over planes from one pixel wide.
+func TestMaxPoolValuesRandomShapes(t *testing.T) {
+	rng := NewRNG(78)
+	pick := func(lo, hi int) int { return lo + int(rng.Uint64()%uint64(hi-lo+1)) }
+	for i := 0; i < 200; i++ {
+		p := PoolParams{KH: pick(1, 5), KW: pick(1, 5), StrideH: pick(1, 3), StrideW: pick(1, 3)}
+		p.PadH, p.PadW = pick(0, p.KH/2), pick(0, p.KW/2)
+		h, w := pick(max(1, p.KH-2*p.PadH), 20), pick(max(1, p.KW-2*p.PadW), 40)
+		x := RandN(NewRNG(uint64(2000+i)), 0, 1, pick(1, 2), pick(1, 4), h, w)
+		want, _ := MaxPool2D(x, p)
+		got := MaxPool2DValues(x, p)
+		if !SameShape(got.Shape(), want.Shape()) || !bitsEqual(got.Data(), want.Data()) {
+			t.Fatalf("case %d %+v on %v: MaxPool2DValues differs from MaxPool2D", i, p, x.Shape())
+		}
+	}
+}
