@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/glassbox-ml/glassbox/nn"
+	"github.com/glassbox-ml/glassbox/tensor"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -377,5 +380,35 @@ func TestExternalData(t *testing.T) {
 	}
 	if err := roundTrip(m); err != nil {
 		t.Error(err)
+	}
+}
+
+// A Conv whose padding dwarfs its input, with a large stride, asks for an
+// output of a million values but a padded plane of 1.6·10⁹ per channel: the strided
+// and depthwise forwards must not build that plane (they took 6–8 GB and
+// crashed), and the prediction is the bias everywhere the kernel sees
+// only padding.
+func TestConvCraftedPaddingAndStride(t *testing.T) {
+	for _, groups := range []int64{1, 4} {
+		c := int(groups)
+		w := tensor.RandN(tensor.NewRNG(1), 0, 1, c, c/int(groups), 3, 3)
+		b := tensor.Full(0.5, c)
+		m := newModel(13).input("x", Float, -1, int64(c), 2, 2).floatInit("w", w).floatInit("b", b).
+			node("Conv", []string{"x", "w", "b"}, []string{"y"}, tInts("pads", 20000, 20000, 20000, 20000), tInts("strides", 40, 40), tInt("group", groups)).
+			output("y").m
+		mod := mustImport(t, m, ImportOptions{Frozen: true})
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		y, err := nn.Predict(mod, tensor.RandN(tensor.NewRNG(2), 0, 1, 1, c, 2, 2))
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("groups %d: %v", groups, err)
+		}
+		if !slices.Equal(y.Shape(), []int{1, c, 1000, 1000}) || y.At(0, 0, 0, 0) != 0.5 {
+			t.Fatalf("groups %d: shape %v, corner %v; want [1 %d 1000 1000] and the bias 0.5", groups, y.Shape(), y.At(0, 0, 0, 0), c)
+		}
+		if a := after.TotalAlloc - before.TotalAlloc; a > 1<<30 {
+			t.Fatalf("groups %d: %d bytes allocated for a %d-value output", groups, a, y.Len())
+		}
 	}
 }

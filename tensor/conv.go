@@ -166,6 +166,9 @@ func convCheck(op string, xs, ws []int, p ConvParams) convGeom {
 var colPools [48]sync.Pool
 
 func getCols(n int) *[]float32 {
+	if n > MaxElements {
+		shapeErr("convolution", "a scratch buffer of %d values is more than tensor.MaxElements (%d): the layer's input, padding and kernel are too large", n, MaxElements)
+	}
 	c := bits.Len(uint(max(n, 1) - 1))
 	if b, ok := colPools[c].Get().(*[]float32); ok {
 		*b = (*b)[:n]
@@ -479,7 +482,7 @@ func (pl *convPlan) padLen(nb int) int {
 // where it lies instead of an unfolded copy (a ResNet stem's 7×7/2 unfolds
 // 147 rows of 12544 columns, 7 MB per image). The backward keeps im2col.
 func (pl *convPlan) usePhases() {
-	if pl.mode != modeIm2Col {
+	if pl.mode != modeIm2Col || !pl.phasesFit() {
 		return
 	}
 	d := newDepthwise(pl.convGeom)
@@ -507,6 +510,18 @@ func (pl *convPlan) usePhases() {
 		}
 	}
 	pl.rowOut = kern.IndirectRowsFast(pl.ow, pl.wp)
+}
+
+// phasesFit reports whether one image's group, padded and split into its
+// stride phases, is not much larger than its unfolding (ckk·oh·ow floats)
+// or is small anyway. The padded plane is about StrideH·StrideW times the
+// output's, whatever the padding: with a stride of 40 and padding of
+// 20000 (a crafted file) it held 1.6·10⁹ floats for an output of 10⁶,
+// where the unfolding the layer falls back to stays within its output's
+// bounds.
+func (g *convGeom) phasesFit() bool {
+	plane := int64(g.h+2*g.p.PadH) * int64(g.w+2*g.p.PadW)
+	return int64(g.cg)*plane <= max(int64(g.ckk)*int64(g.oh)*int64(g.ow), 1<<20)
 }
 
 // padImages writes images [i0, i0+nb) of group gi of x into xp, zero
@@ -629,7 +644,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	if b != nil && (b.Len() != g.o) {
 		shapeErr(op, "bias has shape %v, want [%d] (one per output channel)", b.shape, g.o)
 	}
-	if g.isDepthwise() {
+	if g.isDepthwise() && g.phasesFit() {
 		return depthwiseForward(g, x, w, b, relu, bound)
 	}
 	// The forward keeps no partial weight gradients, so its batch
@@ -680,11 +695,15 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 		return y
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
-		var xp, yw *[]float32
-		if pl.mode == modeWide {
+		var xp, yw, cols *[]float32
+		switch pl.mode {
+		case modeWide:
 			xp, yw = getCols(pl.padLen(pl.nb)), getCols(g.og*pl.wide)
 			defer putCols(xp)
 			defer putCols(yw)
+		case modeIm2Col:
+			cols = getCols(g.ckk * g.ohw())
+			defer putCols(cols)
 		}
 		for k := lo; k < hi; k++ {
 			i0, i1 := pl.block(k)
@@ -699,7 +718,11 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 				continue
 			}
 			for i := i0; i < i1; i++ {
-				pl.forwardImage(y.data, xd, wd, bd, i, serial, relu, bound)
+				var c []float32
+				if cols != nil {
+					c = *cols
+				}
+				pl.forwardImage(y.data, xd, wd, bd, i, c, serial, relu, bound)
 			}
 		}
 	})
@@ -756,21 +779,41 @@ func (pl *convPlan) fewColumns() bool {
 	return pl.mode == modeDirect && pl.g == 1 && pl.ohw() <= 256 && kern.IndirectFast() && !convSerialGemm(pl.n)
 }
 
-// forwardImage computes image i in modeDirect (the forward's only other
-// mode: strided convolutions run on phase-split images): each group's
-// product with its epilogue (gemmFinish), on the cores unless serial (the
-// batch already is).
-func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, serial, relu bool, bound float32) {
+// forwardImage computes image i in modeDirect or modeIm2Col (a strided
+// layer whose phase-split images would not fit, see phasesFit): each
+// group's product with its epilogue (gemmFinish), on the cores unless
+// serial (the batch already is).
+func (pl *convPlan) forwardImage(y, x, w, bias []float32, i int, cols []float32, serial, relu bool, bound float32) {
 	ohw := pl.ohw()
 	yi := y[i*pl.o*ohw : (i+1)*pl.o*ohw]
 	ghw := pl.cg * pl.h * pl.w
 	for gi := 0; gi < pl.g; gi++ {
+		bm := x[(i*pl.g+gi)*ghw:][:ghw]
+		if pl.mode == modeIm2Col {
+			pl.im2col(cols, bm, !serial)
+			bm = cols
+		}
 		var bg []float32
 		if bias != nil {
 			bg = bias[gi*pl.og : (gi+1)*pl.og]
 		}
-		gemmFinish(yi[gi*pl.og*ohw:][:pl.og*ohw], w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk], x[(i*pl.g+gi)*ghw:][:ghw], bg, pl.og, ohw, pl.ckk, serial, relu, bound)
+		gemmFinish(yi[gi*pl.og*ohw:][:pl.og*ohw], w[gi*pl.og*pl.ckk:][:pl.og*pl.ckk], bm, bg, pl.og, ohw, pl.ckk, serial, relu, bound)
 	}
+}
+
+// im2col unfolds one group of one image into cols (Im2Col), its channels
+// split over the cores when par: an image alone (batch 1) would
+// otherwise unfold on one core while the other waits for the GEMM.
+func (pl *convPlan) im2col(cols, xg []float32, par bool) {
+	if !par || pl.cg == 1 {
+		Im2Col(cols, xg, pl.cg, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+		return
+	}
+	rows := pl.kh * pl.kw * pl.ohw() // of cols, per channel
+	hw := pl.h * pl.w
+	parallelFor(pl.cg, max(1, (1<<15)/max(1, rows)), func(c0, c1 int) {
+		Im2Col(cols[c0*rows:c1*rows], xg[c0*hw:c1*hw], c1-c0, pl.h, pl.w, pl.kh, pl.kw, pl.p)
+	})
 }
 
 // gemmFinish sets c ([m, n]) to a·b (a [m, k], b [k, n]) plus the
@@ -945,7 +988,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 		}
 		return dx, New(w.shape...), New(g.o)
 	}
-	if g.isDepthwise() {
+	if g.isDepthwise() && g.phasesFit() {
 		dyd := dy.Data()
 		if y != nil {
 			m, yd := New(dy.shape...), y.Data()

@@ -682,3 +682,30 @@ func TestConvRandomShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestConvHugePaddingFallsBack: padding far larger than the image with a
+// large stride (as a crafted model may ask) pads each plane to a size the
+// output does not bound, so a strided or depthwise forward then unfolds
+// instead of splitting the padded plane into phases; the answer is still
+// the definition's, and the gradient path (im2col) too.
+func TestConvHugePaddingFallsBack(t *testing.T) {
+	for _, tc := range []convCase{
+		{"strided", 1, 2, 2, 3, 3, 3, 3, ConvParams{StrideH: 40, StrideW: 40, PadH: 600, PadW: 600}, true},
+		{"depthwise", 2, 2, 3, 2, 2, 3, 3, ConvParams{StrideH: 40, StrideW: 40, PadH: 600, PadW: 600, Groups: 2}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, w, b := tc.tensors(5)
+			g := convCheck("test", x.Shape(), w.Shape(), tc.p)
+			if g.phasesFit() {
+				t.Fatal("the case does not reach the fallback")
+			}
+			closeTo(t, "y", Conv2D(x, w, b, tc.p).Data(), convRef(x, w, b, tc.p))
+			dy := RandN(NewRNG(6), 0, 1, g.n, g.o, g.oh, g.ow)
+			dx, dw, db := Conv2DBackward(x, w, dy, tc.p, true)
+			rx, rw, rb := convRefBackward(x, w, dy, tc.p)
+			closeTo(t, "dx", dx.Data(), rx)
+			closeTo(t, "dw", dw.Data(), rw)
+			closeTo(t, "db", db.Data(), rb)
+		})
+	}
+}
