@@ -426,11 +426,7 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		pl.mode = modeWide
 		pl.hp, pl.wp = g.h+2*g.p.PadH, g.w+2*g.p.PadW
 		pl.wide = g.oh * pl.wp
-		per := max(1, (g.n+pl.blocks-1)/pl.blocks)
-		nb := max(1, min(per, wideColumns/pl.wide, (1<<20)/max(1, g.ckk*pl.wide)))
-		// Split a block into equal GEMMs.
-		parts := (per + nb - 1) / nb
-		pl.nb = (per + parts - 1) / parts
+		pl.setWideBatch()
 		pl.taps = tapOffsets(g.cg, g.kh, g.kw, pl.hp, pl.wp)
 		pl.rowOut = kern.IndirectRowsFast(g.ow, pl.wp)
 		if g.p.PadH <= g.kh-1 && g.p.PadW <= g.kw-1 {
@@ -445,6 +441,17 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		pl.mode = modeIm2Col
 	}
 	return pl
+}
+
+// setWideBatch sets nb, the images per GEMM in modeWide, from pl.wide:
+// as many of a block's images as keep the padded columns near
+// wideColumns (and their unfolded rows within a mebibyte of floats), the
+// block split into equal GEMMs.
+func (pl *convPlan) setWideBatch() {
+	per := max(1, (pl.n+pl.blocks-1)/pl.blocks)
+	nb := max(1, min(per, wideColumns/pl.wide, (1<<20)/max(1, pl.ckk*pl.wide)))
+	parts := (per + nb - 1) / nb
+	pl.nb = (per + parts - 1) / parts
 }
 
 // tapOffsets returns c·hp·wp + ki·wp + kj for every (c, ki, kj) in order:
@@ -499,10 +506,7 @@ func (pl *convPlan) usePhases() {
 	pl.mode, pl.phases = modeWide, d
 	pl.hp, pl.wp = pl.p.StrideH*pl.p.StrideW*d.hph, d.we
 	pl.wide = pl.oh * pl.wp
-	per := max(1, (pl.n+pl.blocks-1)/pl.blocks)
-	nb := max(1, min(per, wideColumns/pl.wide, (1<<20)/max(1, pl.ckk*pl.wide)))
-	parts := (per + nb - 1) / nb
-	pl.nb = (per + parts - 1) / parts
+	pl.setWideBatch()
 	pl.taps = make([]int32, 0, pl.ckk)
 	for c := 0; c < pl.cg; c++ {
 		for _, o := range d.offs {
@@ -672,18 +676,14 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 		}
 	}
 	if pl.fewColumns() {
-		taps := tapOffsets(g.c, 1, 1, g.h, g.w)
-		ohw := g.ohw()
-		forBlocks(pl.blocks, serial, func(lo, hi int) {
-			for k := lo; k < hi; k++ {
-				i0, i1 := pl.block(k)
-				for i := i0; i < i1; i++ {
-					yi := y.data[i*g.o*ohw : (i+1)*g.o*ohw]
-					kern.SgemmIndirectBPacked(packed[0], ohw, xd[i*g.c*ohw:(i+1)*g.c*ohw], taps, yi, ohw, !serial)
-					kern.BiasRows(yi, ohw, g.o, ohw, bd, relu, bound)
-				}
-			}
-		})
+		// A batch too small to fill the cores: image after image, each
+		// product shared out over them.
+		taps, ohw := tapOffsets(g.c, 1, 1, g.h, g.w), g.ohw()
+		for i := 0; i < g.n; i++ {
+			yi := y.data[i*g.o*ohw : (i+1)*g.o*ohw]
+			kern.SgemmIndirectBPacked(packed[0], ohw, xd[i*g.c*ohw:(i+1)*g.c*ohw], taps, yi, ohw, true)
+			kern.BiasRows(yi, ohw, g.o, ohw, bd, relu, bound)
+		}
 		return y
 	}
 	if pl.mode == modeWide && pl.rowOut && !serial && g.n == 1 {
