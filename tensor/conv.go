@@ -35,6 +35,7 @@ type ConvFilters struct {
 	mu     sync.Mutex
 	fwd    []*kern.IndirectA // the forward's filters, per group
 	flip   []*kern.IndirectA // the input gradient's flipped filters, per group
+	pix    []*kern.PixW      // the pixel-major forward's filters, per group
 }
 
 // PrepareConvFilters returns w ([out, in/groups, kh, kw]) to be packed on
@@ -52,7 +53,7 @@ func (f *ConvFilters) Release() {
 	defer f.mu.Unlock()
 	releaseAll(f.fwd)
 	releaseAll(f.flip)
-	f.fwd, f.flip = nil, nil
+	f.fwd, f.flip, f.pix = nil, nil, nil
 }
 
 // prepared returns p.Prepared when it was made for w and pl's groups.
@@ -71,6 +72,16 @@ func (f *ConvFilters) forward(pl *convPlan, wd []float32) []*kern.IndirectA {
 // flipped returns the input gradient's packed flipped filters, once.
 func (f *ConvFilters) flipped(pl *convPlan, wd []float32) []*kern.IndirectA {
 	return f.once(&f.flip, func() []*kern.IndirectA { return pl.packFlipped(wd) })
+}
+
+// pixels returns the pixel-major forward's packed filters, once.
+func (f *ConvFilters) pixels(pl *convPlan, wd []float32) []*kern.PixW {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pix == nil {
+		f.pix = pl.packPixels(wd)
+	}
+	return f.pix
 }
 
 // once returns *slot, filled by pack the first time.
@@ -412,6 +423,51 @@ type convPlan struct {
 // written (dwT), the unfolded matrix near the L2 cache.
 const wideColumns = 2048
 
+// planKey identifies a cached plan: the geometry (without the packed
+// filters, which plans never use), the partial-gradient length the batch
+// partition was bounded by, and whether a strided forward's phases were
+// tried.
+type planKey struct {
+	g      convGeom
+	wlen   int
+	phases bool
+}
+
+// plans caches plans by planKey: building one (its tap offsets, a
+// strided layer's phase layout) took 15–90 µs of a 0.8 ms batch-1 layer.
+// A plan is read-only once built, so callers share its slices. The cache
+// is emptied when it reaches maxPlans (shapes a server never sees again).
+var plans struct {
+	sync.Mutex
+	m map[planKey]*convPlan
+}
+
+const maxPlans = 512
+
+// cachedPlan returns the plan of g (with usePhases applied when phases),
+// built once.
+func cachedPlan(g convGeom, wlen int, phases bool) convPlan {
+	g.p.Prepared = nil
+	key := planKey{g, wlen, phases}
+	plans.Lock()
+	pl, ok := plans.m[key]
+	plans.Unlock()
+	if ok {
+		return *pl
+	}
+	built := newConvPlan(g, wlen)
+	if phases {
+		built.usePhases()
+	}
+	plans.Lock()
+	if plans.m == nil || len(plans.m) >= maxPlans {
+		plans.m = map[planKey]*convPlan{}
+	}
+	plans.m[key] = &built
+	plans.Unlock()
+	return built
+}
+
 func newConvPlan(g convGeom, wlen int) convPlan {
 	pl := convPlan{convGeom: g, blocks: convBlocks(g.n, wlen), nb: 1}
 	// With an assembly dot kernel (AVX-512 or AVX2) the weight gradient of a stride-1
@@ -528,6 +584,14 @@ func (g *convGeom) phasesFit() bool {
 	return int64(g.cg)*plane <= max(int64(g.ckk)*int64(g.oh)*int64(g.ow), 1<<20)
 }
 
+// padPlane writes one channel src (h×w) into dst zero padded to hp×wp.
+func (pl *convPlan) padPlane(dst, src []float32) {
+	// One clear and one strided copy: per-row copies and clears cost more
+	// in calls than in bytes on ResNet's 7- to 56-wide rows.
+	clear(dst)
+	kern.CopyRows(dst[pl.p.PadH*pl.wp+pl.p.PadW:], pl.wp, src, pl.w, pl.h, pl.w)
+}
+
 // padImages writes images [i0, i0+nb) of group gi of x into xp, zero
 // padded to hp×wp (or split into phases), followed by zero slack.
 func (pl *convPlan) padImages(xp, x []float32, i0, nb, gi int) {
@@ -542,19 +606,9 @@ func (pl *convPlan) padImages(xp, x []float32, i0, nb, gi int) {
 		return
 	}
 	hw, hpwp := pl.h*pl.w, pl.hp*pl.wp
-	ph, pw := pl.p.PadH, pl.p.PadW
 	for j := 0; j < nb; j++ {
 		for c := 0; c < pl.cg; c++ {
-			src := x[((i0+j)*pl.c+gi*pl.cg+c)*hw:][:hw]
-			dst := xp[(j*pl.cg+c)*hpwp:][:hpwp]
-			clear(dst[:ph*pl.wp])
-			clear(dst[(ph+pl.h)*pl.wp:])
-			for y := 0; y < pl.h; y++ {
-				row := dst[(ph+y)*pl.wp:][:pl.wp]
-				clear(row[:pw])
-				copy(row[pw:], src[y*pl.w:(y+1)*pl.w])
-				clear(row[pw+pl.w:])
-			}
+			pl.padPlane(xp[(j*pl.cg+c)*hpwp:][:hpwp], x[((i0+j)*pl.c+gi*pl.cg+c)*hw:][:hw])
 		}
 	}
 	clear(xp[nb*pl.cg*hpwp : pl.padLen(nb)])
@@ -655,8 +709,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	// partition need not shrink for large filters (it had put a whole
 	// batch of ResNet's last stage on one core); any partition gives
 	// the same results, each image being computed alone.
-	pl := newConvPlan(g, 0)
-	pl.usePhases()
+	pl := cachedPlan(g, 0, true)
 	xd, wd := x.Data(), w.Data()
 	var bd []float32
 	if b != nil {
@@ -664,6 +717,16 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	}
 	y := newUninit(g.n, g.o, g.oh, g.ow) // every element is written
 	serial := convSerialGemm(g.n)
+	if pl.usePixels() {
+		var pws []*kern.PixW
+		if f := p.prepared(w, g.g); f != nil {
+			pws = f.pixels(&pl, wd)
+		} else {
+			pws = pl.packPixels(wd)
+		}
+		pl.forwardPixels(y.data, xd, bd, pws, serial, relu, bound)
+		return y
+	}
 	// The filters are packed for the indirect GEMM once per call, shared
 	// by every image and core.
 	var packed []*kern.IndirectA
@@ -737,6 +800,100 @@ func (pl *convPlan) packFilters(w []float32) []*kern.IndirectA {
 		packed[gi] = kern.PackIndirectA(pl.og, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk, true)
 	}
 	return packed
+}
+
+// packPixels packs each group's filters for the pixel-major forward.
+func (pl *convPlan) packPixels(w []float32) []*kern.PixW {
+	pws := make([]*kern.PixW, pl.g)
+	for gi := range pws {
+		pws[gi] = kern.PackPixW(pl.og, pl.ckk, w[gi*pl.og*pl.ckk:], pl.ckk)
+	}
+	return pws
+}
+
+// usePixels reports whether the forward of a modeWide convolution runs
+// pixel-major (kern.SgemmPixelsRows: output channels on the vector
+// lanes, a row's pixels in tiles of up to 12) rather than with pixels on
+// the lanes: where it fills its lanes better. Its lanes are the filters
+// in panels of 32, less the cost of scattering each tile to the planes
+// (about as much as 40 steps of its k loop: 7% of a 3×3 layer over 64
+// channels, 21% of ResNet's 7×7 stem over 3); the indirect GEMM's are the row's pixels in
+// tiles of 32 (in place) or the padded width's (copied out). ResNet's
+// rows of 56, 28, 14 and 7 pixels fill 88, 88, 44 and 22% of the rows'
+// tiles; its 64 to 512 filters fill every panel. Both compute each
+// output as the same chain of FMAs, so the choice changes no result.
+func (pl *convPlan) usePixels() bool {
+	if pixelsOff || pl.mode != modeWide || !kern.PixelsFast(pl.ohw()) || pl.og*pl.ohw() > pixOutFloats {
+		return false
+	}
+	pix := float64(pl.og) / float64((pl.og+31)/32*32) * float64(pl.ckk) / float64(pl.ckk+40)
+	var cur float64
+	if pl.rowOut {
+		cur = float64(pl.ow) / float64((pl.ow+31)/32*32)
+	} else {
+		cur = float64(pl.ow) / float64(pl.wp) * float64(pl.wide) / float64((pl.wide+31)/32*32) * 0.95
+	}
+	return pix > cur
+}
+
+// pixelsOff turns the pixel-major forward off (tests compare the paths).
+var pixelsOff bool
+
+// pixOutFloats bounds the output of one image's group that the
+// pixel-major forward writes: its tiles scatter each pixel's channels to
+// 32 planes, which costs little while the planes stay in cache and, on
+// outputs of megabytes that are not (ResNet's 64 planes of 56×56), more
+// than the tiles it saves (the rows of 32 contiguous pixels are written
+// as the prefetchers like).
+const pixOutFloats = 1 << 17
+
+// pixRows is how many output rows the pixel-major forward computes for
+// each panel of filters in turn: rows whose share of the padded (or
+// phase-split) image, about 256 KiB, stays in L2 while every panel passes
+// over it.
+func (pl *convPlan) pixRows() int {
+	return max(1, int(int64(pl.oh)*(1<<16)/max(1, int64(pl.cg)*int64(pl.hp)*int64(pl.wp))))
+}
+
+// forwardPixels is the pixel-major forward (see usePixels): each image's
+// groups padded, then rows of pixels times panels of filters written in
+// place with the epilogue. A batch gives each core its images; fewer
+// images than cores (batch 1) share their row blocks and panels out.
+func (pl *convPlan) forwardPixels(y, x, bias []float32, pws []*kern.PixW, serial, relu bool, bound float32) {
+	ohw, rb := pl.ohw(), pl.pixRows()
+	nrb := (pl.oh + rb - 1) / rb
+	image := func(xp []float32, i, gi int, units func(n int, fn func(lo, hi int))) {
+		pl.padImages(xp, x, i, 1, gi)
+		pw := pws[gi]
+		np := pw.Panels()
+		var bg []float32
+		if bias != nil {
+			bg = bias[gi*pl.og : (gi+1)*pl.og]
+		}
+		yo := y[(i*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
+		units(nrb*np, func(lo, hi int) {
+			for u := lo; u < hi; u++ {
+				r0, p := u/np*rb, u%np
+				kern.SgemmPixelsRows(pw, p, p+1, xp, pl.taps, r0, min(r0+rb, pl.oh), pl.ow, pl.wp, bg, relu, bound, yo, ohw, pl.ow)
+			}
+		})
+	}
+	units := func(n int, fn func(lo, hi int)) { fn(0, n) }
+	if !serial {
+		// Too few images for the cores: each image's units shared out.
+		units = func(n int, fn func(lo, hi int)) { parallelFor(n, 1, fn) }
+	}
+	forBlocks(pl.blocks, serial, func(lo, hi int) {
+		xp := getCols(pl.padLen(1))
+		defer putCols(xp)
+		i0, _ := pl.block(lo)
+		_, i1 := pl.block(hi - 1)
+		for i := i0; i < i1; i++ {
+			for gi := 0; gi < pl.g; gi++ {
+				image(*xp, i, gi, units)
+			}
+		}
+	})
 }
 
 // packFlipped packs each group's flipped filters (flipFilters) for the
@@ -1007,7 +1164,7 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 	if !needDW {
 		partialLen = 0 // no partial weight gradients to bound the partition
 	}
-	pl := newConvPlan(g, partialLen)
+	pl := cachedPlan(g, partialLen, false)
 	xd, wd, dyd := x.Data(), w.Data(), dy.Data()
 	var yd []float32 // ReLU output masking dy, or nil
 	if y != nil {

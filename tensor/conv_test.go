@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/glassbox-ml/glassbox/tensor/internal/kern"
 )
 
 // convRef is a direct (seven nested loops) float64 convolution: the
@@ -706,6 +708,48 @@ func TestConvHugePaddingFallsBack(t *testing.T) {
 			closeTo(t, "dx", dx.Data(), rx)
 			closeTo(t, "dw", dw.Data(), rw)
 			closeTo(t, "db", db.Data(), rb)
+		})
+	}
+}
+
+// TestConvPixelsMatchesIndirect checks the pixel-major forward (output
+// channels on the vector lanes) where it is chosen: one image (row blocks
+// and panels over the cores), a batch (an image per core), a partial panel
+// of filters, phase-split strides and groups, against the float64
+// definition and bit for bit against the indirect GEMM's paths, which sum
+// every output in the same order.
+func TestConvPixelsMatchesIndirect(t *testing.T) {
+	for i, tc := range []convCase{
+		{"one image", 1, 32, 14, 14, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+		{"partial panel", 1, 32, 7, 7, 56, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+		{"stride 2", 1, 8, 15, 15, 32, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, false},
+		{"batch", 3, 32, 9, 11, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+		{"groups", 2, 32, 7, 7, 64, 3, 3, ConvParams{PadH: 1, PadW: 1, Groups: 2}, true},
+		{"tall rows", 1, 64, 30, 5, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, w, b := tc.tensors(uint64(1200 + i))
+			g := convCheck("Conv2D", x.Shape(), w.Shape(), tc.p.norm())
+			pl := cachedPlan(g, 0, true)
+			if kern.PixelsFast(g.ohw()) && !pl.usePixels() {
+				t.Fatalf("the pixel-major forward was not chosen")
+			}
+			y := Conv2D(x, w, b, tc.p)
+			closeTo(t, "y", y.Data(), convRef(x, w, b, tc.p))
+			y6 := Conv2DReLUMax(x, w, b, tc.p, 0.5)
+			for j, v := range y.Data() {
+				if want := min(max(v, 0), 0.5); y6.Data()[j] != want {
+					t.Fatalf("relu6 y[%d] = %v, want %v", j, y6.Data()[j], want)
+				}
+			}
+			pixelsOff = true
+			defer func() { pixelsOff = false }()
+			if want := Conv2D(x, w, b, tc.p); !bitsEqual(y.Data(), want.Data()) {
+				t.Fatalf("the pixel-major forward differs from the indirect GEMM's")
+			}
+			if want := Conv2DReLUMax(x, w, b, tc.p, 0.5); !bitsEqual(y6.Data(), want.Data()) {
+				t.Fatalf("the pixel-major forward with ReLU6 differs from the indirect GEMM's")
+			}
 		})
 	}
 }
