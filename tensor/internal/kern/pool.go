@@ -140,11 +140,17 @@ type handoff struct {
 
 // idleSpin is how long a worker keeps polling for the next job after
 // finishing one before it parks. Waking a parked goroutine on an idle core
-// takes tens of microseconds (more in a VM), as long as a whole 128×256×128
-// product; training calls kernels back to back, so a worker that is still
-// polling picks the next job up within a microsecond. While polling it
-// yields its P to any other runnable goroutine.
-const idleSpin = 100 * time.Microsecond
+// takes tens of microseconds, and on the 2-core VM of the benchmarks
+// often more than 200 µs: as long as a whole 128×256×128 product, or a
+// batch-1 ResNet layer's share. Training calls kernels back to back, and
+// an inference's layers leave gaps of up to a few hundred microseconds
+// (padding, pooling, the graph's own work) between parallel calls; a
+// worker still polling picks the next job up within microseconds. 100 µs
+// was too short for the latter: 2 ms made a batch-1 ResNet-18 4% faster
+// (15.1 → 14.5 ms, three alternated runs). While polling it yields its P
+// to any other runnable goroutine; like onnxruntime's and OpenMP's
+// spinning workers, it keeps a core busy for that long after the work.
+const idleSpin = 2 * time.Millisecond
 
 func worker() {
 	for {
