@@ -584,6 +584,36 @@ func (g *convGeom) phasesFit() bool {
 	return int64(g.cg)*plane <= max(int64(g.ckk)*int64(g.oh)*int64(g.ow), 1<<20)
 }
 
+// subsampled returns, for each of the planes h×w planes of x, its pixels
+// at rows 0, sh, 2·sh, … and columns 0, sw, 2·sw, … (oh×ow of them), as a
+// flat tensor of planes·oh·ow values.
+func subsampled(x []float32, planes, h, w, sh, sw, oh, ow int) *Tensor {
+	xs := newUninit(planes * oh * ow)
+	parallelFor(planes, max(1, (1<<14)/max(1, h*w)), func(lo, hi int) {
+		var odd *[]float32
+		if sw == 2 {
+			odd = getCols(oh * ow)
+			defer putCols(odd)
+		}
+		for pl := lo; pl < hi; pl++ {
+			src, dst := x[pl*h*w:][:h*w], xs.data[pl*oh*ow:][:oh*ow]
+			if sw == 2 {
+				// Even columns in one vector pass per plane; the odd
+				// ones go to scratch.
+				kern.Deinterleave2Rows(dst, *odd, ow, src, sh*w, oh, 2*ow-1)
+				continue
+			}
+			for r := 0; r < oh; r++ {
+				row := src[r*sh*w:]
+				for j := range ow {
+					dst[r*ow+j] = row[j*sw]
+				}
+			}
+		}
+	})
+	return xs
+}
+
 // padPlane writes one channel src (h×w) into dst zero padded to hp×wp.
 func (pl *convPlan) padPlane(dst, src []float32) {
 	// One clear and one strided copy: per-row copies and clears cost more
@@ -704,6 +734,17 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	}
 	if g.isDepthwise() && g.phasesFit() {
 		return depthwiseForward(g, x, w, b, relu, bound)
+	}
+	if g.kh == 1 && g.kw == 1 && g.p.PadH == 0 && g.p.PadW == 0 && (g.p.StrideH > 1 || g.p.StrideW > 1) {
+		// A strided 1×1 convolution (ResNet's downsampling shortcuts)
+		// reads only the pixels at multiples of the strides: taken out
+		// first, it is the plain product of a 1×1 convolution. Split into
+		// phases, it had copied the whole input for a quarter of it.
+		xs := subsampled(x.Data(), g.n*g.c, g.h, g.w, g.p.StrideH, g.p.StrideW, g.oh, g.ow)
+		defer Recycle([]*Tensor{xs}, nil)
+		p1 := p
+		p1.StrideH, p1.StrideW = 1, 1
+		return conv2D(op, xs.Reshape(g.n, g.c, g.oh, g.ow), w, b, p1, relu, bound)
 	}
 	// The forward keeps no partial weight gradients, so its batch
 	// partition need not shrink for large filters (it had put a whole

@@ -160,6 +160,10 @@ var convCases = []convCase{
 	{"1x1", 3, 5, 4, 3, 7, 1, 1, ConvParams{}, true},
 	{"1x1 groups", 2, 4, 3, 3, 6, 1, 1, ConvParams{Groups: 2}, false},
 	{"1x1 stride2", 2, 3, 5, 5, 4, 1, 1, ConvParams{StrideH: 2, StrideW: 2}, true},
+	// Strided 1×1 forwards take their pixels out first (subsampled): an
+	// even width, and strides other than 2.
+	{"1x1 stride2 even width", 1, 8, 9, 12, 40, 1, 1, ConvParams{StrideH: 2, StrideW: 2}, true},
+	{"1x1 stride 3x1", 2, 3, 7, 5, 6, 1, 1, ConvParams{StrideH: 3, StrideW: 1}, false},
 	{"single image", 1, 2, 6, 6, 3, 3, 3, ConvParams{PadH: 2, PadW: 1, StrideW: 3}, true},
 	{"wide pad", 1, 1, 3, 3, 2, 3, 3, ConvParams{PadH: 2, PadW: 2}, true},
 	{"many small images", 40, 2, 5, 4, 3, 3, 2, ConvParams{PadH: 1}, true},
