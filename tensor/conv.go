@@ -478,6 +478,8 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 	switch {
 	case g.onebyone():
 		pl.mode = modeDirect
+		// Row (c) of the "unfolded" input is channel c of the image.
+		pl.taps = tapOffsets(g.cg, 1, 1, g.h, g.w)
 	case g.p.StrideH == 1 && g.p.StrideW == 1:
 		pl.mode = modeWide
 		pl.hp, pl.wp = g.h+2*g.p.PadH, g.w+2*g.p.PadW
@@ -782,10 +784,10 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 	if pl.fewColumns() {
 		// A batch too small to fill the cores: image after image, each
 		// product shared out over them.
-		taps, ohw := tapOffsets(g.c, 1, 1, g.h, g.w), g.ohw()
+		ohw := g.ohw()
 		for i := 0; i < g.n; i++ {
 			yi := y.data[i*g.o*ohw : (i+1)*g.o*ohw]
-			kern.SgemmIndirectBPacked(packed[0], ohw, xd[i*g.c*ohw:(i+1)*g.c*ohw], taps, yi, ohw, true)
+			kern.SgemmIndirectBPacked(packed[0], ohw, xd[i*g.c*ohw:(i+1)*g.c*ohw], pl.taps, yi, ohw, true)
 			kern.BiasRows(yi, ohw, g.o, ohw, bd, relu, bound)
 		}
 		return y
@@ -864,14 +866,28 @@ func (pl *convPlan) packPixels(w []float32) []*kern.PixW {
 // tiles; its 64 to 512 filters fill every panel. Both compute each
 // output as the same chain of FMAs, so the choice changes no result.
 func (pl *convPlan) usePixels() bool {
-	if pixelsOff || pl.mode != modeWide || !kern.PixelsFast(pl.ohw()) || pl.og*pl.ohw() > pixOutFloats {
+	if pixelsOff || !kern.PixelsFast(pl.ohw()) || pl.og*pl.ohw() > pixOutFloats {
 		return false
 	}
 	pix := float64(pl.og) / float64((pl.og+31)/32*32) * float64(pl.ckk) / float64(pl.ckk+40)
 	var cur float64
-	if pl.rowOut {
+	switch {
+	case pl.mode == modeDirect:
+		// A 1×1 layer on few pixels (MobileNet's projections over 384
+		// to 960 channels onto 14×14 and 7×7) fills the indirect GEMM's
+		// 32-pixel tiles with its whole plane: 196 of 224, 49 of 64. With
+		// fewer channels its tiles of 7 pixels are too short to pay for
+		// their scatters (MobileNet's last layer, 320 channels onto 1280
+		// planes of 7×7: 0.205 → 0.229 ms).
+		if !pl.fewColumns() || pl.ckk < 384 {
+			return false
+		}
+		cur = float64(pl.ohw()) / float64((pl.ohw()+31)/32*32)
+	case pl.mode != modeWide:
+		return false
+	case pl.rowOut:
 		cur = float64(pl.ow) / float64((pl.ow+31)/32*32)
-	} else {
+	default:
 		cur = float64(pl.ow) / float64(pl.wp) * float64(pl.wide) / float64((pl.wide+31)/32*32) * 0.95
 	}
 	return pix > cur
@@ -892,8 +908,22 @@ const pixOutFloats = 1 << 17
 // each panel of filters in turn: rows whose share of the padded (or
 // phase-split) image, about 256 KiB, stays in L2 while every panel passes
 // over it.
+//
+// One image's units (row blocks × panels) are shared out over the cores,
+// so there are at least eight of them where the rows allow: ResNet's
+// last stage has 7 rows and 16 panels, a MobileNet projection onto 7×7
+// 7 rows and 5 panels.
 func (pl *convPlan) pixRows() int {
-	return max(1, int(int64(pl.oh)*(1<<16)/max(1, int64(pl.cg)*int64(pl.hp)*int64(pl.wp))))
+	plane := int64(pl.hp) * int64(pl.wp)
+	if pl.mode == modeDirect {
+		plane = int64(pl.h) * int64(pl.w)
+	}
+	rb := max(1, int(int64(pl.oh)*(1<<16)/max(1, int64(pl.cg)*plane)))
+	panels := (pl.og + 31) / 32
+	if want := (8 + panels - 1) / panels; (pl.oh+rb-1)/rb < want {
+		rb = max(1, pl.oh/want)
+	}
+	return rb
 }
 
 // forwardPixels is the pixel-major forward (see usePixels): each image's
@@ -903,8 +933,16 @@ func (pl *convPlan) pixRows() int {
 func (pl *convPlan) forwardPixels(y, x, bias []float32, pws []*kern.PixW, serial, relu bool, bound float32) {
 	ohw, rb := pl.ohw(), pl.pixRows()
 	nrb := (pl.oh + rb - 1) / rb
+	srcStride := pl.wp
+	if pl.mode == modeDirect {
+		srcStride = pl.w // the input as it is: no padding
+	}
 	image := func(xp []float32, i, gi int, units func(n int, fn func(lo, hi int))) {
-		pl.padImages(xp, x, i, 1, gi)
+		if pl.mode == modeDirect {
+			xp = x[(i*pl.g+gi)*pl.cg*pl.h*pl.w:][:pl.cg*pl.h*pl.w]
+		} else {
+			pl.padImages(xp, x, i, 1, gi)
+		}
 		pw := pws[gi]
 		np := pw.Panels()
 		var bg []float32
@@ -915,7 +953,7 @@ func (pl *convPlan) forwardPixels(y, x, bias []float32, pws []*kern.PixW, serial
 		units(nrb*np, func(lo, hi int) {
 			for u := lo; u < hi; u++ {
 				r0, p := u/np*rb, u%np
-				kern.SgemmPixelsRows(pw, p, p+1, xp, pl.taps, r0, min(r0+rb, pl.oh), pl.ow, pl.wp, bg, relu, bound, yo, ohw, pl.ow)
+				kern.SgemmPixelsRows(pw, p, p+1, xp, pl.taps, r0, min(r0+rb, pl.oh), pl.ow, srcStride, bg, relu, bound, yo, ohw, pl.ow)
 			}
 		})
 	}
@@ -925,13 +963,17 @@ func (pl *convPlan) forwardPixels(y, x, bias []float32, pws []*kern.PixW, serial
 		units = func(n int, fn func(lo, hi int)) { parallelFor(n, 1, fn) }
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
-		xp := getCols(pl.padLen(1))
-		defer putCols(xp)
+		var xp []float32
+		if pl.mode != modeDirect {
+			b := getCols(pl.padLen(1))
+			defer putCols(b)
+			xp = *b
+		}
 		i0, _ := pl.block(lo)
 		_, i1 := pl.block(hi - 1)
 		for i := i0; i < i1; i++ {
 			for gi := 0; gi < pl.g; gi++ {
-				image(*xp, i, gi, units)
+				image(xp, i, gi, units)
 			}
 		}
 	})

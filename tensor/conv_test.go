@@ -730,12 +730,17 @@ func TestConvPixelsMatchesIndirect(t *testing.T) {
 		{"batch", 3, 32, 9, 11, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 		{"groups", 2, 32, 7, 7, 64, 3, 3, ConvParams{PadH: 1, PadW: 1, Groups: 2}, true},
 		{"tall rows", 1, 64, 30, 5, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+		// 1×1 layers on few pixels, read in place (MobileNet's
+		// projections onto 14×14 and 7×7).
+		{"1x1 14x14", 1, 384, 14, 14, 64, 1, 1, ConvParams{}, true},
+		{"1x1 7x7 partial panel", 1, 400, 7, 7, 88, 1, 1, ConvParams{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, w, b := tc.tensors(uint64(1200 + i))
 			g := convCheck("Conv2D", x.Shape(), w.Shape(), tc.p.norm())
 			pl := cachedPlan(g, 0, true)
-			if kern.PixelsFast(g.ohw()) && !pl.usePixels() {
+			// (1×1 layers take it only while the batch leaves cores idle.)
+			if kern.PixelsFast(g.ohw()) && !pl.usePixels() && !(g.onebyone() && convSerialGemm(g.n)) {
 				t.Fatalf("the pixel-major forward was not chosen")
 			}
 			y := Conv2D(x, w, b, tc.p)

@@ -28,21 +28,19 @@ func main() {
 
 // tile writes sgemmPix<r>x32: r pixels × 32 output channels. Registers:
 // SI = kc, AX = packed filters (32 floats a step), BX = src, R8 = offs,
-// CX = c, DX = ldc in bytes, R9 = c + 16·ldc, R14 = pf (the next panel's
-// filters to prefetch: 16 bytes a step), Z0..Z(2r−1) the
+// CX = c, DX = ldc in bytes, R9 = c + 16·ldc, Z0..Z(2r−1) the
 // accumulators (pixel p: Z(2p) channels 0–15, Z(2p+1) channels 16–31).
 func tile(w func(string, ...any), r int) {
 	name := fmt.Sprintf("sgemmPix%dx32", r)
 	w("")
-	w("// func %s(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)", name)
-	w("TEXT ·%s(SB), NOSPLIT, $0-96", name)
+	w("// func %s(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-88", name)
 	w("\tMOVQ kc+0(FP), SI")
 	w("\tMOVQ b+8(FP), AX")
 	w("\tMOVQ src+16(FP), BX")
 	w("\tMOVQ offs+24(FP), R8")
 	w("\tMOVQ c+32(FP), CX")
 	w("\tMOVQ ldc+40(FP), DX")
-	w("\tMOVQ pf+88(FP), R14")
 	for i := 0; i < 2*r; i++ {
 		w("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
@@ -72,13 +70,7 @@ func tile(w func(string, ...any), r int) {
 	w("%sloop4:", l)
 	for u := 0; u < 4; u++ {
 		step(u)
-		if u == 1 {
-			// A line of the next panel towards L2 every four steps: a
-			// tile brings in an eighth of it.
-			w("\tPREFETCHT1 (R14)")
-		}
 	}
-	w("\tADDQ $64, R14")
 	w("\tADDQ $512, AX")
 	w("\tADDQ $16, R8")
 	w("\tDECQ DI")

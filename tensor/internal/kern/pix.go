@@ -99,32 +99,18 @@ func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, 
 			clear(bpad[nj:])
 			bp = bpad[:]
 		}
-		// The first eight tiles of a panel bring the next panel towards
-		// L2, an eighth each, while they compute: a panel of a late
-		// layer (K = 4608: 590 KB) comes from memory, and the next
-		// panel's first tile would otherwise wait for all of it.
-		var next []float32
-		if pi+1 < pw.Panels() {
-			next = pw.data[(pi+1)*k*pixPanel:][:k*pixPanel]
-		}
-		nt := 0
 		for r := r0; r < r1; r++ {
 			// The row's pixels in balanced tiles of at most 12.
 			tiles := (cols + 11) / 12
 			x := 0
 			for t := 0; t < tiles; t++ {
-				pf := wp
-				if next != nil && nt < 8 {
-					pf = next[nt*k*pixPanel/8:]
-				}
-				nt++
 				w := (cols - x) / (tiles - t)
 				if (cols-x)%(tiles-t) != 0 {
 					w++
 				}
 				s := src[r*srcStride+x:]
 				co := c[j0*ldc+r*cStride+x:]
-				if !fast || !pixTile(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound, pf) {
+				if !fast || !pixTile(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound) {
 					pixTileGo(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound)
 				}
 				x += w

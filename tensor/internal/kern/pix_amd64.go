@@ -5,42 +5,42 @@ package kern
 import "math"
 
 //go:noescape
-func sgemmPix1x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix1x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix2x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix2x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix3x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix3x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix4x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix4x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix5x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix5x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix6x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix6x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix7x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix7x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix8x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix8x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix9x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix9x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix10x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix10x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix11x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix11x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
 //go:noescape
-func sgemmPix12x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
+func sgemmPix12x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
 
-var pixTiles = [...]func(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32){
+var pixTiles = [...]func(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32){
 	sgemmPix1x32, sgemmPix2x32, sgemmPix3x32, sgemmPix4x32, sgemmPix5x32, sgemmPix6x32,
 	sgemmPix7x32, sgemmPix8x32, sgemmPix9x32, sgemmPix10x32, sgemmPix11x32, sgemmPix12x32,
 }
@@ -55,9 +55,8 @@ func PixelsFast(planeLen int) bool { return pixFast(planeLen) }
 func pixFast(ldc int) bool { return indWide() && 60*int64(ldc) <= math.MaxInt32 }
 
 // pixTile runs the AVX-512 tile of w pixels (1–12) and nj channels (at
-// most 32: the scatter masks leave the rest of the panel unwritten),
-// prefetching 4·k floats from pf towards L2.
-func pixTile(w, nj, k int, wp, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool, bound float32, pf []float32) bool {
+// most 32: the scatter masks leave the rest of the panel unwritten).
+func pixTile(w, nj, k int, wp, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool, bound float32) bool {
 	if w < 1 || w > len(pixTiles) || k == 0 {
 		return false
 	}
@@ -77,6 +76,6 @@ func pixTile(w, nj, k int, wp, src []float32, offs []int32, c []float32, ldc int
 	if bound > 0 {
 		mode |= 4
 	}
-	pixTiles[w-1](k, &wp[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound, &idx[0], &pf[0])
+	pixTiles[w-1](k, &wp[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound, &idx[0])
 	return true
 }

@@ -4,15 +4,14 @@
 
 #include "textflag.h"
 
-// func sgemmPix1x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix1x32(SB), NOSPLIT, $0-96
+// func sgemmPix1x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix1x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ SI, DI
@@ -33,7 +32,6 @@ pix1loop4:
 	VBROADCASTSS 0(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -46,7 +44,6 @@ pix1loop4:
 	VBROADCASTSS 0(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -107,15 +104,14 @@ pix1end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix2x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix2x32(SB), NOSPLIT, $0-96
+// func sgemmPix2x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix2x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -144,7 +140,6 @@ pix2loop4:
 	VFMADD231PS Z25, Z26, Z1
 	VFMADD231PS Z24, Z27, Z2
 	VFMADD231PS Z25, Z27, Z3
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -163,7 +158,6 @@ pix2loop4:
 	VFMADD231PS Z25, Z26, Z1
 	VFMADD231PS Z24, Z27, Z2
 	VFMADD231PS Z25, Z27, Z3
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -239,15 +233,14 @@ pix2end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix3x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix3x32(SB), NOSPLIT, $0-96
+// func sgemmPix3x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix3x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -284,7 +277,6 @@ pix3loop4:
 	VBROADCASTSS 8(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z4
 	VFMADD231PS Z25, Z26, Z5
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -309,7 +301,6 @@ pix3loop4:
 	VBROADCASTSS 8(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z4
 	VFMADD231PS Z25, Z26, Z5
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -400,15 +391,14 @@ pix3end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix4x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix4x32(SB), NOSPLIT, $0-96
+// func sgemmPix4x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix4x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -453,7 +443,6 @@ pix4loop4:
 	VFMADD231PS Z25, Z26, Z5
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -484,7 +473,6 @@ pix4loop4:
 	VFMADD231PS Z25, Z26, Z5
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -590,15 +578,14 @@ pix4end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix5x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix5x32(SB), NOSPLIT, $0-96
+// func sgemmPix5x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix5x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -651,7 +638,6 @@ pix5loop4:
 	VBROADCASTSS 16(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z8
 	VFMADD231PS Z25, Z26, Z9
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -688,7 +674,6 @@ pix5loop4:
 	VBROADCASTSS 16(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z8
 	VFMADD231PS Z25, Z26, Z9
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -809,15 +794,14 @@ pix5end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix6x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix6x32(SB), NOSPLIT, $0-96
+// func sgemmPix6x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix6x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -878,7 +862,6 @@ pix6loop4:
 	VFMADD231PS Z25, Z26, Z9
 	VFMADD231PS Z24, Z27, Z10
 	VFMADD231PS Z25, Z27, Z11
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -921,7 +904,6 @@ pix6loop4:
 	VFMADD231PS Z25, Z26, Z9
 	VFMADD231PS Z24, Z27, Z10
 	VFMADD231PS Z25, Z27, Z11
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -1057,15 +1039,14 @@ pix6end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix7x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix7x32(SB), NOSPLIT, $0-96
+// func sgemmPix7x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix7x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1134,7 +1115,6 @@ pix7loop4:
 	VBROADCASTSS 24(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z12
 	VFMADD231PS Z25, Z26, Z13
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -1183,7 +1163,6 @@ pix7loop4:
 	VBROADCASTSS 24(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z12
 	VFMADD231PS Z25, Z26, Z13
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -1334,15 +1313,14 @@ pix7end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix8x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix8x32(SB), NOSPLIT, $0-96
+// func sgemmPix8x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix8x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1419,7 +1397,6 @@ pix8loop4:
 	VFMADD231PS Z25, Z26, Z13
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -1474,7 +1451,6 @@ pix8loop4:
 	VFMADD231PS Z25, Z26, Z13
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -1640,15 +1616,14 @@ pix8end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix9x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix9x32(SB), NOSPLIT, $0-96
+// func sgemmPix9x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix9x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1733,7 +1708,6 @@ pix9loop4:
 	VBROADCASTSS 32(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z16
 	VFMADD231PS Z25, Z26, Z17
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -1794,7 +1768,6 @@ pix9loop4:
 	VBROADCASTSS 32(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z16
 	VFMADD231PS Z25, Z26, Z17
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -1975,15 +1948,14 @@ pix9end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix10x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix10x32(SB), NOSPLIT, $0-96
+// func sgemmPix10x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix10x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2076,7 +2048,6 @@ pix10loop4:
 	VFMADD231PS Z25, Z26, Z17
 	VFMADD231PS Z24, Z27, Z18
 	VFMADD231PS Z25, Z27, Z19
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -2143,7 +2114,6 @@ pix10loop4:
 	VFMADD231PS Z25, Z26, Z17
 	VFMADD231PS Z24, Z27, Z18
 	VFMADD231PS Z25, Z27, Z19
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -2339,15 +2309,14 @@ pix10end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix11x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix11x32(SB), NOSPLIT, $0-96
+// func sgemmPix11x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix11x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2448,7 +2417,6 @@ pix11loop4:
 	VBROADCASTSS 40(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z20
 	VFMADD231PS Z25, Z26, Z21
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -2521,7 +2489,6 @@ pix11loop4:
 	VBROADCASTSS 40(BX)(R13*4), Z26
 	VFMADD231PS Z24, Z26, Z20
 	VFMADD231PS Z25, Z26, Z21
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
@@ -2732,15 +2699,14 @@ pix11end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix12x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32, pf *float32)
-TEXT ·sgemmPix12x32(SB), NOSPLIT, $0-96
+// func sgemmPix12x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)
+TEXT ·sgemmPix12x32(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
 	MOVQ offs+24(FP), R8
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
-	MOVQ pf+88(FP), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2849,7 +2815,6 @@ pix12loop4:
 	VFMADD231PS Z25, Z26, Z21
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	PREFETCHT1 (R14)
 	MOVLQSX 8(R8), R13
 	VMOVUPS 256(AX), Z24
 	VMOVUPS 320(AX), Z25
@@ -2928,7 +2893,6 @@ pix12loop4:
 	VFMADD231PS Z25, Z26, Z21
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	ADDQ $64, R14
 	ADDQ $512, AX
 	ADDQ $16, R8
 	DECQ DI
