@@ -858,15 +858,15 @@ func (pl *convPlan) packPixels(w []float32) []*kern.PixW {
 // pixel-major (kern.SgemmPixelsRows: output channels on the vector
 // lanes, a row's pixels in tiles of up to 12) rather than with pixels on
 // the lanes: where it fills its lanes better. Its lanes are the filters
-// in panels of 32, less the cost of scattering each tile to the planes
-// (about as much as 40 steps of its k loop: 7% of a 3×3 layer over 64
-// channels, 21% of ResNet's 7×7 stem over 3); the indirect GEMM's are the row's pixels in
+// in panels of 32, less the cost of turning each tile around into the
+// planes (about as much as 40 steps of its k loop: 7% of a 3×3 layer over
+// 64 channels, 21% of ResNet's 7×7 stem over 3); the indirect GEMM's are the row's pixels in
 // tiles of 32 (in place) or the padded width's (copied out). ResNet's
 // rows of 56, 28, 14 and 7 pixels fill 88, 88, 44 and 22% of the rows'
 // tiles; its 64 to 512 filters fill every panel. Both compute each
 // output as the same chain of FMAs, so the choice changes no result.
 func (pl *convPlan) usePixels() bool {
-	if pixelsOff || !kern.PixelsFast(pl.ohw()) || pl.og*pl.ohw() > pixOutFloats {
+	if pixelsOff || !kern.PixelsFast(pl.ohw()) {
 		return false
 	}
 	pix := float64(pl.og) / float64((pl.og+31)/32*32) * float64(pl.ckk) / float64(pl.ckk+40)
@@ -877,7 +877,7 @@ func (pl *convPlan) usePixels() bool {
 		// to 960 channels onto 14×14 and 7×7) fills the indirect GEMM's
 		// 32-pixel tiles with its whole plane: 196 of 224, 49 of 64. With
 		// fewer channels its tiles of 7 pixels are too short to pay for
-		// their scatters (MobileNet's last layer, 320 channels onto 1280
+		// their turnaround (MobileNet's last layer, 320 channels onto 1280
 		// planes of 7×7: 0.205 → 0.229 ms).
 		if !pl.fewColumns() || pl.ckk < 384 {
 			return false
@@ -896,13 +896,6 @@ func (pl *convPlan) usePixels() bool {
 // pixelsOff turns the pixel-major forward off (tests compare the paths).
 var pixelsOff bool
 
-// pixOutFloats bounds the output of one image's group that the
-// pixel-major forward writes: its tiles scatter each pixel's channels to
-// 32 planes, which costs little while the planes stay in cache and, on
-// outputs of megabytes that are not (ResNet's 64 planes of 56×56), more
-// than the tiles it saves (the rows of 32 contiguous pixels are written
-// as the prefetchers like).
-const pixOutFloats = 1 << 17
 
 // pixRows is how many output rows the pixel-major forward computes for
 // each panel of filters in turn: rows whose share of the padded (or

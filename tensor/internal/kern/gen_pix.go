@@ -28,13 +28,13 @@ func main() {
 
 // tile writes sgemmPix<r>x32: r pixels × 32 output channels. Registers:
 // SI = kc, AX = packed filters (32 floats a step), BX = src, R8 = offs,
-// CX = c, DX = ldc in bytes, R9 = c + 16·ldc, Z0..Z(2r−1) the
+// CX = c, DX = ldc in bytes, Z0..Z(2r−1) the
 // accumulators (pixel p: Z(2p) channels 0–15, Z(2p+1) channels 16–31).
 func tile(w func(string, ...any), r int) {
 	name := fmt.Sprintf("sgemmPix%dx32", r)
 	w("")
-	w("// func %s(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32, idx *int32)", name)
-	w("TEXT ·%s(SB), NOSPLIT, $0-88", name)
+	w("// func %s(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-96", name)
 	w("\tMOVQ kc+0(FP), SI")
 	w("\tMOVQ b+8(FP), AX")
 	w("\tMOVQ src+16(FP), BX")
@@ -113,26 +113,42 @@ func tile(w func(string, ...any), r int) {
 		w("\tVMINPS Z%d, Z27, Z%d", i, i)
 	}
 	w("%snobound:", l)
-	// Transposed store: accumulator (p, h) holds channels 16h..16h+15 of
-	// pixel p, scattered to c + (16h+j)·ldc + 4p (idx holds j·ldc).
-	w("\tMOVQ idx+80(FP), R12")
-	w("\tVMOVDQU32 (R12), Z28")
-	w("\tMOVQ DX, R9")
-	w("\tSHLQ $4, R9")
-	w("\tADDQ CX, R9")
-	w("\tMOVQ masks+48(FP), R10")
-	w("\tMOVQ R10, R11")
-	w("\tSHRQ $16, R11")
+	// Transposed store: the accumulators go to the scratch tile tmp
+	// (pixel p's 32 channels at p·128 bytes), then each channel's r
+	// pixels are gathered from it (idx: p·32) and stored as one masked
+	// run at c + j·ldc: a run of r floats a channel, where scattering
+	// wrote r single floats to each of its lines.
+	w("\tMOVQ tmp+88(FP), R12")
 	for p := 0; p < r; p++ {
-		w("\tKMOVW R10, K1")
-		w("\tVSCATTERDPS Z%d, K1, %d(CX)(Z28*1)", 2*p, p*4)
+		w("\tVMOVUPS Z%d, %d(R12)", 2*p, p*128)
+		w("\tVMOVUPS Z%d, %d(R12)", 2*p+1, p*128+64)
 	}
+	w("\tMOVQ idx+80(FP), R9")
+	w("\tVMOVDQU32 (R9), Z28")
+	w("\tMOVQ $%d, R10", 1<<r-1)
+	w("\tMOVQ nj+48(FP), R11")
+	w("\tCMPQ R11, $2")
+	w("\tJLT %sone", l)
+	w("%spair:", l)
+	w("\tKMOVW R10, K1")
+	w("\tKMOVW R10, K2")
+	w("\tVGATHERDPS (R12)(Z28*4), K1, Z0")
+	w("\tVGATHERDPS 4(R12)(Z28*4), K2, Z1")
+	w("\tKMOVW R10, K3")
+	w("\tVMOVUPS Z0, K3, (CX)")
+	w("\tVMOVUPS Z1, K3, (CX)(DX*1)")
+	w("\tADDQ $8, R12")
+	w("\tLEAQ (CX)(DX*2), CX")
+	w("\tSUBQ $2, R11")
+	w("\tCMPQ R11, $2")
+	w("\tJGE %spair", l)
+	w("%sone:", l)
 	w("\tTESTQ R11, R11")
 	w("\tJZ %send", l)
-	for p := 0; p < r; p++ {
-		w("\tKMOVW R11, K2")
-		w("\tVSCATTERDPS Z%d, K2, %d(R9)(Z28*1)", 2*p+1, p*4)
-	}
+	w("\tKMOVW R10, K1")
+	w("\tVGATHERDPS (R12)(Z28*4), K1, Z0")
+	w("\tKMOVW R10, K3")
+	w("\tVMOVUPS Z0, K3, (CX)")
 	w("%send:", l)
 	w("\tVZEROUPPER")
 	w("\tRET")

@@ -56,8 +56,9 @@ func (p *PixW) Rows() int { return p.m }
 // with 8 lanes idle; of 7, one tile with 25 idle), this puts the output
 // channels there and a row's pixels in tiles of up to 12 (a row of 56 is
 // 12 + 4·11): on images whose rows are not whole tiles and filters in
-// multiples of 32 it wastes no lane. Each tile's sums are scattered to
-// the channels' planes.
+// multiples of 32 it wastes no lane. Each tile's sums go through a
+// scratch tile and are stored a channel at a time, as a run of the tile's
+// pixels in the channel's plane.
 //
 // It runs on the calling goroutine; calls on disjoint panels or rows may
 // run at once. The AVX-512 tile runs where PixelsFast(ldc) reports true; the
@@ -89,6 +90,7 @@ func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, 
 	}
 	fast := pixFast(ldc)
 	var bpad [pixPanel]float32
+	var tmp [12 * pixPanel]float32 // a tile's sums, pixel by pixel
 	for pi := p0; pi < p1; pi++ {
 		j0 := pi * pixPanel
 		nj := min(pixPanel, m-j0)
@@ -110,7 +112,7 @@ func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, 
 				}
 				s := src[r*srcStride+x:]
 				co := c[j0*ldc+r*cStride+x:]
-				if !fast || !pixTile(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound) {
+				if !fast || !pixTile(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound, &tmp) {
 					pixTileGo(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound)
 				}
 				x += w
