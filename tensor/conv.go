@@ -896,7 +896,6 @@ func (pl *convPlan) usePixels() bool {
 // pixelsOff turns the pixel-major forward off (tests compare the paths).
 var pixelsOff bool
 
-
 // pixRows is how many output rows the pixel-major forward computes for
 // each panel of filters in turn: rows whose share of the padded (or
 // phase-split) image, about 256 KiB, stays in L2 while every panel passes
