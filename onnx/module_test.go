@@ -557,3 +557,47 @@ func TestDropoutFollowsContext(t *testing.T) {
 		t.Fatalf("%d of 1000 dropped at ratio 0.5", zeros)
 	}
 }
+
+// TestSchedulesReused checks that the schedules run keeps per set of
+// wanted outputs give the same results whichever ran before: a plain
+// inference (the Conv and its Relu fused, values recycled), a Grad-CAM
+// probe (a hook: nothing fused or recycled) and one recording gradients,
+// and that asking for many different outputs keeps at most maxSchedules.
+func TestSchedulesReused(t *testing.T) {
+	seq := smallCNN(21)
+	mod := mustImport(t, cnnGraph(seq, -1), ImportOptions{})
+	x := randImages(22, 3)
+	want := mod.Forward(nn.Eval(), autograd.Const(x)).Value.Data()
+	closeTo(t, "first forward", want, seq.Forward(nn.Eval(), autograd.Const(x)).Value.Data(), 1e-5)
+	if _, _, _, _, _, _, err := mod.CAM("relu_out")(context.Background(), x.Data()[:64], 1); err != nil {
+		t.Fatal(err)
+	}
+	c := nn.EvalGrad()
+	xv := autograd.Input(x.Clone())
+	y := mod.Forward(c, xv)
+	if err := c.Tape.Backward(c.Tape.Sum(y, false)); err != nil || xv.Grad == nil {
+		t.Fatalf("gradient after a CAM probe: %v", err)
+	}
+	if got := y.Value.Data(); !slices.Equal(got, want) {
+		t.Fatalf("recording forward after a CAM probe differs: %v, want %v", got[:3], want[:3])
+	}
+	if got := mod.Forward(nn.Eval(), autograd.Const(x)).Value.Data(); !slices.Equal(got, want) {
+		t.Fatalf("second inference differs: %v, want %v", got[:3], want[:3])
+	}
+	names := []string{"conv_out", "relu_out", "pool_out", "flat", "logits", "shape", "batch", "batch1", "target"}
+	e := &env{tp: autograd.NoGrad(), ctx: nn.Eval(), m: mod}
+	for _, a := range names {
+		for _, b := range names {
+			res, err := mod.run(e, map[string]*autograd.Var{"input": autograd.Const(x)}, nil, []string{a, b})
+			if err != nil {
+				t.Fatalf("wants %s, %s: %v", a, b, err)
+			}
+			if a == "logits" && !slices.Equal(res[a].v.Value.Data(), want) {
+				t.Fatalf("wants %s, %s: logits differ", a, b)
+			}
+		}
+	}
+	if n := len(mod.scheds); n > maxSchedules {
+		t.Fatalf("%d schedules kept, bound %d", n, maxSchedules)
+	}
+}
