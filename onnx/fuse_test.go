@@ -1,7 +1,10 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/autograd"
@@ -142,4 +145,86 @@ func runGrads(t *testing.T, m *Module, x, r *tensor.Tensor) (y, gx *tensor.Tenso
 		gp = append(gp, p.Grad)
 	}
 	return out.Value, xv.Grad, gp, ops
+}
+
+// residualGraph is a ResNet basic block as torch.onnx.export writes it:
+// Conv → Relu → Conv → Add(the block's input) → act, where act is "Relu",
+// "Clip" (to [0, 6], its bounds as Constant nodes) or "" (MobileNetV2's
+// sum, with no activation); resFirst writes the Add as Add(x, conv).
+//
+// With down, the shortcut is a 1×1 Conv of x too, after the block's
+// second Conv in the graph's order (as ResNet's downsampling blocks are
+// exported): both operands of the Add are Convs, and one is fused.
+func residualGraph(rng *rand.Rand, act string, resFirst, down bool) *Model {
+	b := newModel(13).input("x", Float, -1, 8, 6, 7).
+		floatInit("w1", randT(rng, 8, 8, 3, 3)).floatInit("b1", randT(rng, 8)).
+		floatInit("w2", randT(rng, 8, 8, 3, 3)).floatInit("b2", randT(rng, 8)).
+		node("Conv", []string{"x", "w1", "b1"}, []string{"c1"}, tInts("kernel_shape", 3, 3), tInts("pads", 1, 1, 1, 1)).
+		node("Relu", []string{"c1"}, []string{"r1"}).
+		node("Conv", []string{"r1", "w2", "b2"}, []string{"c2"}, tInts("kernel_shape", 3, 3), tInts("pads", 1, 1, 1, 1))
+	short := "x"
+	if down {
+		b.floatInit("wd", randT(rng, 8, 8, 1, 1)).
+			node("Conv", []string{"x", "wd"}, []string{"d"}, tInts("kernel_shape", 1, 1))
+		short = "d"
+	}
+	ins := []string{"c2", short}
+	if resFirst {
+		ins = []string{short, "c2"}
+	}
+	b.node("Add", ins, []string{"sum"})
+	switch act {
+	case "Relu":
+		b.node("Relu", []string{"sum"}, []string{"y"})
+	case "Clip":
+		b.floatInit("lo", tensor.Scalar(0)).floatInit("hi", tensor.Scalar(6))
+		b.node("Clip", []string{"sum", "lo", "hi"}, []string{"y"})
+	default:
+		b.node("Identity", []string{"sum"}, []string{"y"})
+	}
+	return b.output("y").m
+}
+
+// TestFuseConvAdd checks that a residual block's Conv, Add and activation
+// run as one step in inference, with the same bits as the nodes one
+// after another (which a tape recording gradients runs), and that the
+// gradients still flow through the unfused nodes.
+func TestFuseConvAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, act := range []string{"Relu", "Clip", ""} {
+		for _, resFirst := range []bool{false, true} {
+			for _, down := range []bool{false, true} {
+				name := fmt.Sprintf("act %q, Add(x, conv) %v, downsampling %v", act, resFirst, down)
+				mod := mustImport(t, residualGraph(rng, act, resFirst, down), ImportOptions{})
+				conv := mod.nodes[2]
+				short := map[bool]string{false: "x", true: "d"}[down]
+				if conv.fused == nil || len(conv.fusedNames) < 4 || conv.fusedNames[3] != short {
+					t.Fatalf("%s: the second Conv was not fused with the Add (fused names %v)", name, conv.fusedNames)
+				}
+				if down && mod.nodes[3].fused != nil {
+					t.Fatalf("%s: the shortcut's Conv was fused with the same Add", name)
+				}
+				x := tensor.RandN(tensor.NewRNG(33), 0, 2, 3, 8, 6, 7)
+				got := mod.Forward(nn.Eval(), autograd.Const(x)).Value.Data()
+				c := nn.EvalGrad()
+				xv := autograd.Input(x.Clone())
+				y := mod.Forward(c, xv)
+				if !slices.Equal(got, y.Value.Data()) {
+					t.Fatalf("%s: the fused step differs from the nodes one after another", name)
+				}
+				var pos int
+				for _, v := range got {
+					if v > 0 {
+						pos++
+					}
+				}
+				if pos == 0 || act != "" && pos == len(got) {
+					t.Fatalf("%s: %d of %d outputs positive: the test exercises nothing", name, pos, len(got))
+				}
+				if err := c.Tape.Backward(c.Tape.Sum(y, false)); err != nil || xv.Grad == nil {
+					t.Fatalf("%s: gradient: %v", name, err)
+				}
+			}
+		}
+	}
 }

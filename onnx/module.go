@@ -243,6 +243,11 @@ type cnode struct {
 	// Conv's output is wanted and the activation's is not.
 	fused kernel
 	actAt int
+	// fusedNames are the values fused reads (see fuseConvAct and
+	// fuseConvAdd); absorbed are the nodes between the Conv and actAt
+	// that the fused step computes too (a residual block's Add).
+	fusedNames []string
+	absorbed   []int
 }
 
 // kernel runs one node: its inputs (nil for an omitted optional one) to
@@ -441,6 +446,9 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 		mod.nodes = append(mod.nodes, &cnode{n: n, run: run, index: i})
 	}
 	if err := mod.fuseConvAct(wants); err != nil {
+		return nil, err
+	}
+	if err := mod.fuseConvAdd(wants); err != nil {
 		return nil, err
 	}
 	for _, out := range wants {
@@ -847,13 +855,17 @@ func (mod *Module) scheduleFor(wants []string, fuse, recycle bool) *schedule {
 	// pair runs at the activation's place, after the nodes between them
 	// (such as the Constant bounds of a Clip).
 	fusedAt := make([]int, len(mod.nodes))
+	skip := make([]bool, len(mod.nodes))
 	plan := make([]*step, len(mod.nodes))
 	for i, cn := range mod.nodes {
-		if !need[i] {
+		if !need[i] || skip[i] {
 			continue
 		}
-		if cn.fused != nil && fuse && need[cn.actAt] && !slices.Contains(wants, cn.n.Outputs[0]) {
+		if cn.fused != nil && fuse && need[cn.actAt] && !mod.fusedWanted(cn, wants) {
 			fusedAt[cn.actAt] = i + 1
+			for _, j := range cn.absorbed {
+				skip[j] = true
+			}
 			continue
 		}
 		st := &step{cn: cn, n: cn.n, run: cn.run, names: cn.n.Inputs}
@@ -861,8 +873,7 @@ func (mod *Module) scheduleFor(wants []string, fuse, recycle bool) *schedule {
 			// The activation's output, produced by the Conv's fused
 			// kernel; errors name the Conv.
 			conv := mod.nodes[c-1]
-			st.run, st.cn = conv.fused, conv
-			st.names = append(append(slices.Clone(conv.n.Inputs), make([]string, 3-len(conv.n.Inputs))...), cn.n.Inputs[1:]...)
+			st.run, st.cn, st.names = conv.fused, conv, conv.fusedNames
 		}
 		plan[i] = st
 	}
@@ -902,6 +913,20 @@ func (mod *Module) scheduleFor(wants []string, fuse, recycle bool) *schedule {
 	}
 	mod.scheds[key] = sc
 	return sc
+}
+
+// fusedWanted reports whether wants asks for a value that the fused step
+// of cn does not produce: the Conv's output, or an absorbed node's.
+func (mod *Module) fusedWanted(cn *cnode, wants []string) bool {
+	if slices.Contains(wants, cn.n.Outputs[0]) {
+		return true
+	}
+	for _, j := range cn.absorbed {
+		if slices.ContainsFunc(mod.nodes[j].n.Outputs, func(o string) bool { return o != "" && slices.Contains(wants, o) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // releaseDead hands back the float values whose last reader was step i

@@ -659,6 +659,10 @@ func compileConv(c *compiler) kernel {
 type convAct struct {
 	relu bool
 	hi   float32
+	// res, when set, is added to the convolution's output before the
+	// activation (fuseConvAdd; inference only). A kernel that cannot add
+	// it (its shape is not the output's) returns nil.
+	res *tensor.Tensor
 }
 
 // compileConvAct is compileConv's kernel with the activation to fuse as
@@ -698,6 +702,9 @@ func compileConvAct(c *compiler) func(e *env, x []*val, act convAct) []*val {
 			g.outSize(i, xs[2+i], false) // checks the kernel fits
 		}
 		y := convND(e.tp, e.m, xv, w, b, g, group, act)
+		if y == nil {
+			return nil // the residual does not fit
+		}
 		if act.relu && len(xs) != 4 {
 			if act.hi > 0 {
 				y = clampVar(e.tp, y, 0, act.hi)
@@ -773,6 +780,19 @@ func conv2d(tp *autograd.Tape, m *Module, x, w, b *autograd.Var, g convGeometry,
 	}
 	x, w = contiguous(tp, x), contiguous(tp, w)
 	p.Prepared = m.packedFilters(tp, w, group)
+	if act.res != nil {
+		xs, ws := x.Value.Shape(), w.Value.Shape()
+		oh := tensor.ConvOutSize(xs[2], ws[2], p.StrideH, p.PadH)
+		ow := tensor.ConvOutSize(xs[3], ws[3], p.StrideW, p.PadW)
+		if !slices.Equal(act.res.Shape(), []int{xs[0], ws[0], oh, ow}) {
+			return nil
+		}
+		var bv *tensor.Tensor
+		if b != nil {
+			bv = b.Value
+		}
+		return autograd.Const(tensor.Conv2DAdd(x.Value, w.Value, bv, act.res, p, act.relu, act.hi))
+	}
 	switch {
 	case act.relu && act.hi > 0 && tp.Rule() == nil:
 		return convReluMin(tp, x, w, b, p, act.hi)

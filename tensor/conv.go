@@ -702,14 +702,16 @@ func (pl *convPlan) wideColsAdjoint(dxp, dcols []float32, nb int) {
 // of the padded image, in place. A 1×1, stride-1, unpadded convolution
 // multiplies the input directly. Shapes that do not fit panic with a
 // *ShapeError.
-func Conv2D(x, w, b *Tensor, p ConvParams) *Tensor { return conv2D("Conv2D", x, w, b, p, false, 0) }
+func Conv2D(x, w, b *Tensor, p ConvParams) *Tensor {
+	return conv2D("Conv2D", x, w, b, p, false, 0, nil)
+}
 
 // Conv2DReLU returns max(Conv2D(x, w, b, p), 0), bit for bit, in one pass:
 // the rectifier is applied while the result is copied out of the GEMM
 // instead of in a second sweep over the output (a conv-ReLU pair is the
 // commonest block of a CNN, and the sweep cost a tenth of a training step).
 func Conv2DReLU(x, w, b *Tensor, p ConvParams) *Tensor {
-	return conv2D("Conv2DReLU", x, w, b, p, true, 0)
+	return conv2D("Conv2DReLU", x, w, b, p, true, 0, nil)
 }
 
 // Conv2DReLUMax is min(Conv2DReLU(x, w, b, p), hi) for hi > 0 (ReLU6 with
@@ -721,7 +723,40 @@ func Conv2DReLUMax(x, w, b *Tensor, p ConvParams, hi float32) *Tensor {
 	if !(hi > 0) {
 		shapeErr("Conv2DReLUMax", "upper bound %v must be positive", hi)
 	}
-	return conv2D("Conv2DReLUMax", x, w, b, p, true, hi)
+	return conv2D("Conv2DReLUMax", x, w, b, p, true, hi, nil)
+}
+
+// Conv2DAdd returns Conv2D(x, w, b, p) + res, rectified when relu and
+// bounded above by bound when bound > 0 (ReLU6): a residual block's
+// convolution, shortcut addition and activation in one pass where the
+// convolution runs pixel-major (the residual added as each tile is
+// stored), with the same bits as the three operations one after
+// another. res must have the output's shape. It has no gradient: a
+// model whose gradient is taken runs the three operations.
+func Conv2DAdd(x, w, b, res *Tensor, p ConvParams, relu bool, bound float32) *Tensor {
+	if res == nil {
+		shapeErr("Conv2DAdd", "no residual")
+	}
+	return conv2D("Conv2DAdd", x, w, b, p, relu, bound, res)
+}
+
+// addAct sets y = y + res, rectified when relu and bounded by bound when
+// bound > 0, in place, and returns y.
+func addAct(y *Tensor, res []float32, relu bool, bound float32) *Tensor {
+	yd := y.data
+	parallelFor(len(yd), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := yd[i] + res[i]
+			if relu && !(v > 0 || v != v) {
+				v = 0
+			}
+			if bound > 0 && v > bound {
+				v = bound
+			}
+			yd[i] = v
+		}
+	})
+	return y
 }
 
 // clampMax sets d[i] = min(d[i], hi) (a NaN stays).
@@ -729,12 +764,22 @@ func clampMax(d []float32, hi float32) { kern.ClampMax(d, hi) }
 
 // conv2D is the forward of every convolution: rectified when relu, then
 // bounded above by bound when bound > 0.
-func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) *Tensor {
+func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32, res *Tensor) *Tensor {
 	g := convCheck(op, x.shape, w.shape, p)
 	if b != nil && (b.Len() != g.o) {
 		shapeErr(op, "bias has shape %v, want [%d] (one per output channel)", b.shape, g.o)
 	}
+	var rd []float32
+	if res != nil {
+		if !SameShape(res.shape, []int{g.n, g.o, g.oh, g.ow}) {
+			shapeErr(op, "residual has shape %v, want the output's %v", res.shape, []int{g.n, g.o, g.oh, g.ow})
+		}
+		rd = res.Data()
+	}
 	if g.isDepthwise() && g.phasesFit() {
+		if rd != nil {
+			return addAct(depthwiseForward(g, x, w, b, false, 0), rd, relu, bound)
+		}
 		return depthwiseForward(g, x, w, b, relu, bound)
 	}
 	if g.kh == 1 && g.kw == 1 && g.p.PadH == 0 && g.p.PadW == 0 && (g.p.StrideH > 1 || g.p.StrideW > 1) {
@@ -746,7 +791,7 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 		defer Recycle([]*Tensor{xs}, nil)
 		p1 := p
 		p1.StrideH, p1.StrideW = 1, 1
-		return conv2D(op, xs.Reshape(g.n, g.c, g.oh, g.ow), w, b, p1, relu, bound)
+		return conv2D(op, xs.Reshape(g.n, g.c, g.oh, g.ow), w, b, p1, relu, bound, res)
 	}
 	// The forward keeps no partial weight gradients, so its batch
 	// partition need not shrink for large filters (it had put a whole
@@ -767,8 +812,14 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32) 
 		} else {
 			pws = pl.packPixels(wd)
 		}
-		pl.forwardPixels(y.data, xd, bd, pws, serial, relu, bound)
+		pl.forwardPixels(y.data, xd, bd, rd, pws, serial, relu, bound)
 		return y
+	}
+	if rd != nil {
+		// The other paths apply the activation as they write: the
+		// residual goes in after, with it.
+		Recycle([]*Tensor{y}, nil)
+		return addAct(conv2D(op, x, w, b, p, false, 0, nil), rd, relu, bound)
 	}
 	// The filters are packed for the indirect GEMM once per call, shared
 	// by every image and core.
@@ -922,7 +973,7 @@ func (pl *convPlan) pixRows() int {
 // groups padded, then rows of pixels times panels of filters written in
 // place with the epilogue. A batch gives each core its images; fewer
 // images than cores (batch 1) share their row blocks and panels out.
-func (pl *convPlan) forwardPixels(y, x, bias []float32, pws []*kern.PixW, serial, relu bool, bound float32) {
+func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, serial, relu bool, bound float32) {
 	ohw, rb := pl.ohw(), pl.pixRows()
 	nrb := (pl.oh + rb - 1) / rb
 	srcStride := pl.wp
@@ -942,10 +993,14 @@ func (pl *convPlan) forwardPixels(y, x, bias []float32, pws []*kern.PixW, serial
 			bg = bias[gi*pl.og : (gi+1)*pl.og]
 		}
 		yo := y[(i*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
+		var ro []float32
+		if res != nil {
+			ro = res[(i*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
+		}
 		units(nrb*np, func(lo, hi int) {
 			for u := lo; u < hi; u++ {
 				r0, p := u/np*rb, u%np
-				kern.SgemmPixelsRows(pw, p, p+1, xp, pl.taps, r0, min(r0+rb, pl.oh), pl.ow, srcStride, bg, relu, bound, yo, ohw, pl.ow)
+				kern.SgemmPixelsRowsAdd(pw, p, p+1, xp, pl.taps, r0, min(r0+rb, pl.oh), pl.ow, srcStride, bg, ro, relu, bound, yo, ohw, pl.ow)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -760,5 +761,43 @@ func TestConvPixelsMatchesIndirect(t *testing.T) {
 				t.Fatalf("the pixel-major forward with ReLU6 differs from the indirect GEMM's")
 			}
 		})
+	}
+}
+
+// TestConv2DAdd checks the fused residual forward on every path (pixel
+// tiles, the indirect GEMM's, 1×1, strided, depthwise, grouped): bit for
+// bit Conv2D, then + res, then the rectifier and bound, in float32.
+func TestConv2DAdd(t *testing.T) {
+	cases := append(slices.Clone(convCases),
+		convCase{"pixels", 2, 32, 14, 14, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+		convCase{"pixels one image", 1, 16, 9, 9, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, false})
+	for i, tc := range cases {
+		x, w, b := tc.tensors(uint64(1500 + i))
+		y := Conv2D(x, w, b, tc.p)
+		res := RandN(NewRNG(uint64(1600+i)), 0, 1, y.Shape()...)
+		for _, act := range []struct {
+			relu  bool
+			bound float32
+		}{{false, 0}, {true, 0}, {true, 0.5}} {
+			want := make([]float32, y.Len())
+			for j, v := range y.Data() {
+				v += res.Data()[j]
+				if act.relu && !(v > 0) {
+					v = 0
+				}
+				if act.bound > 0 && v > act.bound {
+					v = act.bound
+				}
+				want[j] = v
+			}
+			got := Conv2DAdd(x, w, b, res, tc.p, act.relu, act.bound)
+			if !bitsEqual(got.Data(), want) {
+				t.Fatalf("%s relu %v bound %v: differs from Conv2D, Add and the activation", tc.name, act.relu, act.bound)
+			}
+		}
+	}
+	x, w, b := convCases[0].tensors(1)
+	if err := Catch(func() { Conv2DAdd(x, w, b, New(1, 2, 3), convCases[0].p, true, 0) }); err == nil {
+		t.Fatal("a residual of the wrong shape was accepted")
 	}
 }

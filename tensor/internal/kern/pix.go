@@ -65,6 +65,14 @@ func (p *PixW) Rows() int { return p.m }
 // Go loops elsewhere (for tests: they are slow). It panics on bad
 // arguments.
 func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, cols, srcStride int, bias []float32, relu bool, bound float32, c []float32, ldc, cStride int) {
+	SgemmPixelsRowsAdd(pw, p0, p1, src, offs, r0, r1, cols, srcStride, bias, nil, relu, bound, c, ldc, cStride)
+}
+
+// SgemmPixelsRowsAdd is SgemmPixelsRows with the residual res, laid out
+// as c (nil: none), added to each sum after its bias and before the
+// rectifier and bound: a residual block's Conv, Add and Relu in one pass,
+// with the bits of the three done apart.
+func SgemmPixelsRowsAdd(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, cols, srcStride int, bias, res []float32, relu bool, bound float32, c []float32, ldc, cStride int) {
 	m, k := pw.m, pw.k
 	if p0 < 0 || p1 > pw.Panels() || p0 > p1 || r0 < 0 || r0 > r1 || cols < 0 || srcStride < 0 || cStride < 0 || ldc < 0 {
 		panic(fmt.Sprintf("kern.SgemmPixelsRows: bad range panels [%d, %d) of %d, rows [%d, %d), cols=%d srcStride=%d ldc=%d cStride=%d", p0, p1, pw.Panels(), r0, r1, cols, srcStride, ldc, cStride))
@@ -82,8 +90,8 @@ func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, 
 		}
 	}
 	jEnd := min(m, p1*pixPanel)
-	if need := (jEnd-1)*ldc + (r1-1)*cStride + cols; need > len(c) {
-		panic(fmt.Sprintf("kern.SgemmPixelsRows: C needs %d floats, has %d", need, len(c)))
+	if need := (jEnd-1)*ldc + (r1-1)*cStride + cols; need > len(c) || res != nil && need > len(res) {
+		panic(fmt.Sprintf("kern.SgemmPixelsRows: C (and the residual) need %d floats, have %d (%d)", need, len(c), len(res)))
 	}
 	if bias != nil && len(bias) < jEnd {
 		panic(fmt.Sprintf("kern.SgemmPixelsRows: %d biases for %d channels", len(bias), jEnd))
@@ -112,8 +120,12 @@ func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, 
 				}
 				s := src[r*srcStride+x:]
 				co := c[j0*ldc+r*cStride+x:]
-				if !fast || !pixTile(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound, &tmp) {
-					pixTileGo(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound)
+				var ro []float32
+				if res != nil {
+					ro = res[j0*ldc+r*cStride+x:]
+				}
+				if !fast || !pixTile(w, nj, k, wp, s, offs, co, ldc, bp, relu, bound, &tmp, ro) {
+					pixTileGo(w, nj, k, wp, s, offs, co, ldc, bp, ro, relu, bound)
 				}
 				x += w
 			}
@@ -124,7 +136,7 @@ func SgemmPixelsRows(pw *PixW, p0, p1 int, src []float32, offs []int32, r0, r1, 
 // pixTileGo is the Go tile: w pixels × nj channels, each sum in the order
 // of q as the assembly's (Go rounds the product and the sum apart where
 // the assembly fuses them).
-func pixTileGo(w, nj, k int, wp, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool, bound float32) {
+func pixTileGo(w, nj, k int, wp, src []float32, offs []int32, c []float32, ldc int, bias, res []float32, relu bool, bound float32) {
 	for p := 0; p < w; p++ {
 		var acc [pixPanel]float32
 		for q := 0; q < k; q++ {
@@ -138,6 +150,9 @@ func pixTileGo(w, nj, k int, wp, src []float32, offs []int32, c []float32, ldc i
 			v := acc[j]
 			if bias != nil {
 				v += bias[j]
+			}
+			if res != nil {
+				v += res[j*ldc+p]
 			}
 			if relu && !(v > 0 || v != v) {
 				v = 0

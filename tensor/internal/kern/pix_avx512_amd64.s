@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func sgemmPix1x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix1x32(SB), NOSPLIT, $0-96
+// func sgemmPix1x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix1x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -72,6 +72,8 @@ pix1done:
 	VADDPS Z24, Z0, Z0
 	VADDPS Z25, Z1, Z1
 pix1nobias:
+	TESTQ $8, R13
+	JNZ pix1nobound
 	TESTQ $2, R13
 	JZ pix1norelu
 	VPXORD Z26, Z26, Z26
@@ -93,6 +95,8 @@ pix1nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $1, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix1res
 	CMPQ R11, $2
 	JLT pix1one
 pix1pair:
@@ -115,12 +119,38 @@ pix1one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix1end
+pix1res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix1resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix1resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix1resnorelu:
+	TESTQ $4, R13
+	JZ pix1resnobound
+	VMINPS Z0, Z31, Z0
+pix1resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix1resloop
 pix1end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix2x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix2x32(SB), NOSPLIT, $0-96
+// func sgemmPix2x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix2x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -206,6 +236,8 @@ pix2done:
 	VADDPS Z24, Z2, Z2
 	VADDPS Z25, Z3, Z3
 pix2nobias:
+	TESTQ $8, R13
+	JNZ pix2nobound
 	TESTQ $2, R13
 	JZ pix2norelu
 	VPXORD Z26, Z26, Z26
@@ -235,6 +267,8 @@ pix2nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $3, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix2res
 	CMPQ R11, $2
 	JLT pix2one
 pix2pair:
@@ -257,12 +291,38 @@ pix2one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix2end
+pix2res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix2resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix2resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix2resnorelu:
+	TESTQ $4, R13
+	JZ pix2resnobound
+	VMINPS Z0, Z31, Z0
+pix2resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix2resloop
 pix2end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix3x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix3x32(SB), NOSPLIT, $0-96
+// func sgemmPix3x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix3x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -367,6 +427,8 @@ pix3done:
 	VADDPS Z24, Z4, Z4
 	VADDPS Z25, Z5, Z5
 pix3nobias:
+	TESTQ $8, R13
+	JNZ pix3nobound
 	TESTQ $2, R13
 	JZ pix3norelu
 	VPXORD Z26, Z26, Z26
@@ -404,6 +466,8 @@ pix3nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $7, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix3res
 	CMPQ R11, $2
 	JLT pix3one
 pix3pair:
@@ -426,12 +490,38 @@ pix3one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix3end
+pix3res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix3resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix3resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix3resnorelu:
+	TESTQ $4, R13
+	JZ pix3resnobound
+	VMINPS Z0, Z31, Z0
+pix3resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix3resloop
 pix3end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix4x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix4x32(SB), NOSPLIT, $0-96
+// func sgemmPix4x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix4x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -555,6 +645,8 @@ pix4done:
 	VADDPS Z24, Z6, Z6
 	VADDPS Z25, Z7, Z7
 pix4nobias:
+	TESTQ $8, R13
+	JNZ pix4nobound
 	TESTQ $2, R13
 	JZ pix4norelu
 	VPXORD Z26, Z26, Z26
@@ -600,6 +692,8 @@ pix4nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $15, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix4res
 	CMPQ R11, $2
 	JLT pix4one
 pix4pair:
@@ -622,12 +716,38 @@ pix4one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix4end
+pix4res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix4resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix4resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix4resnorelu:
+	TESTQ $4, R13
+	JZ pix4resnobound
+	VMINPS Z0, Z31, Z0
+pix4resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix4resloop
 pix4end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix5x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix5x32(SB), NOSPLIT, $0-96
+// func sgemmPix5x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix5x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -770,6 +890,8 @@ pix5done:
 	VADDPS Z24, Z8, Z8
 	VADDPS Z25, Z9, Z9
 pix5nobias:
+	TESTQ $8, R13
+	JNZ pix5nobound
 	TESTQ $2, R13
 	JZ pix5norelu
 	VPXORD Z26, Z26, Z26
@@ -823,6 +945,8 @@ pix5nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $31, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix5res
 	CMPQ R11, $2
 	JLT pix5one
 pix5pair:
@@ -845,12 +969,38 @@ pix5one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix5end
+pix5res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix5resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix5resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix5resnorelu:
+	TESTQ $4, R13
+	JZ pix5resnobound
+	VMINPS Z0, Z31, Z0
+pix5resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix5resloop
 pix5end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix6x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix6x32(SB), NOSPLIT, $0-96
+// func sgemmPix6x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix6x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -1012,6 +1162,8 @@ pix6done:
 	VADDPS Z24, Z10, Z10
 	VADDPS Z25, Z11, Z11
 pix6nobias:
+	TESTQ $8, R13
+	JNZ pix6nobound
 	TESTQ $2, R13
 	JZ pix6norelu
 	VPXORD Z26, Z26, Z26
@@ -1073,6 +1225,8 @@ pix6nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $63, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix6res
 	CMPQ R11, $2
 	JLT pix6one
 pix6pair:
@@ -1095,12 +1249,38 @@ pix6one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix6end
+pix6res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix6resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix6resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix6resnorelu:
+	TESTQ $4, R13
+	JZ pix6resnobound
+	VMINPS Z0, Z31, Z0
+pix6resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix6resloop
 pix6end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix7x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix7x32(SB), NOSPLIT, $0-96
+// func sgemmPix7x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix7x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -1281,6 +1461,8 @@ pix7done:
 	VADDPS Z24, Z12, Z12
 	VADDPS Z25, Z13, Z13
 pix7nobias:
+	TESTQ $8, R13
+	JNZ pix7nobound
 	TESTQ $2, R13
 	JZ pix7norelu
 	VPXORD Z26, Z26, Z26
@@ -1350,6 +1532,8 @@ pix7nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $127, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix7res
 	CMPQ R11, $2
 	JLT pix7one
 pix7pair:
@@ -1372,12 +1556,38 @@ pix7one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix7end
+pix7res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix7resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix7resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix7resnorelu:
+	TESTQ $4, R13
+	JZ pix7resnobound
+	VMINPS Z0, Z31, Z0
+pix7resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix7resloop
 pix7end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix8x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix8x32(SB), NOSPLIT, $0-96
+// func sgemmPix8x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix8x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -1577,6 +1787,8 @@ pix8done:
 	VADDPS Z24, Z14, Z14
 	VADDPS Z25, Z15, Z15
 pix8nobias:
+	TESTQ $8, R13
+	JNZ pix8nobound
 	TESTQ $2, R13
 	JZ pix8norelu
 	VPXORD Z26, Z26, Z26
@@ -1654,6 +1866,8 @@ pix8nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $255, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix8res
 	CMPQ R11, $2
 	JLT pix8one
 pix8pair:
@@ -1676,12 +1890,38 @@ pix8one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix8end
+pix8res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix8resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix8resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix8resnorelu:
+	TESTQ $4, R13
+	JZ pix8resnobound
+	VMINPS Z0, Z31, Z0
+pix8resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix8resloop
 pix8end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix9x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix9x32(SB), NOSPLIT, $0-96
+// func sgemmPix9x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix9x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -1900,6 +2140,8 @@ pix9done:
 	VADDPS Z24, Z16, Z16
 	VADDPS Z25, Z17, Z17
 pix9nobias:
+	TESTQ $8, R13
+	JNZ pix9nobound
 	TESTQ $2, R13
 	JZ pix9norelu
 	VPXORD Z26, Z26, Z26
@@ -1985,6 +2227,8 @@ pix9nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $511, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix9res
 	CMPQ R11, $2
 	JLT pix9one
 pix9pair:
@@ -2007,12 +2251,38 @@ pix9one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix9end
+pix9res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix9resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix9resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix9resnorelu:
+	TESTQ $4, R13
+	JZ pix9resnobound
+	VMINPS Z0, Z31, Z0
+pix9resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix9resloop
 pix9end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix10x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix10x32(SB), NOSPLIT, $0-96
+// func sgemmPix10x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix10x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -2250,6 +2520,8 @@ pix10done:
 	VADDPS Z24, Z18, Z18
 	VADDPS Z25, Z19, Z19
 pix10nobias:
+	TESTQ $8, R13
+	JNZ pix10nobound
 	TESTQ $2, R13
 	JZ pix10norelu
 	VPXORD Z26, Z26, Z26
@@ -2343,6 +2615,8 @@ pix10nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $1023, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix10res
 	CMPQ R11, $2
 	JLT pix10one
 pix10pair:
@@ -2365,12 +2639,38 @@ pix10one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix10end
+pix10res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix10resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix10resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix10resnorelu:
+	TESTQ $4, R13
+	JZ pix10resnobound
+	VMINPS Z0, Z31, Z0
+pix10resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix10resloop
 pix10end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix11x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix11x32(SB), NOSPLIT, $0-96
+// func sgemmPix11x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix11x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -2627,6 +2927,8 @@ pix11done:
 	VADDPS Z24, Z20, Z20
 	VADDPS Z25, Z21, Z21
 pix11nobias:
+	TESTQ $8, R13
+	JNZ pix11nobound
 	TESTQ $2, R13
 	JZ pix11norelu
 	VPXORD Z26, Z26, Z26
@@ -2728,6 +3030,8 @@ pix11nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $2047, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix11res
 	CMPQ R11, $2
 	JLT pix11one
 pix11pair:
@@ -2750,12 +3054,38 @@ pix11one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix11end
+pix11res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix11resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix11resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix11resnorelu:
+	TESTQ $4, R13
+	JZ pix11resnobound
+	VMINPS Z0, Z31, Z0
+pix11resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix11resloop
 pix11end:
 	VZEROUPPER
 	RET
 
-// func sgemmPix12x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32)
-TEXT ·sgemmPix12x32(SB), NOSPLIT, $0-96
+// func sgemmPix12x32(kc int, b *float32, src *float32, offs *int32, c *float32, ldc uintptr, nj uint64, bias *float32, mode uint64, bound float32, idx *int32, tmp *float32, res *float32)
+TEXT ·sgemmPix12x32(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ b+8(FP), AX
 	MOVQ src+16(FP), BX
@@ -3031,6 +3361,8 @@ pix12done:
 	VADDPS Z24, Z22, Z22
 	VADDPS Z25, Z23, Z23
 pix12nobias:
+	TESTQ $8, R13
+	JNZ pix12nobound
 	TESTQ $2, R13
 	JZ pix12norelu
 	VPXORD Z26, Z26, Z26
@@ -3140,6 +3472,8 @@ pix12nobound:
 	VMOVDQU32 (R9), Z28
 	MOVQ $4095, R10
 	MOVQ nj+48(FP), R11
+	TESTQ $8, R13
+	JNZ pix12res
 	CMPQ R11, $2
 	JLT pix12one
 pix12pair:
@@ -3162,6 +3496,32 @@ pix12one:
 	VGATHERDPS (R12)(Z28*4), K1, Z0
 	KMOVW R10, K3
 	VMOVUPS Z0, K3, (CX)
+	JMP pix12end
+pix12res:
+	MOVQ res+96(FP), R9
+	VPXORD Z30, Z30, Z30
+	VBROADCASTSS bound+72(FP), Z31
+pix12resloop:
+	KMOVW R10, K1
+	VGATHERDPS (R12)(Z28*4), K1, Z0
+	KMOVW R10, K3
+	VMOVUPS.Z (R9), K3, Z1
+	VADDPS Z1, Z0, Z0
+	TESTQ $2, R13
+	JZ pix12resnorelu
+	VMAXPS Z0, Z30, Z0
+	VADDPS Z30, Z0, Z0
+pix12resnorelu:
+	TESTQ $4, R13
+	JZ pix12resnobound
+	VMINPS Z0, Z31, Z0
+pix12resnobound:
+	VMOVUPS Z0, K3, (CX)
+	ADDQ $4, R12
+	ADDQ DX, CX
+	ADDQ DX, R9
+	DECQ R11
+	JNZ pix12resloop
 pix12end:
 	VZEROUPPER
 	RET

@@ -140,3 +140,61 @@ func TestSgemmPixelsRowsErrors(t *testing.T) {
 		}()
 	}
 }
+
+// TestSgemmPixelsRowsAdd checks the residual epilogue on every kernel:
+// the sums with their bias, plus the residual, then the rectifier and the
+// bound, bit for bit as those steps done one after another in float32.
+func TestSgemmPixelsRowsAdd(t *testing.T) { withEachKernel(t, testSgemmPixelsRowsAdd) }
+
+func testSgemmPixelsRowsAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(73, 74))
+	for _, m := range []int{5, 32, 45} {
+		for _, ow := range []int{3, 12, 14, 29} {
+			for _, act := range []struct {
+				relu  bool
+				bound float32
+			}{{false, 0}, {true, 0}, {true, 0.7}} {
+				oh, wp, cin := 3, ow+2, 6
+				hp, k := oh+2, 6*9
+				src := make([]float32, cin*hp*wp+2)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				offs := make([]int32, k)
+				for q := range offs {
+					offs[q] = int32(q/9*hp*wp + (q%9)/3*wp + q%3)
+				}
+				w := make([]float32, m*k)
+				for i := range w {
+					w[i] = float32(rng.NormFloat64())
+				}
+				bias := make([]float32, m)
+				for i := range bias {
+					bias[i] = float32(rng.NormFloat64())
+				}
+				ohw := oh * ow
+				res := make([]float32, m*ohw)
+				for i := range res {
+					res[i] = float32(rng.NormFloat64())
+				}
+				pw := PackPixW(m, k, w, k)
+				plain := make([]float32, m*ohw)
+				SgemmPixelsRows(pw, 0, pw.Panels(), src, offs, 0, oh, ow, wp, bias, false, 0, plain, ohw, ow)
+				want := make([]float32, m*ohw)
+				for i, v := range plain {
+					v += res[i]
+					if act.relu && !(v > 0) {
+						v = 0
+					}
+					if act.bound > 0 && v > act.bound {
+						v = act.bound
+					}
+					want[i] = v
+				}
+				got := make([]float32, m*ohw)
+				SgemmPixelsRowsAdd(pw, 0, pw.Panels(), src, offs, 0, oh, ow, wp, bias, res, act.relu, act.bound, got, ohw, ow)
+				same(t, fmt.Sprintf("m%d ow%d relu %v bound %v", m, ow, act.relu, act.bound), got, want)
+			}
+		}
+	}
+}
