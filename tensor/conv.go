@@ -745,16 +745,9 @@ func Conv2DAdd(x, w, b, res *Tensor, p ConvParams, relu bool, bound float32) *Te
 func addAct(y *Tensor, res []float32, relu bool, bound float32) *Tensor {
 	yd := y.data
 	parallelFor(len(yd), 1<<14, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := yd[i] + res[i]
-			if relu && !(v > 0 || v != v) {
-				v = 0
-			}
-			if bound > 0 && v > bound {
-				v = bound
-			}
-			yd[i] = v
-		}
+		// y + 1·res rounds once, as the sum does.
+		kern.Saxpy(1, res[lo:hi], yd[lo:hi])
+		kern.BiasRows(yd[lo:hi], hi-lo, 1, hi-lo, nil, relu, bound)
 	})
 	return y
 }
