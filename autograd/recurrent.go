@@ -236,7 +236,7 @@ func gradOrZeros(g *tensor.Tensor, n int) []float32 {
 
 // stepView returns time step t of the batch-first [B, T, N] tensor x as a
 // strided [B, N] matrix view, which GEMM reads without a copy.
-func stepView(x *tensor.Tensor, t int) *tensor.Tensor { return x.Transpose(1, 0, 2).Row(t) }
+func stepView(x *tensor.Tensor, t int) *tensor.Tensor { return x.Select(1, t) }
 
 // prevStates returns the [B·T, H] matrix whose row (b, t) is h_{t−1} of
 // batch row b (h0 at t = 0): the left operand of dW_hh = Σₜ h_{t−1}ᵀ·dgₜ.

@@ -414,6 +414,37 @@ func (t *Tensor) Slice(axis, lo, hi int) *Tensor {
 	return &Tensor{shape: sh, strides: append([]int(nil), t.strides...), offset: t.offset + lo*t.strides[a], data: t.data}
 }
 
+// Select returns the sub-tensor at index i of axis, as a view with that
+// axis removed: Select(1, t) of a batch-first [B, T, N] sequence is time
+// step t as a strided [B, N] matrix. It allocates once for the view (a
+// recurrence takes one per step), where Transpose and Row took seven.
+func (t *Tensor) Select(axis, i int) *Tensor {
+	a := t.axis("Select", axis)
+	if i < 0 || i >= t.shape[a] {
+		shapeErr("Select", "index %d out of bounds for axis %d of shape %v", i, a, t.shape)
+	}
+	r := len(t.shape)
+	v := &selectView{}
+	dims := v.dims[:]
+	if 2*(r-1) > len(dims) {
+		dims = make([]int, 2*(r-1))
+	}
+	sh, st := dims[:r-1:r-1], dims[r-1:2*(r-1)]
+	copy(sh, t.shape[:a])
+	copy(sh[a:], t.shape[a+1:])
+	copy(st, t.strides[:a])
+	copy(st[a:], t.strides[a+1:])
+	v.t = Tensor{shape: sh, strides: st, offset: t.offset + i*t.strides[a], data: t.data}
+	return &v.t
+}
+
+// selectView holds a view and room for the shape and strides of up to
+// four axes in one allocation.
+type selectView struct {
+	t    Tensor
+	dims [8]int
+}
+
 // Row returns the i-th sub-tensor along the first axis, as a view.
 func (t *Tensor) Row(i int) *Tensor {
 	v := t.Slice(0, i, i+1)

@@ -264,3 +264,52 @@ func TestIndexSelectOfView(t *testing.T) {
 	}()
 	IndexSelect(v, 1, []int{5})
 }
+
+// TestSelect checks Select against the same view made by moving the axis
+// to the front and taking a row, on every axis of 2- to 5-D tensors.
+func TestSelect(t *testing.T) {
+	rng := NewRNG(5)
+	for _, shape := range [][]int{{3, 4}, {2, 5, 3}, {2, 3, 4, 5}, {2, 1, 3, 2, 2}} {
+		x := RandN(rng, 0, 1, shape...)
+		for a := range shape {
+			perm := []int{a}
+			for j := range shape {
+				if j != a {
+					perm = append(perm, j)
+				}
+			}
+			for i := 0; i < shape[a]; i++ {
+				want := x.Transpose(perm...).Row(i)
+				for _, axis := range []int{a, a - len(shape)} {
+					got := x.Select(axis, i)
+					if !SameShape(got.Shape(), want.Shape()) || !bitsEqualData(got.Data(), want.Data()) {
+						t.Fatalf("shape %v axis %d index %d: %v, want %v", shape, axis, i, got.Shape(), want.Shape())
+					}
+				}
+			}
+		}
+	}
+	// A view of a view: a time step of a transposed sequence.
+	seq := RandN(rng, 0, 1, 4, 3, 2).Transpose(1, 0, 2)
+	if got, want := seq.Select(1, 2), seq.Transpose(1, 0, 2).Row(2); !bitsEqualData(got.Data(), want.Data()) {
+		t.Fatal("Select of a transposed view differs")
+	}
+	if err := Catch(func() { RandN(rng, 0, 1, 2, 3).Select(1, 3) }); err == nil {
+		t.Fatal("an index out of range was accepted")
+	}
+	if err := Catch(func() { RandN(rng, 0, 1, 2, 3).Select(2, 0) }); err == nil {
+		t.Fatal("an axis out of range was accepted")
+	}
+}
+
+func bitsEqualData(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
