@@ -16,10 +16,11 @@ import (
 func TestFrozenMatchesPlain(t *testing.T) {
 	plain := mustImport(t, cnnGraph(smallCNN(6), -1), ImportOptions{})
 	frozen := mustImport(t, cnnGraph(smallCNN(6), -1), ImportOptions{Frozen: true})
-	x := randImages(7, 3)
+	// Batches of 8 and more run the Gemm on its packed weights.
+	x := randImages(7, 9)
 	same := func(what string) {
 		t.Helper()
-		for _, batch := range []int{1, 3} {
+		for _, batch := range []int{1, 3, 9} {
 			xb := x.Slice(0, 0, batch).Contiguous()
 			want, err := nn.Predict(plain, xb)
 			if err != nil {
@@ -52,9 +53,10 @@ func TestFrozenMatchesPlain(t *testing.T) {
 		}
 	}
 	same("imported")
-	if len(frozen.filters) == 0 {
-		t.Fatal("a frozen import packed no filters")
+	if len(frozen.filters) == 0 || len(frozen.rights) == 0 {
+		t.Fatalf("a frozen import packed %d filters and %d Gemm operands", len(frozen.filters), len(frozen.rights))
 	}
+	x = x.Slice(0, 0, 3).Contiguous()
 	// Training steps on both: each recording forward drops the packing.
 	target := tensor.RandU(tensor.NewRNG(8), -1, 1, 3, 5)
 	for _, m := range []*Module{plain, frozen} {
@@ -71,6 +73,7 @@ func TestFrozenMatchesPlain(t *testing.T) {
 			nn.Predict(m, x) // an inference between steps packs the filters again
 		}
 	}
+	x = randImages(7, 9)
 	same("after training steps")
 	// By hand: both changed, the frozen one told.
 	for _, m := range []*Module{plain, frozen} {

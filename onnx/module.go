@@ -98,8 +98,51 @@ type Module struct {
 	frozen      bool // ImportOptions.Frozen
 	filtersMu   sync.Mutex
 	filters     map[*tensor.Tensor]*tensor.ConvFilters
-	derived     map[derivedKey]*tensor.Tensor // rearranged recurrent weights
+	derived     map[derivedKey]*tensor.Tensor     // rearranged recurrent weights
+	rights      map[rightKey]*tensor.PackedMatrix // Gemm's B packed (packedRight)
 	initTensors map[*tensor.Tensor]bool
+}
+
+// rightKey names a Gemm's packed right operand: its initialiser and
+// whether the node transposes it.
+type rightKey struct {
+	w     *tensor.Tensor
+	trans bool
+}
+
+// packedRight returns the right operand of a Gemm, the initialiser w
+// (transposed when trans), packed once for the GEMM kernel under the rule
+// of packedFilters (keepRule), or nil: a batch of 32 through
+// MobileNetV2's classifier had packed its 5 MB of weights at every call,
+// more than the product took.
+func (mod *Module) packedRight(tp *autograd.Tape, w *autograd.Var, trans bool) *tensor.PackedMatrix {
+	keep, drop := mod.keepRule(tp, w)
+	if !keep && !drop {
+		return nil
+	}
+	mod.filtersMu.Lock()
+	defer mod.filtersMu.Unlock()
+	k := rightKey{w.Value, trans}
+	if drop {
+		if p := mod.rights[k]; p != nil {
+			p.Release()
+			delete(mod.rights, k)
+		}
+		return nil
+	}
+	p := mod.rights[k]
+	if p == nil {
+		b := w.Value
+		if trans {
+			b = b.Transpose()
+		}
+		p = tensor.PackRight(b)
+		if mod.rights == nil {
+			mod.rights = map[rightKey]*tensor.PackedMatrix{}
+		}
+		mod.rights[k] = p
+	}
+	return p
 }
 
 // packedFilters returns the convolution filters w packed once for every
@@ -171,8 +214,12 @@ func (mod *Module) ReleasePacked() {
 	for _, f := range mod.filters {
 		f.Release()
 	}
+	for _, p := range mod.rights {
+		p.Release()
+	}
 	mod.filters = nil
 	mod.derived = nil
+	mod.rights = nil
 }
 
 // weightMemo returns the weight named role that compute derives from a

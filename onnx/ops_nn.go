@@ -308,10 +308,15 @@ func compileGemm(c *compiler) kernel {
 		if ta {
 			a = e.tp.Transpose(a)
 		}
-		if tb {
-			b = e.tp.Transpose(b)
+		var y *autograd.Var
+		if pb := gemmPacked(e, a, x[1].asVar(), tb); pb != nil {
+			y = pb
+		} else {
+			if tb {
+				b = e.tp.Transpose(b)
+			}
+			y = e.tp.MatMul(a, b)
 		}
-		y := e.tp.MatMul(a, b)
 		if alpha != 1 {
 			y = e.tp.MulScalar(y, alpha)
 		}
@@ -327,6 +332,40 @@ func compileGemm(c *compiler) kernel {
 		}
 		return []*val{floatVal(y, x[0].dt)}
 	}
+}
+
+// gemmPacked is a·op(w) (op: transposed when trans) with w an initialiser
+// packed once (Module.packedRight), for batches of 8 rows and more (a
+// single row runs the one-row product, which reads w as it is), or nil
+// where w may not be kept packed. The same bits as MatMul; a gradient
+// reaches a only.
+func gemmPacked(e *env, a, w *autograd.Var, trans bool) *autograd.Var {
+	m := a.Value.Shape()[0]
+	if m < 8 {
+		return nil
+	}
+	pb := e.m.packedRight(e.tp, w, trans)
+	if pb == nil {
+		return nil
+	}
+	ws := w.Value.Shape()
+	n := ws[1]
+	if trans {
+		n = ws[0]
+	}
+	y := tensor.New(m, n)
+	tensor.MatMulPackedInto(y, a.Value, pb, false)
+	if !e.tp.Recording() || !a.RequiresGrad() {
+		return autograd.Const(y)
+	}
+	return e.tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor {
+		// da = g·op(w)ᵀ
+		bt := w.Value
+		if !trans {
+			bt = bt.Transpose()
+		}
+		return []*tensor.Tensor{tensor.MatMul(g, bt)}
+	}, a)
 }
 
 // compileBatchNorm reads BatchNormalization in inference mode: the running
