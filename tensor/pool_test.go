@@ -342,3 +342,24 @@ func TestMaxPoolValuesRandomShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalAvgPool2DPlanes checks the four-way plane sums against a plain
+// float64 sum on planes of every remainder (1, 3, 7×7, 14×14, 5×5).
+func TestGlobalAvgPool2DPlanes(t *testing.T) {
+	rng := NewRNG(9)
+	for _, hw := range [][2]int{{1, 1}, {1, 3}, {7, 7}, {14, 14}, {5, 5}} {
+		x := RandN(rng, 0, 3, 2, 3, hw[0], hw[1])
+		y := GlobalAvgPool2D(x)
+		n := hw[0] * hw[1]
+		for pl := 0; pl < 6; pl++ {
+			var s float64
+			for _, v := range x.Data()[pl*n : (pl+1)*n] {
+				s += float64(v)
+			}
+			want := s / float64(n)
+			if d := math.Abs(float64(y.Data()[pl]) - want); d > 1e-6*(1+math.Abs(want)) {
+				t.Fatalf("%v plane %d: %v, want %v", hw, pl, y.Data()[pl], want)
+			}
+		}
+	}
+}
