@@ -335,13 +335,14 @@ func compileGemm(c *compiler) kernel {
 }
 
 // gemmPacked is a·op(w) (op: transposed when trans) with w an initialiser
-// packed once (Module.packedRight), for batches of 8 rows and more (a
-// single row runs the one-row product, which reads w as it is), or nil
-// where w may not be kept packed. The same bits as MatMul; a gradient
-// reaches a only.
+// packed once (Module.packedRight), in inference on batches of 8 rows and
+// more (a single row runs the one-row product, which reads w as it is),
+// or nil where w may not be kept packed or the tape records (the tape's
+// MatMul tells explanation rules it is a dense layer). The same bits as
+// MatMul.
 func gemmPacked(e *env, a, w *autograd.Var, trans bool) *autograd.Var {
 	m := a.Value.Shape()[0]
-	if m < 8 {
+	if m < 8 || e.tp.Recording() {
 		return nil
 	}
 	pb := e.m.packedRight(e.tp, w, trans)
@@ -355,17 +356,7 @@ func gemmPacked(e *env, a, w *autograd.Var, trans bool) *autograd.Var {
 	}
 	y := tensor.New(m, n)
 	tensor.MatMulPackedInto(y, a.Value, pb, false)
-	if !e.tp.Recording() || !a.RequiresGrad() {
-		return autograd.Const(y)
-	}
-	return e.tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor {
-		// da = g·op(w)ᵀ
-		bt := w.Value
-		if !trans {
-			bt = bt.Transpose()
-		}
-		return []*tensor.Tensor{tensor.MatMul(g, bt)}
-	}, a)
+	return autograd.Const(y)
 }
 
 // compileBatchNorm reads BatchNormalization in inference mode: the running
