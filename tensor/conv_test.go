@@ -600,6 +600,8 @@ func TestConvBlockedEpilogue(t *testing.T) {
 	for i, tc := range []convCase{
 		{"1x1 expansion", 2, 16, 40, 40, 24, 1, 1, ConvParams{}, true},
 		{"1x1 few columns", 1, 160, 7, 7, 96, 1, 1, ConvParams{}, true},
+		// Few filters on a large plane, one image: the indirect GEMM.
+		{"1x1 few filters", 1, 24, 30, 30, 16, 1, 1, ConvParams{}, true},
 		{"stride 2", 2, 3, 48, 48, 32, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
 		{"1x1 no bias", 1, 24, 30, 30, 40, 1, 1, ConvParams{}, false},
 		// Strided forwards run on phase-split images, the rows written in
