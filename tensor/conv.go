@@ -992,8 +992,12 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 		}
 		units(nrb*np, func(lo, hi int) {
 			for u := lo; u < hi; u++ {
-				r0, p := u/np*rb, u%np
-				kern.SgemmPixelsRowsAdd(pw, p, p+1, xp, pl.taps, r0, min(r0+rb, pl.oh), pl.ow, srcStride, bg, ro, relu, bound, yo, ohw, pl.ow)
+				// Row blocks of equal size: blocks of 17, 17, 17 and
+				// 5 rows had left a core idle while the other finished
+				// a long one.
+				b, p := u/np, u%np
+				r0, r1 := b*pl.oh/nrb, (b+1)*pl.oh/nrb
+				kern.SgemmPixelsRowsAdd(pw, p, p+1, xp, pl.taps, r0, r1, pl.ow, srcStride, bg, ro, relu, bound, yo, ohw, pl.ow)
 			}
 		})
 	}
