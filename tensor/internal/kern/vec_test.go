@@ -68,10 +68,14 @@ func TestVecName(t *testing.T) {
 	}
 }
 
-// gemvRows is k Saxpy calls over the rows of b, bit for bit.
-func TestGemvRowsMatchesSaxpy(t *testing.T) {
+// gemvRows is k Saxpy calls over the rows of b, bit for bit, with the
+// AVX-512 kernel (384-column passes, 16-column steps, a masked tail) and
+// the AVX2 one.
+func TestGemvRowsMatchesSaxpy(t *testing.T) { withEachKernel(t, testGemvRowsMatchesSaxpy) }
+
+func testGemvRowsMatchesSaxpy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(71, 72))
-	for _, n := range []int{1, 7, 8, 9, 95, 96, 97, 104, 200, 384} {
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 95, 96, 97, 104, 200, 383, 384, 385, 400, 783} {
 		for _, k := range []int{1, 3, 17, 128} {
 			ldb := n + 5
 			b := make([]float32, k*ldb)
