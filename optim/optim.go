@@ -130,9 +130,9 @@ func (b *base) checkFinite() error {
 			return fmt.Errorf("%s: gradient of %q has shape %v, parameter has %v", b.kind, p.Name, p.Grad.Shape(), p.Value.Shape())
 		}
 		g := p.Grad.Data()
-		// x − x is 0 for every finite x and NaN for NaN and ±Inf, so one
-		// branch-free pass tells whether anything is off.
-		if !allFinite(g) {
+		// One vector pass tells whether anything is off; only then is
+		// the offending element looked for.
+		if !tensor.AllFinite(g) {
 			for i, v := range g {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return fmt.Errorf("%s: gradient of %q is %v at element %d (shape %v); lower the learning rate, clip gradients (optim.ClipGradNorm) or check the inputs for NaN", b.kind, p.Name, v, i, p.Grad.Shape())
@@ -141,23 +141,6 @@ func (b *base) checkFinite() error {
 		}
 	}
 	return nil
-}
-
-// allFinite reports whether d holds no NaN or ±Inf. x − x is 0 for every
-// finite x and NaN otherwise, so four independent branch-free sums tell.
-func allFinite(d []float32) bool {
-	var a0, a1, a2, a3 float32
-	i := 0
-	for ; i+4 <= len(d); i += 4 {
-		a0 += d[i] - d[i]
-		a1 += d[i+1] - d[i+1]
-		a2 += d[i+2] - d[i+2]
-		a3 += d[i+3] - d[i+3]
-	}
-	for ; i < len(d); i++ {
-		a0 += d[i] - d[i]
-	}
-	return a0+a1+a2+a3 == 0
 }
 
 // State returns deep copies of the slots.

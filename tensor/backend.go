@@ -110,3 +110,7 @@ func LSTMGateGrads(a, cPrev, tc, dhRec, dhOut, dc, da []float32) {
 func AdamUpdate(w, g, m, v []float32, b1, b2, l2, stepSize, invSqrtBC2, eps float32) {
 	kern.AdamUpdate(w, g, m, v, b1, b2, l2, stepSize, invSqrtBC2, eps)
 }
+
+// AllFinite reports whether d holds no NaN and no ±Inf, in one vector pass
+// (an optimiser's check of every gradient before every step).
+func AllFinite(d []float32) bool { return kern.AllFinite(d) }

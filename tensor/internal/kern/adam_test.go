@@ -12,7 +12,7 @@ func TestAdamUpdateMatchesGo(t *testing.T) { withEachKernel(t, testAdamUpdateMat
 
 func testAdamUpdateMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	for _, n := range []int{1, 7, 8, 15, 16, 100, 1000} {
+	for _, n := range []int{1, 7, 8, 15, 16, 100, 1000, adamParallelMin + 37, 3*adamParallelMin + 5} {
 		for _, l2 := range []float32{0, 0.01} {
 			rnd := func(scale float64) []float32 {
 				v := make([]float32, n+2)
