@@ -3,7 +3,6 @@ package kern
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // AdamUpdate applies Adam's update to the weights w with gradient g and
@@ -25,46 +24,10 @@ func AdamUpdate(w, g, m, v []float32, b1, b2, l2, stepSize, invSqrtBC2, eps floa
 		return
 	}
 	c := [8]float32{b1, 1 - b1, b2, 1 - b2, l2, stepSize, invSqrtBC2, eps}
-	// Large tensors are cut into runs of whole 16-float vectors that the
-	// threads update side by side: each weight's update reads and writes
-	// only its own four values, so the bits do not depend on the split,
-	// and the one serial pass over an MLP's first layer (784×256 weights,
-	// 3 MB of state) was a tenth of its training step.
-	if n >= adamParallelMin && Threads() > 1 {
-		a := adamCalls.Get().(*adamCall)
-		a.w, a.g, a.m, a.v, a.c = w, g[:n], m[:n], v[:n], c
-		ParallelFor((n+15)/16, adamParallelMin/64, a.fn)
-		*a = adamCall{fn: a.fn}
-		adamCalls.Put(a)
-		return
-	}
+	// Not split over the threads: on a 2-core Zen 4 two threads took 15%
+	// (784×256 weights) to 70% (32k) longer than one (BenchmarkAdamUpdate).
 	adamRun(w, g[:n], m[:n], v[:n], &c)
 }
-
-// adamCall carries one parallel AdamUpdate's arguments to its chunks; the
-// calls are pooled with their method value bound once, so that an
-// optimiser's step allocates nothing.
-type adamCall struct {
-	w, g, m, v []float32
-	c          [8]float32
-	fn         func(lo, hi int)
-}
-
-var adamCalls = sync.Pool{New: func() any {
-	a := new(adamCall)
-	a.fn = a.chunk
-	return a
-}}
-
-// chunk updates the vectors [lo, hi) of 16 weights.
-func (a *adamCall) chunk(lo, hi int) {
-	lo, hi = lo*16, min(hi*16, len(a.w))
-	adamRun(a.w[lo:hi], a.g[lo:hi], a.m[lo:hi], a.v[lo:hi], &a.c)
-}
-
-// adamParallelMin is the size from which AdamUpdate uses the threads: 32k
-// weights (512 KB of weights, gradients and moments) take about 10 µs.
-const adamParallelMin = 1 << 15
 
 func adamRun(w, g, m, v []float32, c *[8]float32) {
 	if !adamAsm(w, g, m, v, c) {
