@@ -600,6 +600,10 @@ func TestConvBlockedEpilogue(t *testing.T) {
 	for i, tc := range []convCase{
 		{"1x1 expansion", 2, 16, 40, 40, 24, 1, 1, ConvParams{}, true},
 		{"1x1 few columns", 1, 160, 7, 7, 96, 1, 1, ConvParams{}, true},
+		// The same product with a batch that fills the cores: each core
+		// its own images (and 400 channels: the pixel-major tiles).
+		{"1x1 few columns batch", 5, 160, 7, 7, 96, 1, 1, ConvParams{}, true},
+		{"1x1 few columns batch pixels", 3, 400, 5, 5, 40, 1, 1, ConvParams{}, true},
 		// Few filters on a large plane, one image: the indirect GEMM.
 		{"1x1 few filters", 1, 24, 30, 30, 16, 1, 1, ConvParams{}, true},
 		{"stride 2", 2, 3, 48, 48, 32, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
