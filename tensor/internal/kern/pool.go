@@ -188,6 +188,29 @@ func waitWork() handoff {
 	}
 }
 
+// doneSpin is how long a caller polls for its last helper to finish
+// before it blocks. Blocking parked the caller's goroutine; the helper's
+// "done" then made it runnable on the helper's own P, and the next
+// hand-off found the worker and the caller sharing one P while the other
+// sat idle, to be woken through the OS: a recurrent layer's 128 small
+// parallel calls per sequence (GRU, batch 32, 64 steps) ran 1.5× slower on
+// two threads than on one on a 2-core Zen 4. The helpers run the same
+// work as the caller, so they are usually microseconds from done.
+const doneSpin = 200 * time.Microsecond
+
+// waitDone waits for the done signal of b's last helper: polled for up to
+// doneSpin, yielding the P to any other runnable goroutine, then blocking.
+func waitDone(b *jobBase) {
+	start := time.Now()
+	for i := 0; len(b.done) == 0; i++ {
+		if i&63 == 63 && time.Since(start) > doneSpin {
+			break
+		}
+		runtime.Gosched()
+	}
+	<-b.done
+}
+
 func runGuarded(j job, part int) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -256,7 +279,7 @@ func parallel(j job, helpers int) {
 			// caller's to free; those that did free their own.
 			busy.Add(-int32(helpers - int(old&admitMask>>admitShift)))
 			if old&countMask != 0 {
-				<-b.done
+				waitDone(b)
 			}
 		}()
 		j.run(0)
