@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"testing"
 	"unsafe"
 )
@@ -154,5 +155,32 @@ func TestMoveReshapeAndReshapeCopyOwn(t *testing.T) {
 	}
 	if !got {
 		t.Fatal("the moved storage was never handed out again")
+	}
+}
+
+// MatMul writes every output over recycled memory (it is not zeroed
+// first): plain, with the batch folded into the rows, batched, and an
+// empty inner dimension, each over storage full of NaNs.
+func TestMatMulOverwritesRecycledMemory(t *testing.T) {
+	rng := NewRNG(11)
+	cases := [][2][]int{
+		{{96, 70}, {70, 64}},
+		{{3, 40, 50}, {50, 48}},
+		{{2, 64, 30}, {2, 30, 40}},
+		{{80, 0}, {0, 64}},
+	}
+	for _, c := range cases {
+		a, b := RandN(rng, 0, 1, c[0]...), RandN(rng, 0, 1, c[1]...)
+		want := MatMul(a, b).Clone()
+		for try := 0; try < 2; try++ {
+			junk := New(want.Shape()...)
+			for j := range junk.data {
+				junk.data[j] = float32(math.NaN())
+			}
+			Recycle([]*Tensor{junk}, nil)
+			if got := MatMul(a, b); !bitsEqual(got.Data(), want.Data()) {
+				t.Fatalf("%v · %v: output over recycled NaNs differs", c[0], c[1])
+			}
+		}
 	}
 }
