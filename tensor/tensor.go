@@ -271,10 +271,16 @@ func (t *Tensor) copyTo(dst []float32) {
 	n := t.Len()
 	off := t.offset
 	for o := 0; o < n; o += last {
-		src := off
-		for j := 0; j < last; j++ {
-			dst[o+j] = t.data[src]
-			src += ls
+		if ls == 1 {
+			// Whole rows (a transpose of outer axes, such as time-major
+			// to batch-first): one block copy each.
+			copy(dst[o:o+last], t.data[off:off+last])
+		} else {
+			src := off
+			for j := 0; j < last; j++ {
+				dst[o+j] = t.data[src]
+				src += ls
+			}
 		}
 		for a := r - 2; a >= 0; a-- {
 			idx[a]++

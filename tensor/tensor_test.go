@@ -313,3 +313,36 @@ func bitsEqualData(a, b []float32) bool {
 	}
 	return true
 }
+
+// Contiguous copies strided views element for element: permutations that
+// keep the last axis in place (whole rows copied as blocks) and ones that
+// move it.
+func TestContiguousOfViews(t *testing.T) {
+	x := Arange(0, 1, 2*3*4*5).Reshape(2, 3, 4, 5)
+	for _, perm := range [][]int{{1, 0, 2, 3}, {2, 0, 1, 3}, {0, 1, 3, 2}, {3, 2, 1, 0}} {
+		v := x.Transpose(perm...)
+		c := v.Contiguous()
+		if !c.IsContiguous() || !SameShape(c.Shape(), v.Shape()) {
+			t.Fatalf("perm %v: shape %v contiguous %v", perm, c.Shape(), c.IsContiguous())
+		}
+		sh := v.Shape()
+		i := 0
+		for a := 0; a < sh[0]; a++ {
+			for b := 0; b < sh[1]; b++ {
+				for cc := 0; cc < sh[2]; cc++ {
+					for d := 0; d < sh[3]; d++ {
+						idx := make([]int, 4)
+						got := []int{a, b, cc, d}
+						for j, p := range perm {
+							idx[p] = got[j]
+						}
+						if want := x.At(idx...); c.Data()[i] != want {
+							t.Fatalf("perm %v: element %v = %v, want %v", perm, got, c.Data()[i], want)
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+}
