@@ -179,11 +179,6 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 	nb := trainData.Len()
 	tape := autograd.NewTape()
 	params := m.Params()
-	keep := make([]*tensor.Tensor, len(params))
-	for i, p := range params {
-		keep[i] = p.Value
-	}
-	var grads []*tensor.Tensor
 	for epoch := start; epoch < cfg.Epochs; epoch++ {
 		t0 := time.Now()
 		met := NewMetrics(cfg.Task, cfg.Classes)
@@ -205,7 +200,7 @@ func Fit(ctx context.Context, m nn.Module, trainData *data.Loader, cfg Config) (
 					lossErr = fmt.Errorf("train: loss is %v at epoch %d step %d; training stopped (lower the learning rate, clip gradients, or check the data for NaN)", lossV, epoch+1, b.Step)
 					return
 				}
-				grads = recycleGrads(params, grads, keep)
+				RecycleGrads(params)
 				cfg.Optimizer.ZeroGrad()
 				if err := tape.Backward(loss); err != nil {
 					lossErr = err
@@ -458,21 +453,21 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// recycleGrads hands the last step's parameter gradients back for the next
-// backward pass to reuse (see tensor.Recycle), unless they share storage
-// with a parameter (keep): a fresh 800 KB gradient for an MLP's first
-// layer was zeroed and then collected at every step. buf is reused for the
-// list.
-func recycleGrads(params []*autograd.Var, buf, keep []*tensor.Tensor) []*tensor.Tensor {
-	buf = buf[:0]
+// RecycleGrads hands the parameters' gradients back for the next backward
+// pass to reuse (see tensor.Recycle), except storage a gradient shares with
+// a parameter, and leaves Grad as it is: call it just before ZeroGrad, when
+// nothing reads the old gradients any more. Fit does so at every step (a
+// fresh 800 KB gradient for an MLP's first layer had been zeroed and then
+// collected at every step); a loop of one's own can do the same.
+func RecycleGrads(params []*autograd.Var) {
+	var grads, keep []*tensor.Tensor
 	for _, p := range params {
+		keep = append(keep, p.Value)
 		if p.Grad != nil {
-			buf = append(buf, p.Grad)
+			grads = append(grads, p.Grad)
 		}
 	}
-	if len(buf) > 0 {
-		tensor.Recycle(buf, keep)
+	if len(grads) > 0 {
+		tensor.Recycle(grads, keep)
 	}
-	clear(buf)
-	return buf
 }

@@ -26,7 +26,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/glassbox-ml/glassbox/bench/internal/machine"
 	"os"
 	"os/exec"
 	"runtime"
@@ -37,10 +36,12 @@ import (
 	"time"
 
 	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/bench/internal/machine"
 	"github.com/glassbox-ml/glassbox/loss"
 	"github.com/glassbox-ml/glassbox/nn"
 	"github.com/glassbox-ml/glassbox/optim"
 	"github.com/glassbox-ml/glassbox/tensor"
+	"github.com/glassbox-ml/glassbox/train"
 	"github.com/glassbox-ml/glassbox/zoo"
 )
 
@@ -74,6 +75,9 @@ func image(name string, shape []int, batch int) func() (nn.Module, *tensor.Tenso
 		return m, x, randLabels(batch, 10, 3), ce
 	}
 }
+
+// recycleGrads is -recycle-grads (see train.RecycleGrads).
+var recycleGrads = true
 
 var workloads = []workload{
 	{"mlp", 128, 50, image("mlp", []int{784}, 128)},
@@ -124,6 +128,9 @@ func measure(w workload, reps int) result {
 		c := &nn.Ctx{Tape: tp, Training: true, RNG: rng}
 		out := m.Forward(c, autograd.Const(x))
 		l := lossFn(tp, out, y)
+		if recycleGrads {
+			train.RecycleGrads(m.Params()) // as train.Fit does
+		}
 		opt.ZeroGrad()
 		if err := tp.Backward(l); err != nil {
 			panic(err)
@@ -193,6 +200,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds of glassbox-then-PyTorch pairs per model (medians are reported)")
 	coretype := flag.String("coretype", "probe", "OPENBLAS_CORETYPE for the PyTorch process (probe: the fastest on the MLP; empty: OpenBLAS's own pick)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of glassbox's runs to this file")
+	flag.BoolVar(&recycleGrads, "recycle-grads", true, "hand the parameters' gradients back before each step's backward pass, as train.Fit does")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
