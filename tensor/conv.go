@@ -372,7 +372,12 @@ const (
 // convPlan extends a convGeom with how it is computed.
 type convPlan struct {
 	convGeom
-	mode       convMode
+	mode convMode
+	// padded (modeWide without phases) holds scratch buffers for one
+	// padded image group whose padding and slack are zero: only the
+	// kernels read them, so the border stays clean and a forward copies
+	// in the image alone (see cleanPadded). Shared by the plan's copies.
+	padded     *sync.Pool
 	hp, wp     int // padded image (modeWide)
 	wide       int // columns per image in modeWide: oh·wp
 	blocks, nb int // batch partition; images per GEMM (modeWide)
@@ -482,6 +487,7 @@ func newConvPlan(g convGeom, wlen int) convPlan {
 		pl.taps = tapOffsets(g.cg, 1, 1, g.h, g.w)
 	case g.p.StrideH == 1 && g.p.StrideW == 1:
 		pl.mode = modeWide
+		pl.padded = new(sync.Pool)
 		pl.hp, pl.wp = g.h+2*g.p.PadH, g.w+2*g.p.PadW
 		pl.wide = g.oh * pl.wp
 		pl.setWideBatch()
@@ -622,6 +628,27 @@ func (pl *convPlan) padPlane(dst, src []float32) {
 	// in calls than in bytes on ResNet's 7- to 56-wide rows.
 	clear(dst)
 	kern.CopyRows(dst[pl.p.PadH*pl.wp+pl.p.PadW:], pl.wp, src, pl.w, pl.h, pl.w)
+}
+
+// cleanPadded returns a buffer for one padded image group (padLen(1))
+// whose padding and slack are zero: from pl.padded, or new. Clearing a
+// whole padded plane before copying the image in had written most of it
+// twice, before every 3×3 layer of a batch-1 inference.
+func (pl *convPlan) cleanPadded() *[]float32 {
+	if b, ok := pl.padded.Get().(*[]float32); ok {
+		return b
+	}
+	b := make([]float32, pl.padLen(1))
+	return &b
+}
+
+// copyInterior copies group gi of image i into the interior of the
+// clean padded buffer xp (cleanPadded), leaving its zeros alone.
+func (pl *convPlan) copyInterior(xp, x []float32, i, gi int) {
+	hw, hpwp := pl.h*pl.w, pl.hp*pl.wp
+	for c := 0; c < pl.cg; c++ {
+		kern.CopyRows(xp[c*hpwp+pl.p.PadH*pl.wp+pl.p.PadW:], pl.wp, x[((i*pl.g+gi)*pl.cg+c)*hw:][:hw], pl.w, pl.h, pl.w)
+	}
 }
 
 // padImages writes images [i0, i0+nb) of group gi of x into xp, zero
@@ -988,9 +1015,12 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 		srcStride = pl.w // the input as it is: no padding
 	}
 	image := func(xp []float32, i, gi int, units func(n int, fn func(lo, hi int))) {
-		if pl.mode == modeDirect {
+		switch {
+		case pl.mode == modeDirect:
 			xp = x[(i*pl.g+gi)*pl.cg*pl.h*pl.w:][:pl.cg*pl.h*pl.w]
-		} else {
+		case pl.padded != nil && pl.phases == nil:
+			pl.copyInterior(xp, x, i, gi)
+		default:
 			pl.padImages(xp, x, i, 1, gi)
 		}
 		pw := pws[gi]
@@ -1022,7 +1052,13 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 	}
 	forBlocks(pl.blocks, serial, func(lo, hi int) {
 		var xp []float32
-		if pl.mode != modeDirect {
+		switch {
+		case pl.mode == modeDirect:
+		case pl.padded != nil && pl.phases == nil:
+			b := pl.cleanPadded()
+			defer pl.padded.Put(b)
+			xp = *b
+		default:
 			b := getCols(pl.padLen(1))
 			defer putCols(b)
 			xp = *b
