@@ -642,11 +642,12 @@ func (pl *convPlan) cleanPadded() *[]float32 {
 	return &b
 }
 
-// copyInterior copies group gi of image i into the interior of the
-// clean padded buffer xp (cleanPadded), leaving its zeros alone.
-func (pl *convPlan) copyInterior(xp, x []float32, i, gi int) {
+// copyInterior copies channels [c0, c1) of group gi of image i into the
+// interior of the clean padded buffer xp (cleanPadded), leaving its zeros
+// alone.
+func (pl *convPlan) copyInterior(xp, x []float32, i, gi, c0, c1 int) {
 	hw, hpwp := pl.h*pl.w, pl.hp*pl.wp
-	for c := 0; c < pl.cg; c++ {
+	for c := c0; c < c1; c++ {
 		kern.CopyRows(xp[c*hpwp+pl.p.PadH*pl.wp+pl.p.PadW:], pl.wp, x[((i*pl.g+gi)*pl.cg+c)*hw:][:hw], pl.w, pl.h, pl.w)
 	}
 }
@@ -1019,7 +1020,12 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 		case pl.mode == modeDirect:
 			xp = x[(i*pl.g+gi)*pl.cg*pl.h*pl.w:][:pl.cg*pl.h*pl.w]
 		case pl.padded != nil && pl.phases == nil:
-			pl.copyInterior(xp, x, i, gi)
+			if serial {
+				pl.copyInterior(xp, x, i, gi, 0, pl.cg)
+			} else {
+				// One image on all the cores: the copy too.
+				units(pl.cg, func(lo, hi int) { pl.copyInterior(xp, x, i, gi, lo, hi) })
+			}
 		default:
 			pl.padImages(xp, x, i, 1, gi)
 		}
