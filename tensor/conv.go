@@ -674,6 +674,29 @@ func (pl *convPlan) padImages(xp, x []float32, i0, nb, gi int) {
 	clear(xp[nb*pl.cg*hpwp : pl.padLen(nb)])
 }
 
+// padImageParallel is padImages for image i alone, its channels shared
+// out over the cores (the forward of one image runs on all of them, and a
+// serial copy before each layer had held the other core idle).
+func (pl *convPlan) padImageParallel(xp, x []float32, i, gi int) {
+	hw := pl.h * pl.w
+	plane := pl.hp * pl.wp
+	if pl.phases != nil {
+		plane = pl.phases.plane
+	}
+	clear(xp[pl.cg*plane : pl.padLen(1)])
+	parallelFor(pl.cg, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			dst, src := xp[c*plane:][:plane], x[((i*pl.g+gi)*pl.cg+c)*hw:][:hw]
+			if pl.phases != nil {
+				clear(dst)
+				pl.phases.fill(dst, src)
+			} else {
+				pl.padPlane(dst, src)
+			}
+		}
+	})
+}
+
 // wideCols unfolds nb padded images into cols [ckk, nb·wide].
 func (pl *convPlan) wideCols(cols, xp []float32, nb int) {
 	hpwp, L := pl.hp*pl.wp, pl.wide
@@ -1026,8 +1049,10 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 				// One image on all the cores: the copy too.
 				units(pl.cg, func(lo, hi int) { pl.copyInterior(xp, x, i, gi, lo, hi) })
 			}
-		default:
+		case serial:
 			pl.padImages(xp, x, i, 1, gi)
+		default:
+			pl.padImageParallel(xp, x, i, gi)
 		}
 		pw := pws[gi]
 		np := pw.Panels()
@@ -1268,7 +1293,7 @@ func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, 
 func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern.IndirectA, relu bool, hi float32) {
 	ohw := pl.ohw()
 	for gi := 0; gi < pl.g; gi++ {
-		pl.padImages(xp, x, 0, 1, gi)
+		pl.padImageParallel(xp, x, 0, gi)
 		var bg []float32
 		if bias != nil {
 			bg = bias[gi*pl.og : (gi+1)*pl.og]
