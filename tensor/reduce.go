@@ -110,9 +110,14 @@ func sumLeading(t *Tensor, lead int, keepDims bool) *Tensor {
 	return out
 }
 
-// sum32 adds a slice with a float64 accumulator in four lanes, which keeps
-// large sums accurate and still vectorises reasonably.
-func sum32(d []float32) float32 {
+// sum32 is sum64 rounded to float32.
+func sum32(d []float32) float32 { return float32(sum64(d)) }
+
+// sum64 is the sum of d in float64, in four interleaved partial sums added
+// in a fixed order: large sums stay accurate, and no addition waits out the
+// latency of the one before (a single running sum had taken a batch of 32
+// MobileNetV2 images' 40960 global-pooling planes 0.7 ms).
+func sum64(d []float32) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(d); i += 4 {
@@ -124,7 +129,7 @@ func sum32(d []float32) float32 {
 	for ; i < len(d); i++ {
 		s0 += float64(d[i])
 	}
-	return float32(s0 + s1 + s2 + s3)
+	return (s0 + s1) + (s2 + s3)
 }
 
 // Mean averages the elements along the given axes (all when none).
