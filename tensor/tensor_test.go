@@ -282,7 +282,7 @@ func TestSelect(t *testing.T) {
 				want := x.Transpose(perm...).Row(i)
 				for _, axis := range []int{a, a - len(shape)} {
 					got := x.Select(axis, i)
-					if !SameShape(got.Shape(), want.Shape()) || !bitsEqualData(got.Data(), want.Data()) {
+					if !SameShape(got.Shape(), want.Shape()) || !bitsEqual(got.Data(), want.Data()) {
 						t.Fatalf("shape %v axis %d index %d: %v, want %v", shape, axis, i, got.Shape(), want.Shape())
 					}
 				}
@@ -291,7 +291,7 @@ func TestSelect(t *testing.T) {
 	}
 	// A view of a view: a time step of a transposed sequence.
 	seq := RandN(rng, 0, 1, 4, 3, 2).Transpose(1, 0, 2)
-	if got, want := seq.Select(1, 2), seq.Transpose(1, 0, 2).Row(2); !bitsEqualData(got.Data(), want.Data()) {
+	if got, want := seq.Select(1, 2), seq.Transpose(1, 0, 2).Row(2); !bitsEqual(got.Data(), want.Data()) {
 		t.Fatal("Select of a transposed view differs")
 	}
 	if err := Catch(func() { RandN(rng, 0, 1, 2, 3).Select(1, 3) }); err == nil {
@@ -300,18 +300,6 @@ func TestSelect(t *testing.T) {
 	if err := Catch(func() { RandN(rng, 0, 1, 2, 3).Select(2, 0) }); err == nil {
 		t.Fatal("an axis out of range was accepted")
 	}
-}
-
-func bitsEqualData(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // Contiguous copies strided views element for element: permutations that
