@@ -116,33 +116,16 @@ type rightKey struct {
 // MobileNetV2's classifier had packed its 5 MB of weights at every call,
 // more than the product took.
 func (mod *Module) packedRight(tp *autograd.Tape, w *autograd.Var, trans bool) *tensor.PackedMatrix {
-	keep, drop := mod.keepRule(tp, w)
-	if !keep && !drop {
+	if mod == nil { // convND's 1-D and 3-D cases: reshaped filters, nothing to keep
 		return nil
 	}
-	mod.filtersMu.Lock()
-	defer mod.filtersMu.Unlock()
-	k := rightKey{w.Value, trans}
-	if drop {
-		if p := mod.rights[k]; p != nil {
-			p.Release()
-			delete(mod.rights, k)
-		}
-		return nil
-	}
-	p := mod.rights[k]
-	if p == nil {
+	return keptPacking(mod, tp, w, &mod.rights, rightKey{w.Value, trans}, func() *tensor.PackedMatrix {
 		b := w.Value
 		if trans {
 			b = b.Transpose()
 		}
-		p = tensor.PackRight(b)
-		if mod.rights == nil {
-			mod.rights = map[rightKey]*tensor.PackedMatrix{}
-		}
-		mod.rights[k] = p
-	}
-	return p
+		return tensor.PackRight(b)
+	})
 }
 
 // packedFilters returns the convolution filters w packed once for every
@@ -155,28 +138,42 @@ func (mod *Module) packedRight(tp *autograd.Tape, w *autograd.Var, trans bool) *
 // Initialiser values changed by hand rather than by training need
 // ReleasePacked.
 func (mod *Module) packedFilters(tp *autograd.Tape, w *autograd.Var, groups int) *tensor.ConvFilters {
+	if mod == nil { // convND's 1-D and 3-D cases: reshaped filters, nothing to keep
+		return nil
+	}
+	return keptPacking(mod, tp, w, &mod.filters, w.Value, func() *tensor.ConvFilters {
+		return tensor.PrepareConvFilters(w.Value, groups)
+	})
+}
+
+// keptPacking is packedFilters' and packedRight's bookkeeping: the packing
+// of w kept in *kept under key (made by pack on first use), or nil where
+// keepRule says not to keep one, releasing and forgetting what was kept
+// when this call records a gradient for w.
+func keptPacking[K comparable, P interface{ Release() }](mod *Module, tp *autograd.Tape, w *autograd.Var, kept *map[K]P, key K, pack func() P) P {
+	var none P
 	keep, drop := mod.keepRule(tp, w)
 	if !keep && !drop {
-		return nil
+		return none
 	}
 	mod.filtersMu.Lock()
 	defer mod.filtersMu.Unlock()
-	f := mod.filters[w.Value]
+	p, ok := (*kept)[key]
 	if drop {
-		if f != nil {
-			f.Release()
-			delete(mod.filters, w.Value)
+		if ok {
+			p.Release()
+			delete(*kept, key)
 		}
-		return nil
+		return none
 	}
-	if f == nil {
-		if mod.filters == nil {
-			mod.filters = map[*tensor.Tensor]*tensor.ConvFilters{}
+	if !ok {
+		if *kept == nil {
+			*kept = map[K]P{}
 		}
-		f = tensor.PrepareConvFilters(w.Value, groups)
-		mod.filters[w.Value] = f
+		p = pack()
+		(*kept)[key] = p
 	}
-	return f
+	return p
 }
 
 // keepRule is the rule of what packedFilters and frozenWeights keep: keep
