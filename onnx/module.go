@@ -116,7 +116,7 @@ type rightKey struct {
 // MobileNetV2's classifier had packed its 5 MB of weights at every call,
 // more than the product took.
 func (mod *Module) packedRight(tp *autograd.Tape, w *autograd.Var, trans bool) *tensor.PackedMatrix {
-	if mod == nil { // convND's 1-D and 3-D cases: reshaped filters, nothing to keep
+	if mod == nil { // a kernel run without a module keeps nothing
 		return nil
 	}
 	return keptPacking(mod, tp, w, &mod.rights, rightKey{w.Value, trans}, func() *tensor.PackedMatrix {
