@@ -349,14 +349,7 @@ func gemmPacked(e *env, a, w *autograd.Var, trans bool) *autograd.Var {
 	if pb == nil {
 		return nil
 	}
-	ws := w.Value.Shape()
-	n := ws[1]
-	if trans {
-		n = ws[0]
-	}
-	y := tensor.New(m, n)
-	tensor.MatMulPackedInto(y, a.Value, pb, false)
-	return autograd.Const(y)
+	return autograd.Const(tensor.MatMulPacked(a.Value, pb))
 }
 
 // compileBatchNorm reads BatchNormalization in inference mode: the running

@@ -137,6 +137,17 @@ func PackRight(b *Tensor) *PackedMatrix {
 // after.
 func (b *PackedMatrix) Release() { b.pb.Release() }
 
+// MatMulPacked returns a·b with b packed by PackRight: MatMul's bits, in
+// a new [m, n] matrix (written over, never zeroed first).
+func MatMulPacked(a *Tensor, b *PackedMatrix) *Tensor {
+	if len(a.shape) != 2 {
+		shapeErr("MatMulPacked", "want a matrix, got shape %v", a.shape)
+	}
+	out := newUninit(a.shape[0], b.n)
+	MatMulPackedInto(out, a, b, false)
+	return out
+}
+
 // MatMulPackedInto computes dst = a·b (accumulate: dst += a·b) with b
 // packed by PackRight: the same bits as MatMulInto(dst, a, b, accumulate).
 func MatMulPackedInto(dst, a *Tensor, b *PackedMatrix, accumulate bool) {
@@ -151,6 +162,14 @@ func MatMulPackedInto(dst, a *Tensor, b *PackedMatrix, accumulate bool) {
 		shapeErr("MatMulPackedInto", "destination of shape %v is not contiguous", dst.shape)
 	}
 	if m == 0 || b.n == 0 {
+		return
+	}
+	if b.k == 0 {
+		// An empty sum, as MatMulInto has it (the kernel takes no
+		// leading dimension of an empty A).
+		if !accumulate {
+			clear(dst.data[dst.offset : dst.offset+m*b.n])
+		}
 		return
 	}
 	ad, lda, ta := matLayout(a)

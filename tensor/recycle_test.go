@@ -158,9 +158,10 @@ func TestMoveReshapeAndReshapeCopyOwn(t *testing.T) {
 	}
 }
 
-// MatMul writes every output over recycled memory (it is not zeroed
-// first): plain, with the batch folded into the rows, batched, and an
-// empty inner dimension, each over storage full of NaNs.
+// MatMul (and MatMulPacked, with MatMul's bits) writes every output over
+// recycled memory (it is not zeroed first): plain, with the batch folded
+// into the rows, batched, and an empty inner dimension, each over storage
+// full of NaNs.
 func TestMatMulOverwritesRecycledMemory(t *testing.T) {
 	rng := NewRNG(11)
 	cases := [][2][]int{
@@ -180,6 +181,14 @@ func TestMatMulOverwritesRecycledMemory(t *testing.T) {
 			Recycle([]*Tensor{junk}, nil)
 			if got := MatMul(a, b); !bitsEqual(got.Data(), want.Data()) {
 				t.Fatalf("%v · %v: output over recycled NaNs differs", c[0], c[1])
+			}
+			if len(c[0]) == 2 && len(c[1]) == 2 {
+				pb := PackRight(b)
+				got := MatMulPacked(a, pb)
+				pb.Release()
+				if !bitsEqual(got.Data(), want.Data()) {
+					t.Fatalf("%v · packed %v: output over recycled NaNs differs from MatMul's", c[0], c[1])
+				}
 			}
 		}
 	}
