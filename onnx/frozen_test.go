@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/autograd"
@@ -163,6 +164,36 @@ func TestFrozenConcurrentPredictions(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// A crafted Gemm run Frozen on a batch of 8 rows or more (its weights
+// packed) answers as the plain import does: an empty inner dimension gives
+// the bias alone, and weights that do not fit the input are an error
+// naming the node, never a panic.
+func TestFrozenGemmCraftedShapes(t *testing.T) {
+	gemm := func(k, wk int) *Model {
+		return newModel(13).input("x", Float, -1, int64(k)).
+			floatInit("w", tensor.Ones(wk, 3)).floatInit("c", tens([]int{3}, 1, 2, 3)).
+			node("Gemm", []string{"x", "w", "c"}, []string{"y"}).output("y").m
+	}
+	for _, frozen := range []bool{false, true} {
+		mod := mustImport(t, gemm(0, 0), ImportOptions{Frozen: frozen})
+		for run := 0; run < 2; run++ {
+			out, err := mod.Eval(map[string]*Tensor{"x": floatTensor("x", tensor.New(9, 0))})
+			if err != nil {
+				t.Fatalf("frozen %v: empty inner dimension: %v", frozen, err)
+			}
+			y := out["y"].Floats
+			if len(y) != 27 || y[0] != 1 || y[1] != 2 || y[26] != 3 {
+				t.Fatalf("frozen %v: empty inner dimension gave %v, want the bias on every row", frozen, y)
+			}
+		}
+		mod = mustImport(t, gemm(4, 5), ImportOptions{Frozen: frozen})
+		_, err := mod.Eval(map[string]*Tensor{"x": floatTensor("x", tensor.New(9, 4))})
+		if err == nil || !strings.Contains(err.Error(), "Gemm") {
+			t.Fatalf("frozen %v: weights of 5 rows for 4 inputs: %v, want an error naming the Gemm", frozen, err)
 		}
 	}
 }
