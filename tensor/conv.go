@@ -985,9 +985,11 @@ func (pl *convPlan) usePixels() bool {
 		// A 1×1 layer on few pixels (MobileNet's projections over 384
 		// to 960 channels onto 14×14 and 7×7) fills the indirect GEMM's
 		// 32-pixel tiles with its whole plane: 196 of 224, 49 of 64. With
-		// fewer channels its tiles of 7 pixels are too short to pay for
-		// their turnaround (MobileNet's last layer, 320 channels onto 1280
-		// planes of 7×7: 0.205 → 0.229 ms).
+		// fewer channels a tile's k loop is too short to pay for its
+		// turnaround (MobileNet's last layer, 320 channels onto 1280
+		// planes of 7×7: 0.205 → 0.229 ms when its tiles stopped at
+		// the rows' ends; with runs of 12 across them, 320 and fewer
+		// channels were still no faster).
 		if !pl.fewColumns() || pl.ckk < 384 {
 			return false
 		}
@@ -1035,9 +1037,6 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 	ohw, rb := pl.ohw(), pl.pixRows()
 	nrb := (pl.oh + rb - 1) / rb
 	srcStride := pl.wp
-	if pl.mode == modeDirect {
-		srcStride = pl.w // the input as it is: no padding
-	}
 	image := func(xp []float32, i, gi int, units func(n int, fn func(lo, hi int))) {
 		switch {
 		case pl.mode == modeDirect:
@@ -1064,6 +1063,26 @@ func (pl *convPlan) forwardPixels(y, x, bias, res []float32, pws []*kern.PixW, s
 		var ro []float32
 		if res != nil {
 			ro = res[(i*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
+		}
+		if pl.mode == modeDirect {
+			// A 1×1 unpadded layer's plane is one run of pixels, so its
+			// tiles of 12 need not stop at the ends of rows: a 14×14
+			// plane had run as 28 tiles of 7 (each turned around into the
+			// planes like a full one), now 17 of 11 or 12. The units are
+			// as many runs of pixels as there would be row blocks.
+			chunks := max(1, nrb)
+			units(chunks*np, func(lo, hi int) {
+				for u := lo; u < hi; u++ {
+					b, p := u/np, u%np
+					x0, x1 := b*ohw/chunks, (b+1)*ohw/chunks
+					var rs []float32
+					if ro != nil {
+						rs = ro[x0:]
+					}
+					kern.SgemmPixelsRowsAdd(pw, p, p+1, xp[x0:], pl.taps, 0, 1, x1-x0, 0, bg, rs, relu, bound, yo[x0:], ohw, 0)
+				}
+			})
+			return
 		}
 		units(nrb*np, func(lo, hi int) {
 			for u := lo; u < hi; u++ {

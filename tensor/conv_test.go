@@ -741,6 +741,8 @@ func TestConvPixelsMatchesIndirect(t *testing.T) {
 		// projections onto 14×14 and 7×7).
 		{"1x1 14x14", 1, 384, 14, 14, 64, 1, 1, ConvParams{}, true},
 		{"1x1 7x7 partial panel", 1, 400, 7, 7, 88, 1, 1, ConvParams{}, false},
+		// A batch: each plane one run of pixels, tiles across its rows.
+		{"1x1 batch", 3, 384, 5, 9, 64, 1, 1, ConvParams{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, w, b := tc.tensors(uint64(1200 + i))
@@ -776,7 +778,8 @@ func TestConvPixelsMatchesIndirect(t *testing.T) {
 func TestConv2DAdd(t *testing.T) {
 	cases := append(slices.Clone(convCases),
 		convCase{"pixels", 2, 32, 14, 14, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
-		convCase{"pixels one image", 1, 16, 9, 9, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, false})
+		convCase{"pixels one image", 1, 16, 9, 9, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, false},
+		convCase{"pixels 1x1", 2, 384, 7, 7, 64, 1, 1, ConvParams{}, true})
 	for i, tc := range cases {
 		x, w, b := tc.tensors(uint64(1500 + i))
 		y := Conv2D(x, w, b, tc.p)
