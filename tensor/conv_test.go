@@ -737,6 +737,9 @@ func TestConvPixelsMatchesIndirect(t *testing.T) {
 		{"batch", 3, 32, 9, 11, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 		{"groups", 2, 32, 7, 7, 64, 3, 3, ConvParams{PadH: 1, PadW: 1, Groups: 2}, true},
 		{"tall rows", 1, 64, 30, 5, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+		// Unpadded: the input read where it lies.
+		{"unpadded", 1, 32, 16, 16, 64, 3, 3, ConvParams{}, true},
+		{"unpadded batch", 3, 32, 11, 13, 64, 3, 3, ConvParams{}, false},
 		// 1×1 layers on few pixels, read in place (MobileNet's
 		// projections onto 14×14 and 7×7).
 		{"1x1 14x14", 1, 384, 14, 14, 64, 1, 1, ConvParams{}, true},
