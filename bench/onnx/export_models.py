@@ -10,8 +10,9 @@ writes into DIR (generated, never committed):
   NAME.x.bin        a fixed input batch (4 examples), float32 little-endian
                     (token ids as float32, which is how glassbox feeds them)
   NAME.y.bin        PyTorch's outputs on it [4, classes]
-  NAME.grad.bin     d output[0, label] / d input[0] by torch.autograd
-  NAME.ig.bin       integrated gradients of output[0, label] at input[0]
+  NAME.grad.bin     d output[k, label] / d input[k] by torch.autograd for
+                    every example k (label: example 0's top class)
+  NAME.ig.bin       integrated gradients of output[k, label] at input[k]
                     from a zero baseline: 50-point Gauss-Legendre, the
                     default of glassbox's explain.IntegratedGradients
   NAME.grad64.bin,  the same two computed in float64 (the model and input
@@ -21,7 +22,9 @@ writes into DIR (generated, never committed):
                     a unit whose input rounds to the other side of zero
                     flips its mask, and PyTorch's own float32 gradient
                     differs from its float64 one by about 1% of the
-                    largest value on these models
+                    largest value on these models; which units flip
+                    differs from one float32 implementation and one
+                    example to the next, so every example is compared
   manifest.json     shapes, labels, versions and what each file holds
 
 for NAME in resnet18, mobilenet_v2, gru (token ids -> logits; no
@@ -124,18 +127,24 @@ def main():
         save(os.path.join(out, entry["x"]), x.float())
         save(os.path.join(out, entry["y"]), y)
         if spec["dtype"] == "float32":
-            grad = input_grad(m, x[:1], label)
-            attr, delta = integrated_gradients(m, x[:1], label)
-            m64, x64 = copy.deepcopy(m).double(), x[:1].double()
-            grad64 = input_grad(m64, x64, label)
-            attr64, _ = integrated_gradients(m64, x64, label)
+            m64 = copy.deepcopy(m).double()
+            grads, attrs, grads64, attrs64 = [], [], [], []
+            for k in range(EXAMPLES):
+                xk = x[k:k + 1]
+                grads.append(input_grad(m, xk, label))
+                attr, d = integrated_gradients(m, xk, label)
+                attrs.append(attr)
+                if k == 0:
+                    delta = d
+                grads64.append(input_grad(m64, xk.double(), label))
+                attrs64.append(integrated_gradients(m64, xk.double(), label)[0])
             del m64
-            entry.update(grad=name + ".grad.bin", ig=name + ".ig.bin", ig_sum=float(attr.double().sum()), ig_delta=delta,
-                         grad64=name + ".grad64.bin", ig64=name + ".ig64.bin")
-            save(os.path.join(out, entry["grad"]), grad)
-            save(os.path.join(out, entry["ig"]), attr)
-            save(os.path.join(out, entry["grad64"]), grad64)
-            save(os.path.join(out, entry["ig64"]), attr64)
+            entry.update(grad=name + ".grad.bin", ig=name + ".ig.bin", ig_sum=float(attrs[0].double().sum()), ig_delta=delta,
+                         grad64=name + ".grad64.bin", ig64=name + ".ig64.bin", grad_examples=EXAMPLES)
+            save(os.path.join(out, entry["grad"]), torch.cat(grads))
+            save(os.path.join(out, entry["ig"]), torch.cat(attrs))
+            save(os.path.join(out, entry["grad64"]), torch.cat(grads64))
+            save(os.path.join(out, entry["ig64"]), torch.cat(attrs64))
         manifest["models"][name] = entry
         print(f"{name}: {path}, input {list(x.shape[1:])} {spec['dtype']}, {entry['classes']} outputs, "
               f"label {label}, ops {entry['ops']}", file=sys.stderr)

