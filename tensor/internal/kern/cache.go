@@ -121,8 +121,10 @@ func cachesFromLeaves(q func(sub uint32) (eax, ebx, ecx uint32)) (l1d, l2 int) {
 //
 //   - kc: the B micro-panel gets all of L1 but 16 KiB (the A micro-panel
 //     being read, a tile of C and the stack): kc = (L1d − 16 KiB)/(4·nr),
-//     a multiple of 8 in [64, 512]. 128 for 12×32 on a 32 KiB L1
-//     (Skylake-X, Zen 4), 256 on Zen 5's 48 KiB; 256 for 6×16 on 32 KiB.
+//     but at least 256 steps where the panel still fits L1 (kc ≤
+//     L1d/(4·nr)): a k loop of 128 steps loads and stores its tile of C
+//     too often. A multiple of 8 in [64, 512]: 256 for 12×32 on a 32 KiB
+//     L1 (Skylake-X, Zen 4) and on Zen 5's 48 KiB; 256 for 6×16 on 32 KiB.
 //   - mc: the A block gets half of L2 (the rest holds the B panels and C
 //     lines passing through): mc = L2/2/(4·kc), a multiple of mr in
 //     [4·mr, 1024]. 504 for 12×32 on Zen 5, 252 for 6×16 on Zen 3 and
@@ -131,12 +133,17 @@ func cachesFromLeaves(q func(sub uint32) (eax, ebx, ecx uint32)) (l1d, l2 int) {
 // Measured on Zen 5 (AVX-512, one core, 1024³, interleaved): kc = 256 ran
 // 5–6% faster than the earlier fixed kc = 128 (Skylake-X's choice; mc =
 // 480); mc = 252 and 504 were level. The AVX2 kernel there was within
-// noise for every kc from 128 to 512 and mc from 126 to 720.
+// noise for every kc from 128 to 512 and mc from 126 to 720. On a Zen 4
+// (32 KiB L1, 2 threads, paired in one process, 15 rounds): kc = 256 with
+// mc = 504 against 128 with 1020, 2.3–3.0% faster at 1024³, 512³, 256³,
+// 128×784×256 and 128×256×128, level at 784×128×256; the micro-kernel
+// alone in L1 103.8 → 108.9 GFLOP/s (BenchmarkMicroL1).
 func blockSizes(k *gemmKernel, c cacheInfo) (kc, mc int, ok bool) {
 	if c.l1d <= 0 || c.l2 <= 0 {
 		return 0, 0, false
 	}
 	kc = (c.l1d - 16<<10) / (4 * k.nr) &^ 7
+	kc = max(kc, min(256, c.l1d/(4*k.nr)&^7))
 	kc = min(max(kc, 64), 512)
 	mc = c.l2 / 2 / (4 * kc) / k.mr * k.mr
 	mc = min(max(mc, 4*k.mr), 1024/k.mr*k.mr)
