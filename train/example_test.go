@@ -28,8 +28,7 @@ func ExampleRecycleGrads() {
 	tp := autograd.NewTape()
 	for range 1000 {
 		l := loss.MSE(tp, tp.Add(tp.MatMul(x, w), b), y)
-		train.RecycleGrads(params) // nothing reads last step's gradients now
-		opt.ZeroGrad()
+		train.RecycleGrads(params) // in place of opt.ZeroGrad: nothing reads last step's gradients now
 		if err := tp.Backward(l); err != nil {
 			fmt.Println(err)
 			return

@@ -455,10 +455,14 @@ func isTerminal(w io.Writer) bool {
 
 // RecycleGrads hands the parameters' gradients back for the next backward
 // pass to reuse (see tensor.Recycle), except storage a gradient shares with
-// a parameter, and leaves Grad as it is: call it just before ZeroGrad, when
-// nothing reads the old gradients any more. Fit does so at every step (a
-// fresh 800 KB gradient for an MLP's first layer had been zeroed and then
-// collected at every step); a loop of one's own can do the same.
+// a parameter, and clears each Grad as ZeroGrad does: a Grad left pointing
+// at storage handed back would have the next backward pass add into memory
+// that another tensor may own by then. Call it where ZeroGrad would go,
+// when nothing reads the old gradients any more (so not between the steps
+// of a loop that accumulates gradients over several batches). Fit does so
+// at every step (a fresh 800 KB gradient for an MLP's first layer had been
+// zeroed and then collected at every step); a loop of one's own can do the
+// same.
 func RecycleGrads(params []*autograd.Var) {
 	var grads, keep []*tensor.Tensor
 	for _, p := range params {
@@ -466,6 +470,9 @@ func RecycleGrads(params []*autograd.Var) {
 		if p.Grad != nil {
 			grads = append(grads, p.Grad)
 		}
+	}
+	for _, p := range params {
+		p.ZeroGrad()
 	}
 	if len(grads) > 0 {
 		tensor.Recycle(grads, keep)

@@ -225,3 +225,45 @@ func TestFitPipedProgressIsPlainLines(t *testing.T) {
 		}
 	}
 }
+
+// TestRecycleGradsClearsGrad checks that RecycleGrads leaves no gradient
+// pointing at storage it handed back: a backward pass right after it (no
+// ZeroGrad between) gives the step's own gradient, not one added into
+// memory a new tensor may own, and a gradient sharing a parameter's storage
+// is not handed back.
+func TestRecycleGradsClearsGrad(t *testing.T) {
+	const n = 1 << 13 // above the size tensor.Recycle keeps
+	w := autograd.Param(tensor.Full(1, n), "w")
+	shared := autograd.Param(tensor.Full(2, n), "shared")
+	shared.Grad = shared.Value // a gradient that is the parameter itself
+	loss := func(tp *autograd.Tape) *autograd.Var { return tp.Sum(tp.Mul(w, w), false) }
+	tp := autograd.NewTape()
+	if err := tp.Backward(loss(tp)); err != nil {
+		t.Fatal(err)
+	}
+	tp.Release()
+	RecycleGrads([]*autograd.Var{w, shared})
+	if w.Grad != nil || shared.Grad != nil {
+		t.Fatal("RecycleGrads left a gradient in place")
+	}
+	// Whatever takes the handed-back storage now must not show up in w's
+	// next gradient.
+	junk := tensor.Full(1e6, n)
+	tp = autograd.NewTape()
+	if err := tp.Backward(loss(tp)); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range w.Grad.Data() {
+		if v != 2 {
+			t.Fatalf("w.Grad[%d] = %v after RecycleGrads, want 2 (d/dw Σw² at w = 1)", i, v)
+		}
+	}
+	if junk.Data()[0] != 1e6 {
+		t.Fatal("a tensor made after RecycleGrads was overwritten")
+	}
+	for i, v := range shared.Value.Data() {
+		if v != 2 {
+			t.Fatalf("shared parameter[%d] = %v, want 2: its storage was handed back", i, v)
+		}
+	}
+}
