@@ -813,3 +813,51 @@ func TestConv2DAdd(t *testing.T) {
 		t.Fatal("a residual of the wrong shape was accepted")
 	}
 }
+
+// TestConvPixelsRandomShapes runs random shapes with filters in and around
+// whole panels of 32 (the pixel-major forward's lanes) and kernels of 1 to
+// 5, padded or not (an unpadded layer is read in place), stride 1 or 2,
+// batches of 1 to 3: against the float64 definition, and bit for bit
+// against the indirect GEMM's paths. TestConvRandomShapes' few channels
+// never take the pixel-major forward.
+func TestConvPixelsRandomShapes(t *testing.T) {
+	rng := NewRNG(91)
+	pick := func(lo, hi int) int { return lo + int(rng.Uint64()%uint64(hi-lo+1)) }
+	took := 0
+	const cases = 40
+	for i := 0; i < cases; i++ {
+		c := pick(4, 20)
+		o := []int{32, 40, 64}[pick(0, 2)]
+		kh, kw := pick(1, 5), pick(1, 5)
+		p := ConvParams{PadH: pick(0, kh-1), PadW: pick(0, kw-1)}
+		if pick(0, 1) == 0 {
+			p.PadH, p.PadW = 0, 0
+		}
+		if pick(0, 3) == 0 {
+			p.StrideH, p.StrideW = 2, 2
+		}
+		tc := convCase{fmt.Sprintf("case %d", i), pick(1, 3), c, max(pick(1, 16), kh), max(pick(1, 16), kw), o, kh, kw, p, pick(0, 1) == 1}
+		x, wt, b := tc.tensors(uint64(3000 + i))
+		pl := cachedPlan(convCheck("Conv2D", x.Shape(), wt.Shape(), tc.p.norm()), 0, true)
+		if pl.usePixels() {
+			took++
+		}
+		y := Conv2DReLU(x, wt, b, tc.p)
+		for j, v := range convRef(x, wt, b, tc.p) {
+			v = math.Max(v, 0)
+			if math.Abs(float64(y.Data()[j])-v) > 1e-4*(1+math.Abs(v)) {
+				t.Fatalf("%s %+v: y[%d] = %v, want %v", tc.name, tc, j, y.Data()[j], v)
+			}
+		}
+		pixelsOff = true
+		want := Conv2DReLU(x, wt, b, tc.p)
+		pixelsOff = false
+		if !bitsEqual(y.Data(), want.Data()) {
+			t.Fatalf("%s %+v: the pixel-major forward differs from the indirect GEMM's", tc.name, tc)
+		}
+	}
+	t.Logf("%d of %d cases ran pixel-major", took, cases)
+	if kern.PixelsFast(64) && took < cases/4 {
+		t.Fatalf("only %d of %d cases ran pixel-major: the test exercises too little", took, cases)
+	}
+}
