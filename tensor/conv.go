@@ -655,46 +655,48 @@ func (pl *convPlan) copyInterior(xp, x []float32, i, gi, c0, c1 int) {
 // padImages writes images [i0, i0+nb) of group gi of x into xp, zero
 // padded to hp×wp (or split into phases), followed by zero slack.
 func (pl *convPlan) padImages(xp, x []float32, i0, nb, gi int) {
-	if d := pl.phases; d != nil {
-		hw := pl.h * pl.w
-		clear(xp[:pl.padLen(nb)]) // the padding, which fill leaves alone
-		for j := 0; j < nb; j++ {
-			for c := 0; c < pl.cg; c++ {
-				d.fill(xp[(j*pl.cg+c)*d.plane:][:d.plane], x[((i0+j)*pl.c+gi*pl.cg+c)*hw:][:hw])
-			}
-		}
-		return
-	}
-	hw, hpwp := pl.h*pl.w, pl.hp*pl.wp
+	plane := pl.paddedPlane()
 	for j := 0; j < nb; j++ {
 		for c := 0; c < pl.cg; c++ {
-			pl.padPlane(xp[(j*pl.cg+c)*hpwp:][:hpwp], x[((i0+j)*pl.c+gi*pl.cg+c)*hw:][:hw])
+			pl.padChannel(xp[(j*pl.cg+c)*plane:][:plane], x, i0+j, gi, c)
 		}
 	}
-	clear(xp[nb*pl.cg*hpwp : pl.padLen(nb)])
+	clear(xp[nb*pl.cg*plane : pl.padLen(nb)])
 }
 
 // padImageParallel is padImages for image i alone, its channels shared
 // out over the cores (the forward of one image runs on all of them, and a
 // serial copy before each layer had held the other core idle).
 func (pl *convPlan) padImageParallel(xp, x []float32, i, gi int) {
-	hw := pl.h * pl.w
-	plane := pl.hp * pl.wp
-	if pl.phases != nil {
-		plane = pl.phases.plane
-	}
+	plane := pl.paddedPlane()
 	clear(xp[pl.cg*plane : pl.padLen(1)])
 	parallelFor(pl.cg, 1, func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
-			dst, src := xp[c*plane:][:plane], x[((i*pl.g+gi)*pl.cg+c)*hw:][:hw]
-			if pl.phases != nil {
-				clear(dst)
-				pl.phases.fill(dst, src)
-			} else {
-				pl.padPlane(dst, src)
-			}
+			pl.padChannel(xp[c*plane:][:plane], x, i, gi, c)
 		}
 	})
+}
+
+// paddedPlane is the length of one channel's padded (or phase-split)
+// plane in padImages' layout.
+func (pl *convPlan) paddedPlane() int {
+	if pl.phases != nil {
+		return pl.phases.plane
+	}
+	return pl.hp * pl.wp
+}
+
+// padChannel writes channel c of group gi of image i into dst, one
+// padded (or phase-split) plane: its padding zero, the image copied in.
+func (pl *convPlan) padChannel(dst, x []float32, i, gi, c int) {
+	hw := pl.h * pl.w
+	src := x[((i*pl.g+gi)*pl.cg+c)*hw:][:hw]
+	if pl.phases != nil {
+		clear(dst) // the padding, which fill leaves alone
+		pl.phases.fill(dst, src)
+		return
+	}
+	pl.padPlane(dst, src)
 }
 
 // wideCols unfolds nb padded images into cols [ckk, nb·wide].
