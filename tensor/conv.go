@@ -36,6 +36,8 @@ type ConvFilters struct {
 	fwd    []*kern.IndirectA // the forward's filters, per group
 	flip   []*kern.IndirectA // the input gradient's flipped filters, per group
 	pix    []*kern.PixW      // the pixel-major forward's filters, per group
+	// The Winograd transforms of the filters, forward and flipped.
+	wino, winoFlip *winoFilters
 }
 
 // PrepareConvFilters returns w ([out, in/groups, kh, kw]) to be packed on
@@ -53,7 +55,9 @@ func (f *ConvFilters) Release() {
 	defer f.mu.Unlock()
 	releaseAll(f.fwd)
 	releaseAll(f.flip)
-	f.fwd, f.flip, f.pix = nil, nil, nil
+	f.wino.release()
+	f.winoFlip.release()
+	f.fwd, f.flip, f.pix, f.wino, f.winoFlip = nil, nil, nil, nil, nil
 }
 
 // prepared returns p.Prepared when it was made for w and pl's groups.
@@ -82,6 +86,23 @@ func (f *ConvFilters) pixels(pl *convPlan, wd []float32) []*kern.PixW {
 		f.pix = pl.packPixels(wd)
 	}
 	return f.pix
+}
+
+// winograd returns the Winograd transform of the filters (flipped: the
+// input gradient's), made once.
+func (f *ConvFilters) winograd(pl *convPlan, wd []float32, flipped bool) *winoFilters {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if flipped {
+		if f.winoFlip == nil {
+			f.winoFlip = pl.flippedWinoFilters(wd)
+		}
+		return f.winoFlip
+	}
+	if f.wino == nil {
+		f.wino = newWinoFilters(wd, pl.o, pl.c)
+	}
+	return f.wino
 }
 
 // once returns *slot, filled by pack the first time.
@@ -850,6 +871,17 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32, 
 		bd = b.Data()
 	}
 	y := newUninit(g.n, g.o, g.oh, g.ow) // every element is written
+	if g.winoFits() {
+		var wf *winoFilters
+		if f := p.prepared(w, g.g); f != nil {
+			wf = f.winograd(&pl, wd, false)
+		} else {
+			wf = newWinoFilters(wd, g.o, g.c)
+			defer wf.release()
+		}
+		winoConv(y.data, xd, nil, g.n, g.c, g.o, g.h, g.w, wf, bd, rd, relu, bound)
+		return y
+	}
 	serial := convSerialGemm(g.n)
 	if pl.usePixels() {
 		var pws []*kern.PixW
@@ -1458,6 +1490,22 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 	if needDX {
 		dx = New(x.shape...)
 		dxd = dx.data
+		if g.winoFits() {
+			// The input gradient through Winograd, for the whole batch;
+			// the blocks below compute the weight gradient alone.
+			var wf *winoFilters
+			if f := p.prepared(w, g.g); f != nil {
+				wf = f.winograd(&pl, wd, true)
+			} else {
+				wf = pl.flippedWinoFilters(wd)
+				defer wf.release()
+			}
+			winoConv(dxd, dyd, yd, g.n, g.o, g.c, g.h, g.w, wf, nil, nil, false, 0)
+			if !needDW {
+				return dx, nil, nil
+			}
+			dxd, needDX = nil, false
+		}
 	}
 	serial := convSerialGemm(g.n)
 	gm, gmi, gmt := gemm, gemmIndirect, gemmIndirectT

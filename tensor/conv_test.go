@@ -730,6 +730,8 @@ func TestConvHugePaddingFallsBack(t *testing.T) {
 // definition and bit for bit against the indirect GEMM's paths, which sum
 // every output in the same order.
 func TestConvPixelsMatchesIndirect(t *testing.T) {
+	winoOff = true // these compare the GEMM paths; winograd_test.go, Winograd
+	defer func() { winoOff = false }()
 	for i, tc := range []convCase{
 		{"one image", 1, 32, 14, 14, 64, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 		{"partial panel", 1, 32, 7, 7, 56, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
@@ -821,6 +823,8 @@ func TestConv2DAdd(t *testing.T) {
 // against the indirect GEMM's paths. TestConvRandomShapes' few channels
 // never take the pixel-major forward.
 func TestConvPixelsRandomShapes(t *testing.T) {
+	winoOff = true // these compare the GEMM paths; winograd_test.go, Winograd
+	defer func() { winoOff = false }()
 	rng := NewRNG(91)
 	pick := func(lo, hi int) int { return lo + int(rng.Uint64()%uint64(hi-lo+1)) }
 	took := 0

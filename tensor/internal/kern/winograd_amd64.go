@@ -1,0 +1,82 @@
+//go:build amd64 && !purego
+
+package kern
+
+//go:noescape
+func winoInputAVX512(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int, perm *[64]int32)
+
+//go:noescape
+func winoOutputAVX512(dst *float32, goffs *int32, gmask *uint64, dstStride, dstPlane uintptr, m *float32, xiStride, kStride uintptr, nk, nsteps int, bias, res *float32, mode uint64, bound float32, perm *[64]int32)
+
+// WinoFast reports whether the Winograd transforms run vector kernels
+// here (the AVX-512 ones, with the AVX-512 GEMM): the convolutions use
+// them only then.
+func WinoFast() bool { return indWide() }
+
+// winoGather holds the VPERMT2PS indices that take every fourth float of
+// 64 in two levels: from a pair of vectors (32 floats), floats 0, 4, …, 28
+// then 1, 5, …, 29 (the first 16), and 2, 6, …, 30 then 3, 7, …, 31 (the
+// next 16); then from two such results, their first halves and their
+// second halves (the last 32).
+var winoGather = func() (p [64]int32) {
+	for i := 0; i < 8; i++ {
+		p[i], p[8+i] = int32(4*i), int32(4*i+1)
+		p[16+i], p[24+i] = int32(4*i+2), int32(4*i+3)
+		p[32+i], p[40+i] = int32(i), int32(16+i)
+		p[48+i], p[56+i] = int32(8+i), int32(24+i)
+	}
+	return p
+}()
+
+// winoScatter holds the indices that interleave four vectors A, B, C, D
+// of 16 into 64 floats A0 B0 C0 D0 A1 …: first A with B (and C with D),
+// floats 0–7 then 8–15 of each pair; then those pairs two by two.
+var winoScatter = func() (p [64]int32) {
+	for i := 0; i < 8; i++ {
+		p[2*i], p[2*i+1] = int32(i), int32(16+i)
+		p[16+2*i], p[16+2*i+1] = int32(8+i), int32(24+i)
+	}
+	for i := 0; i < 4; i++ {
+		for j, v := range []int32{0, 1, 16, 17} {
+			p[32+4*i+j] = v + int32(2*i)
+			p[48+4*i+j] = v + int32(8+2*i)
+		}
+	}
+	return p
+}()
+
+// winoInputAsm runs WinoInput's AVX-512 kernel, four groups (16 tiles)
+// a step.
+func winoInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
+	if !indWide() {
+		return false
+	}
+	winoInputAVX512(&dst[0], uintptr(xiStride*4), uintptr(cStride*4), &src[0], &goffs[0], uintptr(srcStride*4), uintptr(planeStride*4), nc, len(goffs)/4, &winoGather)
+	return true
+}
+
+// winoOutputAsm runs WinoOutput's AVX-512 kernel, four groups (16 tiles,
+// 16 output columns each) a step.
+func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstPlane int, m []float32, xiStride, kStride, nk int, bias, res []float32, relu bool, bound float32) bool {
+	if !indWide() {
+		return false
+	}
+	var mode uint64
+	var bp, rp *float32
+	if bias != nil {
+		mode |= 1
+		bp = &bias[0]
+	}
+	if relu {
+		mode |= 2
+	}
+	if bound > 0 {
+		mode |= 4
+	}
+	if res != nil {
+		mode |= 8
+		rp = &res[0]
+	}
+	winoOutputAVX512(&dst[0], &goffs[0], &gmask[0], uintptr(dstStride*4), uintptr(dstPlane*4), &m[0], uintptr(xiStride*4), uintptr(kStride*4), nk, len(goffs)/4, bp, rp, mode, bound, &winoScatter)
+	return true
+}

@@ -1,0 +1,237 @@
+package tensor
+
+import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
+
+// Winograd F(4×4, 3×3) for 3×3, stride-1 "same" convolutions (the CIFAR
+// CNN's and most of ResNet's): each 4×4 block of output is computed from
+// the 6×6 input patch under it with 36 multiplications per channel pair
+// instead of 144, as 36 matrix products [filters × channels]·[channels ×
+// tiles] between an input transform and an output transform (see
+// kern.WinoInput; Lavin & Gray 2015). It is how oneDNN, NNPACK and cuDNN
+// cut these layers' arithmetic by 4× (F(2×2, 3×3), tried first, cut it by
+// 2.25× and gained little: its transforms moved as much data as the
+// products saved); glassbox's direct and indirect GEMM paths already ran
+// them at 70–78% of the FMA peak, so only less arithmetic could make them
+// much faster.
+//
+// Results differ from the direct convolution's by rounding: the
+// transforms multiply by up to 5 and 8 and G's fractions are rounded, so
+// an output carries an error of a few 1e-6 of the size of its terms
+// (about thirty times the direct sum's; oneDNN's and NNPACK's F(4×4,
+// 3×3) do the same). They are the same bits run to run, whatever the batch
+// partition or core count: each tile is computed alone, in a fixed order.
+// The forward and the input gradient (a 3×3 stride-1 convolution of the
+// output gradient with the flipped filters) use it; the weight gradient
+// keeps its dot-product kernels.
+
+// winoOff turns the Winograd path off (tests compare it with the direct
+// paths); winoForce turns it on where the transforms have no vector
+// kernel, so the Go transforms are tested on every machine.
+var winoOff, winoForce bool
+
+// winoFits reports whether the convolution runs through Winograd: 3×3,
+// stride 1, padding 1, ungrouped, at least 16 channels in and out (below
+// that the products are too thin for the transforms to pay), output rows
+// of at least 16 and tiles that waste at most 15% of their outputs over
+// the edges (56, 28, 32 and 16 waste none, 14 and 7 a third); on a
+// machine with the vector transforms (or when forced).
+func (g *convGeom) winoFits() bool {
+	if winoOff || !(winoForce || kern.WinoFast()) {
+		return false
+	}
+	p := g.p
+	if g.kh != 3 || g.kw != 3 || p.StrideH != 1 || p.StrideW != 1 || p.PadH != 1 || p.PadW != 1 ||
+		g.g != 1 || g.cg < 16 || g.og < 16 || g.ow < 16 || g.oh < 4 {
+		return false
+	}
+	const t = kern.WinoTile
+	covered := (g.oh + t - 1) / t * t * ((g.ow + t - 1) / t * t)
+	return float64(covered) <= 1.15*float64(g.ohw())
+}
+
+// winoFilters are a convolution's filters transformed and packed for the
+// 36 products: pa[ξ] is the k×c matrix of transform value ξ.
+type winoFilters struct {
+	k, c int
+	pa   [kern.WinoValues]*kern.IndirectA
+}
+
+// newWinoFilters transforms w ([k, c, 3, 3]) and packs the 36 matrices.
+func newWinoFilters(w []float32, k, c int) *winoFilters {
+	n := kern.WinoValues * k * c
+	ub := getCols(n)
+	defer putCols(ub)
+	u := (*ub)[:n]
+	kern.WinoFilter(u, w, k, c)
+	f := &winoFilters{k: k, c: c}
+	for xi := range f.pa {
+		f.pa[xi] = kern.PackIndirectA(k, c, u[xi*k*c:], c, false)
+	}
+	return f
+}
+
+// flippedWinoFilters are the input gradient's: the filters flipped with
+// their channel axes swapped (flipFilters), transformed.
+func (pl *convPlan) flippedWinoFilters(w []float32) *winoFilters {
+	wlen := pl.o * pl.ckk
+	fb := getCols(wlen)
+	defer putCols(fb)
+	pl.flipFilters((*fb)[:wlen], w)
+	return newWinoFilters((*fb)[:wlen], pl.cg, pl.og)
+}
+
+func (f *winoFilters) release() {
+	if f == nil {
+		return
+	}
+	for _, p := range f.pa {
+		p.Release()
+	}
+}
+
+// winoChunkBytes is about how much a chunk's transformed input and
+// products (36 values per tile and channel each way) may take: near the
+// L2 cache between the transforms and the products.
+const winoChunkBytes = 768 << 10
+
+// winoChunk returns how many rows of tiles (gpr groups of four tiles
+// each, tw of them in the output, counted across the images) a chunk
+// takes: within the budget (but at least 32 tiles: the GEMM's tiles are 32
+// columns wide), those that fill the GEMM's tiles with output best, the
+// most of them among equals.
+func winoChunk(tw, gpr, rowsTotal, c, k int) int {
+	maxT := max(32, winoChunkBytes/(kern.WinoValues*4*(c+k)))
+	best, fill := 1, 0.0
+	for cq := 1; cq <= rowsTotal; cq++ {
+		tn := 4 * ((cq*gpr + 3) / 4 * 4)
+		if cq > 1 && tn > maxT {
+			break
+		}
+		f := float64(cq*tw) / float64((tn+31)/32*32)
+		if f > fill-1e-9 {
+			best, fill = cq, f
+		}
+	}
+	return best
+}
+
+// winoConv writes out ([n, k, h, w]) = the 3×3, padding-1 convolution of
+// in ([n, c, h, w]) with f, plus bias (nil: none), plus res (nil: none;
+// laid out as out), rectified when relu, bounded by bound when > 0. A
+// non-nil mask (laid out as in, a ReLU's output) zeroes in where it is not
+// positive, by ReLUGrad's rule, as in is read: the input gradient's masked
+// output gradient.
+//
+// The batch's rows of tiles, image after image, are cut into chunks; a
+// chunk pads its images' rows, transforms them, runs the 36 products and
+// transforms back, all near the L2 cache. The transforms take tiles four
+// at a time (kern.WinoInput's groups), so a chunk spans rows and images
+// where an image has few tiles (16×16: four rows of four), and the
+// products stay 32 columns wide. Chunks are the unit of parallel work.
+func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, res []float32, relu bool, bound float32) {
+	const tile = kern.WinoTile
+	th, tw := (h+tile-1)/tile, (w+tile-1)/tile
+	gpr := (tw + 3) / 4 // groups of four tiles per row of tiles
+	rowsTotal := n * th
+	cq := winoChunk(tw, gpr, rowsTotal, c, k)
+	if chunks := (rowsTotal + cq - 1) / cq; chunks < Threads() && rowsTotal >= Threads() {
+		cq = (rowsTotal + Threads() - 1) / Threads() // every core a chunk
+	}
+	nch := (rowsTotal + cq - 1) / cq
+	wp := 16*gpr + 2
+	maxGroups := (cq*gpr + 3) / 4 * 4
+	T := 4 * maxGroups
+	// A chunk's padded rows: 4 per row of tiles, plus 2 for the patches'
+	// overlap per image it touches (at most cq, or n).
+	maxRows := tile*cq + 2*min(cq, n)
+	parallelFor(nch, 1, func(lo, hi int) {
+		pb := getCols(c*maxRows*wp + kern.WinoInputSlack)
+		defer putCols(pb)
+		vb := getCols(kern.WinoValues * c * T)
+		defer putCols(vb)
+		mb := getCols(kern.WinoValues * k * T)
+		defer putCols(mb)
+		pad, v, m := *pb, *vb, *mb
+		gin := make([]int32, maxGroups)
+		gout := make([]int32, maxGroups)
+		gmask := make([]uint64, maxGroups)
+		offs := make([]int32, c)
+		for ch := lo; ch < hi; ch++ {
+			q0, q1 := ch*cq, min(rowsTotal, (ch+1)*cq)
+			ng := (q1 - q0) * gpr
+			ngp := (ng + 3) / 4 * 4
+			tn := 4 * ngp
+			i0 := q0 / th // the chunk's first image
+			// The images' shares of the chunk, rows of tiles [a, b) each:
+			// their padded rows one after another in every channel's plane.
+			rows := 0
+			for q := q0; q < q1; {
+				a := q % th
+				b := min(th, a+q1-q)
+				rows += tile*(b-a) + 2
+				q += b - a
+			}
+			ps := rows * wp
+			at, grp := 0, 0
+			for q := q0; q < q1; {
+				i, a := q/th, q%th
+				b := min(th, a+q1-q)
+				segRows := tile*(b-a) + 2
+				winoPad(pad, ps, at, in, mask, i, c, h, w, tile*a-1, segRows, wp)
+				for ty := a; ty < b; ty++ {
+					for gx := 0; gx < gpr; gx++ {
+						gin[grp] = int32((at+tile*(ty-a))*wp + 16*gx)
+						gout[grp] = int32((i-i0)*k*h*w + tile*ty*w + 16*gx)
+						gmask[grp] = kern.WinoGroupMask(min(tile, h-tile*ty), min(16, w-16*gx))
+						grp++
+					}
+				}
+				at += segRows
+				q += b - a
+			}
+			for ; grp < ngp; grp++ {
+				gin[grp], gout[grp], gmask[grp] = 0, 0, 0 // padding: read, never written
+			}
+			clear(pad[c*ps : c*ps+kern.WinoInputSlack])
+			kern.WinoInput(v, c*tn, tn, pad[:c*ps+kern.WinoInputSlack], gin[:ngp], wp, ps, c)
+			for ci := range offs {
+				offs[ci] = int32(ci * tn)
+			}
+			for xi := 0; xi < kern.WinoValues; xi++ {
+				kern.SgemmIndirectBPacked(f.pa[xi], tn, v[xi*c*tn:], offs, m[xi*k*tn:], tn, false)
+			}
+			base := i0 * k * h * w
+			var r []float32
+			if res != nil {
+				r = res[base:]
+			}
+			kern.WinoOutput(out[base:], gout[:ngp], gmask[:ngp], w, h*w, m, k*tn, tn, k, bias, r, relu, bound)
+		}
+	})
+}
+
+// winoPad copies rows y0 … y0+rows−1 of image i's c channels of in
+// ([·, c, h, w], masked by mask's ReLU rule when not nil) into dst at row
+// at of each channel's plane (ps floats, rows of wp), each row shifted one
+// column right; rows outside the image and the columns around it are zero.
+func winoPad(dst []float32, ps, at int, in, mask []float32, i, c, h, w, y0, rows, wp int) {
+	for ci := 0; ci < c; ci++ {
+		plane := dst[ci*ps+at*wp : ci*ps+(at+rows)*wp]
+		for r := 0; r < rows; r++ {
+			row := plane[r*wp : (r+1)*wp]
+			y := y0 + r
+			if y < 0 || y >= h {
+				clear(row)
+				continue
+			}
+			row[0] = 0
+			clear(row[w+1:])
+			src := ((i*c+ci)*h + y) * w
+			if mask != nil {
+				kern.ReLUGrad(row[1:w+1], in[src:src+w], mask[src:src+w])
+			} else {
+				copy(row[1:w+1], in[src:src+w])
+			}
+		}
+	}
+}
