@@ -570,24 +570,36 @@ func BenchmarkConv2DInference(b *testing.B) {
 		{"mbv2-project960-320-7", 960, 7, 320, 1, 0, 1, 1},
 		{"resnet-stem", 3, 224, 64, 7, 3, 2, 1},
 		{"resnet-64-56", 64, 56, 64, 3, 1, 1, 1},
+		{"resnet-128-28", 128, 28, 128, 3, 1, 1, 1},
 		{"resnet-256-14", 256, 14, 256, 3, 1, 1, 1},
 	}
 	for _, bc := range cases {
-		b.Run(bc.name, func(b *testing.B) {
-			rng := NewRNG(1)
-			x := RandN(rng, 0, 1, 1, bc.c, bc.h, bc.h)
-			w := RandN(rng, 0, 0.1, bc.o, bc.c/bc.groups, bc.k, bc.k)
-			bias := RandN(rng, 0, 0.1, bc.o)
-			p := ConvParams{PadH: bc.pad, PadW: bc.pad, StrideH: bc.stride, StrideW: bc.stride, Groups: bc.groups}
-			p.Prepared = PrepareConvFilters(w, bc.groups)
-			y := Conv2DReLUMax(x, w, bias, p, 6)
-			flops := 2 * float64(y.Len()) * float64(bc.c/bc.groups*bc.k*bc.k)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				Recycle([]*Tensor{Conv2DReLUMax(x, w, bias, p, 6)}, nil)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		run := func(name string) {
+			b.Run(name, func(b *testing.B) {
+				rng := NewRNG(1)
+				x := RandN(rng, 0, 1, 1, bc.c, bc.h, bc.h)
+				w := RandN(rng, 0, 0.1, bc.o, bc.c/bc.groups, bc.k, bc.k)
+				bias := RandN(rng, 0, 0.1, bc.o)
+				p := ConvParams{PadH: bc.pad, PadW: bc.pad, StrideH: bc.stride, StrideW: bc.stride, Groups: bc.groups}
+				p.Prepared = PrepareConvFilters(w, bc.groups)
+				y := Conv2DReLUMax(x, w, bias, p, 6)
+				flops := 2 * float64(y.Len()) * float64(bc.c/bc.groups*bc.k*bc.k)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					Recycle([]*Tensor{Conv2DReLUMax(x, w, bias, p, 6)}, nil)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		run(bc.name)
+		g := convCheck("Conv2D", []int{1, bc.c, bc.h, bc.h}, []int{bc.o, bc.c / bc.groups, bc.k, bc.k},
+			ConvParams{PadH: bc.pad, PadW: bc.pad, StrideH: bc.stride, StrideW: bc.stride, Groups: bc.groups}.norm())
+		if g.winoFits() {
+			// The same layer without Winograd, for comparison.
+			winoOff = true
+			run(bc.name + "-direct")
+			winoOff = false
+		}
 	}
 }
 
