@@ -1459,6 +1459,27 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 		}
 	}
 
+	if g.winoFits() {
+		// Winograd (winograd.go): the input gradient is the same
+		// convolution of dy with the flipped filters, the weight
+		// gradient its adjoint.
+		if needDX {
+			var wf *winoFilters
+			if f := p.prepared(w, g.g); f != nil {
+				wf = f.winograd(&pl, wd, true)
+			} else {
+				wf = pl.flippedWinoFilters(wd)
+				defer wf.release()
+			}
+			dx = newUninit(x.shape...) // every element is written
+			winoConv(dx.data, dyd, yd, g.n, g.o, g.c, g.h, g.w, wf, nil, nil, false, 0)
+		}
+		if needDW {
+			dw, db = winoWeightGrad(xd, dyd, yd, g.n, g.c, g.o, g.h, g.w, pl.blocks, convSerialGemm(g.n))
+		}
+		return dx, dw, db
+	}
+
 	// The wide mode sums each image's output gradient per channel while
 	// it spreads it (into sums); the others sum dy here. Without needDW
 	// the partial weight gradients stay nil and are not computed.
@@ -1490,22 +1511,6 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 	if needDX {
 		dx = New(x.shape...)
 		dxd = dx.data
-		if g.winoFits() {
-			// The input gradient through Winograd, for the whole batch;
-			// the blocks below compute the weight gradient alone.
-			var wf *winoFilters
-			if f := p.prepared(w, g.g); f != nil {
-				wf = f.winograd(&pl, wd, true)
-			} else {
-				wf = pl.flippedWinoFilters(wd)
-				defer wf.release()
-			}
-			winoConv(dxd, dyd, yd, g.n, g.o, g.c, g.h, g.w, wf, nil, nil, false, 0)
-			if !needDW {
-				return dx, nil, nil
-			}
-			dxd, needDX = nil, false
-		}
 	}
 	serial := convSerialGemm(g.n)
 	gm, gmi, gmt := gemm, gemmIndirect, gemmIndirectT

@@ -20,9 +20,9 @@ import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
 // (about thirty times the direct sum's; oneDNN's and NNPACK's F(4×4,
 // 3×3) do the same). They are the same bits run to run, whatever the batch
 // partition or core count: each tile is computed alone, in a fixed order.
-// The forward and the input gradient (a 3×3 stride-1 convolution of the
-// output gradient with the flipped filters) use it; the weight gradient
-// keeps its dot-product kernels.
+// The forward, the input gradient (a 3×3 stride-1 convolution of the
+// output gradient with the flipped filters) and the weight gradient (the
+// transforms' adjoint, winoWeightGrad) use it.
 
 // winoOff turns the Winograd path off (tests compare it with the direct
 // paths); winoForce turns it on where the transforms have no vector
@@ -234,4 +234,118 @@ func winoPad(dst []float32, ps, at int, in, mask []float32, i, c, h, w, y0, rows
 			}
 		}
 	}
+}
+
+// winoWeightGrad returns the weight and bias gradients of the 3×3,
+// padding-1 convolution of x ([n, c, h, w]) whose output gradient is dy
+// ([n, k, h, w], masked by ym's ReLU rule when ym is not nil), through
+// Winograd: dw = Gᵀ[Σ over tiles (A dy Aᵀ) ⊙ (Bᵀ x B)]G, the adjoint of
+// the forward's transforms (kern.WinoGradInput, kern.WinoFilterGrad). The
+// batch is cut into blocks of images (the direct path's fixed partition,
+// so results do not depend on the core count); each block transforms its
+// images and sums its tiles in 36 GEMMs of filters × channels, and the
+// blocks' sums are added in block order.
+func winoWeightGrad(x, dy, ym []float32, n, c, k, h, w, blocks int, serial bool) (dw, db *Tensor) {
+	const tile = kern.WinoTile
+	th, tw := (h+tile-1)/tile, (w+tile-1)/tile
+	gpr := (tw + 3) / 4
+	wp := 16*gpr + 2 // the input's padded rows
+	wd := 16 * gpr   // the output gradient's rows, zero past w
+	xRows := tile*th + 2
+	kc := kern.WinoValues * k * c
+	partial := make([]*[]float32, blocks)
+	sums := make([]float64, n*k) // per image and channel, for db
+	gm := gemm
+	if serial {
+		gm = gemmSerial
+	}
+	// block transforms and sums the tiles of block b's images (its
+	// scratch returned before the next block's is taken).
+	block := func(b int) {
+		i0, i1 := b*n/blocks, (b+1)*n/blocks
+		ni := i1 - i0
+		ng := ni * th * gpr
+		ngp := (ng + 3) / 4 * 4
+		T := 4 * ngp
+		psx := ni * xRows * wp
+		psd := (ni*tile*th + tile) * wd // four zero rows at the end: the padding groups
+		xb := getCols(c*psx + kern.WinoInputSlack)
+		defer putCols(xb)
+		dyb := getCols(k * psd)
+		defer putCols(dyb)
+		vb := getCols(kern.WinoValues * c * T)
+		defer putCols(vb)
+		eb := getCols(kern.WinoValues * k * T)
+		defer putCols(eb)
+		xp, dp, v, e := *xb, *dyb, *vb, *eb
+		clear(xp[c*psx:])
+		gin, gdy := make([]int32, ngp), make([]int32, ngp)
+		for j := 0; j < ni; j++ {
+			i := i0 + j
+			winoPad(xp, psx, j*xRows, x, nil, i, c, h, w, -1, xRows, wp)
+			for kk := 0; kk < k; kk++ {
+				plane := dp[kk*psd+j*tile*th*wd : kk*psd+(j+1)*tile*th*wd]
+				var s float64
+				for y := 0; y < tile*th; y++ {
+					row := plane[y*wd : (y+1)*wd]
+					if y >= h {
+						clear(row)
+						continue
+					}
+					at := ((i*k+kk)*h + y) * w
+					if ym != nil {
+						kern.ReLUGrad(row[:w], dy[at:at+w], ym[at:at+w])
+					} else {
+						copy(row[:w], dy[at:at+w])
+					}
+					clear(row[w:])
+					s += float64(sum32x8(row[:w]))
+				}
+				sums[i*k+kk] = s
+			}
+			for ty := 0; ty < th; ty++ {
+				for gx := 0; gx < gpr; gx++ {
+					g := (j*th+ty)*gpr + gx
+					gin[g] = int32((j*xRows+tile*ty)*wp + 16*gx)
+					gdy[g] = int32((j*tile*th+tile*ty)*wd + 16*gx)
+				}
+			}
+		}
+		for kk := 0; kk < k; kk++ {
+			clear(dp[kk*psd+ni*tile*th*wd : (kk+1)*psd])
+		}
+		for g := ng; g < ngp; g++ {
+			gin[g], gdy[g] = 0, int32(ni*tile*th*wd) // zeros: no contribution
+		}
+		kern.WinoInput(v, c*T, T, xp[:c*psx+kern.WinoInputSlack], gin, wp, psx, c)
+		kern.WinoGradInput(e, k*T, T, dp[:k*psd], gdy, wd, psd, k)
+		partial[b] = getCols(kc)
+		part := (*partial[b])[:kc]
+		for xi := 0; xi < kern.WinoValues; xi++ {
+			gm(false, true, k, c, T, 1, e[xi*k*T:], T, v[xi*c*T:], T, 0, part[xi*k*c:], c)
+		}
+	}
+	forBlocks(blocks, serial, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			block(b)
+		}
+	})
+	sum := (*partial[0])[:kc]
+	for b := 1; b < blocks; b++ {
+		kern.Saxpy(1, (*partial[b])[:kc], sum)
+	}
+	dw = New(k, c, 3, 3)
+	kern.WinoFilterGrad(dw.data, sum, k, c)
+	for _, p := range partial {
+		putCols(p)
+	}
+	db = New(k)
+	for kk := range db.data {
+		var t float64
+		for i := 0; i < n; i++ {
+			t += sums[i*k+kk]
+		}
+		db.data[kk] = float32(t)
+	}
+	return dw, db
 }

@@ -102,10 +102,12 @@ func TestWinogradForward(t *testing.T) {
 	})
 }
 
-// The input gradient through Winograd (the flipped filters' convolution
-// of the output gradient, masked by a ReLU's output when there is one)
-// against the definition; the weight and bias gradients of the same call
-// too, and dw is the same bits whether or not dx is asked for.
+// The gradients through Winograd against the definition: the input
+// gradient (the flipped filters' convolution of the output gradient,
+// masked by a ReLU's output when there is one) and the weight gradient
+// (its adjoint: the tiles' transforms multiplied and summed), to a few
+// 1e-6 of the size of their terms; the bias gradient; and dw is the same
+// bits whether or not dx is asked for.
 func TestWinogradInputGrad(t *testing.T) {
 	withWino(t, func() {
 		for i, tc := range winoCases {
@@ -120,14 +122,14 @@ func TestWinogradInputGrad(t *testing.T) {
 					}
 				}
 				rx, rw, rb := convRefBackward(x, w, masked, tc.p)
-				sx, _, _ := convRefBackward(absT(x), absT(w), absT(masked), tc.p)
+				sx, sw, _ := convRefBackward(absT(x), absT(w), absT(masked), tc.p)
 				dx := Conv2DInputGrad(x, w, y, dy, tc.p)
 				winoClose(t, "dx", dx.Data(), rx, sx, tc.h*tc.w)
 				bx, bw, bb := Conv2DReLUBackward(x, w, y, dy, tc.p, true)
 				if !bitsEqual(bx.Data(), dx.Data()) {
 					t.Fatal("dx differs between Conv2DInputGrad and Conv2DReLUBackward")
 				}
-				closeTo(t, "dw", bw.Data(), rw)
+				winoClose(t, "dw", bw.Data(), rw, sw, 9)
 				closeTo(t, "db", bb.Data(), rb)
 				_, nw, _ := Conv2DReLUBackward(x, w, y, dy, tc.p, false)
 				if !bitsEqual(nw.Data(), bw.Data()) {
@@ -152,12 +154,17 @@ func TestWinogradDeterministic(t *testing.T) {
 			if again := Conv2D(x, w, b, tc.p); !bitsEqual(again.Data(), y.Data()) {
 				t.Fatalf("%s: a second run differs", tc.name)
 			}
+			_, dw, _ := Conv2DBackward(x, w, dy, tc.p, false)
+			if _, again, _ := Conv2DBackward(x, w, dy, tc.p, false); !bitsEqual(again.Data(), dw.Data()) {
+				t.Fatalf("%s: a second weight gradient differs", tc.name)
+			}
 			threads := Threads()
 			SetThreads(1)
 			one := Conv2D(x, w, b, tc.p)
 			oneDX := Conv2DInputGrad(x, w, nil, dy, tc.p)
+			_, oneDW, _ := Conv2DBackward(x, w, dy, tc.p, false)
 			SetThreads(threads)
-			if !bitsEqual(one.Data(), y.Data()) || !bitsEqual(oneDX.Data(), dx.Data()) {
+			if !bitsEqual(one.Data(), y.Data()) || !bitsEqual(oneDX.Data(), dx.Data()) || !bitsEqual(oneDW.Data(), dw.Data()) {
 				t.Fatalf("%s: one core differs from all", tc.name)
 			}
 			per := x.Len() / tc.n

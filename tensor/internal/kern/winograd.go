@@ -42,11 +42,7 @@ func WinoInput(dst []float32, xiStride, cStride int, src []float32, goffs []int3
 	if nc <= 0 || ng == 0 {
 		return
 	}
-	hi := int32(-1)
-	lo := int32(0)
-	for _, o := range goffs {
-		hi, lo = max(hi, o), min(lo, o)
-	}
+	lo, hi := offsRange(goffs)
 	last := (nc-1)*planeStride + int(hi) + 5*srcStride + 18
 	if ng%4 != 0 || lo < 0 || xiStride < 0 || cStride < 0 || srcStride < 18 || planeStride < 0 || len(src) < last+WinoInputSlack || len(dst) < 35*xiStride+(nc-1)*cStride+4*ng {
 		panic(fmt.Sprintf("kern.WinoInput: %d channels of %d groups of tiles (a multiple of 4, offsets %d to %d): src %d floats (row stride %d, plane stride %d), dst %d floats (strides %d, %d)", nc, ng, lo, hi, len(src), srcStride, planeStride, len(dst), xiStride, cStride))
@@ -55,6 +51,16 @@ func WinoInput(dst []float32, xiStride, cStride int, src []float32, goffs []int3
 		return
 	}
 	winoInputGo(dst, xiStride, cStride, src, goffs, srcStride, planeStride, nc)
+}
+
+// offsRange returns the smallest of the offsets (or 0, if all are larger)
+// and the largest.
+func offsRange(offs []int32) (lo, hi int32) {
+	hi = -1
+	for _, o := range offs {
+		hi, lo = max(hi, o), min(lo, o)
+	}
+	return lo, hi
 }
 
 // WinoInputSlack is how many floats past the last patch WinoInput's vector
@@ -100,21 +106,33 @@ func winoA(m0, m1, m2, m3, m4, m5 float32) (o0, o1, o2, o3 float32) {
 // winoInputGo is WinoInput in Go, the reference the vector kernel matches
 // bit for bit: Bᵀ along each row of the patch, then down each column.
 func winoInputGo(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) {
+	winoTilesGo(dst, xiStride, cStride, src, goffs, srcStride, planeStride, nc, 6, func(d []float32) (t [6]float32) {
+		t[0], t[1], t[2], t[3], t[4], t[5] = winoB(d[0], d[1], d[2], d[3], d[4], d[5])
+		return t
+	})
+}
+
+// winoTilesGo applies tr (n values in, six out) along each of the first n
+// rows of every tile's patch (columns 4j..4j+n−1 of its group's), then down
+// each of the six columns that gives, storing value ξ = 6i+j' of tile t
+// at dst[ξ·xiStride + ci·cStride + t].
+func winoTilesGo(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc, n int, tr func([]float32) [6]float32) {
 	var t [6][6]float32
+	col := make([]float32, n)
 	for ci := 0; ci < nc; ci++ {
 		out := dst[ci*cStride:]
 		for g, o := range goffs {
 			plane := src[ci*planeStride+int(o):]
 			for j := 0; j < 4; j++ {
 				tile := 4*g + j
-				for r := 0; r < 6; r++ {
-					d := plane[r*srcStride+4*j:][:6]
-					t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5] = winoB(d[0], d[1], d[2], d[3], d[4], d[5])
+				for r := 0; r < n; r++ {
+					t[r] = tr(plane[r*srcStride+4*j:][:n])
 				}
 				for c := 0; c < 6; c++ {
-					var v [6]float32
-					v[0], v[1], v[2], v[3], v[4], v[5] = winoB(t[0][c], t[1][c], t[2][c], t[3][c], t[4][c], t[5][c])
-					for i, x := range v {
+					for r := range col {
+						col[r] = t[r][c]
+					}
+					for i, x := range tr(col) {
 						out[(6*i+c)*xiStride+tile] = x
 					}
 				}
@@ -220,6 +238,97 @@ func winoOutputGo(dst []float32, goffs []int32, gmask []uint64, dstStride, dstPl
 	}
 }
 
+// WinoGradInput writes the output gradient's transform A e Aᵀ for the
+// weight gradient: the 4×4 blocks of len(goffs) groups of four tiles for
+// nc channels — block j of group g is rows 0..3, columns 4j..4j+3 of the
+// plane at src[ci·planeStride + goffs[g]:] (row stride srcStride), zero
+// where it overhangs the output — with value ξ = 6i+j' of tile t = 4g+j
+// going to dst[ξ·xiStride + ci·cStride + t]. A is Aᵀ's transpose (the
+// adjoint of WinoOutput's transform), so Σ over tiles of this times
+// WinoInput's transform of the input, element by element, is the weight
+// gradient transformed by G (see WinoFilterGrad). len(goffs) is a
+// multiple of 4; src needs no slack.
+func WinoGradInput(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) {
+	ng := len(goffs)
+	if nc <= 0 || ng == 0 {
+		return
+	}
+	lo, hi := offsRange(goffs)
+	last := (nc-1)*planeStride + int(hi) + 3*srcStride + 16
+	if ng%4 != 0 || lo < 0 || xiStride < 0 || cStride < 0 || srcStride < 16 || planeStride < 0 || len(src) < last || len(dst) < 35*xiStride+(nc-1)*cStride+4*ng {
+		panic(fmt.Sprintf("kern.WinoGradInput: %d channels of %d groups of tiles (a multiple of 4, offsets %d to %d): src %d floats (row stride %d, plane stride %d), dst %d floats (strides %d, %d)", nc, ng, lo, hi, len(src), srcStride, planeStride, len(dst), xiStride, cStride))
+	}
+	if winoGradInputAsm(dst, xiStride, cStride, src, goffs, srcStride, planeStride, nc) {
+		return
+	}
+	winoGradInputGo(dst, xiStride, cStride, src, goffs, srcStride, planeStride, nc)
+}
+
+// winoAT applies A (Aᵀ transposed) to four values:
+//
+//	f0 = e0    f1 = p + q    f2 = p − q    f5 = e3
+//	f3 = r + 2s            f4 = r − 2s
+//
+// with p = e0+e2, q = e1+e3, r = e0+4e2, s = e1+4e3.
+func winoAT(e0, e1, e2, e3 float32) (f0, f1, f2, f3, f4, f5 float32) {
+	p, q := e0+e2, e1+e3
+	r := e0 + float32(4*e2)
+	s := float32(2 * (e1 + float32(4*e3)))
+	return e0, p + q, p - q, r + s, r - s, e3
+}
+
+// winoGradInputGo is WinoGradInput in Go, the reference the vector kernel
+// matches bit for bit: A along each row of the block, then down each
+// column.
+func winoGradInputGo(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) {
+	winoTilesGo(dst, xiStride, cStride, src, goffs, srcStride, planeStride, nc, 4, func(e []float32) (f [6]float32) {
+		f[0], f[1], f[2], f[3], f[4], f[5] = winoAT(e[0], e[1], e[2], e[3])
+		return f
+	})
+}
+
+// WinoFilterGrad writes the weight gradient of k·c 3×3 filters from the
+// sums over tiles of the products of WinoGradInput's and WinoInput's
+// transforms (36 matrices, m[ξ·k·c + ki·c + ci]): dw = Gᵀ m G (the adjoint
+// of WinoFilter's transform), in float64, rounded once.
+func WinoFilterGrad(dw, m []float32, k, c int) {
+	if len(dw) < k*c*9 || len(m) < WinoValues*k*c {
+		panic(fmt.Sprintf("kern.WinoFilterGrad: %d×%d filters need %d floats in and %d out; have %d, %d", k, c, WinoValues*k*c, k*c*9, len(m), len(dw)))
+	}
+	kc := k * c
+	var t [6][3]float64
+	for f := 0; f < kc; f++ {
+		for i := 0; i < 6; i++ {
+			for v := 0; v < 3; v++ {
+				var s float64
+				for j := 0; j < 6; j++ {
+					s += float64(m[(6*i+j)*kc+f]) * winoG[j][v]
+				}
+				t[i][v] = s
+			}
+		}
+		for u := 0; u < 3; u++ {
+			for v := 0; v < 3; v++ {
+				var s float64
+				for i := 0; i < 6; i++ {
+					s += winoG[i][u] * t[i][v]
+				}
+				dw[f*9+u*3+v] = float32(s)
+			}
+		}
+	}
+}
+
+// winoG is G of F(4×4, 3×3), exactly in float64 where binary allows.
+var winoG = [6][3]float64{
+	{1.0 / 4, 0, 0},
+	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+	{1.0 / 24, 1.0 / 12, 1.0 / 6},
+	{1.0 / 24, -1.0 / 12, 1.0 / 6},
+	{0, 0, 1},
+}
+
 // WinoFilter writes the filter transform G g Gᵀ of the 3×3 filters g
 // (k·c of them, filter (ki, ci) at g[(ki·c+ci)·9:]) as 36 matrices
 // u[ξ·k·c + ki·c + ci], one per transform value: the A operands of the 36
@@ -229,14 +338,7 @@ func WinoFilter(u, g []float32, k, c int) {
 	if len(g) < k*c*9 || len(u) < WinoValues*k*c {
 		panic(fmt.Sprintf("kern.WinoFilter: %d×%d filters need %d floats in and %d out; have %d, %d", k, c, k*c*9, WinoValues*k*c, len(g), len(u)))
 	}
-	G := [6][3]float64{
-		{1.0 / 4, 0, 0},
-		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-		{1.0 / 24, 1.0 / 12, 1.0 / 6},
-		{1.0 / 24, -1.0 / 12, 1.0 / 6},
-		{0, 0, 1},
-	}
+	G := &winoG
 	kc := k * c
 	var t [6][3]float64
 	for f := 0; f < kc; f++ {

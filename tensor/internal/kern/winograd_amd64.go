@@ -8,6 +8,9 @@ func winoInputAVX512(dst *float32, xiStride, cStride uintptr, src *float32, goff
 //go:noescape
 func winoOutputAVX512(dst *float32, goffs *int32, gmask *uint64, dstStride, dstPlane uintptr, m *float32, xiStride, kStride uintptr, nk, nsteps int, bias, res *float32, mode uint64, bound float32, perm *[64]int32)
 
+//go:noescape
+func winoGradInputAVX512(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int, perm *[64]int32)
+
 // WinoFast reports whether the Winograd transforms run vector kernels
 // here (the AVX-512 ones, with the AVX-512 GEMM): the convolutions use
 // them only then.
@@ -78,5 +81,15 @@ func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstP
 		rp = &res[0]
 	}
 	winoOutputAVX512(&dst[0], &goffs[0], &gmask[0], uintptr(dstStride*4), uintptr(dstPlane*4), &m[0], uintptr(xiStride*4), uintptr(kStride*4), nk, len(goffs)/4, bp, rp, mode, bound, &winoScatter)
+	return true
+}
+
+// winoGradInputAsm runs WinoGradInput's AVX-512 kernel, four groups (16
+// tiles) a step.
+func winoGradInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
+	if !indWide() {
+		return false
+	}
+	winoGradInputAVX512(&dst[0], uintptr(xiStride*4), uintptr(cStride*4), &src[0], &goffs[0], uintptr(srcStride*4), uintptr(planeStride*4), nc, len(goffs)/4, &winoGather)
 	return true
 }

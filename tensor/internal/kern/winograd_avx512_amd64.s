@@ -20,37 +20,45 @@
 	MOVL         c, R12; \
 	VPBROADCASTD R12, Z27
 
-// WLOADG loads row R10 of group g's patches (offset g of the step's at SI,
-// channel base BX) into zx (columns 0–15) and zy (4–19).
-#define WLOADG(g, zx, zy) \
+// WLOADX loads 16 floats of row R10 of group g's patches (offset g of the
+// step's at SI, channel base BX), from byte off on, into z.
+#define WLOADX(off, g, z) \
 	MOVLQSX (g*4)(SI), R12; \
 	LEAQ    (BX)(R12*4), R12; \
-	VMOVUPS (R12)(R10*1), zx; \
-	VMOVUPS 16(R12)(R10*1), zy
+	VMOVUPS off(R12)(R10*1), z
 
-// WGATHER splits one row under the step's four groups into the 16 tiles'
-// columns d0..d5 = Z14, Z8, Z16, Z0, Z18, Z4: every fourth float of the
-// groups' columns 0–15 (Z0..Z3) and 4–19 (Z4..Z7), in two levels of
-// VPERMT2PS (Z28..Z31: winoGather).
-#define WGATHER \
-	WLOADG(0, Z0, Z4); \
-	WLOADG(1, Z1, Z5); \
-	WLOADG(2, Z2, Z6); \
-	WLOADG(3, Z3, Z7); \
+// WGATHER4 splits one row under the step's four groups into the 16 tiles'
+// columns e0..e3 = Z14, Z8, Z16, Z0 (in two levels of VPERMT2PS; Z28..Z31:
+// winoGather).
+#define WGATHER4 \
+	WLOADX(0, 0, Z0); \
+	WLOADX(0, 1, Z1); \
+	WLOADX(0, 2, Z2); \
+	WLOADX(0, 3, Z3); \
 	VMOVAPS   Z0, Z8; \
 	VPERMT2PS Z1, Z28, Z8; \
 	VPERMT2PS Z1, Z29, Z0; \
 	VMOVAPS   Z2, Z9; \
 	VPERMT2PS Z3, Z28, Z9; \
 	VPERMT2PS Z3, Z29, Z2; \
-	VPERMT2PS Z5, Z28, Z4; \
-	VPERMT2PS Z7, Z28, Z6; \
 	VMOVAPS   Z8, Z14; \
 	VPERMT2PS Z9, Z30, Z14; \
 	VPERMT2PS Z9, Z31, Z8; \
 	VMOVAPS   Z0, Z16; \
 	VPERMT2PS Z2, Z30, Z16; \
-	VPERMT2PS Z2, Z31, Z0; \
+	VPERMT2PS Z2, Z31, Z0
+
+// WGATHER splits one row under the step's four groups into the 16 tiles'
+// columns d0..d5 = Z14, Z8, Z16, Z0, Z18, Z4: WGATHER4's four, then every
+// fourth float of the groups' columns 4–19 (Z4..Z7) for the last two.
+#define WGATHER \
+	WGATHER4; \
+	WLOADX(16, 0, Z4); \
+	WLOADX(16, 1, Z5); \
+	WLOADX(16, 2, Z6); \
+	WLOADX(16, 3, Z7); \
+	VPERMT2PS Z5, Z28, Z4; \
+	VPERMT2PS Z7, Z28, Z6; \
 	VMOVAPS   Z4, Z18; \
 	VPERMT2PS Z6, Z30, Z18; \
 	VPERMT2PS Z6, Z31, Z4
@@ -94,6 +102,17 @@
 	VMOVUPS z, (R12); \
 	ADDQ    R13, R12
 
+// WST6 stores a column's six results (Z6..Z11) from R12 on, and moves R8
+// to the next column.
+#define WST6 \
+	WST(Z6); \
+	WST(Z7); \
+	WST(Z8); \
+	WST(Z9); \
+	WST(Z10); \
+	WST(Z11); \
+	ADDQ R11, R8
+
 // WCOLIN transforms column j of the six rows' t (at j·64 in each row of
 // 384 bytes on the stack) and stores it at R8 (column j of ξ), which it
 // then moves to column j+1.
@@ -106,13 +125,66 @@
 	VMOVUPS (1920+j*64)(SP), Z5; \
 	MOVQ    R8, R12; \
 	WB(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
-	WST(Z6); \
-	WST(Z7); \
-	WST(Z8); \
-	WST(Z9); \
-	WST(Z10); \
-	WST(Z11); \
-	ADDQ    R11, R8
+	WST6
+
+// WPROLOGUE loads the arguments of the input-side kernels (winoInputAVX512,
+// winoGradInputAVX512) and their constants (Z27: the float with bits c).
+#define WPROLOGUE(c) \
+	MOVQ dst+0(FP), AX; \
+	MOVQ xiStride+8(FP), R11; \
+	LEAQ (R11)(R11*2), R13; \
+	ADDQ R13, R13; \
+	MOVQ src+24(FP), BX; \
+	MOVQ srcStride+40(FP), R9; \
+	MOVQ nc+56(FP), CX; \
+	MOVQ perm+72(FP), R12; \
+	WCONSTS(c)
+
+// WLOOPS runs BODY for every step of four groups of every channel.
+#define WLOOPS(BODY, chan, step) \
+chan: \
+	MOVQ AX, DI; \
+	MOVQ goffs+32(FP), SI; \
+	MOVQ nsteps+64(FP), DX; \
+step: \
+	BODY; \
+	ADDQ $16, SI; \
+	ADDQ $64, DI; \
+	DECQ DX; \
+	JNZ  step; \
+	ADDQ cStride+16(FP), AX; \
+	ADDQ planeStride+48(FP), BX; \
+	DECQ CX; \
+	JNZ  chan
+
+// WINBODY is one step of winoInputAVX512: six rows along x, then six
+// columns down (ξ = 6i+j).
+#define WINBODY \
+	XORQ R10, R10; \
+	WGATHER; \
+	WBT(0); \
+	ADDQ R9, R10; \
+	WGATHER; \
+	WBT(384); \
+	ADDQ R9, R10; \
+	WGATHER; \
+	WBT(768); \
+	ADDQ R9, R10; \
+	WGATHER; \
+	WBT(1152); \
+	ADDQ R9, R10; \
+	WGATHER; \
+	WBT(1536); \
+	ADDQ R9, R10; \
+	WGATHER; \
+	WBT(1920); \
+	MOVQ DI, R8; \
+	WCOLIN(0); \
+	WCOLIN(1); \
+	WCOLIN(2); \
+	WCOLIN(3); \
+	WCOLIN(4); \
+	WCOLIN(5)
 
 // func winoInputAVX512(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int, perm *[64]int32)
 //
@@ -120,59 +192,8 @@
 // group offsets; R9 the row stride, R10 the row's offset, R11 the ξ
 // stride, R13 six of it (bytes); CX channels left, DX steps left.
 TEXT ·winoInputAVX512(SB), 0, $2304-80
-	MOVQ      dst+0(FP), AX
-	MOVQ      xiStride+8(FP), R11
-	LEAQ      (R11)(R11*2), R13
-	ADDQ      R13, R13
-	MOVQ      src+24(FP), BX
-	MOVQ      srcStride+40(FP), R9
-	MOVQ      nc+56(FP), CX
-	MOVQ      perm+72(FP), R12
-	WCONSTS($0x40a00000) // 5.0
-
-wichan:
-	MOVQ AX, DI
-	MOVQ goffs+32(FP), SI
-	MOVQ nsteps+64(FP), DX
-
-wistep:
-	XORQ R10, R10
-	WGATHER
-	WBT(0)
-	ADDQ R9, R10
-	WGATHER
-	WBT(384)
-	ADDQ R9, R10
-	WGATHER
-	WBT(768)
-	ADDQ R9, R10
-	WGATHER
-	WBT(1152)
-	ADDQ R9, R10
-	WGATHER
-	WBT(1536)
-	ADDQ R9, R10
-	WGATHER
-	WBT(1920)
-
-	// Down the columns: ξ = 6i+j.
-	MOVQ DI, R8
-	WCOLIN(0)
-	WCOLIN(1)
-	WCOLIN(2)
-	WCOLIN(3)
-	WCOLIN(4)
-	WCOLIN(5)
-
-	ADDQ $16, SI
-	ADDQ $64, DI
-	DECQ DX
-	JNZ  wistep
-
-	ADDQ cStride+16(FP), AX
-	ADDQ planeStride+48(FP), BX
-	DECQ CX
-	JNZ  wichan
+	WPROLOGUE($0x40a00000) // 5.0
+	WLOOPS(WINBODY, wichan, wistep)
 	VZEROUPPER
 	RET
 
@@ -378,5 +399,73 @@ wostore:
 	INCQ CX
 	CMPQ CX, nk+64(FP)
 	JLT  wochan
+	VZEROUPPER
+	RET
+
+// WAT applies A (winoAT) to e0..e3 into f0..f5 (none of them an input;
+// Z21, Z22 scratch; Z26 = 4).
+#define WAT(e0, e1, e2, e3, f0, f1, f2, f3, f4, f5) \
+	VADDPS  e2, e0, Z21; \
+	VADDPS  e3, e1, Z22; \
+	VMOVAPS e0, f0; \
+	VADDPS  Z22, Z21, f1; \
+	VSUBPS  Z22, Z21, f2; \
+	VMULPS  Z26, e2, Z21; \
+	VADDPS  Z21, e0, Z21; \
+	VMULPS  Z26, e3, Z22; \
+	VADDPS  Z22, e1, Z22; \
+	VADDPS  Z22, Z22, Z22; \
+	VADDPS  Z22, Z21, f3; \
+	VSUBPS  Z22, Z21, f4; \
+	VMOVAPS e3, f5
+
+// WATROW transforms the row at R10 along x and keeps it at off on the
+// stack.
+#define WATROW(off) \
+	WGATHER4; \
+	WAT(Z14, Z8, Z16, Z0, Z1, Z2, Z3, Z5, Z6, Z7); \
+	VMOVUPS Z1, off(SP); \
+	VMOVUPS Z2, off+64(SP); \
+	VMOVUPS Z3, off+128(SP); \
+	VMOVUPS Z5, off+192(SP); \
+	VMOVUPS Z6, off+256(SP); \
+	VMOVUPS Z7, off+320(SP)
+
+// WATCOL transforms column j of the four rows (384 bytes apart on the
+// stack) and stores it at R8 (column j of ξ), which it then moves on.
+#define WATCOL(j) \
+	VMOVUPS (j*64)(SP), Z0; \
+	VMOVUPS (384+j*64)(SP), Z1; \
+	VMOVUPS (768+j*64)(SP), Z2; \
+	VMOVUPS (1152+j*64)(SP), Z3; \
+	MOVQ    R8, R12; \
+	WAT(Z0, Z1, Z2, Z3, Z6, Z7, Z8, Z9, Z10, Z11); \
+	WST6
+
+// WGBODY is one step of winoGradInputAVX512: four rows along x, then six
+// columns down.
+#define WGBODY \
+	XORQ R10, R10; \
+	WATROW(0); \
+	ADDQ R9, R10; \
+	WATROW(384); \
+	ADDQ R9, R10; \
+	WATROW(768); \
+	ADDQ R9, R10; \
+	WATROW(1152); \
+	MOVQ DI, R8; \
+	WATCOL(0); \
+	WATCOL(1); \
+	WATCOL(2); \
+	WATCOL(3); \
+	WATCOL(4); \
+	WATCOL(5)
+
+// func winoGradInputAVX512(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int, perm *[64]int32)
+//
+// Registers as in winoInputAVX512.
+TEXT ·winoGradInputAVX512(SB), 0, $1536-80
+	WPROLOGUE($0x40a00000)
+	WLOOPS(WGBODY, wgchan, wgstep)
 	VZEROUPPER
 	RET

@@ -10,6 +10,10 @@ func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstP
 	return false
 }
 
+func winoGradInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
+	return false
+}
+
 // WinoFast reports whether the Winograd transforms run vector kernels
 // here: the convolutions use them only then.
 func WinoFast() bool { return false }

@@ -38,16 +38,30 @@ func TestWinogradTransformsMatchGo(t *testing.T) {
 			fill(src)
 			cStride := 4*ng + rng.IntN(4)
 			xiStride := nc*cStride + rng.IntN(4)
-			got, want := make([]float32, 36*xiStride), make([]float32, 36*xiStride)
-			fill(got)
-			copy(want, got)
-			WinoInput(got, xiStride, cStride, src, goffs, srcStride, planeStride, nc)
-			winoInputGo(want, xiStride, cStride, src, goffs, srcStride, planeStride, nc)
-			for i := range got {
-				if !sameBits(got[i], want[i]) {
-					t.Fatalf("input ng %d nc %d: [%d] = %v, want %v", ng, nc, i, got[i], want[i])
+			// check runs a transform and its Go reference on the same
+			// (randomly filled) output.
+			check := func(what string, asm, ref func(dst []float32)) {
+				got, want := make([]float32, 36*xiStride), make([]float32, 36*xiStride)
+				fill(got)
+				copy(want, got)
+				asm(got)
+				ref(want)
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("%s ng %d nc %d: [%d] = %v, want %v", what, ng, nc, i, got[i], want[i])
+					}
 				}
 			}
+			check("input", func(d []float32) { WinoInput(d, xiStride, cStride, src, goffs, srcStride, planeStride, nc) },
+				func(d []float32) { winoInputGo(d, xiStride, cStride, src, goffs, srcStride, planeStride, nc) })
+
+			// The output gradient's transform reads 4×16 blocks.
+			for g := range goffs {
+				goffs[g] = int32(rng.IntN(planeStride - 3*srcStride - 16 + 1))
+			}
+			src2 := src[:(nc-1)*planeStride+planeStride]
+			check("gradient input", func(d []float32) { WinoGradInput(d, xiStride, cStride, src2, goffs, srcStride, planeStride, nc) },
+				func(d []float32) { winoGradInputGo(d, xiStride, cStride, src2, goffs, srcStride, planeStride, nc) })
 
 			nk := 1 + rng.IntN(3)
 			kStride := 4*ng + rng.IntN(4)
@@ -162,6 +176,62 @@ func TestWinogradComputesConvolution(t *testing.T) {
 	t.Logf("largest error %.2g of the terms' size", worst)
 }
 
+// The weight gradient's transforms compute the correlation of an input
+// with an output gradient: Σ over tiles of (A dy Aᵀ) ⊙ (Bᵀ x B), then
+// Gᵀ · G, against the direct sums in float64 (one channel each way).
+func TestWinogradComputesWeightGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(55, 56))
+	const h, w = 8, 14 // the last column of tiles overhangs
+	th, tw := (h+3)/4, (w+3)/4
+	wp := 4*tw + 2
+	x := make([]float32, (4*th+2)*wp+WinoInputSlack) // zero-padded by one
+	for y := 1; y <= h; y++ {
+		for c := 1; c <= w; c++ {
+			x[y*wp+c] = float32(rng.NormFloat64())
+		}
+	}
+	dyw := 4 * tw
+	dy := make([]float32, 4*th*dyw) // zero past the output
+	for y := 0; y < h; y++ {
+		for c := 0; c < w; c++ {
+			dy[y*dyw+c] = float32(rng.NormFloat64())
+		}
+	}
+	gin, gdy := make([]int32, 4), make([]int32, 4)
+	for ty := 0; ty < th; ty++ {
+		gin[ty], gdy[ty] = int32(4*ty*wp), int32(4*ty*dyw)
+	}
+	const T = 16
+	v, e := make([]float32, WinoValues*T), make([]float32, WinoValues*T)
+	WinoInput(v, T, 0, x, gin, wp, 0, 1)
+	WinoGradInput(e, T, 0, dy, gdy, dyw, 0, 1)
+	m := make([]float32, WinoValues)
+	for xi := range m {
+		var s float64
+		for t := 0; t < th*tw; t++ {
+			s += float64(v[xi*T+t]) * float64(e[xi*T+t])
+		}
+		m[xi] = float32(s)
+	}
+	dw := make([]float32, 9)
+	WinoFilterGrad(dw, m, 1, 1)
+	for u := 0; u < 3; u++ {
+		for q := 0; q < 3; q++ {
+			var want, scale float64
+			for y := 0; y < h; y++ {
+				for c := 0; c < w; c++ {
+					p := float64(dy[y*dyw+c]) * float64(x[(y+u)*wp+c+q])
+					want += p
+					scale += math.Abs(p)
+				}
+			}
+			if got := float64(dw[u*3+q]); math.Abs(got-want) > 1e-5*scale {
+				t.Fatalf("dw(%d, %d) = %v, want %v (terms' size %v)", u, q, got, want, scale)
+			}
+		}
+	}
+}
+
 // Short slices are a programmer error the transforms report by panicking,
 // not by reading or writing out of bounds.
 func TestWinogradBounds(t *testing.T) {
@@ -188,4 +258,6 @@ func TestWinogradBounds(t *testing.T) {
 		WinoOutput(make([]float32, 63), four, whole, 16, 0, make([]float32, 36*16), 16, 0, 1, nil, nil, false, 0)
 	})
 	mustPanic("filter short", func() { WinoFilter(make([]float32, 36), make([]float32, 8), 1, 1) })
+	mustPanic("gradient input short", func() { WinoGradInput(make([]float32, 36*16), 16, 16, make([]float32, 60), four, 16, 0, 1) })
+	mustPanic("filter gradient short", func() { WinoFilterGrad(make([]float32, 8), make([]float32, 36), 1, 1) })
 }
