@@ -32,21 +32,22 @@ var winoOff, winoForce bool
 // winoFits reports whether the convolution runs through Winograd: 3×3,
 // stride 1, padding 1, ungrouped, at least 16 channels in and out (below
 // that the products are too thin for the transforms to pay), output rows
-// of at least 16 and tiles that waste at most 15% of their outputs over
-// the edges (56, 28, 32 and 16 waste none, 14 and 7 a third); on a
-// machine with the vector transforms (or when forced).
+// of at least 14 and tiles that waste at most a third of their outputs
+// over the edges (56, 28, 32 and 16 waste none, ResNet's 14 31%: still
+// 1.3× faster at batch 1; its 7, a single group of two tiles a row, is
+// not); on a machine with the vector transforms (or when forced).
 func (g *convGeom) winoFits() bool {
 	if winoOff || !(winoForce || kern.WinoFast()) {
 		return false
 	}
 	p := g.p
 	if g.kh != 3 || g.kw != 3 || p.StrideH != 1 || p.StrideW != 1 || p.PadH != 1 || p.PadW != 1 ||
-		g.g != 1 || g.cg < 16 || g.og < 16 || g.ow < 16 || g.oh < 4 {
+		g.g != 1 || g.cg < 16 || g.og < 16 || g.ow < 14 || g.oh < 4 {
 		return false
 	}
 	const t = kern.WinoTile
 	covered := (g.oh + t - 1) / t * t * ((g.ow + t - 1) / t * t)
-	return float64(covered) <= 1.15*float64(g.ohw())
+	return float64(covered) <= 1.35*float64(g.ohw())
 }
 
 // winoFilters are a convolution's filters transformed and packed for the
@@ -134,9 +135,6 @@ func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, 
 	gpr := (tw + 3) / 4 // groups of four tiles per row of tiles
 	rowsTotal := n * th
 	cq := winoChunk(tw, gpr, rowsTotal, c, k)
-	if chunks := (rowsTotal + cq - 1) / cq; chunks < Threads() && rowsTotal >= Threads() {
-		cq = (rowsTotal + Threads() - 1) / Threads() // every core a chunk
-	}
 	nch := (rowsTotal + cq - 1) / cq
 	wp := 16*gpr + 2
 	maxGroups := (cq*gpr + 3) / 4 * 4
@@ -144,78 +142,116 @@ func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, 
 	// A chunk's padded rows: 4 per row of tiles, plus 2 for the patches'
 	// overlap per image it touches (at most cq, or n).
 	maxRows := tile*cq + 2*min(cq, n)
-	parallelFor(nch, 1, func(lo, hi int) {
-		pb := getCols(c*maxRows*wp + kern.WinoInputSlack)
-		defer putCols(pb)
-		vb := getCols(kern.WinoValues * c * T)
-		defer putCols(vb)
-		mb := getCols(kern.WinoValues * k * T)
-		defer putCols(mb)
-		pad, v, m := *pb, *vb, *mb
-		gin := make([]int32, maxGroups)
-		gout := make([]int32, maxGroups)
-		gmask := make([]uint64, maxGroups)
-		offs := make([]int32, c)
-		for ch := lo; ch < hi; ch++ {
-			q0, q1 := ch*cq, min(rowsTotal, (ch+1)*cq)
-			ng := (q1 - q0) * gpr
-			ngp := (ng + 3) / 4 * 4
-			tn := 4 * ngp
-			i0 := q0 / th // the chunk's first image
-			// The images' shares of the chunk, rows of tiles [a, b) each:
-			// their padded rows one after another in every channel's plane.
-			rows := 0
-			for q := q0; q < q1; {
-				a := q % th
-				b := min(th, a+q1-q)
-				rows += tile*(b-a) + 2
-				q += b - a
+	type scratch struct {
+		pb, vb, mb *[]float32
+		gin, gout  []int32
+		gmask      []uint64
+		offs       []int32
+		pad, v, m  []float32
+	}
+	get := func() *scratch {
+		s := &scratch{pb: getCols(c*maxRows*wp + kern.WinoInputSlack), vb: getCols(kern.WinoValues * c * T), mb: getCols(kern.WinoValues * k * T),
+			gin: make([]int32, maxGroups), gout: make([]int32, maxGroups), gmask: make([]uint64, maxGroups), offs: make([]int32, c)}
+		s.pad, s.v, s.m = *s.pb, *s.vb, *s.mb
+		return s
+	}
+	put := func(s *scratch) { putCols(s.pb); putCols(s.vb); putCols(s.mb) }
+	// run computes chunk ch; split says the chunk is alone on the cores
+	// (too few chunks for them), so its stages are shared out instead:
+	// channels for the transforms, the 36 products.
+	run := func(s *scratch, ch int, split bool) {
+		stage := func(n int, fn func(lo, hi int)) { fn(0, n) }
+		if split {
+			stage = func(n int, fn func(lo, hi int)) { parallelFor(n, 1, fn) }
+		}
+		q0, q1 := ch*cq, min(rowsTotal, (ch+1)*cq)
+		ng := (q1 - q0) * gpr
+		ngp := (ng + 3) / 4 * 4
+		tn := 4 * ngp
+		i0 := q0 / th // the chunk's first image
+		// The images' shares of the chunk, rows of tiles [a, b) each:
+		// their padded rows one after another in every channel's plane.
+		rows := 0
+		for q := q0; q < q1; {
+			a := q % th
+			b := min(th, a+q1-q)
+			rows += tile*(b-a) + 2
+			q += b - a
+		}
+		ps := rows * wp
+		grp := 0
+		for q, at := q0, 0; q < q1; {
+			i, a := q/th, q%th
+			b := min(th, a+q1-q)
+			for ty := a; ty < b; ty++ {
+				for gx := 0; gx < gpr; gx++ {
+					s.gin[grp] = int32((at+tile*(ty-a))*wp + 16*gx)
+					s.gout[grp] = int32((i-i0)*k*h*w + tile*ty*w + 16*gx)
+					s.gmask[grp] = kern.WinoGroupMask(min(tile, h-tile*ty), min(16, w-16*gx))
+					grp++
+				}
 			}
-			ps := rows * wp
-			at, grp := 0, 0
-			for q := q0; q < q1; {
+			at += tile*(b-a) + 2
+			q += b - a
+		}
+		for ; grp < ngp; grp++ {
+			s.gin[grp], s.gout[grp], s.gmask[grp] = 0, 0, 0 // padding: read, never written
+		}
+		clear(s.pad[c*ps : c*ps+kern.WinoInputSlack])
+		for ci := range s.offs {
+			s.offs[ci] = int32(ci * tn)
+		}
+		stage(c, func(c0, c1 int) {
+			for q, at := q0, 0; q < q1; {
 				i, a := q/th, q%th
 				b := min(th, a+q1-q)
-				segRows := tile*(b-a) + 2
-				winoPad(pad, ps, at, in, mask, i, c, h, w, tile*a-1, segRows, wp)
-				for ty := a; ty < b; ty++ {
-					for gx := 0; gx < gpr; gx++ {
-						gin[grp] = int32((at+tile*(ty-a))*wp + 16*gx)
-						gout[grp] = int32((i-i0)*k*h*w + tile*ty*w + 16*gx)
-						gmask[grp] = kern.WinoGroupMask(min(tile, h-tile*ty), min(16, w-16*gx))
-						grp++
-					}
-				}
-				at += segRows
+				winoPad(s.pad, ps, at, in, mask, i, c, c0, c1, h, w, tile*a-1, tile*(b-a)+2, wp)
+				at += tile*(b-a) + 2
 				q += b - a
 			}
-			for ; grp < ngp; grp++ {
-				gin[grp], gout[grp], gmask[grp] = 0, 0, 0 // padding: read, never written
+			kern.WinoInput(s.v[c0*tn:], c*tn, tn, s.pad[c0*ps:c*ps+kern.WinoInputSlack], s.gin[:ngp], wp, ps, c1-c0)
+		})
+		stage(kern.WinoValues, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				kern.SgemmIndirectBPacked(f.pa[xi], tn, s.v[xi*c*tn:], s.offs, s.m[xi*k*tn:], tn, false)
 			}
-			clear(pad[c*ps : c*ps+kern.WinoInputSlack])
-			kern.WinoInput(v, c*tn, tn, pad[:c*ps+kern.WinoInputSlack], gin[:ngp], wp, ps, c)
-			for ci := range offs {
-				offs[ci] = int32(ci * tn)
-			}
-			for xi := 0; xi < kern.WinoValues; xi++ {
-				kern.SgemmIndirectBPacked(f.pa[xi], tn, v[xi*c*tn:], offs, m[xi*k*tn:], tn, false)
-			}
-			base := i0 * k * h * w
-			var r []float32
+		})
+		stage(k, func(k0, k1 int) {
+			base := (i0*k + k0) * h * w
+			var r, bs []float32
 			if res != nil {
 				r = res[base:]
 			}
-			kern.WinoOutput(out[base:], gout[:ngp], gmask[:ngp], w, h*w, m, k*tn, tn, k, bias, r, relu, bound)
+			if bias != nil {
+				bs = bias[k0:]
+			}
+			kern.WinoOutput(out[base:], s.gout[:ngp], s.gmask[:ngp], w, h*w, s.m[k0*tn:], k*tn, tn, k1-k0, bs, r, relu, bound)
+		})
+	}
+	if nch < Threads() {
+		s := get()
+		defer put(s)
+		for ch := 0; ch < nch; ch++ {
+			run(s, ch, true)
+		}
+		return
+	}
+	parallelFor(nch, 1, func(lo, hi int) {
+		s := get()
+		defer put(s)
+		for ch := lo; ch < hi; ch++ {
+			run(s, ch, false)
 		}
 	})
 }
 
-// winoPad copies rows y0 … y0+rows−1 of image i's c channels of in
-// ([·, c, h, w], masked by mask's ReLU rule when not nil) into dst at row
-// at of each channel's plane (ps floats, rows of wp), each row shifted one
-// column right; rows outside the image and the columns around it are zero.
-func winoPad(dst []float32, ps, at int, in, mask []float32, i, c, h, w, y0, rows, wp int) {
-	for ci := 0; ci < c; ci++ {
+// winoPad copies rows y0 … y0+rows−1 of channels [c0, c1) of image i
+// (of c) of in ([·, c, h, w], masked by mask's ReLU rule when not nil)
+// into dst at row at of each channel's plane (ps floats, rows of wp),
+// each row shifted one column right; rows outside the image and the
+// columns around it are zero.
+func winoPad(dst []float32, ps, at int, in, mask []float32, i, c, c0, c1, h, w, y0, rows, wp int) {
+	for ci := c0; ci < c1; ci++ {
 		plane := dst[ci*ps+at*wp : ci*ps+(at+rows)*wp]
 		for r := 0; r < rows; r++ {
 			row := plane[r*wp : (r+1)*wp]
@@ -282,7 +318,7 @@ func winoWeightGrad(x, dy, ym []float32, n, c, k, h, w, blocks int, serial bool)
 		gin, gdy := make([]int32, ngp), make([]int32, ngp)
 		for j := 0; j < ni; j++ {
 			i := i0 + j
-			winoPad(xp, psx, j*xRows, x, nil, i, c, h, w, -1, xRows, wp)
+			winoPad(xp, psx, j*xRows, x, nil, i, c, 0, c, h, w, -1, xRows, wp)
 			for kk := 0; kk < k; kk++ {
 				plane := dp[kk*psd+j*tile*th*wd : kk*psd+(j+1)*tile*th*wd]
 				var s float64

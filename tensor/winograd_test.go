@@ -6,15 +6,17 @@ import (
 )
 
 // winoCases take the Winograd path: whole tiles, a last tile overhanging
-// the output (30 = 7½ tiles), rows of tiles not a whole number of groups
-// of four (44 = 11 tiles), images with so few tiles that a chunk spans
-// several of them, and a lone image.
+// the output (30 = 7½ tiles, 14 = 3½), rows of tiles not a whole number of
+// groups of four (44 = 11 tiles), images with so few tiles that a chunk
+// spans several of them, and lone images.
 var winoCases = []convCase{
 	{"16x16", 2, 16, 16, 16, 16, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 	{"overhang 30x30", 1, 16, 30, 30, 24, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 	{"11 tiles a row", 3, 32, 20, 44, 16, 3, 3, ConvParams{PadH: 1, PadW: 1}, false},
 	{"small images", 5, 16, 8, 16, 32, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 	{"one image 56", 1, 16, 56, 56, 16, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+	// One chunk for two or more cores: its stages are shared out.
+	{"one image 14", 1, 24, 14, 14, 40, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
 }
 
 // withWino runs f with the Winograd path forced on where the vector
