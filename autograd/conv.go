@@ -10,7 +10,13 @@ import "github.com/glassbox-ml/glassbox/tensor"
 //
 // Its backward gives gradients for x (saliency and Grad-CAM need them),
 // w and b; the input gradient is only computed when x requires one.
+//
+// With frozen filters (no gradient for w or b: an explanation's forward
+// and input gradient) it asks for exact sums (tensor.ConvParams.Exact), so
+// which rectifier units are on, and so the gradients, agree with other
+// frameworks'; training keeps the fast algorithms.
 func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
+	p = exactIfFrozen(p, w, b)
 	z := tensor.Conv2D(x.Value, w.Value, valueOrNil(b), p)
 	return tp.record(z, func(g *tensor.Tensor) {
 		if r := tp.rule; r != nil && r.Linear != nil && x.requiresGrad {
@@ -86,6 +92,7 @@ func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
 // neither a pass over the output nor an intermediate tensor for the
 // rectifier. nn.Sequential uses it for a Conv2D followed by a ReLU.
 func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
+	p = exactIfFrozen(p, w, b)
 	if tp.Rule() != nil {
 		// A rule treats the convolution and the rectifier differently.
 		return tp.ReLU(tp.Conv2D(x, w, b, p))
@@ -108,4 +115,13 @@ func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
 // explanation's gradient with respect to the input.
 func paramGrads(w, b *Var) bool {
 	return w.requiresGrad || b != nil && b.requiresGrad
+}
+
+// exactIfFrozen returns p asking for exact sums when the filters take no
+// gradient (see Tape.Conv2D).
+func exactIfFrozen(p tensor.ConvParams, w, b *Var) tensor.ConvParams {
+	if !paramGrads(w, b) {
+		p.Exact = true
+	}
+	return p
 }

@@ -284,3 +284,57 @@ func TestFreezeSkipsParameterGradients(t *testing.T) {
 		}
 	}
 }
+
+// Frozen filters (an explanation) run the convolution with exact sums
+// (tensor.ConvParams.Exact), trainable ones with the fast algorithms: on
+// a layer Winograd takes (3×3 "same", 16 channels), the frozen forward
+// and input gradient are those of the Exact call, bit for bit, and the
+// trainable forward that of the plain call.
+func TestFrozenConvolutionIsExact(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	xs := tensor.RandN(rng, 0, 1, 2, 16, 16, 16)
+	w := Param(tensor.RandN(rng, 0, 0.2, 16, 16, 3, 3), "w")
+	b := Param(tensor.RandN(rng, 0, 1, 16), "b")
+	p := tensor.ConvParams{PadH: 1, PadW: 1}
+	exact := p
+	exact.Exact = true
+	for _, relu := range []bool{false, true} {
+		run := func() (y, dx *tensor.Tensor) {
+			tp := NewTape()
+			x := Input(xs)
+			var v *Var
+			if relu {
+				v = tp.Conv2DReLU(x, w, b, p)
+			} else {
+				v = tp.Conv2D(x, w, b, p)
+			}
+			if err := tp.Backward(tp.Sum(v, false)); err != nil {
+				t.Fatal(err)
+			}
+			return v.Value, x.Grad
+		}
+		plain := tensor.Conv2D(xs, w.Value, b.Value, p)
+		want := tensor.Conv2D(xs, w.Value, b.Value, exact)
+		if relu {
+			plain = tensor.Conv2DReLU(xs, w.Value, b.Value, p)
+			want = tensor.Conv2DReLU(xs, w.Value, b.Value, exact)
+		}
+		y, _ := run()
+		if !tensor.AllClose(y, plain, 0, 0) {
+			t.Fatalf("relu=%v: a trainable layer's forward is not the plain call's", relu)
+		}
+		thaw := Freeze([]*Var{w, b})
+		y, dx := run()
+		thaw()
+		if !tensor.AllClose(y, want, 0, 0) {
+			t.Fatalf("relu=%v: a frozen layer's forward is not the exact sums'", relu)
+		}
+		var mask *tensor.Tensor
+		if relu {
+			mask = want
+		}
+		if wantDX := tensor.Conv2DInputGrad(xs, w.Value, mask, tensor.Ones(want.Shape()...), exact); !tensor.AllClose(dx, wantDX, 0, 0) {
+			t.Fatalf("relu=%v: a frozen layer's input gradient is not the exact sums'", relu)
+		}
+	}
+}

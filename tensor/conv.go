@@ -22,6 +22,12 @@ type ConvParams struct {
 	// once for every call, instead of each call packing them again. For
 	// filters that no longer change: see PrepareConvFilters.
 	Prepared *ConvFilters `json:"-"`
+	// Exact asks for the direct sums: no Winograd (whose output is a few
+	// 1e-6 of its terms' size off them, about thirty times the direct
+	// sum's rounding). Gradient explanations set it (autograd does, for
+	// frozen filters): a rectifier unit that sits that close to zero would
+	// flip, and with it the gradient, against other frameworks'.
+	Exact bool `json:"-"`
 }
 
 // ConvFilters are a convolution's filters packed once for the GEMM

@@ -35,9 +35,10 @@ var winoOff, winoForce bool
 // of at least 14 and tiles that waste at most a third of their outputs
 // over the edges (56, 28, 32 and 16 waste none, ResNet's 14 31%: still
 // 1.3× faster at batch 1; its 7, a single group of two tiles a row, is
-// not); on a machine with the vector transforms (or when forced).
+// not); on a machine with the vector transforms (or when forced); unless
+// the exact sums are asked for (ConvParams.Exact).
 func (g *convGeom) winoFits() bool {
-	if winoOff || !(winoForce || kern.WinoFast()) {
+	if winoOff || g.p.Exact || !(winoForce || kern.WinoFast()) {
 		return false
 	}
 	p := g.p

@@ -193,3 +193,29 @@ func TestWinogradDeterministic(t *testing.T) {
 		}
 	})
 }
+
+// ConvParams.Exact keeps a layer Winograd would take on the direct sums:
+// the same bits as with Winograd off, forward and gradients.
+func TestWinogradExact(t *testing.T) {
+	withWino(t, func() {
+		tc := winoCases[0]
+		x, w, b := tc.tensors(4600)
+		p := tc.p
+		p.Exact = true
+		y := Conv2D(x, w, b, p)
+		dy := RandN(NewRNG(4601), 0, 1, y.Shape()...)
+		dx, dw, _ := Conv2DBackward(x, w, dy, p, true)
+		if wy := Conv2D(x, w, b, tc.p); bitsEqual(wy.Data(), y.Data()) {
+			t.Fatal("Winograd and the exact sums gave the same bits: the test shows nothing")
+		}
+		winoOff = true
+		defer func() { winoOff = false }()
+		if want := Conv2D(x, w, b, tc.p); !bitsEqual(y.Data(), want.Data()) {
+			t.Fatal("Exact forward differs from the direct path")
+		}
+		wx, ww, _ := Conv2DBackward(x, w, dy, tc.p, true)
+		if !bitsEqual(dx.Data(), wx.Data()) || !bitsEqual(dw.Data(), ww.Data()) {
+			t.Fatal("Exact gradients differ from the direct path's")
+		}
+	})
+}
