@@ -13,7 +13,10 @@
 // the library's own choice) is tried in a short probe, the ones that crash
 // (SkylakeX needs AVX-512) are dropped and the fastest is kept. These
 // variables are set for the child only. Rounds alternate glassbox and numpy
-// so that noise from other work on the machine falls on both.
+// so that noise from other work on the machine falls on both, and the ratio
+// is the median of the rounds' ratios (each round's glassbox median over
+// numpy's, seconds apart), as bench/train and bench/onnx pair theirs: a
+// busy stretch then costs one round's ratio, not the whole median.
 //
 // The peak is measured, not computed from a clock: a register-only loop of
 // independent FMAs (AVX-512 and AVX2, whichever the CPU has) on 1 thread
@@ -68,7 +71,7 @@ type peerResult struct {
 }
 
 func main() {
-	rounds := flag.Int("rounds", 2, "rounds; each times glassbox then numpy")
+	rounds := flag.Int("rounds", 3, "rounds; each times glassbox then numpy (the ratio is the median of the rounds')")
 	reps := flag.Int("reps", 5, "timed repetitions per shape per round")
 	minTime := flag.Duration("min-time", 100*time.Millisecond, "minimum duration of one repetition")
 	python := flag.String("python", "/usr/bin/python3", "python interpreter with numpy")
@@ -107,12 +110,18 @@ func main() {
 
 	ours := make([][]float64, len(shapes))
 	theirs := make([][]float64, len(shapes))
+	// paired[i]: each round's glassbox/numpy ratio for shape i, the two
+	// medians of that round's repetitions, timed seconds apart.
+	paired := make([][]float64, len(shapes))
 	var serial1024 []float64
 	var peaks []peak
 	var peerInfo peerResult
 	for r := 0; r < *rounds; r++ {
+		roundOurs := make([]float64, len(shapes))
 		for i, s := range shapes {
-			ours[i] = append(ours[i], timeGlassbox(s, *reps, *minTime)...)
+			t := timeGlassbox(s, *reps, *minTime)
+			ours[i] = append(ours[i], t...)
+			roundOurs[i] = median(t)
 		}
 		peaks = bestPeaks(peaks, measurePeaks(threads))
 		if *scaling && threads > 1 {
@@ -130,6 +139,7 @@ func main() {
 			peerInfo = res
 			for i := range shapes {
 				theirs[i] = append(theirs[i], res.Results[i].Gflops...)
+				paired[i] = append(paired[i], roundOurs[i]/median(res.Results[i].Gflops))
 			}
 		}
 	}
@@ -145,7 +155,8 @@ func main() {
 		fmt.Printf("FMA peak (register-only loop, best of every round's 3 tries) %s: %.1f GFLOP/s on 1 thread, %.1f on %d (%.2f×)\n",
 			p.name, p.one, p.multi, threads, p.multi/p.one)
 	}
-	fmt.Printf("median GFLOP/s over %d rounds × %d repetitions (shapes are m×k×n: C[m×n] = A[m×k]·B[k×n])\n", *rounds, *reps)
+	fmt.Printf("median GFLOP/s over %d rounds × %d repetitions (shapes are m×k×n: C[m×n] = A[m×k]·B[k×n]);\n", *rounds, *reps)
+	fmt.Println("glassbox/numpy: the median of the rounds' ratios (each round's two medians), the rounds' in brackets")
 	ourISA, theirISA := isaOf(tensor.KernelName()), "avx2"
 	if avx512Arch(coretype) || avx512Arch(peerInfo.Architecture) {
 		theirISA = "avx512"
@@ -163,7 +174,11 @@ func main() {
 		g := median(ours[i])
 		if peerOK {
 			p := median(theirs[i])
-			fmt.Fprintf(tw, "%s\t%.1f\t%s\t%.1f\t%s\t%.2f\t\n", s.name, g, pct(g, ourPeak), p, pct(p, theirPeak), g/p)
+			rs := make([]string, len(paired[i]))
+			for j, v := range paired[i] {
+				rs[j] = fmt.Sprintf("%.2f", v)
+			}
+			fmt.Fprintf(tw, "%s\t%.1f\t%s\t%.1f\t%s\t%.2f (%s)\t\n", s.name, g, pct(g, ourPeak), p, pct(p, theirPeak), median(paired[i]), strings.Join(rs, ", "))
 		} else {
 			fmt.Fprintf(tw, "%s\t%.1f\t%s\t-\t-\t-\t\n", s.name, g, pct(g, ourPeak))
 		}
