@@ -1,7 +1,9 @@
 // Package kern holds glassbox's hot CPU kernels: a packed, cache-blocked
 // single-precision matrix multiply (Sgemm), its indirect variants for
 // convolution (SgemmIndirectB, SgemmIndirectBT), vector kernels (Saxpy,
-// Sdot, Sscal; AddBias, ReLUGrad, Tanh, Sigmoid for activations) and the
+// Sdot, Sscal; AddBias, ReLUGrad, Tanh, Sigmoid for activations), the
+// Winograd F(4×4, 3×3) transforms the 3×3 convolutions use (WinoInput,
+// WinoOutput, WinoGradInput, WinoFilter, WinoFilterGrad) and the
 // persistent worker pool (ParallelFor, Threads) that spreads them over the
 // cores.
 //
