@@ -150,8 +150,10 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 	}
 	hw, ohw, kk := g.h*g.w, g.ohw(), g.kh*g.kw
 	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w) {
-		// Small planes (MobileNet's 14×14 and 7×7 stages): a row a vector,
-		// read in place, many planes a call (kern.DepthwiseSmall3x3).
+		// 3×3 "same": read in place, 16 columns a vector, many planes a
+		// call (kern.DepthwiseSmall3x3); the padded copy had cost the
+		// 7×7 planes more than their arithmetic, and MobileNetV2's
+		// 32×112×112 layer 113 µs against 66–70 µs in place.
 		bias := bd
 		if bias == nil {
 			bias = make([]float32, g.c)

@@ -3,17 +3,17 @@ package kern
 import "fmt"
 
 // DepthwiseSmall3x3 computes planes consecutive planes of a 3×3,
-// stride-1, one-pixel-padded depthwise convolution whose planes are at
-// most 16 wide (MobileNet's 14×14 and 7×7 stages): plane p of dst (h rows
-// of w, stored like src) is src's plane p convolved with the 3×3 filter
-// wts[9p : 9p+9], plus bias[p], rectified when relu, bounded above by
-// bound when bound > 0, with each output row one vector and the padding
-// read through masks: no padded copy of the plane and no copy out, which
-// cost a 7×7 plane more than its arithmetic. Each output is its bias then
-// the taps in row-major order, one FMA each (the bits of DepthwiseFlat's
-// sums from the bias). It reports false, having done nothing, where there
-// is no vector kernel for it (no AVX-512, or a plane wider than 16); it
-// panics when a slice is short.
+// stride-1, one-pixel-padded depthwise convolution read in place: plane p
+// of dst (h rows of w, stored like src) is src's plane p convolved with
+// the 3×3 filter wts[9p : 9p+9], plus bias[p], rectified when relu,
+// bounded above by bound when bound > 0, each output row 16 columns a
+// vector with the padding read through masks: no padded copy of the plane
+// and no copy out (MobileNet's 7×7 planes cost more in those copies than
+// in their arithmetic, and its 112×112 ones a copy of 50 KB each). Each
+// output is its bias then the taps in row-major order, one FMA each (the
+// bits of DepthwiseFlat's sums from the bias). It reports false, having
+// done nothing, where there is no vector kernel for it (no AVX-512, or a
+// plane wider than maxDWSmallWidth); it panics when a slice is short.
 func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32, relu bool, bound float32) bool {
 	if !DepthwiseSmallFast(w) || h < 1 || planes < 1 {
 		return false
@@ -28,13 +28,28 @@ func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32
 	if bound > 0 {
 		flags |= 2
 	}
-	left := (uint64(1)<<w - 1) &^ 1
-	mid := uint64(1)<<w - 1
-	right := uint64(1)<<(w-1) - 1
-	dwSmallAsm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], flags, bound, left|mid<<16|right<<32)
+	// Per chunk of 16 columns: the lanes the left tap may read (not
+	// column −1), the row's columns, and those the right tap may read (not
+	// column w).
+	var masks [maxDWSmallWidth / 16]uint64
+	for c := 0; c*16 < w; c++ {
+		valid := min(16, w-16*c)
+		mid := uint64(1)<<valid - 1
+		left := mid
+		if c == 0 {
+			left &^= 1
+		}
+		right := uint64(1)<<min(valid, w-1-16*c) - 1
+		masks[c] = left | mid<<16 | right<<32
+	}
+	dwSmallAsm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], flags, bound, &masks[0])
 	return true
 }
 
+// maxDWSmallWidth is the widest plane DepthwiseSmall3x3 takes (its mask
+// table lives on the stack).
+const maxDWSmallWidth = 1024
+
 // DepthwiseSmallFast reports whether DepthwiseSmall3x3 takes planes w
 // wide here.
-func DepthwiseSmallFast(w int) bool { return indWide() && w >= 1 && w <= 16 }
+func DepthwiseSmallFast(w int) bool { return indWide() && w >= 1 && w <= maxDWSmallWidth }

@@ -3,8 +3,8 @@
 package kern
 
 //go:noescape
-func dw3x3SmallAVX512(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks uint64)
+func dw3x3SmallAVX512(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64)
 
-func dwSmallAsm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks uint64) {
+func dwSmallAsm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64) {
 	dw3x3SmallAVX512(dst, src, w, h, planes, wts, bias, flags, bound, masks)
 }

@@ -4,6 +4,6 @@ package kern
 
 // dwSmallAsm is never reached here: DepthwiseSmall3x3 reports false first
 // (indWide is false without amd64 assembly).
-func dwSmallAsm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks uint64) {
+func dwSmallAsm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64) {
 	panic("kern: no DepthwiseSmall3x3 kernel")
 }

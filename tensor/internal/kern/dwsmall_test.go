@@ -7,11 +7,13 @@ import (
 	"testing"
 )
 
-// TestDepthwiseSmall3x3 checks the small-plane kernel against the float64
-// definition (3×3, stride 1, zero padding 1) for every width it takes and
+// TestDepthwiseSmall3x3 checks the in-place kernel against the float64
+// definition (3×3, stride 1, zero padding 1) for widths around its vectors and
 // heights from one row, with and without the rectifier and the bound,
-// over several planes with their own filters and biases; that nothing
-// past the planes is written; and that it declines planes wider than 16.
+// over several planes with their own filters and biases, for planes of
+// one vector and of several (a last one partial or whole); that nothing
+// past the planes is written; and that it declines planes wider than
+// maxDWSmallWidth.
 func TestDepthwiseSmall3x3(t *testing.T) {
 	if !indWide() {
 		if DepthwiseSmall3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
@@ -20,7 +22,7 @@ func TestDepthwiseSmall3x3(t *testing.T) {
 		return
 	}
 	rng := rand.New(rand.NewPCG(31, 32))
-	for w := 1; w <= 16; w++ {
+	for _, w := range []int{1, 2, 3, 5, 7, 14, 15, 16, 17, 31, 32, 33, 56, 112} {
 		for _, h := range []int{1, 2, 3, 7, 14} {
 			for _, mode := range []struct {
 				relu  bool
@@ -75,7 +77,8 @@ func TestDepthwiseSmall3x3(t *testing.T) {
 			}
 		}
 	}
-	if DepthwiseSmall3x3(make([]float32, 17), make([]float32, 17), 17, 1, 1, make([]float32, 9), make([]float32, 1), false, 0) {
-		t.Fatal("took a plane 17 wide")
+	const wide = maxDWSmallWidth + 1
+	if DepthwiseSmall3x3(make([]float32, wide), make([]float32, wide), wide, 1, 1, make([]float32, 9), make([]float32, 1), false, 0) {
+		t.Fatalf("took a plane %d wide", wide)
 	}
 }
