@@ -149,11 +149,19 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 		bd = b.Data()
 	}
 	hw, ohw, kk := g.h*g.w, g.ohw(), g.kh*g.kw
-	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w) {
-		// 3×3 "same": read in place, 16 columns a vector, many planes a
-		// call (kern.DepthwiseSmall3x3); the padded copy had cost the
-		// 7×7 planes more than their arithmetic, and MobileNetV2's
-		// 32×112×112 layer 113 µs against 66–70 µs in place.
+	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == p.StrideW && p.StrideH <= 2 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w) {
+		// 3×3 "same" or stride 2 (MobileNet's downsampling): read in
+		// place, 16 columns a vector, many planes a call
+		// (kern.DepthwiseSmall3x3; at stride 2 kern.DepthwiseStride2x3x3
+		// splits the columns into even and odd in registers). The padded
+		// or phase-split copy had cost the 7×7 planes more than their
+		// arithmetic, and MobileNetV2's 32×112×112 layer 113 µs against
+		// 66–70 µs in place, its 96×112×112 stride-2 one 500–560 µs
+		// against 286–307.
+		run := kern.DepthwiseSmall3x3
+		if p.StrideH == 2 {
+			run = kern.DepthwiseStride2x3x3
+		}
 		bias := bd
 		if bias == nil {
 			bias = make([]float32, g.c)
@@ -161,9 +169,9 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 		parallelFor(g.n*g.c, max(1, (1<<14)/max(1, hw)), func(lo, hi int) {
 			for pc := lo; pc < hi; {
 				c := pc % g.c
-				run := min(hi-pc, g.c-c) // planes of one image: consecutive filters
-				kern.DepthwiseSmall3x3(yd[pc*hw:], xd[pc*hw:], g.w, g.h, run, wd[c*kk:], bias[c:], relu, bound)
-				pc += run
+				planes := min(hi-pc, g.c-c) // planes of one image: consecutive filters
+				run(yd[pc*ohw:], xd[pc*hw:], g.w, g.h, planes, wd[c*kk:], bias[c:], relu, bound)
+				pc += planes
 			}
 		})
 		return y

@@ -7,3 +7,9 @@ package kern
 func dwSmallAsm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64) {
 	panic("kern: no DepthwiseSmall3x3 kernel")
 }
+
+// dwS2Asm is never reached here either: DepthwiseStride2x3x3 reports false
+// first.
+func dwS2Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64, ow, oh int) {
+	panic("kern: no DepthwiseStride2x3x3 kernel")
+}

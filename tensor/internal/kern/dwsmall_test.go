@@ -7,29 +7,23 @@ import (
 	"testing"
 )
 
-// TestDepthwiseSmall3x3 checks the in-place kernel against the float64
-// definition (3×3, stride 1, zero padding 1) for widths around its vectors and
-// heights from one row, with and without the rectifier and the bound,
-// over several planes with their own filters and biases, for planes of
-// one vector and of several (a last one partial or whole); that nothing
-// past the planes is written; and that it declines planes wider than
-// maxDWSmallWidth.
-func TestDepthwiseSmall3x3(t *testing.T) {
-	if !indWide() {
-		if DepthwiseSmall3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
-			t.Fatal("ran without the AVX-512 kernel")
-		}
-		return
-	}
-	rng := rand.New(rand.NewPCG(31, 32))
-	for _, w := range []int{1, 2, 3, 5, 7, 14, 15, 16, 17, 31, 32, 33, 56, 112} {
-		for _, h := range []int{1, 2, 3, 7, 14} {
+// checkDepthwiseInPlace runs an in-place 3×3 depthwise kernel (run) at
+// the given stride (1 or 2, padding 1) against the float64 definition, for
+// every width and height given, with and without the rectifier and the
+// bound, over several planes with their own filters and biases; nothing
+// past the output planes may be written.
+func checkDepthwiseInPlace(t *testing.T, stride int, widths, heights []int, seed uint64, run func(dst, src []float32, w, h, planes int, wts, bias []float32, relu bool, bound float32) bool) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	for _, w := range widths {
+		for _, h := range heights {
 			for _, mode := range []struct {
 				relu  bool
 				bound float32
 			}{{false, 0}, {true, 0}, {true, 0.5}} {
-				name := fmt.Sprintf("w%d h%d relu %v bound %v", w, h, mode.relu, mode.bound)
+				name := fmt.Sprintf("stride %d w%d h%d relu %v bound %v", stride, w, h, mode.relu, mode.bound)
 				const planes = 3
+				ow, oh := (w-1)/stride+1, (h-1)/stride+1
 				src := make([]float32, planes*w*h)
 				for i := range src {
 					src[i] = float32(rng.NormFloat64())
@@ -40,25 +34,25 @@ func TestDepthwiseSmall3x3(t *testing.T) {
 				}
 				bias := []float32{0.25, -0.5, 0}
 				const sentinel = 777
-				dst := make([]float32, planes*w*h+20)
+				dst := make([]float32, planes*ow*oh+20)
 				for i := range dst {
 					dst[i] = sentinel
 				}
-				if !DepthwiseSmall3x3(dst, src, w, h, planes, wts, bias, mode.relu, mode.bound) {
+				if !run(dst, src, w, h, planes, wts, bias, mode.relu, mode.bound) {
 					t.Fatalf("%s: declined", name)
 				}
 				for i := range dst {
-					if i >= planes*w*h {
+					if i >= planes*ow*oh {
 						if dst[i] != sentinel {
 							t.Fatalf("%s: wrote past the planes at %d", name, i)
 						}
 						continue
 					}
-					p, y, x := i/(w*h), i%(w*h)/w, i%w
+					p, y, x := i/(ow*oh), i%(ow*oh)/ow, i%ow
 					s := float64(bias[p])
 					for ki := 0; ki < 3; ki++ {
 						for kj := 0; kj < 3; kj++ {
-							iy, ix := y+ki-1, x+kj-1
+							iy, ix := stride*y+ki-1, stride*x+kj-1
 							if iy >= 0 && iy < h && ix >= 0 && ix < w {
 								s += float64(wts[9*p+3*ki+kj]) * float64(src[p*w*h+iy*w+ix])
 							}
@@ -77,8 +71,33 @@ func TestDepthwiseSmall3x3(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDepthwiseSmall3x3 checks the in-place stride-1 kernel for planes of
+// one vector and of several (a last one partial or whole), heights from
+// one row, and that it declines planes wider than maxDWSmallWidth.
+func TestDepthwiseSmall3x3(t *testing.T) {
+	if !indWide() {
+		if DepthwiseSmall3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
+			t.Fatal("ran without the AVX-512 kernel")
+		}
+		return
+	}
+	checkDepthwiseInPlace(t, 1, []int{1, 2, 3, 5, 7, 14, 15, 16, 17, 31, 32, 33, 56, 112}, []int{1, 2, 3, 7, 14}, 31, DepthwiseSmall3x3)
 	const wide = maxDWSmallWidth + 1
 	if DepthwiseSmall3x3(make([]float32, wide), make([]float32, wide), wide, 1, 1, make([]float32, 9), make([]float32, 1), false, 0) {
 		t.Fatalf("took a plane %d wide", wide)
 	}
+}
+
+// TestDepthwiseStride2x3x3 checks the stride-2 in-place kernel for odd and
+// even widths and heights around its vectors (16 outputs from 32 columns).
+func TestDepthwiseStride2x3x3(t *testing.T) {
+	if !indWide() {
+		if DepthwiseStride2x3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
+			t.Fatal("ran without the AVX-512 kernel")
+		}
+		return
+	}
+	checkDepthwiseInPlace(t, 2, []int{1, 2, 3, 7, 14, 31, 32, 33, 34, 63, 65, 112, 113}, []int{1, 2, 3, 14, 15}, 33, DepthwiseStride2x3x3)
 }
