@@ -173,17 +173,10 @@ func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, 
 		// The images' shares of the chunk, rows of tiles [a, b) each:
 		// their padded rows one after another in every channel's plane.
 		rows := 0
-		for q := q0; q < q1; {
-			a := q % th
-			b := min(th, a+q1-q)
-			rows += tile*(b-a) + 2
-			q += b - a
-		}
+		winoSegments(q0, q1, th, func(_, a, b int) { rows += tile*(b-a) + 2 })
 		ps := rows * wp
-		grp := 0
-		for q, at := q0, 0; q < q1; {
-			i, a := q/th, q%th
-			b := min(th, a+q1-q)
+		grp, at := 0, 0
+		winoSegments(q0, q1, th, func(i, a, b int) {
 			for ty := a; ty < b; ty++ {
 				for gx := 0; gx < gpr; gx++ {
 					s.gin[grp] = int32((at+tile*(ty-a))*wp + 16*gx)
@@ -193,8 +186,7 @@ func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, 
 				}
 			}
 			at += tile*(b-a) + 2
-			q += b - a
-		}
+		})
 		for ; grp < ngp; grp++ {
 			s.gin[grp], s.gout[grp], s.gmask[grp] = 0, 0, 0 // padding: read, never written
 		}
@@ -203,13 +195,11 @@ func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, 
 			s.offs[ci] = int32(ci * tn)
 		}
 		stage(c, func(c0, c1 int) {
-			for q, at := q0, 0; q < q1; {
-				i, a := q/th, q%th
-				b := min(th, a+q1-q)
+			at := 0
+			winoSegments(q0, q1, th, func(i, a, b int) {
 				winoPad(s.pad, ps, at, in, mask, i, c, c0, c1, h, w, tile*a-1, tile*(b-a)+2, wp)
 				at += tile*(b-a) + 2
-				q += b - a
-			}
+			})
 			kern.WinoInput(s.v[c0*tn:], c*tn, tn, s.pad[c0*ps:c*ps+kern.WinoInputSlack], s.gin[:ngp], wp, ps, c1-c0)
 		})
 		stage(kern.WinoValues, func(lo, hi int) {
@@ -246,6 +236,18 @@ func winoConv(out, in, mask []float32, n, c, k, h, w int, f *winoFilters, bias, 
 	})
 }
 
+// winoSegments calls fn for each image's share of the batch's rows of
+// tiles [q0, q1) (th rows of tiles an image), in order: image i, its rows
+// of tiles [a, b).
+func winoSegments(q0, q1, th int, fn func(i, a, b int)) {
+	for q := q0; q < q1; {
+		i, a := q/th, q%th
+		b := min(th, a+q1-q)
+		fn(i, a, b)
+		q += b - a
+	}
+}
+
 // winoPad copies rows y0 … y0+rows−1 of channels [c0, c1) of image i
 // (of c) of in ([·, c, h, w], masked by mask's ReLU rule when not nil)
 // into dst at row at of each channel's plane (ps floats, rows of wp),
@@ -273,22 +275,36 @@ func winoPad(dst []float32, ps, at int, in, mask []float32, i, c, c0, c1, h, w, 
 	}
 }
 
+// winoGradChunkBytes bounds one chunk of the weight gradient's
+// transformed input and output gradient: its tiles are the inner
+// dimension of the 36 products, so longer chunks run them faster, but a
+// block of images of ResNet's 56×56 at 64 channels had taken 58 MB each
+// way (460 MB at 16 images a block) before blocks were cut into chunks.
+// (A variable so that a test can cut small layers into many chunks.)
+var winoGradChunkBytes = 8 << 20
+
 // winoWeightGrad returns the weight and bias gradients of the 3×3,
 // padding-1 convolution of x ([n, c, h, w]) whose output gradient is dy
 // ([n, k, h, w], masked by ym's ReLU rule when ym is not nil), through
 // Winograd: dw = Gᵀ[Σ over tiles (A dy Aᵀ) ⊙ (Bᵀ x B)]G, the adjoint of
 // the forward's transforms (kern.WinoGradInput, kern.WinoFilterGrad). The
 // batch is cut into blocks of images (the direct path's fixed partition,
-// so results do not depend on the core count); each block transforms its
-// images and sums its tiles in 36 GEMMs of filters × channels, and the
-// blocks' sums are added in block order.
+// so results do not depend on the core count), a block into chunks of
+// rows of tiles (fixed by the shapes); each chunk transforms its tiles and
+// adds their products to its block's sums in 36 GEMMs of filters ×
+// channels, and the blocks' sums are added in block order.
 func winoWeightGrad(x, dy, ym []float32, n, c, k, h, w, blocks int, serial bool) (dw, db *Tensor) {
 	const tile = kern.WinoTile
 	th, tw := (h+tile-1)/tile, (w+tile-1)/tile
 	gpr := (tw + 3) / 4
 	wp := 16*gpr + 2 // the input's padded rows
 	wd := 16 * gpr   // the output gradient's rows, zero past w
-	xRows := tile*th + 2
+	maxT := max(32, winoGradChunkBytes/(kern.WinoValues*4*(c+k)))
+	cq := max(1, maxT/(4*gpr)) // rows of tiles a chunk
+	maxGroups := (cq*gpr + 3) / 4 * 4
+	T := 4 * maxGroups
+	maxXRows := tile*cq + 2*min(cq, n)
+	maxDRows := tile*cq + tile // four zero rows at the end: the padding groups
 	kc := kern.WinoValues * k * c
 	partial := make([]*[]float32, blocks)
 	sums := make([]float64, n*k) // per image and channel, for db
@@ -299,67 +315,77 @@ func winoWeightGrad(x, dy, ym []float32, n, c, k, h, w, blocks int, serial bool)
 	// block transforms and sums the tiles of block b's images (its
 	// scratch returned before the next block's is taken).
 	block := func(b int) {
-		i0, i1 := b*n/blocks, (b+1)*n/blocks
-		ni := i1 - i0
-		ng := ni * th * gpr
-		ngp := (ng + 3) / 4 * 4
-		T := 4 * ngp
-		psx := ni * xRows * wp
-		psd := (ni*tile*th + tile) * wd // four zero rows at the end: the padding groups
-		xb := getCols(c*psx + kern.WinoInputSlack)
+		xb := getCols(c*maxXRows*wp + kern.WinoInputSlack)
 		defer putCols(xb)
-		dyb := getCols(k * psd)
+		dyb := getCols(k * maxDRows * wd)
 		defer putCols(dyb)
 		vb := getCols(kern.WinoValues * c * T)
 		defer putCols(vb)
 		eb := getCols(kern.WinoValues * k * T)
 		defer putCols(eb)
 		xp, dp, v, e := *xb, *dyb, *vb, *eb
-		clear(xp[c*psx:])
-		gin, gdy := make([]int32, ngp), make([]int32, ngp)
-		for j := 0; j < ni; j++ {
-			i := i0 + j
-			winoPad(xp, psx, j*xRows, x, nil, i, c, 0, c, h, w, -1, xRows, wp)
-			for kk := 0; kk < k; kk++ {
-				plane := dp[kk*psd+j*tile*th*wd : kk*psd+(j+1)*tile*th*wd]
-				var s float64
-				for y := 0; y < tile*th; y++ {
-					row := plane[y*wd : (y+1)*wd]
-					if y >= h {
-						clear(row)
-						continue
-					}
-					at := ((i*k+kk)*h + y) * w
-					if ym != nil {
-						kern.ReLUGrad(row[:w], dy[at:at+w], ym[at:at+w])
-					} else {
-						copy(row[:w], dy[at:at+w])
-					}
-					clear(row[w:])
-					s += float64(sum32x8(row[:w]))
-				}
-				sums[i*k+kk] = s
-			}
-			for ty := 0; ty < th; ty++ {
-				for gx := 0; gx < gpr; gx++ {
-					g := (j*th+ty)*gpr + gx
-					gin[g] = int32((j*xRows+tile*ty)*wp + 16*gx)
-					gdy[g] = int32((j*tile*th+tile*ty)*wd + 16*gx)
-				}
-			}
-		}
-		for kk := 0; kk < k; kk++ {
-			clear(dp[kk*psd+ni*tile*th*wd : (kk+1)*psd])
-		}
-		for g := ng; g < ngp; g++ {
-			gin[g], gdy[g] = 0, int32(ni*tile*th*wd) // zeros: no contribution
-		}
-		kern.WinoInput(v, c*T, T, xp[:c*psx+kern.WinoInputSlack], gin, wp, psx, c)
-		kern.WinoGradInput(e, k*T, T, dp[:k*psd], gdy, wd, psd, k)
+		gin, gdy := make([]int32, maxGroups), make([]int32, maxGroups)
 		partial[b] = getCols(kc)
 		part := (*partial[b])[:kc]
-		for xi := 0; xi < kern.WinoValues; xi++ {
-			gm(false, true, k, c, T, 1, e[xi*k*T:], T, v[xi*c*T:], T, 0, part[xi*k*c:], c)
+		qb0, qb1 := b*n/blocks*th, (b+1)*n/blocks*th
+		for q0 := qb0; q0 < qb1; q0 += cq {
+			q1 := min(qb1, q0+cq)
+			xRows, dRows := 0, tile*(q1-q0)
+			winoSegments(q0, q1, th, func(_, a, b int) { xRows += tile*(b-a) + 2 })
+			psx, psd := xRows*wp, (dRows+tile)*wd
+			ng := (q1 - q0) * gpr
+			ngp := (ng + 3) / 4 * 4
+			tn := 4 * ngp
+			at, grp := 0, 0
+			winoSegments(q0, q1, th, func(i, a, b int) {
+				d0 := tile * (grp / gpr) // this segment's first row of dy in the chunk
+				winoPad(xp, psx, at, x, nil, i, c, 0, c, h, w, tile*a-1, tile*(b-a)+2, wp)
+				for ty := a; ty < b; ty++ {
+					for gx := 0; gx < gpr; gx++ {
+						gin[grp] = int32((at+tile*(ty-a))*wp + 16*gx)
+						gdy[grp] = int32(tile*(grp/gpr)*wd + 16*gx)
+						grp++
+					}
+				}
+				at += tile*(b-a) + 2
+				// The output gradient's rows tile·a … tile·b−1, zero past h
+				// and w, after the rows of the segments before.
+				for kk := 0; kk < k; kk++ {
+					plane := dp[kk*psd+d0*wd : kk*psd+(d0+tile*(b-a))*wd]
+					for r := 0; r < tile*(b-a); r++ {
+						row := plane[r*wd : (r+1)*wd]
+						y := tile*a + r
+						if y >= h {
+							clear(row)
+							continue
+						}
+						src := ((i*k+kk)*h + y) * w
+						if ym != nil {
+							kern.ReLUGrad(row[:w], dy[src:src+w], ym[src:src+w])
+						} else {
+							copy(row[:w], dy[src:src+w])
+						}
+						clear(row[w:])
+						sums[i*k+kk] += float64(sum32x8(row[:w]))
+					}
+				}
+			})
+			for kk := 0; kk < k; kk++ {
+				clear(dp[kk*psd+dRows*wd : (kk+1)*psd])
+			}
+			for ; grp < ngp; grp++ {
+				gin[grp], gdy[grp] = 0, int32(dRows*wd) // zeros: no contribution
+			}
+			clear(xp[c*psx : c*psx+kern.WinoInputSlack])
+			kern.WinoInput(v, c*tn, tn, xp[:c*psx+kern.WinoInputSlack], gin[:ngp], wp, psx, c)
+			kern.WinoGradInput(e, k*tn, tn, dp[:k*psd], gdy[:ngp], wd, psd, k)
+			var beta float32 = 1
+			if q0 == qb0 {
+				beta = 0
+			}
+			for xi := 0; xi < kern.WinoValues; xi++ {
+				gm(false, true, k, c, tn, 1, e[xi*k*tn:], tn, v[xi*c*tn:], tn, beta, part[xi*k*c:], c)
+			}
 		}
 	}
 	forBlocks(blocks, serial, func(lo, hi int) {

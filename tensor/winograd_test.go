@@ -219,3 +219,25 @@ func TestWinogradExact(t *testing.T) {
 		}
 	})
 }
+
+// The weight gradient of a block cut into many chunks of rows of tiles
+// (one row of tiles each, a chunk's rows of tiles then spanning no image
+// boundary, or several with images of one row) sums them into the same
+// answer, to the same few 1e-6 of its terms' size.
+func TestWinogradWeightGradChunks(t *testing.T) {
+	withWino(t, func() {
+		prev := winoGradChunkBytes
+		defer func() { winoGradChunkBytes = prev }()
+		winoGradChunkBytes = 1 // the smallest chunk: 32 tiles
+		for i, tc := range winoCases {
+			x, w, _ := tc.tensors(uint64(4700 + i))
+			y := Conv2D(x, w, nil, tc.p)
+			dy := RandN(NewRNG(uint64(4800+i)), 0, 1, y.Shape()...)
+			_, rw, rb := convRefBackward(x, w, dy, tc.p)
+			_, sw, _ := convRefBackward(absT(x), absT(w), absT(dy), tc.p)
+			_, dw, db := Conv2DBackward(x, w, dy, tc.p, false)
+			winoClose(t, tc.name+" dw", dw.Data(), rw, sw, 9)
+			closeTo(t, tc.name+" db", db.Data(), rb)
+		}
+	})
+}
