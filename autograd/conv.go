@@ -16,7 +16,7 @@ import "github.com/glassbox-ml/glassbox/tensor"
 // which rectifier units are on, and so the gradients, agree with other
 // frameworks'; training keeps the fast algorithms.
 func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
-	p = exactIfFrozen(p, w, b)
+	p = ExactIfFrozen(p, w, b)
 	z := tensor.Conv2D(x.Value, w.Value, valueOrNil(b), p)
 	return tp.record(z, func(g *tensor.Tensor) {
 		if r := tp.rule; r != nil && r.Linear != nil && x.requiresGrad {
@@ -92,7 +92,7 @@ func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
 // neither a pass over the output nor an intermediate tensor for the
 // rectifier. nn.Sequential uses it for a Conv2D followed by a ReLU.
 func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
-	p = exactIfFrozen(p, w, b)
+	p = ExactIfFrozen(p, w, b)
 	if tp.Rule() != nil {
 		// A rule treats the convolution and the rectifier differently.
 		return tp.ReLU(tp.Conv2D(x, w, b, p))
@@ -117,9 +117,12 @@ func paramGrads(w, b *Var) bool {
 	return w.requiresGrad || b != nil && b.requiresGrad
 }
 
-// exactIfFrozen returns p asking for exact sums when the filters take no
-// gradient (see Tape.Conv2D).
-func exactIfFrozen(p tensor.ConvParams, w, b *Var) tensor.ConvParams {
+// ExactIfFrozen returns p asking for exact sums (tensor.ConvParams.Exact)
+// when the filters w and bias b take no gradient: an explanation's
+// convolution, whose rectifier units must switch where other frameworks'
+// do (see Tape.Conv2D). Operations recorded outside this package
+// (Tape.Custom) that convolve call it too.
+func ExactIfFrozen(p tensor.ConvParams, w, b *Var) tensor.ConvParams {
 	if !paramGrads(w, b) {
 		p.Exact = true
 	}

@@ -228,3 +228,39 @@ func TestFuseConvAdd(t *testing.T) {
 		}
 	}
 }
+
+// An explanation's fused Conv and ReLU6 (frozen filters, on a tape)
+// convolves with the exact sums, as autograd's convolutions do: on a layer
+// Winograd takes for inference (3×3 "same", 16 channels) its output is
+// tensor.Conv2DReLUMax's with ConvParams.Exact, bit for bit, and its input
+// gradient flows.
+func TestConvClipFrozenIsExact(t *testing.T) {
+	rng := tensor.NewRNG(12)
+	w := tensor.RandN(rng, 0, 0.2, 16, 16, 3, 3)
+	b := tensor.RandN(rng, 0, 1, 16)
+	m := newModel(13).input("x", Float, -1, 16, 16, 16).
+		floatInit("w", w).floatInit("b", b).
+		node("Conv", []string{"x", "w", "b"}, []string{"c"}, tInts("kernel_shape", 3, 3), tInts("pads", 1, 1, 1, 1)).
+		node("Constant", nil, []string{"lo"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{0})))).
+		node("Constant", nil, []string{"hi"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{6})))).
+		node("Clip", []string{"c", "lo", "hi"}, []string{"y"}).
+		output("y").m
+	mod := mustImport(t, m, ImportOptions{Frozen: true})
+	if mod.nodes[0].fused == nil {
+		t.Fatal("the Conv and its Clip were not paired")
+	}
+	thaw := autograd.Freeze(mod.Params())
+	defer thaw()
+	x := tensor.RandN(tensor.NewRNG(13), 0, 3, 2, 16, 16, 16)
+	c := nn.EvalGrad()
+	xv := autograd.Input(x)
+	out := mod.Forward(c, xv)
+	want := tensor.Conv2DReLUMax(x, w, b, tensor.ConvParams{PadH: 1, PadW: 1, Exact: true}, 6)
+	closeTo(t, "output", out.Value.Contiguous().Data(), want.Data(), 0)
+	if err := c.Tape.Backward(c.Tape.Sum(out, false)); err != nil {
+		t.Fatal(err)
+	}
+	if xv.Grad == nil {
+		t.Fatal("no input gradient")
+	}
+}
