@@ -878,13 +878,8 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32, 
 	}
 	y := newUninit(g.n, g.o, g.oh, g.ow) // every element is written
 	if g.winoFits() {
-		var wf *winoFilters
-		if f := p.prepared(w, g.g); f != nil {
-			wf = f.winograd(&pl, wd, false)
-		} else {
-			wf = newWinoFilters(wd, g.o, g.c)
-			defer wf.release()
-		}
+		wf, done := pl.winoFiltersFor(p, w, false)
+		defer done()
 		winoConv(y.data, xd, nil, g.n, g.c, g.o, g.h, g.w, wf, bd, rd, relu, bound)
 		return y
 	}
@@ -1470,13 +1465,8 @@ func conv2DBackward(op string, x, w, y, dy *Tensor, p ConvParams, needDX, needDW
 		// convolution of dy with the flipped filters, the weight
 		// gradient its adjoint.
 		if needDX {
-			var wf *winoFilters
-			if f := p.prepared(w, g.g); f != nil {
-				wf = f.winograd(&pl, wd, true)
-			} else {
-				wf = pl.flippedWinoFilters(wd)
-				defer wf.release()
-			}
+			wf, done := pl.winoFiltersFor(p, w, true)
+			defer done()
 			dx = newUninit(x.shape...) // every element is written
 			winoConv(dx.data, dyd, yd, g.n, g.o, g.c, g.h, g.w, wf, nil, nil, false, 0)
 		}

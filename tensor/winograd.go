@@ -82,6 +82,23 @@ func (pl *convPlan) flippedWinoFilters(w []float32) *winoFilters {
 	return newWinoFilters((*fb)[:wlen], pl.cg, pl.og)
 }
 
+// winoFiltersFor returns w's Winograd filters (flipped: the input
+// gradient's), kept by p.Prepared when it was made for w, else made for
+// this call, and what to call when done with them.
+func (pl *convPlan) winoFiltersFor(p ConvParams, w *Tensor, flipped bool) (*winoFilters, func()) {
+	wd := w.Data()
+	if f := p.prepared(w, pl.g); f != nil {
+		return f.winograd(pl, wd, flipped), func() {}
+	}
+	var wf *winoFilters
+	if flipped {
+		wf = pl.flippedWinoFilters(wd)
+	} else {
+		wf = newWinoFilters(wd, pl.o, pl.c)
+	}
+	return wf, wf.release
+}
+
 func (f *winoFilters) release() {
 	if f == nil {
 		return
