@@ -15,34 +15,18 @@ import "fmt"
 // done nothing, where there is no vector kernel for it (no AVX-512, or a
 // plane wider than maxDWSmallWidth); it panics when a slice is short.
 func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32, relu bool, bound float32) bool {
-	if !DepthwiseSmallFast(w) || h < 1 || planes < 1 {
+	if !dwInPlace("DepthwiseSmall3x3", dst, src, w, h, w, h, planes, wts, bias) {
 		return false
-	}
-	if len(src) < planes*w*h || len(dst) < planes*w*h || len(wts) < 9*planes || len(bias) < planes {
-		panic(fmt.Sprintf("kern.DepthwiseSmall3x3: slices too short for %d planes of %d×%d", planes, h, w))
-	}
-	var flags int
-	if relu {
-		flags |= 1
-	}
-	if bound > 0 {
-		flags |= 2
 	}
 	// Per chunk of 16 columns: the lanes the left tap may read (not
 	// column −1), the row's columns, and those the right tap may read (not
 	// column w).
 	var masks [maxDWSmallWidth / 16]uint64
 	for c := 0; c*16 < w; c++ {
-		valid := min(16, w-16*c)
-		mid := uint64(1)<<valid - 1
-		left := mid
-		if c == 0 {
-			left &^= 1
-		}
-		right := uint64(1)<<min(valid, w-1-16*c) - 1
-		masks[c] = left | mid<<16 | right<<32
+		mid := lanesIn(16*c, w)
+		masks[c] = lanesIn(16*c-1, w)&mid | mid<<16 | lanesIn(16*c+1, w)<<32
 	}
-	dwSmallAsm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], flags, bound, &masks[0])
+	dwSmallAsm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &masks[0])
 	return true
 }
 
@@ -64,13 +48,37 @@ func DepthwiseSmallFast(w int) bool { return indWide() && w >= 1 && w <= maxDWSm
 // reports false, having done nothing, where there is no vector kernel
 // (no AVX-512, or a plane wider than maxDWSmallWidth).
 func DepthwiseStride2x3x3(dst, src []float32, w, h, planes int, wts, bias []float32, relu bool, bound float32) bool {
+	ow, oh := (w+1)/2, (h+1)/2
+	if !dwInPlace("DepthwiseStride2x3x3", dst, src, w, h, ow, oh, planes, wts, bias) {
+		return false
+	}
+	// Per chunk of 16 outputs: the lanes of the two loads at column 2x0
+	// and the two at 2x0−2 that lie in the row, then the outputs'.
+	var masks [2 * maxDWSmallWidth / 32]uint64
+	for c := 0; 16*c < ow; c++ {
+		x0 := 2 * 16 * c
+		masks[2*c] = lanesIn(x0, w) | lanesIn(x0+16, w)<<16 | lanesIn(x0-2, w)<<32 | lanesIn(x0+14, w)<<48
+		masks[2*c+1] = lanesIn(16*c, ow)
+	}
+	dwS2Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &masks[0], ow, oh)
+	return true
+}
+
+// dwInPlace reports whether an in-place depthwise kernel runs here for
+// planes of w (≤ maxDWSmallWidth) by h into ow by oh, and panics, naming
+// op, when a slice is too short for them.
+func dwInPlace(op string, dst, src []float32, w, h, ow, oh, planes int, wts, bias []float32) bool {
 	if !DepthwiseSmallFast(w) || h < 1 || planes < 1 {
 		return false
 	}
-	ow, oh := (w+1)/2, (h+1)/2
 	if len(src) < planes*w*h || len(dst) < planes*ow*oh || len(wts) < 9*planes || len(bias) < planes {
-		panic(fmt.Sprintf("kern.DepthwiseStride2x3x3: slices too short for %d planes of %d×%d", planes, h, w))
+		panic(fmt.Sprintf("kern.%s: slices too short for %d planes of %d×%d", op, planes, h, w))
 	}
+	return true
+}
+
+// dwFlags is the in-place kernels' epilogue: bit 0 rectify, bit 1 bound.
+func dwFlags(relu bool, bound float32) int {
 	var flags int
 	if relu {
 		flags |= 1
@@ -78,23 +86,16 @@ func DepthwiseStride2x3x3(dst, src []float32, w, h, planes int, wts, bias []floa
 	if bound > 0 {
 		flags |= 2
 	}
-	// lanes returns the mask of the 16 columns from col on that lie in
-	// [0, n).
-	lanes := func(col, n int) uint64 {
-		var m uint64
-		for i := 0; i < 16; i++ {
-			if c := col + i; c >= 0 && c < n {
-				m |= 1 << i
-			}
+	return flags
+}
+
+// lanesIn is the mask of the 16 columns from col on that lie in [0, n).
+func lanesIn(col, n int) uint64 {
+	var m uint64
+	for i := 0; i < 16; i++ {
+		if c := col + i; c >= 0 && c < n {
+			m |= 1 << i
 		}
-		return m
 	}
-	var masks [2 * maxDWSmallWidth / 32]uint64
-	for c := 0; 16*c < ow; c++ {
-		x0 := 2 * 16 * c
-		masks[2*c] = lanes(x0, w) | lanes(x0+16, w)<<16 | lanes(x0-2, w)<<32 | lanes(x0+14, w)<<48
-		masks[2*c+1] = lanes(16*c, ow)
-	}
-	dwS2Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], flags, bound, &masks[0], ow, oh)
-	return true
+	return m
 }
