@@ -20,6 +20,9 @@ import "github.com/glassbox-ml/glassbox/tensor/internal/kern"
 // (about thirty times the direct sum's; oneDNN's and NNPACK's F(4×4,
 // 3×3) do the same). They are the same bits run to run, whatever the batch
 // partition or core count: each tile is computed alone, in a fixed order.
+// A non-finite input value spreads through its tile's transforms (∞ − ∞):
+// outputs the direct sum leaves finite next to an ∞ may come out NaN. The
+// predictor rejects non-finite inputs and outputs either way.
 // The forward, the input gradient (a 3×3 stride-1 convolution of the
 // output gradient with the flipped filters) and the weight gradient (the
 // transforms' adjoint, winoWeightGrad) use it.
