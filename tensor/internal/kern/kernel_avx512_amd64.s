@@ -34,11 +34,17 @@
 	VFMADD231PS  Z24, t0, c0; \
 	VFMADD231PS  Z25, t0, c1
 
-// The B step at offsets o0, o1 from BX, prefetching 8 steps ahead.
+// The B step at offsets o0, o1 from BX, prefetching both of its cache
+// lines 16 steps ahead. With kc = 256 the 32 KiB B micro-panel does not
+// stay in a 32 KiB L1 while A streams past, so B comes from L2 (and, on a
+// panel's first tile, L3) on every tile. Measured on Zen 4 (one core,
+// 1024³, 15 interleaved rounds): 92.3 GFLOP/s median against 88.5 with
+// one line prefetched 8 steps ahead; 2 KiB ahead beat 1, 3 and 4 KiB.
 #define LOADB(o0, o1) \
 	VMOVUPS    o0(BX), Z24; \
 	VMOVUPS    o1(BX), Z25; \
-	PREFETCHT0 o0+1024(BX)
+	PREFETCHT0 o0+2048(BX); \
+	PREFETCHT0 o1+2048(BX)
 
 // One step of k for 12 rows.
 #define STEP12(o0, o1) \
