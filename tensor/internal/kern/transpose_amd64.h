@@ -4,25 +4,25 @@
 // the transposed B packers (packB8T, packB8TRows).
 #define TRANSPOSE8X8(dst) TRANSPOSE8X8S(dst, 64)
 
+// TRANSPOSE4X4HALVES transposes the two 4×4 blocks that i0..i3 hold, one
+// in each 128-bit half (row r of a block in ir), into o0..o3, with
+// t0..t3 scratch (t3 may be i0, and o3 t0: each is read before it is
+// written).
+#define TRANSPOSE4X4HALVES(i0, i1, i2, i3, t0, t1, t2, t3, o0, o1, o2, o3) \
+	VUNPCKLPS i1, i0, t0; \
+	VUNPCKHPS i1, i0, t1; \
+	VUNPCKLPS i3, i2, t2; \
+	VUNPCKHPS i3, i2, t3; \
+	VSHUFPS   $0x44, t2, t0, o0; \
+	VSHUFPS   $0xEE, t2, t0, o1; \
+	VSHUFPS   $0x44, t3, t1, o2; \
+	VSHUFPS   $0xEE, t3, t1, o3
+
 // TRANSPOSE8X8S is TRANSPOSE8X8 with the columns stored s bytes apart
 // (s = 128 for the 32-wide panels of the AVX-512 kernel).
 #define TRANSPOSE8X8S(dst, s) \
-	VUNPCKLPS  Y1, Y0, Y8; \
-	VUNPCKHPS  Y1, Y0, Y9; \
-	VUNPCKLPS  Y3, Y2, Y10; \
-	VUNPCKHPS  Y3, Y2, Y11; \
-	VUNPCKLPS  Y5, Y4, Y12; \
-	VUNPCKHPS  Y5, Y4, Y13; \
-	VUNPCKLPS  Y7, Y6, Y14; \
-	VUNPCKHPS  Y7, Y6, Y15; \
-	VSHUFPS    $0x44, Y10, Y8, Y0; \
-	VSHUFPS    $0xEE, Y10, Y8, Y1; \
-	VSHUFPS    $0x44, Y11, Y9, Y2; \
-	VSHUFPS    $0xEE, Y11, Y9, Y3; \
-	VSHUFPS    $0x44, Y14, Y12, Y4; \
-	VSHUFPS    $0xEE, Y14, Y12, Y5; \
-	VSHUFPS    $0x44, Y15, Y13, Y6; \
-	VSHUFPS    $0xEE, Y15, Y13, Y7; \
+	TRANSPOSE4X4HALVES(Y0, Y1, Y2, Y3, Y8, Y9, Y10, Y11, Y0, Y1, Y2, Y3); \
+	TRANSPOSE4X4HALVES(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y15, Y4, Y5, Y6, Y7); \
 	VPERM2F128 $0x20, Y4, Y0, Y8; \
 	VPERM2F128 $0x20, Y5, Y1, Y9; \
 	VPERM2F128 $0x20, Y6, Y2, Y10; \

@@ -11,10 +11,25 @@ func winoOutputAVX512(dst *float32, goffs *int32, gmask *uint64, dstStride, dstP
 //go:noescape
 func winoGradInputAVX512(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int, perm *[64]int32)
 
+//go:noescape
+func winoInputAVX2(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int)
+
+//go:noescape
+func winoOutputAVX2(dst *float32, goffs *int32, gmask *uint64, dstStride, dstPlane uintptr, m *float32, xiStride, kStride uintptr, nk, nsteps int, bias, res *float32, mode uint64, bound float32)
+
+//go:noescape
+func winoGradInputAVX2(dst *float32, xiStride, cStride uintptr, src *float32, goffs *int32, srcStride, planeStride uintptr, nc, nsteps int)
+
 // WinoFast reports whether the Winograd transforms run vector kernels
-// here (the AVX-512 ones, with the AVX-512 GEMM): the convolutions use
-// them only then.
-func WinoFast() bool { return indWide() }
+// here: the AVX-512 ones with the AVX-512 GEMM, the AVX2 ones with the
+// AVX2 GEMM (GLASSBOX_KERNEL=avx2, or a CPU without AVX-512). The
+// convolutions use them only then: the Go transforms made Winograd
+// slower than the direct paths.
+func WinoFast() bool { return indWide() || winoAVX2() }
+
+// winoAVX2 reports whether the transforms run the AVX2 kernels: the GEMM
+// runs the AVX2 kernel (so GLASSBOX_KERNEL picks both together).
+func winoAVX2() bool { return active == avx2Kernel }
 
 // winoGather holds the VPERMT2PS indices that take every fourth float of
 // 64 in two levels: from a pair of vectors (32 floats), floats 0, 4, …, 28
@@ -48,9 +63,14 @@ var winoScatter = func() (p [64]int32) {
 	return p
 }()
 
-// winoInputAsm runs WinoInput's AVX-512 kernel, four groups (16 tiles)
-// a step.
+// winoInputAsm runs WinoInput's vector kernel: the AVX-512 one four
+// groups (16 tiles) a step, or the AVX2 one two groups (8 tiles) a step.
+// It reports false when neither runs here.
 func winoInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
+	if winoAVX2() {
+		winoInputAVX2(&dst[0], uintptr(xiStride*4), uintptr(cStride*4), &src[0], &goffs[0], uintptr(srcStride*4), uintptr(planeStride*4), nc, len(goffs)/2)
+		return true
+	}
 	if !indWide() {
 		return false
 	}
@@ -58,10 +78,11 @@ func winoInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []i
 	return true
 }
 
-// winoOutputAsm runs WinoOutput's AVX-512 kernel, four groups (16 tiles,
-// 16 output columns each) a step.
+// winoOutputAsm runs WinoOutput's vector kernel: the AVX-512 one four
+// groups (16 tiles, 16 output columns each) a step, or the AVX2 one two
+// groups a step.
 func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstPlane int, m []float32, xiStride, kStride, nk int, bias, res []float32, relu bool, bound float32) bool {
-	if !indWide() {
+	if !indWide() && !winoAVX2() {
 		return false
 	}
 	var mode uint64
@@ -80,13 +101,21 @@ func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstP
 		mode |= 8
 		rp = &res[0]
 	}
+	if winoAVX2() {
+		winoOutputAVX2(&dst[0], &goffs[0], &gmask[0], uintptr(dstStride*4), uintptr(dstPlane*4), &m[0], uintptr(xiStride*4), uintptr(kStride*4), nk, len(goffs)/2, bp, rp, mode, bound)
+		return true
+	}
 	winoOutputAVX512(&dst[0], &goffs[0], &gmask[0], uintptr(dstStride*4), uintptr(dstPlane*4), &m[0], uintptr(xiStride*4), uintptr(kStride*4), nk, len(goffs)/4, bp, rp, mode, bound, &winoScatter)
 	return true
 }
 
-// winoGradInputAsm runs WinoGradInput's AVX-512 kernel, four groups (16
-// tiles) a step.
+// winoGradInputAsm runs WinoGradInput's vector kernel: the AVX-512 one
+// four groups (16 tiles) a step, or the AVX2 one two groups a step.
 func winoGradInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
+	if winoAVX2() {
+		winoGradInputAVX2(&dst[0], uintptr(xiStride*4), uintptr(cStride*4), &src[0], &goffs[0], uintptr(srcStride*4), uintptr(planeStride*4), nc, len(goffs)/2)
+		return true
+	}
 	if !indWide() {
 		return false
 	}

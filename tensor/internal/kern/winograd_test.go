@@ -79,6 +79,9 @@ func TestWinogradTransformsMatchGo(t *testing.T) {
 				for g := range goffs {
 					goffs[g] = int32(16 * perm[g])
 					gm[g] = WinoGroupMask(rng.IntN(5), rng.IntN(17))
+					if rng.IntN(3) == 0 {
+						gm[g] = WinoGroupMask(4, 16) // the kernels' unmasked stores
+					}
 				}
 				n := (nk-1)*dstPlane + dstPlane
 				res := make([]float32, n)
