@@ -11,12 +11,13 @@ import "github.com/glassbox-ml/glassbox/tensor"
 // Its backward gives gradients for x (saliency and Grad-CAM need them),
 // w and b; the input gradient is only computed when x requires one.
 //
-// With frozen filters (no gradient for w or b: an explanation's forward
-// and input gradient) it asks for exact sums (tensor.ConvParams.Exact), so
-// which rectifier units are on, and so the gradients, agree with other
-// frameworks'; training keeps the fast algorithms.
+// With frozen filters (no gradient for w or b) on a recording tape (an
+// explanation's forward and input gradient) it asks for exact sums
+// (tensor.ConvParams.Exact), so which rectifier units are on, and so the
+// gradients, agree with other frameworks'; training and inference (a tape
+// that does not record) keep the fast algorithms.
 func (tp *Tape) Conv2D(x, w, b *Var, p tensor.ConvParams) *Var {
-	p = ExactIfFrozen(p, w, b)
+	p = tp.ExactIfFrozen(p, w, b)
 	z := tensor.Conv2D(x.Value, w.Value, valueOrNil(b), p)
 	return tp.record(z, func(g *tensor.Tensor) {
 		if r := tp.rule; r != nil && r.Linear != nil && x.requiresGrad {
@@ -92,7 +93,7 @@ func (tp *Tape) GlobalAvgPool2D(x *Var) *Var {
 // neither a pass over the output nor an intermediate tensor for the
 // rectifier. nn.Sequential uses it for a Conv2D followed by a ReLU.
 func (tp *Tape) Conv2DReLU(x, w, b *Var, p tensor.ConvParams) *Var {
-	p = ExactIfFrozen(p, w, b)
+	p = tp.ExactIfFrozen(p, w, b)
 	if tp.Rule() != nil {
 		// A rule treats the convolution and the rectifier differently.
 		return tp.ReLU(tp.Conv2D(x, w, b, p))
@@ -118,12 +119,15 @@ func paramGrads(w, b *Var) bool {
 }
 
 // ExactIfFrozen returns p asking for exact sums (tensor.ConvParams.Exact)
-// when the filters w and bias b take no gradient: an explanation's
-// convolution, whose rectifier units must switch where other frameworks'
-// do (see Tape.Conv2D). Operations recorded outside this package
-// (Tape.Custom) that convolve call it too.
-func ExactIfFrozen(p tensor.ConvParams, w, b *Var) tensor.ConvParams {
-	if !paramGrads(w, b) {
+// when tp records and the filters w and bias b take no gradient: an
+// explanation's convolution, whose rectifier units must switch where
+// other frameworks' do (see Tape.Conv2D). A tape that does not record
+// (predictions, LIME's and SHAP's model calls) keeps the fast algorithms:
+// no gradient is taken through them, and their outputs are a few 1e-6 of
+// the terms' size off the exact sums at most. Operations recorded outside
+// this package (Tape.Custom) that convolve call it too.
+func (tp *Tape) ExactIfFrozen(p tensor.ConvParams, w, b *Var) tensor.ConvParams {
+	if tp.Recording() && !paramGrads(w, b) {
 		p.Exact = true
 	}
 	return p

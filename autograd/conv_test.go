@@ -285,11 +285,12 @@ func TestFreezeSkipsParameterGradients(t *testing.T) {
 	}
 }
 
-// Frozen filters (an explanation) run the convolution with exact sums
-// (tensor.ConvParams.Exact), trainable ones with the fast algorithms: on
-// a layer Winograd takes (3×3 "same", 16 channels), the frozen forward
-// and input gradient are those of the Exact call, bit for bit, and the
-// trainable forward that of the plain call.
+// Frozen filters on a recording tape (an explanation) run the convolution
+// with exact sums (tensor.ConvParams.Exact), trainable ones and those of a
+// prediction (a tape that does not record) with the fast algorithms: on a
+// layer Winograd takes (3×3 "same", 16 channels), the frozen forward and
+// input gradient are those of the Exact call, bit for bit, and the
+// trainable forward and the prediction that of the plain call.
 func TestFrozenConvolutionIsExact(t *testing.T) {
 	rng := tensor.NewRNG(9)
 	xs := tensor.RandN(rng, 0, 1, 2, 16, 16, 16)
@@ -335,6 +336,19 @@ func TestFrozenConvolutionIsExact(t *testing.T) {
 		}
 		if wantDX := tensor.Conv2DInputGrad(xs, w.Value, mask, tensor.Ones(want.Shape()...), exact); !tensor.AllClose(dx, wantDX, 0, 0) {
 			t.Fatalf("relu=%v: a frozen layer's input gradient is not the exact sums'", relu)
+		}
+		// A tape that does not record (a prediction) takes no gradient
+		// through the layer: frozen or not, it keeps the fast algorithms.
+		thaw = Freeze([]*Var{w, b})
+		ng := NoGrad()
+		if relu {
+			y = ng.Conv2DReLU(Const(xs), w, b, p).Value
+		} else {
+			y = ng.Conv2D(Const(xs), w, b, p).Value
+		}
+		thaw()
+		if !tensor.AllClose(y, plain, 0, 0) {
+			t.Fatalf("relu=%v: a frozen layer's prediction is not the plain call's", relu)
 		}
 	}
 }

@@ -68,7 +68,11 @@ func (mod *Module) CAM(layer string) explain.CAMFunc {
 		}()
 
 		xt := tensor.MustFromSlice(slices.Clone(x), append([]int{1}, shape...)...)
-		e := &env{tp: autograd.NoGrad(), ctx: nn.Eval(), m: mod}
+		// A recording tape from the start: nothing is recorded before the
+		// layer (no input there takes a gradient), but the convolutions
+		// take the exact sums, as an explanation's do
+		// (Tape.ExactIfFrozen).
+		e := &env{tp: autograd.NewTape(), ctx: nn.Eval(), m: mod}
 		var leaf *autograd.Var
 		var hookErr error
 		e.hook = func(name string, v *val) *val {

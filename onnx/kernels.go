@@ -109,7 +109,7 @@ func convReluMin(tp *autograd.Tape, x, w, b *autograd.Var, p tensor.ConvParams, 
 	if b != nil {
 		bv = b.Value
 	}
-	p = autograd.ExactIfFrozen(p, w, b) // an explanation's: the direct sums
+	p = tp.ExactIfFrozen(p, w, b) // an explanation's: the direct sums
 	y := tensor.Conv2DReLUMax(x.Value, w.Value, bv, p, hi)
 	yd := y.Data()
 	return tp.Custom(y, func(g *tensor.Tensor) []*tensor.Tensor {

@@ -47,7 +47,11 @@ func CAM(seq *nn.Sequential, layer int, inputShape []int) explain.CAMFunc {
 		var inner error
 		var a *autograd.Var
 		if err := tensor.Catch(func() {
-			ev := nn.Eval()
+			// A recording context for the layers up to the feature map
+			// too: nothing is recorded there (no input of theirs takes a
+			// gradient), but their convolutions take the exact sums, as an
+			// explanation's do (Tape.ExactIfFrozen).
+			ev := nn.EvalGrad()
 			v := autograd.Const(xt)
 			for i := 0; i <= layer; i++ {
 				v = seq.Layers[i].Forward(ev, v)
