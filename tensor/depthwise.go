@@ -149,7 +149,7 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 		bd = b.Data()
 	}
 	hw, ohw, kk := g.h*g.w, g.ohw(), g.kh*g.kw
-	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == p.StrideW && p.StrideH <= 2 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w) {
+	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == p.StrideW && p.StrideH <= 2 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w, p.StrideH) {
 		// 3×3 "same" or stride 2 (MobileNet's downsampling): read in
 		// place, 16 columns a vector, many planes a call
 		// (kern.DepthwiseSmall3x3; at stride 2 kern.DepthwiseStride2x3x3

@@ -7,16 +7,38 @@ import "fmt"
 // of dst (h rows of w, stored like src) is src's plane p convolved with
 // the 3×3 filter wts[9p : 9p+9], plus bias[p], rectified when relu,
 // bounded above by bound when bound > 0, each output row 16 columns a
-// vector with the padding read through masks: no padded copy of the plane
+// vector (8 with AVX2) with the padding read through masks: no padded copy of the plane
 // and no copy out (MobileNet's 7×7 planes cost more in those copies than
 // in their arithmetic, and its 112×112 ones a copy of 50 KB each). Each
 // output is its bias then the taps in row-major order, one FMA each (the
 // bits of DepthwiseFlat's sums from the bias). It reports false, having
-// done nothing, where there is no vector kernel for it (no AVX-512, or a
-// plane wider than maxDWSmallWidth); it panics when a slice is short.
+// done nothing, where there is no vector kernel for it (neither AVX-512
+// nor AVX2, or a plane wider than maxDWSmallWidth); it panics when a
+// slice is short.
 func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32, relu bool, bound float32) bool {
-	if !dwInPlace("DepthwiseSmall3x3", dst, src, w, h, w, h, planes, wts, bias) {
+	if !dwInPlace("DepthwiseSmall3x3", dst, src, w, h, w, h, planes, wts, bias, 1) {
 		return false
+	}
+	if dwNarrow() {
+		// Per chunk of 8 columns, as lane masks (−1: the lane reads):
+		// the left tap's, the row's, the right tap's.
+		var m8 [maxDWSmallWidth / 8 * 24]int32
+		for c := 0; c*8 < w; c++ {
+			for l := 0; l < 8; l++ {
+				x := 8*c + l
+				if x < w {
+					m8[24*c+8+l] = -1
+					if x >= 1 {
+						m8[24*c+l] = -1
+					}
+					if x+1 < w {
+						m8[24*c+16+l] = -1
+					}
+				}
+			}
+		}
+		dwSmall8Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &m8[0])
+		return true
 	}
 	// Per chunk of 16 columns: the lanes the left tap may read (not
 	// column −1), the row's columns, and those the right tap may read (not
@@ -34,9 +56,13 @@ func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32
 // table lives on the stack).
 const maxDWSmallWidth = 1024
 
-// DepthwiseSmallFast reports whether DepthwiseSmall3x3 takes planes w
-// wide here.
-func DepthwiseSmallFast(w int) bool { return indWide() && w >= 1 && w <= maxDWSmallWidth }
+// DepthwiseSmallFast reports whether an in-place kernel takes planes w
+// wide here at stride 1 (DepthwiseSmall3x3: AVX-512 or AVX2) or 2
+// (DepthwiseStride2x3x3: AVX-512).
+func DepthwiseSmallFast(w, stride int) bool {
+	vec := indWide() || stride == 1 && dwNarrow()
+	return vec && (stride == 1 || stride == 2) && w >= 1 && w <= maxDWSmallWidth
+}
 
 // DepthwiseStride2x3x3 is DepthwiseSmall3x3 at stride 2 (MobileNet's
 // downsampling depthwise layers): dst's planes are (h+1)/2 rows of
@@ -49,7 +75,7 @@ func DepthwiseSmallFast(w int) bool { return indWide() && w >= 1 && w <= maxDWSm
 // (no AVX-512, or a plane wider than maxDWSmallWidth).
 func DepthwiseStride2x3x3(dst, src []float32, w, h, planes int, wts, bias []float32, relu bool, bound float32) bool {
 	ow, oh := (w+1)/2, (h+1)/2
-	if !dwInPlace("DepthwiseStride2x3x3", dst, src, w, h, ow, oh, planes, wts, bias) {
+	if !dwInPlace("DepthwiseStride2x3x3", dst, src, w, h, ow, oh, planes, wts, bias, 2) {
 		return false
 	}
 	// Per chunk of 16 outputs: the lanes of the two loads at column 2x0
@@ -65,10 +91,10 @@ func DepthwiseStride2x3x3(dst, src []float32, w, h, planes int, wts, bias []floa
 }
 
 // dwInPlace reports whether an in-place depthwise kernel runs here for
-// planes of w (≤ maxDWSmallWidth) by h into ow by oh, and panics, naming
-// op, when a slice is too short for them.
-func dwInPlace(op string, dst, src []float32, w, h, ow, oh, planes int, wts, bias []float32) bool {
-	if !DepthwiseSmallFast(w) || h < 1 || planes < 1 {
+// planes of w (≤ maxDWSmallWidth) by h into ow by oh at stride, and
+// panics, naming op, when a slice is too short for them.
+func dwInPlace(op string, dst, src []float32, w, h, ow, oh, planes int, wts, bias []float32, stride int) bool {
+	if !DepthwiseSmallFast(w, stride) || h < 1 || planes < 1 {
 		return false
 	}
 	if len(src) < planes*w*h || len(dst) < planes*ow*oh || len(wts) < 9*planes || len(bias) < planes {

@@ -13,3 +13,10 @@ func dwSmallAsm(dst, src *float32, w, h, planes int, wts, bias *float32, flags i
 func dwS2Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64, ow, oh int) {
 	panic("kern: no DepthwiseStride2x3x3 kernel")
 }
+
+// dwSmall8Asm is never reached here either.
+func dwSmall8Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32) {
+	panic("kern: no DepthwiseSmall3x3 kernel")
+}
+
+func dwNarrow() bool { return false }

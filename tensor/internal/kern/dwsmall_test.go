@@ -77,27 +77,31 @@ func checkDepthwiseInPlace(t *testing.T, stride int, widths, heights []int, seed
 // one vector and of several (a last one partial or whole), heights from
 // one row, and that it declines planes wider than maxDWSmallWidth.
 func TestDepthwiseSmall3x3(t *testing.T) {
-	if !indWide() {
-		if DepthwiseSmall3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
-			t.Fatal("ran without the AVX-512 kernel")
+	withEachKernel(t, func(t *testing.T) {
+		if !indWide() && !dwNarrow() {
+			if DepthwiseSmall3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
+				t.Fatal("ran without a vector kernel")
+			}
+			return
 		}
-		return
-	}
-	checkDepthwiseInPlace(t, 1, []int{1, 2, 3, 5, 7, 14, 15, 16, 17, 31, 32, 33, 56, 112}, []int{1, 2, 3, 7, 14}, 31, DepthwiseSmall3x3)
-	const wide = maxDWSmallWidth + 1
-	if DepthwiseSmall3x3(make([]float32, wide), make([]float32, wide), wide, 1, 1, make([]float32, 9), make([]float32, 1), false, 0) {
-		t.Fatalf("took a plane %d wide", wide)
-	}
+		checkDepthwiseInPlace(t, 1, []int{1, 2, 3, 5, 7, 8, 9, 14, 15, 16, 17, 24, 31, 32, 33, 56, 112}, []int{1, 2, 3, 7, 14}, 31, DepthwiseSmall3x3)
+		const wide = maxDWSmallWidth + 1
+		if DepthwiseSmall3x3(make([]float32, wide), make([]float32, wide), wide, 1, 1, make([]float32, 9), make([]float32, 1), false, 0) {
+			t.Fatalf("took a plane %d wide", wide)
+		}
+	})
 }
 
 // TestDepthwiseStride2x3x3 checks the stride-2 in-place kernel for odd and
 // even widths and heights around its vectors (16 outputs from 32 columns).
 func TestDepthwiseStride2x3x3(t *testing.T) {
-	if !indWide() {
-		if DepthwiseStride2x3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
-			t.Fatal("ran without the AVX-512 kernel")
+	withEachKernel(t, func(t *testing.T) {
+		if !indWide() {
+			if DepthwiseStride2x3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
+				t.Fatal("ran without the AVX-512 kernel")
+			}
+			return
 		}
-		return
-	}
-	checkDepthwiseInPlace(t, 2, []int{1, 2, 3, 7, 14, 31, 32, 33, 34, 63, 65, 112, 113}, []int{1, 2, 3, 14, 15}, 33, DepthwiseStride2x3x3)
+		checkDepthwiseInPlace(t, 2, []int{1, 2, 3, 7, 14, 31, 32, 33, 34, 63, 65, 112, 113}, []int{1, 2, 3, 14, 15}, 33, DepthwiseStride2x3x3)
+	})
 }
