@@ -60,7 +60,7 @@ func sgemmIndirect(m, n, k int, a []float32, lda int, src []float32, offs []int3
 	}
 	pa := PackIndirectA(m, k, a, lda, false)
 	defer pa.Release()
-	indirectPacked(pa, n, src, offs, c, ldc, par)
+	indirectPacked(pa, n, src, offs, c, ldc, par, nil)
 }
 
 // IndirectA is the A operand of the indirect products packed once into
@@ -139,7 +139,26 @@ func SgemmIndirectBPacked(pa *IndirectA, n int, src []float32, offs []int32, c [
 	if pa.m == 0 || n == 0 {
 		return
 	}
-	indirectPacked(pa, n, src, offs, c, ldc, par)
+	indirectPacked(pa, n, src, offs, c, ldc, par, nil)
+}
+
+// SgemmIndirectBPackedBias is SgemmIndirectBPacked followed by
+// BiasRows(c, ldc, m, n, bias, relu, 0), the bias and rectifier applied
+// to each 32-column tile as the AVX-512 kernels store it (elsewhere to
+// each 16-column strip right after it, with BiasRows): the same
+// operations, while that part of C is in cache, where the pass afterwards
+// read the whole output back (a third of the time of a 1×1 layer of 32
+// channels onto 16 on a 112×112 image). bias holds m values.
+func SgemmIndirectBPackedBias(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu, par bool) {
+	pa.check("SgemmIndirectBPackedBias")
+	checkIndirectRuns("SgemmIndirectBPackedBias", pa.m, n, pa.k, src, offs, pa.k, n, c, ldc)
+	if len(bias) < pa.m {
+		panic(fmt.Sprintf("kern.SgemmIndirectBPackedBias: %d biases for %d rows of C", len(bias), pa.m))
+	}
+	if pa.m == 0 || n == 0 {
+		return
+	}
+	indirectPacked(pa, n, src, offs, c, ldc, par, &epilogue{bias: bias, relu: relu})
 }
 
 func (p *IndirectA) check(op string) {
@@ -153,11 +172,16 @@ func (p *IndirectA) check(op string) {
 	}
 }
 
-func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, par bool) {
+// indirectPacked runs SgemmIndirectBPacked, and when ep is not nil (its
+// bias not nil) the bias and rectifier on each part of C as it is done.
+func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, par bool, ep *epilogue) {
 	m, k := pa.m, pa.k
 	if k == 0 {
 		for i := 0; i < m; i++ {
 			clear(c[i*ldc : i*ldc+n])
+		}
+		if ep != nil {
+			BiasRows(c, ldc, m, n, ep.bias, ep.relu, 0)
 		}
 		return
 	}
@@ -177,14 +201,14 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 				i1 = starts[hi]
 			}
 			for j := 0; j < n; j += 32 {
-				if !indStrip32Rows(m, i0, i1, k, min(32, n-j), pa.ap, src[j:], offs, c[j:], ldc, nil) {
+				if !indStrip32Rows(m, i0, i1, k, min(32, n-j), pa.ap, src[j:], offs, c[j:], ldc, ep) {
 					panic("kern: no 32-column tile for a height indStep chose")
 				}
 			}
 		})
 		return
 	}
-	run := func(lo, hi int) { indStrips(m, n, k, pa.ap, src, offs, c, ldc, lo, hi) }
+	run := func(lo, hi int) { indStrips(m, n, k, pa.ap, src, offs, c, ldc, lo, hi, ep) }
 	if par && big {
 		ParallelFor(strips, max(1, strips/(4*Threads())), run)
 		return
@@ -193,8 +217,8 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 }
 
 // indStrips computes the 16-column strips [lo, hi) of C from the packed A
-// panels ap.
-func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, lo, hi int) {
+// panels ap, each with ep's bias and rectifier (ep nil: none).
+func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, lo, hi int, ep *epilogue) {
 	const nr = 16
 	var tmp [6 * nr]float32
 	nFull := n / nr * nr
@@ -205,16 +229,19 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 			// Up to two strips in one 32-column tile; the last strip of C,
 			// however narrow, is read and written through the masks.
 			cols := min(2*nr, n-j, (hi-s)*nr)
-			if indStrip32(m, k, cols, ap, src[j:], offs, c[j:], ldc, nil) {
+			if indStrip32(m, k, cols, ap, src[j:], offs, c[j:], ldc, ep) {
 				s += (cols+nr-1)/nr - 1
 				continue
 			}
 		}
 		if j >= nFull {
 			indPartialStrip(m, n, k, ap, src, offs, c, ldc, j, tmp[:])
-			continue
+		} else {
+			indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
 		}
-		indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
+		if ep != nil {
+			BiasRows(c[j:], ldc, m, min(nr, n-j), ep.bias, ep.relu, 0)
+		}
 	}
 }
 

@@ -374,6 +374,8 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 			for i := range bias {
 				bias[i] = float32(rng.NormFloat64())
 			}
+			bias[0] = float32(math.Copysign(0, -1)) // −0 + −0 stays −0 unless rectified
+			checkPackedBias(t, fmt.Sprintf("B+bias m%d k%d", m, k), pa, L, src, offs, want, bias)
 			ohw := oh * ow
 			whole := make([]float32, m*ohw)
 			if SgemmIndirectRows(m, k, a, lda, src, offs, oh, ow, wp, bias, true, whole, ohw, ow) {
@@ -431,6 +433,11 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 		SgemmIndirectBPacked(pa, n, src, offs, want, n, false)
 		SgemmIndirectBPacked(pa, n, src, offs, got, n, true)
 		same(t, fmt.Sprintf("row split m%d n%d k%d", m, n, k), got, want)
+		bias := make([]float32, m)
+		for i := range bias {
+			bias[i] = float32(rng.NormFloat64())
+		}
+		checkPackedBias(t, fmt.Sprintf("row split+bias m%d n%d k%d", m, n, k), pa, n, src, offs, want, bias)
 		pa.Release()
 	}
 	mustPanic(t, "released", func() {
@@ -439,6 +446,26 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 		SgemmIndirectBPacked(pa, 1, []float32{1, 2}, []int32{0, 1}, make([]float32, 2), 1, false)
 	})
 	mustPanic(t, "short A", func() { PackIndirectA(3, 2, []float32{1, 2, 3, 4}, 2, false) })
+}
+
+// checkPackedBias checks SgemmIndirectBPackedBias against the plain
+// product (want, ldc n) followed by BiasRows, bit for bit, with and
+// without the rectifier, serial and shared out.
+func checkPackedBias(t *testing.T, name string, pa *IndirectA, n int, src []float32, offs []int32, want, bias []float32) {
+	t.Helper()
+	m := pa.Rows()
+	for _, relu := range []bool{false, true} {
+		ref := append([]float32(nil), want...)
+		BiasRows(ref, n, m, n, bias, relu, 0)
+		for _, par := range []bool{false, true} {
+			got := make([]float32, m*n)
+			SgemmIndirectBPackedBias(pa, n, src, offs, got, n, bias, relu, par)
+			same(t, fmt.Sprintf("%s relu=%v par=%v", name, relu, par), got, ref)
+		}
+	}
+	mustPanic(t, "short bias", func() {
+		SgemmIndirectBPackedBias(pa, n, src, offs, make([]float32, m*n), n, bias[:m-1], false, false)
+	})
 }
 
 func mustPanic(t *testing.T, what string, fn func()) {
