@@ -19,7 +19,7 @@ func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32
 	if !dwInPlace("DepthwiseSmall3x3", dst, src, w, h, w, h, planes, wts, bias, 1) {
 		return false
 	}
-	if dwNarrow() {
+	if indAVX2() {
 		// Per chunk of 8 columns, as lane masks (−1: the lane reads):
 		// the left tap's, the row's, the right tap's.
 		var m8 [maxDWSmallWidth / 8 * 24]int32
@@ -60,7 +60,7 @@ const maxDWSmallWidth = 1024
 // wide here at stride 1 (DepthwiseSmall3x3: AVX-512 or AVX2) or 2
 // (DepthwiseStride2x3x3: AVX-512).
 func DepthwiseSmallFast(w, stride int) bool {
-	vec := indWide() || stride == 1 && dwNarrow()
+	vec := indWide() || stride == 1 && indAVX2()
 	return vec && (stride == 1 || stride == 2) && w >= 1 && w <= maxDWSmallWidth
 }
 

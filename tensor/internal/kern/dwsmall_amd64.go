@@ -16,10 +16,6 @@ func dwSmall8Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags 
 	dw3x3SmallAVX2(dst, src, w, h, planes, wts, bias, flags, bound, masks)
 }
 
-// dwNarrow reports whether DepthwiseSmall3x3 runs the AVX2 kernel: the
-// GEMM runs the AVX2 one (GLASSBOX_KERNEL picks both together).
-func dwNarrow() bool { return active == avx2Kernel }
-
 //go:noescape
 func dw3x3S2AVX512(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64, ow, oh int, perm *[32]int32)
 

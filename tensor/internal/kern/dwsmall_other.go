@@ -18,5 +18,3 @@ func dwS2Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int,
 func dwSmall8Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32) {
 	panic("kern: no DepthwiseSmall3x3 kernel")
 }
-
-func dwNarrow() bool { return false }

@@ -144,8 +144,9 @@ func sdot4x4(k, nimg int, a *float32, lda, astep uintptr, src *float32, offs *in
 func sdot4x3AVX2(k, nimg int, a *float32, lda, astep uintptr, src *float32, offs *int32, sstep uintptr, out *[16]float32, mask *int32)
 
 // indAVX2 reports whether the AVX2 versions of the AVX-512 plane kernels
-// run: when the GEMM runs the AVX2 kernel (an AVX2-only CPU, or
-// GLASSBOX_KERNEL=avx2), which the CPU can only do with AVX2 and FMA.
+// run (and of the Winograd transforms and DepthwiseSmall3x3): when the
+// GEMM runs the AVX2 kernel (an AVX2-only CPU, or GLASSBOX_KERNEL=avx2),
+// which the CPU can only do with AVX2 and FMA.
 func indAVX2() bool { return active == avx2Kernel }
 
 // dotShape reports the rows and runs of SgemmDotImages's assembly block:

@@ -8,6 +8,8 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool { return false
 
 func indWide() bool { return false }
 
+func indAVX2() bool { return false }
+
 func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
 	return false
 }

@@ -25,11 +25,7 @@ func winoGradInputAVX2(dst *float32, xiStride, cStride uintptr, src *float32, go
 // AVX2 GEMM (GLASSBOX_KERNEL=avx2, or a CPU without AVX-512). The
 // convolutions use them only then: the Go transforms made Winograd
 // slower than the direct paths.
-func WinoFast() bool { return indWide() || winoAVX2() }
-
-// winoAVX2 reports whether the transforms run the AVX2 kernels: the GEMM
-// runs the AVX2 kernel (so GLASSBOX_KERNEL picks both together).
-func winoAVX2() bool { return active == avx2Kernel }
+func WinoFast() bool { return indWide() || indAVX2() }
 
 // winoGather holds the VPERMT2PS indices that take every fourth float of
 // 64 in two levels: from a pair of vectors (32 floats), floats 0, 4, …, 28
@@ -67,7 +63,7 @@ var winoScatter = func() (p [64]int32) {
 // groups (16 tiles) a step, or the AVX2 one two groups (8 tiles) a step.
 // It reports false when neither runs here.
 func winoInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
-	if winoAVX2() {
+	if indAVX2() {
 		winoInputAVX2(&dst[0], uintptr(xiStride*4), uintptr(cStride*4), &src[0], &goffs[0], uintptr(srcStride*4), uintptr(planeStride*4), nc, len(goffs)/2)
 		return true
 	}
@@ -82,7 +78,7 @@ func winoInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []i
 // groups (16 tiles, 16 output columns each) a step, or the AVX2 one two
 // groups a step.
 func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstPlane int, m []float32, xiStride, kStride, nk int, bias, res []float32, relu bool, bound float32) bool {
-	if !indWide() && !winoAVX2() {
+	if !indWide() && !indAVX2() {
 		return false
 	}
 	var mode uint64
@@ -101,7 +97,7 @@ func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstP
 		mode |= 8
 		rp = &res[0]
 	}
-	if winoAVX2() {
+	if indAVX2() {
 		winoOutputAVX2(&dst[0], &goffs[0], &gmask[0], uintptr(dstStride*4), uintptr(dstPlane*4), &m[0], uintptr(xiStride*4), uintptr(kStride*4), nk, len(goffs)/2, bp, rp, mode, bound)
 		return true
 	}
@@ -112,7 +108,7 @@ func winoOutputAsm(dst []float32, goffs []int32, gmask []uint64, dstStride, dstP
 // winoGradInputAsm runs WinoGradInput's vector kernel: the AVX-512 one
 // four groups (16 tiles) a step, or the AVX2 one two groups a step.
 func winoGradInputAsm(dst []float32, xiStride, cStride int, src []float32, goffs []int32, srcStride, planeStride, nc int) bool {
-	if winoAVX2() {
+	if indAVX2() {
 		winoGradInputAVX2(&dst[0], uintptr(xiStride*4), uintptr(cStride*4), &src[0], &goffs[0], uintptr(srcStride*4), uintptr(planeStride*4), nc, len(goffs)/2)
 		return true
 	}
