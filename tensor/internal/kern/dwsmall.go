@@ -1,15 +1,19 @@
 package kern
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // DepthwiseSmall3x3 computes planes consecutive planes of a 3×3,
 // stride-1, one-pixel-padded depthwise convolution read in place: plane p
 // of dst (h rows of w, stored like src) is src's plane p convolved with
 // the 3×3 filter wts[9p : 9p+9], plus bias[p], rectified when relu,
 // bounded above by bound when bound > 0, each output row 16 columns a
-// vector (8 with AVX2) with the padding read through masks: no padded copy of the plane
-// and no copy out (MobileNet's 7×7 planes cost more in those copies than
-// in their arithmetic, and its 112×112 ones a copy of 50 KB each). Each
+// vector (8 with AVX2) with the padding read through masks: no padded
+// copy of the plane and no copy out (MobileNet's 7×7 planes cost more in
+// those copies than in their arithmetic, and its 112×112 ones a copy of
+// 50 KB each). Each
 // output is its bias then the taps in row-major order, one FMA each (the
 // bits of DepthwiseFlat's sums from the bias). It reports false, having
 // done nothing, where there is no vector kernel for it (neither AVX-512
@@ -20,24 +24,7 @@ func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32
 		return false
 	}
 	if indAVX2() {
-		// Per chunk of 8 columns, as lane masks (−1: the lane reads):
-		// the left tap's, the row's, the right tap's.
-		var m8 [maxDWSmallWidth / 8 * 24]int32
-		for c := 0; c*8 < w; c++ {
-			for l := 0; l < 8; l++ {
-				x := 8*c + l
-				if x < w {
-					m8[24*c+8+l] = -1
-					if x >= 1 {
-						m8[24*c+l] = -1
-					}
-					if x+1 < w {
-						m8[24*c+16+l] = -1
-					}
-				}
-			}
-		}
-		dwSmall8Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &m8[0])
+		dwSmall8Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dw8Masks(w)[0])
 		return true
 	}
 	// Per chunk of 16 columns: the lanes the left tap may read (not
@@ -55,6 +42,33 @@ func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32
 // maxDWSmallWidth is the widest plane DepthwiseSmall3x3 takes (its mask
 // table lives on the stack).
 const maxDWSmallWidth = 1024
+
+// dw8Masks returns the AVX2 kernel's lane masks for planes w wide, per
+// chunk of 8 columns the left tap's, the row's and the right tap's (8
+// int32 each, −1 where the lane reads). They are made once per width and
+// kept: a 112-wide plane is one call, and the table for the widest plane
+// (12 KiB), cleared and built on the stack at every call, had made
+// MobileNetV2's 32×112×112 layer take 120–130 µs against 97–108.
+func dw8Masks(w int) []int32 {
+	if m := dw8MaskTables[w].Load(); m != nil {
+		return *m
+	}
+	m := make([]int32, 24*((w+7)/8))
+	for x := 0; x < w; x++ {
+		c, l := x/8, x%8
+		m[24*c+8+l] = -1
+		if x >= 1 {
+			m[24*c+l] = -1
+		}
+		if x+1 < w {
+			m[24*c+16+l] = -1
+		}
+	}
+	dw8MaskTables[w].Store(&m) // a racing call stores the same masks
+	return m
+}
+
+var dw8MaskTables [maxDWSmallWidth + 1]atomic.Pointer[[]int32]
 
 // DepthwiseSmallFast reports whether an in-place kernel takes planes w
 // wide here at stride 1 (DepthwiseSmall3x3: AVX-512 or AVX2) or 2
