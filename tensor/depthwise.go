@@ -151,9 +151,10 @@ func depthwiseForward(g convGeom, x, w, b *Tensor, relu bool, bound float32) *Te
 	hw, ohw, kk := g.h*g.w, g.ohw(), g.kh*g.kw
 	if p := g.p; g.kh == 3 && g.kw == 3 && p.StrideH == p.StrideW && p.StrideH <= 2 && p.PadH == 1 && p.PadW == 1 && kern.DepthwiseSmallFast(g.w, p.StrideH) {
 		// 3×3 "same" or stride 2 (MobileNet's downsampling): read in
-		// place, 16 columns a vector, many planes a call
-		// (kern.DepthwiseSmall3x3; at stride 2 kern.DepthwiseStride2x3x3
-		// splits the columns into even and odd in registers). The padded
+		// place, 16 columns a vector (8 with AVX2, at stride 1 only),
+		// many planes a call (kern.DepthwiseSmall3x3; at stride 2
+		// kern.DepthwiseStride2x3x3 splits the columns into even and odd
+		// in registers). The padded
 		// or phase-split copy had cost the 7×7 planes more than their
 		// arithmetic, and MobileNetV2's 32×112×112 layer 113 µs against
 		// 66–70 µs in place, its 96×112×112 stride-2 one 500–560 µs
