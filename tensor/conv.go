@@ -25,8 +25,9 @@ type ConvParams struct {
 	// Exact asks for the direct sums: no Winograd (whose output is a few
 	// 1e-6 of its terms' size off them, about thirty times the direct
 	// sum's rounding). Gradient explanations set it (autograd does, for
-	// frozen filters): a rectifier unit that sits that close to zero would
-	// flip, and with it the gradient, against other frameworks'.
+	// frozen filters on a tape that records: Tape.ExactIfFrozen): a
+	// rectifier unit that sits that close to zero would flip, and with it
+	// the gradient, against other frameworks'. Predictions leave it off.
 	Exact bool `json:"-"`
 }
 
