@@ -192,6 +192,34 @@ func (mi MethodInfo) Applies(s *Subject) error {
 	return nil
 }
 
+// takes reports an error when opt sets an option the method does not
+// read: a layer, a unit or LRP's rule given to a method that would
+// ignore it (Grad-CAM reads the last convolution, not Options.Layer)
+// would otherwise come back as an explanation of something else than
+// asked, without a word.
+func (mi MethodInfo) takes(opt Options) error {
+	switch {
+	case opt.Layer != "" && mi.Needs&NeedsLayer == 0:
+		return fmt.Errorf("%s: layer %q: %s reads no chosen hidden layer (the layer methods and tcav do: %s)", mi.Name, opt.Layer, mi.Name, strings.Join(methodsNeeding(NeedsLayer), ", "))
+	case opt.Neuron != nil && mi.Result != NeuronUnit:
+		return fmt.Errorf("%s: neuron %d: %s explains no single unit (neuronig and neuronconductance do)", mi.Name, *opt.Neuron, mi.Name)
+	case opt.Rule != "" && mi.Name != "lrp":
+		return fmt.Errorf("%s: rule %q: only lrp takes a rule (%s has none to choose)", mi.Name, opt.Rule, mi.Name)
+	}
+	return nil
+}
+
+// methodsNeeding lists the registered methods that need r, by name.
+func methodsNeeding(r Requirement) []string {
+	var names []string
+	for _, m := range Methods() {
+		if m.Needs&r != 0 {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
 // Method is one explanation method. Explain fills res (whose Label,
 // Probability and Value Run has already set) for input x, in the units of
 // s.Predict; Run adds what every method shares (timing, the image
@@ -426,6 +454,9 @@ func Run(ctx context.Context, name string, s *Subject, x []float32, opt Options)
 		return nil, err
 	}
 	if err := s.check(x); err != nil {
+		return nil, err
+	}
+	if err := info.takes(opt); err != nil {
 		return nil, err
 	}
 	if opt.Samples < 0 || opt.Samples > MaxSamples {

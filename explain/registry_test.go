@@ -40,4 +40,32 @@ func TestRunBoundsAndNames(t *testing.T) {
 	if err := (MethodInfo{Name: "gradcam", Inputs: []InputKind{Image}}).Applies(s); err == nil {
 		t.Fatal("an image method applies to a table")
 	}
+	// An option the method would ignore is an error, not an explanation
+	// of something else than asked.
+	unit := 3
+	for _, c := range []struct {
+		method, want string
+		opt          Options
+	}{
+		{"kernelshap", `layer "dense0"`, Options{Layer: "dense0"}},
+		{"lime", "neuron 3", Options{Neuron: &unit}},
+		{"kernelshap", `rule "epsilon"`, Options{Rule: "epsilon"}},
+	} {
+		if _, err := Run(context.Background(), c.method, s, []float32{1, 1}, c.opt); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s with %+v: %v, want an error naming %s", c.method, c.opt, err, c.want)
+		}
+	}
+	layerUnits := MethodInfo{Name: "layerig", Needs: NeedsLayer, Result: LayerUnits}
+	if err := layerUnits.takes(Options{Layer: "dense0"}); err != nil {
+		t.Errorf("layerig refused a layer: %v", err)
+	}
+	if err := layerUnits.takes(Options{Layer: "dense0", Neuron: &unit}); err == nil {
+		t.Error("layerig took a neuron")
+	}
+	if err := (MethodInfo{Name: "neuronig", Needs: NeedsLayer, Result: NeuronUnit}).takes(Options{Layer: "d", Neuron: &unit}); err != nil {
+		t.Errorf("neuronig refused a layer and a unit: %v", err)
+	}
+	if err := (MethodInfo{Name: "lrp", Needs: NeedsRules}).takes(Options{Rule: "gamma=0.25"}); err != nil {
+		t.Errorf("lrp refused a rule: %v", err)
+	}
 }

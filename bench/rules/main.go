@@ -62,7 +62,7 @@ func run(noPool bool, captum string) error {
 	out := map[string]any{"c1w": c1.Weight.Value.Data(), "c1b": c1.Bias.Value.Data(), "c2w": c2.Weight.Value.Data(), "c2b": c2.Bias.Value.Data(),
 		"lw": l.Weight.Value.Data(), "lb": l.Bias.Value.Data(), "x": x, "b": b}
 	for _, meth := range []string{"deeplift", "guidedbackprop", "deconvolution", "inputxgradient", "lrp"} {
-		res, err := explain.Run(context.Background(), meth, s, x, explain.Options{Label: explain.Class(1), Rule: "epsilon=1e-9"})
+		res, err := explain.Run(context.Background(), meth, s, x, explain.Options{Label: explain.Class(1)})
 		if err != nil {
 			return err
 		}

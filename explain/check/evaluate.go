@@ -105,9 +105,15 @@ func mapOrLayerChecks(ctx context.Context, s *explain.Subject, x []float32, opt 
 	}
 	cs = append(cs, more...)
 	if opt.Checks == explain.ChecksAll {
-		// Re-runs explain the same layer and unit as this result.
+		// Re-runs explain the same layer and unit as this result (a
+		// layer or neuron method's; Grad-CAM's layer is its own).
 		o := opt
-		o.Layer, o.Neuron = res.Layer, res.Unit
+		if kind == explain.LayerUnits || kind == explain.NeuronUnit {
+			o.Layer = res.Layer
+		}
+		if kind == explain.NeuronUnit {
+			o.Neuron = res.Unit
+		}
 		more, err := costlyChecks(ctx, s, x, o, res, attr, kind != explain.NeuronUnit)
 		if err != nil {
 			return nil, nil, err

@@ -56,7 +56,7 @@ func runExplain(ctx context.Context, env *Env, args []string) error {
 	out := fs.String("out", "", "folder for explanation.json and the picture")
 	hide := fs.String("hide", "auto", "how image LIME hides a superpixel: mean (its mean colour), constant (--hide-value), blur, or auto (constant for grey images, whose background is a constant, mean for colour)")
 	hideValue := fs.Float64("hide-value", 0, "the colour of hidden superpixels with --hide constant (0: black)")
-	fs.StringVar(&opt.Rule, "rule", "composite", "LRP's rules: composite (ε for dense layers, z⁺ for convolutions), epsilon, gamma or zplus, each optionally with its parameter (epsilon=0.25, gamma=0.25)")
+	fs.StringVar(&opt.Rule, "rule", "", "LRP's rules: composite (the default: ε for dense layers, z⁺ for convolutions), epsilon, gamma or zplus, each optionally with its parameter (epsilon=0.25, gamma=0.25)")
 	fs.StringVar(&opt.Layer, "layer", "", "hidden layer of layerig, layerconductance, neuronig, neuronconductance and tcav, by the name glassbox inspect shows (default: the method's)")
 	neuron := fs.Int("neuron", -1, "unit of neuronig and neuronconductance: a flat index into the layer's activations (-1: the most activated)")
 	concept := fs.String("concept", "", "tcav's concept examples: a folder of images, a text file of words or phrases (one example a line) for text models, or a CSV of rows")
