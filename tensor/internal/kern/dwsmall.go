@@ -24,35 +24,52 @@ func DepthwiseSmall3x3(dst, src []float32, w, h, planes int, wts, bias []float32
 		return false
 	}
 	if indAVX2() {
-		dwSmall8Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dw8Masks(w)[0])
+		dwSmall8Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dwMasks(&dw8MaskTables, w, dw8Masks)[0])
 		return true
 	}
-	// Per chunk of 16 columns: the lanes the left tap may read (not
-	// column −1), the row's columns, and those the right tap may read (not
-	// column w).
-	var masks [maxDWSmallWidth / 16]uint64
-	for c := 0; c*16 < w; c++ {
-		mid := lanesIn(16*c, w)
-		masks[c] = lanesIn(16*c-1, w)&mid | mid<<16 | lanesIn(16*c+1, w)<<32
-	}
-	dwSmallAsm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &masks[0])
+	dwSmallAsm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dwMasks(&dw16MaskTables, w, dw16Masks)[0])
 	return true
 }
 
-// maxDWSmallWidth is the widest plane DepthwiseSmall3x3 takes (its mask
-// table lives on the stack).
-const maxDWSmallWidth = 1024
+// dw16Masks makes the AVX-512 kernel's masks for planes w wide: per chunk
+// of 16 columns the lanes the left tap may read (not column −1), the
+// row's columns, and those the right tap may read (not column w).
+func dw16Masks(w int) []uint64 {
+	m := make([]uint64, (w+15)/16)
+	for c := range m {
+		mid := lanesIn(16*c, w)
+		m[c] = lanesIn(16*c-1, w)&mid | mid<<16 | lanesIn(16*c+1, w)<<32
+	}
+	return m
+}
 
-// dw8Masks returns the AVX2 kernel's lane masks for planes w wide, per
-// chunk of 8 columns the left tap's, the row's and the right tap's (8
-// int32 each, −1 where the lane reads). They are made once per width and
-// kept: a 112-wide plane is one call, and the table for the widest plane
-// (12 KiB), cleared and built on the stack at every call, had made
-// MobileNetV2's 32×112×112 layer take 120–130 µs against 97–108.
-func dw8Masks(w int) []int32 {
-	if m := dw8MaskTables[w].Load(); m != nil {
+// dwMasks returns build(w) from table, made on the first call for w and
+// kept: the in-place kernels are called once per plane of 112×112 and
+// more, and their masks depend on the width alone (building them at
+// every call had cost the AVX2 kernel's 32×112×112 layer a fifth of its
+// time). A racing call stores the same masks.
+func dwMasks[T any](table *[maxDWSmallWidth + 1]atomic.Pointer[[]T], w int, build func(int) []T) []T {
+	if m := table[w].Load(); m != nil {
 		return *m
 	}
+	m := build(w)
+	table[w].Store(&m)
+	return m
+}
+
+var (
+	dw8MaskTables  [maxDWSmallWidth + 1]atomic.Pointer[[]int32]
+	dw16MaskTables [maxDWSmallWidth + 1]atomic.Pointer[[]uint64]
+	dwS2MaskTables [maxDWSmallWidth + 1]atomic.Pointer[[]uint64]
+)
+
+// maxDWSmallWidth is the widest plane the in-place kernels take.
+const maxDWSmallWidth = 1024
+
+// dw8Masks makes the AVX2 kernel's lane masks for planes w wide: per
+// chunk of 8 columns the left tap's, the row's and the right tap's (8
+// int32 each, −1 where the lane reads).
+func dw8Masks(w int) []int32 {
 	m := make([]int32, 24*((w+7)/8))
 	for x := 0; x < w; x++ {
 		c, l := x/8, x%8
@@ -64,11 +81,8 @@ func dw8Masks(w int) []int32 {
 			m[24*c+16+l] = -1
 		}
 	}
-	dw8MaskTables[w].Store(&m) // a racing call stores the same masks
 	return m
 }
-
-var dw8MaskTables [maxDWSmallWidth + 1]atomic.Pointer[[]int32]
 
 // DepthwiseSmallFast reports whether an in-place kernel takes planes w
 // wide here at stride 1 (DepthwiseSmall3x3: AVX-512 or AVX2) or 2
@@ -92,16 +106,22 @@ func DepthwiseStride2x3x3(dst, src []float32, w, h, planes int, wts, bias []floa
 	if !dwInPlace("DepthwiseStride2x3x3", dst, src, w, h, ow, oh, planes, wts, bias, 2) {
 		return false
 	}
-	// Per chunk of 16 outputs: the lanes of the two loads at column 2x0
-	// and the two at 2x0−2 that lie in the row, then the outputs'.
-	var masks [2 * maxDWSmallWidth / 32]uint64
-	for c := 0; 16*c < ow; c++ {
-		x0 := 2 * 16 * c
-		masks[2*c] = lanesIn(x0, w) | lanesIn(x0+16, w)<<16 | lanesIn(x0-2, w)<<32 | lanesIn(x0+14, w)<<48
-		masks[2*c+1] = lanesIn(16*c, ow)
-	}
-	dwS2Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &masks[0], ow, oh)
+	dwS2Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dwMasks(&dwS2MaskTables, w, dwS2Masks)[0], ow, oh)
 	return true
+}
+
+// dwS2Masks makes the stride-2 kernel's masks for planes w wide: per
+// chunk of 16 outputs the lanes of the two loads at column 2x0 and the
+// two at 2x0−2 that lie in the row, then the outputs'.
+func dwS2Masks(w int) []uint64 {
+	ow := (w + 1) / 2
+	m := make([]uint64, 2*((ow+15)/16))
+	for c := 0; 2*c < len(m); c++ {
+		x0 := 2 * 16 * c
+		m[2*c] = lanesIn(x0, w) | lanesIn(x0+16, w)<<16 | lanesIn(x0-2, w)<<32 | lanesIn(x0+14, w)<<48
+		m[2*c+1] = lanesIn(16*c, ow)
+	}
+	return m
 }
 
 // dwInPlace reports whether an in-place depthwise kernel runs here for
