@@ -293,6 +293,11 @@ func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c [
 	return true
 }
 
+// halfTilesOff makes the AVX-512 indirect products take the 32-column
+// tiles for every width, where a tile of 16 columns or fewer otherwise
+// takes the 16-column ones (tests compare the two).
+var halfTilesOff bool
+
 // epilogue is what the 32-column tiles apply to C as they store it: a
 // bias per row (nil: zeros) and, when relu, the rectifier.
 type epilogue struct {

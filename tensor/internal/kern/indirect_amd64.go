@@ -103,6 +103,18 @@ func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc
 //go:noescape
 func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
 
+//go:noescape
+func sgemmInd12x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+//go:noescape
+func sgemmInd6x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+//go:noescape
+func sgemmInd4x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
+//go:noescape
+func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+
 // indWide reports whether the indirect products use the 32-column AVX-512
 // tiles: when the GEMM runs the AVX-512 kernel (so GLASSBOX_KERNEL=avx2
 // turns both off together).
@@ -122,11 +134,30 @@ func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, l
 			mode = 3
 		}
 	}
+	// Direct calls, not a table of funcs: an indirect call would make the
+	// callers' scratch tiles escape to the heap.
+	if cols <= 16 && !halfTilesOff {
+		// One zmm of columns: the 16-column tiles, which spend no FMA
+		// on masked-off lanes.
+		switch rows {
+		case 12:
+			sgemmInd12x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		case 6:
+			sgemmInd6x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		case 4:
+			sgemmInd4x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		case 2:
+			sgemmInd2x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		default:
+			return false
+		}
+		return true
+	}
 	switch rows {
-	case 6:
-		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 12:
 		sgemmInd12x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+	case 6:
+		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 4:
 		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
 	case 2:

@@ -239,3 +239,206 @@ z2store:
 	VMOVUPS Z3, K2, 64(CX)(DX*1)
 	VZEROUPPER
 	RET
+
+// The 16-column tiles: the R×32 tiles' first halves, for a tile whose
+// columns fit one zmm (a row of 112 pixels ends in one of 16; a 14×14
+// image's Winograd products have 16 columns at batch 1). The 32-column
+// tile there spent half its FMAs on masked-off lanes. Each element is
+// the same chain of FMAs as in the 32-column tiles. K1 (bits 0–15 of
+// masks) selects the columns; bits 16–31 must be zero.
+
+// ZINDB16 loads the first 16 columns of B row u into Z24.
+#define ZINDB16(u) \
+	MOVLQSX u*4(R8), R13; \
+	VMOVUPS.Z (BX)(R13*4), K1, Z24
+
+// ZIND16ROWS2 broadcasts A elements at byte offsets o and o+4 and updates
+// accumulators r0 and r1.
+#define ZIND16ROWS2(o, r0, r1) \
+	VBROADCASTSS o(AX), Z26; \
+	VBROADCASTSS o+4(AX), Z27; \
+	VFMADD231PS  Z24, Z26, r0; \
+	VFMADD231PS  Z24, Z27, r1
+
+#define ZIND12H(u) \
+	ZINDB16(u); \
+	ZIND16ROWS2(u*48, Z0, Z1); \
+	ZIND16ROWS2(u*48+8, Z2, Z3); \
+	ZIND16ROWS2(u*48+16, Z4, Z5); \
+	ZIND16ROWS2(u*48+24, Z6, Z7); \
+	ZIND16ROWS2(u*48+32, Z8, Z9); \
+	ZIND16ROWS2(u*48+40, Z10, Z11)
+
+#define ZIND6H(u) \
+	ZINDB16(u); \
+	ZIND16ROWS2(u*24, Z0, Z1); \
+	ZIND16ROWS2(u*24+8, Z2, Z3); \
+	ZIND16ROWS2(u*24+16, Z4, Z5)
+
+#define ZIND4H(u) \
+	ZINDB16(u); \
+	ZIND16ROWS2(u*16, Z0, Z1); \
+	ZIND16ROWS2(u*16+8, Z2, Z3)
+
+#define ZIND2H(u) \
+	ZINDB16(u); \
+	ZIND16ROWS2(u*8, Z0, Z1)
+
+// ZBIAS16 adds the bias at off(R12) to one row's accumulator z; ZRELU16
+// rectifies it (Z25 = 0) as ZRELUROW does.
+#define ZBIAS16(off, z) \
+	VBROADCASTSS off(R12), Z24; \
+	VADDPS       Z24, z, z
+
+#define ZRELU16(z) \
+	VMAXPS z, Z25, z; \
+	VADDPS Z25, z, z
+
+// func sgemmInd12x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd12x16Z(SB), NOSPLIT, $0-72
+	INDARGS
+	ZMASKS
+	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
+	ZZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
+	INDLOOP(ZIND12H, 48, h12loop4, h12tail, h12loop1, h12done)
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    h12store
+	MOVQ  bias+56(FP), R12
+	ZBIAS16(0, Z0)
+	ZBIAS16(4, Z1)
+	ZBIAS16(8, Z2)
+	ZBIAS16(12, Z3)
+	ZBIAS16(16, Z4)
+	ZBIAS16(20, Z5)
+	ZBIAS16(24, Z6)
+	ZBIAS16(28, Z7)
+	ZBIAS16(32, Z8)
+	ZBIAS16(36, Z9)
+	ZBIAS16(40, Z10)
+	ZBIAS16(44, Z11)
+	TESTQ $2, R13
+	JZ    h12store
+	VPXORD Z25, Z25, Z25
+	ZRELU16(Z0)
+	ZRELU16(Z1)
+	ZRELU16(Z2)
+	ZRELU16(Z3)
+	ZRELU16(Z4)
+	ZRELU16(Z5)
+	ZRELU16(Z6)
+	ZRELU16(Z7)
+	ZRELU16(Z8)
+	ZRELU16(Z9)
+	ZRELU16(Z10)
+	ZRELU16(Z11)
+h12store:
+	LEAQ    (R11)(DX*2), R9
+	ADDQ    DX, R9
+	LEAQ    (R9)(DX*2), R10
+	ADDQ    DX, R10
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K1, (CX)(DX*1)
+	VMOVUPS Z2, K1, (CX)(DX*2)
+	VMOVUPS Z3, K1, (R11)
+	VMOVUPS Z4, K1, (R11)(DX*1)
+	VMOVUPS Z5, K1, (R11)(DX*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z7, K1, (R9)(DX*1)
+	VMOVUPS Z8, K1, (R9)(DX*2)
+	VMOVUPS Z9, K1, (R10)
+	VMOVUPS Z10, K1, (R10)(DX*1)
+	VMOVUPS Z11, K1, (R10)(DX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmInd6x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd6x16Z(SB), NOSPLIT, $0-72
+	INDARGS
+	ZMASKS
+	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
+	INDLOOP(ZIND6H, 24, h6loop4, h6tail, h6loop1, h6done)
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    h6store
+	MOVQ  bias+56(FP), R12
+	ZBIAS16(0, Z0)
+	ZBIAS16(4, Z1)
+	ZBIAS16(8, Z2)
+	ZBIAS16(12, Z3)
+	ZBIAS16(16, Z4)
+	ZBIAS16(20, Z5)
+	TESTQ $2, R13
+	JZ    h6store
+	VPXORD Z25, Z25, Z25
+	ZRELU16(Z0)
+	ZRELU16(Z1)
+	ZRELU16(Z2)
+	ZRELU16(Z3)
+	ZRELU16(Z4)
+	ZRELU16(Z5)
+h6store:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K1, (CX)(DX*1)
+	VMOVUPS Z2, K1, (CX)(DX*2)
+	VMOVUPS Z3, K1, (R11)
+	VMOVUPS Z4, K1, (R11)(DX*1)
+	VMOVUPS Z5, K1, (R11)(DX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmInd4x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd4x16Z(SB), NOSPLIT, $0-72
+	INDARGS
+	ZMASKS
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	INDLOOP(ZIND4H, 16, h4loop4, h4tail, h4loop1, h4done)
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    h4store
+	MOVQ  bias+56(FP), R12
+	ZBIAS16(0, Z0)
+	ZBIAS16(4, Z1)
+	ZBIAS16(8, Z2)
+	ZBIAS16(12, Z3)
+	TESTQ $2, R13
+	JZ    h4store
+	VPXORD Z25, Z25, Z25
+	ZRELU16(Z0)
+	ZRELU16(Z1)
+	ZRELU16(Z2)
+	ZRELU16(Z3)
+h4store:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K1, (CX)(DX*1)
+	VMOVUPS Z2, K1, (CX)(DX*2)
+	VMOVUPS Z3, K1, (R11)
+	VZEROUPPER
+	RET
+
+// func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+TEXT ·sgemmInd2x16Z(SB), NOSPLIT, $0-72
+	INDARGS
+	ZMASKS
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	INDLOOP(ZIND2H, 8, h2loop4, h2tail, h2loop1, h2done)
+	MOVQ  mode+64(FP), R13
+	TESTQ R13, R13
+	JZ    h2store
+	MOVQ  bias+56(FP), R12
+	ZBIAS16(0, Z0)
+	ZBIAS16(4, Z1)
+	TESTQ $2, R13
+	JZ    h2store
+	VPXORD Z25, Z25, Z25
+	ZRELU16(Z0)
+	ZRELU16(Z1)
+h2store:
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K1, (CX)(DX*1)
+	VZEROUPPER
+	RET

@@ -222,13 +222,29 @@ func TestSgemmIndirectBTMatchesSgemm(t *testing.T) {
 // tiles and the AVX2 16-column ones both sum each element in k order with
 // one FMA per step (the Go tile, which multiplies and adds separately, is
 // left to the reference test). Widths cover 32-column pairs, a lone
-// 16-column strip after them and a partial strip.
+// 16-column strip after them and a partial strip; on AVX-512 both with the
+// 16-column tiles for strips of 16 columns or fewer and without them.
 func TestSgemmIndirectBSameOnEveryKernel(t *testing.T) {
-	saved := active
-	defer func() { active = saved }()
+	saved, savedHalf := active, halfTilesOff
+	defer func() { active, halfTilesOff = saved, savedHalf }()
+	type variant struct {
+		kr      *gemmKernel
+		halfOff bool
+		name    string
+	}
+	var variants []variant
+	for _, kr := range kernels {
+		if !kr.usable() || kr == goKernel {
+			continue
+		}
+		variants = append(variants, variant{kr, false, kr.name})
+		if active = kr; indWide() {
+			variants = append(variants, variant{kr, true, kr.name + " (32-column tiles only)"})
+		}
+	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, m := range []int{1, 6, 8, 16, 23} {
-		for _, n := range []int{31, 32, 48, 64, 80, 97} {
+	for _, m := range []int{1, 6, 8, 12, 16, 23} {
+		for _, n := range []int{5, 16, 31, 32, 48, 64, 80, 97} {
 			k := 37
 			a := make([]float32, m*k)
 			for i := range a {
@@ -244,20 +260,17 @@ func TestSgemmIndirectBSameOnEveryKernel(t *testing.T) {
 			}
 			var ref []float32
 			var refName string
-			for _, kr := range kernels {
-				if !kr.usable() || kr == goKernel {
-					continue
-				}
-				active = kr
+			for _, v := range variants {
+				active, halfTilesOff = v.kr, v.halfOff
 				c := make([]float32, m*n)
 				SgemmIndirectB(m, n, k, a, k, src, offs, c, n)
 				if ref == nil {
-					ref, refName = c, kr.name
+					ref, refName = c, v.name
 					continue
 				}
 				for i := range c {
-					if c[i] != ref[i] {
-						t.Fatalf("m%d n%d: C[%d] = %v with %s, %v with %s", m, n, i, c[i], kr.name, ref[i], refName)
+					if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("m%d n%d: C[%d] = %v with %s, %v with %s", m, n, i, c[i], v.name, ref[i], refName)
 					}
 				}
 			}
