@@ -189,20 +189,41 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 	const nr = 16
 	strips := (n + nr - 1) / nr
 	big := int64(m)*int64(n)*int64(k) >= parMNK
-	if par && big && indWide() && (n+31)/32 < 2*Threads() && m >= 48 {
+	if tw := indTileWidth(); par && big && tw > 0 && m >= 48 && fewStrips((n+tw-1)/tw, m*k) {
 		// Too few columns to share out (a 7×7 image's last ResNet stage:
 		// 63 padded columns against 512 filters): the cores take row
 		// panels instead, each streaming its share of A once rather than
-		// all of it per strip.
+		// all of it per strip. A core's panels go two at a time, every
+		// strip of C for them before the next two, so A is read once
+		// from memory and the strips reuse it from the cache: its whole
+		// share per strip had streamed A from memory once per strip
+		// (9.4 MB of ResNet's 512-filter 3×3 weights four times over on
+		// AVX2's 16-column strips).
 		starts := indPanelStarts(m)
-		ParallelFor(len(starts), max(1, len(starts)/(4*Threads())), func(lo, hi int) {
-			i0, i1 := starts[lo], m
-			if hi < len(starts) {
-				i1 = starts[hi]
-			}
-			for j := 0; j < n; j += 32 {
-				if !indStrip32Rows(m, i0, i1, k, min(32, n-j), pa.ap, src[j:], offs, c[j:], ldc, ep) {
-					panic("kern: no 32-column tile for a height indStep chose")
+		ParallelFor(len(starts), 1, func(lo, hi int) {
+			var tmp [6 * 16]float32
+			for pi := lo; pi < hi; pi += 2 {
+				i0, i1 := starts[pi], m
+				if e := min(pi+2, hi); e < len(starts) {
+					i1 = starts[e]
+				}
+				if tw == 32 {
+					for j := 0; j < n; j += 32 {
+						if !indStrip32Rows(m, i0, i1, k, min(32, n-j), pa.ap, src[j:], offs, c[j:], ldc, ep) {
+							panic("kern: no 32-column tile for a height indStep chose")
+						}
+					}
+					continue
+				}
+				for j := 0; j < n; j += 16 {
+					if j+16 > n {
+						indPartialStripRows(m, i0, i1, n, k, pa.ap, src, offs, c, ldc, j, tmp[:])
+					} else {
+						indStripRows(m, i0, i1, k, 16, pa.ap, src[j:], offs, c[j:], ldc, tmp[:])
+					}
+					if ep != nil {
+						BiasRows(c[i0*ldc+j:], ldc, i1-i0, min(16, n-j), ep.bias[i0:], ep.relu, 0)
+					}
 				}
 			}
 		})
@@ -214,6 +235,17 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 		return
 	}
 	run(0, strips)
+}
+
+// fewStrips reports whether a product of strips column strips (tiles
+// wide) and an A of aLen floats is shared out by row panels of A rather
+// than by strips: when the strips are too few to go round the cores, or
+// when A is too large for a core's cache (a mebibyte: half of L2 on the
+// CPUs we see) and there are no more strips than four per core, each of
+// which would read all of A from memory again.
+func fewStrips(strips, aLen int) bool {
+	t := Threads()
+	return strips < 2*t || aLen >= 1<<18 && strips <= 4*t
 }
 
 // indStrips computes the 16-column strips [lo, hi) of C from the packed A
@@ -408,8 +440,14 @@ func SgemmIndirectRowsPacked(pa *IndirectA, src []float32, offs []int32, rows, c
 // rows of B start at src[offs[p]], tile row by tile row; tiles that are
 // short of rows or columns go through tmp.
 func indStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) {
+	indStripRows(m, 0, m, k, w, ap, src, offs, c, ldc, tmp)
+}
+
+// indStripRows is indStrip for the rows [i0, i1) of C only, i0 and i1
+// starts of A's panels (or m).
+func indStripRows(m, i0, i1, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) {
 	const nr = 16
-	for i := 0; i < m; {
+	for i := i0; i < i1; {
 		mEff, rows := indStep(m - i)
 		panel := ap[i*k : i*k+rows*k]
 		if rows == mEff && w == nr {
@@ -429,8 +467,14 @@ func indStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int
 // gathered into a dense zero-padded k×16 panel first, so no run is read
 // past its n floats.
 func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, j int, tmp []float32) {
+	indPartialStripRows(m, 0, m, n, k, ap, src, offs, c, ldc, j, tmp)
+}
+
+// indPartialStripRows is indPartialStrip for the rows [i0, i1) of C only
+// (starts of A's panels, or m).
+func indPartialStripRows(m, i0, i1, n, k int, ap, src []float32, offs []int32, c []float32, ldc, j int, tmp []float32) {
 	const nr = 16
-	if indMaskStrip(m, k, n-j, ap, src[j:], offs, c[j:], ldc, tmp) {
+	if indMaskStripRows(m, i0, i1, k, n-j, ap, src[j:], offs, c[j:], ldc, tmp) {
 		return
 	}
 	fb := bBufs.Get().(*fbuf)
@@ -444,7 +488,7 @@ func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, 
 		copy(row, src[int(o)+j:int(o)+n])
 		clear(row[w:])
 	}
-	indStrip(m, k, w, ap, panel, indDenseOffs(ob, k), c[j:], ldc, tmp)
+	indStripRows(m, i0, i1, k, w, ap, panel, indDenseOffs(ob, k), c[j:], ldc, tmp)
 }
 
 // indMaskStrip computes the first w (1..15) columns of C at c with the
@@ -452,8 +496,14 @@ func indPartialStrip(m, n, k int, ap, src []float32, offs []int32, c []float32, 
 // through tmp (6×16), and reports false, having done nothing, where there
 // are none.
 func indMaskStrip(m, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) bool {
+	return indMaskStripRows(m, 0, m, k, w, ap, src, offs, c, ldc, tmp)
+}
+
+// indMaskStripRows is indMaskStrip for the rows [i0, i1) of C only
+// (starts of A's panels, or m).
+func indMaskStripRows(m, i0, i1, k, w int, ap, src []float32, offs []int32, c []float32, ldc int, tmp []float32) bool {
 	const nr = 16
-	for i := 0; i < m; {
+	for i := i0; i < i1; {
 		mEff, rows := indStep(m - i)
 		if !indTileMask(rows, k, w, ap[i*k:i*k+rows*k], src, offs, tmp, nr) {
 			return false

@@ -120,6 +120,18 @@ func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ld
 // turns both off together).
 func indWide() bool { return active == avx512Kernel }
 
+// indTileWidth is the columns of the indirect product's tiles: 32 with
+// AVX-512, 16 with AVX2, 0 where only the Go tile runs.
+func indTileWidth() int {
+	switch {
+	case indWide():
+		return 32
+	case indAVX2():
+		return 16
+	}
+	return 0
+}
+
 // indTile32 is indTile for a rows×cols tile, cols ≤ 32, with the AVX-512
 // kernels (the caller has checked indWide): only the first cols columns
 // of B are read and of C written; ep (when not nil) adds bias and

@@ -10,6 +10,8 @@ func indWide() bool { return false }
 
 func indAVX2() bool { return false }
 
+func indTileWidth() int { return 0 }
+
 func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
 	return false
 }

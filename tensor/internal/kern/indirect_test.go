@@ -405,6 +405,36 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 			pa.Release() // twice is harmless
 		}
 	}
+	// Few columns against many rows (a 7×7 image's last stage): shared out
+	// by row panels, two at a time with every strip of C, partial strips
+	// included, the same sums as serial by strips.
+	for _, n := range []int{45, 20, 63} {
+		m, k := 130, 300
+		src := make([]float32, n+k)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64())
+		}
+		offs := make([]int32, k)
+		for p := range offs {
+			offs[p] = int32(p)
+		}
+		a := make([]float32, m*k)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		pa := PackIndirectA(m, k, a, k, true)
+		want := make([]float32, m*n)
+		SgemmIndirectB(m, n, k, a, k, src, offs, want, n)
+		got := make([]float32, m*n)
+		SgemmIndirectBPacked(pa, n, src, offs, got, n, true)
+		same(t, fmt.Sprintf("few columns n%d", n), got, want)
+		bias := make([]float32, m)
+		for i := range bias {
+			bias[i] = float32(rng.NormFloat64())
+		}
+		checkPackedBias(t, fmt.Sprintf("few columns+bias n%d", n), pa, n, src, offs, want, bias)
+		pa.Release()
+	}
 	// A packing large enough to be shared out (m·k ≥ 2^16, k a multiple of
 	// 8, where the assembly packer stores past its panel) is the serial
 	// packing, bit for bit.
