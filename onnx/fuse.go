@@ -3,7 +3,24 @@ package onnx
 import (
 	"math"
 	"slices"
+	"sync/atomic"
+
+	"github.com/glassbox-ml/glassbox/autograd"
+	"github.com/glassbox-ml/glassbox/tensor"
 )
+
+// readers maps each value to the positions of the nodes that read it.
+func (mod *Module) readers() map[string][]int {
+	readers := map[string][]int{}
+	for i, cn := range mod.nodes {
+		for _, in := range cn.n.Inputs {
+			if in != "" {
+				readers[in] = append(readers[in], i)
+			}
+		}
+	}
+	return readers
+}
 
 // fuseConvAct pairs every Conv whose output only a Relu, or a Clip of
 // opset 11 or later, reads (and that is neither wanted nor a graph
@@ -15,14 +32,7 @@ import (
 // time not to be a constant 0 and a finite positive hi runs as the two
 // nodes would.
 func (mod *Module) fuseConvAct(wants []string) error {
-	readers := map[string][]int{}
-	for i, cn := range mod.nodes {
-		for _, in := range cn.n.Inputs {
-			if in != "" {
-				readers[in] = append(readers[in], i)
-			}
-		}
-	}
+	readers := mod.readers()
 	for _, cn := range mod.nodes {
 		n := cn.n
 		if n.OpType != "Conv" || len(n.Outputs) != 1 || n.Outputs[0] == "" || len(n.Inputs) > 3 {
@@ -78,14 +88,7 @@ func (mod *Module) fuseConvAct(wants []string) error {
 // 2-D convolutions, a Clip without constant bounds 0 and hi) the step
 // runs the nodes' own kernels one after another, with the same results.
 func (mod *Module) fuseConvAdd(wants []string) error {
-	readers := map[string][]int{}
-	for i, cn := range mod.nodes {
-		for _, in := range cn.n.Inputs {
-			if in != "" {
-				readers[in] = append(readers[in], i)
-			}
-		}
-	}
+	readers := mod.readers()
 	// sole returns the node that alone reads out, unless out is wanted
 	// or a graph output.
 	sole := func(out string) (int, bool) {
@@ -199,4 +202,141 @@ func reluClipBound(bounds []*val) (float32, bool) {
 		return 0, false
 	}
 	return b[1], true
+}
+
+// fuseExpandDepthwise joins an expansion and the depthwise layer that
+// alone reads it (an inverted-residual block, MobileNetV2's 16): a Conv
+// fused with its Relu or Clip (fuseConvAct) whose activated output only a
+// second such pair reads. The joined step runs both as
+// tensor.ExpandDepthwise, a block of the expansion's channels at a time
+// with their depthwise planes right after, so the expansion's output
+// (4.8 MB per 112×112 image) is never written whole; it writes the
+// second activation's output. Where that kernel does not apply (a tape
+// that records, a rule, other shapes or attributes, bounds that are not
+// constants) the two fused pairs run one after the other, with the same
+// results: the kernel's bits are theirs.
+func (mod *Module) fuseExpandDepthwise(wants []string) error {
+	readers := mod.readers()
+	joined := map[int]bool{} // depthwise Convs already joined to an expansion
+	for i, cn := range mod.nodes {
+		if cn.fused == nil || cn.absorbed != nil || joined[i] {
+			continue
+		}
+		act := mod.nodes[cn.actAt].n
+		z := act.Outputs[0]
+		rs := readers[z]
+		if len(rs) != 1 || slices.Contains(wants, z) || slices.Contains(mod.outputs, z) {
+			continue
+		}
+		di := rs[0]
+		dw := mod.nodes[di]
+		if dw.n.OpType != "Conv" || dw.fused == nil || dw.absorbed != nil || len(dw.n.Inputs) < 2 || dw.n.Inputs[0] != z || slices.Contains(dw.n.Inputs[1:], z) {
+			continue
+		}
+		geo1, err := convAttrs(mod, cn)
+		if err != nil {
+			return err
+		}
+		geo2, err := convAttrs(mod, dw)
+		if err != nil {
+			return err
+		}
+		first, second := cn.fused, dw.fused
+		split := len(cn.fusedNames)
+		relu1 := mod.nodes[cn.actAt].n.OpType == "Relu"
+		relu2 := mod.nodes[dw.actAt].n.OpType == "Relu"
+		cn.fused = func(e *env, x []*val) []*val {
+			if y := expandDepthwise(e, x[:split], x[split:], geo1, geo2, relu1, relu2); y != nil {
+				return y
+			}
+			z := first(e, x[:split])
+			return second(e, append([]*val{z[0]}, x[split+1:]...))
+		}
+		// The joined step reads the first pair's values, then the second's
+		// but for z, which it does not produce (its slot is left empty).
+		cn.fusedNames = append(append(slices.Clone(cn.fusedNames), ""), dw.fusedNames[1:]...)
+		cn.absorbed = []int{cn.actAt, di}
+		cn.actAt = dw.actAt
+		joined[di] = true
+	}
+	return nil
+}
+
+// expandDepthwiseRuns counts the joined steps that ran fused (tests).
+var expandDepthwiseRuns atomic.Int64
+
+// convSpec is what a fused kernel needs of a Conv node's attributes.
+type convSpec struct {
+	sa    spatialAttrs
+	group int
+}
+
+// convAttrs reads cn's Conv attributes (checked already when it was
+// compiled).
+func convAttrs(mod *Module, cn *cnode) (convSpec, error) {
+	c := &compiler{n: cn.n, opset: mod.opset, label: nodeLabel(cn.n, cn.index), read: map[string]bool{}}
+	var s convSpec
+	err := c.try(func() {
+		s.sa = readSpatial(c, true)
+		s.group = int(c.int("group", 1))
+	})
+	return s, err
+}
+
+// expandDepthwise runs the joined step of fuseExpandDepthwise with
+// tensor.ExpandDepthwise: a (x, W, B, bounds...) and b (z, W, B,
+// bounds...) are the two pairs' inputs. It returns nil where that does
+// not apply.
+func expandDepthwise(e *env, a, b []*val, s1, s2 convSpec, relu1, relu2 bool) []*val {
+	if e.tp.Recording() || e.tp.Rule() != nil || len(a) < 3 || len(b) < 3 || a[0] == nil || a[1] == nil || b[1] == nil {
+		return nil
+	}
+	hi1, hi2 := float32(0), float32(0)
+	if !relu1 {
+		var ok bool
+		if hi1, ok = reluClipBound(a[3:]); !ok {
+			return nil
+		}
+	}
+	if !relu2 {
+		var ok bool
+		if hi2, ok = reluClipBound(b[3:]); !ok {
+			return nil
+		}
+	}
+	for _, v := range []*val{a[0], a[1], a[2], b[1], b[2]} {
+		if v != nil && v.v == nil {
+			return nil
+		}
+	}
+	x, we, wd := a[0].v.Value, a[1].v.Value, b[1].v.Value
+	xs, es, ds := x.Shape(), we.Shape(), wd.Shape()
+	if len(xs) != 4 || len(es) != 4 || len(ds) != 4 || !x.IsContiguous() || !we.IsContiguous() || !wd.IsContiguous() {
+		return nil
+	}
+	g1 := s1.sa.resolve(xs[2:], es[2:], false)
+	if slices.ContainsFunc([][]int{g1.padBegin, g1.padEnd}, func(p []int) bool { return p[0] != 0 || p[1] != 0 }) {
+		return nil
+	}
+	z := []int{xs[2], xs[3]} // the expansion keeps the plane
+	g2 := s2.sa.resolve(z, ds[2:], false)
+	if g2.dil[0] != 1 || g2.dil[1] != 1 || g2.padBegin[0] != g2.padEnd[0] || g2.padBegin[1] != g2.padEnd[1] {
+		return nil
+	}
+	pe := tensor.ConvParams{StrideH: g1.stride[0], StrideW: g1.stride[1], Groups: s1.group}
+	pd := tensor.ConvParams{StrideH: g2.stride[0], StrideW: g2.stride[1], PadH: g2.padBegin[0], PadW: g2.padBegin[1], Groups: s2.group}
+	pe.Prepared = e.m.packedFilters(e.tp, a[1].v, s1.group)
+	var be, bd *tensor.Tensor
+	if a[2] != nil {
+		be = a[2].v.Value
+	}
+	if b[2] != nil {
+		bd = b[2].v.Value
+	}
+	y := tensor.ExpandDepthwise(x, we, be, pe, true, hi1, wd, bd, pd, true, hi2)
+	if y == nil {
+		return nil
+	}
+	expandDepthwiseRuns.Add(1)
+	return []*val{floatVal(autograd.Const(y), a[0].dt)}
 }

@@ -264,3 +264,78 @@ func TestConvClipFrozenIsExact(t *testing.T) {
 		t.Fatal("no input gradient")
 	}
 }
+
+// invertedResidualGraph is a MobileNetV2 block's first two layers as
+// torch.onnx.export writes them: a 1×1 expansion to 24 channels and a
+// 3×3 depthwise Conv of the given stride, each followed by act ("Clip"
+// to [0, 6] with Constant bounds, or "Relu"), then a 1×1 projection.
+func invertedResidualGraph(rng *rand.Rand, act string, stride int) *Model {
+	b := newModel(13).input("x", Float, -1, 8, 13, 10).
+		floatInit("we", randT(rng, 24, 8, 1, 1)).floatInit("be", randT(rng, 24)).
+		floatInit("wd", randT(rng, 24, 1, 3, 3)).floatInit("bd", randT(rng, 24)).
+		floatInit("wp", randT(rng, 8, 24, 1, 1))
+	activate := func(in, out string) {
+		if act == "Relu" {
+			b.node("Relu", []string{in}, []string{out})
+			return
+		}
+		b.node("Constant", nil, []string{out + "_lo"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{0})))).
+			node("Constant", nil, []string{out + "_hi"}, tTensor("value", floatTensor("", tensor.MustFromSlice([]float32{6})))).
+			node("Clip", []string{in, out + "_lo", out + "_hi"}, []string{out})
+	}
+	b.node("Conv", []string{"x", "we", "be"}, []string{"e"}, tInts("kernel_shape", 1, 1))
+	activate("e", "z")
+	b.node("Conv", []string{"z", "wd", "bd"}, []string{"d"}, tInts("kernel_shape", 3, 3), tInt("group", 24), tInts("pads", 1, 1, 1, 1), tInts("strides", int64(stride), int64(stride)))
+	activate("d", "a")
+	b.node("Conv", []string{"a", "wp"}, []string{"y"}, tInts("kernel_shape", 1, 1))
+	return b.output("y").m
+}
+
+// TestFuseExpandDepthwise checks that an expansion and the depthwise
+// layer reading it run as one step in inference (tensor.ExpandDepthwise),
+// with the bits of the two fused pairs one after the other (which a tape
+// recording gradients runs, and gradients still flow through), and that
+// wanting the expansion's output keeps them apart.
+func TestFuseExpandDepthwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	for _, act := range []string{"Clip", "Relu"} {
+		for _, stride := range []int{1, 2} {
+			name := fmt.Sprintf("%s stride %d", act, stride)
+			m := invertedResidualGraph(rng, act, stride)
+			mod := mustImport(t, m, ImportOptions{})
+			exp := mod.nodes[0]
+			if exp.fused == nil || len(exp.absorbed) != 2 || mod.nodes[exp.actAt].n.Outputs[0] != "a" {
+				t.Fatalf("%s: the expansion was not joined with the depthwise layer (absorbed %v)", name, exp.absorbed)
+			}
+			x := tensor.RandN(tensor.NewRNG(63), 0, 2, 3, 8, 13, 10)
+			runs := expandDepthwiseRuns.Load()
+			got := mod.Forward(nn.Eval(), autograd.Const(x)).Value.Data()
+			// Where the vector kernels run, the joined step must have taken
+			// them (and not fallen back to the two pairs).
+			fast := tensor.ExpandDepthwise(x, tensor.New(24, 8, 1, 1), nil, tensor.ConvParams{}, true, 6,
+				tensor.New(24, 1, 3, 3), nil, tensor.ConvParams{StrideH: stride, StrideW: stride, PadH: 1, PadW: 1, Groups: 24}, true, 6) != nil
+			if ran := expandDepthwiseRuns.Load() > runs; ran != fast {
+				t.Fatalf("%s: joined kernel ran %v, available %v", name, ran, fast)
+			}
+			c := nn.EvalGrad()
+			xv := autograd.Input(x.Clone())
+			y := mod.Forward(c, xv)
+			if !slices.Equal(got, y.Value.Data()) {
+				t.Fatalf("%s: the joined step differs from the layers one after another", name)
+			}
+			if err := c.Tape.Backward(c.Tape.Sum(y, false)); err != nil || xv.Grad == nil {
+				t.Fatalf("%s: gradient: %v", name, err)
+			}
+			// The expansion's activated output wanted: computed apart, and
+			// the graph's output still the same.
+			m.Graph.Outputs = append(m.Graph.Outputs, &ValueInfo{Name: "z", Kind: KindTensor, ElemType: Float})
+			apart := mustImport(t, m, ImportOptions{Output: "y"})
+			if apart.nodes[0].fused != nil && len(apart.nodes[0].absorbed) == 2 {
+				t.Fatalf("%s: joined although the expansion's output is a graph output", name)
+			}
+			if !slices.Equal(got, apart.Forward(nn.Eval(), autograd.Const(x)).Value.Data()) {
+				t.Fatalf("%s: the graph with the expansion's output apart differs", name)
+			}
+		}
+	}
+}

@@ -495,6 +495,9 @@ func Import(m *Model, opt ImportOptions) (*Module, error) {
 	if err := mod.fuseConvAdd(wants); err != nil {
 		return nil, err
 	}
+	if err := mod.fuseExpandDepthwise(wants); err != nil {
+		return nil, err
+	}
 	for _, out := range wants {
 		if !known[out] {
 			return nil, fmt.Errorf("onnx: import: output %q is produced by no node", out)

@@ -172,17 +172,23 @@ func (p *IndirectA) check(op string) {
 	}
 }
 
+// emptyProduct sets C (m×n) to a product over k = 0, zeros, with ep's
+// bias and rectifier when not nil.
+func emptyProduct(c []float32, ldc, m, n int, ep *epilogue) {
+	for i := 0; i < m; i++ {
+		clear(c[i*ldc : i*ldc+n])
+	}
+	if ep != nil {
+		BiasRows(c, ldc, m, n, ep.bias, ep.relu, 0)
+	}
+}
+
 // indirectPacked runs SgemmIndirectBPacked, and when ep is not nil (its
 // bias not nil) the bias and rectifier on each part of C as it is done.
 func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, par bool, ep *epilogue) {
 	m, k := pa.m, pa.k
 	if k == 0 {
-		for i := 0; i < m; i++ {
-			clear(c[i*ldc : i*ldc+n])
-		}
-		if ep != nil {
-			BiasRows(c, ldc, m, n, ep.bias, ep.relu, 0)
-		}
+		emptyProduct(c, ldc, m, n, ep)
 		return
 	}
 	offs = offs[:k]
@@ -201,30 +207,12 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 		// AVX2's 16-column strips).
 		starts := indPanelStarts(m)
 		ParallelFor(len(starts), 1, func(lo, hi int) {
-			var tmp [6 * 16]float32
 			for pi := lo; pi < hi; pi += 2 {
 				i0, i1 := starts[pi], m
 				if e := min(pi+2, hi); e < len(starts) {
 					i1 = starts[e]
 				}
-				if tw == 32 {
-					for j := 0; j < n; j += 32 {
-						if !indStrip32Rows(m, i0, i1, k, min(32, n-j), pa.ap, src[j:], offs, c[j:], ldc, ep) {
-							panic("kern: no 32-column tile for a height indStep chose")
-						}
-					}
-					continue
-				}
-				for j := 0; j < n; j += 16 {
-					if j+16 > n {
-						indPartialStripRows(m, i0, i1, n, k, pa.ap, src, offs, c, ldc, j, tmp[:])
-					} else {
-						indStripRows(m, i0, i1, k, 16, pa.ap, src[j:], offs, c[j:], ldc, tmp[:])
-					}
-					if ep != nil {
-						BiasRows(c[i0*ldc+j:], ldc, i1-i0, min(16, n-j), ep.bias[i0:], ep.relu, 0)
-					}
-				}
+				indRows(m, i0, i1, n, k, pa.ap, src, offs, c, ldc, ep)
 			}
 		})
 		return
@@ -235,6 +223,87 @@ func indirectPacked(pa *IndirectA, n int, src []float32, offs []int32, c []float
 		return
 	}
 	run(0, strips)
+}
+
+// indRows computes the rows [i0, i1) of C (starts of A's panels, or m)
+// over all n columns, strip after strip, with ep's bias and rectifier (ep
+// nil: none): the 32-column tiles with AVX-512, else 16-column strips
+// (AVX2's tiles, or the Go tile).
+func indRows(m, i0, i1, n, k int, ap, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) {
+	if indTileWidth() == 32 {
+		for j := 0; j < n; j += 32 {
+			if !indStrip32Rows(m, i0, i1, k, min(32, n-j), ap, src[j:], offs, c[j:], ldc, ep) {
+				panic("kern: no 32-column tile for a height indStep chose")
+			}
+		}
+		return
+	}
+	var tmp [6 * 16]float32
+	for j := 0; j < n; j += 16 {
+		if j+16 > n {
+			indPartialStripRows(m, i0, i1, n, k, ap, src, offs, c, ldc, j, tmp[:])
+		} else {
+			indStripRows(m, i0, i1, k, 16, ap, src[j:], offs, c[j:], ldc, tmp[:])
+		}
+		if ep != nil {
+			BiasRows(c[i0*ldc+j:], ldc, i1-i0, min(16, n-j), ep.bias[i0:], ep.relu, 0)
+		}
+	}
+}
+
+// PanelStarts returns the first rows of pa's row panels, the rows
+// SgemmIndirectBPackedRows may start and end at (besides Rows()).
+func (p *IndirectA) PanelStarts() []int { return indPanelStarts(p.m) }
+
+// SgemmIndirectBPackedRows computes the rows [i0, i1) of
+// SgemmIndirectBPackedBias's C, bit for bit, into c with row i0 first
+// (row i at c[(i−i0)·ldc]): i0 and i1 are starts of pa's row panels
+// (PanelStarts) or its row count. bias holds the rows' biases (bias[0]
+// row i0's; nil: none, and no rectifier either). It runs on the calling
+// goroutine, so that a caller can use a block of C at once, while it is
+// in cache (a MobileNet expansion's channels, each read right away by a
+// depthwise layer). It panics on bad arguments.
+func SgemmIndirectBPackedRows(pa *IndirectA, i0, i1, n int, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool) {
+	pa.check("SgemmIndirectBPackedRows")
+	if i0 < 0 || i1 > pa.m || i0 > i1 || !isPanelStart(pa.m, i0) || !isPanelStart(pa.m, i1) {
+		panic(fmt.Sprintf("kern.SgemmIndirectBPackedRows: rows [%d, %d) are not whole panels of %d rows", i0, i1, pa.m))
+	}
+	m := i1 - i0
+	checkIndirectRuns("SgemmIndirectBPackedRows", m, n, pa.k, src, offs, pa.k, n, c, ldc)
+	if bias != nil && len(bias) < m {
+		panic(fmt.Sprintf("kern.SgemmIndirectBPackedRows: %d biases for %d rows of C", len(bias), m))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	var ep *epilogue
+	if bias != nil {
+		ep = &epilogue{bias: bias, relu: relu}
+	}
+	k := pa.k
+	if k == 0 {
+		emptyProduct(c, ldc, m, n, ep)
+		return
+	}
+	// Rows [i0, i1) of an m-row A are the first i1−i0 of the m−i0 rows
+	// from i0 on: indStep picks the same panels from the rows left.
+	indRows(pa.m-i0, 0, m, n, k, pa.ap[i0*k:], src, offs[:k], c, ldc, ep)
+}
+
+// isPanelStart reports whether row i starts one of an m-row A's panels
+// (or is m).
+func isPanelStart(m, i int) bool {
+	if i == m {
+		return true
+	}
+	for r := 0; r < m; {
+		if r == i {
+			return true
+		}
+		mEff, _ := indStep(m - r)
+		r += mEff
+	}
+	return false
 }
 
 // fewStrips reports whether a product of strips column strips (tiles

@@ -520,3 +520,53 @@ func mustPanic(t *testing.T, what string, fn func()) {
 	}()
 	fn()
 }
+
+// TestSgemmIndirectBPackedRows checks blocks of rows, whole panels each,
+// against the rows of the whole product with its bias and rectifier, bit
+// for bit, on every kernel, and that a block not on panel boundaries is
+// refused.
+func TestSgemmIndirectBPackedRows(t *testing.T) {
+	withEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(51, 52))
+		for _, m := range []int{1, 8, 23, 96, 130} {
+			for _, n := range []int{5, 16, 45, 200} {
+				k := 19
+				src := make([]float32, n*k+n)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				offs := make([]int32, k)
+				for p := range offs {
+					offs[p] = int32(p * n)
+				}
+				a := make([]float32, m*k)
+				for i := range a {
+					a[i] = float32(rng.NormFloat64())
+				}
+				bias := make([]float32, m)
+				for i := range bias {
+					bias[i] = float32(rng.NormFloat64())
+				}
+				pa := PackIndirectA(m, k, a, k, false)
+				for _, relu := range []bool{false, true} {
+					want := make([]float32, m*n)
+					SgemmIndirectBPackedBias(pa, n, src, offs, want, n, bias, relu, false)
+					starts := append(pa.PanelStarts(), m)
+					for s := 0; s+1 < len(starts); s++ {
+						e := min(s+1+rng.IntN(3), len(starts)-1)
+						i0, i1 := starts[s], starts[e]
+						got := make([]float32, (i1-i0)*n)
+						SgemmIndirectBPackedRows(pa, i0, i1, n, src, offs, got, n, bias[i0:], relu)
+						same(t, fmt.Sprintf("m%d n%d rows [%d, %d) relu=%v", m, n, i0, i1, relu), got, want[i0*n:i1*n])
+					}
+				}
+				if m > 1 {
+					mustPanic(t, "rows off panel boundaries", func() {
+						SgemmIndirectBPackedRows(pa, 1, m, n, src, offs, make([]float32, m*n), n, nil, false)
+					})
+				}
+				pa.Release()
+			}
+		}
+	})
+}
