@@ -58,9 +58,10 @@ func dwMasks[T any](table *[maxDWSmallWidth + 1]atomic.Pointer[[]T], w int, buil
 }
 
 var (
-	dw8MaskTables  [maxDWSmallWidth + 1]atomic.Pointer[[]int32]
-	dw16MaskTables [maxDWSmallWidth + 1]atomic.Pointer[[]uint64]
-	dwS2MaskTables [maxDWSmallWidth + 1]atomic.Pointer[[]uint64]
+	dw8MaskTables   [maxDWSmallWidth + 1]atomic.Pointer[[]int32]
+	dw16MaskTables  [maxDWSmallWidth + 1]atomic.Pointer[[]uint64]
+	dwS2MaskTables  [maxDWSmallWidth + 1]atomic.Pointer[[]uint64]
+	dwS2Mask8Tables [maxDWSmallWidth + 1]atomic.Pointer[[]int32]
 )
 
 // maxDWSmallWidth is the widest plane the in-place kernels take.
@@ -85,11 +86,10 @@ func dw8Masks(w int) []int32 {
 }
 
 // DepthwiseSmallFast reports whether an in-place kernel takes planes w
-// wide here at stride 1 (DepthwiseSmall3x3: AVX-512 or AVX2) or 2
-// (DepthwiseStride2x3x3: AVX-512).
+// wide here at stride 1 (DepthwiseSmall3x3) or 2 (DepthwiseStride2x3x3):
+// with AVX-512 or AVX2.
 func DepthwiseSmallFast(w, stride int) bool {
-	vec := indWide() || stride == 1 && indAVX2()
-	return vec && (stride == 1 || stride == 2) && w >= 1 && w <= maxDWSmallWidth
+	return (indWide() || indAVX2()) && (stride == 1 || stride == 2) && w >= 1 && w <= maxDWSmallWidth
 }
 
 // DepthwiseStride2x3x3 is DepthwiseSmall3x3 at stride 2 (MobileNet's
@@ -106,6 +106,10 @@ func DepthwiseStride2x3x3(dst, src []float32, w, h, planes int, wts, bias []floa
 	if !dwInPlace("DepthwiseStride2x3x3", dst, src, w, h, ow, oh, planes, wts, bias, 2) {
 		return false
 	}
+	if indAVX2() {
+		dwS2Asm8(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dwMasks(&dwS2Mask8Tables, w, dwS2Masks8)[0], ow, oh)
+		return true
+	}
 	dwS2Asm(&dst[0], &src[0], w, h, planes, &wts[0], &bias[0], dwFlags(relu, bound), bound, &dwMasks(&dwS2MaskTables, w, dwS2Masks)[0], ow, oh)
 	return true
 }
@@ -120,6 +124,31 @@ func dwS2Masks(w int) []uint64 {
 		x0 := 2 * 16 * c
 		m[2*c] = lanesIn(x0, w) | lanesIn(x0+16, w)<<16 | lanesIn(x0-2, w)<<32 | lanesIn(x0+14, w)<<48
 		m[2*c+1] = lanesIn(16*c, ow)
+	}
+	return m
+}
+
+// dwS2Masks8 makes the AVX2 stride-2 kernel's lane masks for planes w
+// wide: per chunk of 8 outputs, those of the loads at columns 2x0,
+// 2x0+8, 2x0−2 and 2x0+6 (the lanes inside the row) and the store's
+// (the outputs inside the output row), 8 int32 each, −1 where the lane
+// reads or writes.
+func dwS2Masks8(w int) []int32 {
+	ow := (w + 1) / 2
+	chunks := (ow + 7) / 8
+	m := make([]int32, 40*chunks)
+	for c := 0; c < chunks; c++ {
+		x0 := 2 * 8 * c
+		for l := 0; l < 8; l++ {
+			for i, start := range [4]int{x0, x0 + 8, x0 - 2, x0 + 6} {
+				if col := start + l; col >= 0 && col < w {
+					m[40*c+8*i+l] = -1
+				}
+			}
+			if 8*c+l < ow {
+				m[40*c+32+l] = -1
+			}
+		}
 	}
 	return m
 }

@@ -22,3 +22,10 @@ func dw3x3S2AVX512(dst, src *float32, w, h, planes int, wts, bias *float32, flag
 func dwS2Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *uint64, ow, oh int) {
 	dw3x3S2AVX512(dst, src, w, h, planes, wts, bias, flags, bound, masks, ow, oh, &pool2Perm)
 }
+
+//go:noescape
+func dw3x3S2AVX2(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32, ow, oh int)
+
+func dwS2Asm8(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32, ow, oh int) {
+	dw3x3S2AVX2(dst, src, w, h, planes, wts, bias, flags, bound, masks, ow, oh)
+}

@@ -18,3 +18,8 @@ func dwS2Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int,
 func dwSmall8Asm(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32) {
 	panic("kern: no DepthwiseSmall3x3 kernel")
 }
+
+// dwS2Asm8 is never reached here either.
+func dwS2Asm8(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32, ow, oh int) {
+	panic("kern: no in-place depthwise kernel on this platform")
+}

@@ -96,12 +96,61 @@ func TestDepthwiseSmall3x3(t *testing.T) {
 // even widths and heights around its vectors (16 outputs from 32 columns).
 func TestDepthwiseStride2x3x3(t *testing.T) {
 	withEachKernel(t, func(t *testing.T) {
-		if !indWide() {
+		if !indWide() && !indAVX2() {
 			if DepthwiseStride2x3x3(make([]float32, 4), make([]float32, 4), 2, 2, 1, make([]float32, 9), make([]float32, 1), false, 0) {
-				t.Fatal("ran without the AVX-512 kernel")
+				t.Fatal("ran without a vector kernel")
 			}
 			return
 		}
-		checkDepthwiseInPlace(t, 2, []int{1, 2, 3, 7, 14, 31, 32, 33, 34, 63, 65, 112, 113}, []int{1, 2, 3, 14, 15}, 33, DepthwiseStride2x3x3)
+		checkDepthwiseInPlace(t, 2, []int{1, 2, 3, 7, 14, 15, 16, 17, 18, 31, 32, 33, 34, 63, 65, 112, 113}, []int{1, 2, 3, 14, 15}, 33, DepthwiseStride2x3x3)
 	})
+}
+
+// TestDepthwiseInPlaceSameOnEveryKernel checks that the in-place kernels
+// give the same bits with AVX-512 and with AVX2, at both strides: each
+// output is its bias and then the taps in row-major order, one FMA each.
+func TestDepthwiseInPlaceSameOnEveryKernel(t *testing.T) {
+	saved := active
+	defer func() { active = saved }()
+	rng := rand.New(rand.NewPCG(91, 92))
+	for _, stride := range []int{1, 2} {
+		run := DepthwiseSmall3x3
+		if stride == 2 {
+			run = DepthwiseStride2x3x3
+		}
+		for _, w := range []int{1, 5, 16, 17, 33, 56, 113} {
+			h, planes := 9, 4
+			src := make([]float32, planes*w*h)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			wts := make([]float32, 9*planes)
+			for i := range wts {
+				wts[i] = float32(rng.NormFloat64())
+			}
+			bias := []float32{0.5, -0.25, 0, 1}
+			ow, oh := (w-1)/stride+1, (h-1)/stride+1
+			var ref []float32
+			var refName string
+			for _, kr := range kernels {
+				if !kr.usable() || kr == goKernel {
+					continue
+				}
+				active = kr
+				dst := make([]float32, planes*ow*oh)
+				if !run(dst, src, w, h, planes, wts, bias, true, 0) {
+					t.Fatalf("stride %d w%d: %s declined", stride, w, kr.name)
+				}
+				if ref == nil {
+					ref, refName = dst, kr.name
+					continue
+				}
+				for i := range dst {
+					if math.Float32bits(dst[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("stride %d w%d: element %d = %v with %s, %v with %s", stride, w, i, dst[i], kr.name, ref[i], refName)
+					}
+				}
+			}
+		}
+	}
 }
