@@ -223,6 +223,9 @@ func (mod *Module) fuseExpandDepthwise(wants []string) error {
 			continue
 		}
 		act := mod.nodes[cn.actAt].n
+		if !mod.convShaped(cn, func(s []int) bool { return s[2] == 1 && s[3] == 1 }) || !isActivation(act) {
+			continue
+		}
 		z := act.Outputs[0]
 		rs := readers[z]
 		if len(rs) != 1 || slices.Contains(wants, z) || slices.Contains(mod.outputs, z) {
@@ -230,7 +233,8 @@ func (mod *Module) fuseExpandDepthwise(wants []string) error {
 		}
 		di := rs[0]
 		dw := mod.nodes[di]
-		if dw.n.OpType != "Conv" || dw.fused == nil || dw.absorbed != nil || len(dw.n.Inputs) < 2 || dw.n.Inputs[0] != z || slices.Contains(dw.n.Inputs[1:], z) {
+		if dw.n.OpType != "Conv" || dw.fused == nil || dw.absorbed != nil || len(dw.n.Inputs) < 2 || dw.n.Inputs[0] != z || slices.Contains(dw.n.Inputs[1:], z) ||
+			!isActivation(mod.nodes[dw.actAt].n) || !mod.convShaped(dw, func(s []int) bool { return s[1] == 1 && s[2] == 3 && s[3] == 3 }) {
 			continue
 		}
 		geo1, err := convAttrs(mod, cn)
@@ -260,6 +264,25 @@ func (mod *Module) fuseExpandDepthwise(wants []string) error {
 		joined[di] = true
 	}
 	return nil
+}
+
+// isActivation reports a Relu or Clip node (what fuseConvAct pairs a Conv
+// with; fuseConvAdd's steps end in an Add or one of those).
+func isActivation(n *Node) bool { return n.OpType == "Relu" || n.OpType == "Clip" }
+
+// convShaped reports whether cn's weights are an initialiser of rank 4
+// whose shape ok accepts: the joined kernels need their filters' shape
+// known when the graph is compiled, to pick the pairs.
+func (mod *Module) convShaped(cn *cnode, ok func([]int) bool) bool {
+	if cn.n.OpType != "Conv" || len(cn.n.Inputs) < 2 {
+		return false
+	}
+	w, found := mod.inits[cn.n.Inputs[1]]
+	if !found || w.v == nil {
+		return false
+	}
+	s := w.v.Value.Shape()
+	return len(s) == 4 && ok(s)
 }
 
 // expandDepthwiseRuns counts the joined steps that ran fused (tests).

@@ -339,3 +339,46 @@ func TestFuseExpandDepthwise(t *testing.T) {
 		}
 	}
 }
+
+// TestFuseExpandDepthwiseOnlyExpansions checks which pairs are joined in
+// MobileNetV2's own order: not a stem (a 3×3 Conv) and the depthwise
+// layer after it, nor a projection fused with its residual Add (a step
+// that ends in the Add, with no activation) and the expansion reading
+// the sum; the expansion and its depthwise layer, yes.
+func TestFuseExpandDepthwiseOnlyExpansions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	b := newModel(13).input("x", Float, -1, 3, 12, 12).
+		floatInit("ws", randT(rng, 8, 3, 3, 3)).floatInit("wd1", randT(rng, 8, 1, 3, 3)).
+		floatInit("wp", randT(rng, 8, 8, 1, 1)).
+		floatInit("we", randT(rng, 16, 8, 1, 1)).floatInit("wd2", randT(rng, 16, 1, 3, 3)).
+		node("Conv", []string{"x", "ws"}, []string{"s"}, tInts("kernel_shape", 3, 3), tInts("pads", 1, 1, 1, 1)).
+		node("Relu", []string{"s"}, []string{"sr"}).
+		node("Conv", []string{"sr", "wd1"}, []string{"d1"}, tInts("kernel_shape", 3, 3), tInt("group", 8), tInts("pads", 1, 1, 1, 1)).
+		node("Relu", []string{"d1"}, []string{"d1r"}).
+		node("Conv", []string{"d1r", "wp"}, []string{"p"}, tInts("kernel_shape", 1, 1)).
+		node("Add", []string{"p", "sr2"}, []string{"sum"}).
+		node("Conv", []string{"sum", "we"}, []string{"e"}, tInts("kernel_shape", 1, 1)).
+		node("Relu", []string{"e"}, []string{"er"}).
+		node("Conv", []string{"er", "wd2"}, []string{"d2"}, tInts("kernel_shape", 3, 3), tInt("group", 16), tInts("pads", 1, 1, 1, 1)).
+		node("Relu", []string{"d2"}, []string{"y"})
+	// The residual: the stem's activation again, through an Identity so
+	// the stem's Relu keeps one reader besides it.
+	b.m.Graph.Nodes = slices.Insert(b.m.Graph.Nodes, 2, &Node{OpType: "Identity", Inputs: []string{"sr"}, Outputs: []string{"sr2"}})
+	m := b.output("y").m
+	mod := mustImport(t, m, ImportOptions{})
+	joined := map[string]bool{}
+	for _, cn := range mod.nodes {
+		if cn.fused != nil && len(cn.absorbed) == 2 {
+			joined[cn.n.Inputs[1]] = true
+		}
+	}
+	if !joined["we"] || joined["ws"] || joined["wp"] || len(joined) != 1 {
+		t.Fatalf("joined the Convs with weights %v, want only the expansion's (we)", joined)
+	}
+	x := tensor.RandN(tensor.NewRNG(73), 0, 1, 2, 3, 12, 12)
+	got := mod.Forward(nn.Eval(), autograd.Const(x)).Value.Data()
+	want := mod.Forward(nn.EvalGrad(), autograd.Input(x.Clone())).Value.Data()
+	if !slices.Equal(got, want) {
+		t.Fatal("the joined graph differs from its nodes one after another")
+	}
+}
