@@ -360,8 +360,9 @@ func indStrip32(m, k, cols int, ap, src []float32, offs []int32, c []float32, ld
 // indStrip32Rows is indStrip32 for the rows [i0, i1) of C only, i0 and i1
 // starts of A's panels (or m): the panels are those of all m rows.
 func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c []float32, ldc int, ep *epilogue) bool {
-	var tmp [6 * 32]float32 // a padded tile is at most 6 rows high
-	var padBias [12]float32
+	// The scratch tiles are declared where they are used: declared here,
+	// they were cleared at every call (one per 32 columns: 392 calls for
+	// a block of a 112×112 expansion), 6% of a batch-1 MobileNetV2.
 	for i := i0; i < i1; {
 		mEff, rows := indStep(m - i)
 		panel := ap[i*k : i*k+rows*k]
@@ -372,6 +373,7 @@ func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c [
 				b = ep.bias[i:]
 			}
 			if len(b) < rows { // short, or no bias (zeros)
+				var padBias [12]float32
 				copy(padBias[:], b)
 				b = padBias[:]
 			}
@@ -382,6 +384,7 @@ func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c [
 				return false
 			}
 		} else {
+			var tmp [6 * 32]float32 // a padded tile is at most 6 rows high
 			if !indTile32(rows, k, cols, panel, src, offs, tmp[:], 32, tep) {
 				return false
 			}
