@@ -1352,10 +1352,7 @@ func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, 
 		}
 		for j := 0; j < nb; j++ {
 			yo := y[((i0+j)*pl.o+gi*pl.og)*ohw:][:pl.og*ohw]
-			kern.SgemmIndirectRowsPacked(packed[gi], xp[j*img:], pl.taps, pl.oh, pl.ow, pl.wp, bg, relu, yo, ohw, pl.ow)
-			if hi > 0 {
-				clampMax(yo, hi)
-			}
+			kern.SgemmIndirectRowsPacked(packed[gi], xp[j*img:], pl.taps, pl.oh, pl.ow, pl.wp, bg, relu, hi, yo, ohw, pl.ow)
 		}
 	}
 }
@@ -1374,12 +1371,7 @@ func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern
 		yo := y[gi*pl.og*ohw:][:pl.og*ohw]
 		pa := packed[gi]
 		parallelFor(pl.oh, max(1, pl.oh/(4*runtime.GOMAXPROCS(0))), func(r0, r1 int) {
-			kern.SgemmIndirectRowsPacked(pa, xp[r0*pl.wp:], pl.taps, r1-r0, pl.ow, pl.wp, bg, relu, yo[r0*pl.ow:], ohw, pl.ow)
-			if hi > 0 {
-				for o := 0; o < pl.og; o++ {
-					clampMax(yo[o*ohw+r0*pl.ow:o*ohw+r1*pl.ow], hi)
-				}
-			}
+			kern.SgemmIndirectRowsPacked(pa, xp[r0*pl.wp:], pl.taps, r1-r0, pl.ow, pl.wp, bg, relu, hi, yo[r0*pl.ow:], ohw, pl.ow)
 		})
 	}
 }
@@ -1804,11 +1796,11 @@ func (pl *convPlan) inputGradFlipped(dx []float32, wf *kern.IndirectA, dy, ym []
 			// Rows written in place; split over the cores when the batch
 			// is not (each row is computed the same way either way).
 			if serial {
-				kern.SgemmIndirectRowsPacked(wf, dyp, pl.dtaps, pl.h, pl.w, pl.dwp, nil, false, dxi, hw, pl.w)
+				kern.SgemmIndirectRowsPacked(wf, dyp, pl.dtaps, pl.h, pl.w, pl.dwp, nil, false, 0, dxi, hw, pl.w)
 				continue
 			}
 			parallelFor(pl.h, max(1, pl.h/(4*runtime.GOMAXPROCS(0))), func(r0, r1 int) {
-				kern.SgemmIndirectRowsPacked(wf, dyp[r0*pl.dwp:], pl.dtaps, r1-r0, pl.w, pl.dwp, nil, false, dxi[r0*pl.w:], hw, pl.w)
+				kern.SgemmIndirectRowsPacked(wf, dyp[r0*pl.dwp:], pl.dtaps, r1-r0, pl.w, pl.dwp, nil, false, 0, dxi[r0*pl.w:], hw, pl.w)
 			})
 			continue
 		}

@@ -82,8 +82,8 @@ func ExpandDepthwise(x, we, be *Tensor, pe ConvParams, relu1 bool, hi1 float32, 
 	switch {
 	case be != nil:
 		b1 = be.data
-	case relu1:
-		b1 = make([]float32, ce) // the tiles rectify only after a bias
+	case relu1 || hi1 > 0:
+		b1 = make([]float32, ce) // the tiles rectify and bound only after a bias
 	}
 	if bd != nil {
 		b2 = bd.data
@@ -107,10 +107,7 @@ func ExpandDepthwise(x, we, be *Tensor, pe ConvParams, relu1 bool, hi1 float32, 
 			if b1 != nil {
 				bz = b1[c0:c1]
 			}
-			kern.SgemmIndirectBPackedRows(pa, c0, c1, hw, xd[i*c*hw:(i+1)*c*hw], pl.taps, z, hw, bz, relu1)
-			if hi1 > 0 {
-				kern.ClampMax(z, hi1)
-			}
+			kern.SgemmIndirectBPackedRows(pa, c0, c1, hw, xd[i*c*hw:(i+1)*c*hw], pl.taps, z, hw, bz, relu1, hi1)
 			if !dw(y.data[(i*ce+c0)*ohw:(i*ce+c1)*ohw], z, w, h, c1-c0, wdd[c0*9:c1*9], b2[c0:c1], relu2, hi2) {
 				panic("tensor: ExpandDepthwise: the depthwise kernel refused what DepthwiseSmallFast accepted")
 			}

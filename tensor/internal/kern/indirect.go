@@ -179,7 +179,7 @@ func emptyProduct(c []float32, ldc, m, n int, ep *epilogue) {
 		clear(c[i*ldc : i*ldc+n])
 	}
 	if ep != nil {
-		BiasRows(c, ldc, m, n, ep.bias, ep.relu, 0)
+		BiasRows(c, ldc, m, n, ep.bias, ep.relu, ep.bound)
 	}
 }
 
@@ -246,7 +246,7 @@ func indRows(m, i0, i1, n, k int, ap, src []float32, offs []int32, c []float32, 
 			indStripRows(m, i0, i1, k, 16, ap, src[j:], offs, c[j:], ldc, tmp[:])
 		}
 		if ep != nil {
-			BiasRows(c[i0*ldc+j:], ldc, i1-i0, min(16, n-j), ep.bias[i0:], ep.relu, 0)
+			BiasRows(c[i0*ldc+j:], ldc, i1-i0, min(16, n-j), ep.bias[i0:], ep.relu, ep.bound)
 		}
 	}
 }
@@ -259,11 +259,13 @@ func (p *IndirectA) PanelStarts() []int { return indPanelStarts(p.m) }
 // SgemmIndirectBPackedBias's C, bit for bit, into c with row i0 first
 // (row i at c[(i−i0)·ldc]): i0 and i1 are starts of pa's row panels
 // (PanelStarts) or its row count. bias holds the rows' biases (bias[0]
-// row i0's; nil: none, and no rectifier either). It runs on the calling
+// row i0's; nil: none, and neither rectifier nor bound); with relu the
+// sums are rectified and, with bound > 0, bounded above by it (ReLU6, as
+// BiasRows bounds them). It runs on the calling
 // goroutine, so that a caller can use a block of C at once, while it is
 // in cache (a MobileNet expansion's channels, each read right away by a
 // depthwise layer). It panics on bad arguments.
-func SgemmIndirectBPackedRows(pa *IndirectA, i0, i1, n int, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool) {
+func SgemmIndirectBPackedRows(pa *IndirectA, i0, i1, n int, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool, bound float32) {
 	pa.check("SgemmIndirectBPackedRows")
 	if i0 < 0 || i1 > pa.m || i0 > i1 || !isPanelStart(pa.m, i0) || !isPanelStart(pa.m, i1) {
 		panic(fmt.Sprintf("kern.SgemmIndirectBPackedRows: rows [%d, %d) are not whole panels of %d rows", i0, i1, pa.m))
@@ -278,7 +280,7 @@ func SgemmIndirectBPackedRows(pa *IndirectA, i0, i1, n int, src []float32, offs 
 	}
 	var ep *epilogue
 	if bias != nil {
-		ep = &epilogue{bias: bias, relu: relu}
+		ep = &epilogue{bias: bias, relu: relu, bound: bound}
 	}
 	k := pa.k
 	if k == 0 {
@@ -341,7 +343,7 @@ func indStrips(m, n, k int, ap, src []float32, offs []int32, c []float32, ldc, l
 			indStrip(m, k, nr, ap, src[j:], offs, c[j:], ldc, tmp[:])
 		}
 		if ep != nil {
-			BiasRows(c[j:], ldc, m, min(nr, n-j), ep.bias, ep.relu, 0)
+			BiasRows(c[j:], ldc, m, min(nr, n-j), ep.bias, ep.relu, ep.bound)
 		}
 	}
 }
@@ -377,7 +379,7 @@ func indStrip32Rows(m, i0, i1, k, cols int, ap, src []float32, offs []int32, c [
 				copy(padBias[:], b)
 				b = padBias[:]
 			}
-			tep = &epilogue{bias: b, relu: ep.relu}
+			tep = &epilogue{bias: b, relu: ep.relu, bound: ep.bound}
 		}
 		if rows == mEff {
 			if !indTile32(rows, k, cols, panel, src, offs, c[i*ldc:], ldc, tep) {
@@ -405,8 +407,9 @@ var halfTilesOff bool
 // epilogue is what the 32-column tiles apply to C as they store it: a
 // bias per row (nil: zeros) and, when relu, the rectifier.
 type epilogue struct {
-	bias []float32
-	relu bool
+	bias  []float32
+	relu  bool
+	bound float32 // > 0: min(v, bound) after the rectifier (ReLU6)
 }
 
 // SgemmIndirectRows computes a convolution's output rows in place: for
@@ -433,18 +436,19 @@ func SgemmIndirectRows(m, k int, a []float32, lda int, src []float32, offs []int
 	checkMat("A", m, k, a, lda, false)
 	pa := PackIndirectA(m, k, a, lda, false)
 	defer pa.Release()
-	return SgemmIndirectRowsPacked(pa, src, offs, rows, cols, srcStride, bias, relu, c, ldc, cStride)
+	return SgemmIndirectRowsPacked(pa, src, offs, rows, cols, srcStride, bias, relu, 0, c, ldc, cStride)
 }
 
 // IndirectRowsAvailable reports whether SgemmIndirectRows has a vector
 // kernel here (it does nothing and reports false otherwise).
 func IndirectRowsAvailable() bool { return indWide() || rows16() }
 
-// SgemmIndirectRowsPacked is SgemmIndirectRows with A packed beforehand.
-// Calls on disjoint ranges of rows (src and c advanced by r·srcStride
+// SgemmIndirectRowsPacked is SgemmIndirectRows with A packed beforehand
+// and, with bound > 0, the sums bounded above by it after the rectifier
+// (ReLU6, as BiasRows bounds them). Calls on disjoint ranges of rows (src and c advanced by r·srcStride
 // and r·cStride) may run at once: that is how one image's output rows are
 // spread over cores.
-func SgemmIndirectRowsPacked(pa *IndirectA, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, c []float32, ldc, cStride int) bool {
+func SgemmIndirectRowsPacked(pa *IndirectA, src []float32, offs []int32, rows, cols, srcStride int, bias []float32, relu bool, bound float32, c []float32, ldc, cStride int) bool {
 	wide := indWide()
 	if !wide && !rows16() {
 		return false
@@ -463,8 +467,8 @@ func SgemmIndirectRowsPacked(pa *IndirectA, src []float32, offs []int32, rows, c
 		panic(fmt.Sprintf("kern.SgemmIndirectRows: %d biases for %d rows of C", len(bias), m))
 	}
 	var ep *epilogue
-	if bias != nil || relu {
-		ep = &epilogue{bias: bias, relu: relu}
+	if bias != nil || relu || bound > 0 {
+		ep = &epilogue{bias: bias, relu: relu, bound: bound}
 	}
 	ap := pa.ap
 	offs = offs[:k]
@@ -492,6 +496,9 @@ func SgemmIndirectRowsPacked(pa *IndirectA, src []float32, offs []int32, rows, c
 					}
 					row := cs[i*ldc : i*ldc+w]
 					addBias(row, row, b, ep.relu)
+					if ep.bound > 0 {
+						ClampMax(row, ep.bound)
+					}
 				}
 			}
 		}

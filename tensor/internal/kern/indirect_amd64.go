@@ -92,28 +92,28 @@ func packB16Rows(d, b []float32, offs []int32, p0, kLen int) bool {
 }
 
 //go:noescape
-func sgemmInd12x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd12x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd12x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd12x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd6x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd6x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd4x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd4x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 //go:noescape
-func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 
 // indWide reports whether the indirect products use the 32-column AVX-512
 // tiles: when the GEMM runs the AVX-512 kernel (so GLASSBOX_KERNEL=avx2
@@ -140,10 +140,14 @@ func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, l
 	masks := uint64(1)<<min(cols, 16) - 1 | (uint64(1)<<max(0, cols-16)-1)<<16
 	var bp *float32
 	var mode uint64
+	var bound float32
 	if ep != nil {
 		bp, mode = &ep.bias[0], 1
 		if ep.relu {
-			mode = 3
+			mode |= 2
+		}
+		if ep.bound > 0 {
+			mode, bound = mode|4, ep.bound
 		}
 	}
 	// Direct calls, not a table of funcs: an indirect call would make the
@@ -153,13 +157,13 @@ func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, l
 		// on masked-off lanes.
 		switch rows {
 		case 12:
-			sgemmInd12x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+			sgemmInd12x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 		case 6:
-			sgemmInd6x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+			sgemmInd6x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 		case 4:
-			sgemmInd4x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+			sgemmInd4x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 		case 2:
-			sgemmInd2x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+			sgemmInd2x16Z(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 		default:
 			return false
 		}
@@ -167,13 +171,13 @@ func indTile32(rows, k, cols int, a, src []float32, offs []int32, c []float32, l
 	}
 	switch rows {
 	case 12:
-		sgemmInd12x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		sgemmInd12x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 	case 6:
-		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		sgemmInd6x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 	case 4:
-		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		sgemmInd4x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 	case 2:
-		sgemmInd2x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode)
+		sgemmInd2x32(k, &a[0], &src[0], &offs[0], &c[0], uintptr(ldc*4), masks, bp, mode, bound)
 	default:
 		return false
 	}

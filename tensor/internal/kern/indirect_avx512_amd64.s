@@ -9,9 +9,10 @@
 //
 // or its first columns, those the masks select (bits 0–15 of masks: K1,
 // the first zmm; bits 16–31: K2, the second), as the last strip of C needs,
-// with, by mode, bias[r] added to row r (bit 0) and the sum rectified
-// (bit 1: max(v, 0) keeping a NaN, then +0, as AddBias does), so a
-// convolution can write its output in place
+// with, by mode, bias[r] added to row r (bit 0), the sum rectified
+// (bit 1: max(v, 0) keeping a NaN, then +0, as AddBias does) and bounded
+// above by bound (bit 2: min(v, bound) keeping a NaN, ReLU6's, as
+// BiasRows does), so a convolution can write its output in place
 // with A a packed micro-panel (element (i, p) at a[p*R+i]) and row p of B
 // the 32 floats at src + 4·offs[p]. One step of k loads the row's offset,
 // two zmm of B from it, broadcasts R values of A and issues 2·R FMAs into
@@ -114,12 +115,12 @@
 	ZINDB(u); \
 	ZINDROWS2(u*8, Z0, Z1, Z2, Z3)
 
-// func sgemmInd12x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
+// func sgemmInd12x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
 //
 // Twelve rows: each row of B loaded serves 24 FMAs, twice the 6-row
 // tile's, which halves the loads of B per FMA. Rows 6–11 are stored
 // through R9 = C + 6·ldc and R10 = C + 9·ldc.
-TEXT ·sgemmInd12x32(SB), NOSPLIT, $0-72
+TEXT ·sgemmInd12x32(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
@@ -138,12 +139,40 @@ TEXT ·sgemmInd12x32(SB), NOSPLIT, $0-72
 	ZBIAS3(24, Z12, Z13, Z14, Z15, Z16, Z17)
 	ZBIAS3(36, Z18, Z19, Z20, Z21, Z22, Z23)
 	TESTQ $2, R13
-	JZ    z12store
+	JZ    z12bound
 	VPXORD Z25, Z25, Z25
 	ZRELU3(Z0, Z1, Z2, Z3, Z4, Z5)
 	ZRELU3(Z6, Z7, Z8, Z9, Z10, Z11)
 	ZRELU3(Z12, Z13, Z14, Z15, Z16, Z17)
 	ZRELU3(Z18, Z19, Z20, Z21, Z22, Z23)
+z12bound:
+	TESTQ $4, R13
+	JZ    z12store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
+	VMINPS Z12, Z25, Z12
+	VMINPS Z13, Z25, Z13
+	VMINPS Z14, Z25, Z14
+	VMINPS Z15, Z25, Z15
+	VMINPS Z16, Z25, Z16
+	VMINPS Z17, Z25, Z17
+	VMINPS Z18, Z25, Z18
+	VMINPS Z19, Z25, Z19
+	VMINPS Z20, Z25, Z20
+	VMINPS Z21, Z25, Z21
+	VMINPS Z22, Z25, Z22
+	VMINPS Z23, Z25, Z23
 z12store:
 	LEAQ    (R11)(DX*2), R9
 	ADDQ    DX, R9
@@ -156,8 +185,8 @@ z12store:
 	VZEROUPPER
 	RET
 
-// func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-72
+// func sgemmInd6x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
@@ -172,18 +201,34 @@ TEXT ·sgemmInd6x32(SB), NOSPLIT, $0-72
 	ZBIAS3(0, Z0, Z1, Z2, Z3, Z4, Z5)
 	ZBIAS3(12, Z6, Z7, Z8, Z9, Z10, Z11)
 	TESTQ $2, R13
-	JZ    z6store
+	JZ    z6bound
 	VPXORD Z25, Z25, Z25
 	ZRELU3(Z0, Z1, Z2, Z3, Z4, Z5)
 	ZRELU3(Z6, Z7, Z8, Z9, Z10, Z11)
+z6bound:
+	TESTQ $4, R13
+	JZ    z6store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
 z6store:
 	ZSTORE3(CX, Z0, Z1, Z2, Z3, Z4, Z5)
 	ZSTORE3(R11, Z6, Z7, Z8, Z9, Z10, Z11)
 	VZEROUPPER
 	RET
 
-// func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-72
+// func sgemmInd4x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
@@ -199,10 +244,22 @@ TEXT ·sgemmInd4x32(SB), NOSPLIT, $0-72
 	ZBIAS3(0, Z0, Z1, Z2, Z3, Z4, Z5)
 	ZBIASROW(12, Z6, Z7)
 	TESTQ $2, R13
-	JZ    z4store
+	JZ    z4bound
 	VPXORD Z25, Z25, Z25
 	ZRELU3(Z0, Z1, Z2, Z3, Z4, Z5)
 	ZRELUROW(Z6, Z7)
+z4bound:
+	TESTQ $4, R13
+	JZ    z4store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
 z4store:
 	ZSTORE3(CX, Z0, Z1, Z2, Z3, Z4, Z5)
 	VMOVUPS Z6, K1, (R11)
@@ -210,8 +267,8 @@ z4store:
 	VZEROUPPER
 	RET
 
-// func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-72
+// func sgemmInd2x32(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	VPXORD Z0, Z0, Z0
@@ -228,10 +285,18 @@ TEXT ·sgemmInd2x32(SB), NOSPLIT, $0-72
 	ZBIASROW(0, Z0, Z1)
 	ZBIASROW(4, Z2, Z3)
 	TESTQ $2, R13
-	JZ    z2store
+	JZ    z2bound
 	VPXORD Z25, Z25, Z25
 	ZRELUROW(Z0, Z1)
 	ZRELUROW(Z2, Z3)
+z2bound:
+	TESTQ $4, R13
+	JZ    z2store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
 z2store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K2, 64(CX)
@@ -294,8 +359,8 @@ z2store:
 	VMAXPS z, Z25, z; \
 	VADDPS Z25, z, z
 
-// func sgemmInd12x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd12x16Z(SB), NOSPLIT, $0-72
+// func sgemmInd12x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd12x16Z(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
@@ -318,7 +383,7 @@ TEXT ·sgemmInd12x16Z(SB), NOSPLIT, $0-72
 	ZBIAS16(40, Z10)
 	ZBIAS16(44, Z11)
 	TESTQ $2, R13
-	JZ    h12store
+	JZ    h12bound
 	VPXORD Z25, Z25, Z25
 	ZRELU16(Z0)
 	ZRELU16(Z1)
@@ -332,6 +397,22 @@ TEXT ·sgemmInd12x16Z(SB), NOSPLIT, $0-72
 	ZRELU16(Z9)
 	ZRELU16(Z10)
 	ZRELU16(Z11)
+h12bound:
+	TESTQ $4, R13
+	JZ    h12store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
+	VMINPS Z6, Z25, Z6
+	VMINPS Z7, Z25, Z7
+	VMINPS Z8, Z25, Z8
+	VMINPS Z9, Z25, Z9
+	VMINPS Z10, Z25, Z10
+	VMINPS Z11, Z25, Z11
 h12store:
 	LEAQ    (R11)(DX*2), R9
 	ADDQ    DX, R9
@@ -352,8 +433,8 @@ h12store:
 	VZEROUPPER
 	RET
 
-// func sgemmInd6x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd6x16Z(SB), NOSPLIT, $0-72
+// func sgemmInd6x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd6x16Z(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	ZZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
@@ -369,7 +450,7 @@ TEXT ·sgemmInd6x16Z(SB), NOSPLIT, $0-72
 	ZBIAS16(16, Z4)
 	ZBIAS16(20, Z5)
 	TESTQ $2, R13
-	JZ    h6store
+	JZ    h6bound
 	VPXORD Z25, Z25, Z25
 	ZRELU16(Z0)
 	ZRELU16(Z1)
@@ -377,6 +458,16 @@ TEXT ·sgemmInd6x16Z(SB), NOSPLIT, $0-72
 	ZRELU16(Z3)
 	ZRELU16(Z4)
 	ZRELU16(Z5)
+h6bound:
+	TESTQ $4, R13
+	JZ    h6store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
+	VMINPS Z4, Z25, Z4
+	VMINPS Z5, Z25, Z5
 h6store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K1, (CX)(DX*1)
@@ -387,8 +478,8 @@ h6store:
 	VZEROUPPER
 	RET
 
-// func sgemmInd4x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd4x16Z(SB), NOSPLIT, $0-72
+// func sgemmInd4x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd4x16Z(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	VPXORD Z0, Z0, Z0
@@ -405,12 +496,20 @@ TEXT ·sgemmInd4x16Z(SB), NOSPLIT, $0-72
 	ZBIAS16(8, Z2)
 	ZBIAS16(12, Z3)
 	TESTQ $2, R13
-	JZ    h4store
+	JZ    h4bound
 	VPXORD Z25, Z25, Z25
 	ZRELU16(Z0)
 	ZRELU16(Z1)
 	ZRELU16(Z2)
 	ZRELU16(Z3)
+h4bound:
+	TESTQ $4, R13
+	JZ    h4store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
+	VMINPS Z2, Z25, Z2
+	VMINPS Z3, Z25, Z3
 h4store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K1, (CX)(DX*1)
@@ -419,8 +518,8 @@ h4store:
 	VZEROUPPER
 	RET
 
-// func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64)
-TEXT ·sgemmInd2x16Z(SB), NOSPLIT, $0-72
+// func sgemmInd2x16Z(kc int, a *float32, src *float32, offs *int32, c *float32, ldc uintptr, masks uint64, bias *float32, mode uint64, bound float32)
+TEXT ·sgemmInd2x16Z(SB), NOSPLIT, $0-76
 	INDARGS
 	ZMASKS
 	VPXORD Z0, Z0, Z0
@@ -433,10 +532,16 @@ TEXT ·sgemmInd2x16Z(SB), NOSPLIT, $0-72
 	ZBIAS16(0, Z0)
 	ZBIAS16(4, Z1)
 	TESTQ $2, R13
-	JZ    h2store
+	JZ    h2bound
 	VPXORD Z25, Z25, Z25
 	ZRELU16(Z0)
 	ZRELU16(Z1)
+h2bound:
+	TESTQ $4, R13
+	JZ    h2store
+	VBROADCASTSS bound+72(FP), Z25
+	VMINPS Z0, Z25, Z0
+	VMINPS Z1, Z25, Z1
 h2store:
 	VMOVUPS Z0, K1, (CX)
 	VMOVUPS Z1, K1, (CX)(DX*1)

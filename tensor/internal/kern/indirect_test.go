@@ -341,6 +341,19 @@ func testSgemmIndirectRowsMatchesWide(t *testing.T) {
 					}
 				}
 				same(t, fmt.Sprintf("m%d ow%d %s", m, ow, mode), got, want)
+				if !relu {
+					continue
+				}
+				// ReLU6: the bound applied as the tiles store, the bits of
+				// a bound after the rectified product.
+				pa := PackIndirectA(m, k, a, k, false)
+				bounded := make([]float32, m*ohw)
+				if !SgemmIndirectRowsPacked(pa, src, offs, oh, ow, wp, bias, true, 0.5, bounded, ohw, ow) {
+					t.Fatalf("SgemmIndirectRowsPacked refused what SgemmIndirectRows computed")
+				}
+				ClampMax(want, 0.5)
+				same(t, fmt.Sprintf("m%d ow%d %s bound 0.5", m, ow, mode), bounded, want)
+				pa.Release()
 			}
 		}
 	}
@@ -395,7 +408,7 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 				// The same rows in three calls on disjoint row ranges.
 				split := make([]float32, m*ohw)
 				for _, r := range [][2]int{{0, 2}, {2, 3}, {3, oh}} {
-					if !SgemmIndirectRowsPacked(pa, src[r[0]*wp:], offs, r[1]-r[0], ow, wp, bias, true, split[r[0]*ow:], ohw, ow) {
+					if !SgemmIndirectRowsPacked(pa, src[r[0]*wp:], offs, r[1]-r[0], ow, wp, bias, true, 0, split[r[0]*ow:], ohw, ow) {
 						t.Fatal("SgemmIndirectRowsPacked refused what SgemmIndirectRows computed")
 					}
 				}
@@ -548,21 +561,28 @@ func TestSgemmIndirectBPackedRows(t *testing.T) {
 					bias[i] = float32(rng.NormFloat64())
 				}
 				pa := PackIndirectA(m, k, a, k, false)
-				for _, relu := range []bool{false, true} {
+				for _, mode := range []struct {
+					relu  bool
+					bound float32
+				}{{false, 0}, {true, 0}, {true, 0.5}} {
+					relu := mode.relu
 					want := make([]float32, m*n)
 					SgemmIndirectBPackedBias(pa, n, src, offs, want, n, bias, relu, false)
+					if mode.bound > 0 {
+						ClampMax(want, mode.bound)
+					}
 					starts := append(pa.PanelStarts(), m)
 					for s := 0; s+1 < len(starts); s++ {
 						e := min(s+1+rng.IntN(3), len(starts)-1)
 						i0, i1 := starts[s], starts[e]
 						got := make([]float32, (i1-i0)*n)
-						SgemmIndirectBPackedRows(pa, i0, i1, n, src, offs, got, n, bias[i0:], relu)
-						same(t, fmt.Sprintf("m%d n%d rows [%d, %d) relu=%v", m, n, i0, i1, relu), got, want[i0*n:i1*n])
+						SgemmIndirectBPackedRows(pa, i0, i1, n, src, offs, got, n, bias[i0:], relu, mode.bound)
+						same(t, fmt.Sprintf("m%d n%d rows [%d, %d) relu=%v bound %v", m, n, i0, i1, relu, mode.bound), got, want[i0*n:i1*n])
 					}
 				}
 				if m > 1 {
 					mustPanic(t, "rows off panel boundaries", func() {
-						SgemmIndirectBPackedRows(pa, 1, m, n, src, offs, make([]float32, m*n), n, nil, false)
+						SgemmIndirectBPackedRows(pa, 1, m, n, src, offs, make([]float32, m*n), n, nil, false, 0)
 					})
 				}
 				pa.Release()

@@ -32,7 +32,7 @@ func BenchmarkConvRows(b *testing.B) {
 		b.Run(fmt.Sprintf("indirect/%d@%d", s.c, s.hw), func(b *testing.B) {
 			pa := PackIndirectA(s.c, k, w, k, false)
 			for i := 0; i < b.N; i++ {
-				SgemmIndirectRowsPacked(pa, src, offs, s.hw, s.hw, wp, bias, true, out, ohw, s.hw)
+				SgemmIndirectRowsPacked(pa, src, offs, s.hw, s.hw, wp, bias, true, 0, out, ohw, s.hw)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
