@@ -401,8 +401,8 @@ const (
 type convPlan struct {
 	convGeom
 	mode convMode
-	// padded (modeWide without phases) holds scratch buffers for one
-	// padded image group whose padding and slack are zero: only the
+	// padded (modeWide) holds scratch buffers for one padded (or
+	// phase-split) image group whose padding and slack are zero: only the
 	// kernels read them, so the border stays clean and a forward copies
 	// in the image alone (see cleanPadded). Shared by the plan's copies.
 	padded     *sync.Pool
@@ -596,6 +596,7 @@ func (pl *convPlan) usePhases() {
 		}
 	}
 	pl.mode, pl.phases = modeWide, d
+	pl.padded = new(sync.Pool) // one image's phases, padding kept zero (fill never writes it)
 	pl.hp, pl.wp = pl.p.StrideH*pl.p.StrideW*d.hph, d.we
 	pl.wide = pl.oh * pl.wp
 	pl.setWideBatch()
@@ -701,6 +702,26 @@ func (pl *convPlan) padImageParallel(xp, x []float32, i, gi int) {
 	parallelFor(pl.cg, 1, func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
 			pl.padChannel(xp[c*plane:][:plane], x, i, gi, c)
+		}
+	})
+}
+
+// fillCleanParallel writes image i's group gi into xp, a buffer from
+// cleanPadded, as padImageParallel does but without clearing anything:
+// the padding, the phases' junk and the slack are zero already, and
+// neither the copy nor the phase split writes there.
+func (pl *convPlan) fillCleanParallel(xp, x []float32, i, gi int) {
+	plane := pl.paddedPlane()
+	hw := pl.h * pl.w
+	parallelFor(pl.cg, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			dst := xp[c*plane:][:plane]
+			src := x[((i*pl.g+gi)*pl.cg+c)*hw:][:hw]
+			if pl.phases != nil {
+				pl.phases.fill(dst, src)
+				continue
+			}
+			kern.CopyRows(dst[pl.p.PadH*pl.wp+pl.p.PadW:], pl.wp, src, pl.w, pl.h, pl.w)
 		}
 	})
 }
@@ -948,8 +969,11 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32, 
 	if pl.mode == modeWide && pl.rowOut && !serial && g.n == 1 {
 		// One image (an explanation, a batch-1 prediction): its output
 		// rows are spread over the cores, written in place.
-		xp := getCols(pl.padLen(1))
-		defer putCols(xp)
+		// Its padded (or phase-split) copy goes into a buffer whose
+		// padding is zero already: clearing it first had been 15% of
+		// MobileNetV2's stem.
+		xp := pl.cleanPadded()
+		defer pl.padded.Put(xp)
 		pl.forwardRowsParallel(y.data, xd, bd, *xp, packed, relu, bound)
 		return y
 	}
@@ -1363,7 +1387,7 @@ func (pl *convPlan) forwardRows(y, x, bias []float32, i0, nb int, xp []float32, 
 func (pl *convPlan) forwardRowsParallel(y, x, bias, xp []float32, packed []*kern.IndirectA, relu bool, hi float32) {
 	ohw := pl.ohw()
 	for gi := 0; gi < pl.g; gi++ {
-		pl.padImageParallel(xp, x, 0, gi)
+		pl.fillCleanParallel(xp, x, 0, gi)
 		var bg []float32
 		if bias != nil {
 			bg = bias[gi*pl.og : (gi+1)*pl.og]

@@ -879,3 +879,28 @@ func TestConvPixelsRandomShapes(t *testing.T) {
 		t.Fatalf("only %d of %d cases ran pixel-major: the test exercises too little", took, cases)
 	}
 }
+
+// TestConvOneImageReusesCleanPadding checks one-image forwards that copy
+// their input into a kept buffer whose padding stays zero (the output
+// rows written in place, shared over the cores): called on one image,
+// then on another, then with prepared filters, each matches the float64
+// definition, so nothing of an earlier image or of the phase split's
+// layout leaks into a later result.
+func TestConvOneImageReusesCleanPadding(t *testing.T) {
+	for i, tc := range []convCase{
+		{"3x3 stride 2 stem", 1, 3, 64, 64, 24, 3, 3, ConvParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, true},
+		{"7x7 stride 2 stem", 1, 3, 45, 45, 16, 7, 7, ConvParams{StrideH: 2, StrideW: 2, PadH: 3, PadW: 3}, true},
+		{"3x3 stride 1 rows", 1, 4, 32, 32, 8, 3, 3, ConvParams{PadH: 1, PadW: 1}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for call := 0; call < 3; call++ {
+				x, w, b := tc.tensors(uint64(950 + 10*i + call))
+				p := tc.p
+				if call == 2 {
+					p.Prepared = PrepareConvFilters(w, 1)
+				}
+				closeTo(t, fmt.Sprintf("call %d", call), Conv2D(x, w, b, p).Data(), convRef(x, w, b, tc.p))
+			}
+		})
+	}
+}
