@@ -43,11 +43,14 @@ func ExpandDepthwise(x, we, be *Tensor, pe ConvParams, relu1 bool, hi1 float32, 
 	}
 	ge := convCheck("ExpandDepthwise", xs, es, pe)
 	pl := cachedPlan(ge, 0, true)
+	// Data, not the storage: any of them may be a view (an offset into
+	// a larger buffer, or strided).
+	xd, wed, wdd := x.Data(), we.Data(), wd.Data()
 	var packed []*kern.IndirectA
 	if f := pe.prepared(we, 1); f != nil {
-		packed = f.forward(&pl, we.data)
+		packed = f.forward(&pl, wed)
 	} else {
-		packed = pl.packFilters(we.data)
+		packed = pl.packFilters(wed)
 		defer releaseAll(packed)
 	}
 	pa := packed[0]
@@ -81,12 +84,12 @@ func ExpandDepthwise(x, we, be *Tensor, pe ConvParams, relu1 bool, hi1 float32, 
 	var b1, b2 []float32
 	switch {
 	case be != nil:
-		b1 = be.data
+		b1 = be.Data()
 	case relu1 || hi1 > 0:
 		b1 = make([]float32, ce) // the tiles rectify and bound only after a bias
 	}
 	if bd != nil {
-		b2 = bd.data
+		b2 = bd.Data()
 	} else {
 		b2 = make([]float32, ce)
 	}
@@ -94,7 +97,6 @@ func ExpandDepthwise(x, we, be *Tensor, pe ConvParams, relu1 bool, hi1 float32, 
 	if s == 2 {
 		dw = kern.DepthwiseStride2x3x3
 	}
-	xd, wdd := x.data, wd.data
 	y := newUninit(n, ce, oh, ow) // every element is written
 	parallelFor(n*nb, 1, func(lo, hi int) {
 		zb := getCols(maxRows * hw)

@@ -44,15 +44,23 @@ func TestExpandDepthwiseMatchesTwoConvs(t *testing.T) {
 			return Conv2DReLU(x, w, b, p)
 		}
 		want := conv(conv(x, we, be, pe, tc.hi1), wd, bd, pd, tc.hi2)
-		for _, prepared := range []bool{false, true} {
+		for _, form := range []string{"plain", "prepared", "views"} {
+			prepared := form == "prepared"
 			pe := pe
+			x, we, wd := x, we, wd
 			if prepared {
 				pe.Prepared = PrepareConvFilters(we, 1)
+			}
+			if form == "views" {
+				// The same values as views at an offset into larger buffers.
+				x = Concat(0, RandN(rng, 0, 1, 1, tc.c, tc.h, tc.w), x).Slice(0, 1, tc.n+1)
+				we = Concat(0, RandN(rng, 0, 1, 2, tc.c, 1, 1), we).Slice(0, 2, tc.ce+2)
+				wd = Concat(0, RandN(rng, 0, 1, 3, 1, 3, 3), wd).Slice(0, 3, tc.ce+3)
 			}
 			got := ExpandDepthwise(x, we, be, pe, true, tc.hi1, wd, bd, pd, true, tc.hi2)
 			if got == nil {
 				if kern.IndirectFast() && kern.DepthwiseSmallFast(tc.w, tc.stride) {
-					t.Fatalf("%s: refused where the kernels run", name)
+					t.Fatalf("%s %s: refused where the kernels run", name, form)
 				}
 				continue
 			}
@@ -62,7 +70,7 @@ func TestExpandDepthwiseMatchesTwoConvs(t *testing.T) {
 			if !bitsEqual(got.Data(), want.Data()) {
 				for j := range got.Data() {
 					if got.Data()[j] != want.Data()[j] {
-						t.Fatalf("%s prepared=%v: element %d = %v, want %v", name, prepared, j, got.Data()[j], want.Data()[j])
+						t.Fatalf("%s %s: element %d = %v, want %v", name, form, j, got.Data()[j], want.Data()[j])
 					}
 				}
 			}
