@@ -938,11 +938,11 @@ func conv2D(op string, x, w, b *Tensor, p ConvParams, relu bool, bound float32, 
 		one := func(i int, par bool) {
 			yi := y.data[i*g.o*ohw : (i+1)*g.o*ohw]
 			xi := xd[i*g.c*ohw : (i+1)*g.c*ohw]
-			if bd != nil && !(bound > 0) {
-				// Bias and rectifier as the tiles are stored: a pass over
-				// the output afterwards had been a third of a 1×1 layer
-				// of 32 channels onto 16 at 112×112.
-				kern.SgemmIndirectBPackedBias(packed[0], ohw, xi, pl.taps, yi, ohw, bd, relu, par)
+			if bd != nil {
+				// Bias, rectifier and bound as the tiles are stored: a
+				// pass over the output afterwards had been a third of a
+				// 1×1 layer of 32 channels onto 16 at 112×112.
+				kern.SgemmIndirectBPackedBias(packed[0], ohw, xi, pl.taps, yi, ohw, bd, relu, bound, par)
 				return
 			}
 			kern.SgemmIndirectBPacked(packed[0], ohw, xi, pl.taps, yi, ohw, par)

@@ -143,13 +143,14 @@ func SgemmIndirectBPacked(pa *IndirectA, n int, src []float32, offs []int32, c [
 }
 
 // SgemmIndirectBPackedBias is SgemmIndirectBPacked followed by
-// BiasRows(c, ldc, m, n, bias, relu, 0), the bias and rectifier applied
+// BiasRows(c, ldc, m, n, bias, relu, bound), the bias, rectifier and
+// bound (when > 0: ReLU6) applied
 // to each 32-column tile as the AVX-512 kernels store it (elsewhere to
 // each 16-column strip right after it, with BiasRows): the same
 // operations, while that part of C is in cache, where the pass afterwards
 // read the whole output back (a third of the time of a 1×1 layer of 32
 // channels onto 16 on a 112×112 image). bias holds m values.
-func SgemmIndirectBPackedBias(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu, par bool) {
+func SgemmIndirectBPackedBias(pa *IndirectA, n int, src []float32, offs []int32, c []float32, ldc int, bias []float32, relu bool, bound float32, par bool) {
 	pa.check("SgemmIndirectBPackedBias")
 	checkIndirectRuns("SgemmIndirectBPackedBias", pa.m, n, pa.k, src, offs, pa.k, n, c, ldc)
 	if len(bias) < pa.m {
@@ -158,7 +159,7 @@ func SgemmIndirectBPackedBias(pa *IndirectA, n int, src []float32, offs []int32,
 	if pa.m == 0 || n == 0 {
 		return
 	}
-	indirectPacked(pa, n, src, offs, c, ldc, par, &epilogue{bias: bias, relu: relu})
+	indirectPacked(pa, n, src, offs, c, ldc, par, &epilogue{bias: bias, relu: relu, bound: bound})
 }
 
 func (p *IndirectA) check(op string) {

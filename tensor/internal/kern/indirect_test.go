@@ -510,17 +510,20 @@ func testIndirectPackedMatchesUnpacked(t *testing.T) {
 func checkPackedBias(t *testing.T, name string, pa *IndirectA, n int, src []float32, offs []int32, want, bias []float32) {
 	t.Helper()
 	m := pa.Rows()
-	for _, relu := range []bool{false, true} {
+	for _, mode := range []struct {
+		relu  bool
+		bound float32
+	}{{false, 0}, {true, 0}, {true, 0.5}} {
 		ref := append([]float32(nil), want...)
-		BiasRows(ref, n, m, n, bias, relu, 0)
+		BiasRows(ref, n, m, n, bias, mode.relu, mode.bound)
 		for _, par := range []bool{false, true} {
 			got := make([]float32, m*n)
-			SgemmIndirectBPackedBias(pa, n, src, offs, got, n, bias, relu, par)
-			same(t, fmt.Sprintf("%s relu=%v par=%v", name, relu, par), got, ref)
+			SgemmIndirectBPackedBias(pa, n, src, offs, got, n, bias, mode.relu, mode.bound, par)
+			same(t, fmt.Sprintf("%s relu=%v bound %v par=%v", name, mode.relu, mode.bound, par), got, ref)
 		}
 	}
 	mustPanic(t, "short bias", func() {
-		SgemmIndirectBPackedBias(pa, n, src, offs, make([]float32, m*n), n, bias[:m-1], false, false)
+		SgemmIndirectBPackedBias(pa, n, src, offs, make([]float32, m*n), n, bias[:m-1], false, 0, false)
 	})
 }
 
@@ -567,7 +570,7 @@ func TestSgemmIndirectBPackedRows(t *testing.T) {
 				}{{false, 0}, {true, 0}, {true, 0.5}} {
 					relu := mode.relu
 					want := make([]float32, m*n)
-					SgemmIndirectBPackedBias(pa, n, src, offs, want, n, bias, relu, false)
+					SgemmIndirectBPackedBias(pa, n, src, offs, want, n, bias, relu, 0, false)
 					if mode.bound > 0 {
 						ClampMax(want, mode.bound)
 					}
