@@ -125,48 +125,70 @@ d8done:
 	VZEROUPPER
 	RET
 
-// DW8S2TAP adds row R12's three taps of the chunk (columns 2x−1, 2x and
-// 2x+1 for its 8 outputs x) times wl, wm, wr to Y0: two ymm at column
-// 2x0 split into even (2x) and odd (2x+1) lanes, and two at 2x0−2 whose
-// odd lanes are 2x−1, all loaded through the chunk's masks at BX (the
-// padding and what lies past the row read as zero and are never read).
-// VSHUFPS picks even or odd lanes within each 128-bit half, VPERMPD puts
-// the halves' pairs in order. Y1–Y6 are scratch.
-#define DW8S2TAP(wl, wm, wr) \
-	VMOVDQU     (BX), Y5; \
-	VMASKMOVPS  (R12), Y5, Y2; \
-	VMOVDQU     32(BX), Y5; \
-	VMASKMOVPS  32(R12), Y5, Y3; \
+// DW8S2MIX adds one row's three taps to Y0 from its four loads (Y2 at
+// column 2x0, Y3 at 2x0+8, Y4 at 2x0−2, Y6 at 2x0+6): VSHUFPS picks the
+// odd lanes of the last two (columns 2x−1) and the even (2x) and odd
+// (2x+1) lanes of the first two within each 128-bit half, VPERMPD puts
+// the halves' pairs in order, then one FMA each times wl, wm, wr.
+#define DW8S2MIX(wl, wm, wr) \
+	VSHUFPS     $0xDD, Y6, Y4, Y1; \
 	VSHUFPS     $0xDD, Y3, Y2, Y4; \
 	VSHUFPS     $0x88, Y3, Y2, Y2; \
-	VMOVDQU     64(BX), Y5; \
-	VMASKMOVPS  -8(R12), Y5, Y3; \
-	VMOVDQU     96(BX), Y5; \
-	VMASKMOVPS  24(R12), Y5, Y6; \
-	VSHUFPS     $0xDD, Y6, Y3, Y3; \
-	VPERMPD     $0xD8, Y3, Y3; \
+	VPERMPD     $0xD8, Y1, Y1; \
 	VPERMPD     $0xD8, Y2, Y2; \
 	VPERMPD     $0xD8, Y4, Y4; \
-	VFMADD231PS Y3, wl, Y0; \
+	VFMADD231PS Y1, wl, Y0; \
 	VFMADD231PS Y2, wm, Y0; \
 	VFMADD231PS Y4, wr, Y0
+
+// DW8S2TAP adds row R12's three taps of the chunk (columns 2x−1, 2x and
+// 2x+1 for its 8 outputs x) times wl, wm, wr to Y0, its four loads
+// through the chunk's masks at BX (the padding and what lies past the
+// row read as zero and are never read; Y5 holds each mask in turn).
+#define DW8S2TAP(wl, wm, wr) \
+	VMOVDQU    (BX), Y5; \
+	VMASKMOVPS (R12), Y5, Y2; \
+	VMOVDQU    32(BX), Y5; \
+	VMASKMOVPS 32(R12), Y5, Y3; \
+	VMOVDQU    64(BX), Y5; \
+	VMASKMOVPS -8(R12), Y5, Y4; \
+	VMOVDQU    96(BX), Y5; \
+	VMASKMOVPS 24(R12), Y5, Y6; \
+	DW8S2MIX(wl, wm, wr)
 
 // DW8S2TAPU is DW8S2TAP for a chunk whose four loads lie inside the row:
 // plain loads.
 #define DW8S2TAPU(wl, wm, wr) \
-	VMOVUPS     (R12), Y2; \
-	VMOVUPS     32(R12), Y3; \
-	VSHUFPS     $0xDD, Y3, Y2, Y4; \
-	VSHUFPS     $0x88, Y3, Y2, Y2; \
-	VMOVUPS     -8(R12), Y3; \
-	VMOVUPS     24(R12), Y6; \
-	VSHUFPS     $0xDD, Y6, Y3, Y3; \
-	VPERMPD     $0xD8, Y3, Y3; \
-	VPERMPD     $0xD8, Y2, Y2; \
-	VPERMPD     $0xD8, Y4, Y4; \
-	VFMADD231PS Y3, wl, Y0; \
-	VFMADD231PS Y2, wm, Y0; \
-	VFMADD231PS Y4, wr, Y0
+	VMOVUPS (R12), Y2; \
+	VMOVUPS 32(R12), Y3; \
+	VMOVUPS -8(R12), Y4; \
+	VMOVUPS 24(R12), Y6; \
+	DW8S2MIX(wl, wm, wr)
+
+// DW8S2ROWS adds the chunk's three input rows with TAP (DW8S2TAP or
+// DW8S2TAPU): the row above (none for the first output row; mid is
+// where the middle row starts), the middle one, and the one below when it
+// lies inside the plane; then goes on at e2act.
+#define DW8S2ROWS(TAP, mid) \
+	TESTQ DX, DX; \
+	JZ    mid; \
+	MOVQ  R13, R12; \
+	SHLQ  $6, R12; \
+	ADDQ  SI, R12; \
+	SUBQ  R8, R12; \
+	TAP(Y7, Y8, Y9); \
+mid: \
+	MOVQ R13, R12; \
+	SHLQ $6, R12; \
+	ADDQ SI, R12; \
+	TAP(Y10, Y11, Y12); \
+	LEAQ (DX)(DX*1), AX; \
+	INCQ AX; \
+	CMPQ AX, h+24(FP); \
+	JGE  e2act; \
+	ADDQ R8, R12; \
+	TAP(Y13, Y14, Y15); \
+	JMP  e2act
 
 // func dw3x3S2AVX2(dst, src *float32, w, h, planes int, wts, bias *float32, flags int, bound float32, masks *int32, ow, oh int)
 //
@@ -217,50 +239,10 @@ e2chunk:
 	MOVL  64(BX), AX
 	ANDL  60(BX), AX
 	JNS   e2edge
-	// The row above (none for the first output row).
-	TESTQ DX, DX
-	JZ    e2umid
-	MOVQ  R13, R12
-	SHLQ  $6, R12
-	ADDQ  SI, R12
-	SUBQ  R8, R12
-	DW8S2TAPU(Y7, Y8, Y9)
-
-e2umid:
-	MOVQ R13, R12
-	SHLQ $6, R12
-	ADDQ SI, R12
-	DW8S2TAPU(Y10, Y11, Y12)
-	LEAQ (DX)(DX*1), AX
-	INCQ AX
-	CMPQ AX, h+24(FP)
-	JGE  e2act
-	ADDQ R8, R12
-	DW8S2TAPU(Y13, Y14, Y15)
-	JMP  e2act
+	DW8S2ROWS(DW8S2TAPU, e2umid)
 
 e2edge:
-	// The row above (none for the first output row).
-	TESTQ DX, DX
-	JZ    e2mid
-	MOVQ  R13, R12
-	SHLQ  $6, R12
-	ADDQ  SI, R12
-	SUBQ  R8, R12
-	DW8S2TAP(Y7, Y8, Y9)
-
-e2mid:
-	MOVQ R13, R12
-	SHLQ $6, R12
-	ADDQ SI, R12
-	DW8S2TAP(Y10, Y11, Y12)
-	// The row below, when inside the plane.
-	LEAQ (DX)(DX*1), AX
-	INCQ AX
-	CMPQ AX, h+24(FP)
-	JGE  e2act
-	ADDQ R8, R12
-	DW8S2TAP(Y13, Y14, Y15)
+	DW8S2ROWS(DW8S2TAP, e2mid)
 
 e2act:
 	// max(0, v) keeps a NaN, then +0 turns −0 into +0; min(bound, v)
