@@ -254,6 +254,7 @@ func (mod *Module) fuseExpandDepthwise(wants []string) error {
 				return y
 			}
 			z := first(e, x[:split])
+			defer nameFailure(dw)
 			return second(e, append([]*val{z[0]}, x[split+1:]...))
 		}
 		// The joined step reads the first pair's values, then the second's
@@ -264,6 +265,26 @@ func (mod *Module) fuseExpandDepthwise(wants []string) error {
 		joined[di] = true
 	}
 	return nil
+}
+
+// nameFailure, deferred around a joined node's kernel, adds that node's
+// name to the error it raises: the step's errors otherwise name the Conv
+// it runs as (runNode), which is another node.
+func nameFailure(cn *cnode) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	where := "joined node " + nodeLabel(cn.n, cn.index) + " (" + cn.n.OpType + ")"
+	switch x := r.(type) {
+	case *opError:
+		panic(&opError{where + ": " + x.msg})
+	case *unsupportedRT:
+		panic(&unsupportedRT{where + ": " + x.msg})
+	case *tensor.ShapeError:
+		panic(&opError{where + ": " + x.Error()})
+	}
+	panic(r)
 }
 
 // isActivation reports a Relu or Clip node (what fuseConvAct pairs a Conv

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/glassbox-ml/glassbox/autograd"
@@ -380,5 +381,27 @@ func TestFuseExpandDepthwiseOnlyExpansions(t *testing.T) {
 	want := mod.Forward(nn.EvalGrad(), autograd.Input(x.Clone())).Value.Data()
 	if !slices.Equal(got, want) {
 		t.Fatal("the joined graph differs from its nodes one after another")
+	}
+}
+
+// TestFuseExpandDepthwiseBadGroup feeds a crafted graph whose "depthwise"
+// Conv has one filter per channel by shape but group 1 by attribute: the
+// pairs are joined by shape, the joined kernel refuses the attributes,
+// and the nodes' own kernels report the mismatch as an error naming the
+// depthwise node (not only the expansion the joined step runs as), with
+// no panic.
+func TestFuseExpandDepthwiseBadGroup(t *testing.T) {
+	rng := rand.New(rand.NewPCG(81, 82))
+	m := newModel(13).input("x", Float, -1, 8, 9, 9).
+		floatInit("we", randT(rng, 24, 8, 1, 1)).floatInit("wd", randT(rng, 24, 1, 3, 3)).
+		node("Conv", []string{"x", "we"}, []string{"e"}, tInts("kernel_shape", 1, 1)).
+		node("Relu", []string{"e"}, []string{"z"}).
+		node("Conv", []string{"z", "wd"}, []string{"d"}, tInts("kernel_shape", 3, 3), tInt("group", 1), tInts("pads", 1, 1, 1, 1)).
+		node("Relu", []string{"d"}, []string{"y"}).
+		output("y").m
+	mod := mustImport(t, m, ImportOptions{})
+	_, err := mod.Eval(map[string]*Tensor{"x": floatTensor("x", tensor.RandN(tensor.NewRNG(83), 0, 1, 1, 8, 9, 9))})
+	if err == nil || !strings.Contains(err.Error(), "channels") || !strings.Contains(err.Error(), `"Conv_d"`) {
+		t.Fatalf("got %v, want an error about the channels that names the depthwise node", err)
 	}
 }
