@@ -712,7 +712,7 @@ func compileConvAct(c *compiler) func(e *env, x []*val, act convAct) []*val {
 			fail("input %v and weights %v must be [N, C, spatial...] and [M, C/group, kernel...] of the same rank", xs, ws)
 		}
 		if xs[1] != ws[1]*group {
-			fail("input has %d channels, weights %v expect %d×%d groups", xs[1], ws, ws[1], group)
+			fail("input has %d channels, but weights %v with group %d take %d (%d per group); group should be %d / %d", xs[1], ws, group, ws[1]*group, ws[1], xs[1], ws[1])
 		}
 		if ws[0]%group != 0 {
 			fail("%d output channels do not split into %d groups", ws[0], group)
